@@ -1,0 +1,251 @@
+"""Records jupyter-mlops stores and returns: frozen dataclasses with stable ``to_dict`` forms.
+
+The JSON printed by ``jupyter-mlops show --json`` and served by the REST API is ``to_dict()`` of
+these classes; field names are a public contract (documented in the README), so add, never rename.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class RunStatus(str, Enum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+class RunKind(str, Enum):
+    CELL = "cell"
+    PIPELINE = "pipeline"
+    SCRIPT = "script"
+
+
+class DataRole(str, Enum):
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+def iso_time(ts: float | None) -> str | None:
+    """Seconds since the epoch as an ISO-8601 UTC string (the form every to_dict uses)."""
+    if ts is None:
+        return None
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A content hash of a DataFrame, Series, Index, array or file.
+
+    ``hash`` covers content, schema and order; ``parts`` holds one digest per column (and the
+    index) so a diff can say *which* column changed.
+    """
+
+    kind: str  # "dataframe" | "series" | "index" | "ndarray" | "file" | "bytes"
+    hash: str  # 32 hex chars of xxh3-128
+    shape: tuple[int, ...] | None = None
+    schema: dict[str, str] = field(default_factory=dict)  # column (or "values") -> dtype
+    parts: dict[str, str] = field(default_factory=dict)  # column / "index" -> digest
+    nbytes: int = 0  # bytes hashed
+    path: str | None = None  # files only: absolute path
+
+    @property
+    def short(self) -> str:
+        return self.hash[:10]
+
+    def changed_parts(self, other: Fingerprint) -> list[str]:
+        """Names of parts (columns, index, schema) that differ from ``other``."""
+        changed = [k for k, v in self.parts.items() if other.parts.get(k) != v]
+        changed += [k for k in other.parts if k not in self.parts]
+        if self.schema != other.schema and not changed:
+            changed.append("schema")
+        return changed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "hash": self.hash,
+            "shape": list(self.shape) if self.shape is not None else None,
+            "schema": dict(self.schema),
+            "parts": dict(self.parts),
+            "nbytes": self.nbytes,
+            "path": self.path,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fingerprint:
+        shape = d.get("shape")
+        return cls(
+            kind=d["kind"],
+            hash=d["hash"],
+            shape=tuple(shape) if shape is not None else None,
+            schema=dict(d.get("schema") or {}),
+            parts=dict(d.get("parts") or {}),
+            nbytes=int(d.get("nbytes") or 0),
+            path=d.get("path"),
+        )
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """A dataset a run read (input) or produced (output), by the name it had in the run."""
+
+    role: DataRole
+    name: str
+    fingerprint: Fingerprint
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role.value, "name": self.name, **self.fingerprint.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataRef:
+        return cls(DataRole(d["role"]), d["name"], Fingerprint.from_dict(d))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file stored content-addressed under ``artifacts/`` (``uri`` is relative to the store)."""
+
+    name: str
+    kind: str  # "file" | "model" | "figure" | "notebook"
+    sha256: str
+    size: int
+    uri: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "size": self.size,
+            "uri": self.uri,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Artifact:
+        return cls(d["name"], d["kind"], d["sha256"], int(d["size"]), d["uri"])
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float
+    step: int = 0
+    timestamp: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "step": self.step, "time": iso_time(self.timestamp)}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Python, platform and the versions of the top-level packages a run had imported."""
+
+    id: str
+    python: str
+    platform: str
+    packages: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "python": self.python,
+            "platform": self.platform,
+            "packages": dict(self.packages),
+        }
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+    diff_hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "branch": self.branch,
+            "dirty": self.dirty,
+            "diff_hash": self.diff_hash,
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """One tracked execution: a ``%%track`` cell, a pipeline run or a script's ``start_run``."""
+
+    id: str
+    experiment: str
+    status: RunStatus
+    kind: RunKind
+    started: float
+    name: str | None = None
+    parent_id: str | None = None
+    ended: float | None = None
+    duration: float | None = None
+    seed: int | None = None
+    notebook: str | None = None
+    execution_count: int | None = None
+    code: str | None = None
+    history: tuple[str, ...] = ()  # content hashes of the session's executed cells, in order
+    peak_memory: int | None = None  # bytes above the RSS at start
+    git: GitState = field(default_factory=GitState)
+    environment_id: str | None = None
+    error: str | None = None
+    stdout_tail: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # latest value per key
+    tags: dict[str, str] = field(default_factory=dict)
+    data: tuple[DataRef, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def inputs(self) -> tuple[DataRef, ...]:
+        return tuple(d for d in self.data if d.role is DataRole.INPUT)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "experiment": self.experiment,
+            "name": self.name,
+            "status": self.status.value,
+            "kind": self.kind.value,
+            "parent_id": self.parent_id,
+            "started": iso_time(self.started),
+            "ended": iso_time(self.ended),
+            "duration": self.duration,
+            "seed": self.seed,
+            "notebook": self.notebook,
+            "execution_count": self.execution_count,
+            "code": self.code,
+            "history": list(self.history),
+            "peak_memory": self.peak_memory,
+            "git": self.git.to_dict(),
+            "environment_id": self.environment_id,
+            "error": self.error,
+            "stdout_tail": self.stdout_tail,
+            "host": self.host,
+            "pid": self.pid,
+            "params": dict(self.params),
+            "metrics": dict(self.metrics),
+            "tags": dict(self.tags),
+            "data": [d.to_dict() for d in self.data],
+            "artifacts": [a.to_dict() for a in self.artifacts],
+            "warnings": list(self.warnings),
+        }
