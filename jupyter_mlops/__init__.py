@@ -1,1 +1,87 @@
-"""jupyter-mlops."""
+"""jupyter-mlops: experiment tracking and gated pipelines that live inside the notebook.
+
+``import jupyter_mlops as mlops`` gives the core API; ``%load_ext jupyter_mlops`` adds the
+``%%track`` and ``%mlops`` magics. Heavy libraries (pandas, NumPy, IPython) load only when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .entities import Fingerprint, Run, RunKind, RunStatus
+from .exceptions import MLOpsError
+from .tracking import (
+    ActiveRun,
+    Tracker,
+    TrackingWarning,
+    active_run,
+    default_tracker,
+    get_run,
+    log_artifact,
+    log_dataset,
+    log_figure,
+    log_metric,
+    log_metrics,
+    log_model,
+    log_param,
+    log_params,
+    metric_history,
+    runs,
+    set_store,
+    set_tags,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+
+def fingerprint(obj: Any) -> Fingerprint:
+    """Content hash of a DataFrame, Series, Index, NumPy array, bytes or file path."""
+    from .fingerprint import fingerprint as _fingerprint
+
+    return _fingerprint(obj)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_mlops``: register ``%%track`` and ``%mlops``."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+__all__ = [
+    "ActiveRun",
+    "Fingerprint",
+    "MLOpsError",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "Tracker",
+    "TrackingWarning",
+    "__version__",
+    "active_run",
+    "default_tracker",
+    "fingerprint",
+    "get_run",
+    "load_ipython_extension",
+    "log_artifact",
+    "log_dataset",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "metric_history",
+    "runs",
+    "set_store",
+    "set_tags",
+    "start_run",
+    "unload_ipython_extension",
+]

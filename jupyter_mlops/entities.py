@@ -142,7 +142,12 @@ class Metric:
     timestamp: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value, "step": self.step, "time": iso_time(self.timestamp)}
+        return {
+            "key": self.key,
+            "value": self.value,
+            "step": self.step,
+            "time": iso_time(self.timestamp),
+        }
 
 
 @dataclass(frozen=True)

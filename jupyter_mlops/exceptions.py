@@ -4,14 +4,21 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
 
     MLOpsError
     ├── ConfigError(ValueError)          bad setting, store URL or option value
-    ├── ValidationError(ValueError)      bad user input to a core call (params, names, where clauses)
+    ├── ValidationError(ValueError)      bad input to a core call (params, names, filters)
+    │   ├── PipelineSpecError            malformed pipelines/NAME.yaml or gates file: file and field
+    │   ├── GateSpecError                a gate definition is invalid: gate index, name and field
+    │   ├── ParameterError               a pipeline parameter is unknown or not of its declared type
+    │   └── NotebookError                missing/unreadable notebook, unparsable parameters cell
+    │       └── NotebookChangedError     the notebook's code changed since it was promoted
     ├── FingerprintError(TypeError)      an object or file that cannot be fingerprinted
     ├── MissingDependencyError(ImportError)  an optional package is needed: names the extra
-    └── StoreError                       the run store cannot do what was asked
-        ├── StoreUnavailableError(OSError)   cannot open or write the store (read-only, disk full)
-        ├── SchemaVersionError               the store was written by a newer jupyter-mlops
-        ├── RunNotFoundError(LookupError)    no run with that id (or prefix)
-        └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
+    ├── StoreError                       the run store cannot do what was asked
+    │   ├── StoreUnavailableError(OSError)   cannot open or write the store (read-only, disk full)
+    │   ├── SchemaVersionError               the store was written by a newer jupyter-mlops
+    │   ├── RunNotFoundError(LookupError)    no run with that id (or prefix)
+    │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
+    └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
+        └── GateFailedError              a blocking gate failed: gate, observed, expected (exit 3)
 
 Messages say what failed, the value, and the next step.
 """
@@ -79,3 +86,96 @@ class AmbiguousRunIdError(StoreError, LookupError):
         super().__init__(
             f"Run id prefix '{prefix}' matches {len(matches)} runs ({shown}); type more characters"
         )
+
+
+class PipelineSpecError(ValidationError):
+    """A pipeline spec (``pipelines/NAME.yaml``) or gates file is malformed."""
+
+    def __init__(self, message: str, *, path: str | None = None, field: str | None = None) -> None:
+        self.path = path
+        self.field = field
+        super().__init__(message)
+
+
+class GateSpecError(ValidationError):
+    """A gate definition is invalid; ``index`` is its 0-based position in the gates list."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int | None = None,
+        gate: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.index = index
+        self.gate = gate
+        self.field = field
+        super().__init__(message)
+
+
+class ParameterError(ValidationError):
+    """A pipeline parameter is unknown, or its value does not match the declared type."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+    ) -> None:
+        self.name = name
+        self.value = value
+        self.expected = expected
+        super().__init__(message)
+
+
+class NotebookError(ValidationError):
+    """A notebook is missing or unreadable, or its ``parameters`` cell cannot be used."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        cell_index: int | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.path = path
+        self.cell_index = cell_index
+        self.line = line
+        super().__init__(message)
+
+
+class NotebookChangedError(NotebookError):
+    """The notebook's code cells differ from the hashes recorded when it was promoted."""
+
+    def __init__(
+        self, message: str, *, path: str | None = None, changes: list[str] | None = None
+    ) -> None:
+        self.changes = list(changes or [])
+        super().__init__(message, path=path)
+
+
+class PipelineError(MLOpsError):
+    """A pipeline run could not complete."""
+
+
+class GateFailedError(PipelineError):
+    """A blocking gate failed; ``results`` holds every gate's result when the caller has them."""
+
+    def __init__(
+        self,
+        gate: str,
+        observed: object,
+        expected: object,
+        message: str = "",
+        results: list[object] | None = None,
+    ) -> None:
+        self.gate = gate
+        self.observed = observed
+        self.expected = expected
+        self.results = list(results or [])
+        detail = f": {message}" if message else ""
+        super().__init__(f"Gate '{gate}' failed (observed {observed}, expected {expected}){detail}")

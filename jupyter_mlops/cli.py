@@ -1,0 +1,157 @@
+"""The ``jupyter-mlops`` command: tables for people, ``--json`` for scripts.
+
+Exit codes: 0 success, 1 execution failed, 2 usage error (bad option, unknown run, bad filter),
+3 a gate failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .exceptions import ConfigError, MLOpsError, ValidationError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _tracker(args: argparse.Namespace) -> Any:
+    from .config import load_settings
+    from .tracking import Tracker
+
+    return Tracker.from_settings(load_settings(args.store))
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def runs_records(frame: Any) -> list[dict[str, Any]]:
+    """The rows of a ``runs()`` frame as JSON records with nested params and metrics."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        rec: dict[str, Any] = {"params": {}, "metrics": {}}
+        for k, v in row.items():
+            ns, _, key = k.partition(".")
+            if ns in ("params", "metrics") and key:
+                if _clean(v) is not None:
+                    rec[ns][key] = _clean(v)
+            else:
+                rec[k] = _clean(v)
+        out.append(rec)
+    return out
+
+
+def runs_table(frame: Any, width: int = 160) -> str:
+    if frame.empty:
+        return "no runs recorded yet; track a cell with %%track or use mlops.start_run()"
+    show = frame.copy()
+    show["id"] = show["id"].str[:8]
+    show["started"] = show["started"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    show["duration"] = show["duration"].round(3)
+    show = show.drop(columns=["kind", "parent_id"])
+    show.columns = [c.removeprefix("metrics.").removeprefix("params.") for c in show.columns]
+    return show.to_string(index=False, max_colwidth=24, line_width=width)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    frame = _tracker(args).runs(args.experiment, args.where, args.order_by, args.limit)
+    if args.json:
+        print(json.dumps(runs_records(frame), indent=2, default=str))
+    else:
+        print(runs_table(frame))
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .summary import format_run
+
+    run = _tracker(args).get_run(args.run_id)
+    print(json.dumps(run.to_dict(), indent=2, default=str) if args.json else format_run(run))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_frame
+
+    tracker = _tracker(args)
+    runs = [tracker.get_run(r) for r in args.run_ids]
+    frame = compare_frame(runs)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "runs": [r.id for r in runs],
+                    "rows": {
+                        k: {c: _clean(v) for c, v in row.items()}
+                        for k, row in frame.to_dict(orient="index").items()
+                    },
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        print(frame.to_string())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="jupyter-mlops", description=__doc__.split("\n")[0])
+    p.add_argument(
+        "--store",
+        help="Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)",
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("runs", help="List runs, newest first.")
+    r.add_argument("-e", "--experiment")
+    r.add_argument("--where", help='Filter, e.g. "metrics.accuracy > 0.9 and params.C < 1"')
+    r.add_argument("--order-by", help='e.g. "metrics.accuracy DESC" or "-started"')
+    r.add_argument("--limit", type=int, default=None)
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("show", help="Show one run (id or unique prefix).")
+    s.add_argument("run_id")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    c = sub.add_parser("compare", help="Params and metrics of runs side by side.")
+    c.add_argument("run_ids", nargs="+")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_compare)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (ValidationError, ConfigError, LookupError) as e:
+        print(f"jupyter-mlops: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except MLOpsError as e:
+        print(f"jupyter-mlops: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("jupyter-mlops: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

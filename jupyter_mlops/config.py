@@ -1,0 +1,136 @@
+"""Settings: argument > ``JUPYTER_MLOPS_*`` environment variable > ``[tool.jupyter_mlops]`` in
+pyproject.toml > default.
+
+The project root is the first directory, walking up from the working directory, that holds a
+``.mlops/`` store, a ``pyproject.toml`` or a ``.git``; the store lives in ``<root>/.mlops``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigError
+
+ENV_PREFIX = "JUPYTER_MLOPS_"
+STORE_DIRNAME = ".mlops"
+ROOT_MARKERS = (STORE_DIRNAME, "pyproject.toml", ".git")
+
+# Scalars a tracked cell assigns under one of these names are recorded as metrics.
+DEFAULT_METRIC_NAMES: tuple[str, ...] = (
+    "accuracy",
+    "acc",
+    "balanced_accuracy",
+    "f1",
+    "f1_score",
+    "auc",
+    "roc_auc",
+    "pr_auc",
+    "precision",
+    "recall",
+    "loss",
+    "val_loss",
+    "train_loss",
+    "test_loss",
+    "rmse",
+    "mse",
+    "mae",
+    "mape",
+    "r2",
+    "score",
+    "val_score",
+    "test_score",
+    "train_score",
+    "log_loss",
+)
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest ancestor of ``start`` holding a root marker, else ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if any((d / m).exists() for m in ROOT_MARKERS):
+            return d
+    return here
+
+
+def _pyproject_settings(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: settings from pyproject need tomli
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            return {}
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"Cannot read {path}: {e}; fix the TOML syntax") from e
+    section = data.get("tool", {}).get("jupyter_mlops", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[tool.jupyter_mlops] in {path} must be a table")
+    return section
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    store: str  # a directory path or a store URL (sqlite:///dir)
+    metric_names: tuple[str, ...] = DEFAULT_METRIC_NAMES
+    capture_stdout_chars: int = 2000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _pick(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> Any:
+    if arg is not None:
+        return arg
+    env = os.environ.get(ENV_PREFIX + name.upper())
+    if env is not None and env != "":
+        return env
+    if name in file_settings:
+        return file_settings[name]
+    return default
+
+
+def _as_names(value: Any, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{source} must be a list of names or a comma-separated string")
+
+
+def load_settings(
+    store: str | os.PathLike[str] | None = None,
+    *,
+    metric_names: list[str] | None = None,
+    start: Path | None = None,
+) -> Settings:
+    """Resolve settings for the project containing ``start`` (default: the working directory)."""
+    root = find_project_root(start)
+    file_settings = _pyproject_settings(root)
+    store_value = _pick(
+        "store", os.fspath(store) if store is not None else None, file_settings, None
+    )
+    if store_value is None:
+        store_value = str(root / STORE_DIRNAME)
+    elif "://" not in str(store_value):
+        p = Path(str(store_value)).expanduser()
+        store_value = str(p if p.is_absolute() else (root / p))
+    names = _as_names(
+        _pick("metric_names", metric_names, file_settings, DEFAULT_METRIC_NAMES), "metric_names"
+    )
+    chars = _pick("capture_stdout_chars", None, file_settings, 2000)
+    try:
+        chars = int(chars)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"capture_stdout_chars must be an integer, got {chars!r}") from e
+    return Settings(
+        root=root, store=str(store_value), metric_names=names, capture_stdout_chars=chars
+    )

@@ -1,0 +1,187 @@
+"""What a run records about the machine: Python, platform, imported packages, git state, memory.
+
+Everything here is cached or runs off the hot path: ``%%track`` must add only milliseconds, and
+``git status`` alone costs more than that, so git state is probed on a background thread that a
+run joins at its end (or after it is recorded, updating the row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+from .entities import Environment, GitState
+
+_pkg_lock = threading.Lock()
+_pkg_cache: dict[str, object] = {"n_modules": -1, "env": None, "dists": None}
+_versions: dict[str, str | None] = {}
+
+
+def _top_level_distributions() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    if _pkg_cache["dists"] is None:
+        _pkg_cache["dists"] = packages_distributions()
+    return _pkg_cache["dists"]  # type: ignore[return-value]
+
+
+def _version(dist: str) -> str | None:
+    if dist not in _versions:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _versions[dist] = version(dist)
+        except PackageNotFoundError:
+            _versions[dist] = None
+    return _versions[dist]
+
+
+def imported_packages() -> dict[str, str]:
+    """Distribution name -> version for every third-party top-level module imported so far."""
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    dists = _top_level_distributions()
+    out: dict[str, str] = {}
+    for name in list(sys.modules):
+        if "." in name or name.startswith("_") or name in stdlib:
+            continue
+        for dist in dists.get(name, ()):
+            v = _version(dist)
+            if v is not None:
+                out[dist] = v
+    return dict(sorted(out.items()))
+
+
+def current_environment() -> Environment:
+    """The environment of this process, recomputed only when new modules were imported."""
+    with _pkg_lock:
+        n = len(sys.modules)
+        env = _pkg_cache["env"]
+        if env is None or n != _pkg_cache["n_modules"]:
+            packages = imported_packages()
+            py = sys.version.split()[0]
+            plat = platform.platform()
+            digest = hashlib.sha256(json.dumps([py, plat, packages]).encode()).hexdigest()[:16]
+            env = Environment(id=digest, python=py, platform=plat, packages=packages)
+            _pkg_cache.update(env=env, n_modules=n)
+        return env  # type: ignore[return-value]
+
+
+# -- git -------------------------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd: Path) -> bytes | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState:
+    """Commit, branch, dirty flag and a hash of the uncommitted diff of the repo around ``cwd``.
+
+    Uses the working directory (a kernel's is the notebook's folder), not ``sys.argv[0]``, which
+    in a kernel points into site-packages.
+    """
+    where = Path(cwd or os.getcwd())
+    commit = _git(["rev-parse", "HEAD"], where)
+    if commit is None:
+        return GitState()
+    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], where)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], where) or b""
+    dirty = bool(status.strip())
+    diff_hash = None
+    if dirty:
+        diff = _git(["diff", "HEAD", "--no-ext-diff", "--binary"], where) or b""
+        diff_hash = hashlib.sha256(diff).hexdigest()[:16]
+    return GitState(
+        commit=commit.decode().strip(),
+        branch=branch.decode().strip() if branch else None,
+        dirty=dirty,
+        diff_hash=diff_hash,
+    )
+
+
+class GitProbe:
+    """Single-flight background git probe: runs that start while one probe is in flight, or
+    within ``ttl`` seconds of its end, share its result instead of spawning more processes."""
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._future: Future[GitState] | None = None
+        self._done_at = 0.0
+        self._cwd: str | None = None
+
+    def request(self) -> Future[GitState]:
+        cwd = os.getcwd()
+        with self._lock:
+            f = self._future
+            fresh = (
+                f is not None
+                and self._cwd == cwd
+                and (not f.done() or time.monotonic() - self._done_at < self.ttl)
+            )
+            if fresh:
+                return f  # type: ignore[return-value]
+            f = Future()
+            self._future, self._cwd = f, cwd
+        threading.Thread(
+            target=self._probe, args=(f, cwd), daemon=True, name="jupyter-mlops-git"
+        ).start()
+        return f
+
+    def _probe(self, f: Future[GitState], cwd: str) -> None:
+        try:
+            state = git_state(cwd)
+        except Exception as e:  # never let a probe thread die silently without an answer
+            f.set_exception(e)
+            return
+        self._done_at = time.monotonic()
+        f.set_result(state)
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> int | None:
+    """Reset the kernel's peak-RSS counter (Linux) and return the current RSS in bytes."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    return _status_kb(b"VmRSS:")
+
+
+def peak_rss() -> int | None:
+    """Peak RSS in bytes since the last reset (Linux), or the process's lifetime peak."""
+    peak = _status_kb(b"VmHWM:")
+    if peak is None:
+        try:
+            import resource
+
+            scale = 1 if sys.platform == "darwin" else 1024
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+        except (ImportError, OSError):
+            return None
+    return peak

@@ -1,0 +1,72 @@
+"""Which files does a cell read? An audit hook on ``open`` events, active only while collecting.
+
+Audit hooks cannot be removed once added, so one hook is installed for the life of the process
+and returns at once when no collection is active.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_active: list[set[str]] = []
+_installed = False
+_lock = threading.Lock()
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+    if not _active or event != "open":
+        return
+    path, mode, flags = args
+    if isinstance(path, int) or path is None:
+        return
+    if mode is not None:
+        if any(c in mode for c in "wax+"):
+            return
+    elif flags & _WRITE_FLAGS:
+        return
+    try:
+        p = os.fsdecode(path)
+    except (TypeError, ValueError):
+        return
+    for sink in _active:
+        sink.add(p)
+
+
+def _ignored_roots() -> tuple[str, ...]:
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    return tuple(os.path.realpath(r) + os.sep for r in roots)
+
+
+@contextmanager
+def files_opened(exclude: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """Collect regular files opened for reading inside the block (absolute, deduplicated).
+
+    Files under the Python installation (imports) and under ``exclude`` (the store) are left out.
+    The list is filled when the block exits.
+    """
+    global _installed
+    with _lock:
+        if not _installed:
+            sys.addaudithook(_hook)
+            _installed = True
+    sink: set[str] = set()
+    result: list[str] = []
+    _active.append(sink)
+    try:
+        yield result
+    finally:
+        _active.remove(sink)
+        skip = _ignored_roots() + tuple(os.path.realpath(e) + os.sep for e in exclude)
+        seen = set()
+        for p in sorted(sink):
+            real = os.path.realpath(p)
+            if real in seen or real.startswith(skip) or real.endswith((".pyc", ".py", ".so")):
+                continue
+            if os.path.isfile(real):
+                seen.add(real)
+                result.append(real)

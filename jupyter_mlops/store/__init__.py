@@ -1,0 +1,59 @@
+"""Run stores: ``open_store(location)`` returns the one store object for a location."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ..exceptions import ConfigError
+from .base import RunStart, RunStore, RunUpdate
+
+__all__ = ["RunStart", "RunStore", "RunUpdate", "close_stores", "open_store", "parse_location"]
+
+_stores: dict[tuple[int, str], RunStore] = {}
+_lock = threading.Lock()
+
+
+def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
+    """(backend, target) for a store location: a directory path or ``sqlite:///dir`` URL."""
+    text = os.fspath(location)
+    if "://" not in text:
+        return "sqlite", str(Path(text).expanduser().resolve())
+    scheme, _, rest = text.partition("://")
+    if scheme == "sqlite":
+        # sqlite:///relative and sqlite:////absolute, as in SQLAlchemy.
+        path = rest[1:] if rest.startswith("/") else rest
+        if path.endswith(".db"):
+            path = str(Path(path).parent)
+        return "sqlite", str(Path(path).expanduser().resolve())
+    if scheme in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"PostgreSQL stores are not available in this version (got {text!r}); "
+            "use a directory path or sqlite:///path for the embedded store"
+        )
+    raise ConfigError(
+        f"Unknown store URL scheme {scheme!r} in {text!r}; use a directory path or sqlite:///path"
+    )
+
+
+def open_store(location: str | os.PathLike[str]) -> RunStore:
+    """The store at ``location``, opened once per process; marks runs of dead processes."""
+    _backend, target = parse_location(location)
+    key = (os.getpid(), target)  # a forked child must not reuse its parent's connections
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            from .sqlite import SQLiteStore
+
+            store = SQLiteStore(target)
+            store.mark_interrupted_runs()
+            _stores[key] = store
+        return store
+
+
+def close_stores() -> None:
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()

@@ -1,0 +1,137 @@
+"""The run store interface every backend implements, and the records written through it."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..entities import Artifact, DataRef, Environment, GitState, Run, RunKind, RunStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .artifacts import ArtifactStore
+
+
+@dataclass
+class RunStart:
+    """What is known when a run begins (written at once, so a killed process leaves a trace)."""
+
+    id: str
+    experiment: str
+    kind: RunKind
+    started: float
+    name: str | None = None
+    parent_id: str | None = None
+    seed: int | None = None
+    notebook: str | None = None
+    execution_count: int | None = None
+    host: str | None = None
+    pid: int | None = None
+    pid_start: str | None = None
+
+
+@dataclass
+class RunUpdate:
+    """Everything a run collected; written in one transaction (at the end or on a flush)."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: list[tuple[str, float, int, float]] = field(default_factory=list)  # key,value,step,t
+    tags: dict[str, str] = field(default_factory=dict)
+    data: list[DataRef] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    code: dict[str, str] = field(default_factory=dict)  # sha -> text, content-addressed sources
+    code_sha: str | None = None
+    history: list[str] | None = None
+    environment: Environment | None = None
+    git: GitState | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Set only when the run ends:
+    status: RunStatus | None = None
+    ended: float | None = None
+    duration: float | None = None
+    peak_memory: int | None = None
+    error: str | None = None
+    stdout_tail: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.params
+            or self.metrics
+            or self.tags
+            or self.data
+            or self.artifacts
+            or self.code
+            or self.warnings
+            or self.status
+            or self.git
+            or self.environment
+            or self.code_sha
+            or self.history is not None
+        )
+
+
+class RunStore(abc.ABC):
+    """Where runs live. One instance per store location per process; thread-safe."""
+
+    location: str
+    artifacts: ArtifactStore
+
+    @abc.abstractmethod
+    def create_run(self, start: RunStart) -> None: ...
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, update: RunUpdate) -> None:
+        """Apply ``update`` atomically: all of it is recorded or none of it."""
+
+    @abc.abstractmethod
+    def heartbeat(self, run_ids: list[str], now: float) -> None: ...
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """The run with this id or unique id prefix; raises RunNotFoundError."""
+
+    @abc.abstractmethod
+    def previous_run(self, experiment: str, before: float, exclude: str) -> Run | None:
+        """The latest run of ``experiment`` started before ``before``, other than ``exclude``."""
+
+    @abc.abstractmethod
+    def search_run_ids(
+        self,
+        *,
+        experiment: str | None = None,
+        where: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int | None = None,
+        parent_id: str | None = None,
+    ) -> list[str]: ...
+
+    @abc.abstractmethod
+    def runs_frame(
+        self,
+        *,
+        experiment: str | None = None,
+        where: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame: ...
+
+    @abc.abstractmethod
+    def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame: ...
+
+    @abc.abstractmethod
+    def get_code(self, shas: list[str]) -> dict[str, str]: ...
+
+    @abc.abstractmethod
+    def get_environment(self, env_id: str) -> Environment | None: ...
+
+    @abc.abstractmethod
+    def experiments(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def mark_interrupted_runs(self) -> list[str]:
+        """Mark ``running`` runs whose process is gone as interrupted; returns their ids."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

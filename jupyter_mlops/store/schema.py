@@ -1,0 +1,130 @@
+"""The one schema definition shared by every SQL backend.
+
+Column types are written with placeholders that each backend fills in (``{real}`` is ``REAL`` in
+SQLite and ``DOUBLE PRECISION`` in PostgreSQL), so a PostgreSQL store can follow without a second
+copy of the tables. ``MIGRATIONS[v]`` takes a store from version ``v`` to ``v + 1``.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+TABLES: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS schema_info (
+        version INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS experiments (
+        name TEXT PRIMARY KEY,
+        created {real} NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        name TEXT,
+        parent_id TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started {real} NOT NULL,
+        ended {real},
+        duration {real},
+        seed {bigint},
+        notebook TEXT,
+        execution_count INTEGER,
+        code_sha TEXT,
+        history TEXT,
+        peak_memory {bigint},
+        git_commit TEXT,
+        git_branch TEXT,
+        git_dirty INTEGER,
+        git_diff_hash TEXT,
+        environment_id TEXT,
+        error TEXT,
+        stdout_tail TEXT,
+        host TEXT,
+        pid INTEGER,
+        pid_start TEXT,
+        heartbeat {real},
+        warnings TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS runs_experiment_started ON runs (experiment, started)",
+    "CREATE INDEX IF NOT EXISTS runs_started ON runs (started)",
+    "CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
+    "CREATE INDEX IF NOT EXISTS runs_parent ON runs (parent_id)",
+    """CREATE TABLE IF NOT EXISTS params (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (run_id, key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        step {bigint} NOT NULL,
+        value {real},
+        time {real} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS metrics_run_key ON metrics (run_id, key, step)",
+    # The newest value per (run, key): what runs() shows and filters on, kept so that listing
+    # 10,000 runs never scans every step of every curve.
+    """CREATE TABLE IF NOT EXISTS latest_metrics (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        step {bigint} NOT NULL,
+        value {real},
+        time {real} NOT NULL,
+        PRIMARY KEY (run_id, key)
+    )""",
+    "CREATE INDEX IF NOT EXISTS latest_metrics_key_value ON latest_metrics (key, value)",
+    """CREATE TABLE IF NOT EXISTS tags (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (run_id, key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS data (
+        run_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        shape TEXT,
+        schema TEXT,
+        parts TEXT,
+        nbytes {bigint},
+        path TEXT,
+        PRIMARY KEY (run_id, role, name)
+    )""",
+    "CREATE INDEX IF NOT EXISTS data_hash ON data (hash)",
+    """CREATE TABLE IF NOT EXISTS artifacts (
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size {bigint} NOT NULL,
+        uri TEXT NOT NULL,
+        PRIMARY KEY (run_id, name)
+    )""",
+    """CREATE TABLE IF NOT EXISTS environments (
+        id TEXT PRIMARY KEY,
+        python TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        packages TEXT NOT NULL
+    )""",
+    # Cell sources, content-addressed: a session history is a list of these hashes, so a
+    # 300-cell session stores each cell once however many runs it records.
+    """CREATE TABLE IF NOT EXISTS code (
+        sha TEXT PRIMARY KEY,
+        text TEXT NOT NULL
+    )""",
+)
+
+# version -> statements that migrate a store at that version to the next one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+SQLITE_TYPES = {"real": "REAL", "bigint": "INTEGER"}
+POSTGRES_TYPES = {"real": "DOUBLE PRECISION", "bigint": "BIGINT"}
+
+
+def render(types: dict[str, str]) -> list[str]:
+    """The CREATE statements with this backend's column types."""
+    return [stmt.format(**types) for stmt in TABLES]

@@ -1,0 +1,574 @@
+"""Recording runs: ``Tracker`` (explicit store, explicit runs) and the module-level fluent API.
+
+The fluent functions (``mlops.log_metric`` …) act on the active run, kept in a ``ContextVar``
+rather than a global stack, so a run left over by an exception can never capture the next one.
+Writes are batched: params/metrics are buffered and flushed at most every ``FLUSH_SECONDS`` (and
+at the end), so a training loop logging every step costs microseconds per call, and a killed
+process loses at most the last couple of seconds of curve points.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import numbers
+import os
+import pickle
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .config import Settings, load_settings
+from .entities import Artifact, DataRef, DataRole, Fingerprint, Run, RunKind, RunStatus
+from .exceptions import StoreError, ValidationError
+from .store import RunStart, RunStore, RunUpdate, open_store
+from .store.liveness import hostname, own_start
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 2.0
+FLUSH_ITEMS = 5000
+HEARTBEAT_SECONDS = 30.0
+PARENT_ENV = "JUPYTER_MLOPS_PARENT_RUN"
+DEFAULT_EXPERIMENT = "default"
+
+_active: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
+    "jupyter_mlops_active_run", default=None
+)
+
+
+class TrackingWarning(UserWarning):
+    """Something could not be recorded; the user's code went on."""
+
+
+def _check_key(kind: str, key: Any) -> str:
+    if not isinstance(key, str) or not key or len(key) > 250:
+        raise ValidationError(
+            f"{kind} names must be non-empty strings of at most 250 characters, got {key!r}"
+        )
+    return key
+
+
+def _as_float(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:  # numpy 0-d arrays and scalars, torch scalars
+            value = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"Metric {key!r} must be a number, got {type(value).__name__} {value!r}; "
+                "log non-numeric results as params or tags"
+            ) from None
+    return float(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """Params as JSON-friendly values: numpy scalars become Python numbers, the rest repr'd."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 1) == 0:
+        try:
+            return item()
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
+
+
+class ActiveRun:
+    """A run in progress. Use as a context manager, or call :meth:`end` yourself."""
+
+    def __init__(self, tracker: Tracker, start: RunStart) -> None:
+        self.tracker = tracker
+        self.id = start.id
+        self.experiment = start.experiment
+        self.seed = start.seed
+        self.started = start.started
+        self._start_mono = time.perf_counter()
+        self._pending = RunUpdate()
+        self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
+        self._token: contextvars.Token[ActiveRun | None] | None = None
+        self.ended = False
+        self.status: RunStatus = RunStatus.RUNNING
+        self._git_future: Any = None
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.id[:8]} experiment={self.experiment!r}>"
+
+    # -- logging ---------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            for k, v in params.items():
+                self._pending.params[_check_key("Param", k)] = _jsonable(v)
+        self._maybe_flush()
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        self.log_metrics({key: value}, step=step)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        now = time.time()
+        if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
+            raise ValidationError(f"step must be an integer, got {step!r}")
+        rows = [
+            (_check_key("Metric", k), _as_float(k, v), int(step or 0), now)
+            for k, v in metrics.items()
+        ]
+        with self._lock:
+            self._pending.metrics.extend(rows)
+        self._maybe_flush()
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        with self._lock:
+            for k, v in tags.items():
+                self._pending.tags[_check_key("Tag", k)] = str(v)
+
+    def log_dataset(self, name: str, obj: Any, role: str = "input") -> Fingerprint:
+        """Fingerprint ``obj`` (DataFrame, array or file path) and record it under ``name``."""
+        from .fingerprint import fingerprint
+
+        fp = fingerprint(obj)
+        with self._lock:
+            self._pending.data.append(DataRef(DataRole(role), name, fp))
+        return fp
+
+    def add_data(self, refs: list[DataRef]) -> None:
+        with self._lock:
+            self._pending.data.extend(refs)
+
+    def log_artifact(
+        self, path: str | os.PathLike[str], name: str | None = None, kind: str = "file"
+    ) -> Artifact:
+        sha, size, uri = self.tracker.store.artifacts.put_file(path)
+        art = Artifact(name or Path(path).name, kind, sha, size, uri)
+        with self._lock:
+            self._pending.artifacts.append(art)
+        return art
+
+    def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Artifact:
+        sha, size, uri = self.tracker.store.artifacts.put_bytes(data)
+        art = Artifact(name, kind, sha, size, uri)
+        with self._lock:
+            self._pending.artifacts.append(art)
+        return art
+
+    def log_model(self, model: Any, name: str = "model") -> Artifact:
+        """Pickle ``model`` into the store as a content-addressed artifact of kind ``model``."""
+        try:
+            data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise ValidationError(
+                f"Cannot save model {name!r}: {e}; models must be picklable"
+            ) from e
+        return self.log_bytes(data, name, kind="model")
+
+    def log_figure(self, figure: Any, name: str = "figure.png") -> Artifact:
+        import io
+
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+        return self.log_bytes(
+            buf.getvalue(), name if name.endswith(".png") else name + ".png", kind="figure"
+        )
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            self._pending.warnings.append(message)
+
+    def attach(self, update: RunUpdate) -> None:
+        """Merge fields collected by a front-end (code, history, environment …) into the run."""
+        with self._lock:
+            p = self._pending
+            p.params.update(update.params)
+            p.metrics.extend(update.metrics)
+            p.tags.update(update.tags)
+            p.data.extend(update.data)
+            p.artifacts.extend(update.artifacts)
+            p.code.update(update.code)
+            p.warnings.extend(update.warnings)
+            for f in ("code_sha", "history", "environment", "git", "peak_memory", "stdout_tail"):
+                if getattr(update, f) is not None:
+                    setattr(p, f, getattr(update, f))
+
+    # -- persistence -----------------------------------------------------------------------
+    def _take(self) -> RunUpdate:
+        with self._lock:
+            pending, self._pending = self._pending, RunUpdate()
+            self._last_flush = time.monotonic()
+        return pending
+
+    def _maybe_flush(self) -> None:
+        p = self._pending
+        if (
+            time.monotonic() - self._last_flush > FLUSH_SECONDS
+            or len(p.metrics) + len(p.params) > FLUSH_ITEMS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        update = self._take()
+        try:
+            self.tracker.store.update_run(self.id, update)
+        except StoreError:
+            # Keep the data for the final write rather than losing it or breaking training.
+            with self._lock:
+                self._pending = _merge(update, self._pending)
+            raise
+
+    def end(self, status: RunStatus = RunStatus.FINISHED, error: str | None = None) -> None:
+        """Record everything collected and the final status; safe to call twice."""
+        if self.ended:
+            return
+        self.ended = True
+        self.status = status
+        update = self._take()
+        update.status = status
+        update.ended = time.time()
+        update.duration = time.perf_counter() - self._start_mono
+        update.error = error
+        git = self._git_future
+        if update.git is None and git is not None and git.done() and git.exception() is None:
+            update.git = git.result()
+        try:
+            self.tracker.store.update_run(self.id, update)
+        finally:
+            self.tracker._forget(self)
+            if self._token is not None:
+                try:
+                    _active.reset(self._token)
+                except ValueError:  # ended from another context: just clear ours
+                    _active.set(None)
+                self._token = None
+        if update.git is None and git is not None:
+            # Git is slow; record it when the probe finishes instead of waiting for it.
+            git.add_done_callback(lambda f: self.tracker._late_git(self.id, f))
+
+    def __enter__(self) -> ActiveRun:
+        self._token = _active.set(self)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
+        status, error = status_for_exception(exc)
+        self.end(status, error)
+        return False
+
+
+def status_for_exception(exc: BaseException | None) -> tuple[RunStatus, str | None]:
+    """The status a run ends with when its code raised ``exc`` (None: it did not)."""
+    if exc is None:
+        return RunStatus.FINISHED, None
+    if isinstance(exc, KeyboardInterrupt):
+        return RunStatus.INTERRUPTED, "KeyboardInterrupt"
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):
+        return RunStatus.FINISHED, None
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return RunStatus.FAILED, text[-20000:]
+
+
+def _merge(a: RunUpdate, b: RunUpdate) -> RunUpdate:
+    a.params.update(b.params)
+    a.metrics.extend(b.metrics)
+    a.tags.update(b.tags)
+    a.data.extend(b.data)
+    a.artifacts.extend(b.artifacts)
+    a.code.update(b.code)
+    a.warnings.extend(b.warnings)
+    return a
+
+
+class Tracker:
+    """Records runs into one store. Thread-safe; one per store is plenty."""
+
+    def __init__(self, store: RunStore, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or load_settings()
+        self._runs: dict[str, ActiveRun] = {}
+        self._runs_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        from .environment import GitProbe
+
+        self.git_probe = GitProbe()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Tracker:
+        settings = settings or load_settings()
+        return cls(open_store(settings.store), settings)
+
+    def start_run(
+        self,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        seed: int | Literal["auto"] | None = "auto",
+        kind: RunKind = RunKind.SCRIPT,
+        parent_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        notebook: str | None = None,
+        execution_count: int | None = None,
+        probe_git: bool = True,
+    ) -> ActiveRun:
+        """Create a run (recorded at once as ``running``) and seed the RNGs.
+
+        ``seed="auto"`` draws a seed and records it; an int is used as given; ``None`` leaves
+        the RNGs alone and records no seed.
+        """
+        from .seeding import MAX_SEED, apply_seed, draw_seed
+
+        if seed == "auto":
+            seed = draw_seed()
+        elif seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+        ):
+            raise ValidationError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        exp = experiment or DEFAULT_EXPERIMENT
+        if parent_id is None:
+            current = _active.get()
+            parent_id = current.id if current is not None else os.environ.get(PARENT_ENV) or None
+        start = RunStart(
+            id=uuid.uuid4().hex,
+            experiment=exp,
+            kind=kind,
+            started=time.time(),
+            name=name,
+            parent_id=parent_id,
+            seed=seed,
+            notebook=notebook,
+            execution_count=execution_count,
+            host=hostname(),
+            pid=os.getpid(),
+            pid_start=own_start(),
+        )
+        self.store.create_run(start)
+        run = ActiveRun(self, start)
+        if probe_git:
+            run._git_future = self.git_probe.request()
+        if seed is not None:
+            apply_seed(seed)
+        if tags:
+            run.set_tags(tags)
+        if params:
+            run.log_params(params)
+        with self._runs_lock:
+            self._runs[run.id] = run
+        self._ensure_heartbeat()
+        return run
+
+    def _forget(self, run: ActiveRun) -> None:
+        with self._runs_lock:
+            self._runs.pop(run.id, None)
+
+    def _late_git(self, run_id: str, future: Any) -> None:
+        if future.exception() is not None:
+            return
+        try:
+            self.store.update_run(run_id, RunUpdate(git=future.result()))
+        except StoreError as e:
+            log.warning("could not record git state of run %s: %s", run_id[:8], e)
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._heartbeat = threading.Thread(
+                target=self._beat, daemon=True, name="jupyter-mlops-heartbeat"
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            with self._runs_lock:
+                ids = list(self._runs)
+            try:
+                self.store.heartbeat(ids, time.time())
+            except StoreError as e:
+                log.warning("heartbeat failed: %s", e)
+
+    def active_runs(self) -> list[ActiveRun]:
+        with self._runs_lock:
+            return list(self._runs.values())
+
+    # -- reading ---------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run:
+        return self.store.get_run(run_id)
+
+    def runs(
+        self,
+        experiment: str | None = None,
+        where: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValidationError(f"limit must be a positive integer, got {limit!r}")
+        return self.store.runs_frame(
+            experiment=experiment, where=where, order_by=order_by, limit=limit
+        )
+
+    def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame:
+        return self.store.metric_history(run_id, key)
+
+
+# -- the default tracker and fluent API --------------------------------------------------------
+
+_default: Tracker | None = None
+_default_lock = threading.Lock()
+
+
+def default_tracker() -> Tracker:
+    """The tracker for the current project's store (created on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default_pid != os.getpid():
+            _set_default(Tracker.from_settings())
+        return _default  # type: ignore[return-value]
+
+
+_default_pid = -1
+
+
+def _set_default(tracker: Tracker | None) -> None:
+    global _default, _default_pid
+    _default, _default_pid = tracker, os.getpid()
+
+
+def set_store(location: str | os.PathLike[str] | None) -> Tracker:
+    """Point the fluent API at another store (None: back to the project's default)."""
+    with _default_lock:
+        _set_default(Tracker.from_settings(load_settings(location)))
+        return _default  # type: ignore[return-value]
+
+
+def reset_default_tracker() -> None:
+    """Forget the default tracker (tests, or after changing JUPYTER_MLOPS_STORE)."""
+    with _default_lock:
+        _set_default(None)
+    _active.set(None)
+
+
+def start_run(
+    *,
+    experiment: str | None = None,
+    name: str | None = None,
+    seed: int | Literal["auto"] | None = "auto",
+    tags: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    parent_id: str | None = None,
+) -> ActiveRun:
+    """Start a run on the default tracker; use as ``with mlops.start_run(...) as run:``."""
+    return default_tracker().start_run(
+        experiment=experiment, name=name, seed=seed, tags=tags, params=params, parent_id=parent_id
+    )
+
+
+def active_run() -> ActiveRun | None:
+    return _active.get()
+
+
+def _require_active(what: str) -> ActiveRun:
+    run = _active.get()
+    if run is None:
+        raise ValidationError(
+            f"{what} needs an active run; use `with mlops.start_run():` or a %%track cell"
+        )
+    return run
+
+
+def log_param(key: str, value: Any) -> None:
+    _require_active("log_param").log_param(key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    _require_active("log_params").log_params(params)
+
+
+def log_metric(key: str, value: Any, step: int | None = None) -> None:
+    _require_active("log_metric").log_metric(key, value, step)
+
+
+def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    _require_active("log_metrics").log_metrics(metrics, step)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    _require_active("set_tags").set_tags(tags)
+
+
+def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Artifact:
+    return _require_active("log_artifact").log_artifact(path, name)
+
+
+def log_model(model: Any, name: str = "model") -> Artifact:
+    return _require_active("log_model").log_model(model, name)
+
+
+def log_figure(figure: Any, name: str = "figure.png") -> Artifact:
+    return _require_active("log_figure").log_figure(figure, name)
+
+
+def log_dataset(name: str, obj: Any, role: str = "input") -> Fingerprint:
+    return _require_active("log_dataset").log_dataset(name, obj, role)
+
+
+def runs(
+    experiment: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Runs as a DataFrame: id, experiment, name, status, started, duration, params.*, metrics.*"""
+    return default_tracker().runs(experiment, where, order_by, limit)
+
+
+def get_run(run_id: str) -> Run:
+    return default_tracker().get_run(run_id)
+
+
+def metric_history(run_id: str, key: str | None = None) -> pd.DataFrame:
+    return default_tracker().metric_history(run_id, key)
+
+
+def warn_not_recorded(reason: BaseException | str) -> None:
+    warnings.warn(
+        f"jupyter-mlops: this run was not recorded: {reason}", TrackingWarning, stacklevel=3
+    )
+
+
+__all__ = [
+    "ActiveRun",
+    "Tracker",
+    "TrackingWarning",
+    "active_run",
+    "default_tracker",
+    "get_run",
+    "log_artifact",
+    "log_dataset",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "metric_history",
+    "reset_default_tracker",
+    "runs",
+    "set_store",
+    "set_tags",
+    "start_run",
+    "status_for_exception",
+]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import jupyter_mlops as mlops
+from jupyter_mlops.store import close_stores
+from jupyter_mlops.tracking import reset_default_tracker
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own store and working directory; the default tracker is reset."""
+    store = tmp_path / ".mlops"
+    monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(store))
+    monkeypatch.delenv("JUPYTER_MLOPS_PARENT_RUN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    reset_default_tracker()
+    yield store
+    reset_default_tracker()
+    close_stores()
+
+
+@pytest.fixture
+def tracker(isolated_store: Path) -> mlops.Tracker:
+    return mlops.default_tracker()
+
+
+@pytest.fixture
+def shell():
+    """A real InteractiveShell with the extension loaded; ``run(code)`` re-raises errors."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    InteractiveShell.clear_instance()
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    ip = InteractiveShell.instance(config=cfg)
+    ip.run_line_magic("load_ext", "jupyter_mlops")
+
+    def run(code: str):
+        result = ip.run_cell(code, store_history=True)
+        result.raise_error()
+        return result.result
+
+    ip.run = run  # type: ignore[attr-defined]
+    yield ip
+    ip.run_line_magic("unload_ext", "jupyter_mlops")
+    InteractiveShell.clear_instance()
+
+
+def python_env() -> dict[str, str]:
+    """Environment for subprocesses: this interpreter's packages, the test's store."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+PYTHON = sys.executable

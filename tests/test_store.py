@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import jupyter_mlops as mlops
+from jupyter_mlops.entities import RunStatus
+from jupyter_mlops.exceptions import ConfigError, SchemaVersionError, StoreUnavailableError
+from jupyter_mlops.store import close_stores, open_store, parse_location
+from jupyter_mlops.store.schema import SCHEMA_VERSION
+from jupyter_mlops.tracking import reset_default_tracker
+
+from .conftest import PYTHON, python_env
+
+WRITER = textwrap.dedent("""
+    import sys
+    import jupyter_mlops as mlops
+    n, worker = int(sys.argv[1]), sys.argv[2]
+    for i in range(n):
+        with mlops.start_run(experiment="stress", seed=None) as run:
+            run.log_params({"worker": worker, "i": i})
+            run.log_metrics({"acc": i / n, "loss": 1 - i / n})
+    print("done", worker)
+""")
+
+
+@pytest.mark.slow
+def test_eight_processes_writing_at_once_lose_nothing(isolated_store: Path, tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    procs = [
+        subprocess.Popen(
+            [PYTHON, str(script), "200", str(w)],
+            env=python_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(8)
+    ]
+    results = [p.communicate(timeout=240) for p in procs]
+    for p, (_out, err) in zip(procs, results, strict=False):
+        assert p.returncode == 0, err
+        assert "locked" not in err.lower() and "Traceback" not in err
+    frame = mlops.runs(experiment="stress")
+    assert len(frame) == 1600
+    assert (frame["status"] == "finished").all()
+    pairs = set(zip(frame["params.worker"], frame["params.i"], strict=False))
+    assert len(pairs) == 1600
+    assert frame["metrics.acc"].notna().all()
+
+
+KILLED = textwrap.dedent("""
+    import time
+    import jupyter_mlops as mlops
+    run = mlops.start_run(experiment="k")
+    run.__enter__()
+    run.log_params({"a": 1})
+    run.flush()
+    print(run.id, flush=True)
+    time.sleep(60)
+""")
+
+
+@pytest.mark.slow
+def test_killed_process_leaves_store_intact_and_run_marked_interrupted(
+    isolated_store: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    p = subprocess.Popen([PYTHON, str(script)], env=python_env(), stdout=subprocess.PIPE, text=True)
+    run_id = p.stdout.readline().strip()
+    assert mlops.get_run(run_id).status is RunStatus.RUNNING
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+    reset_default_tracker()
+    close_stores()  # "next open" of the store in this process
+    run = mlops.get_run(run_id)
+    assert run.status is RunStatus.INTERRUPTED
+    assert "killed or crashed" in run.error
+    assert run.params == {"a": 1}
+    con = sqlite3.connect(isolated_store / "mlops.db")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_live_runs_of_other_processes_are_not_marked(isolated_store: Path) -> None:
+    run = mlops.start_run()
+    close_stores()
+    reset_default_tracker()
+    store = open_store(isolated_store)
+    assert store.get_run(run.id).status is RunStatus.RUNNING  # our own process is alive
+    run.tracker.store = store
+    run.end()
+
+
+def test_newer_schema_is_refused(isolated_store: Path) -> None:
+    open_store(isolated_store)
+    close_stores()
+    con = sqlite3.connect(isolated_store / "mlops.db")
+    con.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(SchemaVersionError, match="upgrade jupyter-mlops"):
+        open_store(isolated_store)
+
+
+def test_store_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreUnavailableError, match="JUPYTER_MLOPS_STORE"):
+        open_store(blocker / ".mlops")
+
+
+def test_corrupt_database_is_reported_not_overwritten(tmp_path: Path) -> None:
+    store = tmp_path / "bad"
+    store.mkdir()
+    (store / "mlops.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreUnavailableError, match="mlops.db"):
+        open_store(store)
+    assert (store / "mlops.db").read_bytes().startswith(b"this is not")
+
+
+def test_store_locations(tmp_path: Path) -> None:
+    assert parse_location(f"sqlite:///{tmp_path}/s") == ("sqlite", str(tmp_path / "s"))
+    assert parse_location(f"sqlite:///{tmp_path}/s/mlops.db") == ("sqlite", str(tmp_path / "s"))
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        parse_location("postgresql://localhost/db")
+    with pytest.raises(ConfigError, match="scheme"):
+        parse_location("s3://bucket")
+
+
+def test_history_and_code_are_deduplicated(isolated_store: Path) -> None:
+    from jupyter_mlops.store import RunUpdate
+
+    store = open_store(isolated_store)
+    for _ in range(3):
+        with mlops.start_run() as run:
+            run.attach(
+                RunUpdate(code={"aa": "x = 1", "bb": "y = 2"}, code_sha="bb", history=["aa", "bb"])
+            )
+    got = mlops.get_run(run.id)
+    assert got.history == ("aa", "bb") and got.code == "y = 2"
+    con = sqlite3.connect(isolated_store / "mlops.db")
+    assert con.execute("SELECT COUNT(*) FROM code").fetchone()[0] == 2
+    assert store.get_code(["aa"]) == {"aa": "x = 1"}
+
+
+def test_import_does_not_pull_heavy_modules() -> None:
+    code = (
+        "import sys, jupyter_mlops.tracking, jupyter_mlops; "
+        "bad = [m for m in ('IPython', 'pandas', 'numpy', 'ipywidgets', 'tornado', "
+        "'jupyter_server') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=python_env(), check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_unflushed_run_is_visible_as_running(isolated_store: Path) -> None:
+    run = mlops.start_run()
+    assert mlops.get_run(run.id).status is RunStatus.RUNNING
+    time.sleep(0.01)
+    run.end()
+    assert mlops.get_run(run.id).status is RunStatus.FINISHED
