@@ -166,17 +166,21 @@ def _is_number(v: Any) -> bool:
 
 
 def _fitted_estimators(ns: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """scikit-learn estimators among ``names`` that are fitted (sklearn's trailing-_ rule)."""
+    """scikit-learn estimators among ``names`` that are fitted (pipelines included)."""
     if "sklearn" not in sys.modules:
         return {}
     from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
 
     out = {}
     for n in names:
         obj = ns.get(n)
-        if isinstance(obj, BaseEstimator) and any(
-            k.endswith("_") and not k.startswith("__") for k in vars(obj)
-        ):
+        if isinstance(obj, BaseEstimator):
+            try:
+                check_is_fitted(obj)
+            except (NotFittedError, TypeError, ValueError, AttributeError):
+                continue
             out[n] = obj
     return out
 
@@ -234,9 +238,8 @@ class CellTracker:
         except MLOpsError as e:
             # Unrecordable (read-only store, disk full): the code still runs.
             return CellResult(run=None, not_recorded=str(e), value=execute())
-        inputs = _fingerprint_names(
-            namespace, analysis.reads if analysis else (), DataRole.INPUT, run
-        )
+        reads = _expand_reads(namespace, analysis.reads) if analysis else ()
+        inputs = _fingerprint_names(namespace, reads, DataRole.INPUT, run)
         figs_before = _figure_numbers()
         rss0 = reset_peak_rss()
         tail = StdoutTail(tracker.settings.capture_stdout_chars)
@@ -346,6 +349,30 @@ class CellTracker:
             u.history = shas
         u.code = {s: t for s, t in texts.items() if s not in self._known_code}
         self._known_code.update(texts)
+
+
+def _code_names(code: Any, out: dict[str, None]) -> None:
+    out.update(dict.fromkeys(code.co_names))
+    for const in code.co_consts:  # nested functions, lambdas, comprehensions
+        if hasattr(const, "co_names"):
+            _code_names(const, out)
+
+
+def _expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) -> list[str]:
+    """Names the cell reads, plus the globals read by functions it calls that were defined in
+    the notebook (``train(C)`` reading ``X_train``), followed ``depth`` levels deep."""
+    seen: dict[str, None] = dict.fromkeys(reads)
+    frontier = list(seen)
+    for _ in range(depth):
+        found: dict[str, None] = {}
+        for name in frontier:
+            fn = ns.get(name)
+            code = getattr(fn, "__code__", None)
+            if code is not None and getattr(fn, "__globals__", None) is ns:
+                _code_names(code, found)
+        frontier = [n for n in found if n not in seen and n in ns]
+        seen.update(dict.fromkeys(frontier))
+    return list(seen)
 
 
 def _default_experiment(notebook: str | None) -> str:

@@ -38,8 +38,22 @@ def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
 
 
 def _ignored_roots() -> tuple[str, ...]:
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    return tuple(os.path.realpath(r) + os.sep for r in roots)
+    import site
+
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    # Kernel pseudo-files (cgroup limits read by thread pools, /proc) are not data.
+    return (*(os.path.realpath(r) + os.sep for r in roots), "/proc/", "/sys/", "/dev/")
+
+
+# Package metadata and code that libraries read while the cell runs (entry points, plugins):
+# never the user's data.
+_IGNORED_PARTS = (
+    ".dist-info" + os.sep,
+    ".egg-info" + os.sep,
+    os.sep + "site-packages" + os.sep,
+    os.sep + "dist-packages" + os.sep,
+    os.sep + "__pycache__" + os.sep,
+)
 
 
 @contextmanager
@@ -65,7 +79,12 @@ def files_opened(exclude: tuple[str, ...] = ()) -> Iterator[list[str]]:
         seen = set()
         for p in sorted(sink):
             real = os.path.realpath(p)
-            if real in seen or real.startswith(skip) or real.endswith((".pyc", ".py", ".so")):
+            if (
+                real in seen
+                or real.startswith(skip)
+                or real.endswith((".pyc", ".py", ".so"))
+                or any(part in real for part in _IGNORED_PARTS)
+            ):
                 continue
             if os.path.isfile(real):
                 seen.add(real)

@@ -32,6 +32,18 @@ def _shape(ref: DataRef) -> str:
     return "×".join(str(s) for s in shape) if shape else ""
 
 
+def _params(params: dict[str, Any]) -> str:
+    """Params the cell assigned, then fitted estimators' params collapsed to one entry each."""
+    own = {k: v for k, v in params.items() if "." not in k}
+    groups: dict[str, int] = {}
+    for k in params:
+        if "." in k:
+            groups[k.split(".")[0]] = groups.get(k.split(".")[0], 0) + 1
+    text = _items(own)
+    extra = "  ".join(f"{g}.* ({n})" for g, n in groups.items())
+    return f"{text}  {extra}".strip()
+
+
 def _inputs(run: Run) -> str:
     return "  ".join(f"{d.name} {d.fingerprint.short} ({_shape(d)})" for d in run.inputs[:8])
 
@@ -60,7 +72,7 @@ def format_summary(run: Run, diff: RunDiff) -> str:
     )
     lines = [head]
     if run.params:
-        lines.append(f"  params   {_items(run.params)}")
+        lines.append(f"  params   {_params(run.params)}")
     if run.metrics:
         lines.append(f"  metrics  {_items(run.metrics)}")
     if run.inputs:
@@ -78,7 +90,7 @@ def summary_html(run: Run, diff: RunDiff) -> str:
     )
     rows = []
     if run.params:
-        rows.append(("params", _items(run.params)))
+        rows.append(("params", _params(run.params)))
     if run.metrics:
         rows.append(("metrics", _items(run.metrics)))
     if run.inputs:

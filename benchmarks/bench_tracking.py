@@ -1,0 +1,318 @@
+"""Tracking overhead and query speed, each against a baseline measured in the same run.
+
+    python benchmarks/bench_tracking.py [--runs 10000] [--no-mlflow]
+
+- ``%%track`` on a trivial cell vs the same cell untracked (target: < 3 ms added);
+- our start_run + 10 params + 10 metrics + end vs MLflow's on SQLite (target: <= 1/10 of MLflow)
+  and vs raw SQLite inserting the same rows in one WAL transaction;
+- ``runs()`` over N runs as a DataFrame (target < 0.5 s) and a filtered top-10 (< 50 ms) vs
+  MLflow ``search_runs`` over the same N runs;
+- ``import jupyter_mlops`` / ``%load_ext`` in a fresh process (< 300 ms) vs ``import mlflow``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+
+
+def _result(
+    name: str,
+    value: float,
+    unit: str,
+    baseline: float | None,
+    target: str,
+    passed: bool | None,
+    note: str = "",
+) -> dict[str, Any]:
+    ratio = (value / baseline) if baseline else None
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "passed": passed,
+        "note": note,
+    }
+
+
+def _median_ms(fn: Any, n: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def bench_track_overhead(n: int = 300) -> list[dict[str, Any]]:
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=cfg)
+    shell.run_line_magic("load_ext", "jupyter_mlops")
+    shell.display_pub.publish = lambda *a, **k: None  # measure tracking, not terminal printing
+    plain = _median_ms(lambda: shell.run_cell("x = 1\ny = x + 1", store_history=True), n)
+    tracked = _median_ms(
+        lambda: shell.run_cell("%%track -e bench\nx = 1\ny = x + 1", store_history=True), n
+    )
+    added = tracked - plain
+    return [
+        _result(
+            "%%track added per trivial cell",
+            added,
+            "ms",
+            None,
+            "< 3 ms",
+            added < 3,
+            f"untracked cell {plain:.3f} ms, tracked {tracked:.3f} ms",
+        )
+    ]
+
+
+def _our_equivalent_ms(n: int) -> float:
+    import jupyter_mlops as mlops
+
+    params = {f"p{i}": i for i in range(10)}
+    metrics = {f"m{i}": i / 10 for i in range(10)}
+
+    def one() -> None:
+        with mlops.start_run(experiment="bench", seed=None) as run:
+            run.log_params(params)
+            run.log_metrics(metrics)
+
+    return _median_ms(one, n)
+
+
+def _raw_sqlite_ms(n: int, path: Path) -> float:
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE IF NOT EXISTS r (id TEXT, started REAL)")
+    con.execute("CREATE TABLE IF NOT EXISTS kv (run TEXT, k TEXT, v TEXT)")
+
+    def one() -> None:
+        rid = uuid.uuid4().hex
+        con.execute("BEGIN")
+        con.execute("INSERT INTO r VALUES (?, ?)", (rid, time.time()))
+        con.executemany(
+            "INSERT INTO kv VALUES (?, ?, ?)", [(rid, f"k{i}", str(i)) for i in range(20)]
+        )
+        con.execute("COMMIT")
+
+    return _median_ms(one, n)
+
+
+def _mlflow_ms(n: int, uri: str) -> float:
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("bench")
+    params = {f"p{i}": i for i in range(10)}
+    metrics = {f"m{i}": i / 10 for i in range(10)}
+
+    def one() -> None:
+        with mlflow.start_run():
+            mlflow.log_params(params)
+            mlflow.log_metrics(metrics)
+
+    return _median_ms(one, n, warmup=3)
+
+
+def bench_run_logging(n: int, with_mlflow: bool, tmp: Path) -> list[dict[str, Any]]:
+    ours = _our_equivalent_ms(n)
+    raw = _raw_sqlite_ms(n, tmp / "raw.db")
+    out = [
+        _result(
+            "start_run + 10 params + 10 metrics + end",
+            ours,
+            "ms",
+            raw,
+            "-",
+            None,
+            f"raw SQLite same rows one txn: {raw:.3f} ms",
+        )
+    ]
+    if with_mlflow:
+        ml = _mlflow_ms(max(20, n // 10), f"sqlite:///{tmp / 'mlflow-log.db'}")
+        out.append(
+            _result(
+                "  vs MLflow (same calls, SQLite backend)",
+                ours,
+                "ms",
+                ml,
+                "<= 0.1x",
+                ours <= ml / 10,
+                f"MLflow {ml:.2f} ms per run",
+            )
+        )
+    return out
+
+
+def _fill_ours(n: int) -> None:
+    import jupyter_mlops as mlops
+
+    params = {f"p{i}": i for i in range(10)}
+    for i in range(n):
+        with mlops.start_run(experiment="search", seed=None) as run:
+            run.log_params(params)
+            run.log_metrics({f"m{j}": (i * 7919 + j) % 1000 / 1000 for j in range(10)})
+
+
+def _mlflow_db(n: int) -> Path:
+    """An MLflow SQLite store holding ``n`` runs like ours (built once, then cached)."""
+    path = CACHE / f"mlflow-{n}.db"
+    if path.exists():
+        return path
+    CACHE.mkdir(exist_ok=True)
+    code = (
+        "import mlflow,sys\nmlflow.set_tracking_uri(sys.argv[1])\nmlflow.set_experiment('search')\n"
+        "from mlflow.entities import Metric, Param\nc = mlflow.MlflowClient()\n"
+        "e = c.get_experiment_by_name('search').experiment_id\nimport time\n"
+        "for i in range(int(sys.argv[2])):\n"
+        "    r = c.create_run(e)\n"
+        "    t = int(time.time() * 1000)\n"
+        "    c.log_batch(r.info.run_id, params=[Param(f'p{j}', str(j)) for j in range(10)],\n"
+        "        metrics=[Metric(f'm{j}', (i * 7919 + j) % 1000 / 1000, t, 0)\n"
+        "                 for j in range(10)])\n"
+        "    c.set_terminated(r.info.run_id)\n"
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp}", str(n)], check=True)
+    tmp.rename(path)
+    return path
+
+
+def bench_queries(n: int, with_mlflow: bool) -> list[dict[str, Any]]:
+    import jupyter_mlops as mlops
+
+    _fill_ours(n)
+    all_ms = _median_ms(lambda: mlops.runs(experiment="search"), 5, warmup=1)
+    top_ms = _median_ms(
+        lambda: mlops.runs(
+            experiment="search", where="metrics.m3 > 0.5", order_by="metrics.m3 DESC", limit=10
+        ),
+        20,
+        warmup=2,
+    )
+    ml_all = ml_top = None
+    if with_mlflow:
+        import mlflow
+
+        mlflow.set_tracking_uri(f"sqlite:///{_mlflow_db(n)}")
+        t = time.perf_counter()
+        got = mlflow.search_runs(experiment_names=["search"], max_results=100_000)
+        ml_all = (time.perf_counter() - t) * 1e3
+        assert len(got) == n, len(got)
+        t = time.perf_counter()
+        mlflow.search_runs(
+            experiment_names=["search"],
+            filter_string="metrics.m3 > 0.5",
+            order_by=["metrics.m3 DESC"],
+            max_results=10,
+        )
+        ml_top = (time.perf_counter() - t) * 1e3
+    return [
+        _result(
+            f"runs() all {n:,} as DataFrame",
+            all_ms,
+            "ms",
+            ml_all,
+            "< 500 ms",
+            all_ms < 500,
+            f"MLflow search_runs {ml_all:.0f} ms" if ml_all else "",
+        ),
+        _result(
+            "runs() filtered top-10",
+            top_ms,
+            "ms",
+            ml_top,
+            "< 50 ms",
+            top_ms < 50,
+            f"MLflow {ml_top:.0f} ms" if ml_top else "",
+        ),
+    ]
+
+
+def _fresh_process_ms(code: str, n: int = 5) -> float:
+    env = dict(os.environ, JUPYTER_MLOPS_STORE=tempfile.mkdtemp())
+    times = []
+    for _ in range(n):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(times)
+
+
+def bench_import(with_mlflow: bool) -> list[dict[str, Any]]:
+    timer = "import time; t = time.perf_counter(); {}; print((time.perf_counter() - t) * 1e3)"
+    ours = _fresh_process_ms(timer.format("import jupyter_mlops"))
+    load = _fresh_process_ms(
+        "from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell."
+        "instance(); " + timer.format("ip.run_line_magic('load_ext', 'jupyter_mlops')")
+    )
+    ml = _fresh_process_ms(timer.format("import mlflow"), 3) if with_mlflow else None
+    return [
+        _result(
+            "import jupyter_mlops",
+            ours,
+            "ms",
+            ml,
+            "< 300 ms",
+            ours < 300,
+            f"import mlflow {ml:.0f} ms" if ml else "",
+        ),
+        _result("%load_ext jupyter_mlops", load, "ms", None, "< 300 ms", load < 300),
+    ]
+
+
+def run(runs: int = 10_000, with_mlflow: bool = True) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["JUPYTER_MLOPS_STORE"] = str(Path(d) / ".mlops")
+        from jupyter_mlops.tracking import reset_default_tracker
+
+        reset_default_tracker()
+        if with_mlflow:
+            import logging
+
+            logging.getLogger("mlflow").setLevel(logging.ERROR)
+            logging.getLogger("alembic").setLevel(logging.ERROR)
+        results = bench_track_overhead()
+        results += bench_run_logging(300, with_mlflow, Path(d))
+        results += bench_queries(runs, with_mlflow)
+        results += bench_import(with_mlflow)
+        return results
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=10_000)
+    p.add_argument("--no-mlflow", action="store_true")
+    args = p.parse_args()
+    from report import print_table  # type: ignore[import-not-found]
+
+    print_table(run(args.runs, not args.no_mlflow))
+
+
+if __name__ == "__main__":
+    main()

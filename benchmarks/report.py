@@ -1,0 +1,32 @@
+"""Print benchmark results as one table (shared by every benchmark script)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+
+
+def format_table(results: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'benchmark':44} {'value':>12} {'unit':5} {'baseline':>10} {'ratio':>8}  {'target':10} ok"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        ok = {True: "PASS", False: "FAIL", None: ""}[r.get("passed")]
+        ratio = f"{r['ratio']:.3f}x" if r.get("ratio") is not None else "-"
+        lines.append(
+            f"{r['name'][:44]:44} {_fmt(r['value']):>12} {r['unit']:5} "
+            f"{_fmt(r.get('baseline')):>10} {ratio:>8}  {r['target']:10} {ok}"
+        )
+        if r.get("note"):
+            lines.append(f"{'':46}{r['note']}")
+    return "\n".join(lines)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    print(format_table(results))

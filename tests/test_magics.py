@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+
+import jupyter_mlops as mlops
+from jupyter_mlops.entities import DataRole, RunStatus
+from jupyter_mlops.tracking import TrackingWarning
+
+SETUP = """
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+rng = np.random.default_rng(0)
+X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+y = (X["a"] + X["b"] > 0).astype(int).to_numpy()
+"""
+
+TRAIN = """%%track -e clf --tags team=ml,stage=dev
+C = {C}
+max_iter = 200
+model = LogisticRegression(C=C, max_iter=max_iter, random_state=0).fit(X, y)
+accuracy = model.score(X, y)
+print("trained with", C)
+"""
+
+
+def _last_run() -> mlops.Run:
+    frame = mlops.runs(limit=1)
+    return mlops.get_run(frame["id"].iloc[0])
+
+
+def test_track_records_a_training_cell(shell, capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run(SETUP)
+    shell.run(TRAIN.format(C=0.5))
+    run = _last_run()
+    assert run.status is RunStatus.FINISHED
+    assert run.experiment == "clf"
+    assert run.tags == {"team": "ml", "stage": "dev"}
+    assert run.params["C"] == 0.5 and run.params["max_iter"] == 200
+    assert run.params["model.C"] == 0.5 and run.params["model.solver"] == "lbfgs"
+    assert 0.5 < run.metrics["accuracy"] <= 1.0
+    assert run.seed is not None
+    inputs = {d.name: d for d in run.inputs}
+    assert set(inputs) == {"X", "y"}
+    assert inputs["X"].fingerprint.shape == (200, 4)
+    assert inputs["X"].fingerprint.kind == "dataframe"
+    assert run.code.startswith("C = ") or "C = 0.5" in run.code
+    history = mlops.default_tracker().store.get_code(list(run.history))
+    assert any("default_rng" in t for t in history.values())
+    assert "trained with 0.5" in run.stdout_tail
+    assert run.environment_id
+    env = mlops.default_tracker().store.get_environment(run.environment_id)
+    assert "scikit-learn" in env.packages and "pandas" in env.packages
+    out = capsys.readouterr().out
+    assert f"run {run.short_id}" in out and "first run of this experiment" in out
+
+
+def test_summary_says_what_changed_since_previous_run(shell, capsys) -> None:
+    shell.run(SETUP)
+    shell.run(TRAIN.format(C=0.5))
+    shell.run("X.loc[3, 'c'] = 99.0")
+    capsys.readouterr()
+    shell.run(TRAIN.format(C=1.0))
+    out = capsys.readouterr().out
+    assert "C 0.5 → 1" in out
+    assert "X changed (c)" in out
+    assert "accuracy" in out
+
+
+def test_failing_cell_is_recorded_and_reraised_unchanged(shell) -> None:
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        shell.run("%%track -e fail\nlr = 0.1\n1 / 0")
+    run = _last_run()
+    assert run.status is RunStatus.FAILED
+    assert "ZeroDivisionError" in run.error
+    assert run.params == {"lr": 0.1}
+    shell.run("%%track -e fail\nlr = 0.2")
+    assert _last_run().status is RunStatus.FINISHED
+
+
+def test_keyboard_interrupt_marks_run_interrupted(shell) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        shell.run("%%track\nraise KeyboardInterrupt")
+    assert _last_run().status is RunStatus.INTERRUPTED
+
+
+def test_trailing_expression_is_the_cell_value(shell) -> None:
+    assert shell.run("%%track\nx = 21\nx * 2") == 42
+
+
+def test_log_metric_inside_cell_goes_to_the_cell_run(shell) -> None:
+    shell.run(
+        "%%track -e curves\nimport jupyter_mlops as mlops\n"
+        "for step in range(5):\n    mlops.log_metric('loss', 1 / (step + 1), step=step)"
+    )
+    run = _last_run()
+    assert run.metrics["loss"] == pytest.approx(0.2)
+    hist = mlops.metric_history(run.id, "loss")
+    assert hist["step"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_seed_option_makes_cells_reproducible(shell) -> None:
+    shell.run("import numpy as np")
+    shell.run("%%track --seed 42\na = np.random.rand(3)")
+    first = shell.user_ns["a"].copy()
+    shell.run("%%track --seed 42\na = np.random.rand(3)")
+    assert (shell.user_ns["a"] == first).all()
+    assert _last_run().seed == 42
+    shell.run("%%track --no-seed\nb = 1")
+    assert _last_run().seed is None
+
+
+def test_reproducibility_warnings(shell) -> None:
+    shell.run(SETUP)
+    shell.run(
+        "%%track\nr = np.random.default_rng()\nm = LogisticRegression(random_state=None).fit(X, y)"
+    )
+    warnings = " ".join(_last_run().warnings)
+    assert "unseeded random generator" in warnings
+    assert "random_state=None" in warnings
+
+
+def test_files_read_by_the_cell_are_fingerprinted(shell, tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a,b\n1,2\n3,4\n")
+    shell.run("import pandas as pd")
+    shell.run("%%track\ndf = pd.read_csv('train.csv')\nrows = len(df)")
+    inputs = {d.name: d.fingerprint for d in _last_run().inputs}
+    assert inputs["train.csv"].kind == "file"
+    assert inputs["train.csv"].nbytes == 12
+    assert all(not name.startswith("/sys") for name in inputs)
+    outputs = [d.name for d in _last_run().data if d.role is DataRole.OUTPUT]
+    assert "df" in outputs
+
+
+def test_params_option_and_log_model_and_figures(shell) -> None:
+    shell.run(SETUP)
+    shell.run("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt")
+    shell.run("config = {'depth': 3}")
+    shell.run(
+        "%%track --params config --log-model\n"
+        "clf = LogisticRegression(random_state=1).fit(X, y)\n"
+        "fig = plt.figure(); plt.plot([1, 2])"
+    )
+    run = _last_run()
+    assert run.params["config"] == {"depth": 3}
+    kinds = {a.kind: a for a in run.artifacts}
+    assert "model" in kinds and "figure" in kinds
+    shell.run("plt.close('all')")
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("--seed abc", "invalid int value: 'abc'"),
+        ("--bogus", "unrecognized arguments: --bogus"),
+        ("--seed 3 --no-seed", "cannot be used together"),
+        ("--tags novalue", "key=value"),
+    ],
+)
+def test_bad_options_give_one_clear_error(shell, line: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        shell.run(f"%%track {line}\nx = 1")
+    assert "x" not in shell.user_ns
+
+
+def test_unwritable_store_still_runs_the_cell(shell, tmp_path: Path, monkeypatch) -> None:
+    from jupyter_mlops.tracking import reset_default_tracker
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(blocker / ".mlops"))
+    reset_default_tracker()
+    with pytest.warns(TrackingWarning, match="not recorded.*Cannot create the store"):
+        shell.run("%%track\nvalue = 7")
+    assert shell.user_ns["value"] == 7
+
+
+def test_mlops_line_magic(shell, capsys) -> None:
+    shell.run("%%track -e a\nacc = 0.5")
+    shell.run("%%track -e a\nacc = 0.75")
+    frame = shell.run("%mlops runs -e a --limit 5")
+    assert frame["metrics.acc"].tolist() == [0.75, 0.5]
+    top = shell.run('%mlops runs --where "metrics.acc > 0.6"')
+    assert len(top) == 1
+    capsys.readouterr()
+    shell.run(f"%mlops show {top['id'].iloc[0][:8]}")
+    assert "acc = 0.75" in capsys.readouterr().out
+    ids = frame["id"].str[:8].tolist()
+    cmp = shell.run(f"%mlops compare {ids[0]} {ids[1]}")
+    assert bool(cmp.loc["metrics.acc", "differs"])
+    shell.run("%mlops config")
+    assert "store" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="not found"):
+        shell.run("%mlops show abcdef123")
+    with pytest.raises(UsageError, match="Unknown %mlops command"):
+        shell.run("%mlops frobnicate")
+    with pytest.raises(UsageError, match="Unknown field"):
+        shell.run('%mlops runs --where "bogus > 1"')
+
+
+def test_extension_unloads_and_reloads(shell) -> None:
+    shell.run_line_magic("unload_ext", "jupyter_mlops")
+    assert "track" not in shell.magics_manager.magics["cell"]
+    shell.run_line_magic("load_ext", "jupyter_mlops")
+    assert "track" in shell.magics_manager.magics["cell"]
