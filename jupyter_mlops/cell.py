@@ -203,7 +203,8 @@ class CellTracker:
 
     def __init__(self, tracker_factory: Callable[[], Tracker]) -> None:
         self._factory = tracker_factory
-        self._known_code: set[str] = set()
+        self._known_code: dict[str, set[str]] = {}  # store location -> code already written
+        self._history: tuple[list[str], list[str]] = ([], [])
 
     @property
     def tracker(self) -> Tracker:
@@ -322,7 +323,7 @@ class CellTracker:
         if options.log_model:
             for name, est in estimators.items():
                 run.log_model(est, name)
-        self._code(u, code, history)
+        self._code(u, code, history, run.tracker.store.location)
         u.environment = current_environment()
         return u
 
@@ -336,19 +337,26 @@ class CellTracker:
             except (OSError, ValueError, RuntimeError, MLOpsError) as e:
                 run.warn(f"figure {num} was not saved: {e}")
 
-    def _code(self, u: RunUpdate, code: str, history: list[str] | None) -> None:
+    def _code(self, u: RunUpdate, code: str, history: list[str] | None, store: str) -> None:
+        known = self._known_code.setdefault(store, set())
         u.code_sha = code_sha(code)
         texts = {u.code_sha: code}
         if history is not None:
-            shas = []
-            for text in history:
-                sha = code_sha(text)
-                shas.append(sha)
-                if sha not in self._known_code:
-                    texts[sha] = text
-            u.history = shas
-        u.code = {s: t for s, t in texts.items() if s not in self._known_code}
-        self._known_code.update(texts)
+            u.history = self._history_shas(history)
+            texts.update(zip(u.history, history, strict=True))
+        u.code = {s: t for s, t in texts.items() if s not in known}
+        known.update(texts)
+
+    def _history_shas(self, history: list[str]) -> list[str]:
+        """Hashes of the session's cells; only cells added since the last run are hashed
+        (the history only grows, unless reset, which the identity check notices)."""
+        texts, shas = self._history
+        n = len(texts)
+        if len(history) < n or any(history[i] is not texts[i] for i in (0, n - 1) if n):
+            texts, shas, n = [], [], 0
+        shas = shas + [code_sha(t) for t in history[n:]]
+        self._history = (list(history), shas)
+        return shas
 
 
 def _code_names(code: Any, out: dict[str, None]) -> None:

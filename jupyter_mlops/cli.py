@@ -110,13 +110,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jupyter-mlops", description=__doc__.split("\n")[0])
-    p.add_argument(
-        "--store",
-        help="Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)",
-    )
+    store_help = "Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)"
+    p.add_argument("--store", help=store_help)
+    # --store is accepted after the command too; SUPPRESS keeps it from overwriting the global.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    r = sub.add_parser("runs", help="List runs, newest first.")
+    r = sub.add_parser("runs", parents=[common], help="List runs, newest first.")
     r.add_argument("-e", "--experiment")
     r.add_argument("--where", help='Filter, e.g. "metrics.accuracy > 0.9 and params.C < 1"')
     r.add_argument("--order-by", help='e.g. "metrics.accuracy DESC" or "-started"')
@@ -124,12 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_runs)
 
-    s = sub.add_parser("show", help="Show one run (id or unique prefix).")
+    s = sub.add_parser("show", parents=[common], help="Show one run (id or unique prefix).")
     s.add_argument("run_id")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    c = sub.add_parser("compare", help="Params and metrics of runs side by side.")
+    c = sub.add_parser("compare", parents=[common], help="Params and metrics of runs side by side.")
     c.add_argument("run_ids", nargs="+")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_compare)

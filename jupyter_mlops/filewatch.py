@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 _active: list[set[str]] = []
 _installed = False
@@ -37,6 +38,7 @@ def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
         sink.add(p)
 
 
+@lru_cache(maxsize=1)
 def _ignored_roots() -> tuple[str, ...]:
     import site
 
