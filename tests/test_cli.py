@@ -54,11 +54,14 @@ def test_compare(capsys) -> None:
     assert json.loads(capsys.readouterr().out)["runs"] == ids
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["show", "deadbeef"], "not found"),
-    (["runs", "--where", "metrics.acc >"], "Cannot parse filter"),
-    (["runs", "--store", "postgresql://x/y"], "PostgreSQL"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["show", "deadbeef"], "not found"),
+        (["runs", "--where", "metrics.acc >"], "Cannot parse filter"),
+        (["runs", "--store", "postgresql://x/y"], "PostgreSQL"),
+    ],
+)
 def test_errors_are_one_line_with_usage_exit_code(capsys, argv, message) -> None:
     assert main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
@@ -66,10 +69,18 @@ def test_errors_are_one_line_with_usage_exit_code(capsys, argv, message) -> None
 
 
 def test_entry_point_and_argparse_errors() -> None:
-    out = subprocess.run([sys.executable, "-m", "jupyter_mlops", "runs", "--limit", "x"],
-                         capture_output=True, text=True, env=python_env())
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops", "runs", "--limit", "x"],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+    )
     assert out.returncode == EXIT_USAGE
     assert "invalid int value" in out.stderr and "Traceback" not in out.stderr
-    out = subprocess.run([sys.executable, "-m", "jupyter_mlops", "runs"], capture_output=True,
-                         text=True, env=python_env())
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops", "runs"],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+    )
     assert out.returncode == 0 and "no runs recorded yet" in out.stdout

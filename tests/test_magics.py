@@ -206,3 +206,11 @@ def test_extension_unloads_and_reloads(shell) -> None:
     assert "track" not in shell.magics_manager.magics["cell"]
     shell.run_line_magic("load_ext", "jupyter_mlops")
     assert "track" in shell.magics_manager.magics["cell"]
+
+
+def test_peak_memory_and_duration_are_recorded(shell) -> None:
+    shell.run("import numpy as np")
+    shell.run("%%track\nbig = np.ones(50_000_000)\ntotal = float(big.sum())\ndel big")
+    run = _last_run()
+    assert run.peak_memory is not None and run.peak_memory > 300 * 2**20
+    assert run.duration > 0

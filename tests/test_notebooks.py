@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -29,7 +30,20 @@ def _execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def _git_repo(path: Path) -> str:
+    def git(*a: str) -> str:
+        return subprocess.run(
+            ["git", *a], cwd=path, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x")
+    return git("rev-parse", "HEAD")
+
+
 def test_example_tracking_notebook_runs_end_to_end(tmp_path: Path) -> None:
+    # Inside a git repo: the kernel's run must record the commit (MLflow's looks at argv[0]).
+    head = _git_repo(tmp_path)
     nb = _execute(ROOT / "example_notebooks" / "01_track_experiments.ipynb", tmp_path)
     text = "\n".join(
         o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
@@ -48,6 +62,10 @@ def test_example_tracking_notebook_runs_end_to_end(tmp_path: Path) -> None:
     assert {d.name for d in latest.inputs} >= {"X_train", "y_train", "X_test", "y_test"}
     assert any(a.kind == "model" for a in latest.artifacts)
     assert latest.execution_count is not None
+    deadline = time.time() + 10
+    while mlops.get_run(latest.id).git.commit is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert mlops.get_run(latest.id).git.commit == head
 
 
 def test_kernel_killed_mid_cell_leaves_run_interrupted(tmp_path: Path) -> None:
