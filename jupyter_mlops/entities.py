@@ -254,3 +254,67 @@ class Run:
             "artifacts": [a.to_dict() for a in self.artifacts],
             "warnings": list(self.warnings),
         }
+
+
+class ModelStage(str, Enum):
+    CANDIDATE = "candidate"
+    BLESSED = "blessed"
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version of a model: lineage back to the run that produced it."""
+
+    name: str
+    version: int
+    run_id: str
+    artifact_uri: str
+    artifact_sha: str
+    size: int
+    stage: ModelStage
+    created: float
+    updated: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    data: tuple[DataRef, ...] = ()
+    pipeline: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "run_id": self.run_id,
+            "artifact_uri": self.artifact_uri,
+            "artifact_sha": self.artifact_sha,
+            "size": self.size,
+            "stage": self.stage.value,
+            "created": iso_time(self.created),
+            "updated": iso_time(self.updated),
+            "metrics": dict(self.metrics),
+            "data": [d.to_dict() for d in self.data],
+            "pipeline": self.pipeline,
+        }
+
+
+@dataclass(frozen=True)
+class ModelEvent:
+    name: str
+    version: int
+    action: str  # register | bless | archive | rollback
+    actor: str | None
+    reason: str | None
+    time: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "action": self.action,
+            "actor": self.actor,
+            "reason": self.reason,
+            "time": iso_time(self.time),
+        }

@@ -76,6 +76,10 @@ class RunNotFoundError(StoreError, LookupError):
         )
 
 
+class ModelNotFoundError(StoreError, LookupError):
+    """No model, model version or blessed version matches."""
+
+
 class AmbiguousRunIdError(StoreError, LookupError):
     """A run id prefix matches more than one run."""
 

@@ -116,6 +116,48 @@ TABLES: tuple[str, ...] = (
         sha TEXT PRIMARY KEY,
         text TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS pipelines (
+        name TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        notebook TEXT NOT NULL,
+        notebook_hash TEXT NOT NULL,
+        schedule TEXT,
+        updated {real} NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS gate_results (
+        run_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        gate TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (run_id, position)
+    )""",
+    """CREATE TABLE IF NOT EXISTS model_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        artifact_uri TEXT NOT NULL,
+        artifact_sha TEXT NOT NULL,
+        size {bigint} NOT NULL,
+        stage TEXT NOT NULL,
+        created {real} NOT NULL,
+        updated {real} NOT NULL,
+        metrics TEXT,
+        data TEXT,
+        pipeline TEXT,
+        PRIMARY KEY (name, version)
+    )""",
+    "CREATE INDEX IF NOT EXISTS model_versions_stage ON model_versions (name, stage)",
+    """CREATE TABLE IF NOT EXISTS model_events (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT,
+        reason TEXT,
+        time {real} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS model_events_name ON model_events (name, time)",
 )
 
 # version -> statements that migrate a store at that version to the next one.

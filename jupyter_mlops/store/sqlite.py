@@ -28,6 +28,7 @@ from .artifacts import ArtifactStore
 from .base import RunStart, RunStore, RunUpdate
 from .liveness import hostname, is_alive
 from .query import compile_query
+from .registry_sql import RegistrySQL
 from .rows import build_run, frame_from_rows
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, allow_nan=True)
 
 
-class SQLiteStore(RunStore):
+class SQLiteStore(RegistrySQL, RunStore):
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
