@@ -25,6 +25,7 @@ from .tracking import (
     log_model,
     log_param,
     log_params,
+    log_validation_data,
     metric_history,
     runs,
     set_store,
@@ -49,6 +50,13 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
+def load_model(name: str, version: int | None = None) -> Any:
+    """Load the blessed version of model ``name`` (or ``version``) from the registry."""
+    from .pipeline.registry import load_model as _load
+
+    return _load(name, version)
+
+
 def unload_ipython_extension(ipython: Any) -> None:
     from .magics import unload_ipython_extension as unload
 
@@ -70,6 +78,7 @@ __all__ = [
     "fingerprint",
     "get_run",
     "load_ipython_extension",
+    "load_model",
     "log_artifact",
     "log_dataset",
     "log_figure",
@@ -78,6 +87,7 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "log_validation_data",
     "metric_history",
     "runs",
     "set_store",

@@ -1,7 +1,8 @@
 """The ``jupyter-mlops`` command: tables for people, ``--json`` for scripts.
 
-Exit codes: 0 success, 1 execution failed, 2 usage error (bad option, unknown run, bad filter),
-3 a gate failed.
+Exit codes: 0 success, 1 execution failed, 2 usage error (bad option or parameter, unknown run,
+bad filter, notebook changed since promote), 3 a gate failed, 4 a reproduction differs, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _tracker(args: argparse.Namespace) -> Any:
-    from .config import load_settings
-    from .tracking import Tracker
+    from .tracking import default_tracker
 
-    return Tracker.from_settings(load_settings(args.store))
+    return default_tracker()  # main() pointed it at --store
 
 
 def _clean(v: Any) -> Any:
@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("run_ids", nargs="+")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_compare)
+
+    from .cli_pipelines import add_pipeline_commands
+
+    add_pipeline_commands(sub, common)
     return p
 
 
@@ -142,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if args.store:
+            from .tracking import set_store
+
+            set_store(args.store)
         return func(args)
     except (ValidationError, ConfigError, LookupError) as e:
         print(f"jupyter-mlops: error: {e}", file=sys.stderr)
@@ -152,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("jupyter-mlops: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,8 +43,19 @@ def _ignored_roots() -> tuple[str, ...]:
     import site
 
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
-    # Kernel pseudo-files (cgroup limits read by thread pools, /proc) are not data.
-    return (*(os.path.realpath(r) + os.sep for r in roots), "/proc/", "/sys/", "/dev/")
+    home = os.path.expanduser("~")
+    # Kernel pseudo-files (cgroup limits read by thread pools), system files (time zones) and
+    # Jupyter/IPython settings are read by libraries, not by the user's analysis.
+    config = (".ipython", ".jupyter", ".config", ".cache", ".local/share/jupyter")
+    return (
+        *(os.path.realpath(r) + os.sep for r in roots),
+        "/proc/",
+        "/sys/",
+        "/dev/",
+        "/usr/",
+        "/etc/",
+        *(os.path.join(home, c) + os.sep for c in config),
+    )
 
 
 # Package metadata and code that libraries read while the cell runs (entry points, plugins):
@@ -58,6 +69,59 @@ _IGNORED_PARTS = (
 )
 
 
+def _install() -> None:
+    global _installed
+    with _lock:
+        if not _installed:
+            sys.addaudithook(_hook)
+            _installed = True
+
+
+def _data_files(paths: set[str], exclude: tuple[str, ...]) -> list[str]:
+    skip = _ignored_roots() + tuple(os.path.realpath(e) + os.sep for e in exclude)
+    seen: set[str] = set()
+    result = []
+    for p in sorted(paths):
+        real = os.path.realpath(p)
+        if (
+            real in seen
+            or real.startswith(skip)
+            or real.endswith((".pyc", ".py", ".so"))
+            or any(part in real for part in _IGNORED_PARTS)
+        ):
+            continue
+        if os.path.isfile(real):
+            seen.add(real)
+            result.append(real)
+    return result
+
+
+class FileCollector:
+    """Collect data files opened for reading until :meth:`stop`; :meth:`drain` returns the new
+    ones since the last drain (a pipeline kernel drains after every cell)."""
+
+    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
+        self.exclude = exclude
+        self._sink: set[str] = set()
+        self._reported: set[str] = set()
+
+    def start(self) -> FileCollector:
+        _install()
+        _active.append(self._sink)
+        return self
+
+    def drain(self) -> list[str]:
+        paths = set(self._sink)
+        self._sink.difference_update(paths)
+        new = [p for p in _data_files(paths, self.exclude) if p not in self._reported]
+        self._reported.update(new)
+        return new
+
+    def stop(self) -> None:
+        if self._sink in _active:
+            _active.remove(self._sink)
+
+
 @contextmanager
 def files_opened(exclude: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """Collect regular files opened for reading inside the block (absolute, deduplicated).
@@ -65,29 +129,10 @@ def files_opened(exclude: tuple[str, ...] = ()) -> Iterator[list[str]]:
     Files under the Python installation (imports) and under ``exclude`` (the store) are left out.
     The list is filled when the block exits.
     """
-    global _installed
-    with _lock:
-        if not _installed:
-            sys.addaudithook(_hook)
-            _installed = True
-    sink: set[str] = set()
+    collector = FileCollector(exclude).start()
     result: list[str] = []
-    _active.append(sink)
     try:
         yield result
     finally:
-        _active.remove(sink)
-        skip = _ignored_roots() + tuple(os.path.realpath(e) + os.sep for e in exclude)
-        seen = set()
-        for p in sorted(sink):
-            real = os.path.realpath(p)
-            if (
-                real in seen
-                or real.startswith(skip)
-                or real.endswith((".pyc", ".py", ".so"))
-                or any(part in real for part in _IGNORED_PARTS)
-            ):
-                continue
-            if os.path.isfile(real):
-                seen.add(real)
-                result.append(real)
+        collector.stop()
+        result.extend(collector.drain())

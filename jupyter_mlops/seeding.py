@@ -18,20 +18,27 @@ def draw_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def apply_seed(seed: int) -> list[str]:
-    """Seed ``random``, NumPy's global state, torch and tensorflow; returns what was seeded."""
-    seeded = ["random"]
-    random.seed(seed)
+def apply_seed(seed: int, only: set[str] | None = None) -> list[str]:
+    """Seed ``random``, NumPy's global state, torch and tensorflow (those already imported, and
+    of those only ``only`` when given); returns what was seeded."""
+    seeded = []
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    if want("random"):
+        random.seed(seed)
+        seeded.append("random")
     np = sys.modules.get("numpy")
-    if np is not None:
+    if np is not None and want("numpy"):
         np.random.seed(seed)
         seeded.append("numpy")
     torch = sys.modules.get("torch")
-    if torch is not None and hasattr(torch, "manual_seed"):
+    if torch is not None and hasattr(torch, "manual_seed") and want("torch"):
         torch.manual_seed(seed)
         seeded.append("torch")
     tf = sys.modules.get("tensorflow")
-    if tf is not None and hasattr(tf, "random"):
+    if tf is not None and hasattr(tf, "random") and want("tensorflow"):
         tf.random.set_seed(seed)
         seeded.append("tensorflow")
     return seeded

@@ -94,6 +94,7 @@ class ActiveRun:
         self.id = start.id
         self.experiment = start.experiment
         self.seed = start.seed
+        self.kind = start.kind
         self.started = start.started
         self._start_mono = time.perf_counter()
         self._pending = RunUpdate()
@@ -137,14 +138,34 @@ class ActiveRun:
             for k, v in tags.items():
                 self._pending.tags[_check_key("Tag", k)] = str(v)
 
-    def log_dataset(self, name: str, obj: Any, role: str = "input") -> Fingerprint:
-        """Fingerprint ``obj`` (DataFrame, array or file path) and record it under ``name``."""
+    def log_dataset(
+        self, name: str, obj: Any, role: str = "input", save: bool | None = None
+    ) -> Fingerprint:
+        """Fingerprint ``obj`` (DataFrame, array or file path) and record it under ``name``.
+
+        ``save=True`` also stores a DataFrame's content (Parquet) so pipeline data gates can check
+        it; the default saves inside pipeline runs only.
+        """
         from .fingerprint import fingerprint
 
         fp = fingerprint(obj)
         with self._lock:
             self._pending.data.append(DataRef(DataRole(role), name, fp))
+        if save is None:
+            save = self.kind is RunKind.PIPELINE
+        if save and fp.kind == "dataframe":
+            import io
+
+            buf = io.BytesIO()
+            obj.to_parquet(buf)
+            self.log_bytes(buf.getvalue(), f"dataset:{name}", kind="dataset")
         return fp
+
+    def log_validation_data(self, X: Any, y: Any) -> Artifact:
+        """Keep the validation set (pickled) so gates can score the candidate and the blessed
+        model on the very same rows."""
+        data = pickle.dumps((X, y), protocol=pickle.HIGHEST_PROTOCOL)
+        return self.log_bytes(data, "validation", kind="validation")
 
     def add_data(self, refs: list[DataRef]) -> None:
         with self._lock:
@@ -339,7 +360,7 @@ class Tracker:
             raise ValidationError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
         exp = experiment or DEFAULT_EXPERIMENT
         if parent_id is None:
-            current = _active.get()
+            current = active_run()
             parent_id = current.id if current is not None else os.environ.get(PARENT_ENV) or None
         start = RunStart(
             id=uuid.uuid4().hex,
@@ -370,6 +391,14 @@ class Tracker:
         self._ensure_heartbeat()
         return run
 
+    def attach_run(self, run_id: str) -> ActiveRun:
+        """A handle to log into an existing run that another process started and will end."""
+        run = self.store.get_run(run_id)
+        start = RunStart(
+            id=run.id, experiment=run.experiment, kind=run.kind, started=run.started, seed=run.seed
+        )
+        return ActiveRun(self, start)
+
     def _forget(self, run: ActiveRun) -> None:
         with self._runs_lock:
             self._runs.pop(run.id, None)
@@ -383,7 +412,9 @@ class Tracker:
             log.warning("could not record git state of run %s: %s", run_id[:8], e)
 
     def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is None or not self._heartbeat.is_alive():
+        with self._runs_lock:
+            if self._heartbeat is not None and self._heartbeat.is_alive():
+                return
             self._heartbeat = threading.Thread(
                 target=self._beat, daemon=True, name="jupyter-mlops-heartbeat"
             )
@@ -394,6 +425,9 @@ class Tracker:
             time.sleep(HEARTBEAT_SECONDS)
             with self._runs_lock:
                 ids = list(self._runs)
+                if not ids:  # restarted by the next start_run
+                    self._heartbeat = None
+                    return
             try:
                 self.store.heartbeat(ids, time.time())
             except StoreError as e:
@@ -476,12 +510,22 @@ def start_run(
     )
 
 
+_ambient: ActiveRun | None = None
+
+
+def set_ambient_run(run: ActiveRun | None) -> None:
+    """The run the fluent API falls back to when no run is active: a pipeline run, inside the
+    kernel executing its notebook (a ContextVar set in one cell is not seen by the next)."""
+    global _ambient
+    _ambient = run
+
+
 def active_run() -> ActiveRun | None:
-    return _active.get()
+    return _active.get() or _ambient
 
 
 def _require_active(what: str) -> ActiveRun:
-    run = _active.get()
+    run = active_run()
     if run is None:
         raise ValidationError(
             f"{what} needs an active run; use `with mlops.start_run():` or a %%track cell"
@@ -521,8 +565,12 @@ def log_figure(figure: Any, name: str = "figure.png") -> Artifact:
     return _require_active("log_figure").log_figure(figure, name)
 
 
-def log_dataset(name: str, obj: Any, role: str = "input") -> Fingerprint:
-    return _require_active("log_dataset").log_dataset(name, obj, role)
+def log_dataset(name: str, obj: Any, role: str = "input", save: bool | None = None) -> Fingerprint:
+    return _require_active("log_dataset").log_dataset(name, obj, role, save)
+
+
+def log_validation_data(X: Any, y: Any) -> Artifact:
+    return _require_active("log_validation_data").log_validation_data(X, y)
 
 
 def runs(
@@ -564,6 +612,7 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "log_validation_data",
     "metric_history",
     "reset_default_tracker",
     "runs",

@@ -69,6 +69,8 @@ class RunUpdate:
             or self.environment
             or self.code_sha
             or self.history is not None
+            or self.peak_memory is not None
+            or self.stdout_tail is not None
         )
 
 

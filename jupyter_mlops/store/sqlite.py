@@ -55,8 +55,7 @@ class SQLiteStore(RegistrySQL, RunStore):
         self.location = str(self.db_path)
         self.artifacts = ArtifactStore(self.directory / "artifacts")
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._closed = False
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -68,6 +67,8 @@ class SQLiteStore(RegistrySQL, RunStore):
 
     # -- connections and transactions -------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"The store {self.db_path} was closed; open it again")
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -82,8 +83,6 @@ class SQLiteStore(RegistrySQL, RunStore):
             except sqlite3.Error as e:
                 raise self._unavailable(e) from e
             self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
         return conn
 
     def _unavailable(self, e: Exception) -> StoreUnavailableError:
@@ -392,13 +391,14 @@ class SQLiteStore(RegistrySQL, RunStore):
             return [r[0] for r in conn.execute("SELECT name FROM experiments ORDER BY name")]
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                # A connection of a thread that already ended: nothing left to flush.
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        """Close this thread's connection; other threads' connections close with their threads
+        (closing a connection another thread may be using can crash the sqlite3 module)."""
+        self._closed = True
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._local.conn = None
 
 
 def _metric_value(v: float) -> float | None:
@@ -486,15 +486,12 @@ def _update_run_row(conn: sqlite3.Connection, rid: str, u: RunUpdate) -> None:
             git_dirty=None if u.git.dirty is None else int(u.git.dirty),
             git_diff_hash=u.git.diff_hash,
         )
+    if u.peak_memory is not None:
+        sets["peak_memory"] = u.peak_memory
+    if u.stdout_tail is not None:
+        sets["stdout_tail"] = u.stdout_tail
     if u.status is not None:
-        sets.update(
-            status=u.status.value,
-            ended=u.ended,
-            duration=u.duration,
-            peak_memory=u.peak_memory,
-            error=u.error,
-            stdout_tail=u.stdout_tail,
-        )
+        sets.update(status=u.status.value, ended=u.ended, duration=u.duration, error=u.error)
     if u.warnings:
         row = conn.execute("SELECT warnings FROM runs WHERE id = ?", (rid,)).fetchone()
         old = json.loads(row[0]) if row and row[0] else []

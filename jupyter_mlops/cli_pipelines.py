@@ -1,0 +1,245 @@
+"""``jupyter-mlops promote | run | gates | models | reproduce``: thin over ``pipeline``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_OK = 0
+
+
+def _out(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
+
+
+def _tracker(args: argparse.Namespace) -> Any:
+    from .tracking import default_tracker
+
+    return default_tracker()  # cli.main() pointed it at --store
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from .pipeline import promote
+
+    result = promote(
+        args.notebook,
+        name=args.name,
+        schedule=args.schedule,
+        gates=args.gates,
+        timeout=args.timeout,
+        retries=args.retries,
+        kernel=args.kernel,
+        pipelines_dir=args.pipelines_dir,
+    )
+    spec = result.spec
+    verb = "wrote" if result.created else "updated"
+    lines = [
+        f"{verb} {result.path}: pipeline '{spec.name}' with {len(spec.parameters)} "
+        f"parameter(s), {len(spec.gates)} gate(s), schedule {spec.schedule or 'none'}, "
+        f"timeout {spec.timeout}"
+    ]
+    lines += [
+        f"  {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else "")
+        for p in spec.parameters
+    ]
+    lines += [f"  changed: {c}" for c in result.changes]
+    lines += [f"note: {m}" for m in result.messages]
+    lines.append(f"run it with: jupyter-mlops run {spec.name}")
+    _out(args, {"path": str(result.path), **spec.to_dict()}, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import format_gate_table, parse_kv
+    from .pipeline.runner import PipelineRunner, find_spec
+
+    spec = find_spec(args.pipeline, args.pipelines_dir)
+    tracker = _tracker(args)
+    runner = PipelineRunner(tracker, progress=not args.no_progress and sys.stderr.isatty())
+    print(f"pipeline {spec.name}: executing {spec.notebook_path()}", file=sys.stderr)
+    result = runner.run(
+        spec,
+        parse_kv(args.param or []),
+        args.params_file,
+        allow_changed=args.allow_changed,
+        seed=args.seed,
+    )
+    run = result.run
+    if args.json:
+        _out(
+            args,
+            {
+                "exit_code": result.exit_code,
+                "run": run.to_dict(),
+                "gates": [g.to_dict() for g in result.gates],
+                "model": result.model.to_dict() if result.model else None,
+                "blessed": result.blessed,
+                "report": str(result.report or ""),
+                "output_notebook": str(result.output_notebook),
+                "notes": result.notes,
+            },
+            "",
+        )
+        return result.exit_code
+    lines = [f"run {run.short_id} {run.status.value} in {run.duration or 0:.1f}s (seed {run.seed})"]
+    if run.error:
+        lines.append(f"error: {run.error.strip().splitlines()[0]}")
+    if result.gates:
+        lines.append(format_gate_table(result.gates))
+    lines += [f"note: {n}" for n in result.notes]
+    if result.model is not None:
+        state = "blessed" if result.blessed else "kept as a candidate (a gate failed)"
+        lines.append(f"model {result.model.ref} {state}")
+    if result.report:
+        lines.append(f"gate report: {result.report}")
+    lines.append(f"output notebook: {result.output_notebook}")
+    print("\n".join(lines))
+    return result.exit_code
+
+
+def cmd_gates(args: argparse.Namespace) -> int:
+    from .pipeline import GateResult, format_gate_table
+
+    tracker = _tracker(args)
+    run = tracker.get_run(args.run_id)
+    results = tracker.store.gate_results(run.id)
+    text = (
+        format_gate_table([GateResult.from_dict(r) for r in results])
+        if results
+        else f"run {run.short_id} has no gate results (only pipeline runs are gated)"
+    )
+    _out(args, results, text)
+    return EXIT_OK
+
+
+def _model_line(m: Any) -> str:
+    metrics = "  ".join(f"{k}={v:.4g}" for k, v in list(m.metrics.items())[:4])
+    return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .pipeline.registry import ModelRegistry, parse_ref
+
+    registry = ModelRegistry(_tracker(args).store)
+    action = args.action
+    if action == "list":
+        models = registry.list(args.name)
+        _out(
+            args,
+            [m.to_dict() for m in models],
+            "\n".join(_model_line(m) for m in models) or "no models registered yet",
+        )
+    elif action == "show":
+        name, version = parse_ref(args.ref)
+        models = [registry.get(args.ref)] if version is not None else registry.list(name)
+        if not models:
+            registry.get(name)  # raises a clear "no model named" error
+        events = registry.events(name)
+        text = (
+            "\n".join(_model_line(m) for m in models)
+            + "\nhistory:\n"
+            + "\n".join(
+                f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}"
+                for e in events
+            )
+        )
+        _out(
+            args,
+            {"versions": [m.to_dict() for m in models], "events": [e.to_dict() for e in events]},
+            text,
+        )
+    elif action == "bless":
+        m = registry.bless(args.ref, args.reason)
+        _out(args, m.to_dict(), f"{m.ref} is now blessed")
+    else:
+        old, new = registry.rollback(args.name, args.to, args.reason)
+        _out(
+            args,
+            {"archived": old.to_dict(), "blessed": new.to_dict()},
+            f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again",
+        )
+    return EXIT_OK
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .pipeline.reproduce import reproduce
+
+    rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=_tracker(args))
+    new = rep.new.short_id if rep.new else "-"
+    _out(
+        args,
+        rep.to_dict(),
+        f"{rep.verdict}: run {rep.original.short_id} re-executed as {new}; {rep.message}",
+    )
+    return EXIT_OK if rep.verdict == "reproduced" else 4
+
+
+def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    pl = argparse.ArgumentParser(add_help=False)
+    pl.add_argument(
+        "--pipelines-dir",
+        default="pipelines",
+        help="Where pipeline specs live (default: ./pipelines)",
+    )
+
+    p = sub.add_parser("promote", parents=[common, pl], help="Turn a notebook into a pipeline.")
+    p.add_argument("notebook")
+    p.add_argument("--name")
+    p.add_argument("--schedule", help="cron expression, e.g. '0 3 * * *' or @daily")
+    p.add_argument("--gates", help="YAML file with a list of gates")
+    p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
+    p.add_argument("--retries", type=int, help="retries after a kernel death (default 0)")
+    p.add_argument("--kernel")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_promote)
+
+    r = sub.add_parser("run", parents=[common, pl], help="Run a pipeline once, behind its gates.")
+    r.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE")
+    r.add_argument("--params-file", help="YAML or JSON mapping of parameter values")
+    r.add_argument(
+        "--allow-changed",
+        action="store_true",
+        help="run even if the notebook's code changed since promote",
+    )
+    r.add_argument("--seed", type=int)
+    r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_run)
+
+    g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
+    g.add_argument("run_id")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_gates)
+
+    m = sub.add_parser("models", parents=[common], help="The model registry.")
+    msub = m.add_subparsers(dest="action", required=True, parser_class=type(m))
+    ml = msub.add_parser("list", parents=[common])
+    ml.add_argument("name", nargs="?")
+    ms = msub.add_parser("show", parents=[common])
+    ms.add_argument("ref", metavar="NAME[@VERSION]")
+    mb = msub.add_parser("bless", parents=[common])
+    mb.add_argument("ref", metavar="NAME@VERSION")
+    mb.add_argument("--reason")
+    mr = msub.add_parser("rollback", parents=[common])
+    mr.add_argument("name")
+    mr.add_argument("--to", type=int, metavar="VERSION")
+    mr.add_argument("--reason")
+    for sp in (ml, ms, mb, mr):
+        sp.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    rp = sub.add_parser(
+        "reproduce", parents=[common], help="Re-execute a run and compare inputs and metrics."
+    )
+    rp.add_argument("run_id")
+    rp.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="relative/absolute tolerance for metrics (default: exact)",
+    )
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_reproduce)

@@ -1,0 +1,257 @@
+"""Cron schedules and durations: a small, pure implementation of the five-field Vixie cron syntax.
+
+Fields are ``minute hour day-of-month month day-of-week`` with ``*``, lists (``1,15``), ranges
+(``1-5``), steps (``*/15``, ``10-50/20``, ``5/10``), names (``JAN``, ``MON``) and the aliases
+``@hourly @daily @midnight @weekly @monthly @yearly @annually``. As in Vixie cron, when both
+day-of-month and day-of-week are restricted (neither starts with ``*``) a day matching either runs.
+Times are matched on the wall clock of the datetime given (naive or aware).
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..exceptions import ValidationError
+
+ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# (name, low, high, names mapped to numbers)
+_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, {m: i + 1 for i, m in enumerate(_MONTHS)}),
+    ("day-of-week", 0, 7, {d: i for i, d in enumerate(_DAYS)}),
+)
+_HELP = "cron is 'minute hour day-of-month month day-of-week', e.g. '0 3 * * MON-FRI' or '@daily'"
+# Day-of-week and leap-year patterns repeat every 28 years, so a schedule that has not fired in
+# that span never will.
+_SEARCH_YEARS = 28
+
+
+def _field_error(
+    expr: str, field: str, low: int, high: int, names: dict[str, int], detail: str
+) -> ValidationError:
+    named = f" or {next(iter(names))}-{list(names)[-1]}" if names else ""
+    return ValidationError(
+        f"Invalid cron expression '{expr}': {field} field {detail}; allowed {low}-{high}{named}. "
+        f"{_HELP}"
+    )
+
+
+def _parse_value(token: str, names: dict[str, int], err: Callable[[str], ValidationError]) -> int:
+    if token.upper() in names:
+        return names[token.upper()]
+    if not token.isdigit():
+        raise err(f"has '{token}', which is not a number" + (" or name" if names else ""))
+    return int(token)
+
+
+def _parse_field(expr: str, text: str, index: int) -> frozenset[int]:
+    field, low, high, names = _FIELDS[index]
+
+    def err(detail: str) -> ValidationError:
+        return _field_error(expr, field, low, high, names, detail)
+
+    values: set[int] = set()
+    for item in text.split(","):
+        base, _, step_text = item.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise err(f"has step '{step_text}'; a step is a positive whole number")
+            step = int(step_text)
+        if base == "*":
+            start, end = low, high
+        elif "-" in base:
+            a, _, b = base.partition("-")
+            start, end = _parse_value(a, names, err), _parse_value(b, names, err)
+            if start > end:
+                raise err(f"has the range '{base}' running backwards")
+        else:
+            start = _parse_value(base, names, err)
+            # Vixie: "5/10" means "5-max/10"
+            end = high if step_text else start
+        if start < low or end > high:
+            raise err(f"has '{item}' out of range")
+        values.update(range(start, end + 1, step))
+    if index == 4 and 7 in values:  # 7 is another name for Sunday
+        values = (values - {7}) | {0}
+    return frozenset(values)
+
+
+@dataclass(frozen=True)
+class CronSchedule:
+    """A parsed cron expression; build one with :meth:`parse`."""
+
+    expr: str
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]  # 0 = Sunday
+    dom_restricted: bool
+    dow_restricted: bool
+
+    @classmethod
+    def parse(cls, expr: str) -> CronSchedule:
+        """Parse ``expr``; raises ValidationError naming the bad field and its allowed range."""
+        if not isinstance(expr, str) or not expr.strip():
+            raise ValidationError(f"Invalid cron expression {expr!r}: it is empty. {_HELP}")
+        text = expr.strip()
+        if text.startswith("@"):
+            if text.lower() not in ALIASES:
+                raise ValidationError(
+                    f"Invalid cron expression '{expr}': unknown alias; use one of "
+                    f"{', '.join(ALIASES)}"
+                )
+            text = ALIASES[text.lower()]
+        parts = text.split()
+        if len(parts) != 5:
+            raise ValidationError(
+                f"Invalid cron expression '{expr}': it has {len(parts)} fields, not 5. {_HELP}"
+            )
+        fields = [_parse_field(expr, p, i) for i, p in enumerate(parts)]
+        sched = cls(
+            expr=expr.strip(),
+            minutes=tuple(sorted(fields[0])),
+            hours=tuple(sorted(fields[1])),
+            days=fields[2],
+            months=fields[3],
+            weekdays=fields[4],
+            dom_restricted=not parts[2].startswith("*"),
+            dow_restricted=not parts[4].startswith("*"),
+        )
+        sched._check_satisfiable()
+        return sched
+
+    def _check_satisfiable(self) -> None:
+        if self.dow_restricted or not self.dom_restricted:
+            return
+        longest = max(calendar.monthrange(2024, m)[1] for m in self.months)  # 2024: leap year
+        if min(self.days) > longest:
+            raise ValidationError(
+                f"Cron expression '{self.expr}' never runs: no month it names has day "
+                f"{min(self.days)}; pick days that exist (1-{longest})"
+            )
+
+    def __str__(self) -> str:
+        return self.expr
+
+    def _day_matches(self, day: dt.date) -> bool:
+        dom = day.day in self.days
+        dow = (day.isoweekday() % 7) in self.weekdays
+        if self.dom_restricted and self.dow_restricted:
+            return dom or dow
+        return dom and dow
+
+    def matches(self, when: dt.datetime) -> bool:
+        """Whether the schedule fires in the minute of ``when``."""
+        return (
+            when.minute in self.minutes
+            and when.hour in self.hours
+            and when.month in self.months
+            and self._day_matches(when.date())
+        )
+
+    def next_after(self, when: dt.datetime) -> dt.datetime:
+        """The first firing time strictly after ``when`` (same tzinfo, seconds zeroed)."""
+        start = when.replace(second=0, microsecond=0, tzinfo=None) + dt.timedelta(minutes=1)
+        day = start.date()
+        first = True
+        for _ in range(366 * _SEARCH_YEARS):
+            if day.month in self.months and self._day_matches(day):
+                found = self._first_time(start.hour, start.minute) if first else self._first_time()
+                if found is not None:
+                    hour, minute = found
+                    naive = dt.datetime.combine(day, dt.time(hour, minute))
+                    return naive.replace(tzinfo=when.tzinfo)
+            day += dt.timedelta(days=1)
+            first = False
+        raise ValidationError(f"Cron expression '{self.expr}' never runs after {when.isoformat()}")
+
+    def _first_time(self, hour: int = 0, minute: int = 0) -> tuple[int, int] | None:
+        """Earliest (hour, minute) of the schedule at or after hour:minute within one day."""
+        i = bisect.bisect_left(self.hours, hour)
+        if i < len(self.hours) and self.hours[i] == hour:
+            j = bisect.bisect_left(self.minutes, minute)
+            if j < len(self.minutes):
+                return hour, self.minutes[j]
+            i += 1
+        if i < len(self.hours):
+            return self.hours[i], self.minutes[0]
+        return None
+
+    def times_between(
+        self, start: dt.datetime, end: dt.datetime, limit: int = 1000
+    ) -> list[dt.datetime]:
+        """Firing times in ``(start, end]``, at most ``limit`` of them (for missed-run reports)."""
+        out: list[dt.datetime] = []
+        when = start
+        while len(out) < limit:
+            when = self.next_after(when)
+            if when > end:
+                break
+            out.append(when)
+        return out
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_DURATION_HELP = "use seconds or units ms, s, m, h, d, w, e.g. '90s', '30m', '2h', '1h30m', '2d'"
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in ``value``: a number of seconds, or a string like '90s', '30m', '1h30m', '2d'."""
+    if isinstance(value, bool):
+        raise ValidationError(f"Invalid duration {value!r}; {_DURATION_HELP}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = _parse_duration_text(value)
+    else:
+        raise ValidationError(f"Invalid duration {value!r}; {_DURATION_HELP}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValidationError(f"Invalid duration {value!r}: must be zero or more; {_DURATION_HELP}")
+    return seconds
+
+
+def _parse_duration_text(value: str) -> float:
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    compact = text.replace(" ", "")
+    parts = _DURATION_PART.findall(compact)
+    if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
+        raise ValidationError(f"Invalid duration '{value}'; {_DURATION_HELP}")
+    return sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
+
+
+def format_duration(seconds: float) -> str:
+    """A short human form such as '1h30m', '45s' or '2d3h' (used in messages and tables)."""
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    total = round(seconds)
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out[:2])

@@ -1,0 +1,391 @@
+"""Declarative gates: parse gate definitions, evaluate them over a run's data, metrics and models.
+
+A gate is a mapping such as ``{kind: metric, metric: accuracy, min: 0.9, severity: warn}``. Gates
+run in order and independently: a gate that raises becomes a failed result carrying the error,
+never a crash. ``severity: warn`` turns a failure into a warning that does not block.
+
+Heavy imports (pandas, numpy, scikit-learn) happen inside the checks that need them, so parsing
+and validating gates (``promote``, loading a spec) stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..exceptions import GateFailedError, GateSpecError
+from .cron import parse_duration
+
+log = logging.getLogger(__name__)
+
+
+class GateStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARN = "warn"
+
+
+META_FIELDS = ("duration_s", "peak_memory_mb", "model_size_mb", "latency_ms_per_row")
+_COMMON_FIELDS = ("name", "kind", "severity")
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One parsed gate: its kind, display name, severity and kind-specific options."""
+
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def label(self) -> str:
+        """The given name, or one made of the kind and its target ('range:train.age')."""
+        if self.name:
+            return self.name
+        o = self.options
+        target = [o.get("dataset"), as_list(o.get("columns", o.get("column"))), o.get("metric")]
+        parts = [str(p) if not isinstance(p, list) else ",".join(map(str, p)) for p in target if p]
+        return f"{self.kind}:{'.'.join(parts)}" if parts else self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping as written in YAML; defaults are omitted so a round trip stays reviewable."""
+        d: dict[str, Any] = {"name": self.name} if self.name else {}
+        d["kind"] = self.kind
+        if self.severity is not Severity.ERROR:
+            d["severity"] = self.severity.value
+        return d | self.options
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], index: int = 0) -> GateSpec:
+        return parse_gate(d, index)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of one gate; ``observed`` is JSON-able, ``threshold`` a short human string."""
+
+    gate: str
+    kind: str
+    status: GateStatus
+    observed: Any = None
+    threshold: str = ""
+    message: str = ""
+    severity: Severity = Severity.ERROR
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> bool:
+        return self.status is GateStatus.FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate,
+            "kind": self.kind,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "observed": self.observed,
+            "threshold": self.threshold,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GateResult:
+        return cls(
+            gate=d["gate"],
+            kind=d["kind"],
+            status=GateStatus(d["status"]),
+            observed=d.get("observed"),
+            threshold=d.get("threshold") or "",
+            message=d.get("message") or "",
+            severity=Severity(d.get("severity") or "error"),
+            details=dict(d.get("details") or {}),
+        )
+
+
+@dataclass
+class GateContext:
+    """Everything gates look at. Datasets are pandas DataFrames keyed by the name the run used."""
+
+    datasets: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, float] = field(default_factory=dict)  # see META_FIELDS
+    reference_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    candidate_model: Any = None
+    blessed_model: Any = None
+    validation: tuple[Any, Any] | None = None  # (X, y)
+    now: dt.datetime | None = None  # for freshness; defaults to the current UTC time
+    # predictions shared by no_regression and slice gates, so each model predicts once
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check returns; ``ok=None`` means skipped."""
+
+    ok: bool | None
+    observed: Any = None
+    threshold: str = ""
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class GateInputError(Exception):
+    """A check cannot find what it needs (dataset, column, model): its message is the result."""
+
+
+Check = Callable[[GateSpec, GateContext], Outcome]
+Validator = Callable[[Any], "str | None"]  # returns what is wrong, or None
+
+
+@dataclass(frozen=True)
+class GateKind:
+    """A registered kind: its check and the fields a gate of this kind may have."""
+
+    check: Check
+    fields: dict[str, tuple[bool, Validator]]  # name -> (required, validator)
+    any_of: tuple[tuple[str, ...], ...] = ()  # each group needs at least one of its fields
+
+
+GATE_KINDS: dict[str, GateKind] = {}  # the registry: the one piece of module-level mutable state
+
+
+def register_gate_kind(name: str, kind: GateKind) -> None:
+    """Add (or replace) a gate kind; extensions call this at import time."""
+    GATE_KINDS[name] = kind
+
+
+# --- field validators: each returns what is wrong with a value, or None ----------------------
+
+
+def non_empty_str(v: Any) -> str | None:
+    return None if isinstance(v, str) and v else "must be a non-empty string"
+
+
+def column_names(v: Any) -> str | None:
+    if isinstance(v, str) and v:
+        return None
+    ok = isinstance(v, list) and v and all(isinstance(c, str) and c for c in v)
+    return None if ok else "must be a column name or a list of column names"
+
+
+def finite_number(v: Any) -> str | None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return None if ok else "must be a number"
+
+
+def non_negative(v: Any) -> str | None:
+    return finite_number(v) or (None if v >= 0 else "must be zero or more")
+
+
+def whole_count(v: Any) -> str | None:
+    ok = isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    return None if ok else "must be a whole number >= 0"
+
+
+def boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def non_empty_list(v: Any) -> str | None:
+    return None if isinstance(v, list) and v else "must be a non-empty list"
+
+
+def duration(v: Any) -> str | None:
+    try:
+        parse_duration(v)
+    except ValueError:
+        return "must be a duration such as '2d', '12h' or '30m'"
+    return None
+
+
+def dtype_map(v: Any) -> str | None:
+    ok = isinstance(v, dict) and v and all(x is None or isinstance(x, str) for x in v.values())
+    return None if ok else "must map column names to dtypes, e.g. {age: int, city: str}"
+
+
+def one_of(*options: str) -> Validator:
+    def check(v: Any) -> str | None:
+        return None if v in options else f"must be one of {', '.join(options)}"
+
+    return check
+
+
+def format_value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def bounds_text(o: Mapping[str, Any]) -> str:
+    lo, hi = o.get("min"), o.get("max")
+    if lo is not None and hi is not None:
+        return f"in [{format_value(lo)}, {format_value(hi)}]"
+    return f">= {format_value(lo)}" if lo is not None else f"<= {format_value(hi)}"
+
+
+def within_bounds(value: float, o: Mapping[str, Any]) -> bool:
+    lo, hi = o.get("min"), o.get("max")
+    return not (
+        math.isnan(value) or (lo is not None and value < lo) or (hi is not None and value > hi)
+    )
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def _gate_error(index: int, name: str | None, what: str, field: str | None = None) -> GateSpecError:
+    label = f"Gate #{index + 1}" + (f" '{name}'" if name else "")
+    return GateSpecError(f"{label} {what}", index=index, gate=name, field=field)
+
+
+def parse_gate(d: Mapping[str, Any], index: int = 0) -> GateSpec:
+    """Validate one gate mapping; raises GateSpecError naming the gate (by number) and field."""
+    if not isinstance(d, Mapping):
+        raise _gate_error(index, None, f"must be a mapping with a 'kind', got {d!r}")
+    name = d.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _gate_error(index, None, f"has name {name!r}; a name must be a string", "name")
+    kinds = ", ".join(GATE_KINDS)
+    kind_name = d.get("kind")
+    if kind_name is None:
+        raise _gate_error(index, name, f"has no 'kind'; use one of: {kinds}", "kind")
+    kind = GATE_KINDS.get(kind_name) if isinstance(kind_name, str) else None
+    if kind is None:
+        close = difflib.get_close_matches(str(kind_name), list(GATE_KINDS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise _gate_error(index, name, f"has unknown kind {kind_name!r}{hint}; use one of: {kinds}")
+    severity = d.get("severity", "error")
+    if severity not in ("error", "warn"):
+        raise _gate_error(index, name, f"has severity {severity!r}; use error or warn", "severity")
+    options = {k: v for k, v in d.items() if k not in _COMMON_FIELDS}
+    _check_fields(kind_name, kind, options, index, name)
+    return GateSpec(kind_name, options, name, Severity(severity))
+
+
+def _check_fields(
+    kind_name: str, kind: GateKind, options: dict[str, Any], index: int, name: str | None
+) -> None:
+    where = f"({kind_name})"
+    for key, value in options.items():
+        if key not in kind.fields:
+            allowed = list(kind.fields) + list(_COMMON_FIELDS)
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            what = f"{where} has unknown field '{key}'; {hint}fields: {', '.join(allowed)}"
+            raise _gate_error(index, name, what, str(key))
+        problem = kind.fields[key][1](value)
+        if problem:
+            raise _gate_error(index, name, f"{where} field '{key}' {problem}, got {value!r}", key)
+    for key, (required, _) in kind.fields.items():
+        if required and key not in options:
+            raise _gate_error(index, name, f"{where} is missing required field '{key}'", key)
+    for group in kind.any_of:
+        if not any(k in options for k in group):
+            need = " or ".join(f"'{k}'" for k in group)
+            raise _gate_error(index, name, f"{where} needs {need}", group[0])
+
+
+def parse_gates(items: Iterable[Mapping[str, Any] | GateSpec] | None) -> tuple[GateSpec, ...]:
+    """Validate a gates list (mappings from YAML, or GateSpecs passed through)."""
+    if items is None:
+        return ()
+    if isinstance(items, (str, bytes, Mapping)):
+        raise GateSpecError(f"Gates must be a list of mappings, got {type(items).__name__}")
+    return tuple(g if isinstance(g, GateSpec) else parse_gate(g, i) for i, g in enumerate(items))
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def evaluate_gates(
+    specs: Iterable[GateSpec | Mapping[str, Any]], ctx: GateContext
+) -> list[GateResult]:
+    """Evaluate every gate in order; one gate's error never stops the others."""
+    results: list[GateResult] = []
+    seen: dict[str, int] = {}
+    for spec in parse_gates(specs):
+        label = spec.label
+        seen[label] = seen.get(label, 0) + 1
+        results.append(
+            evaluate_gate(spec, ctx, label if seen[label] == 1 else f"{label}#{seen[label]}")
+        )
+    return results
+
+
+def evaluate_gate(spec: GateSpec, ctx: GateContext, label: str | None = None) -> GateResult:
+    try:
+        outcome = GATE_KINDS[spec.kind].check(spec, ctx)
+    except GateInputError as e:
+        outcome = Outcome(False, message=str(e))
+    except Exception as e:  # a broken gate must be reported, not end the evaluation
+        log.debug("gate %s raised", spec.label, exc_info=True)
+        outcome = Outcome(False, message=f"error: {type(e).__name__}: {e}")
+    if outcome.ok is None:
+        status = GateStatus.SKIP
+    elif outcome.ok:
+        status = GateStatus.PASS
+    else:
+        status = GateStatus.WARN if spec.severity is Severity.WARN else GateStatus.FAIL
+    return GateResult(
+        gate=label or spec.label,
+        kind=spec.kind,
+        status=status,
+        observed=_plain(outcome.observed),
+        threshold=outcome.threshold,
+        message=outcome.message,
+        severity=spec.severity,
+        details=_plain(outcome.details),
+    )
+
+
+def gates_passed(results: Iterable[GateResult]) -> bool:
+    """True when no result blocks (warnings and skips do not)."""
+    return not any(r.blocking for r in results)
+
+
+def raise_for_gates(results: Sequence[GateResult]) -> None:
+    """Raise GateFailedError for the first blocking result, carrying every result."""
+    for r in results:
+        if r.blocking:
+            raise GateFailedError(r.gate, r.observed, r.threshold, r.message, list(results))
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars and tuples to plain JSON-able Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def as_list(v: Any) -> list[Any] | None:
+    if v is None:
+        return None
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+# The built-in kinds register themselves on import; those modules import this module's names, all
+# defined above, so the cycle is safe whichever module is imported first.
+from . import data_checks as _data_checks  # noqa: E402, F401
+from . import model_checks as _model_checks  # noqa: E402, F401

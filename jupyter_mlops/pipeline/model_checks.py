@@ -1,0 +1,232 @@
+"""Built-in model gates: metric thresholds, no regression vs the blessed model on the same fresh
+validation data, per-slice metrics, and meta-metrics (duration, memory, model size, latency).
+Importing this module registers them. scikit-learn is imported only when a model is scored.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .gates import (
+    META_FIELDS,
+    GateContext,
+    GateInputError,
+    GateKind,
+    GateSpec,
+    Outcome,
+    bounds_text,
+    finite_number,
+    non_empty_str,
+    non_negative,
+    one_of,
+    register_gate_kind,
+    whole_count,
+    within_bounds,
+)
+
+
+def _check_metric(spec: GateSpec, ctx: GateContext) -> Outcome:
+    name = spec.options["metric"]
+    if name not in ctx.metrics:
+        have = ", ".join(sorted(ctx.metrics)) or "none"
+        raise GateInputError(f"metric '{name}' was not logged by the run (metrics: {have})")
+    value = float(ctx.metrics[name])
+    return Outcome(
+        within_bounds(value, spec.options),
+        value,
+        bounds_text(spec.options),
+        f"{name} = {value:.4g}",
+    )
+
+
+def _check_meta(spec: GateSpec, ctx: GateContext) -> Outcome:
+    name = spec.options["metric"]
+    if ctx.meta.get(name) is None:
+        raise GateInputError(f"{name} was not measured for this run")
+    value = float(ctx.meta[name])
+    return Outcome(
+        within_bounds(value, spec.options),
+        value,
+        bounds_text(spec.options),
+        f"{name} = {value:.4g}",
+    )
+
+
+@dataclass(frozen=True)
+class ModelMetric:
+    higher_is_better: bool
+    uses_proba: bool
+    compute: Callable[[Any, Any, Any], float]  # (y_true, predictions or probabilities, model)
+
+
+def _skm() -> Any:
+    try:
+        import sklearn.metrics as skm
+    except ImportError:
+        from ..exceptions import MissingDependencyError
+
+        raise MissingDependencyError("scikit-learn", purpose="model-metric gates") from None
+    return skm
+
+
+def _f1(y: Any, pred: Any, model: Any) -> float:
+    import numpy as np
+
+    binary = set(np.unique(y).tolist()) <= {0, 1}
+    return _skm().f1_score(y, pred, average="binary" if binary else "macro", zero_division=0)
+
+
+def _roc_auc(y: Any, proba: Any, model: Any) -> float:
+    if proba.ndim == 2 and proba.shape[1] == 2:
+        return _skm().roc_auc_score(y, proba[:, 1])
+    return _skm().roc_auc_score(
+        y, proba, multi_class="ovr", labels=getattr(model, "classes_", None)
+    )
+
+
+MODEL_METRICS: dict[str, ModelMetric] = {
+    "accuracy": ModelMetric(True, False, lambda y, p, m: _skm().accuracy_score(y, p)),
+    "f1": ModelMetric(True, False, _f1),
+    "roc_auc": ModelMetric(True, True, _roc_auc),
+    "r2": ModelMetric(True, False, lambda y, p, m: _skm().r2_score(y, p)),
+    "rmse": ModelMetric(False, False, lambda y, p, m: _skm().mean_squared_error(y, p) ** 0.5),
+    "mae": ModelMetric(False, False, lambda y, p, m: _skm().mean_absolute_error(y, p)),
+    "log_loss": ModelMetric(
+        False, True, lambda y, p, m: _skm().log_loss(y, p, labels=getattr(m, "classes_", None))
+    ),
+}
+
+
+def _validation(ctx: GateContext) -> tuple[Any, Any]:
+    if ctx.validation is None:
+        raise GateInputError(
+            "no validation data; log it in the notebook with mlops.log_validation_data(X, y)"
+        )
+    return ctx.validation
+
+
+def _predictions(ctx: GateContext, which: str, proba: bool) -> Any:
+    import numpy as np
+
+    model = ctx.candidate_model if which == "candidate" else ctx.blessed_model
+    if model is None:
+        raise GateInputError(f"no {which} model; log the model in the notebook")
+    key = (which, id(model), proba)
+    if key not in ctx.cache:
+        X = _validation(ctx)[0]
+        if proba and not hasattr(model, "predict_proba"):
+            raise GateInputError(f"the {which} model has no predict_proba, which this metric needs")
+        ctx.cache[key] = np.asarray(model.predict_proba(X) if proba else model.predict(X))
+    return ctx.cache[key]
+
+
+def score_model(ctx: GateContext, which: str, metric: str, rows: Any = None) -> float:
+    """``metric`` of the candidate or blessed model on the validation data (or some of its rows)."""
+    import numpy as np
+
+    m = MODEL_METRICS[metric]
+    y = np.asarray(_validation(ctx)[1])
+    pred = _predictions(ctx, which, m.uses_proba)
+    if rows is not None:
+        y, pred = y[rows], pred[rows]
+    model = ctx.candidate_model if which == "candidate" else ctx.blessed_model
+    return float(m.compute(y, pred, model))
+
+
+def _check_no_regression(spec: GateSpec, ctx: GateContext) -> Outcome:
+    o = spec.options
+    name = o["metric"]
+    m = MODEL_METRICS[name]
+    _validation(ctx)
+    cand = score_model(ctx, "candidate", name)
+    if ctx.blessed_model is None:
+        message = f"no blessed model yet: only value thresholds apply ({name} = {cand:.4g})"
+        return Outcome(None, cand, "", message, {"candidate": cand})
+    blessed = score_model(ctx, "blessed", name)
+    allowed = o.get("abs_tolerance", 0.0) + o.get("rel_tolerance", 0.0) * abs(blessed)
+    limit = blessed - allowed if m.higher_is_better else blessed + allowed
+    ok = cand >= limit if m.higher_is_better else cand <= limit
+    sign = ">=" if m.higher_is_better else "<="
+    message = (
+        f"{name}: candidate {cand:.4g} vs blessed {blessed:.4g} (allowed change {allowed:.4g})"
+    )
+    details = {"candidate": cand, "blessed": blessed, "delta": cand - blessed, "allowed": allowed}
+    return Outcome(ok, cand, f"{sign} {limit:.4g}", message, details)
+
+
+def _score_slice(ctx: GateContext, which: str, metric: str, rows: Any) -> tuple[float, str]:
+    """A slice's score, or why it has none: a small slice may hold one class only, where
+    sklearn warns and returns nan (or raises); that slice is reported as skipped instead."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = score_model(ctx, which, metric, rows)
+        except ValueError as e:
+            return math.nan, str(e)
+    if math.isfinite(value):
+        return value, ""
+    return value, str(caught[-1].message) if caught else f"{metric} is undefined on this slice"
+
+
+def _check_slice(spec: GateSpec, ctx: GateContext) -> Outcome:
+    import pandas as pd
+
+    o = spec.options
+    X, _ = _validation(ctx)
+    column, name = o["column"], o["metric"]
+    if not hasattr(X, "columns") or column not in X.columns:
+        raise GateInputError(f"slice column '{column}' is not a column of the validation data X")
+    codes, values = pd.factorize(X[column])
+    min_size, which = o.get("min_size", 1), o.get("model", "candidate")
+    scores: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    for k, value in enumerate(values):
+        rows = codes == k
+        n = int(rows.sum())
+        if n < min_size:
+            skipped[str(value)] = f"{n} rows < min_size {min_size}"
+            continue
+        score, problem = _score_slice(ctx, which, name, rows)
+        if problem:
+            skipped[str(value)] = problem
+        else:
+            scores[str(value)] = {"n": n, "value": score}
+    details = {"slices": scores, "skipped": skipped}
+    threshold = f"each {name} {bounds_text(o)}"
+    if not scores:
+        return Outcome(None, None, threshold, f"no slice of '{column}' could be scored", details)
+    failing = {k: v["value"] for k, v in scores.items() if not within_bounds(v["value"], o)}
+    worst_of = min if MODEL_METRICS[name].higher_is_better else max
+    worst = worst_of(scores, key=lambda k: scores[k]["value"])
+    message = ", ".join(f"{column}={k}: {v:.4g}" for k, v in failing.items())
+    message = message or f"{len(scores)} slices pass; worst {column}={worst}"
+    return Outcome(not failing, scores[worst]["value"], threshold, message, details)
+
+
+def _register() -> None:
+    bounds = {"min": (False, finite_number), "max": (False, finite_number)}
+    model_metric = (True, one_of(*MODEL_METRICS))
+    tolerances = {"abs_tolerance": (False, non_negative), "rel_tolerance": (False, non_negative)}
+    slice_fields = {"column": (True, non_empty_str), "metric": model_metric} | bounds
+    slice_fields |= {
+        "min_size": (False, whole_count),
+        "model": (False, one_of("candidate", "blessed")),
+    }
+    meta_fields = {"metric": (True, one_of(*META_FIELDS)), "max": (True, finite_number)}
+    kinds = {
+        "metric": GateKind(
+            _check_metric, {"metric": (True, non_empty_str)} | bounds, (("min", "max"),)
+        ),
+        "no_regression": GateKind(_check_no_regression, {"metric": model_metric} | tolerances),
+        "slice": GateKind(_check_slice, slice_fields, (("min", "max"),)),
+        "meta": GateKind(_check_meta, meta_fields),
+    }
+    for name, kind in kinds.items():
+        register_gate_kind(name, kind)
+
+
+_register()

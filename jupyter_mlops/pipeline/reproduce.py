@@ -1,0 +1,257 @@
+"""Re-execute a recorded run in a fresh kernel and say whether it reproduced.
+
+A pipeline run is re-executed from the code of its stored output notebook, with its recorded
+parameters and seed. A ``%%track`` cell run is replayed from the session history it recorded (the
+cells as executed, in order, even after out-of-order execution), with the recorded seed on every
+tracked cell. Inputs are compared by fingerprint, then metrics exactly or within a tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..entities import DataRef, Run, RunKind, RunStatus
+from ..exceptions import ValidationError
+from ..tracking import Tracker, default_tracker
+from .engine import Execution
+from .kernel import INJECTED_TAG
+
+PAPERMILL_TAG = "injected-parameters"
+
+
+@dataclass
+class Reproduction:
+    original: Run
+    new: Run | None
+    verdict: str  # reproduced | differs | inputs changed | failed
+    input_changes: dict[str, str] = field(default_factory=dict)  # name -> what changed
+    metric_diffs: dict[str, tuple[float, float]] = field(default_factory=dict)
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "original": self.original.id,
+            "new": self.new.id if self.new else None,
+            "verdict": self.verdict,
+            "input_changes": self.input_changes,
+            "metric_diffs": {
+                k: {"original": a, "new": b} for k, (a, b) in self.metric_diffs.items()
+            },
+            "message": self.message,
+        }
+
+
+def _same(a: float, b: float, tolerance: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def compare_inputs(
+    original: tuple[DataRef, ...], new: tuple[DataRef, ...] | None
+) -> dict[str, str]:
+    """Inputs whose content differs: files are re-hashed now, in-memory data is compared with
+    what the new run read (``new``), by name."""
+    from ..fingerprint import fingerprint_file
+
+    changes = {}
+    now = {d.name: d.fingerprint for d in new} if new is not None else {}
+    for d in original:
+        fp = d.fingerprint
+        if fp.kind == "file" and fp.path:
+            if not Path(fp.path).is_file():
+                changes[d.name] = "missing"
+            elif fingerprint_file(fp.path).hash != fp.hash:
+                changes[d.name] = "content changed"
+        elif new is not None and d.name in now and now[d.name].hash != fp.hash:
+            changes[d.name] = "changed: " + ", ".join(now[d.name].changed_parts(fp) or ["content"])
+    return changes
+
+
+def _verdict(rep: Reproduction, tolerance: float) -> Reproduction:
+    if rep.new is None or rep.new.status is not RunStatus.FINISHED:
+        rep.verdict = "failed"
+        rep.message = rep.message or "the re-execution did not finish"
+        return rep
+    rep.input_changes.update(compare_inputs(rep.original.inputs, rep.new.inputs))
+    for key, value in rep.original.metrics.items():
+        got = rep.new.metrics.get(key, float("nan"))
+        if not _same(value, got, tolerance):
+            rep.metric_diffs[key] = (value, got)
+    if rep.input_changes:
+        rep.verdict = "inputs changed"
+        rep.message = "inputs changed: " + "; ".join(
+            f"{k} ({v})" for k, v in rep.input_changes.items()
+        )
+    elif rep.metric_diffs:
+        rep.verdict = "differs"
+        rep.message = "metrics differ: " + "; ".join(
+            f"{k} {a} → {b}" for k, (a, b) in rep.metric_diffs.items()
+        )
+    else:
+        rep.verdict = "reproduced"
+        rep.message = f"all {len(rep.original.metrics)} metrics match" + (
+            f" within {tolerance}" if tolerance else " exactly"
+        )
+    return rep
+
+
+def reproduce(
+    run_id: str, *, tolerance: float = 0.0, tracker: Tracker | None = None, progress: bool = False
+) -> Reproduction:
+    tracker = tracker or default_tracker()
+    original = tracker.get_run(run_id)
+    if original.status is RunStatus.RUNNING:
+        raise ValidationError(
+            f"Run {original.short_id} is still running; reproduce it once it has ended"
+        )
+    missing = {k: v for k, v in compare_inputs(original.inputs, None).items() if v == "missing"}
+    if missing:
+        return Reproduction(
+            original,
+            None,
+            "inputs changed",
+            missing,
+            message="inputs are gone: " + ", ".join(missing),
+        )
+    if original.kind is RunKind.PIPELINE:
+        new = _replay_pipeline(original, tracker, progress)
+    elif original.kind is RunKind.CELL:
+        new = _replay_cells(original, tracker)
+    else:
+        raise ValidationError(
+            f"Run {original.short_id} is a script run; only pipeline and "
+            "%%track cell runs record the code needed to reproduce them"
+        )
+    return _verdict(Reproduction(original, new, ""), tolerance)
+
+
+def _notebook_of_pipeline(original: Run, tracker: Tracker) -> Any:
+    import nbformat
+
+    art = next((a for a in original.artifacts if a.kind == "notebook"), None)
+    if art is None:
+        raise ValidationError(f"Run {original.short_id} stored no output notebook to re-run")
+    nb = nbformat.reads(tracker.store.artifacts.resolve(art.uri).read_text(), as_version=4)
+    nb.cells = [
+        c for c in nb.cells if not {INJECTED_TAG, PAPERMILL_TAG} & set(c.metadata.get("tags", []))
+    ]
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+    return nb
+
+
+def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | None:
+    import nbformat
+
+    from .runner import PipelineRunner
+
+    nb = _notebook_of_pipeline(original, tracker)
+    folder = Path(original.notebook).parent if original.notebook else Path.cwd()
+    runner = PipelineRunner(tracker, progress=progress)
+    run = tracker.start_run(
+        experiment=original.experiment,
+        kind=RunKind.PIPELINE,
+        seed=original.seed,
+        params=original.params,
+        tags={"reproduces": original.id},
+        notebook=original.notebook,
+        name=f"reproduce {original.short_id}",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "replay.ipynb"
+        nbformat.write(nb, source)
+        try:
+            execution = runner.replay(run, source, folder, original.params)
+        except BaseException as e:
+            from ..tracking import status_for_exception
+
+            run.end(*status_for_exception(e))
+            raise
+    run.end(
+        RunStatus.FINISHED if execution.succeeded else RunStatus.FAILED,
+        None if execution.succeeded else f"{execution.ename}: {execution.evalue}",
+    )
+    return tracker.get_run(run.id)
+
+
+def _retag_line(line: str, seed: int | None, original_id: str | None) -> str:
+    """A ``%%track`` line with the recorded seed (and a tag marking the replay)."""
+    words = shlex.split(line)[1:]
+    out, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("--seed", "--no-seed"):
+            skip = w == "--seed"
+            continue
+        out.append(w)
+    out += ["--no-seed"] if seed is None else ["--seed", str(seed)]
+    if original_id:
+        out += ["--tags", f"reproduces={original_id}"]
+    return "%%track " + " ".join(shlex.quote(w) for w in out)
+
+
+def _tracked_seed(body_sha: str, before: float, tracker: Tracker) -> int | None:
+    ids = tracker.store.search_run_ids(where=f"started < {before!r}", order_by="-started")
+    for rid in ids[:500]:
+        r = tracker.get_run(rid)
+        if r.kind is RunKind.CELL and r.history and r.history[-1] == body_sha:
+            return r.seed
+    return None
+
+
+def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
+    from ..cell import code_sha
+
+    texts = tracker.store.get_code(list(original.history))
+    missing = [s for s in original.history if s not in texts]
+    if missing or not original.history:
+        raise ValidationError(f"Run {original.short_id} has no complete session history to replay")
+    cells = [texts[s] for s in original.history]
+    for i, text in enumerate(cells):
+        first, _, body = text.partition("\n")
+        if not first.startswith("%%track"):
+            continue
+        last = i == len(cells) - 1
+        seed = original.seed if last else _tracked_seed(code_sha(text), original.started, tracker)
+        cells[i] = _retag_line(first, seed, original.id if last else None) + "\n" + body
+    _execute_cells(["%load_ext jupyter_mlops", *cells], original, tracker)
+    found = tracker.store.search_run_ids(
+        where=f"tags.reproduces == {original.id!r}", order_by="-started", limit=1
+    )
+    return tracker.get_run(found[0]) if found else None
+
+
+def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    folder = (
+        Path(original.notebook).parent
+        if original.notebook and Path(original.notebook).parent.is_dir()
+        else Path.cwd()
+    )
+    env = dict(os.environ, JUPYTER_MLOPS_STORE=str(Path(tracker.store.location).parent))
+    # Cells that failed in the original session fail here too; replay goes on past them.
+    NotebookClient(
+        nb,
+        timeout=3600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    ).execute(env=env)
+
+
+__all__ = ["Execution", "Reproduction", "compare_inputs", "reproduce"]

@@ -1,0 +1,412 @@
+"""Pipeline specs: the reviewable ``pipelines/NAME.yaml`` that ``promote`` writes and ``run`` reads.
+
+The YAML is meant to be read in code review and edited by hand (schedule, gates, timeout), so
+loading validates every field and names the file and the field in its error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
+from .cron import CronSchedule, parse_duration
+from .gates import GateSpec, parse_gates
+from .params import TypeExpr, check_value, coerce_value, parse_type
+
+SPEC_VERSION = 1
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEYS = (
+    "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
+    "timeout", "retries", "gates", "cell_hashes",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A notebook parameter: ``type`` is an annotation string such as 'int' or 'list[str]'."""
+
+    name: str
+    type: str = "Any"
+    default: Any = None
+    help: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": _plain(self.default),
+            "help": self.help,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Parameter:
+        """Validate a mapping (from YAML); the default must fit the declared type."""
+        name = d.get("name")
+        if not isinstance(name, str) or not _IDENTIFIER.match(name):
+            raise ValidationError(f"Parameter name {name!r} is not a Python identifier")
+        type_text = d.get("type") or "Any"
+        if not isinstance(type_text, str):
+            raise ValidationError(f"Parameter '{name}' has type {type_text!r}; write it as text")
+        t = parse_type(type_text)
+        default = d.get("default")
+        if default is not None and not check_value(default, t):
+            raise ValidationError(
+                f"Parameter '{name}' has default {default!r}, which is not a {t}; fix the "
+                "default or the type"
+            )
+        return cls(name, str(t), _restore(default, t), str(d.get("help") or ""))
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and sets as lists, so the value can be written as YAML and JSON."""
+    if isinstance(value, (tuple, set, frozenset, list)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [_plain(v) for v in items]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _restore(value: Any, t: TypeExpr) -> Any:
+    """Lists read from YAML back to the declared tuple/set types."""
+    return value if value is None else coerce_value(value, t)
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A promoted notebook: what to run, with which parameters, when, and behind which gates."""
+
+    name: str
+    notebook: str  # relative to the spec file's directory (or absolute)
+    notebook_hash: str = ""
+    cell_hashes: tuple[str, ...] = ()
+    kernel: str = "python3"
+    parameters: tuple[Parameter, ...] = ()
+    schedule: str | None = None
+    timeout: str = "1h"
+    retries: int = 0
+    gates: tuple[GateSpec, ...] = ()
+    version: int = SPEC_VERSION
+    path: str | None = field(default=None, compare=False)  # the YAML file, when loaded from one
+
+    @property
+    def timeout_s(self) -> float:
+        return parse_duration(self.timeout)
+
+    @property
+    def cron(self) -> CronSchedule | None:
+        return CronSchedule.parse(self.schedule) if self.schedule else None
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def notebook_path(self, base_dir: str | Path | None = None) -> Path:
+        """The notebook's path, resolved against ``base_dir`` or else the spec file's directory."""
+        base = Path(base_dir) if base_dir else Path(self.path).parent if self.path else Path()
+        return (base / self.notebook).resolve()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "notebook": self.notebook,
+            "notebook_hash": self.notebook_hash,
+            "kernel": self.kernel,
+            "parameters": [p.to_dict() for p in self.parameters],
+            "schedule": self.schedule,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "gates": [g.to_dict() for g in self.gates],
+            "cell_hashes": list(self.cell_hashes),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, path: str | None = None) -> PipelineSpec:
+        """Validate a spec mapping; errors name ``path`` (or 'pipeline spec') and the field."""
+        where = path or "pipeline spec"
+        if not isinstance(d, Mapping):
+            raise PipelineSpecError(f"{where}: expected a mapping of fields, got {d!r}", path=path)
+        _check_keys(d, where, path)
+        return cls(
+            name=_field(d, "name", where, path, _valid_name),
+            notebook=_field(d, "notebook", where, path, _non_empty),
+            notebook_hash=str(d.get("notebook_hash") or ""),
+            cell_hashes=tuple(_field(d, "cell_hashes", where, path, _str_list, [])),
+            kernel=_field(d, "kernel", where, path, _non_empty, "python3"),
+            parameters=_parameters(d.get("parameters"), where, path),
+            schedule=_field(d, "schedule", where, path, _schedule, None),
+            timeout=str(_field(d, "timeout", where, path, _timeout, "1h")),
+            retries=_field(d, "retries", where, path, _retries, 0),
+            gates=_gates(d.get("gates"), where, path),
+            version=_field(d, "version", where, path, _version, SPEC_VERSION),
+            path=path,
+        )
+
+
+def _check_keys(d: Mapping[str, Any], where: str, path: str | None) -> None:
+    for key in d:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(str(key), _KEYS, n=1)
+            hint = (
+                f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(_KEYS)}"
+            )
+            raise PipelineSpecError(f"{where}: unknown field '{key}'{hint}", path=path, field=key)
+    for key in ("name", "notebook"):
+        if key not in d:
+            raise PipelineSpecError(
+                f"{where}: missing field '{key}'; re-create the file with jupyter-mlops promote",
+                path=path,
+                field=key,
+            )
+
+
+def _field(
+    d: Mapping[str, Any],
+    key: str,
+    where: str,
+    path: str | None,
+    check: Callable[[Any], Any],
+    *default: Any,
+) -> Any:
+    value = d.get(key, *default) if default else d[key]
+    if value is None and default and default[0] is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as e:
+        raise PipelineSpecError(f"{where}: field '{key}': {e}", path=path, field=key) from None
+
+
+def _valid_name(v: Any) -> str:
+    if not isinstance(v, str) or not NAME_PATTERN.match(v):
+        raise ValueError(
+            f"{v!r} is not a valid pipeline name; use letters, digits, '_', '-' and '.', "
+            "starting with a letter or digit"
+        )
+    return v
+
+
+def _non_empty(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError(f"expected non-empty text, got {v!r}")
+    return v
+
+
+def _str_list(v: Any) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError(f"expected a list of text, got {v!r}")
+    return v
+
+
+def _schedule(v: Any) -> str:
+    return CronSchedule.parse(v if isinstance(v, str) else str(v)).expr
+
+
+def _timeout(v: Any) -> str | float:
+    if parse_duration(v) <= 0:
+        raise ValueError(f"timeout must be more than zero, got {v!r}; e.g. 30m or 2h")
+    return v
+
+
+def _retries(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"expected a whole number >= 0, got {v!r}")
+    return v
+
+
+def _version(v: Any) -> int:
+    if v != SPEC_VERSION:
+        raise ValueError(
+            f"version {v!r} is not supported (this jupyter-mlops reads version {SPEC_VERSION}); "
+            "upgrade jupyter-mlops or re-promote the notebook"
+        )
+    return v
+
+
+def _parameters(items: Any, where: str, path: str | None) -> tuple[Parameter, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise PipelineSpecError(
+            f"{where}: 'parameters' must be a list", path=path, field="parameters"
+        )
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise PipelineSpecError(
+                f"{where}: parameters[{i}] must be a mapping with name, type, default",
+                path=path,
+                field="parameters",
+            )
+        try:
+            out.append(Parameter.from_dict(item))
+        except ValueError as e:
+            raise PipelineSpecError(
+                f"{where}: parameters[{i}]: {e}", path=path, field="parameters"
+            ) from None
+    return tuple(out)
+
+
+def _gates(items: Any, where: str, path: str | None) -> tuple[GateSpec, ...]:
+    try:
+        return parse_gates(items)
+    except GateSpecError as e:
+        raise PipelineSpecError(f"{where}: gates: {e}", path=path, field="gates") from None
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, what: str, fix: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineSpecError(f"{what} '{path}' not found; {fix}", path=str(path)) from None
+    except OSError as e:
+        raise PipelineSpecError(
+            f"Cannot read {what} '{path}': {e.strerror}", path=str(path)
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise PipelineSpecError(
+            f"{path}{at}: invalid YAML ({problem}); fix the file (check indentation and quoting)",
+            path=str(path),
+        ) from None
+
+
+def load_spec(path: str | Path) -> PipelineSpec:
+    """Read and validate a pipeline spec file."""
+    p = Path(path)
+    data = _read_yaml(p, "Pipeline spec", "promote a notebook with: jupyter-mlops promote NOTEBOOK")
+    return PipelineSpec.from_dict(data, path=str(p))
+
+
+def load_gates(path: str | Path) -> tuple[GateSpec, ...]:
+    """Read a gates file: a YAML list of gates, or a mapping with a ``gates`` list."""
+    p = Path(path)
+    data = _read_yaml(p, "Gates file", "check the path given to --gates")
+    if isinstance(data, Mapping) and "gates" in data:
+        data = data["gates"]
+    if not isinstance(data, list):
+        raise PipelineSpecError(
+            f"{p}: expected a list of gates (or 'gates:' followed by a list)",
+            path=str(p),
+            field="gates",
+        )
+    try:
+        return parse_gates(data)
+    except GateSpecError as e:
+        raise PipelineSpecError(f"{p}: {e}", path=str(p), field="gates") from None
+
+
+def spec_file(name: str, pipelines_dir: str | Path = "pipelines") -> Path:
+    return Path(pipelines_dir) / f"{name}.yaml"
+
+
+def list_pipelines(pipelines_dir: str | Path = "pipelines") -> list[str]:
+    d = Path(pipelines_dir)
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+def load_pipeline(name: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:
+    """The spec of pipeline ``name``; an unknown name gets a did-you-mean and the known names."""
+    path = spec_file(name, pipelines_dir)
+    if not path.exists():
+        known = list_pipelines(pipelines_dir)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        have = f"pipelines: {', '.join(known)}" if known else "no pipelines yet"
+        raise PipelineSpecError(
+            f"Pipeline '{name}' not found in {pipelines_dir}/; {hint}({have}); create one with "
+            "jupyter-mlops promote NOTEBOOK",
+            path=str(path),
+        )
+    spec = load_spec(path)
+    if spec.name != name:
+        raise PipelineSpecError(
+            f"{path} names its pipeline '{spec.name}'; make the name match the file name",
+            path=str(path),
+            field="name",
+        )
+    return spec
+
+
+_COMMENTS = {
+    "version": [
+        "Pipeline spec written by `jupyter-mlops promote`. Review and commit it; edit schedule,",
+        "timeout, retries and gates freely. Re-promote after changing the notebook's code.",
+    ],
+    "parameters": [
+        "From the notebook's `parameters` cell. Override: jupyter-mlops run NAME -p key=value"
+    ],
+    "schedule": [
+        "Cron 'minute hour day-of-month month day-of-week' (e.g. '0 3 * * MON-FRI', '@daily');",
+        "null runs on demand only.",
+    ],
+    "timeout": ["Whole-run timeout (e.g. 30m, 2h) and retries after a kernel death."],
+    "gates": ["Evaluated in order after the run; `severity: warn` reports without blocking."],
+    "cell_hashes": ["Managed by promote: the notebook's code must match these to run."],
+}
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """Block style, except lists of scalars, which read best on one line: [a, b, c]."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flat = all(not isinstance(x, (list, dict)) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+
+
+_SpecDumper.add_representer(list, _represent_list)
+
+
+def dump_spec(spec: PipelineSpec) -> str:
+    """The spec as commented YAML (comments above top-level fields say what to edit and how)."""
+    d = spec.to_dict()
+    for p in d["parameters"]:
+        if not p["help"]:
+            del p["help"]
+    text = yaml.dump(
+        d,
+        Dumper=_SpecDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
+    )
+    out = []
+    for line in text.splitlines():
+        key = line.split(":", 1)[0] if line and not line[0].isspace() else None
+        out += [f"# {c}" for c in _COMMENTS.get(key or "", [])]
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def save_spec(spec: PipelineSpec, path: str | Path) -> Path:
+    """Write the spec atomically (a reader never sees half a file)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(dump_spec(spec))
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

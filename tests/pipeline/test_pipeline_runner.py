@@ -1,0 +1,149 @@
+"""Real papermill runs through the runner: every way a pipeline run can end."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import jupyter_mlops as mlops
+from jupyter_mlops.entities import ModelStage, RunKind, RunStatus
+from jupyter_mlops.exceptions import NotebookChangedError, ParameterError
+from jupyter_mlops.pipeline import promote
+from jupyter_mlops.pipeline.runner import run_pipeline
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+GATES = [
+    {"kind": "metric", "metric": "accuracy", "min": 0.8},
+    {"kind": "no_regression", "metric": "accuracy", "abs_tolerance": 0.02},
+    {"kind": "row_count", "dataset": "train", "min": 100},
+]
+
+
+def _promote(notebook: str, tmp_path: Path, **kw) -> str:
+    shutil.copy(NOTEBOOKS / f"{notebook}.ipynb", tmp_path / f"{notebook}.ipynb")
+    return promote(tmp_path / f"{notebook}.ipynb", **kw).spec.name
+
+
+def test_passing_run_is_recorded_gated_registered_and_blessed(tmp_path: Path) -> None:
+    name = _promote("train_ok", tmp_path, gates=GATES, timeout="5m")
+    result = run_pipeline(name, {"C": "0.5", "features": "['a', 'b']"}, progress=False, seed=11)
+    assert result.exit_code == 0
+    run = result.run
+    assert run.kind is RunKind.PIPELINE and run.status is RunStatus.FINISHED
+    assert run.params == {"C": 0.5, "n_rows": 400, "features": ["a", "b"], "noise": 0.1}
+    assert run.seed == 11
+    assert run.metrics["accuracy"] > 0.8
+    assert {d.name for d in run.inputs} >= {"train"}
+    assert run.environment_id and run.peak_memory and run.peak_memory > 0
+    kinds = {a.kind for a in run.artifacts}
+    assert {"notebook", "model", "validation", "report", "dataset"} <= kinds
+    assert result.output_notebook.is_file()
+    assert result.output_notebook.parent.name == run.id
+    statuses = [g.status.value for g in result.gates]
+    assert statuses == ["pass", "skip", "pass"]
+    assert result.blessed and result.model.stage is ModelStage.BLESSED
+    assert mlops.load_model(name).predict is not None
+    stored = mlops.default_tracker().store.gate_results(run.id)
+    assert [g["status"] for g in stored] == statuses
+    # The seed reached the kernel: the notebook printed a draw from np.random after seeding.
+    again = run_pipeline(name, {"C": "0.5", "features": "['a', 'b']"}, progress=False, seed=11)
+    out1 = result.output_notebook.read_text()
+    out2 = again.output_notebook.read_text()
+    draw = [line for line in out1.splitlines() if "draw" in line and "accuracy" in line]
+    assert draw and draw[0] in out2
+
+
+def test_failing_gate_keeps_blessed_model_and_rollback_restores(tmp_path: Path) -> None:
+    name = _promote("train_ok", tmp_path, gates=GATES, timeout="5m")
+    first = run_pipeline(name, progress=False, seed=1)
+    second = run_pipeline(name, {"C": "0.5"}, progress=False, seed=1)
+    assert first.blessed and second.blessed
+    bad = run_pipeline(name, {"C": "0.0005", "noise": "3.0"}, progress=False, seed=1)
+    assert bad.exit_code == 3
+    assert bad.run.status is RunStatus.FINISHED and bad.run.tags["gates"] == "failed"
+    assert not bad.blessed and bad.model.stage is ModelStage.CANDIDATE
+    assert mlops.default_tracker().store.get_model(name).version == second.model.version
+    failed = [g for g in bad.gates if g.status.value == "fail"]
+    assert {g.kind for g in failed} >= {"metric", "no_regression"}
+    from jupyter_mlops.pipeline.registry import ModelRegistry
+
+    old, new = ModelRegistry().rollback(name, reason="bad data in v2")
+    assert (old.version, new.version) == (second.model.version, first.model.version)
+    assert mlops.default_tracker().store.get_model(name).version == first.model.version
+
+
+def test_failing_cell_marks_run_failed_with_pointer(tmp_path: Path) -> None:
+    name = _promote("fails_cell", tmp_path)
+    result = run_pipeline(name, progress=False)
+    assert result.exit_code == 1
+    assert result.run.status is RunStatus.FAILED
+    assert "ValueError: bad value 2" in result.run.error
+    assert "output.ipynb" in result.run.error and "cell" in result.run.error
+    assert result.output_notebook.is_file()
+
+
+@pytest.mark.parametrize(
+    "code, status, exit_code", [(0, RunStatus.FINISHED, 0), (1, RunStatus.FAILED, 1)]
+)
+def test_sys_exit(tmp_path: Path, code: int, status: RunStatus, exit_code: int) -> None:
+    name = _promote("exits", tmp_path)
+    result = run_pipeline(name, {"code": str(code)}, progress=False)
+    assert result.run.status is status and result.exit_code == exit_code
+    assert result.run.metrics == {"before_exit": 1.0}
+    import nbformat
+
+    last = nbformat.read(result.output_notebook, as_version=4).cells[-1]
+    assert "must not run" in last.source and not last.outputs  # never executed
+
+
+def test_whole_run_timeout(tmp_path: Path) -> None:
+    name = _promote("hangs", tmp_path, timeout="3s")
+    result = run_pipeline(name, progress=False)
+    assert result.exit_code == 1
+    assert result.run.status is RunStatus.FAILED
+    assert "timed out" in result.run.error and "3s" in result.run.error
+    assert result.execution.seconds < 60
+
+
+def test_kernel_death_is_retried(tmp_path: Path) -> None:
+    name = _promote("dies_once", tmp_path, retries=1)
+    marker = tmp_path / "died.txt"
+    result = run_pipeline(name, {"marker": str(marker)}, progress=False)
+    assert marker.exists()
+    assert result.exit_code == 0 and result.run.tags["attempts"] == "2"
+    marker.unlink()
+    name = _promote("dies_once", tmp_path, name="no-retry", retries=0)
+    result = run_pipeline(name, {"marker": str(marker)}, progress=False)
+    assert result.exit_code == 1 and "kernel died" in result.run.error
+
+
+def test_tracked_cells_become_children(tmp_path: Path) -> None:
+    name = _promote("tracked_cells", tmp_path)
+    result = run_pipeline(name, {"lr": "0.2"}, progress=False)
+    assert result.exit_code == 0
+    children = mlops.runs(where=f"parent_id == {result.run.id!r}")
+    assert len(children) == 1
+    assert children["experiment"].iloc[0] == "inner"
+    assert children["metrics.score"].iloc[0] == pytest.approx(0.9)  # lr=0.2 reached the cell
+
+
+def test_bad_parameters_and_changed_notebook_are_refused(tmp_path: Path) -> None:
+    import nbformat
+
+    name = _promote("train_ok", tmp_path)
+    with pytest.raises(ParameterError, match="did you mean 'C'"):
+        run_pipeline(name, {"c": "1"}, progress=False)
+    with pytest.raises(ParameterError, match="n_rows.*int"):
+        run_pipeline(name, {"n_rows": "5.5"}, progress=False)
+    nb = nbformat.read(tmp_path / "train_ok.ipynb", as_version=4)
+    nb.cells[2].source += "\nprint('edited')"
+    nbformat.write(nb, tmp_path / "train_ok.ipynb")
+    with pytest.raises(NotebookChangedError, match="re-promote"):
+        run_pipeline(name, progress=False)
+    assert mlops.runs().empty  # nothing half-recorded
+    result = run_pipeline(name, progress=False, allow_changed=True)
+    assert result.exit_code == 0
+    assert any("allow-changed" in w for w in result.run.warnings)
