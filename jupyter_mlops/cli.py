@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -62,6 +63,7 @@ def runs_table(frame: Any, width: int = 160) -> str:
     show["started"] = show["started"].dt.strftime("%Y-%m-%d %H:%M:%S")
     show["duration"] = show["duration"].round(3)
     show = show.drop(columns=["kind", "parent_id"])
+    show["name"] = show["name"].fillna("")
     show.columns = [c.removeprefix("metrics.").removeprefix("params.") for c in show.columns]
     return show.to_string(index=False, max_colwidth=24, line_width=width)
 
@@ -163,6 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK
+    except (OSError, RuntimeError, TypeError, ValueError, AttributeError, ImportError) as e:
+        # A bug or an environment problem: one line, the traceback only on request.
+        if os.environ.get("JUPYTER_MLOPS_DEBUG"):
+            raise
+        print(
+            f"jupyter-mlops: internal error: {type(e).__name__}: {e} (set JUPYTER_MLOPS_DEBUG=1"
+            " for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

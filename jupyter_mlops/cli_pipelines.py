@@ -58,13 +58,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = find_spec(args.pipeline, args.pipelines_dir)
     tracker = _tracker(args)
     runner = PipelineRunner(tracker, progress=not args.no_progress and sys.stderr.isatty())
-    print(f"pipeline {spec.name}: executing {spec.notebook_path()}", file=sys.stderr)
+
+    def started(run: Any) -> None:
+        print(
+            f"pipeline {spec.name}: run {run.id[:8]} executing {spec.notebook_path()} "
+            f"(seed {run.seed})",
+            file=sys.stderr,
+        )
+
     result = runner.run(
         spec,
         parse_kv(args.param or []),
         args.params_file,
         allow_changed=args.allow_changed,
         seed=args.seed,
+        on_start=started,
     )
     run = result.run
     if args.json:

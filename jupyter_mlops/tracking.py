@@ -188,9 +188,15 @@ class ActiveRun:
         return art
 
     def log_model(self, model: Any, name: str = "model") -> Artifact:
-        """Pickle ``model`` into the store as a content-addressed artifact of kind ``model``."""
+        """Pickle ``model`` into the store as a content-addressed artifact of kind ``model``.
+
+        cloudpickle stores classes and functions defined in the notebook by value, so the model
+        loads in another process (the pipeline runner, a server) that never ran the notebook.
+        """
+        import cloudpickle
+
         try:
-            data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+            data = cloudpickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as e:
             raise ValidationError(
                 f"Cannot save model {name!r}: {e}; models must be picklable"

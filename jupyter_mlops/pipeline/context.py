@@ -124,7 +124,10 @@ def build_context(
         owner, name = candidate
         art = next(a for a in owner.artifacts if a.kind == "model" and a.name == name)
         ctx.meta["model_size_mb"] = art.size / 2**20
-        ctx.candidate_model = load_run_artifact(store, owner, name, "model")
+        try:
+            ctx.candidate_model = load_run_artifact(store, owner, name, "model")
+        except Exception as e:  # unpicklable in this process: the model gates say why
+            built.notes.append(f"the candidate model could not be loaded here: {e!r}")
         latency = _latency_ms_per_row(ctx.candidate_model, ctx.validation)
         if latency is not None:
             ctx.meta["latency_ms_per_row"] = latency
@@ -150,9 +153,13 @@ def _blessed(
         return
     try:
         ctx.blessed_model = registry.load_version(blessed)
+    except Exception as e:  # an old model whose code no longer imports: say so, gate on
+        notes.append(f"blessed {blessed.ref} could not be loaded: {e!r}")
+        return
+    try:
         from .drift import profile_dataframe
 
         for name, df in _saved_datasets([store.get_run(blessed.run_id)], store).items():
             ctx.reference_profiles[f"blessed:{name}"] = profile_dataframe(df)
     except MLOpsError as e:
-        notes.append(f"blessed {blessed.ref} could not be loaded: {e}")
+        notes.append(f"the data of blessed {blessed.ref} could not be read: {e}")

@@ -20,6 +20,8 @@ from ..exceptions import ValidationError
 from ..tracking import Tracker, default_tracker
 from .engine import Execution
 from .kernel import INJECTED_TAG
+from .notebook import notebook_parameters
+from .spec import plain_value
 
 PAPERMILL_TAG = "injected-parameters"
 
@@ -164,11 +166,15 @@ def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | N
         notebook=original.notebook,
         name=f"reproduce {original.short_id}",
     )
+    # Pass only values that differ from the notebook's own defaults, as the original run did.
+    declared, _ = notebook_parameters(nb)
+    defaults = {p.name: plain_value(p.default) for p in declared}
+    params = {k: v for k, v in original.params.items() if defaults.get(k, object()) != v}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "replay.ipynb"
         nbformat.write(nb, source)
         try:
-            execution = runner.replay(run, source, folder, original.params)
+            execution = runner.replay(run, source, folder, params)
         except BaseException as e:
             from ..tracking import status_for_exception
 

@@ -8,9 +8,9 @@ gate passed. Every way an execution can end leaves the run with an honest status
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from .notebook import check_notebook_unchanged
 from .params import coerce_params, resolve_params
 from .registry import ModelRegistry
 from .report import render_gate_report_html
-from .spec import PipelineSpec, load_pipeline, load_spec
+from .spec import PipelineSpec, load_pipeline, load_spec, plain_value
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,10 @@ class PipelineRunner:
         allow_changed: bool = False,
         seed: int | None = None,
         tags: dict[str, str] | None = None,
+        on_start: Callable[[ActiveRun], None] | None = None,
     ) -> PipelineResult:
-        """Validate, execute, gate and record one run of ``spec``."""
+        """Validate, execute, gate and record one run of ``spec``; ``on_start`` is called once
+        the inputs are valid and the run is recorded, just before the notebook executes."""
         file_values = read_params_file(params_file) if params_file else None
         overrides = coerce_params(
             spec.parameters, raw_params or {}, file_values, source=f"pipeline '{spec.name}'"
@@ -126,12 +128,14 @@ class PipelineRunner:
             experiment=spec.name,
             kind=RunKind.PIPELINE,
             seed=seed if seed is not None else "auto",
-            params=_jsonable_params(resolve_params(spec.parameters, overrides)),
+            params=plain_value(resolve_params(spec.parameters, overrides)),
             tags={"pipeline": spec.name, **(tags or {})},
             notebook=str(notebook),
         )
         if warning:
             run.warn(warning)
+        if on_start is not None:
+            on_start(run)
         try:
             return self._run(spec, run, overrides, notebook)
         except BaseException as e:  # never leave the run 'running' behind
@@ -285,21 +289,6 @@ def _failure_status(
         )
     return RunStatus.FAILED, (
         f"{execution.ename}: {execution.evalue} in {where}\n{execution.traceback or ''}"
-    )
-
-
-def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(
-        json.dumps(
-            params,
-            default=lambda v: (
-                sorted(v)
-                if isinstance(v, (set, frozenset))
-                else list(v)
-                if isinstance(v, tuple)
-                else str(v)
-            ),
-        )
     )
 
 

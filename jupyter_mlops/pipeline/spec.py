@@ -44,7 +44,7 @@ class Parameter:
         return {
             "name": self.name,
             "type": self.type,
-            "default": _plain(self.default),
+            "default": plain_value(self.default),
             "help": self.help,
         }
 
@@ -67,13 +67,13 @@ class Parameter:
         return cls(name, str(t), _restore(default, t), str(d.get("help") or ""))
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """Tuples and sets as lists, so the value can be written as YAML and JSON."""
     if isinstance(value, (tuple, set, frozenset, list)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [_plain(v) for v in items]
+        return [plain_value(v) for v in items]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     return value
 
 
