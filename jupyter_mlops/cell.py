@@ -306,8 +306,9 @@ class CellTracker:
             u.params.update(_estimator_params(name, est))
             if est.get_params(deep=False).get("random_state", 0) is None:
                 u.warnings.append(
-                    f"{name} ({type(est).__name__}) has random_state=None: it draws from NumPy's "
-                    "global state, so its result depends on what ran before; pass random_state="
+                    f"{name} ({type(est).__name__}) has random_state=None: any randomness it "
+                    "uses comes from NumPy's global state, which depends on what ran before; "
+                    "pass random_state= to pin it"
                 )
         now = time.time()
         for name in writes:
