@@ -192,6 +192,51 @@ def _instrumented(runner: Any, phases: _Phases) -> Iterator[None]:
             setattr(runner_mod, name, fn)
 
 
+# What the injected first cell costs, step by step, in a fresh interpreter like the kernel's:
+# importing the kernel module, init() (store, ambient run, seeding), and the first environment
+# capture, which the post-cell hook does after the injected cell itself.
+_INIT_PROBE = """\
+import json, sys, time
+t0 = time.perf_counter()
+import jupyter_mlops.pipeline.kernel as k
+t1 = time.perf_counter()
+k.init(run_id=sys.argv[1], seed=0, store=sys.argv[2], notebook=sys.argv[3])
+t2 = time.perf_counter()
+from jupyter_mlops.environment import current_environment
+current_environment()
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+
+def _kernel_init_breakdown(
+    tracker: Any, store_dir: Path, notebook: Path, n: int = 3
+) -> list[float] | None:
+    """Median seconds of (import kernel module, init(), first environment capture)."""
+    import json
+    import subprocess
+
+    from jupyter_mlops.entities import RunKind, RunStatus
+
+    run = tracker.start_run(experiment="bench-init-probe", kind=RunKind.PIPELINE, seed=0)
+    try:
+        samples = []
+        for _ in range(n):
+            out = subprocess.run(
+                [sys.executable, "-c", _INIT_PROBE, run.id, str(store_dir), str(notebook)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=notebook.parent,
+            )
+            samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    except (subprocess.CalledProcessError, ValueError, IndexError):
+        return None
+    finally:
+        run.end(RunStatus.FINISHED)
+    return [statistics.median(s[i] for s in samples) for i in range(3)]
+
+
 def _cell_seconds(path: Path) -> list[float]:
     import nbformat
 
@@ -235,6 +280,8 @@ def bench_pipeline_vs_papermill(repeats: int = 5) -> list[dict[str, Any]]:
             phases = _Phases()
             pipe_times: list[float] = []
             bare_times: list[float] = []
+            pipe_cells: list[list[float]] = []  # papermill's per-cell durations, per run
+            bare_cells: list[list[float]] = []
             last: Any = None
             bare_out = bare_dir / "output.ipynb"
 
@@ -252,6 +299,7 @@ def bench_pipeline_vs_papermill(repeats: int = 5) -> list[dict[str, Any]]:
                     )
                 if keep:
                     pipe_times.append(elapsed)
+                    pipe_cells.append(_cell_seconds(last.output_notebook))
 
             def one_bare(keep: bool) -> None:
                 start = time.perf_counter()
@@ -265,6 +313,7 @@ def bench_pipeline_vs_papermill(repeats: int = 5) -> list[dict[str, Any]]:
                 )
                 if keep:
                     bare_times.append(time.perf_counter() - start)
+                    bare_cells.append(_cell_seconds(bare_out))
 
             with _instrumented(runner, phases):
                 one_pipeline(keep=False)  # warm-up: page cache, lazy imports, first bless
@@ -274,8 +323,7 @@ def bench_pipeline_vs_papermill(repeats: int = 5) -> list[dict[str, Any]]:
                     order = (one_pipeline, one_bare) if i % 2 == 0 else (one_bare, one_pipeline)
                     for fn in order:
                         fn(keep=True)
-            pipe_cells = _cell_seconds(last.output_notebook)
-            bare_cells = _cell_seconds(bare_out)
+            init_steps = _kernel_init_breakdown(tracker, store_dir, nb)
             gate_summary = ", ".join(f"{g.gate} {g.status.value}" for g in last.gates)
         finally:
             reset_default_tracker()
@@ -284,7 +332,14 @@ def bench_pipeline_vs_papermill(repeats: int = 5) -> list[dict[str, Any]]:
             else:
                 os.environ["JUPYTER_MLOPS_STORE"] = saved_env
     return _report(
-        pipe_times, bare_times, phases.medians(), pipe_cells, bare_cells, gate_summary, repeats
+        pipe_times,
+        bare_times,
+        phases.medians(),
+        pipe_cells,
+        bare_cells,
+        init_steps,
+        gate_summary,
+        repeats,
     )
 
 
@@ -292,8 +347,9 @@ def _report(
     pipe_times: list[float],
     bare_times: list[float],
     ph: dict[str, float],
-    pipe_cells: list[float],
-    bare_cells: list[float],
+    pipe_cells: list[list[float]],
+    bare_cells: list[list[float]],
+    init_steps: list[float] | None,
     gate_summary: str,
     repeats: int,
 ) -> list[dict[str, Any]]:
@@ -322,14 +378,26 @@ def _report(
     gates = ph.get("evaluate_gates", 0.0)
     registry = ph.get("gate_and_register", 0.0) - context - gates
     record = ph["total"] - ph.get("attempt", 0.0) - ph.get("gate_and_register", 0.0)
-    injected = pipe_cells[0] if pipe_cells else 0.0
-    others = sum(pipe_cells[1:]) - sum(bare_cells)
+    # papermill's own per-cell durations: cell 0 of the pipeline's output is the injected one
+    injected = statistics.median(c[0] for c in pipe_cells)
+    others = statistics.median(sum(c[1:]) for c in pipe_cells) - statistics.median(
+        sum(c) for c in bare_cells
+    )
     kernel_note = (
         f"kernel time in cells {injected + others:+.3f} s vs bare: injected init cell "
         f"{injected:.3f} s, the notebook's own cells {others:+.3f} s (imports done by init)"
     )
+    if init_steps is None:
+        init_note = "fresh-process probe failed"
+    else:
+        imp, init, env = init_steps
+        init_note = (
+            f"fresh process: import kernel module {imp * 1e3:.0f} ms, init() {init * 1e3:.0f} ms,"
+            f" first environment capture {env * 1e3:.0f} ms"
+        )
     rows = [
         ("papermill execution (engine)", execute, bare, kernel_note),
+        ("injected init cell (in the kernel)", injected, None, init_note),
         ("prepare notebook (read + inject)", prepare, None, ""),
         ("build gate context (load model, data)", context, None, "incl. latency probe"),
         ("evaluate gates (incl. model scoring)", gates, None, gate_summary),

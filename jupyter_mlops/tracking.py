@@ -219,17 +219,7 @@ class ActiveRun:
     def attach(self, update: RunUpdate) -> None:
         """Merge fields collected by a front-end (code, history, environment …) into the run."""
         with self._lock:
-            p = self._pending
-            p.params.update(update.params)
-            p.metrics.extend(update.metrics)
-            p.tags.update(update.tags)
-            p.data.extend(update.data)
-            p.artifacts.extend(update.artifacts)
-            p.code.update(update.code)
-            p.warnings.extend(update.warnings)
-            for f in ("code_sha", "history", "environment", "git", "peak_memory", "stdout_tail"):
-                if getattr(update, f) is not None:
-                    setattr(p, f, getattr(update, f))
+            self._pending.merge(update)
 
     # -- persistence -----------------------------------------------------------------------
     def _take(self) -> RunUpdate:
@@ -253,7 +243,7 @@ class ActiveRun:
         except StoreError:
             # Keep the data for the final write rather than losing it or breaking training.
             with self._lock:
-                self._pending = _merge(update, self._pending)
+                self._pending = update.merge(self._pending)
             raise
 
     def end(self, status: RunStatus = RunStatus.FINISHED, error: str | None = None) -> None:
@@ -306,17 +296,6 @@ def status_for_exception(exc: BaseException | None) -> tuple[RunStatus, str | No
         return RunStatus.FINISHED, None
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return RunStatus.FAILED, text[-20000:]
-
-
-def _merge(a: RunUpdate, b: RunUpdate) -> RunUpdate:
-    a.params.update(b.params)
-    a.metrics.extend(b.metrics)
-    a.tags.update(b.tags)
-    a.data.extend(b.data)
-    a.artifacts.extend(b.artifacts)
-    a.code.update(b.code)
-    a.warnings.extend(b.warnings)
-    return a
 
 
 class Tracker:

@@ -55,6 +55,31 @@ class RunUpdate:
     error: str | None = None
     stdout_tail: str | None = None
 
+    def merge(self, other: RunUpdate) -> RunUpdate:
+        """Add ``other``'s records to this update; its set single values win. Returns self."""
+        self.params.update(other.params)
+        self.metrics.extend(other.metrics)
+        self.tags.update(other.tags)
+        self.data.extend(other.data)
+        self.artifacts.extend(other.artifacts)
+        self.code.update(other.code)
+        self.warnings.extend(other.warnings)
+        for name in (
+            "code_sha",
+            "history",
+            "environment",
+            "git",
+            "peak_memory",
+            "stdout_tail",
+            "status",
+            "ended",
+            "duration",
+            "error",
+        ):
+            if getattr(other, name) is not None:
+                setattr(self, name, getattr(other, name))
+        return self
+
     def is_empty(self) -> bool:
         return not (
             self.params
