@@ -385,7 +385,8 @@ def _report(
     )
     kernel_note = (
         f"kernel time in cells {injected + others:+.3f} s vs bare: injected init cell "
-        f"{injected:.3f} s, the notebook's own cells {others:+.3f} s (imports done by init)"
+        f"{injected:.3f} s, the notebook's own cells {others:+.3f} s (post-cell hooks, less "
+        "imports init already did)"
     )
     if init_steps is None:
         init_note = "fresh-process probe failed"
