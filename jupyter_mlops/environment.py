@@ -25,12 +25,48 @@ _pkg_cache: dict[str, object] = {"n_modules": -1, "env": None, "dists": None}
 _versions: dict[str, str | None] = {}
 
 
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "jupyter-mlops" / "distributions.json"
+
+
+def _installation_key() -> str:
+    """Changes whenever a package is installed or removed: the mtimes of the sys.path dirs."""
+    parts = [sys.prefix]
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(entry)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def _top_level_distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions. ``packages_distributions()`` reads every installed
+    package's RECORD (~0.2 s); a new kernel reuses the answer from an on-disk cache that is
+    keyed on the installation, so only the first kernel after an install pays for it."""
+    if _pkg_cache["dists"] is not None:
+        return _pkg_cache["dists"]  # type: ignore[return-value]
+    key, path = _installation_key(), _cache_file()
+    try:
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            _pkg_cache["dists"] = cached["dists"]
+            return cached["dists"]  # type: ignore[no-any-return]
+    except (OSError, ValueError, AttributeError):
+        pass
     from importlib.metadata import packages_distributions
 
-    if _pkg_cache["dists"] is None:
-        _pkg_cache["dists"] = packages_distributions()
-    return _pkg_cache["dists"]  # type: ignore[return-value]
+    dists = packages_distributions()
+    _pkg_cache["dists"] = dists
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "dists": dists}))
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: just no cache
+        pass
+    return dists
 
 
 def _version(dist: str) -> str | None:

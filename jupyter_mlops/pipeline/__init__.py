@@ -1,7 +1,7 @@
 """Pipelines: promote a notebook to a spec, check its typed parameters, schedule it, gate it.
 
 This package holds the store-independent half: specs (:mod:`.spec`), the parameter contract
-(:mod:`.params`), cron (:mod:`.cron`), notebooks (:mod:`.notebook`), promote (:mod:`.promote`),
+(:mod:`.params`), cron (:mod:`.cron`), notebooks (:mod:`.notebook`), promote (:mod:`.promotion`),
 gates (:mod:`.gates`, with the built-in kinds in :mod:`.data_checks` and :mod:`.model_checks`),
 drift profiles (:mod:`.drift`) and gate reports (:mod:`.report`). Nothing here imports pandas,
 numpy or scikit-learn until data is actually checked.
@@ -9,91 +9,63 @@ numpy or scikit-learn until data is actually checked.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from .cron import CronSchedule, format_duration, parse_duration
-from .gates import (
-    GATE_KINDS,
-    GateContext,
-    GateKind,
-    GateResult,
-    GateSpec,
-    GateStatus,
-    Severity,
-    evaluate_gates,
-    gates_passed,
-    parse_gates,
-    raise_for_gates,
-    register_gate_kind,
-)
-from .notebook import (
-    CellDiff,
-    check_notebook_unchanged,
-    diff_cells,
-    notebook_code,
-    notebook_code_hash,
-    read_notebook,
-    read_notebook_parameters,
-)
-from .params import coerce_params, parse_kv, parse_type, resolve_params
-from .promote import PromoteResult, promote
-from .report import format_gate_table, render_gate_report_html
-from .spec import (
-    Parameter,
-    PipelineSpec,
-    dump_spec,
-    load_gates,
-    load_pipeline,
-    load_spec,
-    save_spec,
-)
+# Names are loaded on first use: the kernel side of a pipeline run imports
+# ``jupyter_mlops.pipeline.kernel`` and must not pay for specs, gates and notebooks.
+_EXPORTS: dict[str, str] = {
+    "CellDiff": "notebook",
+    "CronSchedule": "cron",
+    "GATE_KINDS": "gates",
+    "GateContext": "gates",
+    "GateKind": "gates",
+    "GateResult": "gates",
+    "GateSpec": "gates",
+    "GateStatus": "gates",
+    "Parameter": "spec",
+    "PipelineSpec": "spec",
+    "PromoteResult": "promotion",
+    "Severity": "gates",
+    "check_notebook_unchanged": "notebook",
+    "coerce_params": "params",
+    "diff_cells": "notebook",
+    "dump_spec": "spec",
+    "evaluate_gates": "gates",
+    "format_duration": "cron",
+    "format_gate_table": "report",
+    "gates_passed": "gates",
+    "load_gates": "spec",
+    "load_pipeline": "spec",
+    "load_spec": "spec",
+    "notebook_code": "notebook",
+    "notebook_code_hash": "notebook",
+    "parse_duration": "cron",
+    "parse_gates": "gates",
+    "parse_kv": "params",
+    "parse_type": "params",
+    "profile_dataframe": "drift",
+    "promote": "promotion",
+    "raise_for_gates": "gates",
+    "read_notebook": "notebook",
+    "read_notebook_parameters": "notebook",
+    "register_gate_kind": "gates",
+    "render_gate_report_html": "report",
+    "resolve_params": "params",
+    "save_spec": "spec",
+}
 
-__all__ = [
-    "GATE_KINDS",
-    "CellDiff",
-    "CronSchedule",
-    "GateContext",
-    "GateKind",
-    "GateResult",
-    "GateSpec",
-    "GateStatus",
-    "Parameter",
-    "PipelineSpec",
-    "PromoteResult",
-    "Severity",
-    "check_notebook_unchanged",
-    "coerce_params",
-    "diff_cells",
-    "dump_spec",
-    "evaluate_gates",
-    "format_duration",
-    "format_gate_table",
-    "gates_passed",
-    "load_gates",
-    "load_pipeline",
-    "load_spec",
-    "notebook_code",
-    "notebook_code_hash",
-    "parse_duration",
-    "parse_gates",
-    "parse_kv",
-    "parse_type",
-    "profile_dataframe",
-    "promote",
-    "raise_for_gates",
-    "read_notebook",
-    "read_notebook_parameters",
-    "register_gate_kind",
-    "render_gate_report_html",
-    "resolve_params",
-    "save_spec",
-]
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    # drift.py imports numpy; load it only when a profile is asked for
-    if name == "profile_dataframe":
-        from .drift import profile_dataframe
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        return profile_dataframe
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return __all__

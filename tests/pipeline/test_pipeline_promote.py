@@ -18,7 +18,7 @@ from jupyter_mlops.pipeline.notebook import (
     read_notebook,
     read_notebook_parameters,
 )
-from jupyter_mlops.pipeline.promote import promote, sanitize_name
+from jupyter_mlops.pipeline.promotion import promote, sanitize_name
 from jupyter_mlops.pipeline.spec import Parameter, load_pipeline, load_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "notebooks"

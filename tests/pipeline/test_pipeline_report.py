@@ -108,7 +108,7 @@ def test_twenty_gates_on_100k_rows_are_fast() -> None:
     assert total_ms < 150, f"20 gates took {total_ms:.1f} ms"
 
 
-@pytest.mark.parametrize("module", ["jupyter_mlops.pipeline", "jupyter_mlops.pipeline.promote"])
+@pytest.mark.parametrize("module", ["jupyter_mlops.pipeline", "jupyter_mlops.pipeline.promotion"])
 def test_import_is_light(module: str) -> None:
     code = (
         f"import sys, {module}; "
