@@ -151,7 +151,7 @@ class PipelineRunner:
         self.tracker.store.save_pipeline(
             spec.name,
             spec.to_dict(),
-            str(notebook),  # type: ignore[attr-defined]
+            str(notebook),
             spec.notebook_hash,
             spec.schedule,
         )

@@ -6,7 +6,17 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..entities import Artifact, DataRef, Environment, GitState, Run, RunKind, RunStatus
+from ..entities import (
+    Artifact,
+    DataRef,
+    Environment,
+    GitState,
+    ModelEvent,
+    ModelVersion,
+    Run,
+    RunKind,
+    RunStatus,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,3 +172,63 @@ class RunStore(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    # -- pipelines, gate results and the model registry --------------------------------------
+    @abc.abstractmethod
+    def save_pipeline(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        notebook: str,
+        notebook_hash: str,
+        schedule: str | None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def list_pipelines(self) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def save_gate_results(self, run_id: str, results: list[dict[str, Any]]) -> None: ...
+
+    @abc.abstractmethod
+    def gate_results(self, run_id: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def register_model(
+        self,
+        name: str,
+        run_id: str,
+        artifact_uri: str,
+        artifact_sha: str,
+        size: int,
+        metrics: dict[str, float],
+        data: list[DataRef],
+        pipeline: str | None,
+        actor: str | None = None,
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def get_model(self, name: str, version: int | None = None) -> ModelVersion:
+        """A version, or the blessed one when ``version`` is None; ModelNotFoundError."""
+
+    @abc.abstractmethod
+    def list_models(self, name: str | None = None) -> list[ModelVersion]: ...
+
+    @abc.abstractmethod
+    def model_events(self, name: str) -> list[ModelEvent]: ...
+
+    @abc.abstractmethod
+    def bless_model(
+        self,
+        name: str,
+        version: int,
+        actor: str | None = None,
+        reason: str | None = None,
+        action: str = "bless",
+    ) -> ModelVersion:
+        """Bless ``name@version`` and archive the previously blessed version, atomically."""
+
+    @abc.abstractmethod
+    def rollback_model(
+        self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
+    ) -> tuple[ModelVersion, ModelVersion]: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..entities import (
@@ -111,28 +111,43 @@ def frame_from_rows(
     index = {r[0]: i for i, r in enumerate(runs)}
     n = len(runs)
     extra: dict[str, list[Any]] = {}
+    decode = _param_decoder()
     for rid, key, value in params:
-        col = extra.get("params." + key)
+        col = extra.get(key)
         if col is None:
-            col = extra["params." + key] = [None] * n
-        col[index[rid]] = json.loads(value) if value is not None else None
+            col = extra[key] = [None] * n
+        col[index[rid]] = decode(value)
     metric_cols: dict[str, list[float]] = {}
+    nan = float("nan")
     for rid, key, value in metrics:
-        col = metric_cols.get("metrics." + key)
+        col = metric_cols.get(key)
         if col is None:
-            col = metric_cols["metrics." + key] = [float("nan")] * n
-        col[index[rid]] = _nan(value)
+            col = metric_cols[key] = [nan] * n
+        col[index[rid]] = nan if value is None else value
     base = pd.DataFrame.from_records(runs, columns=FRAME_COLUMNS)
     base["started"] = pd.to_datetime(base["started"], unit="s", utc=True)
     base["duration"] = base["duration"].astype("float64")
     columns = {c: base[c] for c in FRAME_COLUMNS}
     for key in sorted(extra):
-        columns[key] = pd.Series(_param_column(extra[key]))
+        columns["params." + key] = pd.Series(extra[key])
     for key in sorted(metric_cols):
-        columns[key] = pd.Series(metric_cols[key], dtype="float64")
+        columns["metrics." + key] = pd.Series(metric_cols[key], dtype="float64")
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
-def _param_column(values: list[Any]) -> list[Any]:
-    # Keep types as logged; lists/dicts are shown as JSON so the column stays hashable/sortable.
-    return [json.dumps(v) if isinstance(v, (list, dict)) else v for v in values]
+def _param_decoder() -> Callable[[str | None], Any]:
+    """JSON text -> value, memoised: a sweep repeats the same few values thousands of times.
+    Lists and dicts stay as their JSON text so the column is hashable and sortable."""
+    cache: dict[str | None, Any] = {None: None}
+
+    def decode(text: str | None) -> Any:
+        try:
+            return cache[text]
+        except KeyError:
+            value = json.loads(text)  # type: ignore[arg-type]
+            if isinstance(value, (list, dict)):
+                value = json.dumps(value)
+            cache[text] = value
+            return value
+
+    return decode

@@ -119,8 +119,19 @@ class SQLiteStore(RegistrySQL, RunStore):
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: the queries inside see one snapshot (WAL), so a run committed
+        by another process between two of them cannot appear half-listed."""
+        conn = self._conn()
+        if conn.in_transaction:  # nested: the outer read already holds the snapshot
+            yield conn
+            return
         try:
-            yield self._conn()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot read the run store {self.db_path}: {e}") from e
 
@@ -338,6 +349,10 @@ class SQLiteStore(RegistrySQL, RunStore):
             f" r.duration, r.seed FROM runs r {join} WHERE {cond} ORDER BY {order}",
             args,
         ).fetchall()
+        if cond == "1=1":  # every run: no join needed
+            params = conn.execute("SELECT run_id, key, value FROM params").fetchall()
+            metrics = conn.execute("SELECT run_id, key, value FROM latest_metrics").fetchall()
+            return frame_from_rows(runs, params, metrics)
         rid_cond = cond.replace("r.", "x.")
         params = conn.execute(
             f"SELECT p.run_id, p.key, p.value FROM params p JOIN runs x ON x.id = p.run_id"
