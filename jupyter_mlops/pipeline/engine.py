@@ -93,6 +93,9 @@ class PapermillEngine:
                 progress_bar=progress,
                 timeout_func=remaining,
                 log_output=False,
+                # The kernel's own log (TCP warnings, the KeyboardInterrupt it logs on Ctrl-C)
+                # is not the user's output; cell errors still reach the output notebook.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except pm.PapermillExecutionError as e:
             ending = (

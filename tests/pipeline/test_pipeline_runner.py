@@ -147,3 +147,55 @@ def test_bad_parameters_and_changed_notebook_are_refused(tmp_path: Path) -> None
     result = run_pipeline(name, progress=False, allow_changed=True)
     assert result.exit_code == 0
     assert any("allow-changed" in w for w in result.run.warnings)
+
+
+def test_annotated_complex_parameters_reach_the_kernel(tmp_path: Path) -> None:
+    name = _promote("params_annotated", tmp_path)
+    result = run_pipeline(
+        name,
+        {
+            "class_weights": '{"yes": 3.0, "no": 1.0}',
+            "max_depth": "5",
+            "model": "gbm",
+            "features": "['age']",
+            "min_gain": "None",
+        },
+        progress=False,
+    )
+    assert result.exit_code == 0, result.run.error
+    assert result.run.params["class_weights"] == {"yes": 3.0, "no": 1.0}
+    assert result.run.params["max_depth"] == 5 and result.run.params["model"] == "gbm"
+    assert "gbm 10.0 ['age'] 5" in result.output_notebook.read_text()
+    with pytest.raises(ParameterError, match="model"):
+        run_pipeline(name, {"model": "svm"}, progress=False)
+
+
+def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name = _promote("hangs", tmp_path, timeout="5m")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlops", "run", name, "--no-progress"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the notebook is executing in its kernel
+        runs = mlops.runs()
+        if not runs.empty and mlops.get_run(runs["id"].iloc[0]).environment_id:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err
+    run = mlops.get_run(mlops.runs()["id"].iloc[0])
+    assert run.status is RunStatus.INTERRUPTED
