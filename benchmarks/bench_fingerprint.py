@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from report import median_seconds, print_table, result
 
 # hash_pandas_object is timed on at most this many rows and scaled linearly: on object strings it
 # runs at ~15 MB/s, so the string benchmarks use a slice.
@@ -30,47 +30,12 @@ HPO_NUMERIC_ROWS = 20_000_000
 HPO_STRING_ROWS = 1_000_000
 
 
-def _result(
-    name: str,
-    value: float,
-    unit: str,
-    baseline: float | None,
-    target: str,
-    passed: bool | None,
-    note: str = "",
-    ratio: float | None = None,
-) -> dict[str, Any]:
-    if ratio is None and baseline:
-        ratio = value / baseline
-    return {
-        "name": name,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "ratio": ratio,
-        "target": target,
-        "passed": passed,
-        "note": note,
-    }
-
-
-def _median_s(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _hpo_seconds(obj: Any, max_rows: int, repeats: int = 3) -> tuple[float, str]:
     """hash_pandas_object time for ``obj``, timed on a slice and scaled if ``obj`` is long."""
     from pandas.util import hash_pandas_object
 
     rows = min(len(obj), max_rows)
-    t = _median_s(lambda: hash_pandas_object(obj.iloc[:rows]), repeats, warmup=0)
+    t = median_seconds(lambda: hash_pandas_object(obj.iloc[:rows]), repeats, warmup=0)
     scale = len(obj) / rows
     note = f"hash_pandas_object timed on {rows:,} rows, scaled x{scale:g}" if scale > 1 else ""
     return t * scale, note
@@ -93,18 +58,18 @@ def bench_numeric(rows: int) -> list[dict[str, Any]]:
     )
     arrays = [df[c].to_numpy() for c in df.columns]  # zero-copy views of the frame's buffers
     gb = sum(a.nbytes for a in arrays) / 1e9
-    read = _median_s(lambda: [a.sum() for a in arrays], 7)
-    fp = _median_s(lambda: fingerprint(df), 7)
+    read = median_seconds(lambda: [a.sum() for a in arrays], 7)
+    fp = median_seconds(lambda: fingerprint(df), 7)
     hpo, note = _hpo_seconds(df, HPO_NUMERIC_ROWS)
     missing = rng.random(rows) < 0.1
     for name in df.columns[1::2]:  # NaN in every chunk: the float path must check each one
         df[name] = df[name].mask(missing)
-    with_nan = _median_s(lambda: fingerprint(df), 5)
+    with_nan = median_seconds(lambda: fingerprint(df), 5)
     size = f"{rows:,} x 12 ({gb:.2f} GB)"
     return [
-        _result(f"numpy read pass, {size}", gb / read, "GB/s", None, "baseline", None),
-        _result("fingerprint(df)", gb / fp, "GB/s", gb / read, ">= 0.5x", fp * 0.5 <= read),
-        _result(
+        result(f"numpy read pass, {size}", gb / read, "GB/s", None, "baseline", None),
+        result("fingerprint(df)", gb / fp, "GB/s", gb / read, ">= 0.5x", fp * 0.5 <= read),
+        result(
             "fingerprint(df) vs hash_pandas_object",
             fp * 1e3,
             "ms",
@@ -114,7 +79,7 @@ def bench_numeric(rows: int) -> list[dict[str, Any]]:
             note,
             ratio=hpo / fp,
         ),
-        _result(
+        result(
             "fingerprint(df), 10% NaN in float columns",
             gb / with_nan,
             "GB/s",
@@ -123,7 +88,7 @@ def bench_numeric(rows: int) -> list[dict[str, Any]]:
             None,
             "every float chunk holds NaN, so each is checked for non-canonical NaN bit patterns",
         ),
-        _result(
+        result(
             "re-fingerprint unchanged writable df",
             fp * 1e3,
             "ms",
@@ -147,10 +112,10 @@ def bench_strings(rows: int) -> list[dict[str, Any]]:
     for dtype in ("object", "str"):
         df = pd.DataFrame({"s": pd.Series(words, dtype=dtype)})
         mb = sum(len(w) for w in words if w is not None) / 1e6
-        t = _median_s(lambda df=df: fingerprint(df), 3)
+        t = median_seconds(lambda df=df: fingerprint(df), 3)
         hpo, note = _hpo_seconds(df, HPO_STRING_ROWS)
         results.append(
-            _result(
+            result(
                 f"{rows:,} strings, {dtype} dtype ({mb:.0f} MB)",
                 mb / t,
                 "MB/s",
@@ -175,14 +140,14 @@ def bench_cached(megabytes: int = 256) -> list[dict[str, Any]]:
         path.write_bytes(data)
         past = time.time_ns() - 60 * 10**9  # outside the 2 s racily-clean window
         os.utime(path, ns=(past, past))
-        cold = _median_s(lambda: fingerprint(path, cache=FingerprintCache()), 3)
-        warm = _median_s(lambda: fingerprint(path, cache=cache), 101)
+        cold = median_seconds(lambda: fingerprint(path, cache=FingerprintCache()), 3)
+        warm = median_seconds(lambda: fingerprint(path, cache=cache), 101)
     frozen = np.frombuffer(data, dtype=np.float64)  # owned by immutable bytes: provably unchanged
-    array_cold = _median_s(lambda: fingerprint(frozen, cache=FingerprintCache()), 3)
-    array_warm = _median_s(lambda: fingerprint(frozen, cache=cache), 101)
+    array_cold = median_seconds(lambda: fingerprint(frozen, cache=FingerprintCache()), 3)
+    array_warm = median_seconds(lambda: fingerprint(frozen, cache=cache), 101)
     size = f"{megabytes} MB"
     return [
-        _result(
+        result(
             f"re-fingerprint unchanged file ({size})",
             warm * 1e3,
             "ms",
@@ -192,7 +157,7 @@ def bench_cached(megabytes: int = 256) -> list[dict[str, Any]]:
             f"baseline: first hash, {megabytes / 1e3 / cold:.1f} GB/s from the page cache",
             ratio=cold / warm,
         ),
-        _result(
+        result(
             f"re-fingerprint read-only array ({size})",
             array_warm * 1e3,
             "ms",
@@ -218,8 +183,6 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=10_000_000)
     args = p.parse_args()
-    from report import print_table  # type: ignore[import-not-found]
-
     print_table(run(args.rows))
 
 

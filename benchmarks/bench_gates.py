@@ -16,6 +16,8 @@ import statistics
 import time
 from typing import Any
 
+from report import print_table
+
 TARGET_MS = 50.0
 
 
@@ -131,8 +133,6 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=15)
     args = p.parse_args()
-    from report import print_table  # type: ignore[import-not-found]
-
     print_table(bench_gates(args.rows, args.repeats))
 
 

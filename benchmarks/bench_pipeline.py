@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from report import print_table, result
+
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 1.15
 PIPELINE = "bench-train"
@@ -98,28 +100,6 @@ GATES: list[dict[str, Any]] = [
 
 RUN_PARAMS = {"C": "0.5", "max_iter": "300"}  # as typed on the command line (-p key=value)
 PM_PARAMS = {"C": 0.5, "max_iter": 300}
-
-
-def _result(
-    name: str,
-    value: float | None,
-    unit: str,
-    baseline: float | None,
-    target: str,
-    passed: bool | None,
-    note: str = "",
-) -> dict[str, Any]:
-    ratio = (value / baseline) if baseline and value is not None else None
-    return {
-        "name": name,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "ratio": ratio,
-        "target": target,
-        "passed": passed,
-        "note": note,
-    }
 
 
 def write_notebook(path: Path, setup: str) -> Path:
@@ -361,7 +341,7 @@ def _report(
         f"papermill {min(bare_times):.2f}-{max(bare_times):.2f} s over {repeats} alternating runs"
     )
     results = [
-        _result(
+        result(
             "pipeline run vs bare papermill (same nb)",
             pipe,
             "s",
@@ -406,7 +386,7 @@ def _report(
         ("params, start/end run, artifacts", record, None, "outside execution and gates"),
     ]
     for name, value, baseline, note in rows:
-        results.append(_result(f"  {name}", value, "s", baseline, "-", None, note))
+        results.append(result(f"  {name}", value, "s", baseline, "-", None, note))
     return results
 
 
@@ -427,8 +407,6 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rows", type=int, default=100_000, help="rows for the 20-gate benchmark")
     args = p.parse_args()
-    from report import print_table  # type: ignore[import-not-found]
-
     print_table(run(args.repeats, rows=args.rows))
 
 

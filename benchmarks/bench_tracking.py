@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,41 +23,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-
-
-def _result(
-    name: str,
-    value: float,
-    unit: str,
-    baseline: float | None,
-    target: str,
-    passed: bool | None,
-    note: str = "",
-) -> dict[str, Any]:
-    ratio = (value / baseline) if baseline else None
-    return {
-        "name": name,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "ratio": ratio,
-        "target": target,
-        "passed": passed,
-        "note": note,
-    }
+from report import median_seconds, print_table, result
 
 
 def _median_ms(fn: Any, n: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
+    return median_seconds(fn, n, warmup) * 1e3
+
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
 
 
 def bench_track_overhead(n: int = 300) -> list[dict[str, Any]]:
@@ -76,7 +49,7 @@ def bench_track_overhead(n: int = 300) -> list[dict[str, Any]]:
     )
     added = tracked - plain
     return [
-        _result(
+        result(
             "%%track added per trivial cell",
             added,
             "ms",
@@ -141,7 +114,7 @@ def bench_run_logging(n: int, with_mlflow: bool, tmp: Path) -> list[dict[str, An
     ours = _our_equivalent_ms(n)
     raw = _raw_sqlite_ms(n, tmp / "raw.db")
     out = [
-        _result(
+        result(
             "start_run + 10 params + 10 metrics + end",
             ours,
             "ms",
@@ -154,7 +127,7 @@ def bench_run_logging(n: int, with_mlflow: bool, tmp: Path) -> list[dict[str, An
     if with_mlflow:
         ml = _mlflow_ms(max(20, n // 10), f"sqlite:///{tmp / 'mlflow-log.db'}")
         out.append(
-            _result(
+            result(
                 "  vs MLflow (same calls, SQLite backend)",
                 ours,
                 "ms",
@@ -232,7 +205,7 @@ def bench_queries(n: int, with_mlflow: bool) -> list[dict[str, Any]]:
         )
         ml_top = (time.perf_counter() - t) * 1e3
     return [
-        _result(
+        result(
             f"runs() all {n:,} as DataFrame",
             all_ms,
             "ms",
@@ -241,7 +214,7 @@ def bench_queries(n: int, with_mlflow: bool) -> list[dict[str, Any]]:
             all_ms < 500,
             f"MLflow search_runs {ml_all:.0f} ms" if ml_all else "",
         ),
-        _result(
+        result(
             "runs() filtered top-10",
             top_ms,
             "ms",
@@ -273,7 +246,7 @@ def bench_import(with_mlflow: bool) -> list[dict[str, Any]]:
     )
     ml = _fresh_process_ms(timer.format("import mlflow"), 3) if with_mlflow else None
     return [
-        _result(
+        result(
             "import jupyter_mlops",
             ours,
             "ms",
@@ -282,7 +255,7 @@ def bench_import(with_mlflow: bool) -> list[dict[str, Any]]:
             ours < 300,
             f"import mlflow {ml:.0f} ms" if ml else "",
         ),
-        _result("%load_ext jupyter_mlops", load, "ms", None, "< 300 ms", load < 300),
+        result("%load_ext jupyter_mlops", load, "ms", None, "< 300 ms", load < 300),
     ]
 
 
@@ -309,8 +282,6 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=10_000)
     p.add_argument("--no-mlflow", action="store_true")
     args = p.parse_args()
-    from report import print_table  # type: ignore[import-not-found]
-
     print_table(run(args.runs, not args.no_mlflow))
 
 

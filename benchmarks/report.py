@@ -2,7 +2,47 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
 from typing import Any
+
+
+def result(
+    name: str,
+    value: float | None,
+    unit: str,
+    baseline: float | None,
+    target: str,
+    passed: bool | None,
+    note: str = "",
+    ratio: float | None = None,
+) -> dict[str, Any]:
+    """One benchmark row; ``ratio`` defaults to value / baseline."""
+    if ratio is None and baseline and value is not None:
+        ratio = value / baseline
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "passed": passed,
+        "note": note,
+    }
+
+
+def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn`` over ``repeats`` calls, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _fmt(v: float | None) -> str:
