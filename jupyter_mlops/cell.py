@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from .entities import DataRef, DataRole, Run, RunKind
 from .environment import current_environment, peak_rss, reset_peak_rss
@@ -156,7 +156,7 @@ def is_metric_name(name: str, metric_names: Iterable[str]) -> bool:
     )
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[SupportsFloat]:
     if isinstance(v, bool):
         return False
     if isinstance(v, (int, float)):

@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .exceptions import ConfigError, MLOpsError, ValidationError
 
@@ -21,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_help = "Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)"
     p.add_argument("--store", help=store_help)
     # --store is accepted after the command too; SUPPRESS keeps it from overwriting the global.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)  # a parent of subcommands, so of their parser class
     common.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

@@ -133,7 +133,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = ModelRegistry(_tracker(args).store)
     action = args.action
     if action == "list":
-        models = registry.list(args.name)
+        models = registry.versions(args.name)
         _out(
             args,
             [m.to_dict() for m in models],
@@ -141,7 +141,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         )
     elif action == "show":
         name, version = parse_ref(args.ref)
-        models = [registry.get(args.ref)] if version is not None else registry.list(name)
+        models = [registry.get(args.ref)] if version is not None else registry.versions(name)
         if not models:
             registry.get(name)  # raises a clear "no model named" error
         events = registry.events(name)

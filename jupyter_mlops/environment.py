@@ -15,13 +15,22 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TypedDict
 
 from .entities import Environment, GitState
 
+
+class _PkgCache(TypedDict):
+    n_modules: int
+    env: Environment | None
+    dists: Mapping[str, list[str]] | None
+
+
 _pkg_lock = threading.Lock()
-_pkg_cache: dict[str, object] = {"n_modules": -1, "env": None, "dists": None}
+_pkg_cache: _PkgCache = {"n_modules": -1, "env": None, "dists": None}
 _versions: dict[str, str | None] = {}
 
 
@@ -41,18 +50,18 @@ def _installation_key() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _top_level_distributions() -> dict[str, list[str]]:
+def _top_level_distributions() -> Mapping[str, list[str]]:
     """Top-level module -> distributions. ``packages_distributions()`` reads every installed
     package's RECORD (~0.2 s); a new kernel reuses the answer from an on-disk cache that is
     keyed on the installation, so only the first kernel after an install pays for it."""
     if _pkg_cache["dists"] is not None:
-        return _pkg_cache["dists"]  # type: ignore[return-value]
+        return _pkg_cache["dists"]
     key, path = _installation_key(), _cache_file()
     try:
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             _pkg_cache["dists"] = cached["dists"]
-            return cached["dists"]  # type: ignore[no-any-return]
+            return cached["dists"]
     except (OSError, ValueError, AttributeError):
         pass
     from importlib.metadata import packages_distributions
@@ -82,7 +91,7 @@ def _version(dist: str) -> str | None:
 
 def imported_packages() -> dict[str, str]:
     """Distribution name -> version for every third-party top-level module imported so far."""
-    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     dists = _top_level_distributions()
     out: dict[str, str] = {}
     for name in list(sys.modules):
@@ -106,8 +115,8 @@ def current_environment() -> Environment:
             plat = platform.platform()
             digest = hashlib.sha256(json.dumps([py, plat, packages]).encode()).hexdigest()[:16]
             env = Environment(id=digest, python=py, platform=plat, packages=packages)
-            _pkg_cache.update(env=env, n_modules=n)
-        return env  # type: ignore[return-value]
+            _pkg_cache["env"], _pkg_cache["n_modules"] = env, n
+        return env
 
 
 # -- git -------------------------------------------------------------------------------------
@@ -161,13 +170,12 @@ class GitProbe:
         cwd = os.getcwd()
         with self._lock:
             f = self._future
-            fresh = (
+            if (
                 f is not None
                 and self._cwd == cwd
                 and (not f.done() or time.monotonic() - self._done_at < self.ttl)
-            )
-            if fresh:
-                return f  # type: ignore[return-value]
+            ):
+                return f
             f = Future()
             self._future, self._cwd = f, cwd
         threading.Thread(
@@ -188,7 +196,7 @@ class GitProbe:
 # -- memory ----------------------------------------------------------------------------------
 
 
-def _status_kb(field: str) -> int | None:
+def _status_kb(field: bytes) -> int | None:
     try:
         with open("/proc/self/status", "rb") as f:
             for line in f:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 _active: list[set[str]] = []
 _installed = False
@@ -19,7 +20,7 @@ _lock = threading.Lock()
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
-def _hook(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _active or event != "open":
         return
     path, mode, flags = args

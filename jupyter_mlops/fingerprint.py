@@ -32,7 +32,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import xxhash
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
+    from typing_extensions import Buffer  # NumPy declares __buffer__ only for Python >= 3.12
 
 _U64 = struct.Struct("<Q")
 _F64 = struct.Struct("<d")
@@ -171,7 +172,13 @@ def _array_digest(arr: np.ndarray) -> bytes:
 
 # --- Python objects ------------------------------------------------------------------------------
 
-_CONTAINER_TAGS = {tuple: b"(", list: b"[", dict: b"{", set: b"<", frozenset: b">"}
+_CONTAINER_TAGS: dict[type, bytes] = {
+    tuple: b"(",
+    list: b"[",
+    dict: b"{",
+    set: b"<",
+    frozenset: b">",
+}
 
 
 def _encode_object(x: Any, depth: int = 0) -> bytes:
@@ -210,7 +217,7 @@ def _encode_container(x: Any, depth: int) -> bytes:
     return _CONTAINER_TAGS[type(x)] + _frame(b"".join(encoded))
 
 
-def _feed_objects(s: _Stream, values: Sequence[Any]) -> None:
+def _feed_objects(s: _Stream, values: Sequence[Any] | np.ndarray) -> None:
     """Object elements: through Arrow when every non-null is a ``str``, else one by one."""
     s.ints(len(values))
     if _feed_str_objects(s, values):
@@ -222,7 +229,7 @@ def _feed_objects(s: _Stream, values: Sequence[Any]) -> None:
     s.h.update(h.digest())
 
 
-def _feed_str_objects(s: _Stream, values: Sequence[Any]) -> bool:
+def _feed_str_objects(s: _Stream, values: Sequence[Any] | np.ndarray) -> bool:
     types = set(map(type, values))
     has_str = any(issubclass(t, str) for t in types)
     if not has_str or any(issubclass(t, (bytes, bytearray, memoryview)) for t in types):
@@ -283,13 +290,13 @@ def _feed_arrow_strings(s: _Stream, chunks: Iterable[pa.Array]) -> None:
         offsets, content = _string_buffers(chunk)
         sizes = offsets[1:] - offsets[:-1]
         if null_at is not None:
-            nulls.update((null_at + rows).astype("<i8"))
+            nulls.update(cast("Buffer", (null_at + rows).astype("<i8")))
             n_nulls += len(null_at)
             if sizes[null_at].any():  # a null may span bytes: rebuild with nulls as ''
                 offsets, content = _string_buffers(chunk.fill_null(""))
                 sizes = offsets[1:] - offsets[:-1]
-        lengths.update(sizes.astype("<i8", copy=False))
-        data.update(content)
+        lengths.update(cast("Buffer", sizes.astype("<i8", copy=False)))
+        data.update(cast("Buffer", content))
         n_data += len(content)
         rows += len(chunk)
     s.text("arrow-strings")
@@ -335,7 +342,7 @@ def _feed_arrow(s: _Stream, chunked: pa.ChunkedArray) -> None:
             continue
         null_at = _null_positions(chunk)
         if null_at is not None:
-            nulls.update((null_at + rows).astype("<i8"))
+            nulls.update(cast("Buffer", (null_at + rows).astype("<i8")))
         values = _arrow_fixed_values(chunk, null_at)
         content = _hash_content(content, values)
         s.nbytes += values.nbytes
@@ -361,7 +368,8 @@ def _feed_values(s: _Stream, values: Any) -> None:
     elif isinstance(
         values, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
     ):
-        data, null_at = values._data, np.flatnonzero(values._mask)
+        masked: Any = values  # pandas-stubs do not declare the private _data and _mask
+        data, null_at = masked._data, np.flatnonzero(masked._mask)
         if len(null_at):  # what lies under the mask is arbitrary
             data = data.copy()
             data[null_at] = 0

@@ -8,6 +8,7 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import (
     MagicArgumentParser,
@@ -40,6 +41,12 @@ class MLOpsMagics(Magics):
         super().__init__(shell)
         self.cells = CellTracker(default_tracker)
 
+    @property
+    def _shell(self) -> InteractiveShell:
+        # IPython calls a magic through the shell it is registered with, so it is set.
+        assert self.shell is not None
+        return self.shell
+
     @magic_arguments()
     @argument("-e", "--experiment", help="Experiment name (default: the notebook's name).")
     @argument("-n", "--name", help="A name for this run.")
@@ -65,15 +72,18 @@ class MLOpsMagics(Magics):
             tags=_parse_tags(args.tags),
             log_model=args.log_model,
         )
+        shell = self._shell
+        # Only the shell's atexit clean-up drops its history manager; no cell runs after that.
+        assert shell.history_manager is not None
         try:
             result = self.cells.track(
                 cell,
-                self.shell.user_ns,
+                shell.user_ns,
                 lambda: self._execute(cell),
                 options=options,
-                history=list(self.shell.history_manager.input_hist_raw[1:]),
+                history=list(shell.history_manager.input_hist_raw[1:]),
                 notebook=self._notebook(),
-                execution_count=self.shell.execution_count,
+                execution_count=shell.execution_count,
             )
         except MLOpsError as e:
             raise UsageError(str(e)) from None
@@ -86,7 +96,7 @@ class MLOpsMagics(Magics):
         return result.value
 
     def _notebook(self) -> str | None:
-        ns = self.shell.user_ns
+        ns = self._shell.user_ns
         return (
             ns.get("__session__")
             or os.environ.get("JPY_SESSION_NAME")
@@ -97,7 +107,7 @@ class MLOpsMagics(Magics):
     def _execute(self, cell: str) -> Any:
         """Run ``cell`` like IPython would (magics, ``!cmd``, AST transformers) in the user
         namespace; the value of a trailing expression is returned so it displays as Out[n]."""
-        shell = self.shell
+        shell = self._shell
         source = shell.transform_cell(cell)
         tree = shell.transform_ast(ast.parse(source))
         filename = shell.compile.cache(source, shell.execution_count)

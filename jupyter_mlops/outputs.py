@@ -30,13 +30,13 @@ class StdoutTail:
 
     def __enter__(self) -> StdoutTail:
         self._saved = sys.stdout
-        sys.stdout = _Tee(sys.stdout, self._chunks)  # type: ignore[assignment]
+        sys.stdout = _Tee(sys.stdout, self._chunks)
         return self
 
     def __exit__(self, *exc: object) -> None:
         # Restore only our own tee: user code may have swapped stdout itself meanwhile.
         if isinstance(sys.stdout, _Tee) and sys.stdout._sink is self._chunks:
-            sys.stdout = self._saved  # type: ignore[assignment]
+            sys.stdout = self._saved
 
     def text(self) -> str:
         return "".join(self._chunks)[-self.limit :] if self.limit > 0 else ""

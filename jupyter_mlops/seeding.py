@@ -10,6 +10,7 @@ import ast
 import random
 import secrets
 import sys
+from collections.abc import Collection
 
 MAX_SEED = 2**32 - 1  # NumPy's legacy global state takes seeds below 2**32
 
@@ -18,7 +19,7 @@ def draw_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def apply_seed(seed: int, only: set[str] | None = None) -> list[str]:
+def apply_seed(seed: int, only: Collection[str] | None = None) -> list[str]:
     """Seed ``random``, NumPy's global state, torch and tensorflow (those already imported, and
     of those only ``only`` when given); returns what was seeded."""
     seeded = []

@@ -60,7 +60,7 @@ def _check_key(kind: str, key: Any) -> str:
 def _as_float(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         try:  # numpy 0-d arrays and scalars, torch scalars
-            value = float(value)  # type: ignore[arg-type]
+            value = float(value)
         except (TypeError, ValueError):
             raise ValidationError(
                 f"Metric {key!r} must be a number, got {type(value).__name__} {value!r}; "

@@ -139,7 +139,8 @@ def _check_range(spec: GateSpec, ctx: GateContext) -> Outcome:
         s = df[c]
         if s.dtype.kind not in "iufb":
             raise GateInputError(f"range needs a numeric column; '{c}' is {s.dtype}")
-        bad = (s < lo) if lo is not None else None
+        # None only when neither bound is set, which parse_gate rejects (any_of min/max).
+        bad: Any = (s < lo) if lo is not None else None
         if hi is not None:
             bad = (s > hi) if bad is None else (bad | (s > hi))
         n = int(bad.sum())

@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 PROFILE_FORMAT = "jupyter-mlops/profile"
 PROFILE_VERSION = 1
@@ -114,7 +117,7 @@ def _label_counts(series: Any) -> Any:
     return counts if counts.index.is_unique else counts.groupby(level=0, sort=False).sum()
 
 
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
+def psi(expected: ArrayLike, actual: ArrayLike) -> float:
     """Population stability index between two count (or share) vectors over the same bins."""
     p = np.asarray(expected, dtype="float64")
     q = np.asarray(actual, dtype="float64")

@@ -156,7 +156,7 @@ class GateKind:
     """A registered kind: its check and the fields a gate of this kind may have."""
 
     check: Check
-    fields: dict[str, tuple[bool, Validator]]  # name -> (required, validator)
+    fields: Mapping[str, tuple[bool, Validator]]  # name -> (required, validator)
     any_of: tuple[tuple[str, ...], ...] = ()  # each group needs at least one of its fields
 
 
@@ -300,12 +300,15 @@ def _check_fields(
 
 
 def parse_gates(items: Iterable[Mapping[str, Any] | GateSpec] | None) -> tuple[GateSpec, ...]:
-    """Validate a gates list (mappings from YAML, or GateSpecs passed through)."""
+    """Validate a gates list: mappings from YAML, or GateSpecs (re-validated through their
+    mapping form, so a hand-built spec cannot skip the checks a YAML one gets)."""
     if items is None:
         return ()
     if isinstance(items, (str, bytes, Mapping)):
         raise GateSpecError(f"Gates must be a list of mappings, got {type(items).__name__}")
-    return tuple(g if isinstance(g, GateSpec) else parse_gate(g, i) for i, g in enumerate(items))
+    return tuple(
+        parse_gate(g.to_dict() if isinstance(g, GateSpec) else g, i) for i, g in enumerate(items)
+    )
 
 
 # --- evaluation -----------------------------------------------------------------------------

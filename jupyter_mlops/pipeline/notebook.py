@@ -267,6 +267,7 @@ def _assignment(
             line=node.lineno,
         )
 
+    value: ast.expr | None  # AnnAssign may have none; checked below
     if isinstance(node, ast.Assign):
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             raise fail("assign one name per line in the parameters cell, e.g. `alpha = 0.5`")

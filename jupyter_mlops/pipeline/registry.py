@@ -38,9 +38,10 @@ def _actor() -> str:
 
 class ModelRegistry:
     def __init__(self, store: RunStore | None = None) -> None:
-        self.store: Any = store or default_tracker().store
+        self.store: RunStore = store or default_tracker().store
 
-    def list(self, name: str | None = None) -> list[ModelVersion]:
+    def versions(self, name: str | None = None) -> list[ModelVersion]:
+        """Registered versions of ``name`` (of every model when None)."""
         return self.store.list_models(name)
 
     def get(self, ref: str) -> ModelVersion:

@@ -11,7 +11,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from ..exceptions import StoreError, StoreUnavailableError
 
@@ -50,14 +52,14 @@ class ArtifactStore:
         dest = self._path_for(sha)
         if not dest.exists():
 
-            def copy(out):  # type: ignore[no-untyped-def]
+            def copy(out: BinaryIO) -> None:
                 with src.open("rb") as f:
                     shutil.copyfileobj(f, out, _CHUNK)
 
             self._write_atomic(dest, copy)
         return sha, src.stat().st_size, self.uri_for(sha)
 
-    def _write_atomic(self, dest: Path, write) -> None:  # type: ignore[no-untyped-def]
+    def _write_atomic(self, dest: Path, write: Callable[[BinaryIO], object]) -> None:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")

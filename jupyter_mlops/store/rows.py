@@ -42,7 +42,7 @@ def _nan(v: float | None) -> float:
 
 
 def build_run(
-    row: Mapping[str, Any], children: dict[str, Sequence[Mapping[str, Any]]], code: str | None
+    row: Mapping[str, Any], children: Mapping[str, Sequence[Mapping[str, Any]]], code: str | None
 ) -> Run:
     data = tuple(
         DataRef(
@@ -119,11 +119,11 @@ def frame_from_rows(
         col[index[rid]] = decode(value)
     metric_cols: dict[str, list[float]] = {}
     nan = float("nan")
-    for rid, key, value in metrics:
-        col = metric_cols.get(key)
-        if col is None:
-            col = metric_cols[key] = [nan] * n
-        col[index[rid]] = nan if value is None else value
+    for rid, key, metric in metrics:
+        mcol = metric_cols.get(key)
+        if mcol is None:
+            mcol = metric_cols[key] = [nan] * n
+        mcol[index[rid]] = nan if metric is None else metric
     base = pd.DataFrame.from_records(runs, columns=FRAME_COLUMNS)
     base["started"] = pd.to_datetime(base["started"], unit="s", utc=True)
     base["duration"] = base["duration"].astype("float64")
