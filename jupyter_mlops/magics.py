@@ -122,7 +122,7 @@ class MLOpsMagics(Magics):
     @line_magic
     def mlops(self, line: str) -> Any:
         """%mlops runs [-e E] [--limit N] [--where EXPR] [--order-by F] | show ID |
-        compare ID ID... [--plot METRIC] | config"""
+        compare ID ID... [--plot METRIC] | reproduce ID [--tolerance T] | config"""
         try:
             words = shlex.split(line)
         except ValueError as e:
@@ -156,6 +156,14 @@ class MLOpsMagics(Magics):
 
             plot_metric_comparison(runs, tracker, args.plot)
         return compare_frame(runs)
+
+    def _cmd_reproduce(self, args: Any) -> Any:
+        from .pipeline.reproduce import reproduce
+
+        rep = reproduce(args.run_id, tolerance=args.tolerance)
+        new = rep.new.short_id if rep.new else "-"
+        print(f"{rep.verdict}: run {rep.original.short_id} re-executed as {new}; {rep.message}")
+        return rep
 
     def _cmd_config(self, args: Any) -> Any:
         s = default_tracker().settings
@@ -191,10 +199,18 @@ def _compare_parser() -> MagicArgumentParser:
     return p
 
 
+def _reproduce_parser() -> MagicArgumentParser:
+    p = _parser("reproduce")
+    p.add_argument("run_id")
+    p.add_argument("--tolerance", type=float, default=0.0)
+    return p
+
+
 _COMMANDS = {
     "runs": _runs_parser,
     "show": _show_parser,
     "compare": _compare_parser,
+    "reproduce": _reproduce_parser,
     "config": lambda: _parser("config"),
 }
 

@@ -233,3 +233,23 @@ def test_compare_plots_metric_curves(shell) -> None:
     with pytest.raises(UsageError, match="None of these runs logged metric 'acc'"):
         shell.run(f"%mlops compare {ids[0]} {ids[1]} --plot acc")
     shell.run("plt.close('all')")
+
+
+@pytest.mark.slow
+def test_mlops_reproduce_replays_the_session_in_a_fresh_kernel(shell, capsys) -> None:
+    shell.run("import numpy as np\nbase = np.arange(10.0)")
+    shell.run(
+        "%%track -e rep\nscale = 3\nnoise = float(np.random.rand())\n"
+        "score = float((base * scale).sum()) + noise"
+    )
+    run_id = _last_run().id
+    capsys.readouterr()
+    rep = shell.run(f"%mlops reproduce {run_id[:8]}")
+    assert rep.verdict == "reproduced", rep.message
+    assert rep.new.metrics["score"] == _last_run_in("rep", exclude=rep.new.id).metrics["score"]
+    assert "reproduced: run" in capsys.readouterr().out
+
+
+def _last_run_in(experiment: str, exclude: str) -> mlops.Run:
+    ids = mlops.runs(experiment=experiment)["id"]
+    return mlops.get_run(next(i for i in ids if i != exclude))
