@@ -292,7 +292,14 @@ class CellTracker:
         settings = run.tracker.settings
         writes = analysis.writes if analysis else ()
         if analysis:
-            u.params.update(analysis.literal_params)
+            # `acc = 0.5` under a metric name is a result, not a setting: metric only.
+            u.params.update(
+                {
+                    k: v
+                    for k, v in analysis.literal_params.items()
+                    if not is_metric_name(k, settings.metric_names)
+                }
+            )
             u.warnings.extend(analysis.rng_warnings)
         for name in options.params:
             if name in ns:

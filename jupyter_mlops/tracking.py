@@ -262,6 +262,16 @@ class ActiveRun:
             update.git = git.result()
         try:
             self.tracker.store.update_run(self.id, update)
+        except StoreError as e:
+            # The row says 'running' while this process lives on: remember to close it
+            # honestly at the next write that succeeds (the details are lost).
+            self.tracker._unclosed[self.id] = RunUpdate(
+                status=status,
+                ended=update.ended,
+                duration=update.duration,
+                error=f"{error + chr(10) if error else ''}details not recorded: {e}",
+            )
+            raise
         finally:
             self.tracker._forget(self)
             if self._token is not None:
@@ -305,6 +315,7 @@ class Tracker:
         self.store = store
         self.settings = settings or load_settings()
         self._runs: dict[str, ActiveRun] = {}
+        self._unclosed: dict[str, RunUpdate] = {}
         self._runs_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         from .environment import GitProbe
@@ -362,6 +373,7 @@ class Tracker:
             pid_start=own_start(),
         )
         self.store.create_run(start)
+        self._close_unclosed()
         run = ActiveRun(self, start)
         if probe_git:
             run._git_future = self.git_probe.request()
@@ -383,6 +395,15 @@ class Tracker:
             id=run.id, experiment=run.experiment, kind=run.kind, started=run.started, seed=run.seed
         )
         return ActiveRun(self, start)
+
+    def _close_unclosed(self) -> None:
+        """Record the end of runs whose final write failed (disk full), now that writes work."""
+        for run_id, update in list(self._unclosed.items()):
+            try:
+                self.store.update_run(run_id, update)
+            except StoreError:
+                return
+            del self._unclosed[run_id]
 
     def _forget(self, run: ActiveRun) -> None:
         with self._runs_lock:

@@ -253,3 +253,81 @@ def test_mlops_reproduce_replays_the_session_in_a_fresh_kernel(shell, capsys) ->
 def _last_run_in(experiment: str, exclude: str) -> mlops.Run:
     ids = mlops.runs(experiment=experiment)["id"]
     return mlops.get_run(next(i for i in ids if i != exclude))
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A 1 MiB tmpfs, to fill up for real (needs root, as in CI; skipped otherwise)."""
+    import subprocess
+
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill(path: Path) -> None:
+    with path.open("wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+
+
+def test_full_disk_still_runs_the_cell_and_keeps_the_store_intact(
+    shell, tiny_disk: Path, monkeypatch
+) -> None:
+    import sqlite3
+
+    from jupyter_mlops.tracking import reset_default_tracker
+
+    monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(tiny_disk / ".mlops"))
+    reset_default_tracker()
+    shell.run("%%track -e disk\nacc = 0.5")
+    first = _last_run()
+    _fill(tiny_disk / "filler")
+    with pytest.warns(TrackingWarning, match="not recorded.*(full|space)"):
+        shell.run("%%track -e disk\nacc = 0.75\nvalue = 42")
+    assert shell.user_ns["value"] == 42
+    (tiny_disk / "filler").unlink()
+    from jupyter_mlops.store import close_stores
+
+    close_stores()
+    reset_default_tracker()
+    con = sqlite3.connect(tiny_disk / ".mlops" / "mlops.db")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    assert mlops.get_run(first.id).metrics == {"acc": 0.5}
+    shell.run("%%track -e disk\nacc = 0.9")  # space is back: recording resumes
+    assert _last_run().metrics == {"acc": 0.9}
+
+
+def test_disk_filling_up_during_a_cell_is_closed_honestly_later(
+    shell, tiny_disk: Path, monkeypatch
+) -> None:
+    from jupyter_mlops.tracking import reset_default_tracker
+
+    monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(tiny_disk / ".mlops"))
+    reset_default_tracker()
+    filler = tiny_disk / "filler"
+    cell = (
+        f"%%track -e disk\nwith open({str(filler)!r}, 'wb', buffering=0) as f:\n"
+        "    try:\n        while True:\n            f.write(bytes(4096))\n"
+        "    except OSError:\n        pass\nsteps = 3"
+    )
+    with pytest.warns(TrackingWarning, match="not recorded"):
+        shell.run(cell)
+    assert shell.user_ns["steps"] == 3
+    stuck = mlops.runs(experiment="disk")
+    assert stuck["status"].tolist() == ["running"]  # its end could not be written
+    filler.unlink()
+    shell.run("%%track -e disk\nacc = 0.9")
+    closed = mlops.get_run(stuck["id"].iloc[0])
+    assert closed.status is RunStatus.FINISHED
+    assert "details not recorded" in closed.error
