@@ -213,3 +213,25 @@ def test_artifacts_and_models_are_content_addressed(tmp_path: Path, tracker: mlo
     got = mlops.get_run(run.id)
     assert {a.name for a in got.artifacts} == {"report.txt", "copy.txt", "model"}
     assert m.kind == "model"
+
+
+def test_seed_reaches_torch_and_tensorflow_when_imported(monkeypatch, tracker) -> None:
+    import sys
+    import types
+
+    seen: dict[str, int] = {}
+    torch = types.ModuleType("torch")
+    torch.manual_seed = lambda s: seen.__setitem__("torch", s)  # type: ignore[attr-defined]
+    tf = types.ModuleType("tensorflow")
+    tf.random = types.SimpleNamespace(set_seed=lambda s: seen.__setitem__("tf", s))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "tensorflow", tf)
+    with mlops.start_run(seed=99):
+        pass
+    assert seen == {"torch": 99, "tf": 99}
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.delitem(sys.modules, "tensorflow")
+    seen.clear()
+    with mlops.start_run(seed=5):
+        pass
+    assert seen == {}  # never imported just to be seeded
