@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .gates import GateResult, GateStatus
@@ -72,20 +72,36 @@ th { background: #f6f8fa; }
 .skip .badge { background: #eaeef2; color: #57606a; }
 pre { margin: 4px 0 0; font-size: 12px; white-space: pre-wrap; }
 code { font-size: 13px; }
+table.about { width: auto; margin-bottom: 1em; }
+table.about th { background: none; font-weight: 600; padding-left: 0; }
 """
 
 
-def render_gate_report_html(results: Sequence[GateResult], title: str = "Gate report") -> str:
-    """A small self-contained HTML page (inline CSS, no scripts); every value is escaped."""
+def render_gate_report_html(
+    results: Sequence[GateResult],
+    title: str = "Gate report",
+    context: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """A small self-contained HTML page (inline CSS, no scripts); every value is escaped.
+
+    ``context`` (run, params, model outcome …) is shown above the table, ``notes`` below it.
+    """
     esc = html.escape
     body = "\n".join(_html_row(r) for r in results)
+    about = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in (context or {}).items()
+    )
+    about_html = f'<table class="about">{about}</table>\n' if about else ""
+    notes_html = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    notes_html = f"<ul>{notes_html}</ul>\n" if notes_html else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{esc(title)}</h1>\n<p>{esc(summarize_results(results))}</p>\n"
+        f"<h1>{esc(title)}</h1>\n{about_html}<p>{esc(summarize_results(results))}</p>\n"
         "<table>\n<thead><tr><th>Status</th><th>Gate</th><th>Kind</th><th>Observed</th>"
         "<th>Threshold</th><th>Message</th></tr></thead>\n"
-        f"<tbody>\n{body}\n</tbody>\n</table>\n</body>\n</html>\n"
+        f"<tbody>\n{body}\n</tbody>\n</table>\n{notes_html}</body>\n</html>\n"
     )
 
 

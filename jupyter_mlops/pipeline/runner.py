@@ -243,30 +243,45 @@ class PipelineRunner:
     def _gate_and_register(
         self, spec: PipelineSpec, run: ActiveRun, result: PipelineResult, out_dir: Path
     ) -> None:
-        store: Any = self.tracker.store
+        store = self.tracker.store
         registry = ModelRegistry(store)
         recorded = self.tracker.get_run(run.id)
         ctx, candidate = build_context(spec, recorded, store, registry, result.execution)
         result.notes.extend(ctx.notes)
         result.gates = evaluate_gates(spec.gates, ctx.gate_context) if spec.gates else []
         store.save_gate_results(run.id, [g.to_dict() for g in result.gates])
-        report = out_dir / "gate-report.html"
-        report.write_text(render_gate_report_html(result.gates, f"{spec.name} · run {run.id[:8]}"))
-        run.log_artifact(report, "gate-report.html", kind="report")
-        result.report = report
         if candidate is None:
             result.notes.append(
                 "the notebook logged no model (mlops.log_model), so nothing was registered"
             )
-            return
-        owner, artifact = candidate
-        model_name = spec.name if artifact == "model" else artifact
-        result.model = registry.register(model_name, owner, artifact, pipeline=spec.name)
-        if gates_passed(result.gates):
-            result.model = registry.bless(
-                result.model.ref, reason=f"passed gates in run {run.id[:8]}"
-            )
-            result.blessed = True
+        else:
+            owner, artifact = candidate
+            model_name = spec.name if artifact == "model" else artifact
+            result.model = registry.register(model_name, owner, artifact, pipeline=spec.name)
+            if gates_passed(result.gates):
+                reason = f"passed gates in run {run.id[:8]}"
+                result.model = registry.bless(result.model.ref, reason=reason)
+                result.blessed = True
+        result.report = self._write_report(spec, recorded, result, out_dir)
+        run.log_artifact(result.report, "gate-report.html", kind="report")
+
+    def _write_report(
+        self, spec: PipelineSpec, run: Run, result: PipelineResult, out_dir: Path
+    ) -> Path:
+        context = {
+            "pipeline": spec.name,
+            "run": run.id,
+            "seed": str(run.seed),
+            "params": ", ".join(f"{k}={v!r}" for k, v in run.params.items()) or "-",
+            "notebook": str(result.output_notebook),
+        }
+        if result.model is not None:
+            outcome = "blessed" if result.blessed else "kept as a candidate: a gate failed"
+            context["model"] = f"{result.model.ref} {outcome}"
+        report = out_dir / "gate-report.html"
+        title = f"{spec.name} · run {run.id[:8]}"
+        report.write_text(render_gate_report_html(result.gates, title, context, result.notes))
+        return report
 
 
 def _failure_status(

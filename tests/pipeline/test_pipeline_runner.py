@@ -45,6 +45,8 @@ def test_passing_run_is_recorded_gated_registered_and_blessed(tmp_path: Path) ->
     statuses = [g.status.value for g in result.gates]
     assert statuses == ["pass", "skip", "pass"]
     assert result.blessed and result.model.stage is ModelStage.BLESSED
+    report = result.report.read_text()
+    assert f"{name}@1 blessed" in report and "no blessed version" in report  # context, notes
     assert mlops.load_model(name).predict is not None
     stored = mlops.default_tracker().store.gate_results(run.id)
     assert [g["status"] for g in stored] == statuses
@@ -65,6 +67,7 @@ def test_failing_gate_keeps_blessed_model_and_rollback_restores(tmp_path: Path) 
     assert bad.exit_code == 3
     assert bad.run.status is RunStatus.FINISHED and bad.run.tags["gates"] == "failed"
     assert not bad.blessed and bad.model.stage is ModelStage.CANDIDATE
+    assert "kept as a candidate" in bad.report.read_text()
     assert mlops.default_tracker().store.get_model(name).version == second.model.version
     failed = [g for g in bad.gates if g.status.value == "fail"]
     assert {g.kind for g in failed} >= {"metric", "no_regression"}
