@@ -185,11 +185,20 @@ def _fitted_estimators(ns: Mapping[str, Any], names: Iterable[str]) -> dict[str,
     return out
 
 
+def _holds_estimators(value: Any) -> bool:
+    if not isinstance(value, (list, tuple)):
+        return False
+    items = [i for v in value for i in (v if isinstance(v, tuple) else (v,))]
+    return any(hasattr(i, "get_params") for i in items)
+
+
 def _estimator_params(name: str, est: Any) -> dict[str, Any]:
     from .tracking import _jsonable
 
     out = {}
     for k, v in est.get_params(deep=True).items():
+        if _holds_estimators(v):  # Pipeline.steps and the like: the steps' params follow
+            continue
         if hasattr(v, "get_params"):  # a nested estimator: its own params follow as a__b
             v = type(v).__name__
         elif callable(v):

@@ -94,9 +94,11 @@ def compare_frame(runs: list[Run]) -> pd.DataFrame:
     )
     differs = frame.apply(lambda row: row.astype(str).nunique() > 1, axis=1)
     frame.insert(0, "differs", differs)
-    return frame.sort_index(key=lambda idx: idx.map(_row_rank))
+    ranks = {key: _row_rank(key, bool(differs[key])) for key in frame.index}
+    return frame.loc[sorted(frame.index, key=ranks.__getitem__)]
 
 
-def _row_rank(key: str) -> tuple[int, str]:
+def _row_rank(key: str, differs: bool) -> tuple[int, bool, str]:
+    """Status, metrics, params, data …; within each, the rows that differ come first."""
     order = {"status": 0, "metrics": 1, "params": 2, "data": 3, "seed": 4, "duration": 5}
-    return (order.get(key.split(".")[0], 9), key)
+    return (order.get(key.split(".")[0], 9), not differs, key)

@@ -52,7 +52,10 @@ def change_line(diff: RunDiff) -> str:
     """One line saying what changed since the previous run of the experiment."""
     if diff.first_run:
         return "first run of this experiment"
-    parts = [f"{k} {_value(o)} → {_value(n)}" for k, (o, n) in diff.params_changed.items()]
+    own = {k: c for k, c in diff.params_changed.items() if "." not in k}
+    # An estimator param that changed exactly like a cell param (C → model.C) says nothing new.
+    nested = {k: c for k, c in diff.params_changed.items() if "." in k and c not in own.values()}
+    parts = [f"{k} {_value(o)} → {_value(n)}" for k, (o, n) in {**own, **nested}.items()]
     parts += [f"{k} {format_delta(o, n)}" for k, (o, n) in diff.metric_deltas.items()]
     for name, what in diff.inputs_changed.items():
         parts.append(f"{name} changed ({', '.join(what[:4])})")

@@ -331,3 +331,22 @@ def test_disk_filling_up_during_a_cell_is_closed_honestly_later(
     closed = mlops.get_run(stuck["id"].iloc[0])
     assert closed.status is RunStatus.FINISHED
     assert "details not recorded" in closed.error
+
+
+def test_pipeline_estimators_record_step_params_not_step_reprs(shell, capsys) -> None:
+    shell.run(
+        SETUP + "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler"
+    )
+    cell = (
+        "%%track -e pipe\nC = {C}\n"
+        "model = make_pipeline(StandardScaler(), LogisticRegression(C=C)).fit(X, y)"
+    )
+    shell.run(cell.format(C=0.5))
+    capsys.readouterr()
+    shell.run(cell.format(C=2.0))
+    params = _last_run().params
+    assert params["model.logisticregression__C"] == 2.0
+    assert "model.steps" not in params
+    changes = next(line for line in capsys.readouterr().out.splitlines() if "changes" in line)
+    assert "C 0.5 → 2" in changes and "logisticregression__C" not in changes
