@@ -81,7 +81,12 @@ class PapermillEngine:
         deadline = None if timeout_s is None else start + timeout_s
 
         def remaining(_cell: Any) -> int | None:
-            return None if deadline is None else max(1, int(deadline - time.monotonic() + 0.999))
+            if deadline is None:
+                return None
+            left = deadline - time.monotonic()
+            if left <= 0:  # stop before the next cell instead of granting it a second
+                raise CellTimeoutError(f"the whole-run timeout of {timeout_s:g}s was reached")
+            return max(1, int(left + 0.999))
 
         try:
             pm.execute_notebook(

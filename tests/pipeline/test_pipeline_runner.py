@@ -202,3 +202,13 @@ def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path) -> None:
     assert "Traceback" not in err
     run = mlops.get_run(mlops.runs()["id"].iloc[0])
     assert run.status is RunStatus.INTERRUPTED
+
+
+def test_whole_run_timeout_stops_a_notebook_of_short_cells(tmp_path: Path) -> None:
+    import nbformat
+
+    name = _promote("many_cells", tmp_path, timeout="3s")  # 12 cells x 0.4 s > 3 s
+    result = run_pipeline(name, progress=False)
+    assert result.run.status is RunStatus.FAILED and "timed out" in result.run.error
+    cells = nbformat.read(result.output_notebook, as_version=4).cells
+    assert any(c.cell_type == "code" and c.execution_count is None for c in cells[-3:])
