@@ -116,7 +116,8 @@ def cmd_gates(args: argparse.Namespace) -> int:
     text = (
         format_gate_table([GateResult.from_dict(r) for r in results])
         if results
-        else f"run {run.short_id} has no gate results (only pipeline runs are gated)"
+        else f"run {run.short_id} has no gate results: its pipeline declares no gates, or it is "
+        "not a pipeline run"
     )
     _out(args, results, text)
     return EXIT_OK

@@ -83,9 +83,17 @@ def test_models_commands_and_errors(tmp_path: Path, capsys) -> None:
     shutil.copy(ROOT / "tests" / "notebooks" / "train_ok.ipynb", tmp_path / "train_ok.ipynb")
     assert main(["promote", "train_ok.ipynb", "--name", "m"]) == 0
     assert "run it with: jupyter-mlops run m" in capsys.readouterr().out
-    for c in ("1.0", "0.5"):
-        assert main(["run", "m", "-p", f"C={c}", "--no-progress"]) == 0
+    assert main(["run", "m", "-p", "C=1.0", "--no-progress"]) == 0
+    (tmp_path / "p.yaml").write_text("C: 0.5\nfeatures: [a, b]\n")
     capsys.readouterr()
+    assert (
+        main(["run", "m", "--params-file", "p.yaml", "-p", "n_rows=300", "--no-progress", "--json"])
+        == 0
+    )
+    params = _json(capsys)["run"]["params"]
+    assert (params["C"], params["features"], params["n_rows"]) == (0.5, ["a", "b"], 300)
+    assert main(["gates", mlops.runs()["id"].iloc[0][:8]]) == 0
+    assert "declares no gates" in capsys.readouterr().out
     assert main(["models", "rollback", "m", "--reason", "drift in prod"]) == 0
     assert "m@2 archived, m@1 blessed again" in capsys.readouterr().out
     assert main(["models", "bless", "m@2"]) == 0
