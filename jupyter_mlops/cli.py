@@ -111,7 +111,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="jupyter-mlops", description=__doc__.split("\n")[0])
+    p = _Parser(
+        prog="jupyter-mlops",
+        description="Experiment tracking and gated notebook pipelines (tables for people, "
+        "--json for scripts).",
+        epilog="exit codes: 0 ok, 1 execution failed, 2 usage error, 3 a gate failed, "
+        "4 a reproduction differs, 130 interrupted",
+    )
     store_help = "Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)"
     p.add_argument("--store", help=store_help)
     # --store is accepted after the command too; SUPPRESS keeps it from overwriting the global.
