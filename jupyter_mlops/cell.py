@@ -450,5 +450,4 @@ __all__ = [
     "TrackOptions",
     "analyze_cell",
     "is_metric_name",
-    "status_for_exception",
 ]

@@ -18,7 +18,6 @@ from typing import Any
 from ..entities import DataRef, Run, RunKind, RunStatus
 from ..exceptions import ValidationError
 from ..tracking import Tracker, default_tracker
-from .engine import Execution
 from .kernel import INJECTED_TAG
 from .notebook import notebook_parameters
 from .spec import plain_value
@@ -260,4 +259,4 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     ).execute(env=env)
 
 
-__all__ = ["Execution", "Reproduction", "compare_inputs", "reproduce"]
+__all__ = ["Reproduction", "compare_inputs", "reproduce"]

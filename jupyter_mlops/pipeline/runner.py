@@ -19,7 +19,6 @@ import yaml
 
 from ..entities import ModelVersion, Run, RunKind, RunStatus
 from ..exceptions import ValidationError
-from ..store import RunUpdate
 from ..tracking import ActiveRun, Tracker, default_tracker
 from .context import build_context
 from .engine import Ending, Execution, get_engine
@@ -324,4 +323,4 @@ def run_pipeline(
     )
 
 
-__all__ = ["PipelineResult", "PipelineRunner", "RunUpdate", "find_spec", "run_pipeline"]
+__all__ = ["PipelineResult", "PipelineRunner", "find_spec", "run_pipeline"]
