@@ -185,6 +185,46 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK if rep.verdict == "reproduced" else 4
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .pipeline.scheduler import Scheduler
+
+    scheduler = Scheduler(args.pipelines_dir, _tracker(args))
+    if args.status:
+        upcoming = scheduler.next_fire()
+        log = scheduler.tracker.store.schedule_log(limit=args.limit)
+        lines = [f"next  {name:24} {when.isoformat()}" for name, when in sorted(upcoming.items())]
+        lines += [
+            f"{dt.datetime.fromtimestamp(e['scheduled_for'], dt.timezone.utc).isoformat()}"
+            f"  {e['pipeline']:24} {e['outcome']:10} {(e['run_id'] or '')[:8]}  "
+            f"{e['message'] or ''}"
+            for e in log
+        ]
+        _out(
+            args,
+            {"next": {k: v.isoformat() for k, v in upcoming.items()}, "log": log},
+            "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
+        )
+        return EXIT_OK
+    if args.once:
+        events = scheduler.tick()
+        _out(
+            args,
+            events,
+            "\n".join(f"{e['pipeline']}: {e['outcome']} {e.get('message', '')}" for e in events)
+            or "nothing due",
+        )
+        return EXIT_OK
+    names = ", ".join(sorted(scheduler.next_fire())) or "none yet"
+    print(
+        f"scheduler: watching {args.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
+        file=sys.stderr,
+    )
+    scheduler.serve(poll=args.poll)
+    return EXIT_OK
+
+
 def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     pl = argparse.ArgumentParser(add_help=False)
     pl.add_argument(
@@ -239,6 +279,18 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     for sp in (ml, ms, mb, mr):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
+
+    sc = sub.add_parser(
+        "scheduler",
+        parents=[common, pl],
+        help="Run scheduled pipelines when their cron expression fires (UTC).",
+    )
+    sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    sc.add_argument("--status", action="store_true", help="next firings and the recent log")
+    sc.add_argument("--poll", type=float, default=30.0, help="longest sleep, seconds")
+    sc.add_argument("--limit", type=int, default=20, help="log entries shown by --status")
+    sc.add_argument("--json", action="store_true")
+    sc.set_defaults(func=cmd_scheduler)
 
     rp = sub.add_parser(
         "reproduce", parents=[common], help="Re-execute a run and compare inputs and metrics."

@@ -178,3 +178,26 @@ def test_unflushed_run_is_visible_as_running(isolated_store: Path) -> None:
     time.sleep(0.01)
     run.end()
     assert mlops.get_run(run.id).status is RunStatus.FINISHED
+
+
+def test_a_version_1_store_is_migrated_forward_keeping_its_runs(tmp_path: Path) -> None:
+    from jupyter_mlops.store import schema
+
+    store_dir = tmp_path / "old"
+    store_dir.mkdir()
+    con = sqlite3.connect(store_dir / "mlops.db")
+    for stmt in schema.render(schema.SQLITE_TYPES):
+        con.execute(stmt)
+    con.execute("INSERT INTO schema_info (version) VALUES (1)")
+    con.execute(
+        "INSERT INTO runs (id, experiment, kind, status, started) VALUES "
+        "('aaaa1111', 'old', 'script', 'finished', 1.0)"
+    )
+    con.commit()
+    con.close()
+    store = open_store(store_dir)
+    assert store.get_run("aaaa1111").experiment == "old"
+    store.set_schedule_state("p", 5.0)  # a table the migration added
+    assert store.schedule_state() == {"p": 5.0}
+    con = sqlite3.connect(store_dir / "mlops.db")
+    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 2

@@ -228,6 +228,28 @@ class RunStore(abc.ABC):
     ) -> ModelVersion:
         """Bless ``name@version`` and archive the previously blessed version, atomically."""
 
+    # -- the embedded scheduler ---------------------------------------------------------------
+    @abc.abstractmethod
+    def schedule_state(self) -> dict[str, float]: ...
+
+    @abc.abstractmethod
+    def set_schedule_state(self, pipeline: str, last_fire: float) -> None: ...
+
+    @abc.abstractmethod
+    def log_schedule(
+        self,
+        pipeline: str,
+        scheduled_for: float,
+        outcome: str,
+        run_id: str | None = None,
+        message: str | None = None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def schedule_log(
+        self, pipeline: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]: ...
+
     @abc.abstractmethod
     def rollback_model(
         self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None

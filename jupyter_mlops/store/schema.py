@@ -2,12 +2,15 @@
 
 Column types are written with placeholders that each backend fills in (``{real}`` is ``REAL`` in
 SQLite and ``DOUBLE PRECISION`` in PostgreSQL), so a PostgreSQL store can follow without a second
-copy of the tables. ``MIGRATIONS[v]`` takes a store from version ``v`` to ``v + 1``.
+copy of the tables. ``TABLES`` is the baseline (version 1); ``MIGRATIONS[v]`` takes a store from
+version ``v`` to ``v + 1``. A new store is created at the baseline and migrated like an old one,
+so every store at a given version has exactly the same schema.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+BASELINE_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -161,7 +164,25 @@ TABLES: tuple[str, ...] = (
 )
 
 # version -> statements that migrate a store at that version to the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 -> 2: the embedded scheduler's state (survives restarts) and its log (missed runs).
+    1: (
+        """CREATE TABLE IF NOT EXISTS schedule_state (
+            pipeline TEXT PRIMARY KEY,
+            last_fire {real} NOT NULL,
+            updated {real} NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS schedule_log (
+            pipeline TEXT NOT NULL,
+            scheduled_for {real} NOT NULL,
+            outcome TEXT NOT NULL,
+            run_id TEXT,
+            message TEXT,
+            time {real} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
+    ),
+}
 
 SQLITE_TYPES = {"real": "REAL", "bigint": "INTEGER"}
 POSTGRES_TYPES = {"real": "DOUBLE PRECISION", "bigint": "BIGINT"}

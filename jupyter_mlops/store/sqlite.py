@@ -30,6 +30,7 @@ from .liveness import hostname, is_alive
 from .query import compile_query
 from .registry_sql import RegistrySQL
 from .rows import build_run, frame_from_rows
+from .schedule_sql import ScheduleSQL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,7 +49,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, allow_nan=True)
 
 
-class SQLiteStore(RegistrySQL, RunStore):
+class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
@@ -148,12 +149,12 @@ class SQLiteStore(RegistrySQL, RunStore):
                 f"The store {self.db_path} has schema version {version}, newer than this "
                 f"jupyter-mlops understands ({schema.SCHEMA_VERSION}); upgrade jupyter-mlops"
             )
-        if version == 0:
+        if version == 0:  # a new store: the baseline tables, then every migration
             for stmt in schema.render(schema.SQLITE_TYPES):
                 conn.execute(stmt)
             conn.execute("DELETE FROM schema_info")
-            conn.execute("INSERT INTO schema_info (version) VALUES (?)", (schema.SCHEMA_VERSION,))
-            return
+            conn.execute("INSERT INTO schema_info (version) VALUES (?)", (schema.BASELINE_VERSION,))
+            version = schema.BASELINE_VERSION
         while version < schema.SCHEMA_VERSION:
             for stmt in schema.MIGRATIONS[version]:
                 conn.execute(stmt.format(**schema.SQLITE_TYPES))
