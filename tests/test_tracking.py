@@ -171,6 +171,14 @@ def test_runs_on_empty_store(tracker: mlops.Tracker) -> None:
     assert "id" in frame.columns
 
 
+def _git_recorded(run_id: str) -> mlops.Run:
+    """The run once its git state is in: recorded late when the probe outlives the run."""
+    deadline = time.time() + 20
+    while mlops.get_run(run_id).git.commit is None and time.time() < deadline:
+        time.sleep(0.05)
+    return mlops.get_run(run_id)
+
+
 def test_git_state_is_recorded_from_the_working_directory(
     tmp_path: Path, tracker: mlops.Tracker
 ) -> None:
@@ -186,17 +194,14 @@ def test_git_state_is_recorded_from_the_working_directory(
         ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
     ).stdout.strip()
     with mlops.start_run() as run:
-        time.sleep(0.3)  # let the background probe finish
-    got = mlops.get_run(run.id)
+        pass
+    got = _git_recorded(run.id)
     assert got.git.commit == head and got.git.dirty is False
     (tmp_path / "f.txt").write_text("b")
     time.sleep(1.1)  # past the probe's sharing window
     with mlops.start_run() as run2:
         pass
-    deadline = time.time() + 10
-    while mlops.get_run(run2.id).git.commit is None and time.time() < deadline:
-        time.sleep(0.05)  # recorded late when the probe outlives the run
-    got2 = mlops.get_run(run2.id)
+    got2 = _git_recorded(run2.id)
     assert got2.git.dirty is True and got2.git.diff_hash
 
 
