@@ -29,31 +29,29 @@ from .gates import (
 )
 
 
-def _check_metric(spec: GateSpec, ctx: GateContext) -> Outcome:
-    name = spec.options["metric"]
-    if name not in ctx.metrics:
-        have = ", ".join(sorted(ctx.metrics)) or "none"
-        raise GateInputError(f"metric '{name}' was not logged by the run (metrics: {have})")
-    value = float(ctx.metrics[name])
+def _bounded(name: str, value: float, spec: GateSpec) -> Outcome:
+    """A value checked against the gate's ``min``/``max``."""
     return Outcome(
         within_bounds(value, spec.options),
         value,
         bounds_text(spec.options),
         f"{name} = {value:.4g}",
     )
+
+
+def _check_metric(spec: GateSpec, ctx: GateContext) -> Outcome:
+    name = spec.options["metric"]
+    if name not in ctx.metrics:
+        have = ", ".join(sorted(ctx.metrics)) or "none"
+        raise GateInputError(f"metric '{name}' was not logged by the run (metrics: {have})")
+    return _bounded(name, float(ctx.metrics[name]), spec)
 
 
 def _check_meta(spec: GateSpec, ctx: GateContext) -> Outcome:
     name = spec.options["metric"]
     if ctx.meta.get(name) is None:
         raise GateInputError(f"{name} was not measured for this run")
-    value = float(ctx.meta[name])
-    return Outcome(
-        within_bounds(value, spec.options),
-        value,
-        bounds_text(spec.options),
-        f"{name} = {value:.4g}",
-    )
+    return _bounded(name, float(ctx.meta[name]), spec)
 
 
 @dataclass(frozen=True)
