@@ -45,7 +45,7 @@ def bench_numeric(rows: int) -> list[dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
-    from jupyter_mlops.fingerprint import fingerprint
+    from jupyter_mlops.hashing import fingerprint
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
@@ -104,7 +104,7 @@ def bench_strings(rows: int) -> list[dict[str, Any]]:
     import numpy as np
     import pandas as pd
 
-    from jupyter_mlops.fingerprint import fingerprint
+    from jupyter_mlops.hashing import fingerprint
 
     words = np.array([f"user-{i:08d}-{'x' * (i % 13)}" for i in range(rows)], dtype=object)
     words[::97] = None
@@ -131,7 +131,7 @@ def bench_strings(rows: int) -> list[dict[str, Any]]:
 def bench_cached(megabytes: int = 256) -> list[dict[str, Any]]:
     import numpy as np
 
-    from jupyter_mlops.fingerprint import FingerprintCache, fingerprint
+    from jupyter_mlops.hashing import FingerprintCache, fingerprint
 
     cache = FingerprintCache()
     data = np.random.default_rng(1).bytes(megabytes << 20)

@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 def fingerprint(obj: Any) -> Fingerprint:
     """Content hash of a DataFrame, Series, Index, NumPy array, bytes or file path."""
-    from .fingerprint import fingerprint as _fingerprint
+    from .hashing import fingerprint as _fingerprint
 
     return _fingerprint(obj)
 

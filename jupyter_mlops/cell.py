@@ -412,7 +412,7 @@ def _figure_numbers() -> set[int]:
 def _fingerprint_names(
     ns: Mapping[str, Any], names: Iterable[str], role: DataRole, run: ActiveRun
 ) -> list[DataRef]:
-    from .fingerprint import fingerprint, is_data
+    from .hashing import fingerprint, is_data
 
     refs = []
     for name in names:
@@ -427,7 +427,7 @@ def _fingerprint_names(
 
 
 def _fingerprint_files(paths: list[str], run: ActiveRun) -> list[DataRef]:
-    from .fingerprint import fingerprint_file
+    from .hashing import fingerprint_file
 
     refs = []
     cwd = Path.cwd()

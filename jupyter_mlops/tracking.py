@@ -146,7 +146,7 @@ class ActiveRun:
         ``save=True`` also stores a DataFrame's content (Parquet) so pipeline data gates can check
         it; the default saves inside pipeline runs only.
         """
-        from .fingerprint import fingerprint
+        from .hashing import fingerprint
 
         fp = fingerprint(obj)
         with self._lock:

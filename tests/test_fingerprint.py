@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jupyter_mlops.exceptions import FingerprintError
-from jupyter_mlops.fingerprint import FingerprintCache, fingerprint, fingerprint_file, is_data
+from jupyter_mlops.hashing import FingerprintCache, fingerprint, fingerprint_file, is_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -511,7 +511,7 @@ def test_a_change_deep_in_a_large_frame_is_seen() -> None:
 
 def test_import_does_not_load_numpy_or_pandas() -> None:
     code = (
-        "import sys; import jupyter_mlops.fingerprint as f\n"
+        "import sys; import jupyter_mlops.hashing as f\n"
         "assert not f.is_data(1) and not f.is_data([1.0])\n"
         "print(sorted({'numpy', 'pandas', 'pyarrow'} & set(sys.modules)))"
     )

@@ -60,7 +60,7 @@ def _file_datasets(runs: list[Run], wanted: set[str], notes: list[str]) -> dict[
     """Files the notebook read, loaded by the name gates use, if unchanged since the run."""
     import pandas as pd
 
-    from ..fingerprint import fingerprint_file
+    from ..hashing import fingerprint_file
 
     out = {}
     for r in runs:

@@ -17,7 +17,7 @@ from ..entities import DataRef, DataRole
 from ..environment import current_environment, peak_rss
 from ..exceptions import MLOpsError
 from ..filewatch import FileCollector
-from ..fingerprint import fingerprint_file
+from ..hashing import fingerprint_file
 from ..seeding import apply_seed
 from ..store import RunUpdate
 from ..tracking import PARENT_ENV, default_tracker, reset_default_tracker, set_ambient_run

@@ -58,7 +58,7 @@ def compare_inputs(
 ) -> dict[str, str]:
     """Inputs whose content differs: files are re-hashed now, in-memory data is compared with
     what the new run read (``new``), by name."""
-    from ..fingerprint import fingerprint_file
+    from ..hashing import fingerprint_file
 
     changes = {}
     now = {d.name: d.fingerprint for d in new} if new is not None else {}
