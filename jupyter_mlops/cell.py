@@ -24,7 +24,7 @@ from .environment import current_environment, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import files_opened
 from .outputs import StdoutTail
-from .seeding import unseeded_rng_calls
+from .seeding import random_state_unpinned, unseeded_rng_calls
 from .store import RunUpdate
 from .tracking import ActiveRun, Tracker, status_for_exception
 
@@ -320,7 +320,7 @@ class CellTracker:
         estimators = _fitted_estimators(ns, (*writes, *(analysis.reads if analysis else ())))
         for name, est in estimators.items():
             u.params.update(_estimator_params(name, est))
-            if est.get_params(deep=False).get("random_state", 0) is None:
+            if random_state_unpinned(est):
                 u.warnings.append(
                     f"{name} ({type(est).__name__}) has random_state=None: any randomness it "
                     "uses comes from NumPy's global state, which depends on what ran before; "

@@ -11,6 +11,7 @@ import random
 import secrets
 import sys
 from collections.abc import Collection
+from typing import Any
 
 MAX_SEED = 2**32 - 1  # NumPy's legacy global state takes seeds below 2**32
 
@@ -83,3 +84,68 @@ def unseeded_rng_calls(tree: ast.AST) -> list[str]:
                 f"{ast.unparse(node.func)}(seed)"
             )
     return warnings
+
+
+# Estimators whose ``random_state`` matters only under some parameters, by class name (no
+# scikit-learn import): with any other parameters they are deterministic, so an unset
+# random_state pins nothing and a warning would be noise. Any estimator not listed here that has
+# ``random_state=None`` is taken to use randomness (forests, boosting, SGD, MLP, KMeans …).
+def _solver_in(*solvers: str) -> Any:
+    return lambda p: p.get("solver") in solvers
+
+
+_RANDOM_ONLY_WHEN: dict[str, Any] = {
+    "Ridge": _solver_in("sag", "saga"),
+    "RidgeClassifier": _solver_in("sag", "saga"),
+    "LogisticRegression": _solver_in("sag", "saga", "liblinear"),
+    "LogisticRegressionCV": _solver_in("sag", "saga", "liblinear"),
+    **dict.fromkeys(
+        (
+            "Lasso",
+            "ElasticNet",
+            "LassoCV",
+            "ElasticNetCV",
+            "MultiTaskLasso",
+            "MultiTaskElasticNet",
+            "MultiTaskLassoCV",
+            "MultiTaskElasticNetCV",
+        ),
+        lambda p: p.get("selection") == "random",
+    ),
+    # libsvm draws only for Platt scaling's internal cross-validation.
+    "SVC": lambda p: p.get("probability") is True,  # "deprecated" (sklearn 1.9) is off
+    "NuSVC": lambda p: p.get("probability") is True,
+    # liblinear's dual coordinate descent shuffles; the primal solver does not.
+    "LinearSVC": lambda p: p.get("dual") is not False,
+    "LinearSVR": lambda p: p.get("dual") is not False,
+    **dict.fromkeys(
+        (
+            "SGDClassifier",
+            "SGDRegressor",
+            "SGDOneClassSVM",
+            "Perceptron",
+            "PassiveAggressiveClassifier",
+            "PassiveAggressiveRegressor",
+        ),
+        lambda p: bool(p.get("shuffle", True)) or bool(p.get("early_stopping")),
+    ),
+    # 'auto' may pick the randomized solver on large inputs.
+    "PCA": lambda p: p.get("svd_solver") not in ("full", "covariance_eigh"),
+    # An explicit array of initial centers leaves nothing to draw.
+    "KMeans": lambda p: isinstance(p.get("init"), str) or callable(p.get("init")),
+}
+
+
+def uses_randomness(estimator: Any) -> bool:
+    """Whether ``estimator``, with its actual parameters, draws random numbers when fitted."""
+    rule = _RANDOM_ONLY_WHEN.get(type(estimator).__name__)
+    return True if rule is None else bool(rule(estimator.get_params(deep=False)))
+
+
+def random_state_unpinned(estimator: Any) -> bool:
+    """True when ``estimator`` uses randomness and leaves ``random_state`` unset (None), so what
+    it draws depends on NumPy's global state: worth a reproducibility warning."""
+    params = estimator.get_params(deep=False)
+    return (
+        "random_state" in params and params["random_state"] is None and uses_randomness(estimator)
+    )
