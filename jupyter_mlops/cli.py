@@ -86,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare_frame
+    from .compare import compare_frame, inputs_changed
 
     tracker = _tracker(args)
     runs = [tracker.get_run(r) for r in args.run_ids]
@@ -96,6 +96,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "runs": [r.id for r in runs],
+                    "inputs_changed": inputs_changed(runs),
                     "rows": {
                         k: {c: _clean(v) for c, v in row.items()}
                         for k, row in frame.to_dict(orient="index").items()

@@ -73,10 +73,26 @@ def format_delta(old: float, new: float) -> str:
     return f"{new:.4g} ({'+' if d >= 0 else ''}{d:.4g})"
 
 
+def inputs_changed(runs: list[Run]) -> dict[str, dict[str, list[str]]]:
+    """For each input, the runs whose copy differs from the first run that read it, with the
+    parts (columns, index, schema) that changed: ``{"X_train": {run_id: ["bmi"]}}``."""
+    first: dict[str, Any] = {}
+    changed: dict[str, dict[str, list[str]]] = {}
+    for r in runs:
+        for d in r.inputs:
+            base = first.setdefault(d.name, d.fingerprint)
+            if base.hash != d.fingerprint.hash:
+                parts = d.fingerprint.changed_parts(base) or ["content"]
+                changed.setdefault(d.name, {})[r.id] = parts
+    return changed
+
+
 def compare_frame(runs: list[Run]) -> pd.DataFrame:
-    """Params and metrics of ``runs`` side by side: one column per run, one row per key."""
+    """Params and metrics of ``runs`` side by side: one column per run, one row per key. An
+    input that differs from the first run's names what changed, as the cell summary does."""
     import pandas as pd
 
+    changed = inputs_changed(runs)
     rows: dict[str, dict[str, Any]] = {}
     for r in runs:
         col = r.short_id
@@ -85,7 +101,9 @@ def compare_frame(runs: list[Run]) -> pd.DataFrame:
         for k, m in r.metrics.items():
             rows.setdefault(f"metrics.{k}", {})[col] = m
         for d in r.inputs:
-            rows.setdefault(f"data.{d.name}", {})[col] = d.fingerprint.short
+            parts = changed.get(d.name, {}).get(r.id)
+            what = f" (changed: {', '.join(parts[:4])})" if parts else ""
+            rows.setdefault(f"data.{d.name}", {})[col] = d.fingerprint.short + what
         rows.setdefault("status", {})[col] = r.status.value
         rows.setdefault("seed", {})[col] = r.seed
         rows.setdefault("duration", {})[col] = r.duration

@@ -84,3 +84,21 @@ def test_entry_point_and_argparse_errors() -> None:
         env=python_env(),
     )
     assert out.returncode == 0 and "no runs recorded yet" in out.stdout
+
+
+def test_compare_names_the_changed_column(capsys) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"age": [30, 40, 50], "bmi": [20.0, 25.0, 30.0]})
+    ids = []
+    for bmi_scale in (1.0, 1.0, 1.1):
+        with mlops.start_run(experiment="cmp") as run:
+            run.log_dataset("X_train", frame.assign(bmi=frame["bmi"] * bmi_scale))
+        ids.append(run.id)
+    assert main(["compare", *ids]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "data.X_train" in line)
+    assert row.count("(changed: bmi)") == 1 and "age" not in row
+    assert main(["compare", *ids, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs_changed"] == {"X_train": {ids[2]: ["bmi"]}}
+    assert data["rows"]["data.X_train"][ids[2][:8]].endswith("(changed: bmi)")
