@@ -1,8 +1,8 @@
 """The ``jupyter-mlops`` command: tables for people, ``--json`` for scripts.
 
-Exit codes: 0 success, 1 execution failed, 2 usage error (bad option or parameter, unknown run,
-bad filter, notebook changed since promote), 3 a gate failed, 4 a reproduction differs, 130
-interrupted.
+Exit codes: 0 success, 1 execution failed, 2 usage error (bad option or parameter, unknown run
+or experiment, bad filter or ordering, no store for a read-only command, notebook changed since
+promote), 3 a gate failed, 4 a reproduction differs, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
 def _tracker(args: argparse.Namespace) -> Any:
     from .tracking import default_tracker
 
-    return default_tracker()  # main() pointed it at --store
+    # main() pointed it at --store; read-only commands never create a store.
+    return default_tracker(create=not getattr(args, "read_only", False))
 
 
 def _clean(v: Any) -> Any:
@@ -64,6 +65,12 @@ def runs_table(frame: Any, width: int = 160) -> str:
     show["duration"] = show["duration"].round(3)
     show = show.drop(columns=["kind", "parent_id"])
     show["name"] = show["name"].fillna("")
+    if show["gates"].isna().all() and show["model"].isna().all():
+        show = show.drop(columns=["gates", "model", "model_stage"])  # no pipeline runs listed
+    else:
+        show["gates"] = show["gates"].fillna("-")
+        show["model"] = (show["model"] + " " + show["model_stage"]).fillna("-")
+        show = show.drop(columns=["model_stage"])
     show.columns = [c.removeprefix("metrics.").removeprefix("params.") for c in show.columns]
     return show.to_string(index=False, max_colwidth=24, line_width=width)
 
@@ -72,6 +79,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     frame = _tracker(args).runs(args.experiment, args.where, args.order_by, args.limit)
     if args.json:
         print(json.dumps(runs_records(frame), indent=2, default=str))
+    elif frame.empty and (args.where or args.experiment):
+        print(f"no runs match{f' in experiment {args.experiment}' if args.experiment else ''}")
     else:
         print(runs_table(frame))
     return EXIT_OK
@@ -132,17 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--order-by", help='e.g. "metrics.accuracy DESC" or "-started"')
     r.add_argument("--limit", type=int, default=None)
     r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_runs)
+    r.set_defaults(func=cmd_runs, read_only=True)
 
     s = sub.add_parser("show", parents=[common], help="Show one run (id or unique prefix).")
     s.add_argument("run_id")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_show)
+    s.set_defaults(func=cmd_show, read_only=True)
 
     c = sub.add_parser("compare", parents=[common], help="Params and metrics of runs side by side.")
     c.add_argument("run_ids", nargs="+")
     c.add_argument("--json", action="store_true")
-    c.set_defaults(func=cmd_compare)
+    c.set_defaults(func=cmd_compare, read_only=True)
 
     from .cli_pipelines import add_pipeline_commands
 
@@ -158,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.store:
             from .tracking import set_store
 
-            set_store(args.store)
+            set_store(args.store, create=not getattr(args, "read_only", False))
         return func(args)
     except (ValidationError, ConfigError, LookupError) as e:
         print(f"jupyter-mlops: error: {e}", file=sys.stderr)

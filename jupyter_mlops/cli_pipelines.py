@@ -17,7 +17,8 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> None:
 def _tracker(args: argparse.Namespace) -> Any:
     from .tracking import default_tracker
 
-    return default_tracker()  # cli.main() pointed it at --store
+    # cli.main() pointed it at --store; read-only commands never create a store.
+    return default_tracker(create=not getattr(args, "read_only", False))
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -261,7 +262,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
     g.add_argument("run_id")
     g.add_argument("--json", action="store_true")
-    g.set_defaults(func=cmd_gates)
+    g.set_defaults(func=cmd_gates, read_only=True)
 
     m = sub.add_parser("models", parents=[common], help="The model registry.")
     msub = m.add_subparsers(dest="action", required=True, parser_class=type(m))
@@ -278,7 +279,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mr.add_argument("--reason")
     for sp in (ml, ms, mb, mr):
         sp.add_argument("--json", action="store_true")
-    m.set_defaults(func=cmd_models)
+    m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 
     sc = sub.add_parser(
         "scheduler",

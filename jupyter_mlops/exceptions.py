@@ -14,8 +14,10 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     ├── MissingDependencyError(ImportError)  an optional package is needed: names the extra
     ├── StoreError                       the run store cannot do what was asked
     │   ├── StoreUnavailableError(OSError)   cannot open or write the store (read-only, disk full)
+    │   ├── StoreNotFoundError(LookupError)  a read found no store: where it looked, how to make one
     │   ├── SchemaVersionError               the store was written by a newer jupyter-mlops
     │   ├── RunNotFoundError(LookupError)    no run with that id (or prefix)
+    │   ├── ExperimentNotFoundError(LookupError)  no experiment of that name: lists the known ones
     │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
     └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
         └── GateFailedError              a blocking gate failed: gate, observed, expected (exit 3)
@@ -61,6 +63,20 @@ class StoreUnavailableError(StoreError, OSError):
     """The store cannot be opened or written (read-only directory, disk full, corrupt file)."""
 
 
+class StoreNotFoundError(StoreError, LookupError):
+    """A read-only call found no store; reads never create one (an empty store would only hide
+    a wrong working directory or a mistyped JUPYTER_MLOPS_STORE)."""
+
+    def __init__(self, location: str, looked_from: str | None = None) -> None:
+        self.location = location
+        self.looked_from = looked_from
+        where = f" (looked from {looked_from})" if looked_from else ""
+        super().__init__(
+            f"no jupyter-mlops store at {location}{where}; record a run first (a %%track "
+            "cell, mlops.start_run() or `jupyter-mlops run`), or set JUPYTER_MLOPS_STORE"
+        )
+
+
 class SchemaVersionError(StoreError):
     """The store's schema is newer than this version of jupyter-mlops understands."""
 
@@ -74,6 +90,21 @@ class RunNotFoundError(StoreError, LookupError):
             f"Run '{run_id}' not found in {location}; list runs with `jupyter-mlops runs` "
             "or `%mlops runs`"
         )
+
+
+class ExperimentNotFoundError(StoreError, LookupError):
+    """No experiment has this name; ``known`` lists the experiments the store holds."""
+
+    def __init__(self, experiment: str, known: list[str], location: str = "the store") -> None:
+        import difflib
+
+        self.experiment = experiment
+        self.known = list(known)
+        close = difflib.get_close_matches(experiment, self.known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        shown = ", ".join(self.known[:20]) + (" …" if len(self.known) > 20 else "")
+        listing = f"known experiments: {shown}" if self.known else "the store has no experiments"
+        super().__init__(f"unknown experiment {experiment!r} in {location}; {hint}{listing}")
 
 
 class ModelNotFoundError(StoreError, LookupError):

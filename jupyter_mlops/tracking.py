@@ -323,9 +323,10 @@ class Tracker:
         self.git_probe = GitProbe()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Tracker:
+    def from_settings(cls, settings: Settings | None = None, *, create: bool = True) -> Tracker:
+        """``create=False``: StoreNotFoundError rather than a new, empty store (reads)."""
         settings = settings or load_settings()
-        return cls(open_store(settings.store), settings)
+        return cls(open_store(settings.store, create=create), settings)
 
     def start_run(
         self,
@@ -470,12 +471,13 @@ _default: Tracker | None = None
 _default_lock = threading.Lock()
 
 
-def default_tracker() -> Tracker:
-    """The tracker for the current project's store (created on first use)."""
+def default_tracker(*, create: bool = True) -> Tracker:
+    """The tracker for the current project's store (created on first use, unless ``create`` is
+    False: then a missing store raises StoreNotFoundError)."""
     global _default
     with _default_lock:
         if _default is None or _default_pid != os.getpid():
-            _set_default(Tracker.from_settings())
+            _set_default(Tracker.from_settings(create=create))
         return _default  # type: ignore[return-value]
 
 
@@ -487,10 +489,10 @@ def _set_default(tracker: Tracker | None) -> None:
     _default, _default_pid = tracker, os.getpid()
 
 
-def set_store(location: str | os.PathLike[str] | None) -> Tracker:
+def set_store(location: str | os.PathLike[str] | None, *, create: bool = True) -> Tracker:
     """Point the fluent API at another store (None: back to the project's default)."""
     with _default_lock:
-        _set_default(Tracker.from_settings(load_settings(location)))
+        _set_default(Tracker.from_settings(load_settings(location), create=create))
         return _default  # type: ignore[return-value]
 
 
@@ -585,16 +587,17 @@ def runs(
     order_by: str | list[str] | None = None,
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Runs as a DataFrame: id, experiment, name, status, started, duration, params.*, metrics.*"""
-    return default_tracker().runs(experiment, where, order_by, limit)
+    """Runs as a DataFrame: id, experiment, name, status, started, duration, seed, gates,
+    model, model_stage, params.*, metrics.*"""
+    return default_tracker(create=False).runs(experiment, where, order_by, limit)
 
 
 def get_run(run_id: str) -> Run:
-    return default_tracker().get_run(run_id)
+    return default_tracker(create=False).get_run(run_id)  # reads never create a store
 
 
 def metric_history(run_id: str, key: str | None = None) -> pd.DataFrame:
-    return default_tracker().metric_history(run_id, key)
+    return default_tracker(create=False).metric_history(run_id, key)
 
 
 def warn_not_recorded(reason: BaseException | str) -> None:

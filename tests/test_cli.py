@@ -60,9 +60,13 @@ def test_compare(capsys) -> None:
         (["show", "deadbeef"], "not found"),
         (["runs", "--where", "metrics.acc >"], "Cannot parse filter"),
         (["runs", "--store", "postgresql://x/y"], "PostgreSQL"),
+        (["runs", "-e", "nosuchexp"], "unknown experiment 'nosuchexp'"),
+        (["runs", "--order-by", "metrics.nosuch DESC"], "Cannot order by metrics.nosuch"),
+        (["runs", "--order-by", "params.CC"], "did you mean params.C?"),
     ],
 )
 def test_errors_are_one_line_with_usage_exit_code(capsys, argv, message) -> None:
+    _seed_runs()
     assert main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
@@ -83,7 +87,93 @@ def test_entry_point_and_argparse_errors() -> None:
         text=True,
         env=python_env(),
     )
+    assert out.returncode == EXIT_USAGE and "no jupyter-mlops store at" in out.stderr
+    mlops.default_tracker()  # an empty store
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops", "runs"],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+    )
     assert out.returncode == 0 and "no runs recorded yet" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs"],
+        ["runs", "--json", "-e", "x"],
+        ["show", "abc123"],
+        ["compare", "abc1", "abc2"],
+        ["gates", "abc123"],
+        ["models", "list"],
+        ["models", "show", "wine"],
+    ],
+)
+@pytest.mark.parametrize("explicit", [False, True])
+def test_read_only_commands_never_create_a_store(
+    capsys, tmp_path, monkeypatch, argv: list[str], explicit: bool
+) -> None:
+    monkeypatch.delenv("JUPYTER_MLOPS_STORE")
+    (tmp_path / "project" / "notebooks").mkdir(parents=True)
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path / "project" / "notebooks")
+    store = tmp_path / "elsewhere" if explicit else tmp_path / "project" / ".mlops"
+    assert main([*argv, "--store", str(store)] if explicit else argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"jupyter-mlops: error: no jupyter-mlops store at {store} (looked from ")
+    assert f"looked from {tmp_path / 'project' / 'notebooks'})" in err
+    assert "%%track" in err and err.count("\n") == 1
+    assert not store.exists()
+    assert not (tmp_path / "project" / "notebooks" / ".mlops").exists()
+
+
+def test_runs_shows_gate_outcome_and_model_in_table_and_json(capsys) -> None:
+    from .test_store import _pipeline_run
+
+    tracker = mlops.default_tracker()
+    passed = _pipeline_run(tracker, ["pass", "pass"])
+    failed = _pipeline_run(tracker, ["pass", "fail"])
+    from jupyter_mlops.pipeline.registry import ModelRegistry
+
+    ModelRegistry(tracker.store).bless("wine@1")
+    with mlops.start_run(experiment="wine"):
+        pass
+    assert main(["runs", "--json"]) == 0
+    records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {k: records[passed][k] for k in ("gates", "model", "model_stage")} == {
+        "gates": "passed",
+        "model": "wine@1",
+        "model_stage": "blessed",
+    }
+    assert records[failed]["gates"] == "failed" and records[failed]["model"] == "wine@2"
+    plain = next(r for r in records.values() if r["kind"] == "script")
+    assert (plain["gates"], plain["model"], plain["model_stage"]) == (None, None, None)
+    assert main(["runs"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "passed" in lines[passed[:8]] and "wine@1 blessed" in lines[passed[:8]]
+    assert "failed" in lines[failed[:8]] and "wine@2 candidate" in lines[failed[:8]]
+    assert lines[plain["id"][:8]].split()[-2:] == ["-", "-"]
+
+
+def test_runs_table_of_cell_runs_has_no_empty_gate_columns(capsys) -> None:
+    _seed_runs()
+    assert main(["runs"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split()
+    assert "gates" not in header and "model" not in header
+
+
+def test_unknown_experiment_in_magic_and_cli_says_the_same(shell, capsys) -> None:
+    from IPython.core.error import UsageError
+
+    _seed_runs()
+    with pytest.raises(UsageError) as info:
+        shell.run("%mlops runs -e nosuch")
+    capsys.readouterr()
+    assert main(["runs", "-e", "nosuch"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err == f"jupyter-mlops: error: {info.value}\n"
+    assert "unknown experiment 'nosuch'" in err and "known experiments: cli" in err
 
 
 def test_compare_names_the_changed_column(capsys) -> None:

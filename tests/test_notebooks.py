@@ -76,10 +76,11 @@ def test_kernel_killed_mid_cell_leaves_run_interrupted(tmp_path: Path) -> None:
         kc.execute_interactive("%load_ext jupyter_mlops", timeout=60)
         kc.execute("%%track -e killed\nlr = 0.3\nimport time\ntime.sleep(120)")
         deadline = time.time() + 60
-        runs = mlops.runs(experiment="killed")
+        mlops.default_tracker()  # reads never create the store, nor know an experiment early
+        runs = mlops.runs(where="experiment == 'killed'")
         while runs.empty and time.time() < deadline:
             time.sleep(0.1)
-            runs = mlops.runs(experiment="killed")
+            runs = mlops.runs(where="experiment == 'killed'")
         assert not runs.empty and runs["status"].iloc[0] == "running"
         pid = km.provisioner.process.pid
         os.kill(pid, signal.SIGKILL)

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import jupyter_mlops as mlops
@@ -36,6 +37,7 @@ WRITER = textwrap.dedent("""
 def test_eight_processes_writing_at_once_lose_nothing(isolated_store: Path, tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
+    mlops.default_tracker()  # the store exists before the reader starts: reads never create it
     procs = [
         subprocess.Popen(
             [PYTHON, str(script), "200", str(w)],
@@ -49,7 +51,7 @@ def test_eight_processes_writing_at_once_lose_nothing(isolated_store: Path, tmp_
     # A reader listing runs while they are written sees consistent snapshots, never an error.
     reads = 0
     while any(p.poll() is None for p in procs):
-        frame = mlops.runs(experiment="stress")
+        frame = mlops.runs()  # all experiments: "stress" is unknown until a writer starts
         assert frame["id"].is_unique
         reads += 1
     results = [p.communicate(timeout=240) for p in procs]
@@ -201,3 +203,129 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_runs(tmp_path: Path) 
     assert store.schedule_state() == {"p": 5.0}
     con = sqlite3.connect(store_dir / "mlops.db")
     assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+# --- what runs() says about pipeline runs: gate outcome and registered model --------------------
+
+
+def _pipeline_run(tracker: mlops.Tracker, statuses: list[str], model: bool = True) -> str:
+    """A pipeline run as the runner records it: gate results, then its logged model registered."""
+    from jupyter_mlops.entities import RunKind
+    from jupyter_mlops.pipeline.registry import ModelRegistry
+
+    with tracker.start_run(experiment="wine", kind=RunKind.PIPELINE, seed=1) as run:
+        if model:
+            run.log_model({"weights": statuses}, "model")
+    gates = [{"gate": f"g{i}", "kind": "metric", "status": s} for i, s in enumerate(statuses)]
+    tracker.store.save_gate_results(run.id, gates)
+    if model:
+        ModelRegistry(tracker.store).register("wine", tracker.get_run(run.id), "model")
+    return run.id
+
+
+def test_runs_frame_shows_gate_outcome_and_registered_model(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.pipeline.registry import ModelRegistry
+
+    warned = _pipeline_run(tracker, ["pass", "warn", "skip"])  # wine@1
+    passed = _pipeline_run(tracker, ["pass", "pass"])  # wine@2
+    failed = _pipeline_run(tracker, ["pass", "fail", "warn"])  # wine@3
+    no_model = _pipeline_run(tracker, ["fail"], model=False)
+    with tracker.start_run(experiment="wine") as plain:
+        pass
+    registry = ModelRegistry(tracker.store)
+    registry.bless("wine@1")
+    registry.bless("wine@2")  # archives wine@1
+    for frame in (
+        tracker.runs(),
+        tracker.runs(experiment="wine"),
+        tracker.runs(where="status == 'finished'", order_by="started", limit=50),
+    ):
+        rows = frame.set_index("id")
+        assert list(frame.columns[9:12]) == ["gates", "model", "model_stage"]
+        cols = ["gates", "model", "model_stage"]
+        got = {
+            rid: tuple(None if pd.isna(v) else v for v in rows.loc[rid, cols])
+            for rid in (warned, passed, failed, no_model, plain.id)
+        }
+        assert got == {
+            warned: ("warned", "wine@1", "archived"),
+            passed: ("passed", "wine@2", "blessed"),
+            failed: ("failed", "wine@3", "candidate"),
+            no_model: ("failed", None, None),
+            plain.id: (None, None, None),
+        }
+
+
+def test_model_logged_by_a_cell_of_a_pipeline_run_shows_on_both(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.entities import RunKind
+    from jupyter_mlops.pipeline.registry import ModelRegistry
+
+    with (
+        tracker.start_run(experiment="p", kind=RunKind.PIPELINE) as parent,
+        tracker.start_run(experiment="p", kind=RunKind.CELL) as cell,
+    ):
+        cell.log_model([1, 2], "model")
+    assert tracker.get_run(cell.id).parent_id == parent.id
+    ModelRegistry(tracker.store).register("p", tracker.get_run(cell.id), "model")
+    rows = tracker.runs().set_index("id")
+    assert rows.at[parent.id, "model"] == rows.at[cell.id, "model"] == "p@1"
+
+
+def test_runs_frame_with_gates_is_one_query_per_table(tracker: mlops.Tracker) -> None:
+    """The outcome and model come from the runs query itself: no per-run lookups."""
+    for _ in range(3):
+        _pipeline_run(tracker, ["pass"])
+    conn = tracker.store._conn()  # type: ignore[attr-defined]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        tracker.runs()
+    finally:
+        conn.set_trace_callback(None)
+    lookups = [s for s in statements if "gate_results" in s or "model_versions" in s]
+    assert len(lookups) == 1
+
+
+def test_order_by_a_key_no_run_has_is_refused(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.exceptions import ValidationError
+
+    with tracker.start_run(experiment="e", tags={"team": "a"}) as run:
+        run.log_params({"alpha": 1, "beta": 2})
+        run.log_metrics({"accuracy": 0.5})
+    with pytest.raises(ValidationError, match=r"metrics\.acuracy.*did you mean metrics\.accuracy"):
+        tracker.runs(order_by="metrics.acuracy DESC")
+    with pytest.raises(ValidationError, match=r"no run .* has param 'gamma'.*params\.alpha"):
+        tracker.runs(order_by="-params.gamma")
+    with pytest.raises(ValidationError, match=r"has tag 'owner'"):
+        tracker.runs(order_by="tags.owner", limit=3)
+    # Known keys still order, even in an experiment where no run has them.
+    assert tracker.runs(order_by="metrics.accuracy DESC")["id"].tolist() == [run.id]
+    with tracker.start_run(experiment="other"):
+        pass
+    assert len(tracker.runs(experiment="other", order_by="-params.alpha")) == 1
+
+
+def test_unknown_experiment_is_an_error_listing_the_known_ones(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.exceptions import ExperimentNotFoundError
+
+    for exp in ("wine", "diabetes"):
+        with tracker.start_run(experiment=exp):
+            pass
+    with pytest.raises(ExperimentNotFoundError) as info:
+        tracker.runs(experiment="wines", where="metrics.acc > 1")
+    assert info.value.known == ["diabetes", "wine"]
+    assert "did you mean 'wine'?" in str(info.value)
+    assert "known experiments: diabetes, wine" in str(info.value)
+    assert tracker.runs(experiment="wine", where="status == 'failed'").empty  # known: no error
+
+
+def test_a_read_never_creates_a_store(tmp_path: Path) -> None:
+    from jupyter_mlops.exceptions import StoreNotFoundError
+
+    where = tmp_path / "nowhere"
+    with pytest.raises(StoreNotFoundError, match=f"no jupyter-mlops store at {where}"):
+        open_store(where, create=False)
+    assert not where.exists()
+    open_store(where).close()
+    close_stores()
+    assert open_store(where, create=False).experiments() == []

@@ -240,3 +240,33 @@ def test_seed_reaches_torch_and_tensorflow_when_imported(monkeypatch, tracker) -
     with mlops.start_run(seed=5):
         pass
     assert seen == {}  # never imported just to be seeded
+
+
+def test_reads_never_create_a_store(isolated_store: Path) -> None:
+    from jupyter_mlops.exceptions import StoreNotFoundError
+
+    for read in (
+        mlops.runs,
+        lambda: mlops.runs(experiment="x", where="metrics.acc > 1"),
+        lambda: mlops.get_run("abc123"),
+        lambda: mlops.metric_history("abc123"),
+    ):
+        with pytest.raises(StoreNotFoundError) as info:
+            read()
+        assert f"no jupyter-mlops store at {isolated_store} (looked from " in str(info.value)
+        assert "JUPYTER_MLOPS_STORE" in str(info.value)
+        assert not isolated_store.exists()
+    with mlops.start_run() as run:  # a write creates it, and the reads then find it
+        pass
+    assert mlops.get_run(run.id).id == run.id
+    assert mlops.runs()["id"].tolist() == [run.id]
+
+
+def test_runs_of_an_unknown_experiment_is_an_error(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.exceptions import ExperimentNotFoundError
+
+    with mlops.start_run(experiment="wine"):
+        pass
+    with pytest.raises(ExperimentNotFoundError, match="unknown experiment 'nosuch'.*: wine"):
+        mlops.runs(experiment="nosuch")
+    assert len(mlops.runs(experiment="wine")) == 1

@@ -37,8 +37,11 @@ def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
     )
 
 
-def open_store(location: str | os.PathLike[str]) -> RunStore:
-    """The store at ``location``, opened once per process; marks runs of dead processes."""
+def open_store(location: str | os.PathLike[str], *, create: bool = True) -> RunStore:
+    """The store at ``location``, opened once per process; marks runs of dead processes.
+
+    ``create=False`` is for reads: a missing store raises StoreNotFoundError instead of being
+    created empty (which would turn a wrong folder into "run not found")."""
     _backend, target = parse_location(location)
     key = (os.getpid(), target)  # a forked child must not reuse its parent's connections
     with _lock:
@@ -46,7 +49,7 @@ def open_store(location: str | os.PathLike[str]) -> RunStore:
         if store is None:
             from .sqlite import SQLiteStore
 
-            store = SQLiteStore(target)
+            store = SQLiteStore(target, create=create)
             store.mark_interrupted_runs()
             _stores[key] = store
         return store

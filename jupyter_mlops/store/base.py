@@ -152,7 +152,10 @@ class RunStore(abc.ABC):
         where: str | None = None,
         order_by: str | list[str] | None = None,
         limit: int | None = None,
-    ) -> pd.DataFrame: ...
+    ) -> pd.DataFrame:
+        """One row per run (``rows.FRAME_COLUMNS``, then ``params.*``, ``metrics.*``), in one
+        read snapshot. Raises ExperimentNotFoundError for an unknown ``experiment`` and
+        ValidationError for a bad filter or an ordering by a key no run has."""
 
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame: ...

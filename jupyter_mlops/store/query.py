@@ -35,6 +35,13 @@ RUN_COLUMNS = (
 )
 _NAMESPACES = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}
 _OPS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "=", ast.NotEq: "!="}
+# One outcome per run that ran gates: any failure fails it, else any warning warns it (skips
+# pass). Plain CASE/SUM so every SQL backend runs it unchanged.
+GATE_OUTCOMES = (
+    "SELECT run_id, CASE WHEN SUM(CASE WHEN status = 'fail' THEN 1 ELSE 0 END) > 0 THEN 'failed'"
+    " WHEN SUM(CASE WHEN status = 'warn' THEN 1 ELSE 0 END) > 0 THEN 'warned'"
+    " ELSE 'passed' END AS outcome FROM gate_results GROUP BY run_id"
+)
 _HELP = (
     "write e.g. metrics.accuracy > 0.9 and params.C == 0.5 "
     f"(fields: metrics.*, params.*, tags.*, {', '.join(RUN_COLUMNS)})"
@@ -50,6 +57,9 @@ class Query:
     where: str = "1=1"
     where_args: list[Any] = field(default_factory=list)
     order: str = "r.started DESC"
+    # (namespace, key) of the metrics/params/tags the ordering uses: the store refuses keys no
+    # run has, since ordering by one silently orders by nothing.
+    order_keys: list[tuple[str, str]] = field(default_factory=list)
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def alias(self, namespace: str, key: str) -> str:
@@ -67,10 +77,10 @@ class Query:
         return [*self.join_args, *self.where_args]
 
 
-def _field(node: ast.expr, q: Query) -> tuple[str, str]:
-    """(SQL expression, namespace) for a field reference such as ``metrics.acc``."""
+def _field(node: ast.expr, q: Query) -> tuple[str, str, str]:
+    """(SQL expression, namespace, key) for a field reference such as ``metrics.acc``."""
     if isinstance(node, ast.Name) and node.id in RUN_COLUMNS:
-        return f"r.{node.id}", "run"
+        return f"r.{node.id}", "run", node.id
     key = None
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         ns, key = node.value.id, node.attr
@@ -83,7 +93,7 @@ def _field(node: ast.expr, q: Query) -> tuple[str, str]:
         ns, key = node.value.id, node.slice.value
     if key is None or ns not in _NAMESPACES:
         raise ValidationError(f"Unknown field {ast.unparse(node)!r} in filter; {_HELP}")
-    return f"{q.alias(ns, key)}.value", ns
+    return f"{q.alias(ns, key)}.value", ns, key
 
 
 def _literal(node: ast.expr) -> Any:
@@ -96,7 +106,7 @@ def _literal(node: ast.expr) -> Any:
 
 
 def _compare_one(left: ast.expr, op: ast.cmpop, right: ast.expr, q: Query) -> str:
-    col, ns = _field(left, q)
+    col, ns, _ = _field(left, q)
     value = _literal(right)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(value, (list, tuple, set)) or not value:
@@ -179,6 +189,22 @@ def _order_term(term: str, q: Query) -> str:
         node = ast.parse(words[0], mode="eval").body
     except SyntaxError as e:
         raise ValidationError(f"Bad order field {words[0]!r}; {_HELP}") from e
-    col, _ = _field(node, q)
+    col, ns, key = _field(node, q)
+    if ns != "run":
+        q.order_keys.append((ns, key))
     # NULLs last whatever the direction: runs without the metric are the least interesting.
     return f"({col} IS NULL), {col} {'DESC' if desc else 'ASC'}"
+
+
+def unknown_key_error(namespace: str, key: str, known: list[str], location: str) -> ValidationError:
+    """The error for ordering by a metric/param/tag that no run in the store has."""
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {namespace}.{close[0]}? " if close else ""
+    shown = ", ".join(f"{namespace}.{k}" for k in known[:20]) + (" …" if len(known) > 20 else "")
+    listing = f"known: {shown}" if known else f"no {namespace} recorded yet"
+    return ValidationError(
+        f"Cannot order by {namespace}.{key}: no run in {location} has {namespace[:-1]} {key!r}; "
+        f"{hint}{listing}"
+    )

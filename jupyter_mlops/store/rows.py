@@ -30,6 +30,9 @@ FRAME_COLUMNS = [
     "started",
     "duration",
     "seed",
+    "gates",  # passed | failed | warned, None when no gate ran
+    "model",  # the model version(s) the run registered: "wine@3"
+    "model_stage",  # its stage: candidate | shadow | blessed | archived
 ]
 
 

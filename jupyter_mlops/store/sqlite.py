@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..entities import Environment
-from ..exceptions import SchemaVersionError, StoreError, StoreUnavailableError
+from ..exceptions import (
+    ExperimentNotFoundError,
+    SchemaVersionError,
+    StoreError,
+    StoreNotFoundError,
+    StoreUnavailableError,
+)
 from . import schema
 from .artifacts import ArtifactStore
 from .base import RunStart, RunStore, RunUpdate
 from .liveness import hostname, is_alive
-from .query import compile_query
+from .query import GATE_OUTCOMES, compile_query, unknown_key_error
 from .registry_sql import RegistrySQL
 from .rows import build_run, frame_from_rows
 from .schedule_sql import ScheduleSQL
@@ -45,15 +51,31 @@ LOCK_RETRY_SECONDS = 120.0
 STALE_HEARTBEAT_SECONDS = 600.0
 
 
+# The model versions each run registered, with their stages. A version belongs to the run that
+# logged it and to that run's parent: a pipeline run registers the model its notebook's cell
+# logged. Aggregated once per query (model_versions is small), never per row.
+_RUN_MODELS = (
+    "SELECT o.rid AS run_id, group_concat(o.ref, ', ') AS model,"
+    " group_concat(o.stage, ', ') AS stage FROM ("
+    "SELECT v.run_id AS rid, v.name || '@' || v.version AS ref, v.stage, v.name, v.version"
+    " FROM model_versions v"
+    " UNION SELECT x.parent_id, v.name || '@' || v.version, v.stage, v.name, v.version"
+    " FROM model_versions v JOIN runs x ON x.id = v.run_id WHERE x.parent_id IS NOT NULL"
+    " ORDER BY 4, 5) o GROUP BY o.rid"
+)
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, allow_nan=True)
 
 
 class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, create: bool = True) -> None:
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
         self.location = str(self.db_path)
+        if not create and not self.db_path.is_file():
+            raise StoreNotFoundError(str(self.directory), os.getcwd())
         self.artifacts = ArtifactStore(self.directory / "artifacts")
         self._local = threading.local()
         self._closed = False
@@ -313,7 +335,16 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
             sql += " LIMIT ?"
             args.append(int(limit))
         with self._read() as conn:
+            self._check_order_keys(conn, q.order_keys)
             return [r[0] for r in conn.execute(sql, args)]
+
+    def _check_order_keys(self, conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> None:
+        for ns, key in keys:
+            table = "latest_metrics" if ns == "metrics" else ns
+            if conn.execute(f"SELECT 1 FROM {table} WHERE key = ? LIMIT 1", (key,)).fetchone():
+                continue
+            known = [r[0] for r in conn.execute(f"SELECT DISTINCT key FROM {table} ORDER BY key")]
+            raise unknown_key_error(ns, key, known, str(self.db_path))
 
     def runs_frame(
         self,
@@ -324,17 +355,24 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
         limit: int | None = None,
     ) -> pd.DataFrame:
         if where is None and order_by is None and limit is None:
-            return self._all_runs_frame(experiment)
-        ids = self.search_run_ids(
-            experiment=experiment, where=where, order_by=order_by, limit=limit
-        )
-        with self._read() as conn:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
-            conn.execute("DELETE FROM sel")
-            conn.executemany("INSERT INTO sel VALUES (?, ?)", list(enumerate(ids)))
-            return self._frame(
-                conn, "JOIN sel s ON s.id = r.id", "s.pos", [], "r.id IN (SELECT id FROM sel)"
+            frame = self._all_runs_frame(experiment)
+        else:
+            ids = self.search_run_ids(
+                experiment=experiment, where=where, order_by=order_by, limit=limit
             )
+            with self._read() as conn:
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
+                conn.execute("DELETE FROM sel")
+                conn.executemany("INSERT INTO sel VALUES (?, ?)", list(enumerate(ids)))
+                frame = self._frame(
+                    conn, "JOIN sel s ON s.id = r.id", "s.pos", [], "r.id IN (SELECT id FROM sel)"
+                )
+        if frame.empty and experiment is not None:
+            # Only an empty answer needs the check: a known experiment with no match is fine.
+            known = self.experiments()
+            if experiment not in known:
+                raise ExperimentNotFoundError(experiment, known, str(self.db_path))
+        return frame
 
     def _all_runs_frame(self, experiment: str | None) -> pd.DataFrame:
         with self._read() as conn:
@@ -347,7 +385,10 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
     ) -> pd.DataFrame:
         runs = conn.execute(
             "SELECT r.id, r.experiment, r.name, r.status, r.kind, r.parent_id, r.started,"
-            f" r.duration, r.seed FROM runs r {join} WHERE {cond} ORDER BY {order}",
+            f" r.duration, r.seed, g.outcome, mv.model, mv.stage FROM runs r {join}"
+            f" LEFT JOIN ({GATE_OUTCOMES}) g ON g.run_id = r.id"
+            f" LEFT JOIN ({_RUN_MODELS}) mv ON mv.run_id = r.id"
+            f" WHERE {cond} ORDER BY {order}",
             args,
         ).fetchall()
         if cond == "1=1":  # every run: no join needed

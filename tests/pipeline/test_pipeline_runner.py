@@ -181,6 +181,7 @@ def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path) -> None:
     import time
 
     name = _promote("hangs", tmp_path, timeout="5m")
+    mlops.default_tracker()  # the polling below reads the store, and reads never create it
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter_mlops", "run", name, "--no-progress"],
         cwd=tmp_path,
