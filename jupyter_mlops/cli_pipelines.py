@@ -23,6 +23,7 @@ def _tracker(args: argparse.Namespace) -> Any:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     from .pipeline import promote
+    from .pipeline.params import describe_param
 
     result = promote(
         args.notebook,
@@ -42,8 +43,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
         f"timeout {spec.timeout}"
     ]
     lines += [
-        f"  {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else "")
-        for p in spec.parameters
+        f"  {describe_param(p)}" + (f"  # {p.help}" if p.help else "") for p in spec.parameters
     ]
     lines += [f"  changed: {c}" for c in result.changes]
     lines += [f"note: {m}" for m in result.messages]

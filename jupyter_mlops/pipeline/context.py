@@ -89,12 +89,17 @@ def _candidate(runs: list[Run]) -> tuple[Run, str] | None:
 def _latency_ms_per_row(model: Any, validation: tuple[Any, Any] | None) -> float | None:
     if model is None or validation is None or not hasattr(model, "predict"):
         return None
+    from .model_checks import FeatureMismatchError, model_predict
+
     X = validation[0]
     n = len(X)
     if n == 0:
         return None
     start = time.perf_counter()
-    model.predict(X)
+    try:
+        model_predict(model, X, "this run's model")
+    except (FeatureMismatchError, ValueError):  # cannot score these rows: its gates say why
+        return None
     return (time.perf_counter() - start) * 1e3 / n
 
 
@@ -156,6 +161,7 @@ def _blessed(
     except Exception as e:  # an old model whose code no longer imports: say so, gate on
         notes.append(f"blessed {blessed.ref} could not be loaded: {e!r}")
         return
+    ctx.blessed_ref = blessed.ref
     try:
         from .drift import profile_dataframe
 

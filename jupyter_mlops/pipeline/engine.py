@@ -49,10 +49,49 @@ class Engine(Protocol):
         *,
         parameters: dict[str, Any],
         kernel_name: str,
+        language: str,
         cwd: Path,
         timeout_s: float | None,
         progress: bool,
     ) -> Execution: ...
+
+
+# The kernel's own log is not the user's output: its "Kernel is running over TCP without
+# encryption" warning on every start, and the KeyboardInterrupt it logs on Ctrl-C. Cell errors
+# still reach the output notebook. Every place that starts a kernel passes these arguments.
+QUIET_KERNEL_ARGS = ("--IPKernelApp.log_level=CRITICAL",)
+
+
+class KernelNotInstalledError(LookupError):
+    """No kernelspec of that name here; ``installed`` lists the names there are."""
+
+    def __init__(self, name: str, installed: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.installed = installed
+
+
+def installed_kernel_language(name: str) -> str:
+    """The language of the installed kernel ``name`` ('' if its kernel.json names none)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        return manager.get_kernel_spec(name).language or ""
+    except NoSuchKernel:
+        raise KernelNotInstalledError(name, sorted(manager.find_kernel_specs())) from None
+
+
+def can_inject_parameters(kernel_name: str, language: str) -> bool:
+    """Whether papermill can write a parameters cell for this kernel or language."""
+    from papermill.exceptions import PapermillException
+    from papermill.translators import papermill_translators
+
+    try:
+        papermill_translators.find_translator(kernel_name, language)
+    except PapermillException:
+        return False
+    return True
 
 
 def _exit_ok(evalue: str | None) -> bool:
@@ -70,6 +109,7 @@ class PapermillEngine:
         *,
         parameters: dict[str, Any],
         kernel_name: str,
+        language: str,
         cwd: Path,
         timeout_s: float | None,
         progress: bool,
@@ -77,6 +117,8 @@ class PapermillEngine:
         import papermill as pm
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+        for name in ("papermill", "papermill.translators"):
+            logging.getLogger(name).addFilter(_PARAMETERS_CHECKED)  # a no-op once added
         start = time.monotonic()
         deadline = None if timeout_s is None else start + timeout_s
 
@@ -93,14 +135,16 @@ class PapermillEngine:
                 notebook,
                 str(output_path),
                 parameters=parameters,
+                # Always the spec's kernel and its language: a notebook without kernel
+                # metadata (nbformat.v4.new_notebook(), jupytext) cannot tell papermill how to
+                # write the injected parameters.
                 kernel_name=kernel_name,
+                language=language,
                 cwd=str(cwd),
                 progress_bar=progress,
                 timeout_func=remaining,
                 log_output=False,
-                # The kernel's own log (TCP warnings, the KeyboardInterrupt it logs on Ctrl-C)
-                # is not the user's output; cell errors still reach the output notebook.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                extra_arguments=list(QUIET_KERNEL_ARGS),
             )
         except pm.PapermillExecutionError as e:
             ending = (
@@ -140,6 +184,59 @@ class PapermillEngine:
             )
         return Execution(Ending.OK, time.monotonic() - start)
 
+
+def kernel_language(
+    kernel: str, notebook: Path, spec_path: str | None, with_parameters: bool
+) -> str:
+    """The language papermill writes injected parameters in: the installed kernel's, else the
+    notebook's. Refused in one line, naming the file to fix, when it cannot be known."""
+    from ..exceptions import NotebookError, PipelineSpecError
+    from .notebook import kernel_language as notebook_language
+    from .notebook import read_notebook
+
+    spec_file = spec_path or "the pipeline spec"
+    try:
+        language = installed_kernel_language(kernel)
+    except KernelNotInstalledError as e:
+        raise PipelineSpecError(
+            f"{spec_file}: kernel '{kernel}' is not installed here (installed: "
+            f"{', '.join(e.installed) or 'none'}); install it (for Python: python -m ipykernel "
+            f"install --user --name {kernel}) or set `kernel:` in {spec_file} to an installed one",
+            path=spec_path,
+            field="kernel",
+        ) from None
+    language = language or notebook_language(read_notebook(notebook)) or ""
+    if not with_parameters:
+        return language
+    if not language:
+        raise NotebookError(
+            f"'{notebook}': kernel '{kernel}' declares no language and the notebook records none, "
+            'so parameters cannot be injected; add "language": "python" (or the kernel\'s '
+            "language) to metadata.kernelspec in the notebook",
+            path=str(notebook),
+        )
+    if not can_inject_parameters(kernel, language):
+        raise PipelineSpecError(
+            f"{spec_file}: papermill cannot write parameters for kernel '{kernel}' (language "
+            f"'{language}'); run without -p, or set `kernel:` to a kernel in a language papermill "
+            "supports (python, R, julia, scala, ...)",
+            path=spec_path,
+            field="kernel",
+        )
+    return language
+
+
+class _ParametersChecked(logging.Filter):
+    """Drops papermill's own guesses about the parameters cell ("Unable to parse line …",
+    "Passed unknown parameter …"): the runner has already checked every override against the
+    spec, and derived parameters (``d = a == 3``) are overridable on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not text.startswith(("Unable to parse line", "Passed unknown parameter"))
+
+
+_PARAMETERS_CHECKED = _ParametersChecked()
 
 ENGINES: dict[str, Engine] = {"papermill": PapermillEngine()}
 

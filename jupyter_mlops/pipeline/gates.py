@@ -126,6 +126,7 @@ class GateContext:
     reference_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     candidate_model: Any = None
     blessed_model: Any = None
+    blessed_ref: str = ""  # e.g. 'wine@2', for messages
     validation: tuple[Any, Any] | None = None  # (X, y)
     now: dt.datetime | None = None  # for freshness; defaults to the current UTC time
     # predictions shared by no_regression and slice gates, so each model predicts once

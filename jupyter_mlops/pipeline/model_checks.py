@@ -107,6 +107,65 @@ def _validation(ctx: GateContext) -> tuple[Any, Any]:
     return ctx.validation
 
 
+class FeatureMismatchError(GateInputError):
+    """A model expects other features than the validation rows hold."""
+
+
+def _listed(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def model_predict(model: Any, X: Any, who: str, method: str = "predict") -> Any:
+    """``model.predict(X)`` (or ``method``); when the model refuses X for its features, say so
+    in plain words (FeatureMismatchError) instead of scikit-learn's "The feature names should
+    match …", which a gate table cuts off and which does not say what to do.
+
+    A wider frame is fine: a model fitted on named columns takes its own, in its order, so a
+    blessed model and a candidate on another feature set are scored on the same rows.
+    """
+    predict = getattr(model, method)
+    try:
+        return predict(X)
+    except ValueError:
+        aligned = _aligned(model, X, who)
+        if aligned is None:
+            raise
+        return predict(aligned)
+
+
+def _aligned(model: Any, X: Any, who: str) -> Any:
+    """X with the model's own columns, or None when features are not what went wrong."""
+    names = getattr(model, "feature_names_in_", None)
+    columns = getattr(X, "columns", None)
+    fix = "log the full validation frame and select features inside the model pipeline"
+    if names is not None and columns is not None:
+        names = [str(n) for n in names]
+        have = {str(c): c for c in columns}
+        missing = [n for n in names if n not in have]
+        if missing:
+            raise FeatureMismatchError(
+                f"{who} expects {len(names)} features, this run's validation rows have "
+                f"{len(have)} (missing: {_listed(missing)}); {fix}"
+            ) from None
+        selected = [have[n] for n in names]
+        return None if selected == list(columns) else X[selected]
+    expected = getattr(model, "n_features_in_", None)
+    shape = getattr(X, "shape", None)
+    if isinstance(expected, int) and shape is not None and len(shape) == 2 and shape[1] != expected:
+        raise FeatureMismatchError(
+            f"{who} expects {expected} features, this run's validation rows have {shape[1]}; {fix}"
+        ) from None
+    return None
+
+
+def _who(ctx: GateContext, which: str) -> str:
+    if which == "candidate":
+        return "this run's model"
+    ref = ctx.blessed_ref
+    return f"the blessed model {ref}" if ref else "the blessed model"
+
+
 def _predictions(ctx: GateContext, which: str, proba: bool) -> Any:
     import numpy as np
 
@@ -118,7 +177,8 @@ def _predictions(ctx: GateContext, which: str, proba: bool) -> Any:
         X = _validation(ctx)[0]
         if proba and not hasattr(model, "predict_proba"):
             raise GateInputError(f"the {which} model has no predict_proba, which this metric needs")
-        ctx.cache[key] = np.asarray(model.predict_proba(X) if proba else model.predict(X))
+        method = "predict_proba" if proba else "predict"
+        ctx.cache[key] = np.asarray(model_predict(model, X, _who(ctx, which), method))
     return ctx.cache[key]
 
 

@@ -11,13 +11,14 @@ import difflib
 import hashlib
 import io
 import json
+import re
 import tokenize
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import NotebookChangedError, NotebookError
+from ..exceptions import NotebookChangedError, NotebookError, ValidationError
 from .params import TypeMismatch, check_value, coerce_value, infer_type, parse_type
 from .spec import Parameter, PipelineSpec
 
@@ -84,10 +85,36 @@ def find_parameters_cells(nb: Mapping[str, Any]) -> list[int]:
     ]
 
 
-def kernel_name(nb: Mapping[str, Any]) -> str | None:
-    spec = (nb.get("metadata") or {}).get("kernelspec") or {}
-    name = spec.get("name")
-    return name if isinstance(name, str) and name else None
+_KERNELSPEC_EXAMPLE = '{"name": "python3", "display_name": "Python 3", "language": "python"}'
+
+
+def kernel_name(nb: Mapping[str, Any], path: str = "notebook") -> str | None:
+    """The kernel the notebook records (``metadata.kernelspec.name``), None if it records none."""
+    metadata = nb.get("metadata") or {}
+    spec = metadata.get("kernelspec") if isinstance(metadata, Mapping) else None
+    if spec is None:
+        return None
+    name = spec.get("name") if isinstance(spec, Mapping) else None
+    if not isinstance(name, str) or not name.strip():
+        raise NotebookError(
+            f"'{path}': metadata.kernelspec is {spec!r}, which names no kernel; make it "
+            f"{_KERNELSPEC_EXAMPLE} (or remove it and promote with --kernel NAME)",
+            path=path,
+        )
+    return name
+
+
+def kernel_language(nb: Mapping[str, Any]) -> str | None:
+    """The language the notebook records (``language_info.name`` or ``kernelspec.language``)."""
+    metadata = nb.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        return None
+    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+        section = metadata.get(key)
+        value = section.get(field) if isinstance(section, Mapping) else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
 
 
 # --- code hashes ----------------------------------------------------------------------------
@@ -223,10 +250,13 @@ def _comments(source: str) -> tuple[dict[int, str], dict[int, str]]:
 def parse_parameters(
     source: str, *, notebook: str = "notebook", cell_index: int = 0
 ) -> list[Parameter]:
-    """Parameters declared by literal assignments in a ``parameters`` cell's source.
+    """Parameters declared by the assignments in a ``parameters`` cell's source.
 
-    ``name = literal`` or ``name: annotation = literal``; the type is the annotation, else the
-    literal's type; help is the comment at the end of the line (or on the line above).
+    ``name = value`` or ``name: annotation = value`` (also ``a = b = 1`` and ``a, b = 1, 2``). A
+    literal value is a default, typed by the annotation (or a ``# type: X`` comment, as papermill
+    reads it), else by the literal. Any other value (``out_dir = f"runs/{date}"``) makes a
+    *derived* parameter: its expression is recorded and an override may be any literal. Help is
+    the comment at the end of the line (or on the line above). Only a syntax error refuses it.
     """
     where = f"{notebook}: the cell tagged 'parameters' (cell {cell_index + 1})"
     try:
@@ -244,76 +274,100 @@ def parse_parameters(
     trailing, standalone = _comments(source)
     found: dict[str, Parameter] = {}
     for node in tree.body:
-        parsed = _assignment(node, where, notebook, cell_index)
-        if parsed is None:
-            continue  # imports, docstrings and other statements are not parameters
-        name, annotation, default = parsed
-        help_text = trailing.get(node.end_lineno or node.lineno) or trailing.get(node.lineno)
-        help_text = help_text or standalone.get(node.lineno - 1, "")
-        type_text = _parameter_type(name, annotation, default, where, notebook, cell_index, node)
-        found.pop(name, None)  # a later assignment wins, as when the cell runs
-        found[name] = Parameter(name, type_text, _typed_default(default, type_text), help_text)
+
+        def fail(what: str, node: ast.stmt = node) -> NotebookError:
+            return NotebookError(
+                f"{where}, line {node.lineno}: {what}",
+                path=notebook,
+                cell_index=cell_index,
+                line=node.lineno,
+            )
+
+        comment = trailing.get(node.end_lineno or node.lineno) or trailing.get(node.lineno)
+        comment = comment or standalone.get(node.lineno - 1, "")
+        type_comment, help_text = _type_comment(comment)
+        for name, annotation, value in _assignments(node, fail):
+            found.pop(name, None)  # a later assignment wins, as when the cell runs
+            found[name] = _parameter(name, annotation or type_comment, value, help_text, fail)
     return list(found.values())
 
 
-def _assignment(
-    node: ast.stmt, where: str, notebook: str, cell_index: int
-) -> tuple[str, ast.expr | None, Any] | None:
-    def fail(what: str) -> NotebookError:
-        return NotebookError(
-            f"{where}, line {node.lineno}: {what}",
-            path=notebook,
-            cell_index=cell_index,
-            line=node.lineno,
-        )
-
-    value: ast.expr | None  # AnnAssign may have none; checked below
-    if isinstance(node, ast.Assign):
-        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-            raise fail("assign one name per line in the parameters cell, e.g. `alpha = 0.5`")
-        name, annotation, value = node.targets[0].id, None, node.value
-    elif isinstance(node, ast.AnnAssign):
+def _assignments(
+    node: ast.stmt, fail: Callable[[str], NotebookError]
+) -> list[tuple[str, ast.expr | None, ast.expr]]:
+    """(name, annotation, value) for each name a statement assigns; other statements (imports,
+    docstrings, ``cfg["x"] = 1``) assign no parameter papermill could override."""
+    if isinstance(node, ast.AnnAssign):
         if not isinstance(node.target, ast.Name):
-            raise fail("assign one name per line in the parameters cell, e.g. `n: int = 10`")
-        name, annotation, value = node.target.id, node.annotation, node.value
-        if value is None:
+            return []
+        name = node.target.id
+        if node.value is None:
             raise fail(f"parameter '{name}' has no default; give it one, e.g. `{name}: ... = 0`")
-    else:
-        return None
+        return [(name, node.annotation, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    out: list[tuple[str, ast.expr | None, ast.expr]] = []
+    for target in node.targets:  # `a = b = 1` has two targets
+        if isinstance(target, ast.Name):
+            out.append((target.id, None, node.value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            names = [t.id for t in target.elts if isinstance(t, ast.Name)]
+            if len(names) == len(target.elts):  # not `a, *rest = …` nor `cfg.x, y = …`
+                n = len(names)
+                out += [(name, None, _unpacked(node.value, i, n)) for i, name in enumerate(names)]
+    return out
+
+
+def _unpacked(value: ast.expr, i: int, n: int) -> ast.expr:
+    """The ``i``-th of ``n`` values unpacked from ``value``: ``a, b = 1, x`` gives 1 and x."""
+    if (
+        isinstance(value, (ast.Tuple, ast.List))
+        and len(value.elts) == n
+        and not any(isinstance(e, ast.Starred) for e in value.elts)
+    ):
+        return value.elts[i]
+    return ast.Subscript(value=value, slice=ast.Constant(i), ctx=ast.Load())
+
+
+def _type_comment(comment: str) -> tuple[str | None, str]:
+    """papermill's ``# type: List[str] help`` comments: (the type, the help after it)."""
+    m = re.match(r"type:\s*(\S+)\s*(.*)$", comment)
+    if m is None or m.group(1) == "ignore":
+        return None, comment
+    try:
+        parse_type(m.group(1))
+    except ValidationError:
+        return None, comment
+    return m.group(1), m.group(2)
+
+
+def _parameter(
+    name: str,
+    annotation: ast.expr | str | None,
+    value: ast.expr,
+    help_text: str,
+    fail: Callable[[str], NotebookError],
+) -> Parameter:
     try:
         default = ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise fail(
-            f"parameter '{name}' has a non-literal default `{ast.unparse(value)}`; papermill can "
-            "only override literals (numbers, strings, lists, dicts, True/False/None): write a "
-            "literal here and compute derived values in a later cell"
-        ) from None
-    return name, annotation, default
-
-
-def _parameter_type(
-    name: str,
-    annotation: ast.expr | None,
-    default: Any,
-    where: str,
-    notebook: str,
-    cell_index: int,
-    node: ast.stmt,
-) -> str:
+        # Computed from other parameters (or anything else): the notebook evaluates it, and an
+        # override replaces it with a literal, exactly as papermill's injected cell does.
+        return Parameter(name, help=help_text, expression=ast.unparse(value))
     if annotation is None:
-        return infer_type(default)
-    t = parse_type(ast.unparse(annotation))
-    if default is None and not t.accepts_type("None"):
-        return str(parse_type(f"{t} | None"))  # `x: str = None` means an optional str
-    if not check_value(default, t):
-        raise NotebookError(
-            f"{where}, line {node.lineno}: parameter '{name}' has default {default!r}, which "
-            f"is not a {t}; fix the default or the annotation",
-            path=notebook,
-            cell_index=cell_index,
-            line=node.lineno,
-        )
-    return str(t)
+        type_text = infer_type(default)
+    else:
+        t = parse_type(annotation if isinstance(annotation, str) else ast.unparse(annotation))
+        if default is None and not t.accepts_type("None"):
+            type_text = str(parse_type(f"{t} | None"))  # `x: str = None` means an optional str
+        elif not check_value(default, t):
+            raise fail(
+                f"parameter '{name}' has default {default!r}, which is not a {t}; fix the "
+                "default or the annotation"
+            )
+        else:
+            type_text = str(t)
+    return Parameter(name, type_text, _typed_default(default, type_text), help_text)
 
 
 def _typed_default(default: Any, type_text: str) -> Any:

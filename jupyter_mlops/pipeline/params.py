@@ -242,8 +242,15 @@ def parse_kv(pairs: Iterable[str]) -> dict[str, str]:
 
 def describe_params(params: Iterable[Parameter]) -> str:
     """'alpha: float = 0.5, cols: list[str] = ['a']' (used in error messages)."""
-    text = ", ".join(f"{p.name}: {p.type} = {p.default!r}" for p in params)
+    text = ", ".join(describe_param(p) for p in params)
     return text or "no parameters (tag a notebook cell 'parameters' and promote again)"
+
+
+def describe_param(p: Parameter) -> str:
+    """'alpha: float = 0.5', or 'out_dir = f"runs/{date}" (derived)'."""
+    if p.expression is not None:
+        return f"{p.name} = {p.expression} (derived)"
+    return f"{p.name}: {p.type} = {p.default!r}"
 
 
 def coerce_params(
@@ -273,8 +280,13 @@ def coerce_params(
 def resolve_params(
     spec_params: Iterable[Parameter], overrides: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Every declared parameter's effective value: its default unless overridden."""
-    return {p.name: overrides.get(p.name, p.default) for p in spec_params} | dict(overrides)
+    """Every declared parameter's effective value: its default unless overridden. A derived
+    parameter that is not overridden is left out: the notebook computes it."""
+    return {
+        p.name: overrides.get(p.name, p.default)
+        for p in spec_params
+        if p.expression is None or p.name in overrides
+    } | dict(overrides)
 
 
 def _lookup(declared: Mapping[str, Parameter], name: str, source: str) -> Parameter:

@@ -22,7 +22,7 @@ from .notebook import (
     read_notebook,
     read_notebook_parameters,
 )
-from .spec import NAME_PATTERN, PipelineSpec, load_gates, load_spec, save_spec, spec_file
+from .spec import NAME_PATTERN, Parameter, PipelineSpec, load_gates, load_spec, save_spec, spec_file
 
 # Reading the notebook lives in notebook.py; these are re-exported as part of promote's API.
 __all__ = [
@@ -77,13 +77,27 @@ def promote(
     target = spec_file(name, pipelines_dir)
     previous, messages = _previous_spec(target)
     params, hints = notebook_parameters(nb, str(nb_path))
+    derived = [p.name for p in params if p.derived]
+    if derived:
+        hints.append(
+            f"derived parameter(s) {', '.join(derived)}: computed in the notebook from other "
+            "parameters, and recomputed when one of those is overridden; -p overrides them "
+            "with any literal"
+        )
+    recorded_kernel = kernel_name(nb, str(nb_path)) if kernel is None else None
+    if kernel is None and recorded_kernel is None:
+        fallback = previous.kernel if previous else "python3"
+        hints.append(
+            f"the notebook records no kernel (metadata.kernelspec); runs use '{fallback}', "
+            "set another with --kernel NAME"
+        )
     code = notebook_code(nb)
     spec = PipelineSpec(
         name=name,
         notebook=_relative(nb_path, target.parent),
         notebook_hash=code.hash,
         cell_hashes=code.cell_hashes,
-        kernel=kernel or kernel_name(nb) or (previous.kernel if previous else "python3"),
+        kernel=kernel or recorded_kernel or (previous.kernel if previous else "python3"),
         parameters=tuple(params),
         schedule=_schedule(schedule) if schedule is not None else _keep(previous, "schedule", None),
         timeout=_timeout(timeout) if timeout is not None else _keep(previous, "timeout", "1h"),
@@ -140,6 +154,10 @@ def _gates(gates: str | Path | Iterable[Mapping[str, Any] | GateSpec]) -> tuple[
     return parse_gates(gates)
 
 
+def _declared(p: Parameter) -> str:
+    return f"{p.expression} (derived)" if p.expression is not None else f"{p.type} = {p.default!r}"
+
+
 def _changes(old: PipelineSpec, new: PipelineSpec) -> list[str]:
     out = []
     if old.notebook_hash != new.notebook_hash:
@@ -151,8 +169,8 @@ def _changes(old: PipelineSpec, new: PipelineSpec) -> list[str]:
     out += [f"parameter '{n}' removed" for n in before if n not in after]
     for n in sorted(after.keys() & before.keys()):
         a, b = before[n], after[n]
-        if (a.type, a.default) != (b.type, b.default):
-            out.append(f"parameter '{n}': {a.type} = {a.default!r} -> {b.type} = {b.default!r}")
+        if (a.type, a.default, a.expression) != (b.type, b.default, b.expression):
+            out.append(f"parameter '{n}': {_declared(a)} -> {_declared(b)}")
     for attr in ("notebook", "kernel", "schedule", "timeout", "retries"):
         if getattr(old, attr) != getattr(new, attr):
             out.append(f"{attr}: {getattr(old, attr)!r} -> {getattr(new, attr)!r}")

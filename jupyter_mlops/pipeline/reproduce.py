@@ -241,6 +241,8 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    from .engine import QUIET_KERNEL_ARGS
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     folder = (
@@ -254,6 +256,7 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
         nb,
         timeout=3600,
         kernel_name="python3",
+        extra_arguments=list(QUIET_KERNEL_ARGS),
         allow_errors=True,
         resources={"metadata": {"path": str(folder)}},
     ).execute(env=env)

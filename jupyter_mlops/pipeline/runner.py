@@ -8,9 +8,10 @@ gate passed. Every way an execution can end leaves the run with an honest status
 
 from __future__ import annotations
 
+import ast
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ from ..entities import ModelVersion, Run, RunKind, RunStatus
 from ..exceptions import ValidationError
 from ..tracking import ActiveRun, Tracker, default_tracker
 from .context import build_context
-from .engine import Ending, Execution, get_engine
+from .engine import Ending, Execution, get_engine, kernel_language
 from .gates import GateResult, evaluate_gates, gates_passed
 from .kernel import INJECTED_TAG, init_source
-from .notebook import check_notebook_unchanged
+from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
 from .params import coerce_params, resolve_params
 from .registry import ModelRegistry
 from .report import render_gate_report_html
@@ -76,14 +77,50 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _prepared_notebook(path: Path, run_id: str, seed: int | None, store: str) -> Any:
+def _prepared_notebook(
+    path: Path, run_id: str, seed: int | None, store: str, overrides: Mapping[str, Any]
+) -> Any:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     cell = nbformat.v4.new_code_cell(init_source(run_id, seed, store, str(path)))
     cell.metadata["tags"] = [INJECTED_TAG]
     nb.cells.insert(0, cell)
+    found = find_parameters_cells(nb)
+    source = rederive_source(nb, overrides) if found else None
+    if source:
+        # papermill puts its injected cell right after the parameters cell, so before this one.
+        derived = nbformat.v4.new_code_cell(source)
+        derived.metadata["tags"] = [INJECTED_TAG]
+        nb.cells.insert(found[0] + 1, derived)
     return nb
+
+
+def rederive_source(nb: Mapping[str, Any], overrides: Mapping[str, Any]) -> str | None:
+    """Code recomputing the derived parameters that depend on an overridden one.
+
+    papermill injects overrides *after* the parameters cell, so ``out_dir = f"runs/{date}"``
+    would keep the default date under ``-p date=...``. Derived parameters overridden themselves
+    keep their override; the others are left as the notebook computed them.
+    """
+    if not overrides:
+        return None
+    params, _ = notebook_parameters(nb)
+    changed, lines = set(overrides), []
+    for p in params:
+        if p.expression is None or p.name in overrides:
+            continue
+        names = {
+            n.id for n in ast.walk(ast.parse(p.expression, mode="eval")) if isinstance(n, ast.Name)
+        }
+        if names & changed:
+            lines.append(f"{p.name} = {p.expression}")
+            changed.add(p.name)
+    if not lines:
+        return None
+    return "# Injected by jupyter-mlops: derived parameters, recomputed from the overrides\n" + (
+        "\n".join(lines)
+    )
 
 
 class PipelineRunner:
@@ -123,6 +160,7 @@ class PipelineRunner:
             if not allow_changed:
                 raise
             warning = f"ran with --allow-changed: {e}"
+        language = kernel_language(spec.kernel, notebook, spec.path, bool(overrides))
         run = self.tracker.start_run(
             experiment=spec.name,
             kind=RunKind.PIPELINE,
@@ -133,10 +171,13 @@ class PipelineRunner:
         )
         if warning:
             run.warn(warning)
-        if on_start is not None:
-            on_start(run)
         try:
-            return self._run(spec, run, overrides, notebook)
+            # Written now, not when the run ends: the gate report and anyone listing runs
+            # meanwhile read the params and tags from the store.
+            run.flush()
+            if on_start is not None:
+                on_start(run)
+            return self._run(spec, run, overrides, notebook, language)
         except BaseException as e:  # never leave the run 'running' behind
             if not run.ended:
                 from ..tracking import status_for_exception
@@ -145,7 +186,12 @@ class PipelineRunner:
             raise
 
     def _run(
-        self, spec: PipelineSpec, run: ActiveRun, overrides: dict[str, Any], notebook: Path
+        self,
+        spec: PipelineSpec,
+        run: ActiveRun,
+        overrides: dict[str, Any],
+        notebook: Path,
+        language: str,
     ) -> PipelineResult:
         self.tracker.store.save_pipeline(
             spec.name,
@@ -157,7 +203,7 @@ class PipelineRunner:
         out_dir = self.store_dir / "runs" / run.id
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
-        execution = self._execute(spec, run, overrides, notebook, output)
+        execution = self._execute(spec, run, overrides, notebook, output, language)
         if output.exists():
             run.log_artifact(output, "output.ipynb", kind="notebook")
         result = PipelineResult(
@@ -180,6 +226,7 @@ class PipelineRunner:
         overrides: dict[str, Any],
         notebook: Path,
         output: Path,
+        language: str,
     ) -> Execution:
         deadline = time.monotonic() + spec.timeout_s
         attempts = spec.retries + 1
@@ -191,6 +238,7 @@ class PipelineRunner:
                 output,
                 overrides,
                 spec.kernel,
+                language,
                 max(1.0, deadline - time.monotonic()),
             )
             run.set_tags({"attempts": str(attempt)})
@@ -208,14 +256,16 @@ class PipelineRunner:
         output: Path,
         parameters: dict[str, Any],
         kernel: str,
+        language: str,
         timeout_s: float,
     ) -> Execution:
-        nb = _prepared_notebook(notebook, run.id, run.seed, str(self.store_dir))
+        nb = _prepared_notebook(notebook, run.id, run.seed, str(self.store_dir), parameters)
         return self.engine.execute(
             nb,
             output,
             parameters=parameters,
             kernel_name=kernel,
+            language=language,
             cwd=cwd,
             timeout_s=timeout_s,
             progress=self.progress,
@@ -234,7 +284,8 @@ class PipelineRunner:
         out_dir = self.store_dir / "runs" / run.id
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
-        execution = self._attempt(run, notebook, cwd, output, params, kernel, timeout_s)
+        language = kernel_language(kernel, notebook, None, bool(params))
+        execution = self._attempt(run, notebook, cwd, output, params, kernel, language, timeout_s)
         if output.exists():
             run.log_artifact(output, "output.ipynb", kind="notebook")
         return execution
@@ -244,6 +295,7 @@ class PipelineRunner:
     ) -> None:
         store = self.tracker.store
         registry = ModelRegistry(store)
+        run.flush()  # what this process logged (the output notebook) is part of the record
         recorded = self.tracker.get_run(run.id)
         ctx, candidate = build_context(spec, recorded, store, registry, result.execution)
         result.notes.extend(ctx.notes)

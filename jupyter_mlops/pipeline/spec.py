@@ -6,6 +6,7 @@ loading validates every field and names the file and the field in its error.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import re
@@ -33,14 +34,26 @@ _KEYS = (
 
 @dataclass(frozen=True)
 class Parameter:
-    """A notebook parameter: ``type`` is an annotation string such as 'int' or 'list[str]'."""
+    """A notebook parameter: ``type`` is an annotation string such as 'int' or 'list[str]'.
+
+    A *derived* parameter (``expression`` set, e.g. ``out_dir = f"runs/{date}"``) is computed by
+    the notebook from other parameters; it has no declared type or default, and an override may
+    be any literal, as with papermill.
+    """
 
     name: str
     type: str = "Any"
     default: Any = None
     help: str = ""
+    expression: str | None = None
+
+    @property
+    def derived(self) -> bool:
+        return self.expression is not None
 
     def to_dict(self) -> dict[str, Any]:
+        if self.expression is not None:
+            return {"name": self.name, "expression": self.expression, "help": self.help}
         return {
             "name": self.name,
             "type": self.type,
@@ -54,6 +67,8 @@ class Parameter:
         name = d.get("name")
         if not isinstance(name, str) or not _IDENTIFIER.match(name):
             raise ValidationError(f"Parameter name {name!r} is not a Python identifier")
+        if "expression" in d:
+            return cls(name, help=str(d.get("help") or ""), expression=_expression(name, d))
         type_text = d.get("type") or "Any"
         if not isinstance(type_text, str):
             raise ValidationError(f"Parameter '{name}' has type {type_text!r}; write it as text")
@@ -65,6 +80,30 @@ class Parameter:
                 "default or the type"
             )
         return cls(name, str(t), _restore(default, t), str(d.get("help") or ""))
+
+
+def _expression(name: str, d: Mapping[str, Any]) -> str:
+    """A derived parameter's expression: Python, and without a type or default beside it."""
+    text = d.get("expression")
+    extra = [k for k in ("type", "default") if k in d]
+    if extra:
+        raise ValidationError(
+            f"Parameter '{name}' is derived (expression {text!r}) and cannot also have "
+            f"{' or '.join(extra)}; remove {' and '.join(extra)}, or replace the expression "
+            "with a literal default"
+        )
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(
+            f"Parameter '{name}' has expression {text!r}; write the Python expression as text"
+        )
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ValidationError(
+            f"Parameter '{name}' has expression {text!r}, which is not Python ({e.msg}); "
+            "re-promote the notebook to rewrite it"
+        ) from None
+    return text.strip()
 
 
 def plain_value(value: Any) -> Any:

@@ -11,6 +11,7 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from jupyter_mlops.pipeline.gates import GateContext, GateResult, GateStatus, evaluate_gates
 from jupyter_mlops.pipeline.model_checks import MODEL_METRICS, score_model
@@ -203,3 +204,63 @@ def test_multiclass_metrics() -> None:
         f1_score(y[150:], model.predict(X[150:]), average="macro")
     )
     assert 0.5 < score_model(ctx, "candidate", "roc_auc") <= 1.0
+
+
+@pytest.fixture(scope="module")
+def wine() -> dict[str, Any]:
+    from sklearn.datasets import load_wine
+
+    data = load_wine(as_frame=True)
+    X, y = data.data, data.target
+    train, valid = X.iloc[::2], X.iloc[1::2]
+    two = ["proline", "flavanoids"]
+    return {
+        "full": make_pipeline(StandardScaler(), LogisticRegression()).fit(train, y.iloc[::2]),
+        "two": LogisticRegression(max_iter=2000).fit(train[two], y.iloc[::2]),
+        "X": valid,
+        "two_cols": two,
+        "y": y.iloc[1::2],
+    }
+
+
+def test_a_changed_feature_set_is_explained_in_plain_words(wine: dict[str, Any]) -> None:
+    w = wine
+    ctx = GateContext(
+        candidate_model=w["two"],
+        blessed_model=w["full"],
+        blessed_ref="wine@2",
+        validation=(w["X"][w["two_cols"]], w["y"]),
+    )
+    r = gate(ctx, kind="no_regression", metric="accuracy")
+    assert r.status is GateStatus.FAIL
+    assert r.message.startswith(
+        "the blessed model wine@2 expects 13 features, this run's validation rows have 2 "
+        "(missing: alcohol, malic_acid, ash, alcalinity_of_ash, magnesium, … (6 more)); "
+        "log the full validation frame and select features inside the model pipeline"
+    ), r.message
+    assert "feature names should match" not in r.message
+
+
+def test_each_model_takes_its_own_columns_from_a_full_validation_frame(
+    wine: dict[str, Any],
+) -> None:
+    w = wine
+    shuffled = w["X"][list(reversed(w["X"].columns))]  # order differs from fit: still fine
+    ctx = GateContext(
+        candidate_model=w["two"], blessed_model=w["full"], validation=(shuffled, w["y"])
+    )
+    r = gate(ctx, kind="no_regression", metric="accuracy", abs_tolerance=1.0)
+    assert r.status is GateStatus.PASS, r.message
+    expected = accuracy_score(w["y"], w["full"].predict(w["X"]))
+    assert r.details["blessed"] == pytest.approx(expected)
+
+
+def test_a_model_fitted_on_arrays_gets_the_count_of_features(wine: dict[str, Any]) -> None:
+    w = wine
+    model = LogisticRegression(max_iter=2000).fit(w["X"].to_numpy()[:, :3], w["y"])
+    ctx = GateContext(candidate_model=model, validation=(w["X"].to_numpy(), w["y"]))
+    r = gate(ctx, kind="no_regression", metric="accuracy")
+    assert r.status is GateStatus.FAIL
+    assert r.message.startswith(
+        "this run's model expects 3 features, this run's validation rows have 13; log the full"
+    )

@@ -210,6 +210,20 @@ def test_resolve_params_merges_defaults() -> None:
     assert merged == {"n": 5, "lr": 0.1, "name": "model"}
 
 
+def test_derived_parameters_take_any_literal_and_are_computed_when_not_given() -> None:
+    derived = [Parameter("n", "int", 100), Parameter("out_dir", expression="f'runs/{n}'")]
+    got = coerce_params(derived, {"out_dir": "runs/x", "n": "5"})
+    assert got == {"out_dir": "runs/x", "n": 5}  # a bare word is text, as with papermill's -p
+    assert coerce_params(derived, {"out_dir": "[1, 2]"}) == {"out_dir": [1, 2]}
+    assert coerce_params(derived, None, {"out_dir": 3.5}) == {"out_dir": 3.5}
+    assert resolve_params(derived, {"n": 5}) == {"n": 5}  # the notebook computes out_dir
+    assert resolve_params(derived, {"out_dir": "o"}) == {"n": 100, "out_dir": "o"}
+    with pytest.raises(
+        ParameterError, match=r"declares: n: int = 100, out_dir = f'runs/\{n\}' \(derived\)"
+    ):
+        coerce_params(derived, {"m": "1"})
+
+
 def test_parse_kv() -> None:
     # Split on the first '='; the key is stripped, the value kept as typed; the last one wins.
     assert parse_kv(["a=1", "b = x=y", "a=2"]) == {"a": "2", "b": " x=y"}

@@ -90,10 +90,6 @@ def test_parse_parameters_details() -> None:
 @pytest.mark.parametrize(
     ("source", "needles"),
     [
-        ("x = foo()\n", ["line 1", "parameter 'x' has a non-literal default `foo()`", "literal"]),
-        ("a = 1\nb = a + 1\n", ["line 2", "non-literal default `a + 1`"]),
-        ("a, b = 1, 2\n", ["assign one name per line"]),
-        ("a = b = 1\n", ["assign one name per line"]),
         ("x: int\n", ["parameter 'x' has no default"]),
         ("n: int = 'ten'\n", ["default 'ten', which is not a int"]),
         ("def f(:\n", ["line 1", "cannot parse the parameters cell", "plain Python assignments"]),
@@ -108,6 +104,90 @@ def test_parse_parameters_errors(source: str, needles: list[str]) -> None:
         assert needle in message
     assert info.value.cell_index == 2
     assert info.value.line is not None
+
+
+def test_derived_and_multi_target_parameters() -> None:
+    source = (
+        "from pathlib import Path\n"
+        "n: int = 100\n"
+        "date = '2024-01-01'\n"
+        "out_dir = f'runs/{date}'  # outputs\n"
+        "n_test: int = int(n * 0.2)  # annotated, but derived: no declared type\n"
+        "path = Path('data') / 'x.csv'\n"
+        "a = b = 1\n"
+        "lo, hi = 0.5, n * 2\n"
+        "q, r = divmod(n, 7)\n"
+        "cfg = {}\n"
+        "cfg['k'] = 1  # not a parameter papermill could override\n"
+        "first, *rest = [1, 2, 3]\n"
+    )
+    params = {p.name: p for p in parse_parameters(source)}
+    assert list(params) == [
+        "n", "date", "out_dir", "n_test", "path", "a", "b", "lo", "hi", "q", "r", "cfg",
+    ]  # fmt: skip
+    assert params["out_dir"] == Parameter("out_dir", help="outputs", expression="f'runs/{date}'")
+    assert params["n_test"].expression == "int(n * 0.2)" and params["n_test"].derived
+    assert params["path"].expression == "Path('data') / 'x.csv'"
+    assert (params["a"].type, params["b"].type, params["b"].default) == ("int", "int", 1)
+    assert (params["lo"].type, params["lo"].default) == ("float", 0.5)
+    assert params["hi"].expression == "n * 2"
+    assert (params["q"].expression, params["r"].expression) == (
+        "divmod(n, 7)[0]",
+        "divmod(n, 7)[1]",
+    )
+    assert not params["n"].derived and params["n"].expression is None
+
+
+def test_type_comments_as_papermill_reads_them() -> None:
+    source = "b = ['a']  # type: List[str] Nice list\nc = 1  # type: ignore\nd = 2  # type: int\n"
+    params = {p.name: p for p in parse_parameters(source)}
+    assert (params["b"].type, params["b"].help) == ("list[str]", "Nice list")
+    assert (params["c"].type, params["c"].help) == ("int", "type: ignore")
+    assert (params["d"].type, params["d"].help) == ("int", "")
+
+
+def test_papermill_complex_parameters_cell_is_promoted(tmp_path: Path) -> None:
+    nb = shutil.copy(FIXTURES / "params_derived.ipynb", tmp_path / "complex.ipynb")
+    result = promote(nb, pipelines_dir=tmp_path / "pipelines")
+    params = {p.name: p for p in result.spec.parameters}
+    derived = [n for n, p in params.items() if p.derived]
+    assert derived == ["d", "out_dir", "n_test", "path", "high"]
+    assert params["d"].expression == "a == 3" and params["d"].help == "Not introspectable line"
+    assert (params["a"].type, params["a"].default, params["a"].help) == (
+        "float",
+        2.25,
+        "Variable a",
+    )
+    assert (params["b"].type, params["b"].help) == ("list[str]", "Nice list")
+    assert (params["lo"].default, params["hi"].default, params["low"].default) == (0, 0, 0.5)
+    assert any("derived parameter(s) d, out_dir, n_test, path, high" in m for m in result.messages)
+    # Reviewable YAML: the expression, no type and no default; and it loads back the same.
+    text = result.path.read_text()
+    assert "- name: out_dir\n  expression: f'runs/{date}'\n  help: where outputs go\n" in text
+    assert load_spec(result.path).parameters == result.spec.parameters
+    # Re-promoting after turning a derived parameter into a literal reports the change.
+    source = json.loads(nb.read_text())
+    cell_src = "".join(source["cells"][1]["source"]).replace("int(n * 0.2)", "20")
+    source["cells"][1]["source"] = cell_src
+    nb.write_text(json.dumps(source))
+    again = promote(nb, pipelines_dir=tmp_path / "pipelines")
+    assert "parameter 'n_test': int(n * 0.2) (derived) -> int = 20" in again.changes
+
+
+def test_kernel_metadata_missing_or_malformed(tmp_path: Path) -> None:
+    bare = shutil.copy(FIXTURES / "no_kernelspec.ipynb", tmp_path / "bare.ipynb")
+    result = promote(bare, pipelines_dir=tmp_path / "pipelines")
+    assert result.spec.kernel == "python3"
+    assert any("records no kernel" in m and "--kernel" in m for m in result.messages)
+    nb = json.loads(Path(bare).read_text())
+    nb["metadata"]["kernelspec"] = "python3"  # a hand-edited notebook
+    Path(bare).write_text(json.dumps(nb))
+    with pytest.raises(NotebookError) as info:
+        promote(bare, pipelines_dir=tmp_path / "pipelines")
+    message = str(info.value)
+    assert message.startswith(f"'{bare}': metadata.kernelspec is 'python3'")
+    assert '{"name": "python3"' in message and "\n" not in message
+    assert promote(bare, kernel="python3", pipelines_dir=tmp_path / "p2").spec.kernel == "python3"
 
 
 def test_unparsable_fixture_names_notebook_cell_line_and_fix() -> None:

@@ -121,3 +121,26 @@ def test_import_is_light(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.slow
+def test_stored_report_of_a_real_run_shows_its_params(tmp_path: Path) -> None:
+    import shutil
+
+    import jupyter_mlops as mlops
+    from jupyter_mlops.pipeline import promote
+    from jupyter_mlops.pipeline.runner import run_pipeline
+
+    shutil.copy(ROOT / "tests" / "notebooks" / "train_ok.ipynb", tmp_path / "train_ok.ipynb")
+    gates = [{"kind": "metric", "metric": "accuracy", "min": 0.8}]
+    name = promote(tmp_path / "train_ok.ipynb", gates=gates).spec.name
+    result = run_pipeline(name, {"C": "0.0001"}, progress=False, seed=3)
+    run = mlops.get_run(result.run.id)
+    (art,) = [a for a in run.artifacts if a.name == "gate-report.html"]
+    html = mlops.default_tracker().store.artifacts.resolve(art.uri).read_text()
+    parser = _Collector()
+    parser.feed(html)
+    text = parser.text
+    params = text[text.index("params") + 1]
+    assert "C=0.0001" in params and "n_rows=400" in params, params
+    assert text[text.index("seed") + 1] == "3"

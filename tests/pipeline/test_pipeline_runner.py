@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -213,3 +217,83 @@ def test_whole_run_timeout_stops_a_notebook_of_short_cells(tmp_path: Path) -> No
     assert result.run.status is RunStatus.FAILED and "timed out" in result.run.error
     cells = nbformat.read(result.output_notebook, as_version=4).cells
     assert any(c.cell_type == "code" and c.execution_count is None for c in cells[-3:])
+
+
+def _cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
+
+
+def test_notebook_without_kernel_metadata_runs_with_parameters_quietly(tmp_path: Path) -> None:
+    name = _promote("no_kernelspec", tmp_path)
+    nb = json.loads((tmp_path / "no_kernelspec.ipynb").read_text())
+    assert nb["metadata"] == {}  # as nbformat.v4.new_notebook() writes it
+    done = _cli(tmp_path, "run", name, "-p", "C=0.5", "-p", "n_rows=7", "--no-progress", "--json")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)["run"]
+    assert run["metrics"] == {"c_seen": 0.5, "rows_seen": 7.0}
+    # The kernel's own log never reaches the user's terminal.
+    assert "IPKernelApp" not in done.stderr and "without encryption" not in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"pipeline {name}: run ")
+
+
+def test_a_kernel_that_is_not_installed_is_one_clear_line(tmp_path: Path) -> None:
+    name = _promote("no_kernelspec", tmp_path, kernel="no-such-kernel")
+    for argv in (["run", name], ["run", name, "-p", "C=0.5"]):
+        done = _cli(tmp_path, *argv)
+        assert done.returncode == 2, done.stderr
+        spec_file = str(Path("pipelines") / f"{name}.yaml")
+        assert done.stderr.startswith(
+            f"jupyter-mlops: error: {spec_file}: kernel 'no-such-kernel' is not installed here "
+            "(installed: "
+        ), done.stderr
+        assert "python3" in done.stderr and "ipykernel install" in done.stderr
+        assert "internal error" not in done.stderr and done.stderr.count("\n") == 1
+    assert mlops.runs().empty  # refused before anything was recorded
+
+
+def test_derived_parameters_can_be_overridden_and_follow_their_inputs(tmp_path: Path) -> None:
+    name = _promote("params_derived", tmp_path)
+    seen = tmp_path / "seen.json"
+    result = run_pipeline(name, {"a": "1", "out_dir": "elsewhere", "n": "50"}, progress=False)
+    assert result.exit_code == 0, result.run.error
+    values = json.loads(seen.read_text())
+    assert (
+        values["a"] == 1.0 and values["out_dir"] == "elsewhere"
+    )  # typed, and derived: any literal
+    # Derived from an overridden parameter: recomputed, not left at the default's value.
+    assert (values["high"], values["n_test"], values["d"]) == (2.0, 10, False)
+    assert values["path"] == "data/x.csv" and values["low"] == 0.5  # defaults as they were
+    # The run records what was given and the typed defaults; the notebook computed the rest.
+    params = result.run.params
+    assert params["a"] == 1.0 and params["out_dir"] == "elsewhere" and params["n"] == 50
+    assert "n_test" not in params and "high" not in params
+    # A derived parameter takes any literal, as with papermill: here a number for `a == 3`.
+    again = run_pipeline(name, {"d": "5", "path": "[1, 2]"}, progress=False)
+    assert again.exit_code == 0, again.run.error
+    values = json.loads(seen.read_text())
+    assert (values["d"], values["path"], values["a"]) == (5, "[1, 2]", 2.25)
+    assert again.run.params["path"] == [1, 2]
+
+
+def test_reproducing_a_tracked_cell_starts_a_quiet_kernel(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    cells = ["%load_ext jupyter_mlops", "%%track -e quiet\nC = 0.5\nscore = C * 2"]
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    run_id = mlops.runs(experiment="quiet")["id"].iloc[0]
+    done = _cli(tmp_path, "reproduce", run_id[:8])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("reproduced:")
+    assert "IPKernelApp" not in done.stderr and "without encryption" not in done.stderr

@@ -30,6 +30,7 @@ def make_spec(**overrides: object) -> PipelineSpec:
             Parameter("cols", "list[str]", ["a", "b"]),
             Parameter("shape", "tuple[int, ...]", (2, 3)),
             Parameter("seed", "int | None", None),
+            Parameter("out_dir", help="derived", expression="f'runs/{alpha}'"),
         ),
         "schedule": "0 3 * * MON-FRI",
         "timeout": "30m",
@@ -104,6 +105,15 @@ BASE = "name: train\nnotebook: train.ipynb\n"
             ["parameters[0]", "default 1.5, which is not a int"],
         ),
         (BASE + "parameters:\n- {name: 1x, type: int}\n", ["not a Python identifier"]),
+        (
+            BASE + "parameters:\n- {name: d, expression: a ==, type: bool}\n",
+            ["parameters[0]", "'d' is derived", "cannot also have type", "literal default"],
+        ),
+        (
+            BASE + "parameters:\n- {name: d, expression: a ==}\n",
+            ["parameters[0]", "expression 'a ==', which is not Python"],
+        ),
+        (BASE + "parameters:\n- {name: d, expression: 3}\n", ["write the Python expression"]),
         (BASE + "gates:\n- {kind: metrc, metric: a, min: 1}\n", ["gates: Gate #1", "'metric'?"]),
         ("- just\n- a list\n", ["expected a mapping"]),
         (BASE + "kernel: [\n", ["line 4 column 1", "invalid YAML"]),
