@@ -1,10 +1,18 @@
-"""Cron schedules and durations: a small, pure implementation of the five-field Vixie cron syntax.
+"""Cron schedules and durations: the five-field Vixie cron syntax, iterated by croniter.
 
 Fields are ``minute hour day-of-month month day-of-week`` with ``*``, lists (``1,15``), ranges
 (``1-5``), steps (``*/15``, ``10-50/20``, ``5/10``), names (``JAN``, ``MON``) and the aliases
 ``@hourly @daily @midnight @weekly @monthly @yearly @annually``. As in Vixie cron, when both
 day-of-month and day-of-week are restricted (neither starts with ``*``) a day matching either runs.
 Times are matched on the wall clock of the datetime given (naive or aware).
+
+Parsing is ours, so that an error names the field, its allowed range and how to write cron, and
+so that only this syntax is accepted (croniter also takes seconds, years, ``L``, ``#``, ``H``).
+Finding the next and previous firing is croniter's, on a canonical form of the parsed fields:
+croniter treats a stepped day field such as ``*/2`` as restricted (day-of-month OR day-of-week),
+where Vixie cron ANDs it, so the canonical form and ``day_or`` carry the Vixie rule explicitly.
+Counting the firings in a span is arithmetic per day (:meth:`CronSchedule.count_between`), so a
+gap of days of a ``* * * * *`` schedule costs a few operations per day, not one per firing.
 """
 
 from __future__ import annotations
@@ -39,9 +47,7 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("day-of-week", 0, 7, {d: i for i, d in enumerate(_DAYS)}),
 )
 _HELP = "cron is 'minute hour day-of-month month day-of-week', e.g. '0 3 * * MON-FRI' or '@daily'"
-# Day-of-week and leap-year patterns repeat every 28 years, so a schedule that has not fired in
-# that span never will.
-_SEARCH_YEARS = 28
+_MINUTES_PER_DAY = 24 * 60
 
 
 def _field_error(
@@ -169,38 +175,88 @@ class CronSchedule:
             and self._day_matches(when.date())
         )
 
+    def _croniter_args(self) -> tuple[str, bool]:
+        """The expression in a form croniter reads exactly as Vixie cron does, and its day_or."""
+        day_or = self.dom_restricted and self.dow_restricted
+        sets = [set(self.minutes), set(self.hours), self.days, self.months, self.weekdays]
+        full = [len(s) == hi - lo + 1 for s, (_, lo, hi, _) in zip(sets, _FIELDS, strict=True)]
+        full[4] = len(self.weekdays) == 7  # 0-7 names Sunday twice
+        if day_or and (full[2] or full[4]):  # "every day OR Mondays" is every day
+            full[2] = full[4] = True
+        parts = [
+            "*" if f else ",".join(map(str, sorted(s))) for s, f in zip(sets, full, strict=True)
+        ]
+        return " ".join(parts), day_or
+
+    def _step(self, when: dt.datetime, forward: bool) -> dt.datetime:
+        # croniter and its dateutil import cost ~30 ms: only the scheduler pays it, not promote.
+        from croniter import CroniterError, croniter
+
+        expr, day_or = self._croniter_args()
+        # Naive wall clock in, tzinfo put back: a firing is a time on the clock (module docstring).
+        naive = when.replace(tzinfo=None)
+        try:
+            it = croniter(expr, naive, day_or=day_or)
+            found: dt.datetime = it.get_next(dt.datetime) if forward else it.get_prev(dt.datetime)
+        except CroniterError as e:
+            way = "after" if forward else "before"
+            raise ValidationError(
+                f"Cron expression '{self.expr}' never runs {way} {when.isoformat()}: {e}"
+            ) from e
+        return found.replace(tzinfo=when.tzinfo)
+
     def next_after(self, when: dt.datetime) -> dt.datetime:
         """The first firing time strictly after ``when`` (same tzinfo, seconds zeroed)."""
-        start = when.replace(second=0, microsecond=0, tzinfo=None) + dt.timedelta(minutes=1)
-        day = start.date()
-        first = True
-        for _ in range(366 * _SEARCH_YEARS):
-            if day.month in self.months and self._day_matches(day):
-                found = self._first_time(start.hour, start.minute) if first else self._first_time()
-                if found is not None:
-                    hour, minute = found
-                    naive = dt.datetime.combine(day, dt.time(hour, minute))
-                    return naive.replace(tzinfo=when.tzinfo)
-            day += dt.timedelta(days=1)
-            first = False
-        raise ValidationError(f"Cron expression '{self.expr}' never runs after {when.isoformat()}")
+        return self._step(when, forward=True)
 
-    def _first_time(self, hour: int = 0, minute: int = 0) -> tuple[int, int] | None:
-        """Earliest (hour, minute) of the schedule at or after hour:minute within one day."""
+    def latest_at_or_before(self, when: dt.datetime) -> dt.datetime:
+        """The last firing time at or before ``when`` (same tzinfo): the one due at ``when``."""
+        # croniter's previous firing is strictly before its start: start just after when's minute.
+        minute = when.replace(second=0, microsecond=0)
+        return self._step(minute + dt.timedelta(minutes=1), forward=False)
+
+    def previous_before(self, when: dt.datetime) -> dt.datetime:
+        """The last firing time strictly before ``when`` (same tzinfo)."""
+        return self._step(when, forward=False)
+
+    def count_between(self, start: dt.datetime, end: dt.datetime) -> int:
+        """How many firing times fall in ``(start, end]``, without visiting them one by one.
+
+        The hours and minutes of a cron schedule do not depend on the day, so each matching day
+        contributes a count found by bisection; the work grows with the days in the span only.
+        """
+        a, b = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        if b <= a:
+            return 0
+        total = 0
+        day = a.date()
+        while day <= b.date():
+            if day.month in self.months and self._day_matches(day):
+                low = a.hour * 60 + a.minute if day == a.date() else -1
+                high = b.hour * 60 + b.minute if day == b.date() else _MINUTES_PER_DAY - 1
+                total += self._count_up_to(high) - self._count_up_to(low)
+            day += dt.timedelta(days=1)
+        return total
+
+    def _count_up_to(self, minute_of_day: int) -> int:
+        """Firing times within one matching day at or before ``minute_of_day`` (0-1439)."""
+        if minute_of_day < 0:
+            return 0
+        hour, minute = divmod(minute_of_day, 60)
         i = bisect.bisect_left(self.hours, hour)
+        count = i * len(self.minutes)
         if i < len(self.hours) and self.hours[i] == hour:
-            j = bisect.bisect_left(self.minutes, minute)
-            if j < len(self.minutes):
-                return hour, self.minutes[j]
-            i += 1
-        if i < len(self.hours):
-            return self.hours[i], self.minutes[0]
-        return None
+            count += bisect.bisect_right(self.minutes, minute)
+        return count
 
     def times_between(
         self, start: dt.datetime, end: dt.datetime, limit: int = 1000
     ) -> list[dt.datetime]:
-        """Firing times in ``(start, end]``, at most ``limit`` of them (for missed-run reports)."""
+        """The first firing times in ``(start, end]``, at most ``limit`` of them (oldest first).
+
+        For listing a short span; to find what is due use :meth:`latest_at_or_before` and
+        :meth:`count_between`, which do not walk the span.
+        """
         out: list[dt.datetime] = []
         when = start
         while len(out) < limit:

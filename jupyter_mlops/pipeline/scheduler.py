@@ -2,12 +2,16 @@
 
 - :func:`due` is pure: given the schedules, when each last fired and the time now, it says what
   to run. Firing times that passed while the scheduler was down are *missed*: only the latest
-  runs, the earlier ones are recorded as missed (no burst of catch-up runs).
+  runs, and the earlier ones are recorded as one gap (count, first, last), not one row each (no
+  burst of catch-up runs, no flood of log rows). Finding the latest firing steps back from now,
+  so a tick costs the same after three minutes or three days of downtime.
 - The last firing time of each pipeline lives in the store, so a restarted scheduler neither
   repeats nor forgets a run. A pipeline first seen starts from "now" (no backfill).
 - A pipeline never runs twice at once: each run holds an exclusive lock file under the store,
   so a second scheduler (or a slow previous run) makes the firing ``skipped``, not doubled.
 - Schedules are read in UTC. Timeouts and retries are the pipeline's own (see the runner).
+- The clock is injected (:class:`Scheduler` ``clock``); the CLI's hidden ``--now`` and the
+  ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import MLOpsError
+from ..exceptions import MLOpsError, ValidationError
 from ..tracking import Tracker, default_tracker
 from .cron import CronSchedule
 from .spec import PipelineSpec, list_pipelines, load_pipeline
@@ -31,30 +35,76 @@ log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 
 
+NOW_ENV = "JUPYTER_MLOPS_NOW"
+
+
+@dataclass(frozen=True)
+class Missed:
+    """Firing times that passed unrun, as one gap: ``count`` of them from ``first`` to ``last``."""
+
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+
+    def describe(self) -> str:
+        if self.count == 1:
+            return f"1 firing missed at {self.first.isoformat()}; running the latest"
+        return (
+            f"{self.count:,} firings missed between {self.first.isoformat()} and "
+            f"{self.last.isoformat()}; running the latest"
+        )
+
+
 @dataclass(frozen=True)
 class Due:
     pipeline: str
     fire_at: dt.datetime  # the firing time this run stands for
-    missed: tuple[dt.datetime, ...] = ()  # earlier firing times that passed unrun
+    missed: Missed | None = None  # earlier firing times that passed unrun
 
 
 def due(
     schedules: Mapping[str, CronSchedule], last: Mapping[str, dt.datetime], now: dt.datetime
 ) -> list[Due]:
-    """What to run at ``now``: for each pipeline with a firing time in (last, now]."""
+    """What to run at ``now``: for each pipeline, its latest firing time in (last, now]."""
     out = []
     for name in sorted(schedules):
         since = last.get(name)
         if since is None:
             continue
-        times = schedules[name].times_between(since, now)
-        if times:
-            out.append(Due(name, times[-1], tuple(times[:-1])))
+        cron = schedules[name]
+        latest = cron.latest_at_or_before(now)
+        if latest <= since:
+            continue
+        missed = None
+        count = cron.count_between(since, latest) - 1  # the latest one runs
+        if count > 0:
+            missed = Missed(count, cron.next_after(since), cron.previous_before(latest))
+        out.append(Due(name, latest, missed))
     return out
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(UTC)
+
+
+def parse_now(text: str) -> dt.datetime:
+    """A fixed "now" from ISO 8601 text; a time without an offset is read as UTC."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"Invalid time '{text}' for --now / ${NOW_ENV}: use ISO 8601, e.g. 2026-11-23T10:02:00Z"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def scheduler_clock(now: str | None = None) -> Callable[[], dt.datetime]:
+    """The real UTC clock, or a fixed time from ``now`` or ``$JUPYTER_MLOPS_NOW`` (tests only)."""
+    text = now if now is not None else os.environ.get(NOW_ENV)
+    if not text:
+        return utcnow
+    fixed = parse_now(text)
+    return lambda: fixed
 
 
 @contextmanager
@@ -84,11 +134,11 @@ class Scheduler:
         self,
         pipelines_dir: str | Path = "pipelines",
         tracker: Tracker | None = None,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.pipelines_dir = Path(pipelines_dir)
         self.tracker = tracker or default_tracker()
-        self.clock = clock
+        self.clock = clock or scheduler_clock()
         self.lock_dir = Path(self.tracker.store.location).parent / "locks"
 
     def _specs(self) -> dict[str, PipelineSpec]:
@@ -117,14 +167,19 @@ class Scheduler:
         for d in due({n: s.cron for n, s in specs.items() if s.cron}, last, now):
             # Recorded before running: a crash mid-run must not make a restart run it again.
             store.set_schedule_state(d.pipeline, d.fire_at.timestamp())
-            for missed in d.missed:
-                store.log_schedule(
-                    d.pipeline,
-                    missed.timestamp(),
-                    "missed",
-                    message="the scheduler was not running at that time",
+            if d.missed:  # one row per gap, however many firings it holds
+                message = d.missed.describe()
+                store.log_schedule(d.pipeline, d.missed.first.timestamp(), "missed", None, message)
+                events.append(
+                    {
+                        "pipeline": d.pipeline,
+                        "outcome": "missed",
+                        "at": d.missed.first,
+                        "until": d.missed.last,
+                        "count": d.missed.count,
+                        "message": message,
+                    }
                 )
-                events.append({"pipeline": d.pipeline, "outcome": "missed", "at": missed})
             events.append(self._fire(specs[d.pipeline], d.fire_at))
         return events
 

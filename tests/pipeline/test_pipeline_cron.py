@@ -4,6 +4,8 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.pipeline.cron import CronSchedule, format_duration, parse_duration
@@ -18,6 +20,17 @@ def brute_next(sched: CronSchedule, start: dt.datetime) -> dt.datetime:
     while not sched.matches(when):
         when += dt.timedelta(minutes=1)
     return when
+
+
+def brute_firings(sched: CronSchedule, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Every firing in (start, end], minute by minute, from matches() alone."""
+    when = start.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    out = []
+    while when <= end:
+        if sched.matches(when):
+            out.append(when)
+        when += dt.timedelta(minutes=1)
+    return out
 
 
 @pytest.mark.parametrize(
@@ -76,6 +89,68 @@ def test_timezone_is_kept() -> None:
     nxt = CronSchedule.parse("0 3 * * *").next_after(dt.datetime(2024, 1, 1, 12, tzinfo=tz))
     assert nxt == dt.datetime(2024, 1, 2, 3, tzinfo=tz)
     assert nxt.tzinfo is tz
+
+
+@pytest.mark.parametrize(
+    ("expr", "when", "latest", "before"),
+    [
+        ("*/5 * * * *", at(2024, 1, 1, 10, 5), at(2024, 1, 1, 10, 5), at(2024, 1, 1, 10, 0)),
+        ("*/5 * * * *", at(2024, 1, 1, 10, 7, 59), at(2024, 1, 1, 10, 5), at(2024, 1, 1, 10, 5)),
+        ("0 3 * * *", at(2024, 3, 1, 2, 59), at(2024, 2, 29, 3), at(2024, 2, 29, 3)),
+        ("0 0 29 2 *", at(2027, 6, 1), at(2024, 2, 29), at(2024, 2, 29)),  # leap day, 3 years back
+        ("30 9 * * MON-FRI", at(2024, 1, 8, 9, 0), at(2024, 1, 5, 9, 30), at(2024, 1, 5, 9, 30)),
+        # Vixie ANDs a day field starting with '*' (croniter alone would OR it: Monday the 8th).
+        ("0 0 */2 * MON", at(2024, 1, 9), at(2024, 1, 1), at(2024, 1, 1)),
+        # Both restricted, one of them every day: every day (croniter alone: Mondays only).
+        ("0 0 1-31 * MON", at(2024, 1, 10, 12), at(2024, 1, 10), at(2024, 1, 10)),
+    ],
+)
+def test_latest_at_or_before_and_previous_before(
+    expr: str, when: dt.datetime, latest: dt.datetime, before: dt.datetime
+) -> None:
+    sched = CronSchedule.parse(expr)
+    assert sched.latest_at_or_before(when) == latest
+    assert sched.previous_before(when) == before
+    assert sched.matches(latest)
+
+
+def test_previous_firing_keeps_the_timezone() -> None:
+    tz = zoneinfo.ZoneInfo("Europe/Paris")
+    got = CronSchedule.parse("0 3 * * *").latest_at_or_before(dt.datetime(2024, 1, 2, 2, tzinfo=tz))
+    assert got == dt.datetime(2024, 1, 1, 3, tzinfo=tz) and got.tzinfo is tz
+
+
+# Days restricted or stepped, with and without the Vixie day-OR rule, against matches().
+@settings(max_examples=60, deadline=None)
+@given(
+    minute=st.sampled_from(["*", "*/7", "0", "15,45", "5-20/5"]),
+    hour=st.sampled_from(["*", "*/5", "3", "9-17/2", "0,23"]),
+    dom=st.sampled_from(["*", "*/2", "13", "1-7", "28-31"]),
+    dow=st.sampled_from(["*", "MON", "FRI", "1-5", "0,6"]),
+    start_minutes=st.integers(0, 60 * 24 * 40),
+    span_minutes=st.integers(0, 60 * 24 * 3),
+)
+def test_previous_and_count_agree_with_brute_force(
+    minute: str, hour: str, dom: str, dow: str, start_minutes: int, span_minutes: int
+) -> None:
+    sched = CronSchedule.parse(f"{minute} {hour} {dom} * {dow}")
+    start = at(2024, 1, 20) + dt.timedelta(minutes=start_minutes, seconds=17)
+    end = start + dt.timedelta(minutes=span_minutes, seconds=11)
+    firings = brute_firings(sched, start, end)
+    assert sched.count_between(start, end) == len(firings)
+    if firings:
+        assert sched.latest_at_or_before(end) == firings[-1]
+        assert sched.next_after(start) == firings[0]
+
+
+def test_count_between_a_long_gap() -> None:
+    # Three days of a every-minute schedule, and a year of a weekday one: counted, not walked.
+    every_minute = CronSchedule.parse("* * * * *")
+    assert every_minute.count_between(at(2024, 1, 1), at(2024, 1, 4)) == 3 * 24 * 60
+    assert every_minute.count_between(at(2024, 1, 1, 0, 0, 30), at(2024, 1, 1, 0, 2, 59)) == 2
+    assert every_minute.count_between(at(2024, 1, 4), at(2024, 1, 1)) == 0
+    weekdays = CronSchedule.parse("30 9 * * MON-FRI")
+    assert weekdays.count_between(at(2024, 1, 1), at(2025, 1, 1)) == 262  # weekdays of 2024
 
 
 def test_times_between() -> None:
