@@ -278,11 +278,15 @@ class CellTracker:
     def _end(self, run: ActiveRun, error: BaseException | None, value: Any) -> CellResult:
         tracker = run.tracker
         try:
-            run.end(*status_for_exception(error))  # one transaction with everything collected
-            recorded = tracker.store.get_run(run.id)
-            previous = tracker.store.previous_run(recorded.experiment, recorded.started, run.id)
+            # Written in the background; the summary shows the run as held in memory.
+            run.end(*status_for_exception(error), wait=False)
+            recorded = run.snapshot()
+            previous = tracker.previous_run(recorded)
+            failure = run.settle()
         except StoreError as e:
             return CellResult(run=None, not_recorded=str(e), error=error, value=value)
+        if failure is not None:
+            return CellResult(run=None, not_recorded=failure, error=error, value=value)
         return CellResult(run=recorded, previous=previous, error=error, value=value)
 
     def _collect(

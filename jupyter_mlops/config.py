@@ -48,6 +48,9 @@ DEFAULT_METRIC_NAMES: tuple[str, ...] = (
 )
 
 
+DEFAULT_FLUSH_TIMEOUT = 10.0
+
+
 def find_project_root(start: Path | None = None) -> Path:
     """The nearest ancestor of ``start`` holding a root marker, else ``start`` itself."""
     here = (start or Path.cwd()).resolve()
@@ -85,6 +88,8 @@ class Settings:
     store: str  # a directory path or a store URL (sqlite:///dir)
     metric_names: tuple[str, ...] = DEFAULT_METRIC_NAMES
     capture_stdout_chars: int = 2000
+    # How long an exiting process waits for run records still queued for the store (seconds).
+    flush_timeout: float = DEFAULT_FLUSH_TIMEOUT
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,6 +137,20 @@ def load_settings(
         chars = int(chars)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"capture_stdout_chars must be an integer, got {chars!r}") from e
+    raw_timeout = _pick("flush_timeout", None, file_settings, DEFAULT_FLUSH_TIMEOUT)
+    try:
+        flush_timeout = float(raw_timeout)
+    except (TypeError, ValueError):
+        flush_timeout = -1.0
+    if not flush_timeout >= 0:  # also refuses NaN
+        raise ConfigError(
+            f"flush_timeout must be a number of seconds >= 0, got {raw_timeout!r}; "
+            "set JUPYTER_MLOPS_FLUSH_TIMEOUT or flush_timeout in [tool.jupyter_mlops]"
+        )
     return Settings(
-        root=root, store=str(store_value), metric_names=names, capture_stdout_chars=chars
+        root=root,
+        store=str(store_value),
+        metric_names=names,
+        capture_stdout_chars=chars,
+        flush_timeout=flush_timeout,
     )

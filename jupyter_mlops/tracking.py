@@ -2,23 +2,36 @@
 
 The fluent functions (``mlops.log_metric`` …) act on the active run, kept in a ``ContextVar``
 rather than a global stack, so a run left over by an exception can never capture the next one.
-Writes are batched: params/metrics are buffered and flushed at most every ``FLUSH_SECONDS`` (and
-at the end), so a training loop logging every step costs microseconds per call, and a killed
-process loses at most the last couple of seconds of curve points.
+Writes are batched: params/metrics are buffered and handed to the store at most every
+``FLUSH_SECONDS`` (and at the end), so a training loop logging every step costs microseconds per
+call, and a killed process loses at most the last couple of seconds of curve points.
+
+Writes go through the store's background writer (``store/writer.py``), so a store locked by
+another process never holds up the user's code. Durability is waited for where a caller needs
+it: :func:`flush`, :meth:`ActiveRun.flush`, the end of a run outside IPython (a script's
+``with start_run():``), and every read through a tracker (``runs``, ``get_run``,
+``metric_history``), which first waits for that process's queued writes, so you always read your
+own runs. Inside IPython a run's end waits only briefly (``SETTLE_SECONDS``) and not at all once
+the store is found locked; records still queued when the process exits are written with a bounded
+wait (``flush_timeout``). Write failures are reported as :class:`TrackingWarning` at the next
+call into jupyter-mlops.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import logging
 import numbers
 import os
 import pickle
+import sys
 import threading
 import time
 import traceback
 import uuid
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +41,7 @@ from .entities import Artifact, DataRef, DataRole, Fingerprint, Run, RunKind, Ru
 from .exceptions import StoreError, ValidationError
 from .store import RunStart, RunStore, RunUpdate, open_store
 from .store.liveness import hostname, own_start
+from .store.writer import RunImage, StoreWriter, all_writers, writer_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +51,11 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 2.0
 FLUSH_ITEMS = 5000
 HEARTBEAT_SECONDS = 30.0
+# Inside IPython, how long the end of a run waits for its records to be written when the store
+# answers but slowly. A local SQLite store takes about a millisecond, so write errors (disk full)
+# are reported under the very cell that caused them; a store locked by another process is not
+# waited for at all (the writer says so as soon as it finds the lock taken).
+SETTLE_SECONDS = 0.2
 PARENT_ENV = "JUPYTER_MLOPS_PARENT_RUN"
 DEFAULT_EXPERIMENT = "default"
 
@@ -98,6 +117,9 @@ class ActiveRun:
         self.started = start.started
         self._start_mono = time.perf_counter()
         self._pending = RunUpdate()
+        self._image = RunImage(start)  # everything handed to the writer, folded
+        self._ticket = 0  # the writer's ticket for this run's latest handed-over records
+        self._final: Run | None = None  # the snapshot once the run ended
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
         self._token: contextvars.Token[ActiveRun | None] | None = None
@@ -226,6 +248,8 @@ class ActiveRun:
         with self._lock:
             pending, self._pending = self._pending, RunUpdate()
             self._last_flush = time.monotonic()
+            self._image.fold(pending, self.tracker._code_texts)
+        self.tracker._remember_code(pending)
         return pending
 
     def _maybe_flush(self) -> None:
@@ -234,44 +258,60 @@ class ActiveRun:
             time.monotonic() - self._last_flush > FLUSH_SECONDS
             or len(p.metrics) + len(p.params) > FLUSH_ITEMS
         ):
-            self.flush()
+            self._send()
+
+    def _send(self) -> None:
+        """Hand what was logged so far to the background writer (does not wait)."""
+        update = self._take()
+        if not update.is_empty():
+            self._ticket = self.tracker.writer.update(self.id, update)
 
     def flush(self) -> None:
-        update = self._take()
-        try:
-            self.tracker.store.update_run(self.id, update)
-        except StoreError:
-            # Keep the data for the final write rather than losing it or breaking training.
-            with self._lock:
-                self._pending = update.merge(self._pending)
-            raise
+        """Write what was logged so far and wait until it is in the store; a failure is
+        reported as a :class:`TrackingWarning` (the records are kept for the next write)."""
+        self._send()
+        self.tracker.writer.wait(self._ticket)
+        self.tracker._report_errors()
 
-    def end(self, status: RunStatus = RunStatus.FINISHED, error: str | None = None) -> None:
-        """Record everything collected and the final status; safe to call twice."""
+    def snapshot(self) -> Run:
+        """The run as this process holds it: what the store will hold once everything logged
+        so far is written (read nothing back, so it costs no round-trip)."""
+        with self._lock:
+            if self._final is not None and self._pending.is_empty():
+                return self._final
+            image = self._image.copy()
+            image.fold(self._pending, self.tracker._code_texts)
+        return image.to_run()
+
+    def end(
+        self,
+        status: RunStatus = RunStatus.FINISHED,
+        error: str | None = None,
+        *,
+        wait: bool | None = None,
+    ) -> None:
+        """Record everything collected and the final status; safe to call twice.
+
+        ``wait`` (default: True outside IPython) waits until the run is in the store; inside
+        IPython the run is written in the background (see :meth:`settle`)."""
         if self.ended:
             return
         self.ended = True
         self.status = status
-        update = self._take()
-        update.status = status
-        update.ended = time.time()
-        update.duration = time.perf_counter() - self._start_mono
-        update.error = error
+        with self._lock:
+            update = self._pending
+            update.status = status
+            update.ended = time.time()
+            update.duration = time.perf_counter() - self._start_mono
+            update.error = error
         git = self._git_future
         if update.git is None and git is not None and git.done() and git.exception() is None:
             update.git = git.result()
         try:
-            self.tracker.store.update_run(self.id, update)
-        except StoreError as e:
-            # The row says 'running' while this process lives on: remember to close it
-            # honestly at the next write that succeeds (the details are lost).
-            self.tracker._unclosed[self.id] = RunUpdate(
-                status=status,
-                ended=update.ended,
-                duration=update.duration,
-                error=f"{error + chr(10) if error else ''}details not recorded: {e}",
-            )
-            raise
+            update = self._take()
+            self._ticket = self.tracker.writer.update(self.id, update, final=True)
+            self._final = self._image.to_run()
+            self.tracker._remember_run(self._final)
         finally:
             self.tracker._forget(self)
             if self._token is not None:
@@ -283,6 +323,17 @@ class ActiveRun:
         if update.git is None and git is not None:
             # Git is slow; record it when the probe finishes instead of waiting for it.
             git.add_done_callback(lambda f: self.tracker._late_git(self.id, f))
+        if wait if wait is not None else not _in_ipython():
+            self.tracker.writer.wait(self._ticket)
+            self.tracker._report_errors()
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> str | None:
+        """Wait up to ``timeout`` for this run's records to be written, and not at all once the
+        store is found locked by another process. Returns why the run could not be recorded,
+        if that is known by then (it is then not reported again)."""
+        writer = self.tracker.writer
+        writer.wait(self._ticket, timeout, until_busy=True)
+        return writer.take_error(self.id)
 
     def __enter__(self) -> ActiveRun:
         self._token = _active.set(self)
@@ -315,12 +366,19 @@ class Tracker:
         self.store = store
         self.settings = settings or load_settings()
         self._runs: dict[str, ActiveRun] = {}
-        self._unclosed: dict[str, RunUpdate] = {}
         self._runs_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
+        self._recent: dict[str, Run] = {}  # experiment -> the last run this tracker ended
+        self._code_texts: OrderedDict[str, str] = OrderedDict()  # recent cells' code, by sha
+        self.writer.exit_timeout = self.settings.flush_timeout
         from .environment import GitProbe
 
         self.git_probe = GitProbe()
+
+    @property
+    def writer(self) -> StoreWriter:
+        """The background writer of this tracker's store (one per store and process)."""
+        return writer_for(self.store)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, create: bool = True) -> Tracker:
@@ -373,9 +431,20 @@ class Tracker:
             pid=os.getpid(),
             pid_start=own_start(),
         )
-        self.store.create_run(start)
-        self._close_unclosed()
+        self._report_errors()
+        ticket = self.writer.create(start)
+        if kind is RunKind.PIPELINE:
+            # Its id goes to the kernel process at once, which writes into that row.
+            self.writer.wait(ticket)
+            failure = self.writer.take_error(start.id)
+            if failure is not None:
+                raise StoreError(failure)
+        else:
+            # The row is normally in the store before the user's code runs, so a process killed
+            # (or a disk filled) by that code leaves a trace; a busy store is not waited for.
+            self.writer.wait(ticket, SETTLE_SECONDS, until_busy=True)
         run = ActiveRun(self, start)
+        run._ticket = ticket
         if probe_git:
             run._git_future = self.git_probe.request()
         if seed is not None:
@@ -391,32 +460,58 @@ class Tracker:
 
     def attach_run(self, run_id: str) -> ActiveRun:
         """A handle to log into an existing run that another process started and will end."""
-        run = self.store.get_run(run_id)
+        run = self.get_run(run_id)
         start = RunStart(
             id=run.id, experiment=run.experiment, kind=run.kind, started=run.started, seed=run.seed
         )
         return ActiveRun(self, start)
-
-    def _close_unclosed(self) -> None:
-        """Record the end of runs whose final write failed (disk full), now that writes work."""
-        for run_id, update in list(self._unclosed.items()):
-            try:
-                self.store.update_run(run_id, update)
-            except StoreError:
-                return
-            del self._unclosed[run_id]
 
     def _forget(self, run: ActiveRun) -> None:
         with self._runs_lock:
             self._runs.pop(run.id, None)
 
     def _late_git(self, run_id: str, future: Any) -> None:
-        if future.exception() is not None:
-            return
-        try:
-            self.store.update_run(run_id, RunUpdate(git=future.result()))
-        except StoreError as e:
-            log.warning("could not record git state of run %s: %s", run_id[:8], e)
+        if future.exception() is None:
+            self.writer.update(run_id, RunUpdate(git=future.result()), report=False)
+
+    def _remember_code(self, update: RunUpdate) -> None:
+        # A cell's code is sent once per store; later runs of it only name its sha.
+        if update.code_sha is not None and update.code_sha in update.code:
+            self._code_texts[update.code_sha] = update.code[update.code_sha]
+            while len(self._code_texts) > 64:
+                self._code_texts.popitem(last=False)
+
+    def _remember_run(self, run: Run) -> None:
+        self._recent[run.experiment] = run
+
+    def previous_run(self, run: Run) -> Run | None:
+        """The latest run of ``run``'s experiment started before it: from the store, or the
+        last one this tracker ended if it is newer (its records may still be queued)."""
+        stored = self.store.previous_run(run.experiment, run.started, run.id)
+        mine = self._recent.get(run.experiment)
+        if mine is None or mine.id == run.id or mine.started > run.started:
+            return stored
+        if stored is None or mine.started >= stored.started:
+            return mine
+        return stored
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every record queued for this tracker's store is written (or ``timeout``
+        seconds pass). True when all of it is in the store; failures are reported as
+        :class:`TrackingWarning`."""
+        done = self.writer.wait(timeout=timeout)
+        return self._report_errors() and done
+
+    def _report_errors(self) -> bool:
+        """Warn about records the writer could not write; True when there were none."""
+        errors = self.writer.take_errors()
+        for run_id, why in errors.items():
+            warn_not_recorded(why, run_id)
+        return not errors
+
+    def _read_own_writes(self) -> None:
+        self.writer.wait()
+        self._report_errors()
 
     def _ensure_heartbeat(self) -> None:
         with self._runs_lock:
@@ -446,6 +541,7 @@ class Tracker:
 
     # -- reading ---------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
+        self._read_own_writes()
         return self.store.get_run(run_id)
 
     def runs(
@@ -455,6 +551,7 @@ class Tracker:
         order_by: str | list[str] | None = None,
         limit: int | None = None,
     ) -> pd.DataFrame:
+        self._read_own_writes()
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValidationError(f"limit must be a positive integer, got {limit!r}")
         return self.store.runs_frame(
@@ -462,6 +559,7 @@ class Tracker:
         )
 
     def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame:
+        self._read_own_writes()
         return self.store.metric_history(run_id, key)
 
 
@@ -600,10 +698,63 @@ def metric_history(run_id: str, key: str | None = None) -> pd.DataFrame:
     return default_tracker(create=False).metric_history(run_id, key)
 
 
-def warn_not_recorded(reason: BaseException | str) -> None:
+def warn_not_recorded(reason: BaseException | str, run_id: str | None = None) -> None:
+    which = f"run {run_id[:8]}" if run_id else "this run"
     warnings.warn(
-        f"jupyter-mlops: this run was not recorded: {reason}", TrackingWarning, stacklevel=3
+        f"jupyter-mlops: {which} was not recorded: {reason}", TrackingWarning, stacklevel=3
     )
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every run record queued in this process is in its store (or ``timeout``
+    seconds pass). True when all of it was written; failures are reported as
+    :class:`TrackingWarning`. Reads (``runs``, ``get_run``) already wait for your own writes."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ok = True
+    for writer in all_writers():
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ok = writer.wait(timeout=left) and ok
+        ok = _report_writer_errors(writer) and ok
+    return ok
+
+
+def _report_writer_errors(writer: StoreWriter) -> bool:
+    errors = writer.take_errors()
+    for run_id, why in errors.items():
+        warn_not_recorded(why, run_id)
+    return not errors
+
+
+def _flush_at_exit() -> None:
+    """Give records still queued a bounded time to reach the store as the process exits; say
+    which runs did not make it (they stay 'running' or absent, never half-written, and the
+    next open of the store marks a 'running' one 'interrupted')."""
+    writers = [w for w in all_writers() if w.pending or w.unwritten()]
+    if not writers:
+        for w in all_writers():
+            _report_writer_errors(w)
+        return
+    timeout = max(w.exit_timeout for w in writers)
+    deadline = time.monotonic() + timeout
+    for w in writers:
+        w.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for w in all_writers():
+        _report_writer_errors(w)
+        for run_id in w.unwritten():
+            warn_not_recorded(
+                f"the store {w.store.location} did not take its records within {timeout:g} s "
+                "of exit (it is locked or slow; JUPYTER_MLOPS_FLUSH_TIMEOUT sets the wait)",
+                run_id,
+            )
+
+
+atexit.register(_flush_at_exit)
+
+
+def _in_ipython() -> bool:
+    """True inside an IPython shell or kernel (the core never imports IPython itself)."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
 
 
 __all__ = [
@@ -612,6 +763,7 @@ __all__ = [
     "TrackingWarning",
     "active_run",
     "default_tracker",
+    "flush",
     "get_run",
     "log_artifact",
     "log_dataset",

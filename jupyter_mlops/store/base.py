@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +122,20 @@ class RunStore(abc.ABC):
     @abc.abstractmethod
     def update_run(self, run_id: str, update: RunUpdate) -> None:
         """Apply ``update`` atomically: all of it is recorded or none of it."""
+
+    def write_batch(
+        self,
+        writes: Sequence[RunStart | tuple[str, RunUpdate]],
+        on_busy: Callable[[], None] | None = None,
+    ) -> None:
+        """Create and update runs in this order, all or none where the backend can (the
+        background writer's unit of work). ``on_busy`` is called while another writer holds the
+        store, so whoever waits for this write can stop waiting."""
+        for w in writes:
+            if isinstance(w, RunStart):
+                self.create_run(w)
+            else:
+                self.update_run(*w)
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: list[str], now: float) -> None: ...

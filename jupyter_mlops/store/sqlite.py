@@ -16,7 +16,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +37,7 @@ from .query import GATE_OUTCOMES, compile_query, unknown_key_error
 from .registry_sql import RegistrySQL
 from .rows import build_run, frame_from_rows
 from .schedule_sql import ScheduleSQL
+from .writer import existing_writer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +49,8 @@ T = TypeVar("T")
 
 DB_NAME = "mlops.db"
 LOCK_RETRY_SECONDS = 120.0
+BUSY_TIMEOUT_MS = 30000
+BUSY_POLL_MS = 10
 STALE_HEARTBEAT_SECONDS = 600.0
 
 
@@ -86,7 +89,22 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
                 f"Cannot create the store directory {self.directory}: {e.strerror or e}; "
                 "set JUPYTER_MLOPS_STORE to a writable directory"
             ) from e
-        self._write(self._migrate)
+        if self._schema_version() != schema.SCHEMA_VERSION:
+            self._write(self._migrate)
+
+    def _schema_version(self) -> int | None:
+        """The store's schema version, read without the write lock, so that opening a store
+        another process is writing to does not wait for it; None when it cannot be read."""
+        try:
+            with self._read() as conn:
+                if not conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_info'"
+                ).fetchone():
+                    return None
+                row = conn.execute("SELECT version FROM schema_info").fetchone()
+        except StoreError:  # a new or damaged file: the write path decides and reports
+            return None
+        return row[0] if row else None
 
     # -- connections and transactions -------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -98,7 +116,7 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
                 conn = sqlite3.connect(
                     self.db_path, timeout=30, isolation_level=None, check_same_thread=False
                 )
-                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 conn.execute("PRAGMA journal_mode = WAL")
                 # NORMAL in WAL mode is durable against application crashes (kill -9); only an
                 # OS crash can lose the last commits, which keeps a commit well under a millisecond.
@@ -106,7 +124,13 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
             except sqlite3.Error as e:
                 raise self._unavailable(e) from e
             self._local.conn = conn
+            self._local.busy_ms = BUSY_TIMEOUT_MS
         return conn
+
+    def _set_busy_timeout(self, conn: sqlite3.Connection, ms: int) -> None:
+        if self._local.busy_ms != ms:
+            conn.execute(f"PRAGMA busy_timeout = {ms}")
+            self._local.busy_ms = ms
 
     def _unavailable(self, e: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -114,12 +138,19 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
             "writable and the disk has space, or set JUPYTER_MLOPS_STORE to another directory"
         )
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one write transaction, retrying while another process holds the lock."""
+    def _write(
+        self, fn: Callable[[sqlite3.Connection], T], on_busy: Callable[[], None] | None = None
+    ) -> T:
+        """Run ``fn`` in one write transaction, retrying while another process holds the lock.
+
+        With ``on_busy`` (the background writer), SQLite gives up on a held lock after a few
+        milliseconds and ``on_busy`` is called before each retry, so the writer's waiters learn
+        at once that the store is contended instead of after the 30 s busy timeout."""
         deadline = time.monotonic() + LOCK_RETRY_SECONDS
-        delay = 0.005
+        delay, max_delay = 0.005, (0.1 if on_busy else 0.5)
         while True:
             conn = self._conn()
+            self._set_busy_timeout(conn, BUSY_POLL_MS if on_busy else BUSY_TIMEOUT_MS)
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -133,8 +164,10 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
             except sqlite3.OperationalError as e:
                 msg = str(e).lower()
                 if ("locked" in msg or "busy" in msg) and time.monotonic() < deadline:
+                    if on_busy is not None:
+                        on_busy()
                     time.sleep(delay * (0.5 + random.random()))
-                    delay = min(delay * 2, 0.5)
+                    delay = min(delay * 2, max_delay)
                     continue
                 raise self._unavailable(e) from e
             except sqlite3.DatabaseError as e:
@@ -185,37 +218,25 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
 
     # -- writing -------------------------------------------------------------------------------
     def create_run(self, start: RunStart) -> None:
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
-                (start.experiment, start.started),
-            )
-            conn.execute(
-                "INSERT INTO runs (id, experiment, name, parent_id, kind, status, started, seed,"
-                " notebook, execution_count, host, pid, pid_start, heartbeat)"
-                " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    start.id,
-                    start.experiment,
-                    start.name,
-                    start.parent_id,
-                    start.kind.value,
-                    start.started,
-                    start.seed,
-                    start.notebook,
-                    start.execution_count,
-                    start.host,
-                    start.pid,
-                    start.pid_start,
-                    start.started,
-                ),
-            )
-
-        self._write(insert)
+        self._write(lambda conn: _insert_run(conn, start))
 
     def update_run(self, run_id: str, update: RunUpdate) -> None:
         if not update.is_empty():
             self._write(lambda conn: _apply_update(conn, run_id, update))
+
+    def write_batch(
+        self,
+        writes: Sequence[RunStart | tuple[str, RunUpdate]],
+        on_busy: Callable[[], None] | None = None,
+    ) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            for w in writes:
+                if isinstance(w, RunStart):
+                    _insert_run(conn, w)
+                elif not w[1].is_empty():
+                    _apply_update(conn, *w)
+
+        self._write(apply, on_busy)
 
     def heartbeat(self, run_ids: list[str], now: float) -> None:
         if run_ids:
@@ -448,14 +469,45 @@ class SQLiteStore(RegistrySQL, ScheduleSQL, RunStore):
             return [r[0] for r in conn.execute("SELECT name FROM experiments ORDER BY name")]
 
     def close(self) -> None:
-        """Close this thread's connection; other threads' connections close with their threads
-        (closing a connection another thread may be using can crash the sqlite3 module)."""
+        """Write what is still queued for this store (bounded wait), then close this thread's
+        connection; other threads' connections close with their threads (closing a connection
+        another thread may be using can crash the sqlite3 module)."""
+        writer = existing_writer(self)
+        if writer is not None:
+            writer.wait(timeout=writer.exit_timeout)
         self._closed = True
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             self._local.conn = None
+
+
+def _insert_run(conn: sqlite3.Connection, start: RunStart) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)",
+        (start.experiment, start.started),
+    )
+    conn.execute(
+        "INSERT INTO runs (id, experiment, name, parent_id, kind, status, started, seed,"
+        " notebook, execution_count, host, pid, pid_start, heartbeat)"
+        " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            start.id,
+            start.experiment,
+            start.name,
+            start.parent_id,
+            start.kind.value,
+            start.started,
+            start.seed,
+            start.notebook,
+            start.execution_count,
+            start.host,
+            start.pid,
+            start.pid_start,
+            start.started,
+        ),
+    )
 
 
 def _metric_value(v: float) -> float | None:
