@@ -130,7 +130,7 @@ def _model_line(m: Any) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .pipeline.registry import ModelRegistry, parse_ref
+    from .registry import ModelRegistry, parse_ref
 
     registry = ModelRegistry(_tracker(args).store)
     action = args.action
@@ -174,7 +174,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .pipeline.reproduce import reproduce
+    from .reproduce import reproduce
 
     rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=_tracker(args))
     new = rep.new.short_id if rep.new else "-"
@@ -189,7 +189,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .pipeline.scheduler import Scheduler, scheduler_clock
+    from .schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
     if args.status:

@@ -1,7 +1,7 @@
 """Run a pipeline: prepare → execute → gate → record.
 
 One pipeline run is one ``kind=pipeline`` run in the store. The notebook executes in a kernel
-that logs straight into that run (see :mod:`.kernel`); afterwards the runner evaluates the gates
+that logs straight into that run (see :mod:`.in_kernel`); afterwards the runner evaluates the gates
 on what the run logged, registers the model it produced, and blesses it only if every blocking
 gate passed. Every way an execution can end leaves the run with an honest status.
 """
@@ -20,15 +20,15 @@ import yaml
 
 from ..entities import ModelVersion, Run, RunKind, RunStatus
 from ..exceptions import ValidationError
+from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
-from .context import build_context
+from ..validation.gates import GateResult, evaluate_gates, gates_passed
+from ..validation.report import render_gate_report_html
 from .engine import Ending, Execution, get_engine, kernel_language
-from .gates import GateResult, evaluate_gates, gates_passed
-from .kernel import INJECTED_TAG, init_source
+from .gate_inputs import build_context
+from .in_kernel import INJECTED_TAG, init_source
 from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
 from .params import coerce_params, resolve_params
-from .registry import ModelRegistry
-from .report import render_gate_report_html
 from .spec import PipelineSpec, load_pipeline, load_spec, plain_value
 
 log = logging.getLogger(__name__)

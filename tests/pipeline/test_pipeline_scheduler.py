@@ -11,7 +11,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli import EXIT_USAGE, main
 from jupyter_mlops.pipeline import CronSchedule, promote
-from jupyter_mlops.pipeline.scheduler import NOW_ENV, Missed, Scheduler, due, pipeline_lock
+from jupyter_mlops.schedule.scheduler import NOW_ENV, Missed, Scheduler, due, pipeline_lock
 
 UTC = dt.timezone.utc
 # Every test injects "now" (a Clock, --now or $JUPYTER_MLOPS_NOW): none depends on the real date.

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..cron import CronSchedule
 from ..exceptions import MLOpsError, ValidationError
+from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..tracking import Tracker, default_tracker
-from .cron import CronSchedule
-from .spec import PipelineSpec, list_pipelines, load_pipeline
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -184,7 +184,7 @@ class Scheduler:
         return events
 
     def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
-        from .runner import EXIT_INTERRUPTED, PipelineRunner
+        from ..pipeline.runner import EXIT_INTERRUPTED, PipelineRunner
 
         store = self.tracker.store
         event: dict[str, Any] = {"pipeline": spec.name, "at": fire_at}

@@ -13,10 +13,10 @@ import os
 import pickle
 from typing import Any
 
-from ..entities import ModelEvent, ModelVersion, Run
-from ..exceptions import StoreError, ValidationError
-from ..store.base import RunStore
-from ..tracking import default_tracker
+from .entities import ModelEvent, ModelVersion, Run
+from .exceptions import StoreError, ValidationError
+from .store.base import RunStore
+from .tracking import default_tracker
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
-from .cron import format_duration, parse_duration
+from ..cron import format_duration, parse_duration
 from .gates import (
     GateContext,
     GateInputError,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..cron import parse_duration
 from ..exceptions import GateFailedError, GateSpecError
-from .cron import parse_duration
 
 log = logging.getLogger(__name__)
 
