@@ -17,13 +17,16 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cron import parse_duration
 from ..exceptions import GateFailedError, GateSpecError
 from .kinds import GATE_KINDS, GateKind, Validator
 from .kinds import Check as Check  # re-exported: the kinds and plug-ins import them from here
 from .kinds import register_gate_kind as register_gate_kind
+
+if TYPE_CHECKING:
+    from ..store.base import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +342,11 @@ def evaluate_gate(spec: GateSpec, ctx: GateContext, label: str | None = None) ->
         severity=spec.severity,
         details=_plain(outcome.details),
     )
+
+
+def stored_gate_results(store: RunStore, run_id: str) -> list[GateResult]:
+    """The gate results recorded for ``run_id``, in gate order (empty for a run without gates)."""
+    return [GateResult.from_dict(r) for r in store.gate_results(run_id)]
 
 
 def gates_passed(results: Iterable[GateResult]) -> bool:
