@@ -72,8 +72,8 @@ def make_gates() -> list[dict[str, Any]]:
 
 
 def make_context(rows: int) -> Any:
-    from jupyter_mlops.pipeline.drift import profile_dataframe
-    from jupyter_mlops.pipeline.gates import GateContext
+    from jupyter_mlops.validation.drift import profile_dataframe
+    from jupyter_mlops.validation.gates import GateContext
 
     reference = profile_dataframe(make_frame(rows, seed=1).drop(columns=["id"]))
     return GateContext(
@@ -87,7 +87,7 @@ def make_context(rows: int) -> Any:
 
 def time_gates(rows: int = 100_000, repeats: int = 15) -> tuple[float, dict[str, float], list[Any]]:
     """Median wall time of evaluating the 20 gates (ms), per-gate medians (ms), last results."""
-    from jupyter_mlops.pipeline.gates import GATE_KINDS, evaluate_gates, parse_gates
+    from jupyter_mlops.validation.gates import GATE_KINDS, evaluate_gates, parse_gates
 
     ctx = make_context(rows)
     specs = parse_gates(make_gates())

@@ -178,7 +178,7 @@ def _instrumented(runner: Any, phases: _Phases) -> Iterator[None]:
 _INIT_PROBE = """\
 import json, sys, time
 t0 = time.perf_counter()
-import jupyter_mlops.pipeline.kernel as k
+import jupyter_mlops.pipeline.in_kernel as k
 t1 = time.perf_counter()
 k.init(run_id=sys.argv[1], seed=0, store=sys.argv[2], notebook=sys.argv[3])
 t2 = time.perf_counter()

@@ -53,7 +53,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def load_model(name: str, version: int | None = None) -> Any:
     """Load the blessed version of model ``name`` (or ``version``) from the registry."""
-    from .pipeline.registry import load_model as _load
+    from .registry import load_model as _load
 
     return _load(name, version)
 

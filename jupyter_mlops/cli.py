@@ -1,8 +1,9 @@
 """The ``jupyter-mlops`` command: tables for people, ``--json`` for scripts.
 
-Exit codes: 0 success, 1 execution failed, 2 usage error (bad option or parameter, unknown run
-or experiment, bad filter or ordering, no store for a read-only command, notebook changed since
-promote), 3 a gate failed, 4 a reproduction differs, 130 interrupted.
+Exit codes (the table is :mod:`jupyter_mlops.exit_codes`): 0 success, 1 execution failed (or the
+pipeline is already running), 2 usage error (bad option or parameter, unknown run or experiment,
+bad filter or ordering, no store for a read-only command, notebook changed since promote), 3 a
+gate failed, 4 a reproduction differs, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .exceptions import ConfigError, MLOpsError, ValidationError
+from .exit_codes import ExitCode, describe
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
+# Names kept for scripts and tests that import them from here.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = (
+    int(ExitCode.OK),
+    int(ExitCode.FAILED),
+    int(ExitCode.USAGE),
+    int(ExitCode.GATE),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,8 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jupyter-mlops",
         description="Experiment tracking and gated notebook pipelines (tables for people, "
         "--json for scripts).",
-        epilog="exit codes: 0 ok, 1 execution failed, 2 usage error, 3 a gate failed, "
-        "4 a reproduction differs, 130 interrupted",
+        epilog=describe(),
     )
     store_help = "Store directory or URL (default: <project>/.mlops, or $JUPYTER_MLOPS_STORE)"
     p.add_argument("--store", help=store_help)
@@ -177,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("jupyter-mlops: interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK

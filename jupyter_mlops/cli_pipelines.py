@@ -7,18 +7,14 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK = 0
+from .cli import _tracker
+from .exit_codes import ExitCode, exit_code
+
+EXIT_OK = int(ExitCode.OK)
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
-
-
-def _tracker(args: argparse.Namespace) -> Any:
-    from .tracking import default_tracker
-
-    # cli.main() pointed it at --store; read-only commands never create a store.
-    return default_tracker(create=not getattr(args, "read_only", False))
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -80,7 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _out(
             args,
             {
-                "exit_code": result.exit_code,
+                "exit_code": exit_code(result.outcome),
+                "outcome": result.outcome.value,
                 "run": run.to_dict(),
                 "gates": [g.to_dict() for g in result.gates],
                 "model": result.model.to_dict() if result.model else None,
@@ -91,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             },
             "",
         )
-        return result.exit_code
+        return exit_code(result.outcome)
     lines = [f"run {run.short_id} {run.status.value} in {run.duration or 0:.1f}s (seed {run.seed})"]
     if run.error:
         lines.append(f"error: {run.error.strip().splitlines()[0]}")
@@ -105,22 +102,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         lines.append(f"gate report: {result.report}")
     lines.append(f"output notebook: {result.output_notebook}")
     print("\n".join(lines))
-    return result.exit_code
+    return exit_code(result.outcome)
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
-    from .pipeline import GateResult, format_gate_table
+    from .validation.gates import stored_gate_results
+    from .validation.report import format_gate_table
 
     tracker = _tracker(args)
     run = tracker.get_run(args.run_id)
-    results = tracker.store.gate_results(run.id)
+    results = stored_gate_results(tracker.store, run.id)
     text = (
-        format_gate_table([GateResult.from_dict(r) for r in results])
+        format_gate_table(results)
         if results
         else f"run {run.short_id} has no gate results: its pipeline declares no gates, or it is "
         "not a pipeline run"
     )
-    _out(args, results, text)
+    _out(args, [r.to_dict() for r in results], text)
     return EXIT_OK
 
 
@@ -130,7 +128,7 @@ def _model_line(m: Any) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .pipeline.registry import ModelRegistry, parse_ref
+    from .registry import ModelRegistry
 
     registry = ModelRegistry(_tracker(args).store)
     action = args.action
@@ -142,11 +140,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             "\n".join(_model_line(m) for m in models) or "no models registered yet",
         )
     elif action == "show":
-        name, version = parse_ref(args.ref)
-        models = [registry.get(args.ref)] if version is not None else registry.versions(name)
-        if not models:
-            registry.get(name)  # raises a clear "no model named" error
-        events = registry.events(name)
+        models = registry.lookup(args.ref)
+        events = registry.events(models[0].name)
         text = (
             "\n".join(_model_line(m) for m in models)
             + "\nhistory:\n"
@@ -174,7 +169,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .pipeline.reproduce import reproduce
+    from .reproduce import reproduce
 
     rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=_tracker(args))
     new = rep.new.short_id if rep.new else "-"
@@ -183,28 +178,28 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         rep.to_dict(),
         f"{rep.verdict}: run {rep.original.short_id} re-executed as {new}; {rep.message}",
     )
-    return EXIT_OK if rep.verdict == "reproduced" else 4
+    return int(ExitCode.OK if rep.verdict == "reproduced" else ExitCode.DIFFERS)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .pipeline.scheduler import Scheduler, scheduler_clock
+    from .entities import PipelineOutcome
+    from .schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
     if args.status:
-        upcoming = scheduler.next_fire()
-        log = scheduler.tracker.store.schedule_log(limit=args.limit)
-        lines = [f"next  {name:24} {when.isoformat()}" for name, when in sorted(upcoming.items())]
+        status = scheduler.status(limit=args.limit)
+        lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
         lines += [
             f"{dt.datetime.fromtimestamp(e['scheduled_for'], dt.timezone.utc).isoformat()}"
             f"  {e['pipeline']:24} {e['outcome']:10} {(e['run_id'] or '')[:8]}  "
             f"{e['message'] or ''}"
-            for e in log
+            for e in status.log
         ]
         _out(
             args,
-            {"next": {k: v.isoformat() for k, v in upcoming.items()}, "log": log},
+            status.to_dict(),
             "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
         )
         return EXIT_OK
@@ -212,7 +207,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         events = scheduler.tick()
         lines = [
             f"{e['pipeline']}: {e['message']}"  # a missed gap is one sentence
-            if e["outcome"] == "missed"
+            if e["outcome"] == PipelineOutcome.MISSED
             else f"{e['pipeline']}: {e['outcome']} {e.get('message', '')}"
             for e in events
         ]

@@ -23,6 +23,21 @@ class RunStatus(str, Enum):
         return self is not RunStatus.RUNNING
 
 
+class PipelineOutcome(str, Enum):
+    """How one firing of a pipeline ended; front-ends map it to exit codes or HTTP statuses.
+
+    The first four end a run; the scheduler also logs the last three, where no run started.
+    """
+
+    PASSED = "passed"  # executed, and no blocking gate failed
+    GATE_FAILED = "gate_failed"  # executed, but a blocking gate failed
+    FAILED = "failed"  # the notebook failed, timed out or its kernel died
+    INTERRUPTED = "interrupted"  # Ctrl-C
+    MISSED = "missed"  # firing times that passed while no scheduler ran
+    SKIPPED = "skipped"  # the pipeline was still running from an earlier firing
+    ERROR = "error"  # the run could not start, e.g. the notebook changed since promote
+
+
 class RunKind(str, Enum):
     CELL = "cell"
     PIPELINE = "pipeline"

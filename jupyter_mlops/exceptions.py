@@ -18,7 +18,10 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   ├── SchemaVersionError               the store was written by a newer jupyter-mlops
     │   ├── RunNotFoundError(LookupError)    no run with that id (or prefix)
     │   ├── ExperimentNotFoundError(LookupError)  no experiment of that name: lists the known ones
+    │   ├── ModelNotFoundError(LookupError)  no model, model version or blessed version of that name
     │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
+    ├── ConflictError                    the state changed under the call: a pipeline already
+    │                                    running, a bless racing a bless (server: 409)
     └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
         └── GateFailedError              a blocking gate failed: gate, observed, expected (exit 3)
 
@@ -191,6 +194,10 @@ class NotebookChangedError(NotebookError):
     ) -> None:
         self.changes = list(changes or [])
         super().__init__(message, path=path)
+
+
+class ConflictError(MLOpsError):
+    """What was asked conflicts with work in progress: retry when that work is done."""
 
 
 class PipelineError(MLOpsError):

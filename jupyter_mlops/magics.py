@@ -158,7 +158,7 @@ class MLOpsMagics(Magics):
         return compare_frame(runs)
 
     def _cmd_reproduce(self, args: Any) -> Any:
-        from .pipeline.reproduce import reproduce
+        from .reproduce import reproduce
 
         rep = reproduce(args.run_id, tolerance=args.tolerance)
         new = rep.new.short_id if rep.new else "-"

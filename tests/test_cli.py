@@ -134,7 +134,7 @@ def test_runs_shows_gate_outcome_and_model_in_table_and_json(capsys) -> None:
     tracker = mlops.default_tracker()
     passed = _pipeline_run(tracker, ["pass", "pass"])
     failed = _pipeline_run(tracker, ["pass", "fail"])
-    from jupyter_mlops.pipeline.registry import ModelRegistry
+    from jupyter_mlops.registry import ModelRegistry
 
     ModelRegistry(tracker.store).bless("wine@1")
     with mlops.start_run(experiment="wine"):

@@ -211,7 +211,7 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_runs(tmp_path: Path) 
 def _pipeline_run(tracker: mlops.Tracker, statuses: list[str], model: bool = True) -> str:
     """A pipeline run as the runner records it: gate results, then its logged model registered."""
     from jupyter_mlops.entities import RunKind
-    from jupyter_mlops.pipeline.registry import ModelRegistry
+    from jupyter_mlops.registry import ModelRegistry
 
     with tracker.start_run(experiment="wine", kind=RunKind.PIPELINE, seed=1) as run:
         if model:
@@ -224,7 +224,7 @@ def _pipeline_run(tracker: mlops.Tracker, statuses: list[str], model: bool = Tru
 
 
 def test_runs_frame_shows_gate_outcome_and_registered_model(tracker: mlops.Tracker) -> None:
-    from jupyter_mlops.pipeline.registry import ModelRegistry
+    from jupyter_mlops.registry import ModelRegistry
 
     warned = _pipeline_run(tracker, ["pass", "warn", "skip"])  # wine@1
     passed = _pipeline_run(tracker, ["pass", "pass"])  # wine@2
@@ -258,7 +258,7 @@ def test_runs_frame_shows_gate_outcome_and_registered_model(tracker: mlops.Track
 
 def test_model_logged_by_a_cell_of_a_pipeline_run_shows_on_both(tracker: mlops.Tracker) -> None:
     from jupyter_mlops.entities import RunKind
-    from jupyter_mlops.pipeline.registry import ModelRegistry
+    from jupyter_mlops.registry import ModelRegistry
 
     with (
         tracker.start_run(experiment="p", kind=RunKind.PIPELINE) as parent,

@@ -1,10 +1,13 @@
-"""Pipelines: promote a notebook to a spec, check its typed parameters, schedule it, gate it.
+"""Pipelines: define a notebook pipeline and execute it.
 
-This package holds the store-independent half: specs (:mod:`.spec`), the parameter contract
-(:mod:`.params`), cron (:mod:`.cron`), notebooks (:mod:`.notebook`), promote (:mod:`.promotion`),
-gates (:mod:`.gates`, with the built-in kinds in :mod:`.data_checks` and :mod:`.model_checks`),
-drift profiles (:mod:`.drift`) and gate reports (:mod:`.report`). Nothing here imports pandas,
-numpy or scikit-learn until data is actually checked.
+Defining: specs (:mod:`.spec`), the parameter contract (:mod:`.params`), notebooks
+(:mod:`.notebook`), promote (:mod:`.promotion`). Executing: engines (:mod:`.engine`, the only
+papermill import), the kernel side of a run (:mod:`.in_kernel`), what the gates look at
+(:mod:`.gate_inputs`) and the runner (:mod:`.runner`).
+
+Gates live in :mod:`jupyter_mlops.validation`, cron in :mod:`jupyter_mlops.cron`, the scheduler
+in :mod:`jupyter_mlops.schedule`; their public names stay importable from here. Nothing here
+imports pandas, numpy or scikit-learn until data is actually checked.
 """
 
 from __future__ import annotations
@@ -13,46 +16,48 @@ import importlib
 from typing import Any
 
 # Names are loaded on first use: the kernel side of a pipeline run imports
-# ``jupyter_mlops.pipeline.kernel`` and must not pay for specs, gates and notebooks.
+# ``jupyter_mlops.pipeline.in_kernel`` and must not pay for specs, gates and notebooks.
+# Values are modules relative to ``jupyter_mlops``; names that moved out of this package in the
+# room-per-concern split are re-exported here so user code importing them keeps working.
 _EXPORTS: dict[str, str] = {
-    "CellDiff": "notebook",
+    "CellDiff": "pipeline.notebook",
     "CronSchedule": "cron",
-    "GATE_KINDS": "gates",
-    "GateContext": "gates",
-    "GateKind": "gates",
-    "GateResult": "gates",
-    "GateSpec": "gates",
-    "GateStatus": "gates",
-    "Parameter": "spec",
-    "PipelineSpec": "spec",
-    "PromoteResult": "promotion",
-    "Severity": "gates",
-    "check_notebook_unchanged": "notebook",
-    "coerce_params": "params",
-    "diff_cells": "notebook",
-    "dump_spec": "spec",
-    "evaluate_gates": "gates",
+    "GATE_KINDS": "validation.gates",
+    "GateContext": "validation.gates",
+    "GateKind": "validation.gates",
+    "GateResult": "validation.gates",
+    "GateSpec": "validation.gates",
+    "GateStatus": "validation.gates",
+    "Parameter": "pipeline.spec",
+    "PipelineSpec": "pipeline.spec",
+    "PromoteResult": "pipeline.promotion",
+    "Severity": "validation.gates",
+    "check_notebook_unchanged": "pipeline.notebook",
+    "coerce_params": "pipeline.params",
+    "diff_cells": "pipeline.notebook",
+    "dump_spec": "pipeline.spec",
+    "evaluate_gates": "validation.gates",
     "format_duration": "cron",
-    "format_gate_table": "report",
-    "gates_passed": "gates",
-    "load_gates": "spec",
-    "load_pipeline": "spec",
-    "load_spec": "spec",
-    "notebook_code": "notebook",
-    "notebook_code_hash": "notebook",
+    "format_gate_table": "validation.report",
+    "gates_passed": "validation.gates",
+    "load_gates": "pipeline.spec",
+    "load_pipeline": "pipeline.spec",
+    "load_spec": "pipeline.spec",
+    "notebook_code": "pipeline.notebook",
+    "notebook_code_hash": "pipeline.notebook",
     "parse_duration": "cron",
-    "parse_gates": "gates",
-    "parse_kv": "params",
-    "parse_type": "params",
-    "profile_dataframe": "drift",
-    "promote": "promotion",
-    "raise_for_gates": "gates",
-    "read_notebook": "notebook",
-    "read_notebook_parameters": "notebook",
-    "register_gate_kind": "gates",
-    "render_gate_report_html": "report",
-    "resolve_params": "params",
-    "save_spec": "spec",
+    "parse_gates": "validation.gates",
+    "parse_kv": "pipeline.params",
+    "parse_type": "pipeline.params",
+    "profile_dataframe": "validation.drift",
+    "promote": "pipeline.promotion",
+    "raise_for_gates": "validation.gates",
+    "read_notebook": "pipeline.notebook",
+    "read_notebook_parameters": "pipeline.notebook",
+    "register_gate_kind": "validation.gates",
+    "render_gate_report_html": "validation.report",
+    "resolve_params": "pipeline.params",
+    "save_spec": "pipeline.spec",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -62,7 +67,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f"jupyter_mlops.{module}"), name)
     globals()[name] = value
     return value
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..cron import CronSchedule, parse_duration
 from ..exceptions import PipelineSpecError, ValidationError
-from .cron import CronSchedule, parse_duration
-from .gates import GateSpec, parse_gates
+from ..validation.gates import GateSpec, parse_gates
 from .notebook import (
     check_notebook_unchanged,
     diff_cells,

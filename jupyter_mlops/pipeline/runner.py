@@ -1,7 +1,7 @@
 """Run a pipeline: prepare → execute → gate → record.
 
 One pipeline run is one ``kind=pipeline`` run in the store. The notebook executes in a kernel
-that logs straight into that run (see :mod:`.kernel`); afterwards the runner evaluates the gates
+that logs straight into that run (see :mod:`.in_kernel`); afterwards the runner evaluates the gates
 on what the run logged, registers the model it produced, and blesses it only if every blocking
 gate passed. Every way an execution can end leaves the run with an honest status.
 """
@@ -18,22 +18,22 @@ from typing import Any
 
 import yaml
 
-from ..entities import ModelVersion, Run, RunKind, RunStatus
+from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus
 from ..exceptions import ValidationError
+from ..exit_codes import exit_code
+from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
-from .context import build_context
+from ..validation.gates import GateResult, evaluate_gates, gates_passed
+from ..validation.report import render_gate_report_html
 from .engine import Ending, Execution, get_engine, kernel_language
-from .gates import GateResult, evaluate_gates, gates_passed
-from .kernel import INJECTED_TAG, init_source
+from .gate_inputs import build_context
+from .in_kernel import INJECTED_TAG, init_source
+from .lock import running
 from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
 from .params import coerce_params, resolve_params
-from .registry import ModelRegistry
-from .report import render_gate_report_html
 from .spec import PipelineSpec, load_pipeline, load_spec, plain_value
 
 log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass
@@ -48,12 +48,17 @@ class PipelineResult:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
+    def outcome(self) -> PipelineOutcome:
         if self.execution.ending is Ending.INTERRUPTED:
-            return EXIT_INTERRUPTED
+            return PipelineOutcome.INTERRUPTED
         if not self.execution.succeeded:
-            return EXIT_FAILED
-        return EXIT_OK if gates_passed(self.gates) else EXIT_GATE
+            return PipelineOutcome.FAILED
+        return PipelineOutcome.PASSED if gates_passed(self.gates) else PipelineOutcome.GATE_FAILED
+
+    @property
+    def exit_code(self) -> int:
+        """The ``jupyter-mlops run`` exit code of this outcome, for scripts."""
+        return exit_code(self.outcome)
 
 
 def find_spec(name_or_path: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:
@@ -161,29 +166,30 @@ class PipelineRunner:
                 raise
             warning = f"ran with --allow-changed: {e}"
         language = kernel_language(spec.kernel, notebook, spec.path, bool(overrides))
-        run = self.tracker.start_run(
-            experiment=spec.name,
-            kind=RunKind.PIPELINE,
-            seed=seed if seed is not None else "auto",
-            params=plain_value(resolve_params(spec.parameters, overrides)),
-            tags={"pipeline": spec.name, **(tags or {})},
-            notebook=str(notebook),
-        )
-        if warning:
-            run.warn(warning)
-        try:
-            # Written now, not when the run ends: the gate report and anyone listing runs
-            # meanwhile read the params and tags from the store.
-            run.flush()
-            if on_start is not None:
-                on_start(run)
-            return self._run(spec, run, overrides, notebook, language)
-        except BaseException as e:  # never leave the run 'running' behind
-            if not run.ended:
-                from ..tracking import status_for_exception
+        with running(self.store_dir / "locks", spec.name):  # ConflictError if it already is
+            run = self.tracker.start_run(
+                experiment=spec.name,
+                kind=RunKind.PIPELINE,
+                seed=seed if seed is not None else "auto",
+                params=plain_value(resolve_params(spec.parameters, overrides)),
+                tags={"pipeline": spec.name, **(tags or {})},
+                notebook=str(notebook),
+            )
+            if warning:
+                run.warn(warning)
+            try:
+                # Written now, not when the run ends: the gate report and anyone listing runs
+                # meanwhile read the params and tags from the store.
+                run.flush()
+                if on_start is not None:
+                    on_start(run)
+                return self._run(spec, run, overrides, notebook, language)
+            except BaseException as e:  # never leave the run 'running' behind
+                if not run.ended:
+                    from ..tracking import status_for_exception
 
-                run.end(*status_for_exception(e))
-            raise
+                    run.end(*status_for_exception(e))
+                raise
 
     def _run(
         self,

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
+from ..cron import CronSchedule, parse_duration
 from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
-from .cron import CronSchedule, parse_duration
-from .gates import GateSpec, parse_gates
+from ..validation.gates import GateSpec, parse_gates
 from .params import TypeExpr, check_value, coerce_value, parse_type
 
 SPEC_VERSION = 1

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jupyter_mlops.cron import CronSchedule, format_duration, parse_duration
 from jupyter_mlops.exceptions import ValidationError
-from jupyter_mlops.pipeline.cron import CronSchedule, format_duration, parse_duration
 
 
 def at(*args: int) -> dt.datetime:

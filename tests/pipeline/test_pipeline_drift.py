@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_mlops.pipeline.drift import (
+from jupyter_mlops.validation.drift import (
     chi2_sf,
     column_drift,
     kolmogorov_sf,
     profile_dataframe,
     psi,
 )
-from jupyter_mlops.pipeline.gates import GateContext, GateStatus, evaluate_gates
+from jupyter_mlops.validation.gates import GateContext, GateStatus, evaluate_gates
 
 
 def frame(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops.exceptions import GateFailedError, GateSpecError
-from jupyter_mlops.pipeline.gates import (
+from jupyter_mlops.validation.gates import (
     GATE_KINDS,
     GateContext,
     GateKind,

@@ -13,8 +13,8 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from jupyter_mlops.pipeline.gates import GateContext, GateResult, GateStatus, evaluate_gates
-from jupyter_mlops.pipeline.model_checks import MODEL_METRICS, score_model
+from jupyter_mlops.validation.gates import GateContext, GateResult, GateStatus, evaluate_gates
+from jupyter_mlops.validation.model_checks import MODEL_METRICS, score_model
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.pipeline.gates import GateResult, GateStatus, Severity
-from jupyter_mlops.pipeline.report import (
+from jupyter_mlops.validation.gates import GateResult, GateStatus, Severity
+from jupyter_mlops.validation.report import (
     format_gate_table,
     render_gate_report_html,
     summarize_results,

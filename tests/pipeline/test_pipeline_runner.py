@@ -75,7 +75,7 @@ def test_failing_gate_keeps_blessed_model_and_rollback_restores(tmp_path: Path) 
     assert mlops.default_tracker().store.get_model(name).version == second.model.version
     failed = [g for g in bad.gates if g.status.value == "fail"]
     assert {g.kind for g in failed} >= {"metric", "no_regression"}
-    from jupyter_mlops.pipeline.registry import ModelRegistry
+    from jupyter_mlops.registry import ModelRegistry
 
     old, new = ModelRegistry().rollback(name, reason="bad data in v2")
     assert (old.version, new.version) == (second.model.version, first.model.version)

@@ -11,7 +11,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli import EXIT_USAGE, main
 from jupyter_mlops.pipeline import CronSchedule, promote
-from jupyter_mlops.pipeline.scheduler import NOW_ENV, Missed, Scheduler, due, pipeline_lock
+from jupyter_mlops.schedule.scheduler import NOW_ENV, Missed, Scheduler, due, pipeline_lock
 
 UTC = dt.timezone.utc
 # Every test injects "now" (a Clock, --now or $JUPYTER_MLOPS_NOW): none depends on the real date.
@@ -81,14 +81,14 @@ def test_scheduler_runs_due_pipelines_once_and_survives_a_restart(tmp_path: Path
     assert Scheduler(clock=clock).tick() == []  # first sight: starts counting now
     clock.now = T0 + dt.timedelta(minutes=14)
     events = Scheduler(clock=clock).tick()
-    assert [e["outcome"] for e in events] == ["missed", "exit 0"]
+    assert [e["outcome"] for e in events] == ["missed", "passed"]
     assert events[0]["count"] == 2
     run = mlops.get_run(events[-1]["run_id"])
     assert run.tags["scheduled_for"] == "2026-11-23T10:15:00+00:00"
     assert run.experiment == "nightly"
     assert Scheduler(clock=clock).tick() == []  # a restarted scheduler does not repeat it
     log = mlops.default_tracker().store.schedule_log("nightly")
-    assert [e["outcome"] for e in log] == ["exit 0", "missed"]
+    assert [e["outcome"] for e in log] == ["passed", "missed"]
     assert log[1]["message"].startswith("2 firings missed between 2026-11-23T10:05:00+00:00 and")
     assert len(mlops.runs()) == 1
 

@@ -6,7 +6,6 @@ import pytest
 import yaml
 
 from jupyter_mlops.exceptions import PipelineSpecError, ValidationError
-from jupyter_mlops.pipeline.gates import GateSpec, Severity
 from jupyter_mlops.pipeline.spec import (
     Parameter,
     PipelineSpec,
@@ -17,6 +16,7 @@ from jupyter_mlops.pipeline.spec import (
     load_spec,
     save_spec,
 )
+from jupyter_mlops.validation.gates import GateSpec, Severity
 
 
 def make_spec(**overrides: object) -> PipelineSpec:

@@ -7,8 +7,9 @@
   so a tick costs the same after three minutes or three days of downtime.
 - The last firing time of each pipeline lives in the store, so a restarted scheduler neither
   repeats nor forgets a run. A pipeline first seen starts from "now" (no backfill).
-- A pipeline never runs twice at once: each run holds an exclusive lock file under the store,
-  so a second scheduler (or a slow previous run) makes the firing ``skipped``, not doubled.
+- A pipeline never runs twice at once: the runner holds an exclusive lock file under the store
+  for each run, so a second scheduler (or a slow previous run) makes the firing ``skipped``,
+  not doubled. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
 - Schedules are read in UTC. Timeouts and retries are the pipeline's own (see the runner).
 - The clock is injected (:class:`Scheduler` ``clock``); the CLI's hidden ``--now`` and the
   ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
@@ -20,16 +21,17 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import MLOpsError, ValidationError
+from ..cron import CronSchedule
+from ..entities import PipelineOutcome as Outcome
+from ..exceptions import ConflictError, MLOpsError, ValidationError
+from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
+from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..tracking import Tracker, default_tracker
-from .cron import CronSchedule
-from .spec import PipelineSpec, list_pipelines, load_pipeline
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -107,26 +109,15 @@ def scheduler_clock(now: str | None = None) -> Callable[[], dt.datetime]:
     return lambda: fixed
 
 
-@contextmanager
-def pipeline_lock(lock_dir: Path, name: str) -> Iterator[bool]:
-    """Hold ``<lock_dir>/<name>.lock`` exclusively; yields False if another process holds it."""
-    import fcntl
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """What ``jupyter-mlops scheduler --status`` shows: next firings, then the latest log rows."""
 
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{name}.lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            f.seek(0)
-            f.truncate()
-            f.write(str(os.getpid()))
-            f.flush()
-            yield True
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    next: dict[str, dt.datetime]  # pipeline -> next firing time (UTC), by name
+    log: list[dict[str, Any]]  # newest first: pipeline, scheduled_for, outcome, run_id, message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"next": {k: v.isoformat() for k, v in self.next.items()}, "log": self.log}
 
 
 class Scheduler:
@@ -136,6 +127,7 @@ class Scheduler:
         tracker: Tracker | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        # tracker None is for scripts (the default tracker); front-ends pass the one they use.
         self.pipelines_dir = Path(pipelines_dir)
         self.tracker = tracker or default_tracker()
         self.clock = clock or scheduler_clock()
@@ -169,11 +161,12 @@ class Scheduler:
             store.set_schedule_state(d.pipeline, d.fire_at.timestamp())
             if d.missed:  # one row per gap, however many firings it holds
                 message = d.missed.describe()
-                store.log_schedule(d.pipeline, d.missed.first.timestamp(), "missed", None, message)
+                first = d.missed.first.timestamp()
+                store.log_schedule(d.pipeline, first, Outcome.MISSED.value, None, message)
                 events.append(
                     {
                         "pipeline": d.pipeline,
-                        "outcome": "missed",
+                        "outcome": Outcome.MISSED.value,
                         "at": d.missed.first,
                         "until": d.missed.last,
                         "count": d.missed.count,
@@ -184,42 +177,41 @@ class Scheduler:
         return events
 
     def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
-        from .runner import EXIT_INTERRUPTED, PipelineRunner
+        from ..pipeline.runner import PipelineRunner
 
-        store = self.tracker.store
         event: dict[str, Any] = {"pipeline": spec.name, "at": fire_at}
-        with pipeline_lock(self.lock_dir, spec.name) as locked:
-            if not locked:
-                event.update(outcome="skipped", message="still running from an earlier firing")
-            else:
-                try:
-                    result = PipelineRunner(self.tracker, progress=False).run(
-                        spec, tags={"scheduled_for": fire_at.isoformat()}
-                    )
-                    event.update(
-                        outcome=f"exit {result.exit_code}",
-                        run_id=result.run.id,
-                        message=result.run.status.value,
-                    )
-                    if result.exit_code == EXIT_INTERRUPTED:  # Ctrl-C stops the scheduler too
-                        store.log_schedule(
-                            spec.name,
-                            fire_at.timestamp(),
-                            "interrupted",
-                            result.run.id,
-                            "interrupted by the user",
-                        )
-                        raise KeyboardInterrupt
-                except MLOpsError as e:  # e.g. the notebook changed since promote
-                    event.update(outcome="error", message=str(e))
-        store.log_schedule(
+        try:
+            result = PipelineRunner(self.tracker, progress=False).run(
+                spec, tags={"scheduled_for": fire_at.isoformat()}
+            )
+        except ConflictError:  # the runner holds the pipeline's lock for a whole run
+            event.update(
+                outcome=Outcome.SKIPPED.value, message="still running from an earlier firing"
+            )
+        except MLOpsError as e:  # e.g. the notebook changed since promote
+            event.update(outcome=Outcome.ERROR.value, message=str(e))
+        else:
+            interrupted = result.outcome is Outcome.INTERRUPTED
+            event.update(
+                outcome=result.outcome.value,
+                run_id=result.run.id,
+                message="interrupted by the user" if interrupted else result.run.status.value,
+            )
+        self.tracker.store.log_schedule(
             spec.name,
             fire_at.timestamp(),
             event["outcome"],
             event.get("run_id"),
             event.get("message"),
         )
+        if event["outcome"] == Outcome.INTERRUPTED.value:  # Ctrl-C stops the scheduler too
+            raise KeyboardInterrupt
         return event
+
+    def status(self, limit: int = 20) -> SchedulerStatus:
+        """The next firing of each scheduled pipeline and the ``limit`` latest log entries."""
+        upcoming = dict(sorted(self.next_fire().items()))
+        return SchedulerStatus(upcoming, self.tracker.store.schedule_log(limit=limit))
 
     def next_fire(self) -> dict[str, dt.datetime]:
         now = self.clock()

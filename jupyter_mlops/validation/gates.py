@@ -14,13 +14,19 @@ import datetime as dt
 import difflib
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..cron import parse_duration
 from ..exceptions import GateFailedError, GateSpecError
-from .cron import parse_duration
+from .kinds import GATE_KINDS, GateKind, Validator
+from .kinds import Check as Check  # re-exported: the kinds and plug-ins import them from here
+from .kinds import register_gate_kind as register_gate_kind
+
+if TYPE_CHECKING:
+    from ..store.base import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -148,27 +154,6 @@ class GateInputError(Exception):
     """A check cannot find what it needs (dataset, column, model): its message is the result."""
 
 
-Check = Callable[[GateSpec, GateContext], Outcome]
-Validator = Callable[[Any], "str | None"]  # returns what is wrong, or None
-
-
-@dataclass(frozen=True)
-class GateKind:
-    """A registered kind: its check and the fields a gate of this kind may have."""
-
-    check: Check
-    fields: Mapping[str, tuple[bool, Validator]]  # name -> (required, validator)
-    any_of: tuple[tuple[str, ...], ...] = ()  # each group needs at least one of its fields
-
-
-GATE_KINDS: dict[str, GateKind] = {}  # the registry: the one piece of module-level mutable state
-
-
-def register_gate_kind(name: str, kind: GateKind) -> None:
-    """Add (or replace) a gate kind; extensions call this at import time."""
-    GATE_KINDS[name] = kind
-
-
 # --- field validators: each returns what is wrong with a value, or None ----------------------
 
 
@@ -268,6 +253,9 @@ def parse_gate(d: Mapping[str, Any], index: int = 0) -> GateSpec:
     if kind is None:
         close = difflib.get_close_matches(str(kind_name), list(GATE_KINDS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
+        broken = GATE_KINDS.load_errors.get(str(kind_name))
+        if broken:  # a plug-in declared this kind but could not be loaded: say why
+            hint = f" (its plug-in failed to load: {broken}; reinstall it or fix its import)"
         raise _gate_error(index, name, f"has unknown kind {kind_name!r}{hint}; use one of: {kinds}")
     severity = d.get("severity", "error")
     if severity not in ("error", "warn"):
@@ -356,6 +344,11 @@ def evaluate_gate(spec: GateSpec, ctx: GateContext, label: str | None = None) ->
     )
 
 
+def stored_gate_results(store: RunStore, run_id: str) -> list[GateResult]:
+    """The gate results recorded for ``run_id``, in gate order (empty for a run without gates)."""
+    return [GateResult.from_dict(r) for r in store.gate_results(run_id)]
+
+
 def gates_passed(results: Iterable[GateResult]) -> bool:
     """True when no result blocks (warnings and skips do not)."""
     return not any(r.blocking for r in results)
@@ -387,9 +380,3 @@ def as_list(v: Any) -> list[Any] | None:
     if v is None:
         return None
     return list(v) if isinstance(v, (list, tuple)) else [v]
-
-
-# The built-in kinds register themselves on import; those modules import this module's names, all
-# defined above, so the cycle is safe whichever module is imported first.
-from . import data_checks as _data_checks  # noqa: E402, F401
-from . import model_checks as _model_checks  # noqa: E402, F401

@@ -13,10 +13,10 @@ import os
 import pickle
 from typing import Any
 
-from ..entities import ModelEvent, ModelVersion, Run
-from ..exceptions import StoreError, ValidationError
-from ..store.base import RunStore
-from ..tracking import default_tracker
+from .entities import ModelEvent, ModelVersion, Run
+from .exceptions import StoreError, ValidationError
+from .store.base import RunStore
+from .tracking import default_tracker
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
@@ -38,6 +38,8 @@ def _actor() -> str:
 
 class ModelRegistry:
     def __init__(self, store: RunStore | None = None) -> None:
+        # None is for scripts and notebooks (the default tracker's store); front-ends and the
+        # runner pass the store they work on.
         self.store: RunStore = store or default_tracker().store
 
     def versions(self, name: str | None = None) -> list[ModelVersion]:
@@ -47,6 +49,17 @@ class ModelRegistry:
     def get(self, ref: str) -> ModelVersion:
         name, version = parse_ref(ref)
         return self.store.get_model(name, version)
+
+    def lookup(self, ref: str) -> list[ModelVersion]:
+        """``NAME@V``: that version; ``NAME``: every version of it, oldest first. Raises
+        ModelNotFoundError when there is none."""
+        name, version = parse_ref(ref)
+        if version is not None:
+            return [self.store.get_model(name, version)]
+        versions = self.store.list_models(name)
+        if not versions:
+            self.store.get_model(name)  # raises the store's "no model named" error
+        return versions
 
     def events(self, name: str) -> list[ModelEvent]:
         return self.store.model_events(name)

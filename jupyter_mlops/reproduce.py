@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..entities import DataRef, Run, RunKind, RunStatus
-from ..exceptions import ValidationError
-from ..tracking import Tracker, default_tracker
-from .kernel import INJECTED_TAG
-from .notebook import notebook_parameters
-from .spec import plain_value
+from .entities import DataRef, Run, RunKind, RunStatus
+from .exceptions import ValidationError
+from .pipeline.in_kernel import INJECTED_TAG
+from .pipeline.notebook import notebook_parameters
+from .pipeline.spec import plain_value
+from .tracking import Tracker, default_tracker
 
 PAPERMILL_TAG = "injected-parameters"
 
@@ -58,7 +58,7 @@ def compare_inputs(
 ) -> dict[str, str]:
     """Inputs whose content differs: files are re-hashed now, in-memory data is compared with
     what the new run read (``new``), by name."""
-    from ..hashing import fingerprint_file
+    from .hashing import fingerprint_file
 
     changes = {}
     now = {d.name: d.fingerprint for d in new} if new is not None else {}
@@ -151,7 +151,7 @@ def _notebook_of_pipeline(original: Run, tracker: Tracker) -> Any:
 def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | None:
     import nbformat
 
-    from .runner import PipelineRunner
+    from .pipeline.runner import PipelineRunner
 
     nb = _notebook_of_pipeline(original, tracker)
     folder = Path(original.notebook).parent if original.notebook else Path.cwd()
@@ -175,7 +175,7 @@ def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | N
         try:
             execution = runner.replay(run, source, folder, params)
         except BaseException as e:
-            from ..tracking import status_for_exception
+            from .tracking import status_for_exception
 
             run.end(*status_for_exception(e))
             raise
@@ -214,7 +214,7 @@ def _tracked_seed(body_sha: str, before: float, tracker: Tracker) -> int | None:
 
 
 def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
-    from ..cell import code_sha
+    from .cell import code_sha
 
     texts = tracker.store.get_code(list(original.history))
     missing = [s for s in original.history if s not in texts]
@@ -241,7 +241,7 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    from .engine import QUIET_KERNEL_ARGS
+    from .pipeline.engine import QUIET_KERNEL_ARGS
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]

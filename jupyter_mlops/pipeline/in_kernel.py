@@ -30,7 +30,7 @@ def init_source(run_id: str, seed: int | None, store: str, notebook: str) -> str
     """The source of the injected first cell."""
     return (
         "# Injected by jupyter-mlops: records this execution as pipeline run "
-        f"{run_id[:8]}\nimport jupyter_mlops.pipeline.kernel as _jupyter_mlops_kernel\n"
+        f"{run_id[:8]}\nimport jupyter_mlops.pipeline.in_kernel as _jupyter_mlops_kernel\n"
         f"_jupyter_mlops_kernel.init(run_id={run_id!r}, seed={seed!r}, store={store!r}, "
         f"notebook={notebook!r})\ndel _jupyter_mlops_kernel"
     )

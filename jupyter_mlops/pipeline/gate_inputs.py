@@ -10,9 +10,9 @@ from typing import Any
 
 from ..entities import Run
 from ..exceptions import MLOpsError, ModelNotFoundError
+from ..registry import ModelRegistry, load_run_artifact
+from ..validation.gates import GateContext
 from .engine import Execution
-from .gates import GateContext
-from .registry import ModelRegistry, load_run_artifact
 from .spec import PipelineSpec
 
 _READERS = {
@@ -89,7 +89,7 @@ def _candidate(runs: list[Run]) -> tuple[Run, str] | None:
 def _latency_ms_per_row(model: Any, validation: tuple[Any, Any] | None) -> float | None:
     if model is None or validation is None or not hasattr(model, "predict"):
         return None
-    from .model_checks import FeatureMismatchError, model_predict
+    from ..validation.model_checks import FeatureMismatchError, model_predict
 
     X = validation[0]
     n = len(X)
@@ -107,7 +107,7 @@ def build_context(
     spec: PipelineSpec, run: Run, store: Any, registry: ModelRegistry, execution: Execution
 ) -> tuple[BuiltContext, tuple[Run, str] | None]:
     """The gate context for ``run``, and the (run, artifact name) of its candidate model."""
-    from .drift import profile_dataframe
+    from ..validation.drift import profile_dataframe
 
     runs = _family(run, store)
     built = BuiltContext(GateContext())
@@ -163,7 +163,7 @@ def _blessed(
         return
     ctx.blessed_ref = blessed.ref
     try:
-        from .drift import profile_dataframe
+        from ..validation.drift import profile_dataframe
 
         for name, df in _saved_datasets([store.get_run(blessed.run_id)], store).items():
             ctx.reference_profiles[f"blessed:{name}"] = profile_dataframe(df)

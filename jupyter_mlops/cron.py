@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..exceptions import ValidationError
+from .exceptions import ValidationError
 
 ALIASES = {
     "@yearly": "0 0 1 1 *",

@@ -1,6 +1,7 @@
 """Built-in model gates: metric thresholds, no regression vs the blessed model on the same fresh
 validation data, per-slice metrics, and meta-metrics (duration, memory, model size, latency).
-Importing this module registers them. scikit-learn is imported only when a model is scored.
+The gate-kind table (:mod:`.kinds`) loads ``KINDS`` on its first lookup. scikit-learn is
+imported only when a model is scored.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from .gates import (
     non_empty_str,
     non_negative,
     one_of,
-    register_gate_kind,
     whole_count,
     within_bounds,
 )
@@ -265,7 +265,7 @@ def _check_slice(spec: GateSpec, ctx: GateContext) -> Outcome:
     return Outcome(not failing, scores[worst]["value"], threshold, message, details)
 
 
-def _register() -> None:
+def _kinds() -> dict[str, GateKind]:
     bounds = {"min": (False, finite_number), "max": (False, finite_number)}
     model_metric = (True, one_of(*MODEL_METRICS))
     tolerances = {"abs_tolerance": (False, non_negative), "rel_tolerance": (False, non_negative)}
@@ -283,8 +283,7 @@ def _register() -> None:
         "slice": GateKind(_check_slice, slice_fields, (("min", "max"),)),
         "meta": GateKind(_check_meta, meta_fields),
     }
-    for name, kind in kinds.items():
-        register_gate_kind(name, kind)
+    return kinds
 
 
-_register()
+KINDS = _kinds()  # read by the gate-kind table (.kinds) on its first lookup

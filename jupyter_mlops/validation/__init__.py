@@ -1,0 +1,53 @@
+"""Validation: gates and what they measure.
+
+- :mod:`.gates` parses gate definitions and evaluates them in order, each result with its
+  observed value, threshold and message.
+- :mod:`.kinds` is the table of gate kinds: built-in kinds (:mod:`.data_checks`,
+  :mod:`.model_checks`) load on first lookup, third-party kinds through the
+  ``jupyter_mlops.gate_kinds`` entry-point group.
+- :mod:`.drift` profiles data and measures drift; :mod:`.report` renders gate results.
+
+Nothing here imports :mod:`jupyter_mlops.pipeline`: pipelines use validation, not the reverse.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Loaded on first use, so parsing a spec pays for neither pandas nor the built-in checks.
+_EXPORTS: dict[str, str] = {
+    "GATE_KINDS": "gates",
+    "GateContext": "gates",
+    "GateKind": "gates",
+    "GateResult": "gates",
+    "GateSpec": "gates",
+    "GateStatus": "gates",
+    "Outcome": "gates",
+    "Severity": "gates",
+    "check_drift": "drift",
+    "evaluate_gates": "gates",
+    "format_gate_table": "report",
+    "gates_passed": "gates",
+    "parse_gates": "gates",
+    "profile_dataframe": "drift",
+    "raise_for_gates": "gates",
+    "register_gate_kind": "gates",
+    "render_gate_report_html": "report",
+    "stored_gate_results": "gates",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
