@@ -12,7 +12,12 @@ from pathlib import Path
 import jupyter_mlops
 from tests.conftest import ROOT, python_env
 
-PACKAGES = ("jupyter_mlops", "jupyter_mlops.store", "jupyter_mlops.pipeline")
+PACKAGES = (
+    "jupyter_mlops",
+    "jupyter_mlops.store",
+    "jupyter_mlops.pipeline",
+    "jupyter_mlops.server",
+)
 
 
 def test_no_public_name_equals_a_submodule_name() -> None:

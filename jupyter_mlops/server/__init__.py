@@ -34,3 +34,5 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
 # The name jupyter_server's older loaders look for.
 load_jupyter_server_extension = _load_jupyter_server_extension
+
+__all__ = ["API_PREFIX", "load_jupyter_server_extension"]
