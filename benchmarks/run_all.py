@@ -3,9 +3,10 @@
     python benchmarks/run_all.py [--quick]
 
 The default is the full-size run that proves the targets in DESIGN.md (10,000 runs with MLflow as
-the baseline, 10M-row fingerprints, 5 alternating pipeline/papermill repeats). ``--quick`` uses
-small sizes (2,000 runs, no MLflow, 1M rows, 2 repeats) to check that everything still works in
-about two minutes; its figures are indicative only. A benchmark that crashes is reported as a
+the baseline, 10M-row fingerprints, 5 alternating pipeline/papermill repeats, a REST API over
+100,000 runs). ``--quick`` uses small sizes (2,000 runs, no MLflow, 1M rows, 2 repeats, 10,000
+runs behind the API) to check that everything still works in a few minutes; its figures are
+indicative only. A benchmark that crashes is reported as a
 failed row and the others still run. Exit code: 0 when every target passed, 1 otherwise.
 """
 
@@ -30,6 +31,7 @@ if str(HERE) not in sys.path:  # the bench_* modules import each other and `repo
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_pipeline  # noqa: E402
+import bench_server  # noqa: E402
 import bench_tracking  # noqa: E402
 from report import print_table  # noqa: E402
 
@@ -44,6 +46,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("fingerprint", lambda: bench_fingerprint.run(rows=rows)),
         ("pipeline", lambda: bench_pipeline.run(repeats=repeats, gates=False)),
         ("gates", gates),
+        ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .entities import Fingerprint, Run, RunKind, RunStatus
 from .exceptions import MLOpsError
+from .plots import plot_metric, plot_params
 from .tracking import (
     ActiveRun,
     Tracker,
@@ -91,6 +92,8 @@ __all__ = [
     "log_params",
     "log_validation_data",
     "metric_history",
+    "plot_metric",
+    "plot_params",
     "runs",
     "set_store",
     "set_tags",

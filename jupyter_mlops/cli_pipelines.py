@@ -70,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         allow_changed=args.allow_changed,
         seed=args.seed,
         on_start=started,
+        run_id=args.run_id,
     )
     run = result.run
     if args.json:
@@ -251,6 +252,8 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="run even if the notebook's code changed since promote",
     )
     r.add_argument("--seed", type=int)
+    # The Jupyter server's run-now answers with the id before this process records the run.
+    r.add_argument("--run-id", help="use this id (32 hex digits) for the run")
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_run)

@@ -20,6 +20,7 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   ├── ExperimentNotFoundError(LookupError)  no experiment of that name: lists the known ones
     │   ├── ModelNotFoundError(LookupError)  no model, model version or blessed version of that name
     │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
+    ├── NotFoundError(LookupError)       a metric, artifact or output notebook that does not exist
     ├── ConflictError                    the state changed under the call: a pipeline already
     │                                    running, a bless racing a bless (server: 409)
     └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
@@ -194,6 +195,10 @@ class NotebookChangedError(NotebookError):
     ) -> None:
         self.changes = list(changes or [])
         super().__init__(message, path=path)
+
+
+class NotFoundError(MLOpsError, LookupError):
+    """Something a view was asked for does not exist (a metric, an artifact, a notebook)."""
 
 
 class ConflictError(MLOpsError):

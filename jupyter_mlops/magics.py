@@ -141,7 +141,10 @@ class MLOpsMagics(Magics):
             raise UsageError(str(e)) from None
 
     def _cmd_runs(self, args: Any) -> Any:
-        return default_tracker().runs(args.experiment, args.where, args.order_by, args.limit)
+        from .widgets import RunsFrame  # a DataFrame that displays as a sortable run table
+
+        frame = default_tracker().runs(args.experiment, args.where, args.order_by, args.limit)
+        return RunsFrame(frame)
 
     def _cmd_show(self, args: Any) -> Any:
         print(format_run(default_tracker().get_run(args.run_id)))
@@ -155,7 +158,9 @@ class MLOpsMagics(Magics):
             from .plots import plot_metric_comparison
 
             plot_metric_comparison(runs, tracker, args.plot)
-        return compare_frame(runs)
+        from .widgets import CompareFrame  # displays with differences highlighted and a chart
+
+        return CompareFrame(compare_frame(runs), run_ids=[r.id for r in runs])
 
     def _cmd_reproduce(self, args: Any) -> Any:
         from .reproduce import reproduce

@@ -106,7 +106,8 @@ def summary_html(run: Run, diff: RunDiff) -> str:
         for k, v in rows
     )
     return (
-        "<div class='jupyter-mlops-summary' style='font-size:12px'>"
+        "<div class='jupyter-mlops-summary' style='font-size:12px'"
+        f" data-jupyter-mlops-run='{e(run.id)}'>"  # the sidebar links the run to its detail
         f"<b style='color:{color}'>● {e(run.status.value)}</b> run <code>{e(run.short_id)}</code>"
         f" · {run.duration or 0:.2f}s · seed {e(str(run.seed))} · experiment "
         f"<b>{e(run.experiment)}</b><table style='margin:0'>{body}</table></div>"

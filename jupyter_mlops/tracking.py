@@ -25,6 +25,7 @@ import logging
 import numbers
 import os
 import pickle
+import re
 import sys
 import threading
 import time
@@ -399,11 +400,13 @@ class Tracker:
         notebook: str | None = None,
         execution_count: int | None = None,
         probe_git: bool = True,
+        run_id: str | None = None,
     ) -> ActiveRun:
         """Create a run (recorded at once as ``running``) and seed the RNGs.
 
         ``seed="auto"`` draws a seed and records it; an int is used as given; ``None`` leaves
-        the RNGs alone and records no seed.
+        the RNGs alone and records no seed. ``run_id`` (32 hex digits) pre-assigns the id, so a
+        caller that starts the run in another process can answer with it at once.
         """
         from .seeding import MAX_SEED, apply_seed, draw_seed
 
@@ -413,12 +416,14 @@ class Tracker:
             isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
         ):
             raise ValidationError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        if run_id is not None and not re.fullmatch(r"[0-9a-f]{32}", run_id):
+            raise ValidationError(f"A run id is 32 lowercase hex digits, got {run_id!r}")
         exp = experiment or DEFAULT_EXPERIMENT
         if parent_id is None:
             current = active_run()
             parent_id = current.id if current is not None else os.environ.get(PARENT_ENV) or None
         start = RunStart(
-            id=uuid.uuid4().hex,
+            id=run_id or uuid.uuid4().hex,
             experiment=exp,
             kind=kind,
             started=time.time(),

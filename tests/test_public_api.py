@@ -19,6 +19,7 @@ PACKAGES = (
     "jupyter_mlops.validation",
     "jupyter_mlops.schedule",
     "jupyter_mlops.hashing",
+    "jupyter_mlops.server",
 )
 
 

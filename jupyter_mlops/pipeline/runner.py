@@ -150,6 +150,7 @@ class PipelineRunner:
         seed: int | None = None,
         tags: dict[str, str] | None = None,
         on_start: Callable[[ActiveRun], None] | None = None,
+        run_id: str | None = None,
     ) -> PipelineResult:
         """Validate, execute, gate and record one run of ``spec``; ``on_start`` is called once
         the inputs are valid and the run is recorded, just before the notebook executes."""
@@ -174,6 +175,7 @@ class PipelineRunner:
                 params=plain_value(resolve_params(spec.parameters, overrides)),
                 tags={"pipeline": spec.name, **(tags or {})},
                 notebook=str(notebook),
+                run_id=run_id,
             )
             if warning:
                 run.warn(warning)

@@ -157,7 +157,10 @@ class RunStore(abc.ABC):
         order_by: str | list[str] | None = None,
         limit: int | None = None,
         parent_id: str | None = None,
-    ) -> list[str]: ...
+        text: str | None = None,
+    ) -> list[str]:
+        """Ids of matching runs in order; ``text`` is a case-insensitive substring of the name,
+        experiment, a tag key or a tag value."""
 
     @abc.abstractmethod
     def runs_frame(

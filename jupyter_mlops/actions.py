@@ -1,0 +1,158 @@
+"""Actions front-ends offer besides the CLI: run a pipeline now (in another process), promote a
+notebook, bless and roll back a model. Each returns JSON-ready values; nothing here imports
+tornado or IPython.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import ConflictError, NotFoundError, ValidationError
+from .views import to_jsonable
+
+if TYPE_CHECKING:
+    from .tracking import Tracker
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A pipeline run started in a subprocess; ``run_id`` is its id in the store."""
+
+    run_id: str
+    pipeline: str
+    pid: int
+    log: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "pipeline": self.pipeline, "pid": self.pid}
+
+
+def _load(name: str, pipelines_dir: Path) -> Any:
+    from .pipeline.spec import list_pipelines, load_pipeline
+
+    if name not in list_pipelines(pipelines_dir):
+        try:
+            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
+        except ValidationError as e:
+            raise NotFoundError(str(e)) from None
+    return load_pipeline(name, pipelines_dir)
+
+
+def launch_pipeline_run(
+    tracker: Tracker,
+    pipelines_dir: Path,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    allow_changed: bool = False,
+    python: str = sys.executable,
+) -> Launch:
+    """Start ``jupyter-mlops run NAME`` in a subprocess and return at once with the run's id.
+
+    What can be checked cheaply is checked here, so the caller gets the error now rather than
+    a run id that never appears: the pipeline exists, the parameters have their declared types,
+    the notebook is unchanged, the kernel is installed, and no run of it is in progress."""
+    from .pipeline.engine import kernel_language
+    from .pipeline.notebook import check_notebook_unchanged
+    from .pipeline.params import coerce_params
+
+    spec = _load(name, pipelines_dir)
+    raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
+    overrides = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
+    if not allow_changed:
+        check_notebook_unchanged(spec, spec.notebook_path())
+    kernel_language(spec.kernel, spec.notebook_path(), spec.path, bool(overrides))
+    busy = tracker.store.search_run_ids(
+        where=f"experiment == {spec.name!r} and kind == 'pipeline' and status == 'running'",
+        limit=1,
+    )
+    if busy:
+        raise ConflictError(
+            f"Pipeline '{spec.name}' is already running (run {busy[0][:8]}); wait for it to "
+            "finish before starting another"
+        )
+    run_id = uuid.uuid4().hex
+    store_dir = Path(tracker.store.location).parent
+    cmd = [python, "-m", "jupyter_mlops", "--store", str(store_dir), "run", spec.name]
+    cmd += ["--pipelines-dir", str(pipelines_dir), "--run-id", run_id, "--no-progress"]
+    for k, v in raw.items():
+        cmd += ["-p", f"{k}={v}"]
+    if allow_changed:
+        cmd.append("--allow-changed")
+    log = store_dir / "runs" / run_id / "launch.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out = log.open("wb")
+    # Its own session: the run survives a restart of the server that launched it.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=str(pipelines_dir.parent),
+        env={**os.environ, "JUPYTER_MLOPS_STORE": str(store_dir)},
+        start_new_session=True,
+    )
+    out.close()
+    # Reap the child when it ends, so no zombie stays behind in a long-lived server.
+    threading.Thread(target=proc.wait, daemon=True, name=f"jupyter-mlops-run-{run_id[:8]}").start()
+    return Launch(run_id, spec.name, proc.pid, log)
+
+
+def promote_notebook(
+    root: Path,
+    notebook: str,
+    pipelines_dir: Path,
+    *,
+    name: str | None = None,
+    schedule: str | None = None,
+    gates: Any = None,
+    timeout: str | None = None,
+    retries: int | None = None,
+) -> dict[str, Any]:
+    """Promote a notebook under ``root`` (paths outside it are refused) to a pipeline spec."""
+    from .pipeline import promote
+
+    path = (root / notebook).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ValidationError(f"Notebook {notebook!r} is outside {root}; give a path inside it")
+    result = promote(
+        path,
+        name=name,
+        schedule=schedule,
+        gates=gates,
+        timeout=timeout,
+        retries=retries,
+        pipelines_dir=pipelines_dir,
+    )
+    return to_jsonable(
+        {
+            "path": str(result.path),
+            "created": result.created,
+            "messages": list(result.messages),
+            "changes": list(result.changes),
+            "spec": result.spec.to_dict(),
+        }
+    )
+
+
+def bless_model(tracker: Tracker, ref: str, reason: str | None = None) -> dict[str, Any]:
+    from .registry import ModelRegistry
+
+    return to_jsonable(ModelRegistry(tracker.store).bless(ref, reason).to_dict())
+
+
+def rollback_model(
+    tracker: Tracker, name: str, to: int | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    from .registry import ModelRegistry
+
+    old, new = ModelRegistry(tracker.store).rollback(name, to, reason)
+    return to_jsonable({"archived": old.to_dict(), "blessed": new.to_dict()})

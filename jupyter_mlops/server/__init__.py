@@ -1,0 +1,38 @@
+"""Jupyter server extension: an authenticated REST API over the store, under
+``{base_url}/jupyter-mlops/api/``. Enabled on install by
+``etc/jupyter/jupyter_server_config.d/jupyter_mlops.json``.
+
+The handlers (:mod:`.handlers`) only parse a request, make one core call (:mod:`jupyter_mlops.views`
+or :mod:`jupyter_mlops.actions`) off the event loop, and write JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_PREFIX = "jupyter-mlops/api"
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_mlops.server"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from pathlib import Path
+
+    from .handlers import ServerContext, route_table
+
+    web_app = serverapp.web_app
+    context = ServerContext(Path(serverapp.root_dir))
+    web_app.settings["jupyter_mlops"] = context
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(".*$", route_table(base_url))
+    serverapp.log.info(
+        "jupyter-mlops: REST API at %s%s/ (store %s)", base_url, API_PREFIX, context.settings.store
+    )
+
+
+# The name jupyter_server's older loaders look for.
+load_jupyter_server_extension = _load_jupyter_server_extension
+
+__all__ = ["API_PREFIX", "load_jupyter_server_extension"]

@@ -1,0 +1,296 @@
+"""REST handlers: parse the request, make one core call off the event loop, write JSON.
+
+:class:`MLOpsHandler` owns what every endpoint shares: authentication (``@authenticated`` on its
+``get`` and ``post``, so no endpoint can forget it; jupyter_server checks XSRF on cookie-
+authenticated POSTs), running the call in a thread pool, and the one error table:
+
+=====================================  ======
+``ConflictError``                      409
+``ValidationError``, ``ConfigError``   400
+``LookupError`` (run, model, …)        404
+anything else                          500
+=====================================  ======
+
+Every error body is ``{"error": message}`` with the message the CLI prints.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from .. import actions, views
+from ..config import Settings, load_settings
+from ..exceptions import ConfigError, ConflictError, ValidationError
+from ..tracking import Tracker
+
+AUTH_RESOURCE = "jupyter_mlops"
+_CHUNK = 1 << 20
+
+
+class ServerContext:
+    """What the handlers share: settings read from the server's root, the tracker (opened on
+    first use, since the store may not exist when the server starts) and a thread pool that
+    keeps slow store calls away from the event loop and from jupyter_server's own executor."""
+
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+        self.root = root
+        self.settings = settings or load_settings(start=root)
+        self.pipelines_dir = self.settings.root / "pipelines"
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-mlops")
+        self._tracker: Tracker | None = None
+        self._lock = threading.Lock()
+
+    def tracker(self) -> Tracker:
+        with self._lock:
+            if self._tracker is None:
+                self._tracker = Tracker.from_settings(self.settings, create=False)
+            return self._tracker
+
+
+def error_status(e: BaseException) -> int:
+    """The one table from core errors to HTTP status codes."""
+    if isinstance(e, ConflictError):
+        return 409
+    if isinstance(e, (ValidationError, ConfigError)):
+        return 400
+    if isinstance(e, LookupError):
+        return 404
+    return 500
+
+
+class MLOpsHandler(APIHandler):
+    """Subclasses define ``read(*path_args)`` and/or ``act(*path_args, body)``: a synchronous
+    function making one core call; its result is written as JSON (or by ``respond``)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def ctx(self) -> ServerContext:
+        return self.settings["jupyter_mlops"]
+
+    # Set by subclasses as methods; an endpoint without one answers 405.
+    read: Callable[..., Any] | None = None
+    act: Callable[..., Any] | None = None
+
+    @web.authenticated
+    @authorized
+    async def get(self, *args: str) -> None:
+        if self.read is None:
+            raise web.HTTPError(405)
+        await self._call(self.read, *args)
+
+    @web.authenticated
+    @authorized
+    async def post(self, *args: str) -> None:
+        if self.act is None:
+            raise web.HTTPError(405)
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._error(400, "The request body must be a JSON object")
+            return
+        await self._call(self.act, *args, body)
+
+    async def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            result = await IOLoop.current().run_in_executor(self.ctx.executor, fn, *args)
+        except web.HTTPError:
+            raise
+        except Exception as e:
+            status = error_status(e)
+            if status == 500:
+                self.log.error("jupyter-mlops: %s failed", self.request.path, exc_info=True)
+                self._error(500, f"internal error: {type(e).__name__}: {e}")
+            else:
+                self._error(status, str(e))
+            return
+        await self.respond(result)
+
+    async def respond(self, result: Any) -> None:
+        if hasattr(result, "to_dict"):
+            result = result.to_dict()
+        await self.finish(json.dumps(result, default=str))
+
+    def _error(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"error": message}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors raised before a handler runs (403, 405) in the same ``{"error"}`` shape."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = (exc.log_message if isinstance(exc, web.HTTPError) else None) or self._reason
+        self.finish(json.dumps({"error": message}))
+
+    def param(self, name: str) -> str | None:
+        return self.get_argument(name, None)
+
+
+class RunsHandler(MLOpsHandler):
+    def read(self) -> Any:
+        query = views.RunsQuery.from_strings(self.param)
+        return views.runs_page(self.ctx.tracker(), query)
+
+
+class RunHandler(MLOpsHandler):
+    def read(self, run_id: str) -> Any:
+        return views.run_detail(self.ctx.tracker(), run_id)
+
+
+class MetricHandler(MLOpsHandler):
+    def read(self, run_id: str, key: str) -> Any:
+        return views.metric_series(self.ctx.tracker(), run_id, key)
+
+
+class ArtifactHandler(MLOpsHandler):
+    def read(self, run_id: str, name: str) -> Any:
+        return views.artifact_file(self.ctx.tracker(), run_id, name)
+
+    async def respond(self, result: Any) -> None:
+        art: views.ArtifactFile = result
+        # Always a download, never rendered: an HTML artifact must not run in Jupyter's origin.
+        filename = Path(art.name).name.replace('"', "")
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Length", str(art.size))
+        loop = IOLoop.current()
+        with art.path.open("rb") as f:
+            while chunk := await loop.run_in_executor(self.ctx.executor, f.read, _CHUNK):
+                self.write(chunk)
+                await self.flush()
+        await self.finish(set_content_type="application/octet-stream")
+
+
+class NotebookHandler(MLOpsHandler):
+    def read(self, run_id: str) -> Any:
+        return views.output_notebook(self.ctx.tracker(), run_id)
+
+
+class CompareHandler(MLOpsHandler):
+    def read(self) -> Any:
+        ids = [i for v in self.get_arguments("ids") for i in v.split(",") if i.strip()]
+        return views.compare_runs(self.ctx.tracker(), ids)
+
+
+class ExperimentsHandler(MLOpsHandler):
+    def read(self) -> Any:
+        return {"experiments": views.experiments(self.ctx.tracker())}
+
+
+class PipelinesHandler(MLOpsHandler):
+    def read(self) -> Any:
+        return {"pipelines": views.pipelines(self.ctx.tracker(), self.ctx.pipelines_dir)}
+
+
+class PipelineHandler(MLOpsHandler):
+    def read(self, name: str) -> Any:
+        return views.pipeline_detail(self.ctx.tracker(), self.ctx.pipelines_dir, name)
+
+
+class PipelineRunHandler(MLOpsHandler):
+    def act(self, name: str, body: dict[str, Any]) -> Any:
+        params = body.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValidationError('"params" must be an object of name: value')
+        return actions.launch_pipeline_run(
+            self.ctx.tracker(),
+            self.ctx.pipelines_dir,
+            name,
+            params,
+            allow_changed=bool(body.get("allow_changed")),
+        )
+
+    async def respond(self, result: Any) -> None:
+        self.set_status(202)  # accepted: the run proceeds in its own process
+        await super().respond(result)
+
+
+class PromoteHandler(MLOpsHandler):
+    def act(self, body: dict[str, Any]) -> Any:
+        notebook = body.get("notebook")
+        if not isinstance(notebook, str) or not notebook:
+            raise ValidationError('"notebook" must be the path of a notebook under the server root')
+        return actions.promote_notebook(
+            self.ctx.root,
+            notebook,
+            self.ctx.pipelines_dir,
+            name=body.get("name"),
+            schedule=body.get("schedule"),
+            gates=body.get("gates"),
+            timeout=body.get("timeout"),
+            retries=body.get("retries"),
+        )
+
+
+class ModelsHandler(MLOpsHandler):
+    def read(self) -> Any:
+        return {"models": views.models(self.ctx.tracker())}
+
+
+class ModelHandler(MLOpsHandler):
+    def read(self, name: str) -> Any:
+        return views.model_detail(self.ctx.tracker(), name)
+
+
+class BlessHandler(MLOpsHandler):
+    def act(self, name: str, body: dict[str, Any]) -> Any:
+        version = body.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValidationError(
+                '"version" must be the integer version to bless, e.g. {"version": 3}'
+            )
+        return actions.bless_model(self.ctx.tracker(), f"{name}@{version}", body.get("reason"))
+
+
+class RollbackHandler(MLOpsHandler):
+    def act(self, name: str, body: dict[str, Any]) -> Any:
+        to = body.get("to")
+        if to is not None and (not isinstance(to, int) or isinstance(to, bool)):
+            raise ValidationError('"to" must be an integer version or absent')
+        return actions.rollback_model(self.ctx.tracker(), name, to, body.get("reason"))
+
+
+class StatusHandler(MLOpsHandler):
+    def read(self) -> Any:
+        return views.status(self.ctx.tracker(), self.ctx.pipelines_dir)
+
+
+_ID = r"([^/]+)"
+
+ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
+    ("runs", RunsHandler),
+    (f"runs/{_ID}", RunHandler),
+    (f"runs/{_ID}/metrics/(.+)", MetricHandler),
+    (f"runs/{_ID}/artifacts/(.*)", ArtifactHandler),
+    (f"runs/{_ID}/notebook", NotebookHandler),
+    ("compare", CompareHandler),
+    ("experiments", ExperimentsHandler),
+    ("pipelines", PipelinesHandler),
+    (f"pipelines/{_ID}", PipelineHandler),
+    (f"pipelines/{_ID}/run", PipelineRunHandler),
+    ("promote", PromoteHandler),
+    ("models", ModelsHandler),
+    (f"models/{_ID}", ModelHandler),
+    (f"models/{_ID}/bless", BlessHandler),
+    (f"models/{_ID}/rollback", RollbackHandler),
+    ("status", StatusHandler),
+]
+
+
+def route_table(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
+    from jupyter_server.utils import url_path_join
+
+    from . import API_PREFIX
+
+    return [(url_path_join(base_url, API_PREFIX, path) + "$", h) for path, h in ROUTES]
