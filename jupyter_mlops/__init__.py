@@ -10,7 +10,6 @@ from typing import Any
 
 from .entities import Fingerprint, Run, RunKind, RunStatus
 from .exceptions import MLOpsError
-from .plots import plot_metric, plot_params
 from .tracking import (
     ActiveRun,
     Tracker,
@@ -43,6 +42,20 @@ def fingerprint(obj: Any) -> Fingerprint:
     from .hashing import fingerprint as _fingerprint
 
     return _fingerprint(obj)
+
+
+def plot_metric(runs: Any, key: str, *, tracker: Tracker | None = None) -> Any:
+    """A matplotlib Figure with one curve per run of metric ``key`` over its steps."""
+    from .plots import plot_metric as _plot
+
+    return _plot(runs, key, tracker=tracker)
+
+
+def plot_params(runs: Any, x: str, y: str, *, tracker: Tracker | None = None) -> Any:
+    """A matplotlib Figure: ``y`` against ``x`` (params or metrics), one point per run."""
+    from .plots import plot_params as _plot
+
+    return _plot(runs, x, y, tracker=tracker)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -21,8 +21,11 @@ from tests.conftest import ROOT, python_env
 
 PACKAGE = Path(jupyter_mlops.__file__).parent
 LAYERS = ("core", "validation", "pipeline", "schedule", "front-end")
-FRONT_ENDS = {"magics", "widgets", "views", "plots", "cli", "cli_pipelines", "__main__", "server"}
-ABOVE_PIPELINE = {"schedule", "reproduce"}  # reproduce re-executes runs with the pipeline runner
+FRONT_ENDS = {"magics", "widgets", "plots", "cli", "cli_pipelines", "__main__", "server"}
+# reproduce re-executes runs with the pipeline runner; views and actions are what every
+# front-end shows and does (runs pages, pipelines with next firings, run-now, bless), so they
+# sit above the pipeline and scheduler and below the front-ends.
+ABOVE_PIPELINE = {"schedule", "reproduce", "views", "actions"}
 # Front-end libraries: only front-end modules may import them.
 UI_LIBRARIES = {"IPython", "ipywidgets", "tornado", "jupyter_server", "ipykernel"}
 # The package's front door imports the extension hook (magics) inside load_ipython_extension.

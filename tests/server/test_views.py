@@ -11,11 +11,6 @@ import pytest
 
 import jupyter_mlops as mlops
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,10 +48,12 @@ def test_text_search_matches_name_experiment_and_tags(tracker: mlops.Tracker) ->
 
 
 def test_installed_config_enables_the_extension() -> None:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    data_files = pyproject["tool"]["setuptools"]["data-files"]
-    (src,) = data_files["etc/jupyter/jupyter_server_config.d"]
-    config = json.loads((ROOT / src).read_text())
+    """The install itself (editable included) put the config file where Jupyter reads it."""
+    import sys
+
+    installed = Path(sys.prefix, "etc/jupyter/jupyter_server_config.d/jupyter_mlops.json")
+    assert installed.is_file(), "pip install -e . should install the server config file"
+    config = json.loads(installed.read_text())
     enabled = config["ServerApp"]["jpserver_extensions"]
     (module,) = [m for m, on in enabled.items() if on]
     points = importlib.import_module(module)._jupyter_server_extension_points()
