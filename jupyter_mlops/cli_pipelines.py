@@ -30,12 +30,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
         retries=args.retries,
         kernel=args.kernel,
         pipelines_dir=args.pipelines_dir,
+        timezone=args.timezone,
     )
     spec = result.spec
     verb = "wrote" if result.created else "updated"
     lines = [
         f"{verb} {result.path}: pipeline '{spec.name}' with {len(spec.parameters)} "
-        f"parameter(s), {len(spec.gates)} gate(s), schedule {spec.schedule or 'none'}, "
+        f"parameter(s), {len(spec.gates)} gate(s), schedule {spec.cron or 'none'}, "
         f"timeout {spec.timeout}"
     ]
     lines += [
@@ -234,6 +235,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("notebook")
     p.add_argument("--name")
     p.add_argument("--schedule", help="cron expression, e.g. '0 3 * * *' or @daily")
+    p.add_argument("--timezone", help="IANA time zone the schedule is read in (default UTC)")
     p.add_argument("--gates", help="YAML file with a list of gates")
     p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
     p.add_argument("--retries", type=int, help="retries after a kernel death (default 0)")

@@ -359,6 +359,10 @@ class ZonedSchedule:
         return cls(CronSchedule.parse(expr), tz)
 
     @property
+    def expr(self) -> str:
+        return self.cron.expr
+
+    @property
     def tz(self) -> dt.tzinfo:
         return load_zone(self.timezone)
 
