@@ -217,6 +217,8 @@ class PipelineRunner:
     ) -> PipelineResult:
         run = self.tracker.start_run(
             experiment=spec.name,
+            # The name column of `runs` shows the attempt ("attempt 2/3") when retries are on.
+            name=f"attempt {tags['attempt']}" if "attempt" in tags else None,
             kind=RunKind.PIPELINE,
             seed=seed if seed is not None else "auto",
             params=plain_value(resolve_params(spec.parameters, overrides)),

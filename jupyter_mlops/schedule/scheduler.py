@@ -380,6 +380,9 @@ class Scheduler:
             )
         return spec.cron.upcoming(self.clock(), count)
 
+    def schedules_zone(self, name: str) -> str:
+        return load_pipeline(name, self.pipelines_dir).timezone or "UTC"
+
     def schedules(self, count: int = 3) -> list[ScheduleInfo]:
         """Every scheduled pipeline: time zone, next firings, pause, last status and gates."""
         store = self.tracker.store
