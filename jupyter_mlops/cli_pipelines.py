@@ -299,7 +299,11 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--timezone", help="IANA time zone the schedule is read in (default UTC)")
     p.add_argument("--gates", help="YAML file with a list of gates")
     p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
-    p.add_argument("--retries", type=int, help="retries after a kernel death (default 0)")
+    p.add_argument(
+        "--retries",
+        type=int,
+        help="retries after a kernel death, timeout or retry_on error (default 0)",
+    )
     p.add_argument("--kernel")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_promote)
@@ -343,7 +347,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sc = sub.add_parser(
         "scheduler",
         parents=[common, pl],
-        help="Run scheduled pipelines when their cron expression fires (UTC).",
+        help="Run scheduled pipelines when their cron expression fires.",
     )
     sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
