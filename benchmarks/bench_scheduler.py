@@ -154,8 +154,8 @@ def run(idle_seconds: float = 10.0) -> list[dict[str, Any]]:
             base * 100,
             f"< {IDLE_TARGET * 100:g}%",
             idle < IDLE_TARGET,
-            f"over {idle_seconds:g} s of a real `jupyter-mlops scheduler`; baseline: a sleeping "
-            "process",
+            f"over {idle_seconds:g} s of a real `jupyter-mlops scheduler` (CPU clock ticks are "
+            f"10 ms: {1 / idle_seconds:.2g}% resolution); baseline: a sleeping process",
             ratio=idle / IDLE_TARGET,
         ),
     ]

@@ -52,6 +52,8 @@ class NotifySpec:
     def from_dict(cls, d: Any) -> NotifySpec:
         if not isinstance(d, Mapping):
             raise ValueError(f"expected a mapping with webhook, command and on, got {d!r}")
+        # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
+        d = {("on" if k is True else k): v for k, v in d.items()}
         unknown = set(d) - {"webhook", "command", "on"}
         if unknown:
             raise ValueError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
@@ -231,8 +233,10 @@ class PipelineSpec:
         d: dict[str, Any] = {}
         if self.catchup != "latest" or self.max_catchup != 10:
             d.update(catchup=self.catchup, max_catchup=self.max_catchup)
-        if self.retries and (self.retry_backoff != "30s" or self.retry_on):
-            d.update(retry_backoff=self.retry_backoff, retry_on=list(self.retry_on))
+        if self.retry_backoff != "30s":
+            d["retry_backoff"] = self.retry_backoff
+        if self.retry_on:
+            d["retry_on"] = list(self.retry_on)
         if self.notify is not None:
             d["notify"] = self.notify.to_dict()
         if self.retention is not None:
