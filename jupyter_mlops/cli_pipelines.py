@@ -1,4 +1,4 @@
-"""``jupyter-mlops promote | run | gates | models | reproduce``: thin over ``pipeline``."""
+"""``jupyter-mlops promote | run | gates | models | reproduce | scheduler | schedule | gc``."""
 
 from __future__ import annotations
 
@@ -30,12 +30,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
         retries=args.retries,
         kernel=args.kernel,
         pipelines_dir=args.pipelines_dir,
+        timezone=args.timezone,
     )
     spec = result.spec
     verb = "wrote" if result.created else "updated"
     lines = [
         f"{verb} {result.path}: pipeline '{spec.name}' with {len(spec.parameters)} "
-        f"parameter(s), {len(spec.gates)} gate(s), schedule {spec.schedule or 'none'}, "
+        f"parameter(s), {len(spec.gates)} gate(s), schedule {spec.cron or 'none'}, "
         f"timeout {spec.timeout}"
     ]
     lines += [
@@ -223,6 +224,67 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _when(t: Any) -> str:
+    return t.isoformat() if t is not None else "-"
+
+
+def _schedule_line(info: Any, zone: Any) -> str:
+    where = info.timezone
+    nxt = (
+        "paused"
+        if info.paused
+        else ", ".join(t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in info.next)
+    )
+    last = f"{info.last_status} {(info.last_run or '')[:8]}" if info.last_status else "never ran"
+    gates = f" gates {info.gates}" if info.gates else ""
+    return f"{info.pipeline:20} {info.cron:16} {where:16} next {nxt}  last {last}{gates}"
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .cron import load_zone
+    from .schedule.scheduler import Scheduler, scheduler_clock
+
+    scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
+    if args.action == "list":
+        infos = scheduler.schedules(count=3)
+        text = "\n".join(_schedule_line(i, load_zone(i.timezone)) for i in infos)
+        _out(
+            args,
+            [i.to_dict() for i in infos],
+            text or "no scheduled pipelines (promote with --schedule CRON)",
+        )
+    elif args.action == "next":
+        spec_zone = load_zone(scheduler.schedules_zone(args.name))
+        times = scheduler.next_firings(args.name, args.n)
+        text = "\n".join(f"{t.astimezone(spec_zone).isoformat()}  ({t.isoformat()})" for t in times)
+        _out(args, [t.isoformat() for t in times], text)
+    elif args.action == "pause":
+        scheduler.pause(args.name)
+        _out(args, {"pipeline": args.name, "paused": True}, f"{args.name}: paused")
+    else:
+        scheduler.resume(args.name)
+        _out(
+            args,
+            {"pipeline": args.name, "paused": False},
+            f"{args.name}: resumed; firings missed while paused are not run",
+        )
+    return EXIT_OK
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from .pipeline.retention import collect_garbage
+
+    if args.keep < 0:
+        from .exceptions import ValidationError
+
+        raise ValidationError(f"--keep must be 0 or more, got {args.keep}; e.g. --keep 10")
+    report = collect_garbage(
+        _tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
+    )
+    _out(args, report.to_dict(), report.describe())
+    return EXIT_OK
+
+
 def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     pl = argparse.ArgumentParser(add_help=False)
     pl.add_argument(
@@ -235,9 +297,14 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("notebook")
     p.add_argument("--name")
     p.add_argument("--schedule", help="cron expression, e.g. '0 3 * * *' or @daily")
+    p.add_argument("--timezone", help="IANA time zone the schedule is read in (default UTC)")
     p.add_argument("--gates", help="YAML file with a list of gates")
     p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
-    p.add_argument("--retries", type=int, help="retries after a kernel death (default 0)")
+    p.add_argument(
+        "--retries",
+        type=int,
+        help="retries after a kernel death, timeout or retry_on error (default 0)",
+    )
     p.add_argument("--kernel")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_promote)
@@ -283,7 +350,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sc = sub.add_parser(
         "scheduler",
         parents=[common, pl],
-        help="Run scheduled pipelines when their cron expression fires (UTC).",
+        help="Run scheduled pipelines when their cron expression fires.",
     )
     sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
@@ -293,6 +360,31 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sc.add_argument("--now", help=argparse.SUPPRESS)
     sc.add_argument("--json", action="store_true")
     sc.set_defaults(func=cmd_scheduler)
+
+    sd = sub.add_parser("schedule", parents=[common], help="List, pause, resume schedules.")
+    ssub = sd.add_subparsers(dest="action", required=True, parser_class=type(sd))
+    s_list = ssub.add_parser("list", parents=[common, pl], help="schedules, next firings, status")
+    s_pause = ssub.add_parser("pause", parents=[common, pl], help="stop firing NAME")
+    s_resume = ssub.add_parser("resume", parents=[common, pl], help="fire NAME again from now")
+    s_next = ssub.add_parser("next", parents=[common, pl], help="the next firings of NAME")
+    for sp in (s_pause, s_resume, s_next):
+        sp.add_argument("name")
+    s_next.add_argument("-n", type=int, default=5, help="how many firings (default 5)")
+    for sp in (s_list, s_pause, s_resume, s_next):
+        sp.add_argument("--now", help=argparse.SUPPRESS)
+        sp.add_argument("--json", action="store_true")
+    sd.set_defaults(func=cmd_schedule)
+
+    gc = sub.add_parser(
+        "gc",
+        parents=[common],
+        help="Delete old pipeline outputs; keeps what model versions need.",
+    )
+    gc.add_argument("--keep", type=int, default=10, help="newest runs kept per pipeline (10)")
+    gc.add_argument("--pipeline", help="only this pipeline")
+    gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
+    gc.add_argument("--json", action="store_true")
+    gc.set_defaults(func=cmd_gc, read_only=True)
 
     rp = sub.add_parser(
         "reproduce", parents=[common], help="Re-execute a run and compare inputs and metrics."

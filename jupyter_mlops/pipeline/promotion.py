@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..cron import CronSchedule, parse_duration
+from ..cron import UTC, CronSchedule, load_zone, parse_duration
 from ..exceptions import PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
 from .notebook import (
@@ -60,6 +60,7 @@ def promote(
     retries: int | None = None,
     kernel: str | None = None,
     pipelines_dir: str | Path = "pipelines",
+    timezone: str | None = None,
 ) -> PromoteResult:
     """Write ``pipelines/NAME.yaml`` for ``notebook``.
 
@@ -92,6 +93,11 @@ def promote(
             "set another with --kernel NAME"
         )
     code = notebook_code(nb)
+    # Hand-edited scheduling fields (catch-up, retry_on, notify, retention) survive a re-promote.
+    kept = {f: getattr(previous, f) for f in _SCHEDULING} if previous else {}
+    if timezone is not None:
+        # load_zone raises the one-line error for an unknown zone; UTC is written as no zone.
+        kept["timezone"] = None if load_zone(timezone) is UTC else timezone
     spec = PipelineSpec(
         name=name,
         notebook=_relative(nb_path, target.parent),
@@ -103,10 +109,16 @@ def promote(
         timeout=_timeout(timeout) if timeout is not None else _keep(previous, "timeout", "1h"),
         retries=_retries(retries) if retries is not None else _keep(previous, "retries", 0),
         gates=_gates(gates) if gates is not None else _keep(previous, "gates", ()),
+        **kept,
     )
     changes = _changes(previous, spec) if previous else []
     save_spec(spec, target)
     return PromoteResult(spec, target, previous is None, tuple(messages + hints), tuple(changes))
+
+
+_SCHEDULING = (
+    "timezone", "catchup", "max_catchup", "retry_backoff", "retry_on", "notify", "retention",
+)  # fmt: skip
 
 
 def _previous_spec(target: Path) -> tuple[PipelineSpec | None, list[str]]:
@@ -171,7 +183,7 @@ def _changes(old: PipelineSpec, new: PipelineSpec) -> list[str]:
         a, b = before[n], after[n]
         if (a.type, a.default, a.expression) != (b.type, b.default, b.expression):
             out.append(f"parameter '{n}': {_declared(a)} -> {_declared(b)}")
-    for attr in ("notebook", "kernel", "schedule", "timeout", "retries"):
+    for attr in ("notebook", "kernel", "schedule", "timezone", "timeout", "retries"):
         if getattr(old, attr) != getattr(new, attr):
             out.append(f"{attr}: {getattr(old, attr)!r} -> {getattr(new, attr)!r}")
     if old.gates != new.gates:

@@ -46,6 +46,7 @@ class PipelineResult:
     blessed: bool = False
     report: Path | None = None
     notes: list[str] = field(default_factory=list)
+    attempts: int = 1  # how many runs this firing took (retries included)
 
     @property
     def outcome(self) -> PipelineOutcome:
@@ -130,11 +131,19 @@ def rederive_source(nb: Mapping[str, Any], overrides: Mapping[str, Any]) -> str 
 
 class PipelineRunner:
     def __init__(
-        self, tracker: Tracker | None = None, engine: str = "papermill", progress: bool = True
+        self,
+        tracker: Tracker | None = None,
+        engine: str = "papermill",
+        progress: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        notify_sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        # sleep waits between attempts (tests pass a no-op); notify_sleep between deliveries.
         self.tracker = tracker or default_tracker()
         self.engine = get_engine(engine)
         self.progress = progress
+        self.sleep = sleep
+        self.notify_sleep = notify_sleep
 
     @property
     def store_dir(self) -> Path:
@@ -153,7 +162,14 @@ class PipelineRunner:
         run_id: str | None = None,
     ) -> PipelineResult:
         """Validate, execute, gate and record one run of ``spec``; ``on_start`` is called once
-        the inputs are valid and the run is recorded, just before the notebook executes."""
+        the inputs are valid and the run is recorded, just before the notebook executes.
+
+        A kernel death, a timeout or an error named in ``retry_on`` is retried up to
+        ``spec.retries`` times, after ``retry_backoff`` doubling each time: each attempt is a
+        run of its own tagged ``attempt=k/n`` (its own output notebook and metrics), all under
+        the same lock and firing. The result is the last attempt's. Then the spec's
+        notifications are sent and its retention applied; neither can fail the run.
+        """
         file_values = read_params_file(params_file) if params_file else None
         overrides = coerce_params(
             spec.parameters, raw_params or {}, file_values, source=f"pipeline '{spec.name}'"
@@ -167,31 +183,84 @@ class PipelineRunner:
                 raise
             warning = f"ran with --allow-changed: {e}"
         language = kernel_language(spec.kernel, notebook, spec.path, bool(overrides))
+        attempts = spec.retries + 1
         with running(self.store_dir / "locks", spec.name):  # ConflictError if it already is
-            run = self.tracker.start_run(
-                experiment=spec.name,
-                kind=RunKind.PIPELINE,
-                seed=seed if seed is not None else "auto",
-                params=plain_value(resolve_params(spec.parameters, overrides)),
-                tags={"pipeline": spec.name, **(tags or {})},
-                notebook=str(notebook),
-                run_id=run_id,
-            )
-            if warning:
-                run.warn(warning)
-            try:
-                # Written now, not when the run ends: the gate report and anyone listing runs
-                # meanwhile read the params and tags from the store.
-                run.flush()
-                if on_start is not None:
-                    on_start(run)
-                return self._run(spec, run, overrides, notebook, language)
-            except BaseException as e:  # never leave the run 'running' behind
-                if not run.ended:
-                    from ..tracking import status_for_exception
+            started = time.time()
+            for attempt in range(1, attempts + 1):
+                extra = {"attempt": f"{attempt}/{attempts}"} if attempts > 1 else {}
+                result = self._run_attempt(
+                    spec, overrides, notebook, language, seed, {**(tags or {}), **extra},
+                    warning, on_start,
+                    run_id=run_id if attempt == 1 else None,  # a pre-assigned id is the first try
+                )  # fmt: skip
+                reason = retry_reason(spec, result.execution)
+                if reason is None or attempt == attempts:
+                    break
+                delay = spec.retry_backoff_s * 2 ** (attempt - 1)
+                log.warning(
+                    "pipeline %s run %s: %s (attempt %d/%d); retrying in %.3gs",
+                    spec.name, result.run.id[:8], reason, attempt, attempts, delay,
+                )  # fmt: skip
+                self.sleep(delay)
+            result.attempts = attempt
+        self._follow_up(spec, result, started)
+        return result
 
-                    run.end(*status_for_exception(e))
-                raise
+    def _run_attempt(
+        self,
+        spec: PipelineSpec,
+        overrides: dict[str, Any],
+        notebook: Path,
+        language: str,
+        seed: int | None,
+        tags: dict[str, str],
+        warning: str | None,
+        on_start: Callable[[ActiveRun], None] | None,
+        run_id: str | None = None,
+    ) -> PipelineResult:
+        run = self.tracker.start_run(
+            experiment=spec.name,
+            # The name column of `runs` shows the attempt ("attempt 2/3") when retries are on.
+            name=f"attempt {tags['attempt']}" if "attempt" in tags else None,
+            kind=RunKind.PIPELINE,
+            seed=seed if seed is not None else "auto",
+            params=plain_value(resolve_params(spec.parameters, overrides)),
+            tags={"pipeline": spec.name, **tags},
+            notebook=str(notebook),
+            run_id=run_id,
+        )
+        if warning:
+            run.warn(warning)
+        try:
+            # Written now, not when the run ends: the gate report and anyone listing runs
+            # meanwhile read the params and tags from the store.
+            run.flush()
+            if on_start is not None:
+                on_start(run)
+            return self._run(spec, run, overrides, notebook, language)
+        except BaseException as e:  # never leave the run 'running' behind
+            if not run.ended:
+                from ..tracking import status_for_exception
+
+                run.end(*status_for_exception(e))
+            raise
+
+    def _follow_up(self, spec: PipelineSpec, result: PipelineResult, started: float) -> None:
+        """Notifications and retention after a run: logged on failure, never raised."""
+        from .notify import notify_run
+        from .retention import collect_garbage
+
+        try:
+            notify_run(spec, result, self.tracker.store, started, sleep=self.notify_sleep)
+        except Exception:  # a notification must never fail the run
+            log.exception("pipeline %s: notification failed", spec.name)
+        if spec.retention is not None:
+            try:
+                store = self.tracker.store
+                report = collect_garbage(store, keep=spec.retention, pipeline=spec.name)
+                log.info("pipeline %s: retention: %s", spec.name, report.describe())
+            except Exception:  # retention must never fail the run
+                log.exception("pipeline %s: retention failed", spec.name)
 
     def _run(
         self,
@@ -236,25 +305,9 @@ class PipelineRunner:
         output: Path,
         language: str,
     ) -> Execution:
-        deadline = time.monotonic() + spec.timeout_s
-        attempts = spec.retries + 1
-        for attempt in range(1, attempts + 1):
-            execution = self._attempt(
-                run,
-                notebook,
-                notebook.parent,
-                output,
-                overrides,
-                spec.kernel,
-                language,
-                max(1.0, deadline - time.monotonic()),
-            )
-            run.set_tags({"attempts": str(attempt)})
-            if execution.ending is not Ending.KERNEL_DIED or attempt == attempts:
-                return execution
-            log.warning("kernel died (attempt %d of %d); retrying", attempt, attempts)
-            run.warn(f"attempt {attempt}: the kernel died; retried")
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._attempt(
+            run, notebook, notebook.parent, output, overrides, spec.kernel, language, spec.timeout_s
+        )
 
     def _attempt(
         self,
@@ -358,12 +411,28 @@ def _failure_status(
             f"timed out: the run exceeded its timeout of {spec.timeout}; partial output in {output}"
         )
     if execution.ending is Ending.KERNEL_DIED:
-        return RunStatus.FAILED, (
-            f"the kernel died after {spec.retries + 1} attempt(s): {execution.evalue}; see {output}"
-        )
+        return RunStatus.FAILED, f"the kernel died: {execution.evalue}; see {output}"
     return RunStatus.FAILED, (
         f"{execution.ename}: {execution.evalue} in {where}\n{execution.traceback or ''}"
     )
+
+
+def retry_reason(spec: PipelineSpec, execution: Execution) -> str | None:
+    """Why this attempt should be retried (kernel death, timeout, a ``retry_on`` error), or None.
+
+    ``retry_on`` names match the failing cell's exception name, with or without its module
+    (``ConnectionError`` matches ``requests.exceptions.ConnectionError`` too).
+    """
+    if execution.ending is Ending.KERNEL_DIED:
+        return "the kernel died"
+    if execution.ending is Ending.TIMEOUT:
+        return f"timed out after {spec.timeout}"
+    if execution.ending is Ending.CELL_ERROR and execution.ename and spec.retry_on:
+        name = execution.ename
+        short = name.rpartition(".")[2]
+        if name in spec.retry_on or short in {n.rpartition(".")[2] for n in spec.retry_on}:
+            return f"{name} (in retry_on)"
+    return None
 
 
 def run_pipeline(

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..cron import CronSchedule, parse_duration
+from ..cron import CronSchedule, ZonedSchedule, load_zone, parse_duration
 from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
 from .params import TypeExpr, check_value, coerce_value, parse_type
@@ -28,8 +28,50 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = (
     "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
-    "timeout", "retries", "gates", "cell_hashes",
+    "timeout", "retries", "gates", "cell_hashes", "catchup", "max_catchup", "retry_backoff",
+    "retry_on", "notify", "retention",
 )  # fmt: skip
+CATCHUP = ("none", "latest", "all")
+NOTIFY_EVENTS = ("failure", "gate_failed", "recovery")
+_IDENT_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    """Where to tell about a run: a webhook (JSON POST) and/or a shell command, on which events."""
+
+    webhook: str | None = None
+    command: str | None = None
+    on: tuple[str, ...] = NOTIFY_EVENTS
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"webhook": self.webhook, "command": self.command}
+        return {**{k: v for k, v in d.items() if v}, "on": list(self.on)}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> NotifySpec:
+        if not isinstance(d, Mapping):
+            raise ValueError(f"expected a mapping with webhook, command and on, got {d!r}")
+        # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
+        d = {("on" if k is True else k): v for k, v in d.items()}
+        unknown = set(d) - {"webhook", "command", "on"}
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        webhook, command = d.get("webhook"), d.get("command")
+        if webhook is not None and (
+            not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
+        ):
+            raise ValueError(f"webhook {webhook!r} must be an http:// or https:// URL")
+        if command is not None and (not isinstance(command, str) or not command.strip()):
+            raise ValueError(f"command {command!r} must be a shell command as text")
+        if not webhook and not command:
+            raise ValueError("give a webhook URL, a command, or both")
+        on = d.get("on", list(NOTIFY_EVENTS))
+        if isinstance(on, str):
+            on = [on]
+        if not isinstance(on, list) or not all(e in NOTIFY_EVENTS for e in on):
+            raise ValueError(f"on {on!r} must list events from {', '.join(NOTIFY_EVENTS)}")
+        return cls(webhook, command, tuple(on))
 
 
 @dataclass(frozen=True)
@@ -131,11 +173,18 @@ class PipelineSpec:
     cell_hashes: tuple[str, ...] = ()
     kernel: str = "python3"
     parameters: tuple[Parameter, ...] = ()
-    schedule: str | None = None
+    schedule: str | None = None  # cron
     timeout: str = "1h"
     retries: int = 0
     gates: tuple[GateSpec, ...] = ()
     version: int = SPEC_VERSION
+    timezone: str | None = None  # IANA zone the cron is read in; None is UTC
+    catchup: str = "latest"  # firings missed while no scheduler ran: none | latest | all
+    max_catchup: int = 10  # with catchup 'all', at most this many (the latest) run
+    retry_backoff: str = "30s"  # wait before retry k: retry_backoff * 2**(k-1)
+    retry_on: tuple[str, ...] = ()  # exception names (besides kernel death, timeout) to retry
+    notify: NotifySpec | None = None
+    retention: int | None = None  # keep the newest N runs' outputs after each run
     path: str | None = field(default=None, compare=False)  # the YAML file, when loaded from one
 
     @property
@@ -143,8 +192,13 @@ class PipelineSpec:
         return parse_duration(self.timeout)
 
     @property
-    def cron(self) -> CronSchedule | None:
-        return CronSchedule.parse(self.schedule) if self.schedule else None
+    def cron(self) -> ZonedSchedule | None:
+        """The schedule in its time zone (UTC when none is given)."""
+        return ZonedSchedule.parse(self.schedule, self.timezone) if self.schedule else None
+
+    @property
+    def retry_backoff_s(self) -> float:
+        return parse_duration(self.retry_backoff)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -162,12 +216,32 @@ class PipelineSpec:
             "notebook_hash": self.notebook_hash,
             "kernel": self.kernel,
             "parameters": [p.to_dict() for p in self.parameters],
-            "schedule": self.schedule,
+            "schedule": (
+                {"cron": self.schedule, "timezone": self.timezone}
+                if self.schedule and self.timezone
+                else self.schedule
+            ),
             "timeout": self.timeout,
             "retries": self.retries,
             "gates": [g.to_dict() for g in self.gates],
             "cell_hashes": list(self.cell_hashes),
+            **self._scheduling_dict(),
         }
+
+    def _scheduling_dict(self) -> dict[str, Any]:
+        """The scheduling fields that differ from their defaults (short specs stay short)."""
+        d: dict[str, Any] = {}
+        if self.catchup != "latest" or self.max_catchup != 10:
+            d.update(catchup=self.catchup, max_catchup=self.max_catchup)
+        if self.retry_backoff != "30s":
+            d["retry_backoff"] = self.retry_backoff
+        if self.retry_on:
+            d["retry_on"] = list(self.retry_on)
+        if self.notify is not None:
+            d["notify"] = self.notify.to_dict()
+        if self.retention is not None:
+            d["retention"] = {"keep": self.retention}
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, path: str | None = None) -> PipelineSpec:
@@ -176,6 +250,8 @@ class PipelineSpec:
         if not isinstance(d, Mapping):
             raise PipelineSpecError(f"{where}: expected a mapping of fields, got {d!r}", path=path)
         _check_keys(d, where, path)
+        cron_zone = _field(d, "schedule", where, path, _schedule, None)
+        schedule, timezone = cron_zone or (None, None)
         return cls(
             name=_field(d, "name", where, path, _valid_name),
             notebook=_field(d, "notebook", where, path, _non_empty),
@@ -183,7 +259,14 @@ class PipelineSpec:
             cell_hashes=tuple(_field(d, "cell_hashes", where, path, _str_list, [])),
             kernel=_field(d, "kernel", where, path, _non_empty, "python3"),
             parameters=_parameters(d.get("parameters"), where, path),
-            schedule=_field(d, "schedule", where, path, _schedule, None),
+            schedule=schedule,
+            timezone=timezone,
+            catchup=_field(d, "catchup", where, path, _catchup, "latest"),
+            max_catchup=_field(d, "max_catchup", where, path, _positive, 10),
+            retry_backoff=str(_field(d, "retry_backoff", where, path, _backoff, "30s")),
+            retry_on=tuple(_field(d, "retry_on", where, path, _exception_names, [])),
+            notify=_field(d, "notify", where, path, NotifySpec.from_dict, None),
+            retention=_field(d, "retention", where, path, _retention, None),
             timeout=str(_field(d, "timeout", where, path, _timeout, "1h")),
             retries=_field(d, "retries", where, path, _retries, 0),
             gates=_gates(d.get("gates"), where, path),
@@ -247,8 +330,54 @@ def _str_list(v: Any) -> list[str]:
     return v
 
 
-def _schedule(v: Any) -> str:
-    return CronSchedule.parse(v if isinstance(v, str) else str(v)).expr
+def _schedule(v: Any) -> tuple[str | None, str | None]:
+    """``'0 3 * * *'`` (UTC) or ``{cron: '0 3 * * *', timezone: Europe/Berlin}``."""
+    if v is None:
+        return None, None
+    if isinstance(v, Mapping):
+        unknown = set(v) - {"cron", "timezone"}
+        if unknown or "cron" not in v:
+            raise ValueError(
+                f"expected a cron string or {{cron: '0 3 * * *', timezone: Europe/Berlin}}, "
+                f"got {dict(v)!r}"
+            )
+        zone = v.get("timezone")
+        if zone is not None:
+            if not isinstance(zone, str):
+                raise ValueError(f"timezone {zone!r} must be an IANA name such as Europe/Berlin")
+            load_zone(zone)
+        return CronSchedule.parse(str(v["cron"])).expr, zone or None
+    return CronSchedule.parse(v if isinstance(v, str) else str(v)).expr, None
+
+
+def _catchup(v: Any) -> str:
+    if v not in CATCHUP:
+        raise ValueError(f"{v!r} is not a catch-up policy; use one of {', '.join(CATCHUP)}")
+    return str(v)
+
+
+def _positive(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"expected a whole number >= 1, got {v!r}")
+    return v
+
+
+def _backoff(v: Any) -> str | float:
+    parse_duration(v)
+    return v
+
+
+def _exception_names(v: Any) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) and _IDENT_DOTTED.match(x) for x in v):
+        raise ValueError(f"expected a list of exception names such as [TimeoutError], got {v!r}")
+    return v
+
+
+def _retention(v: Any) -> int:
+    keep = v.get("keep") if isinstance(v, Mapping) else None
+    if not isinstance(v, Mapping) or set(v) != {"keep"}:
+        raise ValueError(f"expected {{keep: N}}, got {v!r}")
+    return _positive(keep)
 
 
 def _timeout(v: Any) -> str | float:
@@ -396,7 +525,10 @@ _COMMENTS = {
         "Cron 'minute hour day-of-month month day-of-week' (e.g. '0 3 * * MON-FRI', '@daily');",
         "null runs on demand only.",
     ],
-    "timeout": ["Whole-run timeout (e.g. 30m, 2h) and retries after a kernel death."],
+    "timeout": [
+        "Whole-run timeout (e.g. 30m, 2h) and retries after a kernel death or a timeout (also",
+        "retry_on: [ConnectionError], retry_backoff: 30s doubling each time).",
+    ],
     "gates": ["Evaluated in order after the run; `severity: warn` reports without blocking."],
     "cell_hashes": ["Managed by promote: the notebook's code must match these to run."],
 }

@@ -1,16 +1,26 @@
 """The embedded scheduler: run promoted pipelines when their cron schedule fires.
 
 - :func:`due` is pure: given the schedules, when each last fired and the time now, it says what
-  to run. Firing times that passed while the scheduler was down are *missed*: only the latest
-  runs, and the earlier ones are recorded as one gap (count, first, last), not one row each (no
-  burst of catch-up runs, no flood of log rows). Finding the latest firing steps back from now,
-  so a tick costs the same after three minutes or three days of downtime.
+  to run. Firing times that passed while no scheduler ran are *missed*, and each pipeline's
+  ``catchup`` policy says what happens to them: ``latest`` (default) runs the latest, ``all``
+  runs the latest ``max_catchup`` of them in order, ``none`` runs none. Firings not run are
+  recorded as one gap per stretch (count, first, last), not one row each. Finding the latest
+  firing steps back from now, so a tick costs the same after three minutes or three days down.
+  Firings that came due while this scheduler was up but busy with another run are not
+  "missed while down": the latest of them runs whatever the policy.
 - The last firing time of each pipeline lives in the store, so a restarted scheduler neither
   repeats nor forgets a run. A pipeline first seen starts from "now" (no backfill).
 - A pipeline never runs twice at once: the runner holds an exclusive lock file under the store
   for each run, so a second scheduler (or a slow previous run) makes the firing ``skipped``,
   not doubled. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
-- Schedules are read in UTC. Timeouts and retries are the pipeline's own (see the runner).
+- Schedules are read in UTC, or in the spec's ``timezone`` (see :class:`~jupyter_mlops.cron.
+  ZonedSchedule` for the daylight-saving rule). Timeouts, retries, notifications and retention
+  are the pipeline's own (see the runner).
+- A paused pipeline is not fired; the pause is kept in the store (a ``pause:NAME`` row of the
+  schedule state), so it survives restarts and holds for every scheduler on the store. Firings
+  that pass while paused are not caught up on resume.
+- :meth:`Scheduler.serve` sleeps until the next firing (at most ``poll`` seconds, to notice new
+  or edited specs), so a due run starts within a second and an idle scheduler costs nothing.
 - The clock is injected (:class:`Scheduler` ``clock``); the CLI's hidden ``--now`` and the
   ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
 """
@@ -26,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..cron import CronSchedule
+from ..cron import CronSchedule, ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
 from ..exceptions import ConflictError, MLOpsError, ValidationError
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
@@ -38,6 +48,9 @@ UTC = dt.timezone.utc
 
 
 NOW_ENV = "JUPYTER_MLOPS_NOW"
+# Firings this long before a scheduler's first tick count as on time, not missed while down.
+ON_TIME_GRACE = dt.timedelta(seconds=60)
+PAUSE_PREFIX = "pause:"  # pipeline names cannot contain ':', so these keys never collide
 
 
 @dataclass(frozen=True)
@@ -47,42 +60,98 @@ class Missed:
     count: int
     first: dt.datetime
     last: dt.datetime
+    action: str = "running the latest"  # what happened instead, for the log message
 
     def describe(self) -> str:
         if self.count == 1:
-            return f"1 firing missed at {self.first.isoformat()}; running the latest"
+            return f"1 firing missed at {self.first.isoformat()}; {self.action}"
         return (
             f"{self.count:,} firings missed between {self.first.isoformat()} and "
-            f"{self.last.isoformat()}; running the latest"
+            f"{self.last.isoformat()}; {self.action}"
         )
 
 
 @dataclass(frozen=True)
 class Due:
     pipeline: str
-    fire_at: dt.datetime  # the firing time this run stands for
-    missed: Missed | None = None  # earlier firing times that passed unrun
+    fire_at: dt.datetime | None  # the firing this run stands for; None: only a gap to record
+    missed: Missed | None = None  # firing times just before it that passed unrun
+
+
+@dataclass(frozen=True)
+class Catchup:
+    policy: str = "latest"  # none | latest | all
+    limit: int = 10  # with 'all': at most this many missed firings run
 
 
 def due(
-    schedules: Mapping[str, CronSchedule], last: Mapping[str, dt.datetime], now: dt.datetime
+    schedules: Mapping[str, CronSchedule | ZonedSchedule],
+    last: Mapping[str, dt.datetime],
+    now: dt.datetime,
+    catchup: Mapping[str, Catchup] | None = None,
+    up_since: dt.datetime | None = None,
 ) -> list[Due]:
-    """What to run at ``now``: for each pipeline, its latest firing time in (last, now]."""
+    """What to run at ``now``: per pipeline, the firings in (last, now] its policy runs.
+
+    Firings at or before ``up_since`` passed while no scheduler ran and follow the pipeline's
+    :class:`Catchup` policy; the latest firing after it always runs. Without ``up_since`` every
+    firing counts as missed while down.
+    """
     out = []
     for name in sorted(schedules):
         since = last.get(name)
         if since is None:
             continue
-        cron = schedules[name]
+        sched = schedules[name]
+        cron = sched if isinstance(sched, ZonedSchedule) else ZonedSchedule(sched)
         latest = cron.latest_at_or_before(now)
         if latest <= since:
             continue
-        missed = None
-        count = cron.count_between(since, latest) - 1  # the latest one runs
-        if count > 0:
-            missed = Missed(count, cron.next_after(since), cron.previous_before(latest))
-        out.append(Due(name, latest, missed))
+        out += _due_one(name, cron, since, latest, (catchup or {}).get(name, Catchup()), up_since)
     return out
+
+
+def _due_one(
+    name: str,
+    cron: ZonedSchedule,
+    since: dt.datetime,
+    latest: dt.datetime,
+    policy: Catchup,
+    up_since: dt.datetime | None,
+) -> list[Due]:
+    current = up_since is not None and latest > up_since
+    runs: list[dt.datetime] = []
+    action = ""
+    if policy.policy == "all":
+        cut = min(latest, up_since) if up_since is not None else latest
+        runs = [t for t in cron.latest(cut, policy.limit) if t > since] if cut > since else []
+        action = f"running the latest {policy.limit} (catchup: all, max_catchup {policy.limit})"
+    if current or policy.policy in ("latest", "all"):
+        runs = sorted({*runs, latest})
+    out, prev = [], since
+    for i, fire_at in enumerate(runs):
+        gap = _gap(cron, prev, fire_at, include_end=False)
+        if gap and policy.policy == "all" and i == 0 and len(runs) > 1:
+            gap = Missed(gap.count, gap.first, gap.last, action)
+        out.append(Due(name, fire_at, gap))
+        prev = fire_at
+    if prev < latest:  # catchup none: nothing ran, the whole stretch is one gap
+        gap = _gap(cron, prev, latest, include_end=True)
+        if gap:
+            note = "not run (catchup: none)"
+            out.append(Due(name, None, Missed(gap.count, gap.first, gap.last, note)))
+    return out
+
+
+def _gap(
+    cron: ZonedSchedule, after: dt.datetime, until: dt.datetime, include_end: bool
+) -> Missed | None:
+    """The firings in (after, until) — or (after, until] — as one gap, or None if there are none."""
+    count = cron.count_between(after, until) - (0 if include_end else 1)
+    if count <= 0:
+        return None
+    last = until if include_end else cron.previous_before(until)
+    return Missed(count, cron.next_after(after), last)
 
 
 def utcnow() -> dt.datetime:
@@ -120,18 +189,52 @@ class SchedulerStatus:
         return {"next": {k: v.isoformat() for k, v in self.next.items()}, "log": self.log}
 
 
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """One line of ``jupyter-mlops schedule list``: a scheduled pipeline and how it is doing."""
+
+    pipeline: str
+    cron: str
+    timezone: str
+    paused: bool
+    catchup: str
+    next: list[dt.datetime]  # UTC instants
+    last_status: str | None  # the outcome of its latest firing (passed, gate_failed, ...)
+    last_run: str | None
+    last_at: dt.datetime | None
+    gates: str | None  # passed | failed | None: the gate outcome of the latest run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "cron": self.cron,
+            "timezone": self.timezone,
+            "paused": self.paused,
+            "catchup": self.catchup,
+            "next": [t.isoformat() for t in self.next],
+            "last_status": self.last_status,
+            "last_run": self.last_run,
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "gates": self.gates,
+        }
+
+
 class Scheduler:
     def __init__(
         self,
         pipelines_dir: str | Path = "pipelines",
         tracker: Tracker | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
+        # sleep is the wait between retry attempts and deliveries (tests pass a no-op).
         self.pipelines_dir = Path(pipelines_dir)
         self.tracker = tracker or default_tracker()
         self.clock = clock or scheduler_clock()
+        self.sleep = sleep
         self.lock_dir = Path(self.tracker.store.location).parent / "locks"
+        self.up_since: dt.datetime | None = None  # set by the first tick
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
@@ -145,45 +248,84 @@ class Scheduler:
                 specs[name] = spec
         return specs
 
+    # -- pause ----------------------------------------------------------------------------------
+
+    def paused(self) -> set[str]:
+        state = self.tracker.store.schedule_state()
+        n = len(PAUSE_PREFIX)
+        return {k[n:] for k, v in state.items() if k.startswith(PAUSE_PREFIX) and v}
+
+    def pause(self, name: str) -> None:
+        """Stop firing ``name`` until :meth:`resume`; kept in the store, across restarts."""
+        spec = load_pipeline(name, self.pipelines_dir)  # an unknown name gets a did-you-mean
+        if not spec.schedule:
+            raise ValidationError(
+                f"Pipeline '{name}' has no schedule, so there is nothing to pause; give it one "
+                "with jupyter-mlops promote NOTEBOOK --schedule CRON"
+            )
+        self.tracker.store.set_schedule_state(PAUSE_PREFIX + name, self.clock().timestamp())
+
+    def resume(self, name: str) -> None:
+        """Fire ``name`` again from now on: firings that passed while paused are not run."""
+        load_pipeline(name, self.pipelines_dir)
+        store = self.tracker.store
+        store.set_schedule_state(PAUSE_PREFIX + name, 0.0)
+        store.set_schedule_state(name, self.clock().timestamp())
+
+    # -- firing ---------------------------------------------------------------------------------
+
     def tick(self) -> list[dict[str, Any]]:
         """One pass: start the due pipelines (one after the other); returns what happened."""
         now = self.clock()
+        if self.up_since is None:
+            self.up_since = now - ON_TIME_GRACE
         specs = self._specs()
         store = self.tracker.store
         state = store.schedule_state()
+        paused = self.paused()
         for name in specs.keys() - state.keys():  # first seen: start counting from now
             store.set_schedule_state(name, now.timestamp())
             state[name] = now.timestamp()
-        last = {n: dt.datetime.fromtimestamp(t, UTC) for n, t in state.items()}
+        last = {n: dt.datetime.fromtimestamp(state[n], UTC) for n in specs}
+        crons = {n: s.cron for n, s in specs.items() if s.cron and n not in paused}
+        policies = {n: Catchup(s.catchup, s.max_catchup) for n, s in specs.items()}
         events = []
-        for d in due({n: s.cron for n, s in specs.items() if s.cron}, last, now):
+        for d in due(crons, last, now, policies, self.up_since):
             # Recorded before running: a crash mid-run must not make a restart run it again.
-            store.set_schedule_state(d.pipeline, d.fire_at.timestamp())
+            mark = d.fire_at or (d.missed.last if d.missed else now)
+            store.set_schedule_state(d.pipeline, mark.timestamp())
             if d.missed:  # one row per gap, however many firings it holds
-                message = d.missed.describe()
-                first = d.missed.first.timestamp()
-                store.log_schedule(d.pipeline, first, Outcome.MISSED.value, None, message)
-                events.append(
-                    {
-                        "pipeline": d.pipeline,
-                        "outcome": Outcome.MISSED.value,
-                        "at": d.missed.first,
-                        "until": d.missed.last,
-                        "count": d.missed.count,
-                        "message": message,
-                    }
-                )
-            events.append(self._fire(specs[d.pipeline], d.fire_at))
+                events.append(self._log_gap(d.pipeline, d.missed))
+            if d.fire_at is not None:
+                events.append(self._fire(specs[d.pipeline], d.fire_at))
         return events
 
-    def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
+    def _log_gap(self, pipeline: str, missed: Missed) -> dict[str, Any]:
+        message = missed.describe()
+        first = missed.first.timestamp()
+        self.tracker.store.log_schedule(pipeline, first, Outcome.MISSED.value, None, message)
+        return {
+            "pipeline": pipeline,
+            "outcome": Outcome.MISSED.value,
+            "at": missed.first,
+            "until": missed.last,
+            "count": missed.count,
+            "message": message,
+        }
+
+    def _runner(self) -> Any:
         from ..pipeline.runner import PipelineRunner
 
+        if self.sleep is None:
+            return PipelineRunner(self.tracker, progress=False)
+        return PipelineRunner(
+            self.tracker, progress=False, sleep=self.sleep, notify_sleep=self.sleep
+        )
+
+    def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
         event: dict[str, Any] = {"pipeline": spec.name, "at": fire_at}
         try:
-            result = PipelineRunner(self.tracker, progress=False).run(
-                spec, tags={"scheduled_for": fire_at.isoformat()}
-            )
+            result = self._runner().run(spec, tags={"scheduled_for": fire_at.isoformat()})
         except ConflictError:  # the runner holds the pipeline's lock for a whole run
             event.update(
                 outcome=Outcome.SKIPPED.value, message="still running from an earlier firing"
@@ -192,10 +334,14 @@ class Scheduler:
             event.update(outcome=Outcome.ERROR.value, message=str(e))
         else:
             interrupted = result.outcome is Outcome.INTERRUPTED
+            attempts = f" after {result.attempts} attempts" if result.attempts > 1 else ""
             event.update(
                 outcome=result.outcome.value,
                 run_id=result.run.id,
-                message="interrupted by the user" if interrupted else result.run.status.value,
+                attempts=result.attempts,
+                message="interrupted by the user"
+                if interrupted
+                else result.run.status.value + attempts,
             )
         self.tracker.store.log_schedule(
             spec.name,
@@ -208,21 +354,84 @@ class Scheduler:
             raise KeyboardInterrupt
         return event
 
+    # -- reading --------------------------------------------------------------------------------
+
     def status(self, limit: int = 20) -> SchedulerStatus:
         """The next firing of each scheduled pipeline and the ``limit`` latest log entries."""
         upcoming = dict(sorted(self.next_fire().items()))
         return SchedulerStatus(upcoming, self.tracker.store.schedule_log(limit=limit))
 
     def next_fire(self) -> dict[str, dt.datetime]:
+        """The next firing of each scheduled pipeline that is not paused."""
         now = self.clock()
-        return {n: s.cron.next_after(now) for n, s in self._specs().items() if s.cron}
+        paused = self.paused()
+        return {
+            n: s.cron.next_after(now)
+            for n, s in self._specs().items()
+            if s.cron and n not in paused
+        }
+
+    def next_firings(self, name: str, count: int = 5) -> list[dt.datetime]:
+        spec = load_pipeline(name, self.pipelines_dir)
+        if spec.cron is None:
+            raise ValidationError(
+                f"Pipeline '{name}' has no schedule; give it one with jupyter-mlops promote "
+                "NOTEBOOK --schedule CRON"
+            )
+        return spec.cron.upcoming(self.clock(), count)
+
+    def schedules_zone(self, name: str) -> str:
+        return load_pipeline(name, self.pipelines_dir).timezone or "UTC"
+
+    def schedules(self, count: int = 3) -> list[ScheduleInfo]:
+        """Every scheduled pipeline: time zone, next firings, pause, last status and gates."""
+        store = self.tracker.store
+        paused = self.paused()
+        out = []
+        for name, spec in sorted(self._specs().items()):
+            assert spec.cron is not None
+            fired = [
+                e
+                for e in store.schedule_log(name, limit=20)
+                if e["outcome"] != Outcome.MISSED.value
+            ]
+            last = fired[0] if fired else None
+            gates = None
+            if last and last["run_id"]:
+                try:
+                    gates = self.tracker.get_run(last["run_id"]).tags.get("gates")
+                except MLOpsError:
+                    gates = None
+            out.append(
+                ScheduleInfo(
+                    pipeline=name,
+                    cron=spec.cron.expr,
+                    timezone=spec.timezone or "UTC",
+                    paused=name in paused,
+                    catchup=spec.catchup,
+                    next=[] if name in paused else spec.cron.upcoming(self.clock(), count),
+                    last_status=last["outcome"] if last else None,
+                    last_run=last["run_id"] if last else None,
+                    last_at=dt.datetime.fromtimestamp(last["scheduled_for"], UTC) if last else None,
+                    gates=gates,
+                )
+            )
+        return out
 
     def serve(self, stop: threading.Event | None = None, poll: float = 30.0) -> None:
-        """Tick until ``stop`` is set (or Ctrl-C), sleeping until the next firing time."""
+        """Tick until ``stop`` is set (or Ctrl-C), sleeping until the next firing time.
+
+        The sleep ends just after the next firing (or after ``poll`` seconds, to pick up new or
+        edited specs and pauses), so a due run starts within a second of its time and an idle
+        scheduler wakes only every ``poll`` seconds.
+        """
+        from ..pipeline import runner as _runner  # noqa: F401 - imported now, not at the firing
+
         stop = stop or threading.Event()
         while not stop.is_set():
             for event in self.tick():
                 log.info("%s", event)
             upcoming = self.next_fire().values()
-            wait = min([poll, *((t - self.clock()).total_seconds() for t in upcoming)])
-            stop.wait(max(1.0, wait))
+            now = self.clock()
+            wait = min([poll, *((t - now).total_seconds() for t in upcoming)])
+            stop.wait(max(0.0, wait) + 0.005)  # just past the firing, so it is due

@@ -116,11 +116,16 @@ def test_whole_run_timeout(tmp_path: Path) -> None:
 
 
 def test_kernel_death_is_retried(tmp_path: Path) -> None:
+    from jupyter_mlops.pipeline.runner import PipelineRunner, find_spec
+
     name = _promote("dies_once", tmp_path, retries=1)
     marker = tmp_path / "died.txt"
-    result = run_pipeline(name, {"marker": str(marker)}, progress=False)
-    assert marker.exists()
-    assert result.exit_code == 0 and result.run.tags["attempts"] == "2"
+    waits: list[float] = []
+    runner = PipelineRunner(progress=False, sleep=waits.append)
+    result = runner.run(find_spec(name), {"marker": str(marker)})
+    assert marker.exists() and waits == [30.0]  # the default retry_backoff
+    # Each attempt is a run of its own; the result is the second one's.
+    assert result.exit_code == 0 and result.run.tags["attempt"] == "2/2"
     marker.unlink()
     name = _promote("dies_once", tmp_path, name="no-retry", retries=0)
     result = run_pipeline(name, {"marker": str(marker)}, progress=False)
