@@ -16,14 +16,15 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from .config import default_experiment
-from .entities import DataRef, DataRole, Run, RunKind
-from .environment import current_environment, peak_rss, reset_peak_rss
+from .entities import DataRef, DataRole, Environment, Run, RunKind
+from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
 from .outputs import StdoutTail
@@ -269,6 +270,7 @@ class PendingCell:
     files: FileCollector | None = None
     tail: StdoutTail | None = None
     not_recorded: str | None = None
+    late_environment: Future[Environment] | None = None
 
 
 class CellTracker:
@@ -362,7 +364,12 @@ class CellTracker:
         rss0 = pending.rss0
         update.peak_memory = None if (peak is None or rss0 is None) else max(0, peak - rss0)
         run.attach(update)
-        return self._end(run, pending.cell_key, error)
+        result = self._end(run, pending.cell_key, error)
+        if pending.late_environment is not None:
+            pending.late_environment.add_done_callback(
+                lambda f: _record_environment(run.tracker, run.id, f)
+            )
+        return result
 
     def track(
         self,
@@ -490,7 +497,11 @@ class CellTracker:
             for name, est in estimators.items():
                 run.log_model(est, name)
         self._code(u, pending.code, history, run.tracker.store.location)
-        u.environment = current_environment()
+        env = environment_nowait()
+        if isinstance(env, Future):  # the first cells of a session: recorded when ready
+            pending.late_environment = env
+        else:
+            u.environment = env
         return u
 
     def _render_figures(self, run: ActiveRun, before: set[int]) -> None:
@@ -525,6 +536,16 @@ class CellTracker:
         shas = shas + [code_sha(t) for t in history[n:]]
         self._history = (list(history), shas)
         return shas
+
+
+def _record_environment(tracker: Tracker, run_id: str, future: Future[Environment]) -> None:
+    if future.exception() is not None:
+        log.warning("could not read the environment of run %s: %s", run_id[:8], future.exception())
+        return
+    try:
+        tracker.store.update_run(run_id, RunUpdate(environment=future.result()))
+    except StoreError as e:
+        log.warning("could not record the environment of run %s: %s", run_id[:8], e)
 
 
 def _cell_keys(cell_id: str | None, code: str, analysis: CellAnalysis | None) -> tuple[str, ...]:

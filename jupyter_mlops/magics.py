@@ -371,6 +371,9 @@ _COMMANDS = {
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from .environment import prewarm
+
+    prewarm()  # read the installation's package versions before the first tracked cell
     magics = MLOpsMagics(ipython)
     ipython.register_magics(magics)
     magics.hooks.install()

@@ -489,3 +489,33 @@ def test_metric_matcher_agrees_with_the_rules() -> None:
         assert is_metric(name), name
     for name in ("C", "lr", "accuracy_threshold", "f1x", "n_estimators", "_"):
         assert not is_metric(name), name
+
+
+def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypatch) -> None:
+    """The installation scan (0.2-1.5 s) runs on a thread; a run ending before it is done gets
+    its environment recorded when the scan finishes."""
+    import threading
+    import time
+
+    from jupyter_mlops import environment
+
+    release = threading.Event()
+    real_scan = environment._scan_installation
+
+    def blocked_scan():
+        release.wait(30)
+        return real_scan()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(environment, "_dists", None)  # a fresh kernel
+    monkeypatch.setattr(environment, "_env_cache", {"n_modules": -1, "env": None})
+    monkeypatch.setattr(environment, "_scan_installation", blocked_scan)
+    shell.run("%%track -e env\nx = 1")  # would hang here if the cell waited for the scan
+    run = _last_run()
+    assert run.status is RunStatus.FINISHED and run.environment_id is None
+    release.set()
+    deadline = time.monotonic() + 30
+    while mlops.get_run(run.id).environment_id is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    env = mlops.default_tracker().store.get_environment(mlops.get_run(run.id).environment_id)
+    assert env is not None and "ipython" in {p.lower() for p in env.packages}
