@@ -519,3 +519,15 @@ def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypa
         time.sleep(0.02)
     env = mlops.default_tracker().store.get_environment(mlops.get_run(run.id).environment_id)
     assert env is not None and "ipython" in {p.lower() for p in env.packages}
+
+
+def test_fast_package_scan_agrees_with_importlib_metadata() -> None:
+    from importlib.metadata import distributions, packages_distributions
+
+    from jupyter_mlops.environment import _scan_installation
+
+    dists, versions = _scan_installation()
+    for module, names in packages_distributions().items():
+        assert sorted(set(dists.get(module, ()))) == sorted(set(names)), module
+    assert versions == {d.metadata["Name"]: d.version for d in distributions()} | versions
+    assert "ipython" in {n.lower() for n in versions}
