@@ -170,3 +170,41 @@ def test_the_fixtures_cover_the_cases_of_the_issue() -> None:
         "  y = 2",
     ):
         assert case in text, case
+
+
+def test_kernel_runs_store_the_displayed_png_and_know_their_cell(tmp_path: Path) -> None:
+    """Under nbclient: a plot cell's run stores the very PNG the inline backend displayed (no
+    second render), and runs are named after the working folder. nbclient sends no cell id
+    (JupyterLab does; see test_magics), so the code lineage decides what a run compares with."""
+    import base64
+    import hashlib
+
+    import jupyter_mlops as mlops
+
+    cells = [
+        "%load_ext jupyter_mlops",
+        "%%track\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('t');",
+        "%%track\nC = 1\nprint(C)",
+        "%%track\nprint('no params')",
+        "%%track\nC = 2\nprint(C)",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    cwd = tmp_path / "churn-study"
+    cwd.mkdir()
+    _execute(nb, cwd, tmp_path / ".mlops")
+    png = next(o.data["image/png"] for o in nb.cells[1].outputs if "image/png" in o.get("data", {}))
+    mlops.set_store(tmp_path / ".mlops")
+    runs = [mlops.get_run(i) for i in mlops.runs()["id"]][::-1]  # oldest first
+    assert [r.experiment for r in runs] == ["churn-study"] * 4
+    figures = [a for a in runs[0].artifacts if a.kind == "figure"]
+    assert [a.sha256 for a in figures] == [hashlib.sha256(base64.b64decode(png)).hexdigest()]
+    summaries = [
+        o.data["text/plain"]
+        for c in nb.cells[3:]
+        for o in c.outputs
+        if SUMMARY_MIMETYPE in o.get("data", {})
+    ]
+    assert len(summaries) == 2
+    assert "first run of this cell" in summaries[0]
+    assert f"vs {runs[1].short_id}: C 1 → 2" in summaries[1]
