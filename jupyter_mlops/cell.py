@@ -1,28 +1,32 @@
 """Track one notebook cell as a run: the core of ``%%track``, with no IPython in sight.
 
-The front-end hands over the cell's code, its namespace and a callable that executes it; this
-module parses the code (params are literal assignments, inputs the names it reads), fingerprints
-what the cell reads, seeds, watches the files it opens and its stdout, then records what it
-produced. Everything the user's code does runs exactly once and exceptions pass through unchanged.
+The front-end calls :meth:`CellTracker.begin` just before the shell runs the cell and
+:meth:`CellTracker.finish` just after, so the user's code runs exactly as it would untracked.
+This module parses the code (params are literal assignments, inputs the names it reads),
+fingerprints what the cell reads, seeds, watches the files it opens and its stdout, then records
+what it produced.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
-from .entities import DataRef, DataRole, Run, RunKind
-from .environment import current_environment, peak_rss, reset_peak_rss
+from .config import default_experiment
+from .entities import DataRef, DataRole, Environment, Run, RunKind
+from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
-from .filewatch import files_opened
+from .filewatch import FileCollector
 from .outputs import StdoutTail
 from .seeding import random_state_unpinned, unseeded_rng_calls
 from .store import RunUpdate
@@ -31,6 +35,11 @@ from .tracking import ActiveRun, Tracker, status_for_exception
 log = logging.getLogger(__name__)
 
 _METRIC_PREFIXES = ("", "train_", "val_", "valid_", "test_", "eval_", "cv_", "mean_")
+CELL_ID_TAG = "cell_id"  # the Jupyter cell id a run came from, when the front-end sends one
+# A literal container larger than this is data (a table typed into the cell), not a setting:
+# it is fingerprinted as an input instead of being stored as a param.
+MAX_PARAM_ITEMS = 20
+MAX_PARAM_CHARS = 250
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class TrackOptions:
 @dataclass(frozen=True)
 class CellAnalysis:
     literal_params: dict[str, Any]
+    literal_inputs: dict[str, Any]  # literal containers too large to be params (data)
     reads: tuple[str, ...]  # names read before the cell assigns them, in order of first use
     writes: tuple[str, ...]  # names the cell assigns
     rng_warnings: tuple[str, ...]
@@ -131,8 +141,15 @@ def analyze_cell(code: str) -> CellAnalysis | None:
         return None
     names = _Names()
     names.visit(tree)
+    params: dict[str, Any] = {}
+    inputs: dict[str, Any] = {}
+    for k, v in _literal_params(tree).items():
+        if not _is_json_literal(v):
+            continue
+        (inputs if _is_large_container(v) else params)[k] = v
     return CellAnalysis(
-        literal_params={k: v for k, v in _literal_params(tree).items() if _is_json_literal(v)},
+        literal_params=params,
+        literal_inputs=inputs,
         reads=tuple(names.reads),
         writes=tuple(names.writes),
         rng_warnings=tuple(unseeded_rng_calls(tree)),
@@ -149,11 +166,40 @@ def _is_json_literal(v: Any) -> bool:
     return False
 
 
+def _is_large_container(v: Any) -> bool:
+    if not isinstance(v, (list, tuple, dict)):
+        return False
+    if len(v) > MAX_PARAM_ITEMS:
+        return True
+    return len(json.dumps(v, default=str)) > MAX_PARAM_CHARS
+
+
+@lru_cache(maxsize=16)
+def metric_matcher(metric_names: tuple[str, ...]) -> Callable[[str], bool]:
+    """A predicate saying whether a variable name is a metric (``accuracy``, ``val_loss``,
+    ``model_f1`` …), built once per settings: a tracked cell asks it for every name it writes."""
+    names = frozenset(metric_names)
+    prefixes = tuple(p for p in _METRIC_PREFIXES if p)
+
+    @lru_cache(maxsize=4096)
+    def is_metric(name: str) -> bool:
+        if name in names:
+            return True
+        for p in prefixes:
+            if name.startswith(p) and name[len(p) :] in names:
+                return True
+        i = name.find("_")
+        while i != -1:  # any suffix after an underscore: `model_f1`, `holdout_val_loss`
+            if name[i + 1 :] in names:
+                return True
+            i = name.find("_", i + 1)
+        return False
+
+    return is_metric
+
+
 def is_metric_name(name: str, metric_names: Iterable[str]) -> bool:
-    names = set(metric_names)
-    return any(name.startswith(p) and name[len(p) :] in names for p in _METRIC_PREFIXES) or any(
-        name.endswith("_" + n) for n in names
-    )
+    return metric_matcher(tuple(metric_names))(name)
 
 
 def _is_number(v: Any) -> TypeGuard[SupportsFloat]:
@@ -207,17 +253,123 @@ def _estimator_params(name: str, est: Any) -> dict[str, Any]:
     return out
 
 
+@dataclass
+class PendingCell:
+    """A tracked cell between :meth:`CellTracker.begin` and :meth:`CellTracker.finish`: the run
+    is started, inputs are fingerprinted and the file and stdout watchers are on."""
+
+    run: ActiveRun | None
+    code: str
+    namespace: dict[str, Any]
+    options: TrackOptions
+    analysis: CellAnalysis | None = None
+    cell_key: tuple[str, ...] = ()
+    inputs: list[DataRef] = field(default_factory=list)
+    figures_before: set[int] = field(default_factory=set)
+    rss0: int | None = None
+    files: FileCollector | None = None
+    tail: StdoutTail | None = None
+    not_recorded: str | None = None
+    late_environment: Future[Environment] | None = None
+
+
 class CellTracker:
-    """Per-shell state for ``%%track``: the tracker and the executed-code history."""
+    """Per-shell state for ``%%track``: the tracker, the executed-code history and the last
+    recorded run of each cell (what the next run of that cell is compared with).
+
+    A front-end calls :meth:`begin` just before the cell's code runs and :meth:`finish` just
+    after, so the code runs exactly as it would untracked (the shell runs it, not us).
+    """
 
     def __init__(self, tracker_factory: Callable[[], Tracker]) -> None:
         self._factory = tracker_factory
         self._known_code: dict[str, set[str]] = {}  # store location -> code already written
         self._history: tuple[list[str], list[str]] = ([], [])
+        # (store, experiment, cell key) -> the last recorded run of that cell, kept in memory
+        # so the comparison costs no store read.
+        self._last_runs: dict[tuple[str, str, str], Run] = {}
 
     @property
     def tracker(self) -> Tracker:
         return self._factory()
+
+    def begin(
+        self,
+        code: str,
+        namespace: dict[str, Any],
+        *,
+        options: TrackOptions,
+        notebook: str | None = None,
+        execution_count: int | None = None,
+        cell_id: str | None = None,
+        analysis_code: str | None = None,
+    ) -> PendingCell:
+        """Start the run of a cell about to execute. Never raises for store trouble: the cell
+        must run anyway, so the failure is kept in ``not_recorded``. ``analysis_code`` is the
+        cell as the shell will run it (magics already turned into calls), if known."""
+        analysis = analyze_cell(analysis_code if analysis_code is not None else code)
+        tags = dict(options.tags)
+        if cell_id:
+            tags.setdefault(CELL_ID_TAG, cell_id)
+        try:
+            tracker = self.tracker
+            run = tracker.start_run(
+                experiment=options.experiment or default_experiment(notebook),
+                name=options.name,
+                seed=options.seed,
+                kind=RunKind.CELL,
+                tags=tags,
+                notebook=notebook,
+                execution_count=execution_count,
+            )
+        except MLOpsError as e:  # unrecordable (read-only store, disk full): the code still runs
+            return PendingCell(None, code, namespace, options, not_recorded=str(e))
+        pending = PendingCell(run, code, namespace, options, analysis)
+        pending.cell_key = _cell_keys(cell_id, code, analysis)
+        reads = _expand_reads(namespace, analysis.reads) if analysis else ()
+        pending.inputs = _fingerprint_names(namespace, reads, DataRole.INPUT, run)
+        if analysis:
+            pending.inputs += _literal_inputs(analysis, run)
+        pending.figures_before = _figure_numbers()
+        pending.rss0 = reset_peak_rss()
+        store_dir = str(Path(tracker.store.location).parent)
+        pending.files = FileCollector(exclude=(store_dir,)).start()
+        pending.tail = StdoutTail(tracker.settings.capture_stdout_chars).start()
+        run.__enter__()  # the fluent API (mlops.log_metric) inside the cell logs to this run
+        return pending
+
+    def finish(
+        self,
+        pending: PendingCell,
+        error: BaseException | None,
+        *,
+        history: list[str] | None = None,
+        figures: list[bytes] | None = None,
+    ) -> CellResult:
+        """Record what the cell produced and end its run. ``figures`` are PNGs the front-end
+        already rendered for display (None: render new matplotlib figures here)."""
+        if pending.tail is not None:
+            pending.tail.stop()
+        files = pending.files.stop_and_drain() if pending.files is not None else []
+        run = pending.run
+        if run is None:
+            return CellResult(run=None, not_recorded=pending.not_recorded, error=error)
+        peak = peak_rss()
+        try:
+            update = self._collect(pending, files, history, figures)
+        except Exception as e:  # collecting must never cost the user the run itself
+            log.exception("collecting run details failed")
+            update = RunUpdate(warnings=[f"some run details were not collected: {e!r}"])
+        update.stdout_tail = pending.tail.text() if pending.tail is not None else None
+        rss0 = pending.rss0
+        update.peak_memory = None if (peak is None or rss0 is None) else max(0, peak - rss0)
+        run.attach(update)
+        result = self._end(run, pending.cell_key, error)
+        if pending.late_environment is not None:
+            pending.late_environment.add_done_callback(
+                lambda f: _record_environment(run.tracker, run.id, f)
+            )
+        return result
 
     def track(
         self,
@@ -229,90 +381,85 @@ class CellTracker:
         history: list[str] | None = None,
         notebook: str | None = None,
         execution_count: int | None = None,
+        cell_id: str | None = None,
     ) -> CellResult:
-        """Execute ``execute()`` as a tracked run. Exceptions from it propagate unchanged after
-        the run is recorded; store failures never stop the user's code (``not_recorded``)."""
-        analysis = analyze_cell(code)
-        try:
-            tracker = self.tracker
-            experiment = options.experiment or _default_experiment(notebook)
-            run = tracker.start_run(
-                experiment=experiment,
-                name=options.name,
-                seed=options.seed,
-                kind=RunKind.CELL,
-                tags=options.tags,
-                notebook=notebook,
-                execution_count=execution_count,
-            )
-        except MLOpsError as e:
-            # Unrecordable (read-only store, disk full): the code still runs.
-            return CellResult(run=None, not_recorded=str(e), value=execute())
-        reads = _expand_reads(namespace, analysis.reads) if analysis else ()
-        inputs = _fingerprint_names(namespace, reads, DataRole.INPUT, run)
-        figs_before = _figure_numbers()
-        rss0 = reset_peak_rss()
-        tail = StdoutTail(tracker.settings.capture_stdout_chars)
+        """``begin``, ``execute()``, ``finish`` in one call, for front-ends that run the code
+        themselves. An exception from ``execute`` is recorded and returned in ``error``."""
+        pending = self.begin(
+            code,
+            namespace,
+            options=options,
+            notebook=notebook,
+            execution_count=execution_count,
+            cell_id=cell_id,
+        )
         error: BaseException | None = None
         value = None
-        with files_opened(exclude=(str(Path(tracker.store.location).parent),)) as files:
-            run.__enter__()
-            try:
-                with tail:
-                    value = execute()
-            except BaseException as e:  # recorded below, then re-raised unchanged by the caller
-                error = e
-        peak = peak_rss()
         try:
-            update = self._collect(
-                run, code, namespace, analysis, options, inputs, files, figs_before, history
-            )
-        except Exception as e:  # collecting must never cost the user the run itself
-            log.exception("collecting run details failed")
-            update = RunUpdate(warnings=[f"some run details were not collected: {e!r}"])
-        update.stdout_tail = tail.text()
-        update.peak_memory = None if (peak is None or rss0 is None) else max(0, peak - rss0)
-        run.attach(update)
-        return self._end(run, error, value)
+            value = execute()
+        except BaseException as e:  # recorded, then re-raised by the caller
+            error = e
+        result = self.finish(pending, error, history=history)
+        result.value = value
+        return result
 
-    def _end(self, run: ActiveRun, error: BaseException | None, value: Any) -> CellResult:
+    def _end(
+        self, run: ActiveRun, cell_key: tuple[str, ...], error: BaseException | None
+    ) -> CellResult:
         tracker = run.tracker
+        location = tracker.store.location
         try:
             # Written in the background; the summary shows the run as held in memory.
             run.end(*status_for_exception(error), wait=False)
             recorded = run.snapshot()
-            previous = tracker.previous_run(recorded)
+            previous = self._previous_run(tracker, run, cell_key)
             failure = run.settle()
         except StoreError as e:
-            return CellResult(run=None, not_recorded=str(e), error=error, value=value)
+            return CellResult(run=None, not_recorded=str(e), error=error)
         if failure is not None:
-            return CellResult(run=None, not_recorded=failure, error=error, value=value)
-        return CellResult(run=recorded, previous=previous, error=error, value=value)
+            return CellResult(run=None, not_recorded=failure, error=error)
+        for key in cell_key:
+            self._last_runs[(location, run.experiment, key)] = recorded
+        return CellResult(run=recorded, previous=previous, error=error)
+
+    def _previous_run(
+        self, tracker: Tracker, run: ActiveRun, cell_key: tuple[str, ...]
+    ) -> Run | None:
+        """The last run of the same cell: from memory, or, for a Jupyter cell id not yet seen
+        in this session (a restarted kernel), the latest run the store holds with that id."""
+        location = tracker.store.location
+        for key in cell_key:
+            found = self._last_runs.get((location, run.experiment, key))
+            if found is not None:
+                return found
+        if cell_key and cell_key[0].startswith("id:"):
+            ids = tracker.store.search_run_ids(
+                experiment=run.experiment,
+                where=f"tags.{CELL_ID_TAG} == {cell_key[0][3:]!r}",
+                order_by="-started",
+                limit=2,
+            )
+            for rid in ids:
+                if rid != run.id:
+                    return tracker.store.get_run(rid)
+        return None
 
     def _collect(
         self,
-        run: ActiveRun,
-        code: str,
-        ns: dict[str, Any],
-        analysis: CellAnalysis | None,
-        options: TrackOptions,
-        inputs: list[DataRef],
+        pending: PendingCell,
         files: list[str],
-        figs_before: set[int],
         history: list[str] | None,
+        figures: list[bytes] | None,
     ) -> RunUpdate:
+        run, ns, analysis = pending.run, pending.namespace, pending.analysis
+        options = pending.options
+        assert run is not None  # finish() returned early for a run that never started
         u = RunUpdate()
-        settings = run.tracker.settings
+        is_metric = metric_matcher(run.tracker.settings.metric_names)
         writes = analysis.writes if analysis else ()
         if analysis:
             # `acc = 0.5` under a metric name is a result, not a setting: metric only.
-            u.params.update(
-                {
-                    k: v
-                    for k, v in analysis.literal_params.items()
-                    if not is_metric_name(k, settings.metric_names)
-                }
-            )
+            u.params.update({k: v for k, v in analysis.literal_params.items() if not is_metric(k)})
             u.warnings.extend(analysis.rng_warnings)
         for name in options.params:
             if name in ns:
@@ -332,23 +479,34 @@ class CellTracker:
                 )
         now = time.time()
         for name in writes:
-            v = ns.get(name)
-            if is_metric_name(name, settings.metric_names) and _is_number(v):
-                u.metrics.append((name, float(v), 0, now))
-        u.data.extend(inputs)
+            if is_metric(name):
+                v = ns.get(name)
+                if _is_number(v):
+                    u.metrics.append((name, float(v), 0, now))
+        u.data.extend(pending.inputs)
         u.data.extend(_fingerprint_files(files, run))
         u.data.extend(
             _fingerprint_names(ns, [w for w in writes if w not in estimators], DataRole.OUTPUT, run)
         )
-        self._figures(run, figs_before)
+        if figures is None:
+            self._render_figures(run, pending.figures_before)
+        else:
+            for i, png in enumerate(figures, 1):
+                run.log_bytes(png, f"figure-{i}.png", kind="figure")
         if options.log_model:
             for name, est in estimators.items():
                 run.log_model(est, name)
-        self._code(u, code, history, run.tracker.store.location)
-        u.environment = current_environment()
+        self._code(u, pending.code, history, run.tracker.store.location)
+        env = environment_nowait()
+        if isinstance(env, Future):  # the first cells of a session: recorded when ready
+            pending.late_environment = env
+        else:
+            u.environment = env
         return u
 
-    def _figures(self, run: ActiveRun, before: set[int]) -> None:
+    def _render_figures(self, run: ActiveRun, before: set[int]) -> None:
+        """Figures still open that the front-end did not display (a terminal, a non-inline
+        backend): render them once, for the store."""
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is None:
             return
@@ -380,6 +538,28 @@ class CellTracker:
         return shas
 
 
+def _record_environment(tracker: Tracker, run_id: str, future: Future[Environment]) -> None:
+    if future.exception() is not None:
+        log.warning("could not read the environment of run %s: %s", run_id[:8], future.exception())
+        return
+    try:
+        tracker.store.update_run(run_id, RunUpdate(environment=future.result()))
+    except StoreError as e:
+        log.warning("could not record the environment of run %s: %s", run_id[:8], e)
+
+
+def _cell_keys(cell_id: str | None, code: str, analysis: CellAnalysis | None) -> tuple[str, ...]:
+    """What identifies "the same cell" across runs: the Jupyter cell id when the front-end
+    sends one; otherwise its code lineage: the same code, or the same literal params (the cell
+    edited only in its values)."""
+    if cell_id:
+        return (f"id:{cell_id}",)
+    keys = [f"code:{code_sha(code)}"]
+    if analysis and analysis.literal_params:
+        keys.append("params:" + ",".join(sorted(analysis.literal_params)))
+    return tuple(keys)
+
+
 def _code_names(code: Any, out: dict[str, None]) -> None:
     out.update(dict.fromkeys(code.co_names))
     for const in code.co_consts:  # nested functions, lambdas, comprehensions
@@ -404,10 +584,6 @@ def _expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) -
     return list(seen)
 
 
-def _default_experiment(notebook: str | None) -> str:
-    return Path(notebook).stem if notebook else "default"
-
-
 def _figure_numbers() -> set[int]:
     plt = sys.modules.get("matplotlib.pyplot")
     return set(plt.get_fignums()) if plt is not None else set()
@@ -427,6 +603,20 @@ def _fingerprint_names(
             refs.append(DataRef(role, name, fingerprint(obj)))
         except MLOpsError as e:
             run.warn(f"{name} was not fingerprinted: {e}")
+    return refs
+
+
+def _literal_inputs(analysis: CellAnalysis, run: ActiveRun) -> list[DataRef]:
+    """Large literal containers (a table typed into the cell) as fingerprinted inputs."""
+    import dataclasses
+
+    from .hashing import fingerprint
+
+    refs = []
+    for name, value in analysis.literal_inputs.items():
+        text = json.dumps(value, sort_keys=True, default=str).encode()
+        fp = dataclasses.replace(fingerprint(text), kind="literal", shape=(len(value),))
+        refs.append(DataRef(DataRole.INPUT, name, fp))
     return refs
 
 
@@ -451,7 +641,9 @@ __all__ = [
     "CellAnalysis",
     "CellResult",
     "CellTracker",
+    "PendingCell",
     "TrackOptions",
     "analyze_cell",
     "is_metric_name",
+    "metric_matcher",
 ]

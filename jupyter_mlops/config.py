@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,39 @@ def load_settings(
         capture_stdout_chars=chars,
         flush_timeout=flush_timeout,
     )
+
+
+# -- which notebook is running ---------------------------------------------------------------
+
+NOTEBOOK_ENV = ENV_PREFIX + "NOTEBOOK"
+
+
+def notebook_path(namespace: Mapping[str, Any] | None = None) -> str | None:
+    """The path of the notebook running this kernel, from what the front-end provides.
+
+    ``JUPYTER_MLOPS_NOTEBOOK`` (set by our pipeline kernels) wins; then VS Code's
+    ``__vsc_ipynb_file__`` and ipykernel's ``__session__`` in the user namespace; then
+    ``JPY_SESSION_NAME``, which jupyter_server sets for a notebook's kernel. nbclient and
+    nbconvert send none of these: None.
+    """
+    ns = namespace or {}
+    for value in (
+        os.environ.get(NOTEBOOK_ENV),
+        ns.get("__vsc_ipynb_file__"),
+        ns.get("__session__"),
+        os.environ.get("JPY_SESSION_NAME"),
+    ):
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def default_experiment(notebook: str | None, cwd: Path | None = None) -> str:
+    """The experiment of a run started without ``-e``: the notebook's name, else the name of
+    the working folder (a kernel started by nbclient runs in the notebook's folder)."""
+    if notebook:
+        stem = Path(notebook).stem
+        if stem:
+            return stem
+    folder = (cwd or Path.cwd()).name
+    return folder or "default"

@@ -122,6 +122,10 @@ class FileCollector:
         if self._sink in _active:
             _active.remove(self._sink)
 
+    def stop_and_drain(self) -> list[str]:
+        self.stop()
+        return self.drain()
+
 
 @contextmanager
 def files_opened(exclude: tuple[str, ...] = ()) -> Iterator[list[str]]:

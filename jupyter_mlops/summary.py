@@ -49,9 +49,9 @@ def _inputs(run: Run) -> str:
 
 
 def change_line(diff: RunDiff) -> str:
-    """One line saying what changed since the previous run of the experiment."""
+    """One line saying what changed since the previous run of the same cell."""
     if diff.first_run:
-        return "first run of this experiment"
+        return "first run of this cell"
     own = {k: c for k, c in diff.params_changed.items() if "." not in k}
     # An estimator param that changed exactly like a cell param (C → model.C) says nothing new.
     nested = {k: c for k, c in diff.params_changed.items() if "." in k and c not in own.values()}
@@ -114,8 +114,13 @@ def summary_html(run: Run, diff: RunDiff) -> str:
     )
 
 
+SUMMARY_MIMETYPE = "application/vnd.jupyter-mlops.summary+json"
+
+
 class RunSummary:
-    """Displays as HTML in a notebook and as text in a terminal."""
+    """Displays as HTML in a notebook and as text in a terminal. The bundle also carries
+    :data:`SUMMARY_MIMETYPE` (run id and status), so a front-end or a test can tell the
+    summary apart from the cell's own outputs."""
 
     def __init__(self, run: Run, diff: RunDiff) -> None:
         self.run = run
@@ -126,6 +131,13 @@ class RunSummary:
 
     def _repr_html_(self) -> str:
         return summary_html(self.run, self.diff)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            "text/plain": format_summary(self.run, self.diff),
+            "text/html": summary_html(self.run, self.diff),
+            SUMMARY_MIMETYPE: {"run_id": self.run.id, "status": self.run.status.value},
+        }
 
 
 def format_run(run: Run) -> str:

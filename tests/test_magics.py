@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
@@ -55,7 +58,7 @@ def test_track_records_a_training_cell(shell, capsys: pytest.CaptureFixture[str]
     env = mlops.default_tracker().store.get_environment(run.environment_id)
     assert "scikit-learn" in env.packages and "pandas" in env.packages
     out = capsys.readouterr().out
-    assert f"run {run.short_id}" in out and "first run of this experiment" in out
+    assert f"run {run.short_id}" in out and "first run of this cell" in out
 
 
 def test_summary_says_what_changed_since_previous_run(shell, capsys) -> None:
@@ -351,3 +354,181 @@ def test_pipeline_estimators_record_step_params_not_step_reprs(shell, capsys) ->
     assert "model.steps" not in params
     changes = next(line for line in capsys.readouterr().out.splitlines() if "changes" in line)
     assert "C 0.5 → 2" in changes and "logisticregression__C" not in changes
+
+
+# -- transparency: %%track changes nothing about what the cell does ----------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _run_showing(shell, code: str, capsys) -> tuple[Any, str]:
+    """Run a cell like a front-end does (errors shown, not raised); its result and output."""
+    capsys.readouterr()
+    result = shell.run_cell(code, store_history=True)
+    return result, _ANSI.sub("", capsys.readouterr().out)
+
+
+def test_trailing_semicolon_hides_the_value_and_keeps_underscore(shell, capsys) -> None:
+    shell.run("41 + 1")
+    result, out = _run_showing(shell, "%%track\n1 + 1;", capsys)
+    assert result.result is None and "Out[" not in out
+    assert shell.user_ns["_"] == 42
+
+
+def test_top_level_await_runs_in_a_tracked_cell(shell) -> None:
+    shell.run("%%track -e aw\nimport asyncio\nawait asyncio.sleep(0)\nawaited = 5")
+    assert shell.user_ns["awaited"] == 5
+    assert _last_run().status is RunStatus.FINISHED
+
+
+def test_tracebacks_show_only_user_frames_with_the_right_cell(shell, capsys) -> None:
+    defining = shell.execution_count
+    shell.run("%%track -e tb\nx = 1\ndef func2():\n    return 1 / 0")
+    assert _last_run().execution_count == defining
+    calling = shell.execution_count
+    result, out = _run_showing(shell, "%%track -e tb\nfunc2()", capsys)
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert f"Cell In[{calling}], line 1" in out
+    assert f"Cell In[{defining}], line 3, in func2" in out
+    assert "jupyter_mlops" not in out and "run_cell_magic" not in out
+    assert _last_run().execution_count == calling
+
+
+def test_syntax_error_shows_ipythons_short_box(shell, capsys) -> None:
+    n = shell.execution_count
+    result, out = _run_showing(shell, "%%track -e syn\nx = 1\n  y = 2", capsys)
+    assert isinstance(result.error_before_exec, IndentationError)
+    assert f"Cell In[{n}], line 2" in out and "unexpected indent" in out
+    assert "<unknown>" not in out and "ast.parse" not in out and "Traceback" not in out
+
+
+def test_stdout_keeps_its_object_and_type(shell) -> None:
+    shell.run("import io, sys\nplain = (sys.stdout, type(sys.stdout))")
+    shell.run(
+        "%%track -e out\ntracked = (sys.stdout, type(sys.stdout))\n"
+        "is_text = isinstance(sys.stdout, io.TextIOBase)\nprint('hello tail')"
+    )
+    ns = shell.user_ns
+    assert ns["tracked"][0] is ns["plain"][0] and ns["tracked"][1] is ns["plain"][1]
+    assert ns["is_text"] is isinstance(ns["plain"][0], io.TextIOBase)
+    assert "hello tail" in _last_run().stdout_tail
+    # our wrapper is gone after the cell
+    assert "StdoutTail" not in getattr(ns["plain"][0].write, "__qualname__", "")
+
+
+def test_an_empty_tracked_cell_does_nothing(shell, capsys) -> None:
+    for code in ("%%track", "%%track -e x\n", "\n%%track\n   \n"):
+        result, out = _run_showing(shell, code, capsys)
+        assert result.success and out == ""
+    assert mlops.runs().empty
+
+
+def test_run_cell_magic_called_explicitly_runs_the_body_tracked(shell) -> None:
+    shell.run("get_ipython().run_cell_magic('track', '-e explicit', 'acc = 0.5')")
+    run = _last_run()
+    assert run.experiment == "explicit" and run.metrics == {"acc": 0.5}
+
+
+def test_changes_compare_with_the_previous_run_of_the_same_cell(shell, capsys) -> None:
+    shell.run("%%track -e same\nC = 0.5\nx = 10")
+    shell.run("%%track -e same\nprint(len('abc'))")  # another cell in between
+    capsys.readouterr()
+    shell.run("%%track -e same\nprint(len('abc'))")
+    assert "same params" in capsys.readouterr().out
+    shell.run("%%track -e same\nC = 1.0\nx = 10")  # the first cell, edited
+    out = capsys.readouterr().out
+    assert "C 0.5 → 1" in out and "<unset>" not in out
+    shell.run("%%track -e same\ny = 3")
+    assert "first run of this cell" in capsys.readouterr().out
+
+
+def test_jupyter_cell_ids_decide_which_run_is_compared(shell, capsys) -> None:
+    shell.run_cell("%%track -e ids\nC = 1", store_history=True, cell_id="cell-a")
+    shell.run_cell("%%track -e ids\nC = 2", store_history=True, cell_id="cell-b")
+    assert "first run of this cell" in capsys.readouterr().out
+    assert _last_run().tags == {"cell_id": "cell-b"}
+    shell.run_line_magic("reload_ext", "jupyter_mlops")  # a new session: from the store
+    shell.run_cell("%%track -e ids\nC = 3", store_history=True, cell_id="cell-a")
+    assert "C 1 → 3" in capsys.readouterr().out
+
+
+def test_large_literal_containers_are_inputs_not_params(shell) -> None:
+    rows = [{"price": 850000 + i, "rooms": 3, "city": "Lyon"} for i in range(6)]
+    shell.run(f"%%track -e lit\ndata = {rows!r}\nsizes = [1, 2, 3]\nlr = 0.1")
+    run = _last_run()
+    assert len(repr(rows)) > 250
+    assert "data" not in run.params and run.params["sizes"] == [1, 2, 3]
+    inputs = {d.name: d.fingerprint for d in run.inputs}
+    assert inputs["data"].kind == "literal" and inputs["data"].shape == (6,)
+    shell.run(f"%%track -e lit\ndata = {list(range(21))!r}")
+    assert "data" in {d.name for d in _last_run().inputs}
+
+
+def test_experiment_comes_from_the_front_end_or_the_folder(shell, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("JUPYTER_MLOPS_NOTEBOOK", raising=False)
+    shell.user_ns.pop("__session__", None)
+    shell.run("%%track\nx = 1")
+    assert _last_run().experiment == tmp_path.name
+    shell.user_ns["__vsc_ipynb_file__"] = str(tmp_path / "analysis.ipynb")
+    shell.run("%%track\nx = 1")
+    assert _last_run().experiment == "analysis"
+    assert _last_run().notebook == str(tmp_path / "analysis.ipynb")
+    del shell.user_ns["__vsc_ipynb_file__"]
+    monkeypatch.setenv("JPY_SESSION_NAME", "work/explore.ipynb")
+    shell.run("%%track\nx = 1")
+    assert _last_run().experiment == "explore"
+
+
+def test_metric_matcher_agrees_with_the_rules() -> None:
+    from jupyter_mlops.cell import metric_matcher
+    from jupyter_mlops.config import DEFAULT_METRIC_NAMES
+
+    is_metric = metric_matcher(DEFAULT_METRIC_NAMES)
+    assert metric_matcher(DEFAULT_METRIC_NAMES) is is_metric  # built once per settings
+    for name in ("accuracy", "val_accuracy", "cv_f1", "model_f1", "holdout_val_loss", "r2"):
+        assert is_metric(name), name
+    for name in ("C", "lr", "accuracy_threshold", "f1x", "n_estimators", "_"):
+        assert not is_metric(name), name
+
+
+def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypatch) -> None:
+    """The installation scan (0.2-1.5 s) runs on a thread; a run ending before it is done gets
+    its environment recorded when the scan finishes."""
+    import threading
+    import time
+
+    from jupyter_mlops import environment
+
+    release = threading.Event()
+    real_scan = environment._scan_installation
+
+    def blocked_scan():
+        release.wait(30)
+        return real_scan()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(environment, "_dists", None)  # a fresh kernel
+    monkeypatch.setattr(environment, "_env_cache", {"n_modules": -1, "env": None})
+    monkeypatch.setattr(environment, "_scan_installation", blocked_scan)
+    shell.run("%%track -e env\nx = 1")  # would hang here if the cell waited for the scan
+    run = _last_run()
+    assert run.status is RunStatus.FINISHED and run.environment_id is None
+    release.set()
+    deadline = time.monotonic() + 30
+    while mlops.get_run(run.id).environment_id is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    env = mlops.default_tracker().store.get_environment(mlops.get_run(run.id).environment_id)
+    assert env is not None and "ipython" in {p.lower() for p in env.packages}
+
+
+def test_fast_package_scan_agrees_with_importlib_metadata() -> None:
+    from importlib.metadata import distributions, packages_distributions
+
+    from jupyter_mlops.environment import _scan_installation
+
+    dists, versions = _scan_installation()
+    for module, names in packages_distributions().items():
+        assert sorted(set(dists.get(module, ()))) == sorted(set(names)), module
+    assert versions == {d.metadata["Name"]: d.version for d in distributions()} | versions
+    assert "ipython" in {n.lower() for n in versions}

@@ -51,7 +51,7 @@ def test_example_tracking_notebook_runs_end_to_end(tmp_path: Path) -> None:
         if c.cell_type == "code"
         for o in c.get("outputs", [])
     )
-    assert "first run of this experiment" in text
+    assert "first run of this cell" in text
     assert "C 0.01 → 0.1" in text
     runs = mlops.runs(experiment="breast-cancer")
     assert len(runs) == 3
