@@ -120,7 +120,12 @@ def test_tracked_cell_does_not_wait_for_a_store_locked_by_another_process(
 
 def test_summary_from_memory_is_what_the_store_gives(shell, capsys) -> None:
     shell.run("import numpy as np\nX = np.arange(12.0).reshape(3, 4)")
-    shell.run("%%track -e same\nk = 3\nloss = 0.5")
+    # The same literal names make it the same cell (no Jupyter cell id here), so the summary
+    # shows the change since the first run.
+    shell.run(
+        "%%track -e same\nk = 3\nlayers = {'a': [1]}\n"
+        "import jupyter_mlops as mlops\nmlops.log_metric('loss', 0.5)"
+    )
     shell.run(
         "%%track -e same --tags team=a\nk = (4, 5)\nlayers = {'a': [1, 2]}\n"
         "import jupyter_mlops as mlops\nmlops.log_metric('loss', 0.9, step=0)\n"
