@@ -193,7 +193,7 @@ def _holds_estimators(value: Any) -> bool:
 
 
 def _estimator_params(name: str, est: Any) -> dict[str, Any]:
-    from .tracking import _jsonable
+    from .entities import to_jsonable
 
     out = {}
     for k, v in est.get_params(deep=True).items():
@@ -203,7 +203,7 @@ def _estimator_params(name: str, est: Any) -> dict[str, Any]:
             v = type(v).__name__
         elif callable(v):
             v = getattr(v, "__name__", repr(v))
-        out[f"{name}.{k}"] = _jsonable(v)
+        out[f"{name}.{k}"] = to_jsonable(v)
     return out
 
 
@@ -255,7 +255,7 @@ class CellTracker:
         tail = StdoutTail(tracker.settings.capture_stdout_chars)
         error: BaseException | None = None
         value = None
-        with files_opened(exclude=(str(Path(tracker.store.location).parent),)) as files:
+        with files_opened(exclude=(str(tracker.store.workdir),)) as files:
             run.__enter__()
             try:
                 with tail:
@@ -316,9 +316,9 @@ class CellTracker:
             u.warnings.extend(analysis.rng_warnings)
         for name in options.params:
             if name in ns:
-                from .tracking import _jsonable
+                from .entities import to_jsonable
 
-                u.params[name] = _jsonable(ns[name])
+                u.params[name] = to_jsonable(ns[name])
             else:
                 u.warnings.append(f"--params names {name!r}, which the namespace does not define")
         estimators = _fitted_estimators(ns, (*writes, *(analysis.reads if analysis else ())))

@@ -109,18 +109,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
-    from .pipeline import GateResult, format_gate_table
+    from .pipeline import format_gate_table
 
     tracker = _tracker(args)
     run = tracker.get_run(args.run_id)
     results = tracker.store.gate_results(run.id)
     text = (
-        format_gate_table([GateResult.from_dict(r) for r in results])
+        format_gate_table(results)
         if results
         else f"run {run.short_id} has no gate results: its pipeline declares no gates, or it is "
         "not a pipeline run"
     )
-    _out(args, results, text)
+    _out(args, [r.to_dict() for r in results], text)
     return EXIT_OK
 
 
@@ -197,14 +197,17 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         log = scheduler.tracker.store.schedule_log(limit=args.limit)
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in sorted(upcoming.items())]
         lines += [
-            f"{dt.datetime.fromtimestamp(e['scheduled_for'], dt.timezone.utc).isoformat()}"
-            f"  {e['pipeline']:24} {e['outcome']:10} {(e['run_id'] or '')[:8]}  "
-            f"{e['message'] or ''}"
+            f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
+            f"  {e.pipeline:24} {e.outcome:10} {(e.run_id or '')[:8]}  "
+            f"{e.message or ''}"
             for e in log
         ]
         _out(
             args,
-            {"next": {k: v.isoformat() for k, v in upcoming.items()}, "log": log},
+            {
+                "next": {k: v.isoformat() for k, v in upcoming.items()},
+                "log": [e.to_dict() for e in log],
+            },
             "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
         )
         return EXIT_OK

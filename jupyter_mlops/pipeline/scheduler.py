@@ -139,7 +139,7 @@ class Scheduler:
         self.pipelines_dir = Path(pipelines_dir)
         self.tracker = tracker or default_tracker()
         self.clock = clock or scheduler_clock()
-        self.lock_dir = Path(self.tracker.store.location).parent / "locks"
+        self.lock_dir = self.tracker.store.workdir / "locks"
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
