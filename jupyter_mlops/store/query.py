@@ -12,6 +12,8 @@ with a join per referenced metric/param/tag, so filtering and top-N ordering hap
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,3 +223,24 @@ def unknown_key_error(namespace: str, key: str, known: list[str], location: str)
         f"Cannot order by {namespace}.{key}: no run in {location} has {namespace[:-1]} {key!r}; "
         f"{hint}{listing}"
     )
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    """An opaque page cursor for ``position`` (see ``decode_cursor``)."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
+    """The position a cursor of this query stands for; a cursor of another query is refused
+    (the page it points into would be a different list)."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        ok = isinstance(position, dict) and position.get("q") == tag
+    except (ValueError, binascii.Error):
+        ok = False
+    if not ok:
+        raise ValidationError(
+            f"Bad page cursor {cursor[:40]!r}: it does not come from this listing (same "
+            "experiment, filter and order); ask for the first page again without a cursor"
+        )
+    return dict(position)

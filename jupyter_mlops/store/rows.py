@@ -252,3 +252,27 @@ def pipeline_record(row: Sequence[Any]) -> PipelineRecord:
 def schedule_event(row: Sequence[Any]) -> ScheduleEvent:
     """A ``schedule_log`` row: pipeline, scheduled_for, outcome, run_id, message, time."""
     return ScheduleEvent(*row)
+
+
+def records(cursor: Any) -> list[dict[str, Any]]:
+    """A cursor's rows as column -> value mappings (DB-API ``description``, any backend)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def data_row(rid: str, d: DataRef, encode: Callable[[Any], str]) -> tuple[Any, ...]:
+    """A ``data`` row for ``rid``; ``encode`` writes the JSON columns."""
+    f = d.fingerprint
+    shape = list(f.shape) if f.shape is not None else None
+    return (
+        rid,
+        d.role.value,
+        d.name,
+        f.kind,
+        f.hash,
+        encode(shape),
+        encode(f.schema),
+        encode(f.parts),
+        f.nbytes,
+        f.path,
+    )

@@ -13,8 +13,6 @@ old blessed one" is atomic: there is never zero or two blessed versions of a mod
 from __future__ import annotations
 
 import abc
-import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -51,7 +49,15 @@ from . import rows, schema
 from .base import RunStart, RunStore, RunUpdate
 from .dialect import Connection, Dialect
 from .liveness import hostname, is_alive
-from .query import GATE_OUTCOMES, Query, compile_query, run_models, unknown_key_error
+from .query import (
+    GATE_OUTCOMES,
+    Query,
+    compile_query,
+    decode_cursor,
+    encode_cursor,
+    run_models,
+    unknown_key_error,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -275,7 +281,7 @@ class SQLStore(RunStore):
         if u.tags:
             conn.executemany(sql.tag, [(rid, k, str(v)) for k, v in u.tags.items()])
         if u.data:
-            conn.executemany(sql.data, [_data_row(rid, d) for d in u.data])
+            conn.executemany(sql.data, [rows.data_row(rid, d, _json) for d in u.data])
         if u.artifacts:
             conn.executemany(
                 sql.artifact,
@@ -314,9 +320,9 @@ class SQLStore(RunStore):
             return self._load_run(conn, self._resolve_id(conn, run_id))
 
     def _load_run(self, conn: Connection, rid: str) -> Run:
-        row = _records(conn.execute("SELECT * FROM runs WHERE id = ?", (rid,)))[0]
+        row = rows.records(conn.execute("SELECT * FROM runs WHERE id = ?", (rid,)))[0]
         children = {
-            name: _records(conn.execute(f"SELECT * FROM {name} WHERE run_id = ?", (rid,)))
+            name: rows.records(conn.execute(f"SELECT * FROM {name} WHERE run_id = ?", (rid,)))
             for name in ("params", "latest_metrics", "tags", "data", "artifacts")
         }
         code = None
@@ -422,7 +428,7 @@ class SQLStore(RunStore):
             raise ValidationError(f"A page needs a limit of at least 1, got {limit}")
         q = compile_query(where, order_by, self.dialect)
         tag = hashlib.sha1(repr((experiment, where, order_by)).encode()).hexdigest()[:8]
-        position = _decode_cursor(cursor, tag) if cursor else {}
+        position = decode_cursor(cursor, tag) if cursor else {}
         keyset = order_by is None
         after = None
         if keyset and "k" in position:
@@ -438,7 +444,7 @@ class SQLStore(RunStore):
         nxt = None
         if len(ids) > limit:
             last = page[-1]
-            nxt = _encode_cursor(
+            nxt = encode_cursor(
                 {"q": tag, "k": [last.started, last.id]}
                 if keyset
                 else {"q": tag, "o": offset + limit}
@@ -742,29 +748,6 @@ class SQLStore(RunStore):
             return [rows.schedule_event(r) for r in found.fetchall()]
 
 
-def _records(cursor: Any) -> list[dict[str, Any]]:
-    """A cursor's rows as column -> value mappings (DB-API ``description``, any backend)."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-
-
-def _data_row(rid: str, d: DataRef) -> tuple[Any, ...]:
-    f = d.fingerprint
-    shape = list(f.shape) if f.shape is not None else None
-    return (
-        rid,
-        d.role.value,
-        d.name,
-        f.kind,
-        f.hash,
-        _json(shape),
-        _json(f.schema),
-        _json(f.parts),
-        f.nbytes,
-        f.path,
-    )
-
-
 def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
     sets: dict[str, Any] = {}
     if u.code_sha is not None:
@@ -793,26 +776,6 @@ def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
     if sets:
         cols = ", ".join(f"{k} = ?" for k in sets)
         conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", [*sets.values(), rid])
-
-
-def _encode_cursor(position: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
-    """The position a cursor of this query stands for; a cursor of another query is refused
-    (the page it points into would be a different list)."""
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = isinstance(position, dict) and position.get("q") == tag
-    except (ValueError, binascii.Error):
-        ok = False
-    if not ok:
-        raise ValidationError(
-            f"Bad page cursor {cursor[:40]!r}: it does not come from this listing (same "
-            "experiment, filter and order); ask for the first page again without a cursor"
-        )
-    return dict(position)
 
 
 def _blessing_stack(events: list[ModelEvent]) -> list[int]:
