@@ -239,7 +239,7 @@ def _holds_estimators(value: Any) -> bool:
 
 
 def _estimator_params(name: str, est: Any) -> dict[str, Any]:
-    from .tracking import _jsonable
+    from .entities import to_jsonable
 
     out = {}
     for k, v in est.get_params(deep=True).items():
@@ -249,7 +249,7 @@ def _estimator_params(name: str, est: Any) -> dict[str, Any]:
             v = type(v).__name__
         elif callable(v):
             v = getattr(v, "__name__", repr(v))
-        out[f"{name}.{k}"] = _jsonable(v)
+        out[f"{name}.{k}"] = to_jsonable(v)
     return out
 
 
@@ -332,7 +332,7 @@ class CellTracker:
             pending.inputs += _literal_inputs(analysis, run)
         pending.figures_before = _figure_numbers()
         pending.rss0 = reset_peak_rss()
-        store_dir = str(Path(tracker.store.location).parent)
+        store_dir = str(tracker.store.workdir)
         pending.files = FileCollector(exclude=(store_dir,)).start()
         pending.tail = StdoutTail(tracker.settings.capture_stdout_chars).start()
         run.__enter__()  # the fluent API (mlops.log_metric) inside the cell logs to this run
@@ -463,9 +463,9 @@ class CellTracker:
             u.warnings.extend(analysis.rng_warnings)
         for name in options.params:
             if name in ns:
-                from .tracking import _jsonable
+                from .entities import to_jsonable
 
-                u.params[name] = _jsonable(ns[name])
+                u.params[name] = to_jsonable(ns[name])
             else:
                 u.warnings.append(f"--params names {name!r}, which the namespace does not define")
         estimators = _fitted_estimators(ns, (*writes, *(analysis.reads if analysis else ())))

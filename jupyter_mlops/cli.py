@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .entities import to_jsonable
 from .exceptions import ConfigError, MLOpsError, ValidationError
 from .exit_codes import ExitCode, describe
 
@@ -40,14 +40,6 @@ def _tracker(args: argparse.Namespace) -> Any:
     return default_tracker(create=not getattr(args, "read_only", False))
 
 
-def _clean(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
-
-
 def runs_records(frame: Any) -> list[dict[str, Any]]:
     """The rows of a ``runs()`` frame as JSON records with nested params and metrics."""
     out = []
@@ -56,10 +48,10 @@ def runs_records(frame: Any) -> list[dict[str, Any]]:
         for k, v in row.items():
             ns, _, key = k.partition(".")
             if ns in ("params", "metrics") and key:
-                if _clean(v) is not None:
-                    rec[ns][key] = _clean(v)
+                if (clean := to_jsonable(v, non_finite="null", fallback=str)) is not None:
+                    rec[ns][key] = clean
             else:
-                rec[k] = _clean(v)
+                rec[k] = to_jsonable(v, non_finite="null", fallback=str)
         out.append(rec)
     return out
 
@@ -115,7 +107,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     "runs": [r.id for r in runs],
                     "inputs_changed": inputs_changed(runs),
                     "rows": {
-                        k: {c: _clean(v) for c, v in row.items()}
+                        k: {
+                            c: to_jsonable(v, non_finite="null", fallback=str)
+                            for c, v in row.items()
+                        }
                         for k, row in frame.to_dict(orient="index").items()
                     },
                 },

@@ -108,12 +108,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
-    from .validation.gates import stored_gate_results
     from .validation.report import format_gate_table
 
     tracker = _tracker(args)
     run = tracker.get_run(args.run_id)
-    results = stored_gate_results(tracker.store, run.id)
+    results = tracker.store.gate_results(run.id)
     text = (
         format_gate_table(results)
         if results
@@ -194,9 +193,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         status = scheduler.status(limit=args.limit)
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
         lines += [
-            f"{dt.datetime.fromtimestamp(e['scheduled_for'], dt.timezone.utc).isoformat()}"
-            f"  {e['pipeline']:24} {e['outcome']:10} {(e['run_id'] or '')[:8]}  "
-            f"{e['message'] or ''}"
+            f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
+            f"  {e.pipeline:24} {e.outcome:10} {(e.run_id or '')[:8]}  "
+            f"{e.message or ''}"
             for e in status.log
         ]
         _out(

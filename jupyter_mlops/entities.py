@@ -6,10 +6,13 @@ these classes; field names are a public contract (documented in the README), so 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 
 class RunStatus(str, Enum):
@@ -54,6 +57,53 @@ def iso_time(ts: float | None) -> str | None:
     if ts is None:
         return None
     return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def parse_time(value: float | str | None) -> float | None:
+    """The inverse of :func:`iso_time` (epoch seconds pass through), for ``from_dict``."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return _dt.datetime.fromisoformat(value).timestamp()
+
+
+def to_jsonable(
+    value: Any,
+    *,
+    non_finite: Literal["keep", "null", "text"] = "keep",
+    fallback: Callable[[Any], Any] = repr,
+) -> Any:
+    """``value`` as plain JSON values: containers become lists and string-keyed dicts, NumPy
+    scalars Python numbers, dates ISO strings, anything else ``fallback(value)``.
+
+    ``non_finite`` says what NaN and infinities become: kept as floats (the store's JSON
+    allows them, so a NaN param round-trips), ``None`` (strict JSON for scripts; in a runs
+    frame NaN means "no value") or their text (``"nan"``, for a gate that observed one).
+    The one JSON cleaner of the package: params, gate results, the store and the CLI use it."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value) or non_finite == "keep":
+            return float(value)
+        return None if non_finite == "null" else str(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): to_jsonable(v, non_finite=non_finite, fallback=fallback)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v, non_finite=non_finite, fallback=fallback) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 1) == 0:  # NumPy scalars and 0-d arrays
+        try:
+            return to_jsonable(item(), non_finite=non_finite, fallback=fallback)
+        except (TypeError, ValueError):
+            pass
+    if callable(getattr(value, "isoformat", None)):  # datetime, date, pandas Timestamp
+        return value.isoformat()
+    to_dict = getattr(value, "to_dict", None)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and callable(to_dict):
+        return to_jsonable(to_dict(), non_finite=non_finite, fallback=fallback)  # entities
+    return fallback(value)
 
 
 @dataclass(frozen=True)
@@ -333,3 +383,199 @@ class ModelEvent:
             "reason": self.reason,
             "time": iso_time(self.time),
         }
+
+
+class GateStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARN = "warn"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of one gate; ``observed`` is JSON-able, ``threshold`` a short human string."""
+
+    gate: str
+    kind: str
+    status: GateStatus
+    observed: Any = None
+    threshold: str = ""
+    message: str = ""
+    severity: Severity = Severity.ERROR
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> bool:
+        return self.status is GateStatus.FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate,
+            "kind": self.kind,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "observed": self.observed,
+            "threshold": self.threshold,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GateResult:
+        return cls(
+            gate=d["gate"],
+            kind=d["kind"],
+            status=GateStatus(d["status"]),
+            observed=d.get("observed"),
+            threshold=d.get("threshold") or "",
+            message=d.get("message") or "",
+            severity=Severity(d.get("severity") or "error"),
+            details=dict(d.get("details") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class PipelineRecord:
+    """A promoted pipeline as the store knows it: its spec (as in the YAML) and notebook hash."""
+
+    name: str
+    spec: dict[str, Any]
+    notebook: str
+    notebook_hash: str
+    schedule: str | None
+    updated: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "spec": dict(self.spec),
+            "notebook": self.notebook,
+            "notebook_hash": self.notebook_hash,
+            "schedule": self.schedule,
+            "updated": iso_time(self.updated),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PipelineRecord:
+        return cls(
+            name=d["name"],
+            spec=dict(d["spec"]),
+            notebook=d["notebook"],
+            notebook_hash=d["notebook_hash"],
+            schedule=d.get("schedule"),
+            updated=parse_time(d["updated"]) or 0.0,
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    """What the scheduler did about one firing: its outcome (passed, gate_failed, failed,
+    interrupted), or that it skipped or missed it."""
+
+    pipeline: str
+    scheduled_for: float
+    outcome: str
+    run_id: str | None
+    message: str | None
+    time: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "scheduled_for": iso_time(self.scheduled_for),
+            "outcome": self.outcome,
+            "run_id": self.run_id,
+            "message": self.message,
+            "time": iso_time(self.time),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScheduleEvent:
+        return cls(
+            pipeline=d["pipeline"],
+            scheduled_for=parse_time(d["scheduled_for"]) or 0.0,
+            outcome=d["outcome"],
+            run_id=d.get("run_id"),
+            message=d.get("message"),
+            time=parse_time(d["time"]) or 0.0,
+        )
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of a runs listing: the columns of ``runs()`` (``store.rows.RUN_COLUMNS``)
+    with the run's params and latest metrics, without the detail of a full :class:`Run`."""
+
+    id: str
+    experiment: str
+    name: str | None
+    status: RunStatus
+    kind: RunKind
+    parent_id: str | None
+    started: float
+    duration: float | None
+    seed: int | None
+    gates: str | None  # passed | failed | warned, None when no gate ran
+    model: str | None  # the model version(s) the run registered: "wine@3"
+    model_stage: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "experiment": self.experiment,
+            "name": self.name,
+            "status": self.status.value,
+            "kind": self.kind.value,
+            "parent_id": self.parent_id,
+            "started": iso_time(self.started),
+            "duration": self.duration,
+            "seed": self.seed,
+            "gates": self.gates,
+            "model": self.model,
+            "model_stage": self.model_stage,
+            "params": to_jsonable(self.params, non_finite="null"),
+            "metrics": to_jsonable(self.metrics, non_finite="null"),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunRow:
+        nan = float("nan")
+        return cls(
+            id=d["id"],
+            experiment=d["experiment"],
+            name=d.get("name"),
+            status=RunStatus(d["status"]),
+            kind=RunKind(d["kind"]),
+            parent_id=d.get("parent_id"),
+            started=parse_time(d["started"]) or 0.0,
+            duration=d.get("duration"),
+            seed=d.get("seed"),
+            gates=d.get("gates"),
+            model=d.get("model"),
+            model_stage=d.get("model_stage"),
+            params=dict(d.get("params") or {}),
+            metrics={k: nan if v is None else v for k, v in (d.get("metrics") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """One page of a runs listing; pass ``next_cursor`` back for the next page (None: last)."""
+
+    rows: tuple[RunRow, ...]
+    next_cursor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": [r.to_dict() for r in self.rows], "next_cursor": self.next_cursor}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunsPage:
+        return cls(tuple(RunRow.from_dict(r) for r in d["runs"]), d.get("next_cursor"))

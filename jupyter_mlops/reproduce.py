@@ -250,7 +250,7 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
         if original.notebook and Path(original.notebook).parent.is_dir()
         else Path.cwd()
     )
-    env = dict(os.environ, JUPYTER_MLOPS_STORE=str(Path(tracker.store.location).parent))
+    env = dict(os.environ, JUPYTER_MLOPS_STORE=str(tracker.store.workdir))
     # Cells that failed in the original session fail here too; replay goes on past them.
     NotebookClient(
         nb,

@@ -38,7 +38,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Settings, load_settings
-from .entities import Artifact, DataRef, DataRole, Fingerprint, Run, RunKind, RunStatus
+from .entities import (
+    Artifact,
+    DataRef,
+    DataRole,
+    Fingerprint,
+    Run,
+    RunKind,
+    RunStatus,
+    to_jsonable,
+)
 from .exceptions import StoreError, ValidationError
 from .store import RunStart, RunStore, RunUpdate, open_store
 from .store.liveness import hostname, own_start
@@ -89,23 +98,6 @@ def _as_float(key: str, value: Any) -> float:
     return float(value)
 
 
-def _jsonable(value: Any) -> Any:
-    """Params as JSON-friendly values: numpy scalars become Python numbers, the rest repr'd."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", 1) == 0:
-        try:
-            return item()
-        except (TypeError, ValueError):
-            pass
-    return repr(value)
-
-
 class ActiveRun:
     """A run in progress. Use as a context manager, or call :meth:`end` yourself."""
 
@@ -138,7 +130,7 @@ class ActiveRun:
     def log_params(self, params: Mapping[str, Any]) -> None:
         with self._lock:
             for k, v in params.items():
-                self._pending.params[_check_key("Param", k)] = _jsonable(v)
+                self._pending.params[_check_key("Param", k)] = to_jsonable(v)
         self._maybe_flush()
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:

@@ -12,13 +12,13 @@ import binascii
 import datetime as dt
 import hashlib
 import json
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import entities
 from .entities import RunKind, RunStatus
 from .exceptions import (
     ExperimentNotFoundError,
@@ -36,20 +36,8 @@ MAX_PAGE = 500
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN/inf → None, tuples → lists, datetimes → ISO, numpy scalars → py."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy / pandas scalars
-        return to_jsonable(value.item())
-    return str(value)
+    """Strict JSON for HTTP and scripts: the package's one cleaner, NaN/inf as null."""
+    return entities.to_jsonable(value, non_finite="null", fallback=str)
 
 
 # -- runs: paged, filtered, sorted ------------------------------------------------------------

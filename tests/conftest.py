@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.store import close_stores
+from jupyter_mlops.store import RunStore, close_stores, open_store
 from jupyter_mlops.tracking import reset_default_tracker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +26,31 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     close_stores()
 
 
+# Every backend the store suite runs on: a second backend adds its name here and a branch in
+# store_location(), and the tests taking ``store`` or ``tracker`` run on it too.
+STORE_BACKENDS = ("sqlite",)
+
+
+def store_location(backend: str, directory: Path) -> str:
+    """A fresh, empty store of ``backend`` for one test (``directory`` is the test's own)."""
+    if backend == "sqlite":
+        return str(directory)
+    raise ValueError(f"no test store for backend {backend!r}")
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store(
+    request: pytest.FixtureRequest, isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> RunStore:
+    """The store under test, once per backend; the default tracker writes to it too."""
+    location = store_location(request.param, isolated_store)
+    monkeypatch.setenv("JUPYTER_MLOPS_STORE", location)
+    reset_default_tracker()
+    return open_store(location)
+
+
 @pytest.fixture
-def tracker(isolated_store: Path) -> mlops.Tracker:
+def tracker(store: RunStore) -> mlops.Tracker:
     return mlops.default_tracker()
 
 

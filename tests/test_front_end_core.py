@@ -24,7 +24,7 @@ from jupyter_mlops.pipeline.lock import pipeline_lock
 from jupyter_mlops.pipeline.runner import PipelineRunner, find_spec
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.schedule.scheduler import Scheduler
-from jupyter_mlops.validation.gates import GateResult, GateStatus, Severity, stored_gate_results
+from jupyter_mlops.validation.gates import GateResult, GateStatus, Severity
 from tests.conftest import ROOT
 
 T0 = dt.datetime(2026, 11, 23, 10, 2, tzinfo=dt.timezone.utc)
@@ -37,11 +37,11 @@ def test_stored_gate_results_come_back_as_gate_results(tracker: mlops.Tracker) -
         GateResult("acc", "metric", GateStatus.PASS, 0.93, ">= 0.9", "accuracy = 0.93"),
         GateResult("rows", "row_count", GateStatus.WARN, 7, ">= 10", severity=Severity.WARN),
     ]
-    tracker.store.save_gate_results(run.id, [r.to_dict() for r in results])
-    assert stored_gate_results(tracker.store, run.id) == results
+    tracker.store.save_gate_results(run.id, results)
+    assert tracker.store.gate_results(run.id) == results
     with tracker.start_run(experiment="p") as plain:
         pass
-    assert stored_gate_results(tracker.store, plain.id) == []
+    assert tracker.store.gate_results(plain.id) == []
 
 
 def _register(tracker: mlops.Tracker, registry: ModelRegistry, name: str) -> None:
@@ -73,7 +73,7 @@ def test_scheduler_status_lists_next_firings_by_name_and_the_log(tmp_path: Path)
     status = Scheduler("pipelines", tracker, lambda: T0).status(limit=5)
     assert list(status.next) == ["alpha", "zeta"]
     assert status.next["alpha"] == T0.replace(minute=5)
-    assert [e["outcome"] for e in status.log] == ["missed"]
+    assert [e.outcome for e in status.log] == ["missed"]
     assert status.to_dict()["next"]["zeta"] == "2026-11-24T03:00:00+00:00"
 
 

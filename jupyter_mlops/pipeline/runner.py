@@ -147,7 +147,7 @@ class PipelineRunner:
 
     @property
     def store_dir(self) -> Path:
-        return Path(self.tracker.store.location).parent
+        return self.tracker.store.workdir
 
     def run(
         self,
@@ -361,7 +361,7 @@ class PipelineRunner:
         ctx, candidate = build_context(spec, recorded, store, registry, result.execution)
         result.notes.extend(ctx.notes)
         result.gates = evaluate_gates(spec.gates, ctx.gate_context) if spec.gates else []
-        store.save_gate_results(run.id, [g.to_dict() for g in result.gates])
+        store.save_gate_results(run.id, result.gates)
         if candidate is None:
             result.notes.append(
                 "the notebook logged no model (mlops.log_model), so nothing was registered"

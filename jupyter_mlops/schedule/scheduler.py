@@ -38,6 +38,7 @@ from typing import Any
 
 from ..cron import CronSchedule, ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
+from ..entities import ScheduleEvent
 from ..exceptions import ConflictError, MLOpsError, ValidationError
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
@@ -183,10 +184,13 @@ class SchedulerStatus:
     """What ``jupyter-mlops scheduler --status`` shows: next firings, then the latest log rows."""
 
     next: dict[str, dt.datetime]  # pipeline -> next firing time (UTC), by name
-    log: list[dict[str, Any]]  # newest first: pipeline, scheduled_for, outcome, run_id, message
+    log: list[ScheduleEvent]  # newest first
 
     def to_dict(self) -> dict[str, Any]:
-        return {"next": {k: v.isoformat() for k, v in self.next.items()}, "log": self.log}
+        return {
+            "next": {k: v.isoformat() for k, v in self.next.items()},
+            "log": [e.to_dict() for e in self.log],
+        }
 
 
 @dataclass(frozen=True)
@@ -391,15 +395,13 @@ class Scheduler:
         for name, spec in sorted(self._specs().items()):
             assert spec.cron is not None
             fired = [
-                e
-                for e in store.schedule_log(name, limit=20)
-                if e["outcome"] != Outcome.MISSED.value
+                e for e in store.schedule_log(name, limit=20) if e.outcome != Outcome.MISSED.value
             ]
             last = fired[0] if fired else None
             gates = None
-            if last and last["run_id"]:
+            if last and last.run_id:
                 try:
-                    gates = self.tracker.get_run(last["run_id"]).tags.get("gates")
+                    gates = self.tracker.get_run(last.run_id).tags.get("gates")
                 except MLOpsError:
                     gates = None
             out.append(
@@ -410,9 +412,9 @@ class Scheduler:
                     paused=name in paused,
                     catchup=spec.catchup,
                     next=[] if name in paused else spec.cron.upcoming(self.clock(), count),
-                    last_status=last["outcome"] if last else None,
-                    last_run=last["run_id"] if last else None,
-                    last_at=dt.datetime.fromtimestamp(last["scheduled_for"], UTC) if last else None,
+                    last_status=last.outcome if last else None,
+                    last_run=last.run_id if last else None,
+                    last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
                     gates=gates,
                 )
             )

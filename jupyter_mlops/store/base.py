@@ -5,18 +5,23 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..entities import (
     Artifact,
     DataRef,
     Environment,
+    GateResult,
     GitState,
     ModelEvent,
     ModelVersion,
+    PipelineRecord,
     Run,
     RunKind,
+    RunsPage,
     RunStatus,
+    ScheduleEvent,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +118,11 @@ class RunUpdate:
 class RunStore(abc.ABC):
     """Where runs live. One instance per store location per process; thread-safe."""
 
-    location: str
+    location: str  # what error messages name: the database file, or a server URL
+    # The local directory the store keeps its files in (``.mlops/`` for the embedded store:
+    # the database, artifacts, pipeline locks, executed notebooks); what a child process is
+    # pointed at to use the same store, and what a tracked cell's file reads must skip.
+    workdir: Path
     artifacts: ArtifactStore
 
     @abc.abstractmethod
@@ -176,6 +185,19 @@ class RunStore(abc.ABC):
         ValidationError for a bad filter or an ordering by a key no run has."""
 
     @abc.abstractmethod
+    def runs_page(
+        self,
+        *,
+        experiment: str | None = None,
+        where: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunsPage:
+        """``limit`` runs filtered and ordered as ``runs_frame`` does, from where ``cursor``
+        (a page's ``next_cursor``) left off; ValidationError for a cursor of another query."""
+
+    @abc.abstractmethod
     def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame: ...
 
     @abc.abstractmethod
@@ -206,13 +228,14 @@ class RunStore(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def list_pipelines(self) -> list[dict[str, Any]]: ...
+    def list_pipelines(self) -> list[PipelineRecord]: ...
 
     @abc.abstractmethod
-    def save_gate_results(self, run_id: str, results: list[dict[str, Any]]) -> None: ...
+    def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
+        """Replace the run's gate results with these, in this order."""
 
     @abc.abstractmethod
-    def gate_results(self, run_id: str) -> list[dict[str, Any]]: ...
+    def gate_results(self, run_id: str) -> list[GateResult]: ...
 
     @abc.abstractmethod
     def register_model(
@@ -267,9 +290,8 @@ class RunStore(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def schedule_log(
-        self, pipeline: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]: ...
+    def schedule_log(self, pipeline: str | None = None, limit: int = 50) -> list[ScheduleEvent]:
+        """The newest ``limit`` events (of ``pipeline``), newest first."""
 
     @abc.abstractmethod
     def rollback_model(

@@ -12,27 +12,16 @@ with a join per referenced metric/param/tag, so filtering and top-N ordering hap
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ValidationError
+from .dialect import SQLITE, Dialect
+from .rows import FILTER_COLUMNS
 
-RUN_COLUMNS = (
-    "id",
-    "experiment",
-    "name",
-    "status",
-    "kind",
-    "parent_id",
-    "started",
-    "ended",
-    "duration",
-    "seed",
-    "notebook",
-    "peak_memory",
-    "git_commit",
-)
 _NAMESPACES = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}
 _OPS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "=", ast.NotEq: "!="}
 # One outcome per run that ran gates: any failure fails it, else any warning warns it (skips
@@ -42,9 +31,29 @@ GATE_OUTCOMES = (
     " WHEN SUM(CASE WHEN status = 'warn' THEN 1 ELSE 0 END) > 0 THEN 'warned'"
     " ELSE 'passed' END AS outcome FROM gate_results GROUP BY run_id"
 )
+
+
+def run_models(dialect: Dialect) -> str:
+    """The model versions each run registered, with their stages, as one row per run.
+
+    A version belongs to the run that logged it and to that run's parent: a pipeline run
+    registers the model its notebook's cell logged. Aggregated once per query (model_versions
+    is small), never per row."""
+    order = "o.name, o.version"
+    return (
+        f"SELECT o.rid AS run_id, {dialect.string_agg('o.ref', ', ', order)} AS model,"
+        f" {dialect.string_agg('o.stage', ', ', order)} AS stage FROM ("
+        "SELECT v.run_id AS rid, v.name || '@' || v.version AS ref, v.stage, v.name, v.version"
+        " FROM model_versions v"
+        " UNION SELECT x.parent_id, v.name || '@' || v.version, v.stage, v.name, v.version"
+        " FROM model_versions v JOIN runs x ON x.id = v.run_id WHERE x.parent_id IS NOT NULL"
+        f" ORDER BY 4, 5) o GROUP BY o.rid"
+    )
+
+
 _HELP = (
     "write e.g. metrics.accuracy > 0.9 and params.C == 0.5 "
-    f"(fields: metrics.*, params.*, tags.*, {', '.join(RUN_COLUMNS)})"
+    f"(fields: metrics.*, params.*, tags.*, {', '.join(FILTER_COLUMNS)})"
 )
 
 
@@ -60,6 +69,7 @@ class Query:
     # (namespace, key) of the metrics/params/tags the ordering uses: the store refuses keys no
     # run has, since ordering by one silently orders by nothing.
     order_keys: list[tuple[str, str]] = field(default_factory=list)
+    dialect: Dialect = SQLITE
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def alias(self, namespace: str, key: str) -> str:
@@ -79,7 +89,7 @@ class Query:
 
 def _field(node: ast.expr, q: Query) -> tuple[str, str, str]:
     """(SQL expression, namespace, key) for a field reference such as ``metrics.acc``."""
-    if isinstance(node, ast.Name) and node.id in RUN_COLUMNS:
+    if isinstance(node, ast.Name) and node.id in FILTER_COLUMNS:
         return f"r.{node.id}", "run", node.id
     key = None
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -128,7 +138,8 @@ def _compare_value(col: str, ns: str, op: str, value: Any, q: Query) -> str:
         # Params are stored as JSON text: numbers compare numerically, anything else as JSON.
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             q.where_args.append(value)
-            return f"(json_type({col}) IN ('integer', 'real') AND CAST({col} AS REAL) {op} ?)"
+            d = q.dialect
+            return f"({d.json_number(col)} AND {d.as_real(col)} {op} ?)"
         value = json.dumps(value)
     if ns == "tags" and not isinstance(value, str):
         value = str(value)
@@ -158,9 +169,13 @@ def _compile(node: ast.expr, q: Query) -> str:
     raise ValidationError(f"Cannot filter on {ast.unparse(node)!r}; {_HELP}")
 
 
-def compile_query(where: str | None = None, order_by: str | list[str] | None = None) -> Query:
+def compile_query(
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    dialect: Dialect = SQLITE,
+) -> Query:
     """Compile a filter and an ordering (``"metrics.acc DESC"`` or ``"-metrics.acc"``)."""
-    q = Query()
+    q = Query(dialect=dialect)
     if where:
         try:
             tree = ast.parse(where.strip(), mode="eval")
@@ -208,3 +223,24 @@ def unknown_key_error(namespace: str, key: str, known: list[str], location: str)
         f"Cannot order by {namespace}.{key}: no run in {location} has {namespace[:-1]} {key!r}; "
         f"{hint}{listing}"
     )
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    """An opaque page cursor for ``position`` (see ``decode_cursor``)."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
+    """The position a cursor of this query stands for; a cursor of another query is refused
+    (the page it points into would be a different list)."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        ok = isinstance(position, dict) and position.get("q") == tag
+    except (ValueError, binascii.Error):
+        ok = False
+    if not ok:
+        raise ValidationError(
+            f"Bad page cursor {cursor[:40]!r}: it does not come from this listing (same "
+            "experiment, filter and order); ask for the first page again without a cursor"
+        )
+    return dict(position)

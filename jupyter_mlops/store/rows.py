@@ -1,9 +1,10 @@
-"""Turn SQL rows into entities and DataFrames (shared by every SQL backend)."""
+"""The run columns, and SQL rows turned into entities and DataFrames (for every SQL backend)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..entities import (
@@ -12,28 +13,51 @@ from ..entities import (
     DataRole,
     Fingerprint,
     GitState,
+    ModelEvent,
+    ModelStage,
+    ModelVersion,
+    PipelineRecord,
     Run,
     RunKind,
+    RunRow,
     RunStatus,
+    ScheduleEvent,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FRAME_COLUMNS = [
-    "id",
-    "experiment",
-    "name",
-    "status",
-    "kind",
-    "parent_id",
-    "started",
-    "duration",
-    "seed",
-    "gates",  # passed | failed | warned, None when no gate ran
-    "model",  # the model version(s) the run registered: "wine@3"
-    "model_stage",  # its stage: candidate | shadow | blessed | archived
-]
+
+@dataclass(frozen=True)
+class RunColumn:
+    name: str
+    sql: str  # its expression in the runs listing (``r`` runs, ``g`` gate outcome, ``mv`` models)
+    listed: bool  # a column of runs() and of a RunRow
+    filterable: bool  # usable by name in a filter or an ordering
+
+
+# The one list of run columns: what runs() shows, in this order, and what filters can name.
+RUN_COLUMNS: tuple[RunColumn, ...] = (
+    RunColumn("id", "r.id", True, True),
+    RunColumn("experiment", "r.experiment", True, True),
+    RunColumn("name", "r.name", True, True),
+    RunColumn("status", "r.status", True, True),
+    RunColumn("kind", "r.kind", True, True),
+    RunColumn("parent_id", "r.parent_id", True, True),
+    RunColumn("started", "r.started", True, True),
+    RunColumn("ended", "r.ended", False, True),
+    RunColumn("duration", "r.duration", True, True),
+    RunColumn("seed", "r.seed", True, True),
+    RunColumn("notebook", "r.notebook", False, True),
+    RunColumn("peak_memory", "r.peak_memory", False, True),
+    RunColumn("git_commit", "r.git_commit", False, True),
+    RunColumn("gates", "g.outcome", True, False),  # passed | failed | warned; None: no gate ran
+    RunColumn("model", "mv.model", True, False),  # the model version(s) it registered: "wine@3"
+    RunColumn("model_stage", "mv.stage", True, False),  # candidate | shadow | blessed | archived
+)
+FRAME_COLUMNS = [c.name for c in RUN_COLUMNS if c.listed]
+FILTER_COLUMNS = tuple(c.name for c in RUN_COLUMNS if c.filterable)
+LISTED_SQL = ", ".join(c.sql for c in RUN_COLUMNS if c.listed)
 
 
 def _loads(text: str | None, default: Any) -> Any:
@@ -103,6 +127,42 @@ def build_run(
     )
 
 
+def run_rows(
+    runs: list[tuple[Any, ...]],
+    params: list[tuple[str, str, str]],
+    metrics: list[tuple[str, str, float | None]],
+) -> list[RunRow]:
+    """The rows of a runs listing (``LISTED_SQL`` order) with their params and metrics."""
+    by_id: dict[str, tuple[dict[str, Any], dict[str, float]]] = {r[0]: ({}, {}) for r in runs}
+    for rid, key, value in params:
+        by_id[rid][0][key] = _loads(value, None)
+    for rid, key, metric in metrics:
+        by_id[rid][1][key] = _nan(metric)
+    out = []
+    for r in runs:
+        p, m = by_id[r[0]]
+        rid, exp, name, status, kind, parent, started, duration, seed, gates, model, stage = r
+        out.append(
+            RunRow(
+                rid,
+                exp,
+                name,
+                RunStatus(status),
+                RunKind(kind),
+                parent,
+                started,
+                duration,
+                seed,
+                gates,
+                model,
+                stage,
+                dict(sorted(p.items())),
+                dict(sorted(m.items())),
+            )
+        )
+    return out
+
+
 def frame_from_rows(
     runs: list[tuple[Any, ...]],
     params: list[tuple[str, str, str]],
@@ -154,3 +214,65 @@ def _param_decoder() -> Callable[[str | None], Any]:
             return value
 
     return decode
+
+
+MODEL_COLUMNS = (
+    "name, version, run_id, artifact_uri, artifact_sha, size, stage, created, updated,"
+    " metrics, data, pipeline"
+)
+
+
+def model_version(row: Sequence[Any]) -> ModelVersion:
+    """A ``model_versions`` row (``MODEL_COLUMNS`` order) as a ModelVersion."""
+    return ModelVersion(
+        name=row[0],
+        version=row[1],
+        run_id=row[2],
+        artifact_uri=row[3],
+        artifact_sha=row[4],
+        size=row[5],
+        stage=ModelStage(row[6]),
+        created=row[7],
+        updated=row[8],
+        metrics=_loads(row[9], {}),
+        data=tuple(DataRef.from_dict(d) for d in _loads(row[10], [])),
+        pipeline=row[11],
+    )
+
+
+def model_event(row: Sequence[Any]) -> ModelEvent:
+    return ModelEvent(*row)
+
+
+def pipeline_record(row: Sequence[Any]) -> PipelineRecord:
+    """A ``pipelines`` row: name, spec, notebook, notebook_hash, schedule, updated."""
+    return PipelineRecord(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5])
+
+
+def schedule_event(row: Sequence[Any]) -> ScheduleEvent:
+    """A ``schedule_log`` row: pipeline, scheduled_for, outcome, run_id, message, time."""
+    return ScheduleEvent(*row)
+
+
+def records(cursor: Any) -> list[dict[str, Any]]:
+    """A cursor's rows as column -> value mappings (DB-API ``description``, any backend)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def data_row(rid: str, d: DataRef, encode: Callable[[Any], str]) -> tuple[Any, ...]:
+    """A ``data`` row for ``rid``; ``encode`` writes the JSON columns."""
+    f = d.fingerprint
+    shape = list(f.shape) if f.shape is not None else None
+    return (
+        rid,
+        d.role.value,
+        d.name,
+        f.kind,
+        f.hash,
+        encode(shape),
+        encode(f.schema),
+        encode(f.parts),
+        f.nbytes,
+        f.path,
+    )

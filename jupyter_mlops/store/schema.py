@@ -1,16 +1,17 @@
 """The one schema definition shared by every SQL backend.
 
-Column types are written with placeholders that each backend fills in (``{real}`` is ``REAL`` in
-SQLite and ``DOUBLE PRECISION`` in PostgreSQL), so a PostgreSQL store can follow without a second
-copy of the tables. ``TABLES`` is the baseline (version 1); ``MIGRATIONS[v]`` takes a store from
-version ``v`` to ``v + 1``. A new store is created at the baseline and migrated like an old one,
-so every store at a given version has exactly the same schema.
+Column types are written with placeholders that each backend's dialect fills in (``{real}`` is
+``REAL`` in SQLite and ``DOUBLE PRECISION`` in PostgreSQL; see ``dialect.py``), so a PostgreSQL
+store can follow without a second copy of the tables. ``TABLES`` is the baseline (version 1);
+``MIGRATIONS[v]`` takes a store from version ``v`` to ``v + 1``. A new store is created at the
+baseline and migrated like an old one, so every store at a given version has exactly the same
+schema.
 """
 
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -163,6 +164,18 @@ TABLES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS model_events_name ON model_events (name, time)",
 )
 
+
+def _with_id(table: str, columns: str, names: str, order: str) -> tuple[str, ...]:
+    """Rebuild ``table`` with an ``id`` key numbering its rows in their insertion order."""
+    return (
+        f"CREATE TABLE {table}_new (id {{serial_pk}}, {columns})",
+        f"INSERT INTO {table}_new ({names}) SELECT {names} FROM {table}"
+        f" ORDER BY {order}, {{row_order}}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_new RENAME TO {table}",
+    )
+
+
 # version -> statements that migrate a store at that version to the next one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: the embedded scheduler's state (survives restarts) and its log (missed runs).
@@ -182,12 +195,34 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
     ),
+    # 2 -> 3: the two logs ordered by insertion (events at the same time: register before bless)
+    # get an explicit integer key, which every backend has, instead of SQLite's implicit row number.
+    2: (
+        *_with_id(
+            "model_events",
+            "name TEXT NOT NULL, version INTEGER NOT NULL, action TEXT NOT NULL, actor TEXT,"
+            " reason TEXT, time {real} NOT NULL",
+            "name, version, action, actor, reason, time",
+            "time",
+        ),
+        "CREATE INDEX IF NOT EXISTS model_events_name ON model_events (name, time)",
+        *_with_id(
+            "schedule_log",
+            "pipeline TEXT NOT NULL, scheduled_for {real} NOT NULL, outcome TEXT NOT NULL,"
+            " run_id TEXT, message TEXT, time {real} NOT NULL",
+            "pipeline, scheduled_for, outcome, run_id, message, time",
+            "time",
+        ),
+        "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
+    ),
 }
-
-SQLITE_TYPES = {"real": "REAL", "bigint": "INTEGER"}
-POSTGRES_TYPES = {"real": "DOUBLE PRECISION", "bigint": "BIGINT"}
 
 
 def render(types: dict[str, str]) -> list[str]:
-    """The CREATE statements with this backend's column types."""
+    """The baseline CREATE statements with this backend's column types."""
     return [stmt.format(**types) for stmt in TABLES]
+
+
+def render_migration(version: int, types: dict[str, str]) -> list[str]:
+    """The statements that take a store at ``version`` to ``version + 1``."""
+    return [stmt.format(**types) for stmt in MIGRATIONS[version]]

@@ -34,7 +34,6 @@ _EXPORTS: dict[str, str] = {
     "raise_for_gates": "gates",
     "register_gate_kind": "gates",
     "render_gate_report_html": "report",
-    "stored_gate_results": "gates",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,31 +16,19 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..cron import parse_duration
+from ..entities import GateResult, GateStatus, Severity, to_jsonable
 from ..exceptions import GateFailedError, GateSpecError
 from .kinds import GATE_KINDS, GateKind, Validator
 from .kinds import Check as Check  # re-exported: the kinds and plug-ins import them from here
 from .kinds import register_gate_kind as register_gate_kind
 
 if TYPE_CHECKING:
-    from ..store.base import RunStore
+    pass
 
 log = logging.getLogger(__name__)
-
-
-class GateStatus(str, Enum):
-    PASS = "pass"
-    FAIL = "fail"
-    WARN = "warn"
-    SKIP = "skip"
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARN = "warn"
 
 
 META_FIELDS = ("duration_s", "peak_memory_mb", "model_size_mb", "latency_ms_per_row")
@@ -77,49 +65,6 @@ class GateSpec:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], index: int = 0) -> GateSpec:
         return parse_gate(d, index)
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """The outcome of one gate; ``observed`` is JSON-able, ``threshold`` a short human string."""
-
-    gate: str
-    kind: str
-    status: GateStatus
-    observed: Any = None
-    threshold: str = ""
-    message: str = ""
-    severity: Severity = Severity.ERROR
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def blocking(self) -> bool:
-        return self.status is GateStatus.FAIL
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "gate": self.gate,
-            "kind": self.kind,
-            "status": self.status.value,
-            "severity": self.severity.value,
-            "observed": self.observed,
-            "threshold": self.threshold,
-            "message": self.message,
-            "details": dict(self.details),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> GateResult:
-        return cls(
-            gate=d["gate"],
-            kind=d["kind"],
-            status=GateStatus(d["status"]),
-            observed=d.get("observed"),
-            threshold=d.get("threshold") or "",
-            message=d.get("message") or "",
-            severity=Severity(d.get("severity") or "error"),
-            details=dict(d.get("details") or {}),
-        )
 
 
 @dataclass
@@ -336,17 +281,12 @@ def evaluate_gate(spec: GateSpec, ctx: GateContext, label: str | None = None) ->
         gate=label or spec.label,
         kind=spec.kind,
         status=status,
-        observed=_plain(outcome.observed),
+        observed=to_jsonable(outcome.observed, non_finite="text", fallback=str),
         threshold=outcome.threshold,
         message=outcome.message,
         severity=spec.severity,
-        details=_plain(outcome.details),
+        details=to_jsonable(outcome.details, non_finite="text", fallback=str),
     )
-
-
-def stored_gate_results(store: RunStore, run_id: str) -> list[GateResult]:
-    """The gate results recorded for ``run_id``, in gate order (empty for a run without gates)."""
-    return [GateResult.from_dict(r) for r in store.gate_results(run_id)]
 
 
 def gates_passed(results: Iterable[GateResult]) -> bool:
@@ -359,21 +299,6 @@ def raise_for_gates(results: Sequence[GateResult]) -> None:
     for r in results:
         if r.blocking:
             raise GateFailedError(r.gate, r.observed, r.threshold, r.message, list(results))
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars and tuples to plain JSON-able Python values."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 def as_list(v: Any) -> list[Any] | None:

@@ -53,7 +53,7 @@ def test_passing_run_is_recorded_gated_registered_and_blessed(tmp_path: Path) ->
     assert f"{name}@1 blessed" in report and "no blessed version" in report  # context, notes
     assert mlops.load_model(name).predict is not None
     stored = mlops.default_tracker().store.gate_results(run.id)
-    assert [g["status"] for g in stored] == statuses
+    assert [g.status.value for g in stored] == statuses
     # The seed reached the kernel: the notebook printed a draw from np.random after seeding.
     again = run_pipeline(name, {"C": "0.5", "features": "['a', 'b']"}, progress=False, seed=11)
     out1 = result.output_notebook.read_text()

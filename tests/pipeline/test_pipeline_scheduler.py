@@ -88,8 +88,8 @@ def test_scheduler_runs_due_pipelines_once_and_survives_a_restart(tmp_path: Path
     assert run.experiment == "nightly"
     assert Scheduler(clock=clock).tick() == []  # a restarted scheduler does not repeat it
     log = mlops.default_tracker().store.schedule_log("nightly")
-    assert [e["outcome"] for e in log] == ["passed", "missed"]
-    assert log[1]["message"].startswith("2 firings missed between 2026-11-23T10:05:00+00:00 and")
+    assert [e.outcome for e in log] == ["passed", "missed"]
+    assert log[1].message.startswith("2 firings missed between 2026-11-23T10:05:00+00:00 and")
     assert len(mlops.runs()) == 1
 
 
@@ -111,9 +111,9 @@ def test_a_tick_after_three_days_down_writes_one_gap_row(tmp_path: Path) -> None
     assert events[0]["count"] == 4319 and events[0]["until"] == T0 + 3 * DAY - MINUTE
     store = mlops.default_tracker().store
     log = store.schedule_log("minutely", limit=10_000)
-    assert [e["outcome"] for e in log] == ["skipped", "missed"]  # one row for the whole gap
-    assert log[1]["scheduled_for"] == (T0 + MINUTE).timestamp()
-    assert log[1]["message"].startswith("4,319 firings missed between")
+    assert [e.outcome for e in log] == ["skipped", "missed"]  # one row for the whole gap
+    assert log[1].scheduled_for == (T0 + MINUTE).timestamp()
+    assert log[1].message.startswith("4,319 firings missed between")
     assert store.schedule_state()["minutely"] == (T0 + 3 * DAY).timestamp()
     assert scheduler.tick() == []  # the same minute again: nothing due, nothing logged
     assert len(store.schedule_log("minutely", limit=10_000)) == 2

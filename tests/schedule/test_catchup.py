@@ -99,7 +99,7 @@ def test_ticks_apply_the_policy_from_the_spec(tmp_path: Path) -> None:
     ]
     store = mlops.default_tracker().store
     (row,) = store.schedule_log("none")
-    assert row["message"] == (
+    assert row.message == (
         "5 firings missed between 2026-11-23T11:00:00+00:00 and 2026-11-23T15:00:00+00:00; "
         "not run (catchup: none)"
     )
@@ -133,7 +133,7 @@ def test_dst_days_fire_a_berlin_0230_once_each(tmp_path: Path) -> None:
         dt.datetime(2026, 10, 26, 1, 30, tzinfo=UTC),  # 02:30 CET
     ]
     log = mlops.default_tracker().store.schedule_log("berlin")
-    assert {e["outcome"] for e in log} == {"skipped"}  # no gap, no double
+    assert {e.outcome for e in log} == {"skipped"}  # no gap, no double
 
 
 def test_a_paused_pipeline_does_not_fire_and_resumes_without_catching_up(tmp_path: Path) -> None:

@@ -85,8 +85,8 @@ def test_a_retry_is_an_attempt_of_the_same_firing_with_backoff(tmp_path: Path) -
     assert [t["attempt"] for t in tags] == ["1/3", "2/3", "3/3"]
     assert {t["scheduled_for"] for t in tags} == {"2026-11-23T10:03:00+00:00"}  # one firing
     (row,) = mlops.default_tracker().store.schedule_log("flaky")  # logged once, as passed
-    assert row["outcome"] == "passed" and row["message"] == "finished after 3 attempts"
-    assert row["run_id"] == runs["id"].iloc[-1]
+    assert row.outcome == "passed" and row.message == "finished after 3 attempts"
+    assert row.run_id == runs["id"].iloc[-1]
 
 
 def test_an_error_not_in_retry_on_is_not_retried(tmp_path: Path) -> None:
