@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the bench_* modules import each other and `report` by name
     sys.path.insert(0, str(HERE))
 
+import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_pipeline  # noqa: E402
@@ -44,6 +45,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("fingerprint", lambda: bench_fingerprint.run(rows=rows)),
         ("pipeline", lambda: bench_pipeline.run(repeats=repeats, gates=False)),
         ("gates", gates),
+        ("drift", lambda: bench_drift.run(quick=quick)),
     ]
 
 

@@ -214,10 +214,21 @@ def column_kind(series: Any) -> str:
 
 def numeric_values(series: Any) -> Any:
     """Finite float64 values of a numeric series (nulls and infinities dropped)."""
+    return _finite(series)[0]
+
+
+def _finite(series: Any) -> tuple[Any, int]:
+    """(finite float64 values, null count); a float64 column without NaN or inf is not copied."""
     import numpy as np
 
-    values = series.to_numpy(dtype="float64", na_value=np.nan)
-    return values[np.isfinite(values)]
+    if series.dtype == np.float64:
+        values = series.to_numpy()
+    else:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values, 0
+    return values[finite], int(np.count_nonzero(np.isnan(values)))
 
 
 def profile(
@@ -242,9 +253,10 @@ def profile_column(
     series: Any, *, bins: int = DEFAULT_BINS, edges: Any = None, top: int = DEFAULT_TOP
 ) -> ColumnProfile:
     kind = column_kind(series)
-    nulls = int(series.isna().sum())
     if kind == "numeric":
-        return _profile_numeric(numeric_values(series), str(series.dtype), nulls, bins, edges)
+        values, nulls = _finite(series)
+        return _profile_numeric(values, str(series.dtype), nulls, bins, edges)
+    nulls = int(series.isna().sum())
     if kind == "categorical":
         counts = series.value_counts(dropna=True)
         labels: dict[str, int] = {}
@@ -275,9 +287,19 @@ def _profile_numeric(values: Any, dtype: str, nulls: int, bins: int, edges: Any)
         edges = np.unique(s[np.maximum(np.ceil(q * n).astype(np.int64) - 1, 0)])
     edges = np.asarray(edges, dtype="float64")
     bounds = np.concatenate([[0], np.searchsorted(s, edges, side="right"), [n]])
-    cumsum = np.concatenate([[0.0], np.cumsum(s)])
-    mean = float(cumsum[-1] / n) if n else None
-    m2 = float(np.sum((s - mean) ** 2)) if n else None
+    counts = np.diff(bounds)
+    sums = np.zeros(len(counts))
+    full = counts > 0  # reduceat over the non-empty bins' starts sums exactly each bin
+    if full.any():
+        sums[full] = np.add.reduceat(s, bounds[:-1][full])
+    mean = m2 = None
+    if n:
+        mean = float(sums.sum() / n)
+        square = float(s @ s)  # one pass, no temporary array
+        m2 = square - n * mean * mean
+        if m2 <= 1e-6 * square:  # the mean dwarfs the spread: cancellation, so two passes
+            dev = s - mean
+            m2 = float(dev @ dev)
     return ColumnProfile(
         "numeric",
         dtype,
@@ -288,8 +310,8 @@ def _profile_numeric(values: Any, dtype: str, nulls: int, bins: int, edges: Any)
         mean,
         m2,
         tuple(edges.tolist()),
-        tuple(np.diff(bounds).tolist()),
-        tuple(np.diff(cumsum[bounds]).tolist()),
+        tuple(counts.tolist()),
+        tuple(sums.tolist()),
     )
 
 
