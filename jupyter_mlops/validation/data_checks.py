@@ -220,6 +220,7 @@ def _check_freshness(spec: GateSpec, ctx: GateContext) -> Outcome:
 def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
     from ..exceptions import ValidationError
     from .drift import check_drift
+    from .profiles import as_profile, profile
 
     df = _dataset(spec, ctx)
     o = spec.options
@@ -234,9 +235,16 @@ def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
     method = o.get("method", "auto")
     limit, p_min = o.get("max"), o.get("p_min")
     try:
+        # Several drift gates on one dataset share its profile on the reference's bins.
+        ref = ctx.cache.get(("profile", ref_name))
+        if ref is None:
+            ref = ctx.cache[("profile", ref_name)] = as_profile(ctx.reference_profiles[ref_name])
+        key = ("profile", o["dataset"], "bins of", ref_name)
+        if key not in ctx.cache:
+            ctx.cache[key] = profile(df, bins_from=ref)
         report = check_drift(
-            ctx.reference_profiles[ref_name],
-            df,
+            ref,
+            ctx.cache[key],
             columns,
             method,
             alpha=o.get("alpha", 0.05),

@@ -164,12 +164,22 @@ def check_drift(
         raise ValidationError(f"alpha must be between 0 and 1, got {alpha!r}")
     ref_df = reference if _is_frame(reference) else None
     cur_df = current if _is_frame(current) else None
-    ref = profile(ref_df) if ref_df is not None else as_profile(reference)
-    cur = profile(cur_df, bins_from=ref) if cur_df is not None else as_profile(current)
+    wanted = {str(c) for c in columns} if columns is not None else None
+    if ref_df is not None:
+        others = cur_df.columns if cur_df is not None else as_profile(current).columns
+        ref = profile(_only(ref_df, wanted or {str(c) for c in others}))
+    else:
+        ref = as_profile(reference)
+    if cur_df is not None:  # profile only what will be compared
+        cur = profile(_only(cur_df, wanted or set(ref.columns)), bins_from=ref)
+    else:
+        cur = as_profile(current)
     if cur.rows == 0 or ref.rows == 0:
         which = "current" if cur.rows == 0 else "reference"
         raise ValidationError(f"the {which} data has no rows; pass at least one row to compare")
-    names = _columns(ref, cur, columns, method)
+    all_ref = [str(c) for c in ref_df.columns] if ref_df is not None else list(ref.columns)
+    all_cur = [str(c) for c in cur_df.columns] if cur_df is not None else list(cur.columns)
+    names = _columns(ref, cur, columns, method, (all_ref, all_cur))
     raw: dict[str, tuple[Any, Any]] = {}
     if ref_df is not None and cur_df is not None:  # exact KS needs the rows of both
         ref_labels = {str(c): c for c in ref_df.columns}
@@ -182,11 +192,22 @@ def check_drift(
     return DriftReport(method, {r.column: r for r in _adjust(results, alpha, threshold, p_min)})
 
 
+def _only(df: Any, names: set[str]) -> Any:
+    return df[[c for c in df.columns if str(c) in names]]
+
+
 def _is_frame(obj: Any) -> bool:
     return hasattr(obj, "columns") and hasattr(obj, "dtypes") and not isinstance(obj, Profile)
 
 
-def _columns(ref: Profile, cur: Profile, columns: Sequence[str] | None, method: str) -> list[str]:
+def _columns(
+    ref: Profile,
+    cur: Profile,
+    columns: Sequence[str] | None,
+    method: str,
+    shown: tuple[list[str], list[str]],
+) -> list[str]:
+    """The columns to compare; ``shown`` holds every column name of each side, for messages."""
     fits = ("numeric", "categorical")
     if method in TESTS or DISTANCES.get(method):
         fits = (TESTS.get(method) or DISTANCES[method],)  # type: ignore[assignment]
@@ -195,16 +216,16 @@ def _columns(ref: Profile, cur: Profile, columns: Sequence[str] | None, method: 
         if not names:
             raise ValidationError(
                 f"reference and current data share no {' or '.join(fits)} column to compare "
-                f"with {method}; check the column names (reference: {_list(ref.columns)}; "
-                f"current: {_list(cur.columns)})"
+                f"with {method}; check the column names (reference: {_list(shown[0])}; "
+                f"current: {_list(shown[1])})"
             )
         return names
     names = [str(c) for c in columns]
     for c in names:
-        for side, prof in (("reference", ref), ("current", cur)):
+        for side, prof, every in (("reference", ref, shown[0]), ("current", cur, shown[1])):
             if c not in prof.columns:
                 raise ValidationError(
-                    f"column '{c}' is not in the {side} data (columns: {_list(prof.columns)}); "
+                    f"column '{c}' is not in the {side} data (columns: {_list(every)}); "
                     "fix columns= or the data"
                 )
         kind = ref.columns[c].kind

@@ -295,11 +295,12 @@ def _profile_numeric(values: Any, dtype: str, nulls: int, bins: int, edges: Any)
     mean = m2 = None
     if n:
         mean = float(sums.sum() / n)
-        square = float(s @ s)  # one pass, no temporary array
+        # einsum, not `s @ s`: BLAS dot starts threads that crawl on a busy machine
+        square = float(np.einsum("i,i->", s, s))
         m2 = square - n * mean * mean
         if m2 <= 1e-6 * square:  # the mean dwarfs the spread: cancellation, so two passes
             dev = s - mean
-            m2 = float(dev @ dev)
+            m2 = float(np.einsum("i,i->", dev, dev))
     return ColumnProfile(
         "numeric",
         dtype,
