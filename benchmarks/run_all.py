@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the bench_* modules import each other and `report` by name
     sys.path.insert(0, str(HERE))
 
+import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_pipeline  # noqa: E402
@@ -49,6 +50,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("gates", gates),
         ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
+        ("drift", lambda: bench_drift.run(quick=quick)),
     ]
 
 

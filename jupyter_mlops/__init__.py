@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .entities import Fingerprint, Run, RunKind, RunStatus
 from .exceptions import MLOpsError
@@ -34,7 +35,29 @@ from .tracking import (
     start_run,
 )
 
+if TYPE_CHECKING:
+    from .validation.drift import DriftReport
+
 __version__ = "0.1.0"
+
+
+def check_drift(
+    reference: Any,
+    current: Any,
+    columns: Sequence[str] | None = None,
+    method: str = "auto",
+    *,
+    alpha: float = 0.05,
+    threshold: float | None = None,
+    p_min: float | None = None,
+) -> DriftReport:
+    """Drift of ``current`` from ``reference`` (each a DataFrame or a profile), calibrated to
+    sample size: tests with multiple-testing control at small n, effect sizes at large n."""
+    from .validation.drift import check_drift as _check_drift
+
+    return _check_drift(
+        reference, current, columns, method, alpha=alpha, threshold=threshold, p_min=p_min
+    )
 
 
 def fingerprint(obj: Any) -> Fingerprint:
@@ -89,6 +112,7 @@ __all__ = [
     "TrackingWarning",
     "__version__",
     "active_run",
+    "check_drift",
     "default_tracker",
     "fingerprint",
     "flush",

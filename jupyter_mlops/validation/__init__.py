@@ -5,7 +5,8 @@
 - :mod:`.kinds` is the table of gate kinds: built-in kinds (:mod:`.data_checks`,
   :mod:`.model_checks`) load on first lookup, third-party kinds through the
   ``jupyter_mlops.gate_kinds`` entry-point group.
-- :mod:`.drift` profiles data and measures drift; :mod:`.report` renders gate results.
+- :mod:`.profiles` sketches data in mergeable profiles; :mod:`.drift` measures drift;
+  :mod:`.report` renders gate results.
 
 Nothing here imports :mod:`jupyter_mlops.pipeline`: pipelines use validation, not the reverse.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 # Loaded on first use, so parsing a spec pays for neither pandas nor the built-in checks.
 _EXPORTS: dict[str, str] = {
+    "DriftReport": "drift",
     "GATE_KINDS": "gates",
     "GateContext": "gates",
     "GateKind": "gates",
@@ -24,13 +26,16 @@ _EXPORTS: dict[str, str] = {
     "GateSpec": "gates",
     "GateStatus": "gates",
     "Outcome": "gates",
+    "Profile": "profiles",
     "Severity": "gates",
     "check_drift": "drift",
     "evaluate_gates": "gates",
     "format_gate_table": "report",
     "gates_passed": "gates",
     "parse_gates": "gates",
-    "profile_dataframe": "drift",
+    "log_profile": "profiles",
+    "profile": "profiles",
+    "profile_dataframe": "profiles",
     "raise_for_gates": "gates",
     "register_gate_kind": "gates",
     "render_gate_report_html": "report",

@@ -218,7 +218,9 @@ def _check_freshness(spec: GateSpec, ctx: GateContext) -> Outcome:
 
 
 def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
+    from ..exceptions import ValidationError
     from .drift import check_drift
+    from .profiles import as_profile, profile
 
     df = _dataset(spec, ctx)
     o = spec.options
@@ -230,13 +232,45 @@ def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
             "data with profile_dataframe(df)"
         )
     columns = _columns(spec, df) if ("columns" in o or "column" in o) else None
-    profile = ctx.reference_profiles[ref_name]
-    method = o.get("method", "psi")
+    method = o.get("method", "auto")
+    limit, p_min = o.get("max"), o.get("p_min")
     try:
-        report = check_drift(df, profile, columns, method, o.get("max"), o.get("p_min"))
-    except ValueError as e:  # a column the method or the profile cannot compare
+        # Several drift gates on one dataset share its profile on the reference's bins.
+        ref = ctx.cache.get(("profile", ref_name))
+        if ref is None:
+            ref = ctx.cache[("profile", ref_name)] = as_profile(ctx.reference_profiles[ref_name])
+        key = ("profile", o["dataset"], "bins of", ref_name)
+        if key not in ctx.cache:
+            ctx.cache[key] = profile(df, bins_from=ref)
+        report = check_drift(
+            ref,
+            ctx.cache[key],
+            columns,
+            method,
+            alpha=o.get("alpha", 0.05),
+            threshold=limit,
+            p_min=p_min,
+        )
+    except ValidationError as e:  # a column the method or the profile cannot compare
         raise GateInputError(str(e)) from None
-    return Outcome(report.ok, report.observed, report.threshold, report.message, report.details)
+    cols = list(report.columns.values())
+    details = {name: c.to_dict() for name, c in report.columns.items()}
+    if method == "auto":
+        observed: Any = round(report.share_drifted, 6)
+        threshold = f"no column drifts (auto, alpha {o.get('alpha', 0.05):g})"
+    elif cols[0].p_value is not None and limit is None:  # a test judged by its p-values
+        observed = min(c.p_adjusted or c.p_value or 0.0 for c in cols)
+        line = f"p >= {p_min:g}" if p_min is not None else f"adjusted p > {cols[0].threshold:g}"
+        threshold = f"{method} {line}"
+    else:
+        observed = max(c.statistic for c in cols)
+        threshold = f"{method} <= {cols[0].threshold:g}"
+        threshold += f", p >= {p_min:g}" if p_min is not None and limit is not None else ""
+    return Outcome(not report.drifted, observed, threshold, report.summary(), details)
+
+
+def _share(v: Any) -> str | None:
+    return finite_number(v) or (None if 0 < v < 1 else "must be between 0 and 1")
 
 
 def _kinds() -> dict[str, GateKind]:
@@ -246,9 +280,10 @@ def _kinds() -> dict[str, GateKind]:
     one_column, min_or_max = ("column", "columns"), ("min", "max")
     drift_fields = {
         "reference": (False, non_empty_str),
-        "method": (False, one_of("psi", "ks", "chi2")),
+        "method": (False, one_of("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon")),
     }
     drift_fields |= {"max": (False, non_negative), "p_min": (False, non_negative)}
+    drift_fields |= {"alpha": (False, _share)}
     kinds = {
         "schema": GateKind(
             _check_schema, data | {"columns": (True, dtype_map), "strict": (False, boolean)}

@@ -1,0 +1,219 @@
+"""check_drift: report shape, the sample-size rule, multiple-testing control, profiles that merge,
+and one-line errors. Every sample comes from a seeded generator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import jupyter_mlops as mlops
+from jupyter_mlops.exceptions import ValidationError
+from jupyter_mlops.validation.drift import SWITCH_N_EFF, check_drift
+from jupyter_mlops.validation.profiles import Profile, log_profile, profile
+
+
+def frame(
+    n: int, seed: int, shift: float = 0.0, cities: tuple[float, ...] = (0.5, 0.3, 0.2)
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "income": rng.normal(50 + shift, 10, n),
+            "age": rng.integers(18, 80, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n, p=list(cities)),
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 9, n), "D"),
+        }
+    )
+
+
+def test_report_shape_and_json() -> None:
+    report = mlops.check_drift(frame(500, 0), frame(200, 1, shift=8))
+    assert report.drifted is True
+    assert set(report.columns) == {"income", "age", "city"}  # datetimes are not tested
+    assert report.share_drifted == pytest.approx(1 / 3)
+    income = report.columns["income"]
+    assert (income.method, income.kind, income.drifted) == ("ks", "numeric", True)
+    assert income.p_value is not None and income.p_adjusted is not None
+    assert income.threshold == 0.05 and income.n_reference == 500 and income.n_current == 200
+    d = json.loads(json.dumps(report.to_dict()))
+    assert d["drifted"] is True and d["columns"]["city"]["method"] == "chi2"
+    assert set(d["columns"]["age"]) >= {"method", "statistic", "threshold", "p_value", "drifted"}
+    assert report.summary().startswith("drift in 1 of 3 columns: income: ks ")
+
+
+def test_small_n_uses_exact_tests_that_agree_with_scipy() -> None:
+    ref, cur = frame(300, 2), frame(80, 3, shift=3)
+    report = check_drift(ref, cur)
+    ks = stats.ks_2samp(ref["income"], cur["income"])
+    assert report.columns["income"].statistic == pytest.approx(ks.statistic)
+    assert report.columns["income"].p_value == pytest.approx(ks.pvalue)
+    table = [ref["city"].value_counts().sort_index(), cur["city"].value_counts().sort_index()]
+    chi2 = stats.chi2_contingency(np.array(table), correction=False)
+    assert report.columns["city"].method == "chi2"
+    assert report.columns["city"].p_value == pytest.approx(chi2.pvalue)
+
+
+def test_large_n_uses_distances_that_ignore_trivial_shifts() -> None:
+    ref = profile(frame(60_000, 4))
+    trivial = check_drift(ref, frame(60_000, 5, shift=0.2))  # 0.02 SD: a test would flag it
+    assert {c.method for c in trivial.columns.values()} == {"wasserstein", "jensenshannon"}
+    assert all(c.p_value is None for c in trivial.columns.values())
+    assert not trivial.drifted
+    assert trivial.columns["income"].statistic == pytest.approx(0.02, abs=0.01)
+    assert (
+        stats.ks_2samp(frame(60_000, 4)["income"], frame(60_000, 5, shift=0.2)["income"]).pvalue
+        < 0.01
+    )
+    real = check_drift(ref, frame(60_000, 5, shift=1.0, cities=(0.4, 0.4, 0.2)))
+    assert real.columns["income"].drifted and real.columns["income"].statistic > 0.08
+    assert real.columns["city"].drifted and not real.columns["age"].drifted
+
+
+def test_the_switch_is_on_the_effective_sample_size() -> None:
+    n = 2 * SWITCH_N_EFF  # equal samples of 2x give n_eff exactly at the switch
+    assert check_drift(frame(n - 2, 6), frame(n - 2, 7)).columns["income"].method == "ks"
+    assert check_drift(frame(n, 6), frame(n, 7)).columns["income"].method == "wasserstein"
+    # a huge reference does not make 500 current rows "large"
+    assert check_drift(profile(frame(200_000, 6)), frame(500, 7)).columns["age"].method == "ks"
+
+
+def test_profile_path_ks_is_a_lower_bound_of_the_exact_statistic() -> None:
+    ref, cur = frame(5_000, 8), frame(2_000, 9, shift=1)
+    exact = check_drift(ref, cur).columns["income"]
+    binned = check_drift(profile(ref), cur).columns["income"]
+    assert binned.statistic <= exact.statistic + 1e-12
+    assert binned.statistic == pytest.approx(exact.statistic, abs=0.01)  # 100 percentile bins
+
+
+def test_benjamini_hochberg_across_columns() -> None:
+    rng = np.random.default_rng(10)
+    ref = pd.DataFrame({f"c{i}": rng.normal(size=400) for i in range(20)})
+    cur = pd.DataFrame({f"c{i}": rng.normal(size=400) for i in range(20)})
+    cur["c0"] += 0.4
+    report = check_drift(ref, cur)
+    raw = np.array([c.p_value for c in report.columns.values()])
+    expected = stats.false_discovery_control(raw, method="bh")
+    assert [c.p_adjusted for c in report.columns.values()] == pytest.approx(list(expected))
+    assert report.columns["c0"].drifted
+    # without the adjustment, same-distribution columns would alarm at raw p < 0.05
+    assert any(p < 0.05 for p in raw[1:])
+    assert [name for name, c in report.columns.items() if c.drifted] == ["c0"]
+
+
+def test_false_alarms_stay_near_alpha_on_many_columns() -> None:
+    """The report-level rate on same-distribution data is the test level, not columns x level."""
+    rng = np.random.default_rng(11)
+    alarms = 0
+    for _ in range(60):
+        ref = pd.DataFrame({f"c{i}": rng.normal(size=50) for i in range(10)})
+        cur = pd.DataFrame({f"c{i}": rng.normal(size=50) for i in range(10)})
+        alarms += check_drift(ref, cur).drifted
+    assert alarms <= 9  # 5% of 60 is 3; ten unadjusted columns would alarm in ~40% (24)
+
+
+def test_explicit_methods_and_old_thresholds() -> None:
+    ref, cur = profile(frame(5_000, 12)), frame(5_000, 13, shift=6)
+    psi = check_drift(ref, cur, method="psi")
+    assert set(psi.columns) == {"income", "age", "city"} and psi.columns["income"].drifted
+    assert psi.columns["income"].threshold == 0.2 and not psi.columns["age"].drifted
+    ks = check_drift(ref, cur, method="ks", threshold=0.5)
+    assert set(ks.columns) == {"income", "age"} and not ks.drifted
+    chi2 = check_drift(ref, cur, method="chi2", p_min=0.01)
+    assert set(chi2.columns) == {"city"} and chi2.columns["city"].threshold == 0.01
+    js = check_drift(ref, cur, ["city"], method="jensenshannon")
+    assert js.columns["city"].statistic < 0.05 and not js.drifted
+    w = check_drift(ref, cur, ["income"], method="wasserstein")
+    assert w.columns["income"].statistic == pytest.approx(0.6, abs=0.05)
+
+
+def test_new_and_unseen_categories_count_as_drift() -> None:
+    ref = profile(frame(2_000, 14))
+    cur = pd.DataFrame({"city": ["paris"] * 50 + ["marseille"] * 50})
+    report = check_drift(ref, cur, ["city"])
+    assert report.drifted and report.columns["city"].p_value < 1e-10
+
+
+def test_profile_merge_equals_profile_of_concatenation() -> None:
+    ref = profile(frame(3_000, 15))
+    days = [frame(700, 16 + d, shift=4 * d) for d in range(3)]
+    days[1].loc[::7, "income"] = np.nan
+    days[2].loc[::5, "city"] = None
+    merged = profile(days[0], bins_from=ref)
+    for day in days[1:]:  # through JSON, as stored
+        merged = merged.merge(Profile.from_dict(json.loads(profile(day, bins_from=ref).to_json())))
+    whole = profile(pd.concat(days, ignore_index=True), bins_from=ref)
+    assert merged.rows == whole.rows == 2_100
+    for name in ("income", "age", "city", "when"):
+        m, w = merged.columns[name], whole.columns[name]
+        assert (m.count, m.nulls, m.min, m.max) == (w.count, w.nulls, w.min, w.max), name
+        assert m.counts == w.counts and m.categories == w.categories, name
+        assert m.sums == pytest.approx(w.sums) and m.mean == pytest.approx(w.mean)
+        assert (m.m2 or 0) == pytest.approx(w.m2 or 0)
+    assert merged.columns["income"].nulls == 100 and merged.columns["city"].nulls == 140
+    report = check_drift(ref, merged)
+    assert report.columns["income"].drifted  # weeks of drift seen from profiles only
+
+
+def test_profiles_with_other_bins_do_not_merge() -> None:
+    a, b = profile(frame(100, 20)), profile(frame(100, 21))
+    with pytest.raises(ValidationError, match=r"bins_from=reference_profile\)$"):
+        a.merge(b)
+
+
+def test_bad_input_messages() -> None:
+    ref = frame(100, 22)
+    cases = [
+        (lambda: check_drift(ref, ref.iloc[:0]), "the current data has no rows; pass at least"),
+        (lambda: check_drift(ref, ref, method="kl"), "unknown drift method 'kl'; use one of auto"),
+        (
+            lambda: check_drift(ref, pd.DataFrame({"other": [1.0]})),
+            "reference and current data share no numeric or categorical column",
+        ),
+        (
+            lambda: check_drift(ref, ref, ["incme"]),
+            "column 'incme' is not in the reference data (columns: income, age, city, when)",
+        ),
+        (
+            lambda: check_drift(ref, ref, ["city"], method="ks"),
+            "column 'city': ks does not apply to categorical columns; use method='auto'",
+        ),
+        (
+            lambda: check_drift(ref, ref.assign(income="x")),
+            "column 'income' is numeric in the reference but categorical in the current data",
+        ),
+        (
+            lambda: check_drift(ref, ref.assign(income=np.nan)),
+            "column 'income' has no non-null values in the current data",
+        ),
+        (lambda: check_drift([1, 2], ref), "expected a DataFrame or a profile, got list"),
+        (lambda: check_drift({"format": "x"}, ref), "not a jupyter-mlops profile version 2"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert str(info.value).startswith(message), str(info.value)
+        assert "\n" not in str(info.value)
+
+
+def test_log_profile_needs_a_run_and_stores_json(tmp_path) -> None:
+    prof = profile(frame(50, 23))
+    with pytest.raises(ValidationError, match="needs an active run"):
+        log_profile(prof)
+    mlops.set_store(str(tmp_path / ".mlops"))
+    with mlops.start_run(experiment="drift") as run:
+        art = log_profile(prof, "train")
+    assert art.name == "profile:train" and art.kind == "profile"
+    stored = mlops.get_run(run.id).artifacts
+    assert [a.name for a in stored] == ["profile:train"]
+
+
+def test_import_stays_light() -> None:
+    code = "import sys, jupyter_mlops; print(sorted({'numpy','pandas','scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
