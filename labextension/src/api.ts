@@ -211,6 +211,7 @@ export interface IOutputNotebook {
   run_id: string;
   path: string;
   root_path: string | null;
+  content: Record<string, unknown>;
 }
 
 function post(body: unknown): RequestInit {

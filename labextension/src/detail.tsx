@@ -135,12 +135,7 @@ export function RunDetailView(props: {
   const openNotebook = async () => {
     setActionError(null);
     try {
-      const nb = await ctx.api.outputNotebook(runId);
-      if (nb.root_path) {
-        ctx.openPath(nb.root_path);
-      } else {
-        ctx.notify(`The output notebook is outside the server root: ${nb.path}`, 'info');
-      }
+      await ctx.openOutputNotebook(await ctx.api.outputNotebook(runId));
     } catch (e) {
       setActionError(e);
     }

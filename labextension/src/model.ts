@@ -1,7 +1,7 @@
 /** What the panel shows, shared by its views and by the commands that steer it. */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IMLOpsAPI } from './api';
+import type { IMLOpsAPI, IOutputNotebook } from './api';
 
 export type ViewName = 'runs' | 'compare' | 'pipelines' | 'models';
 
@@ -12,6 +12,8 @@ export interface IPanelContext {
   /** The path (under the server root) of the notebook in focus, if any. */
   currentNotebook(): string | null;
   openPath(path: string): void;
+  /** Open a pipeline run's executed notebook (a copy, when the store is hidden or elsewhere). */
+  openOutputNotebook(nb: IOutputNotebook): Promise<void>;
   /** Ask for a reason in a confirmation dialog; null when cancelled. */
   askReason(title: string, question: string): Promise<string | null>;
   notify(message: string, kind: 'success' | 'error' | 'info'): void;

@@ -27,6 +27,8 @@ export namespace CommandIDs {
 }
 
 const CATEGORY = 'jupyter-mlops';
+/** Where copies of output notebooks go when the store is not visible to the contents API. */
+const OUTPUTS_DIR = 'mlops-outputs';
 
 export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | null): MLOpsPanel {
   const ctx: IPanelContext = {
@@ -34,6 +36,24 @@ export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | 
     baseUrl: ServerConnection.makeSettings().baseUrl,
     currentNotebook: () => notebooks?.currentWidget?.context.path ?? null,
     openPath: path => void app.commands.execute('docmanager:open', { path }),
+    openOutputNotebook: async nb => {
+      // The store usually sits in the hidden .mlops/, which the contents API will not open:
+      // then the notebook is copied to a visible folder first.
+      const visible = nb.root_path && !nb.root_path.split('/').some(p => p.startsWith('.'));
+      let path = nb.root_path ?? '';
+      if (!visible) {
+        const contents = app.serviceManager.contents;
+        const dir = OUTPUTS_DIR;
+        try {
+          await contents.get(dir, { content: false });
+        } catch {
+          await contents.save(dir, { type: 'directory' });
+        }
+        path = `${dir}/${nb.run_id.slice(0, 8)}-output.ipynb`;
+        await contents.save(path, { type: 'notebook', format: 'json', content: nb.content });
+      }
+      await app.commands.execute('docmanager:open', { path });
+    },
     askReason: async (title, question) => {
       const result = await InputDialog.getText({
         title,
