@@ -30,6 +30,7 @@ if str(HERE) not in sys.path:  # the bench_* modules import each other and `repo
 
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
+import bench_panel  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_server  # noqa: E402
 import bench_tracking  # noqa: E402
@@ -47,6 +48,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("pipeline", lambda: bench_pipeline.run(repeats=repeats, gates=False)),
         ("gates", gates),
         ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
+        ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
     ]
 
 

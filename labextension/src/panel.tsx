@@ -1,5 +1,6 @@
 /** The sidebar widget: a tab bar over the runs, compare, pipelines and models views. */
 import { ReactWidget } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { CompareView } from './compare';
@@ -67,7 +68,24 @@ export class MLOpsPanel extends ReactWidget {
     this.addClass('jp-mlops-sidebar');
   }
 
-  render(): JSX.Element {
-    return <Panel ctx={this._ctx} model={this.model} />;
+  // Nothing is rendered (nor fetched) until the panel is first shown: a JupyterLab that never
+  // opens the sidebar pays nothing for it, whatever the size of the store.
+  private _shown = false;
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._shown) {
+      this._shown = true;
+      this.update();
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    this._shown = this._shown || this.isVisible;
+    super.onAfterAttach(msg);
+  }
+
+  render(): JSX.Element | null {
+    return this._shown ? <Panel ctx={this._ctx} model={this.model} /> : null;
   }
 }

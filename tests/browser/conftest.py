@@ -167,7 +167,7 @@ def browser() -> Iterator[Any]:
 def open_lab(browser: Any, url: str, token: str, width: int = 1400, height: int = 900) -> Any:
     """A page on JupyterLab with the jupyter-mlops panel open; waits for its first rows."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # the machine may be busy
     page.goto(f"{url}lab?token={token}")
     page.wait_for_selector("#jupyter-mlops-panel", state="attached", timeout=60_000)
     page.evaluate("window.jupyterapp.commands.execute('jupyter-mlops:open')")
