@@ -126,7 +126,7 @@ def stop(proc: Any) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     from jupyter_mlops.pipeline.runner import run_pipeline
     from jupyter_mlops.store import close_stores
@@ -154,8 +154,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs an event loop in this thread until it stops,
+    and pytest-jupyter's async tests after this module need the thread free of it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
