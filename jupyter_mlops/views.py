@@ -219,11 +219,17 @@ def runs_page(
 
 
 def run_detail(tracker: Tracker, run_id: str) -> dict[str, Any]:
-    """``Run.to_dict()`` plus its gate results, the model versions it registered, and whether
-    it has an output notebook."""
+    """``Run.to_dict()`` plus its gate results, the model versions it registered, whether it
+    has an output notebook, its child runs, and ``since_previous``: what changed since the
+    previous run of its experiment (``diff_runs``: params, metric deltas, and the names of the
+    changed parts — columns, index, schema — of each input)."""
+    from .compare import diff_runs
+
     run = tracker.get_run(run_id)
     models = [m.to_dict() for m in tracker.store.list_models() if m.run_id == run.id]
     detail = run.to_dict()
+    detail["since_previous"] = diff_runs(tracker.previous_run(run), run).to_dict()
+    detail["children"] = tracker.store.search_run_ids(where=f"parent_id == {run.id!r}", limit=200)
     detail["gate_results"] = tracker.store.gate_results(run.id)
     detail["models"] = models
     detail["output_notebook"] = _output_notebook_path(tracker, run.id).is_file()

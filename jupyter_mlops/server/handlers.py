@@ -16,6 +16,7 @@ Every error body is ``{"error": message}`` with the message the CLI prints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable
@@ -140,6 +141,12 @@ class MLOpsHandler(APIHandler):
 class RunsHandler(MLOpsHandler):
     def read(self) -> Any:
         query = views.RunsQuery.from_strings(self.param)
+        if query.notebook and not Path(query.notebook).is_absolute():
+            # The sidebar knows a notebook by its path under the server root; a kernel may have
+            # recorded that path or the absolute one, so either matches.
+            paths = [query.notebook, str(self.ctx.root.resolve() / query.notebook)]
+            where = f"notebook in {paths!r}" + (f" and ({query.where})" if query.where else "")
+            query = dataclasses.replace(query, notebook=None, where=where)
         return views.runs_page(self.ctx.tracker(), query)
 
 
@@ -174,7 +181,24 @@ class ArtifactHandler(MLOpsHandler):
 
 class NotebookHandler(MLOpsHandler):
     def read(self, run_id: str) -> Any:
-        return views.output_notebook(self.ctx.tracker(), run_id)
+        out = views.output_notebook(self.ctx.tracker(), run_id)
+        # The path a front-end opens through the contents API: relative to the server root,
+        # or None when the store lies outside it.
+        path = Path(out["path"]).resolve()
+        root = self.ctx.root.resolve()
+        out["root_path"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+        return out
+
+
+class ReproduceHandler(MLOpsHandler):
+    def act(self, run_id: str, body: dict[str, Any]) -> Any:
+        from ..reproduce import reproduce
+
+        tolerance = body.get("tolerance", 0.0)
+        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 0:
+            raise ValidationError('"tolerance" must be a number of 0 or more, e.g. 1e-6')
+        rep = reproduce(run_id, tolerance=float(tolerance), tracker=self.ctx.tracker())
+        return views.to_jsonable(rep.to_dict())
 
 
 class CompareHandler(MLOpsHandler):
@@ -274,6 +298,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"runs/{_ID}/metrics/(.+)", MetricHandler),
     (f"runs/{_ID}/artifacts/(.*)", ArtifactHandler),
     (f"runs/{_ID}/notebook", NotebookHandler),
+    (f"runs/{_ID}/reproduce", ReproduceHandler),
     ("compare", CompareHandler),
     ("experiments", ExperimentsHandler),
     ("pipelines", PipelinesHandler),

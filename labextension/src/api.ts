@@ -1,0 +1,255 @@
+/**
+ * Interfaces mirroring the JSON of the REST API (`jupyter_mlops/views.py`, `actions.py`) and
+ * the typed calls over it. Panel components reach the server only through `MLOpsAPI`.
+ */
+import { queryString, requestAPI } from './request';
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'killed';
+export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
+
+/** One row of `GET runs` (a `runs()` frame row with nested params and metrics). */
+export interface IRunRow {
+  id: string;
+  experiment: string;
+  name: string | null;
+  status: RunStatus;
+  kind: string;
+  parent_id: string | null;
+  started: string | null;
+  duration: number | null;
+  seed: number | null;
+  gates: string | null;
+  model: string | null;
+  model_stage: string | null;
+  params: Record<string, Value>;
+  metrics: Record<string, number>;
+  [column: string]: unknown;
+}
+
+export interface IRunsPage {
+  runs: IRunRow[];
+  offset: number;
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+export interface IRunsQuery {
+  experiment?: string;
+  notebook?: string;
+  status?: string;
+  where?: string;
+  q?: string;
+  order_by?: string;
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+}
+
+export interface IDataRef {
+  role: string;
+  name: string;
+  kind: string;
+  hash: string;
+  shape: number[] | null;
+  schema: Record<string, string>;
+  parts: Record<string, string>;
+  nbytes: number | null;
+  path: string | null;
+}
+
+export interface IArtifact {
+  name: string;
+  kind: string;
+  sha256: string;
+  size: number;
+  uri: string;
+}
+
+export interface IGateResult {
+  gate: string;
+  kind: string;
+  status: 'pass' | 'fail' | 'warn' | 'error' | string;
+  severity: string;
+  observed: Value;
+  threshold: string | null;
+  message: string;
+  details: Record<string, Value>;
+}
+
+export interface IModelVersion {
+  name: string;
+  version: number;
+  run_id: string;
+  artifact_uri: string;
+  size: number;
+  stage: 'candidate' | 'blessed' | 'archived' | string;
+  created: string;
+  updated: string;
+  metrics: Record<string, number>;
+  pipeline?: string | null;
+}
+
+/** `diff_runs(previous, run).to_dict()`: what changed since the previous run. */
+export interface IRunDiff {
+  previous_id: string | null;
+  params_changed: Record<string, [Value, Value]>;
+  metric_deltas: Record<string, { old: number | null; new: number | null }>;
+  inputs_changed: Record<string, string[]>;
+  inputs_same: string[];
+  inputs_new: string[];
+}
+
+/** `GET runs/ID`: `Run.to_dict()` and what the views add. */
+export interface IRunDetail {
+  id: string;
+  experiment: string;
+  name: string | null;
+  status: RunStatus;
+  kind: string;
+  parent_id: string | null;
+  started: string | null;
+  ended: string | null;
+  duration: number | null;
+  seed: number | null;
+  notebook: string | null;
+  code: string | null;
+  history: string[];
+  peak_memory: number | null;
+  git: { commit: string | null; branch: string | null; dirty: boolean | null };
+  environment_id: string | null;
+  error: string | null;
+  stdout_tail: string | null;
+  host: string | null;
+  params: Record<string, Value>;
+  metrics: Record<string, number | null>;
+  tags: Record<string, string>;
+  data: IDataRef[];
+  artifacts: IArtifact[];
+  warnings: string[];
+  gate_results: IGateResult[];
+  models: IModelVersion[];
+  output_notebook: boolean;
+  since_previous: IRunDiff;
+  children: string[];
+}
+
+export interface IMetricSeries {
+  run_id: string;
+  key: string;
+  steps: { step: number; value: number | null; time: number | null }[];
+}
+
+export interface ICompare {
+  runs: string[];
+  columns: string[];
+  inputs_changed: Record<string, Record<string, string[]>>;
+  rows: { key: string; differs: boolean; values: Record<string, Value> }[];
+}
+
+export interface IPipelineRun extends IRunRow {
+  gate_results?: IGateResult[];
+}
+
+export interface IPipeline {
+  name: string;
+  notebook: string | null;
+  schedule: string | null;
+  next_fire: string | null;
+  parameters: { name: string; type: string; default: Value; help: string }[];
+  gates: number;
+  last_runs: IPipelineRun[];
+  error: string | null;
+  schedule_log?: Record<string, Value>[];
+}
+
+export interface IModelSummary {
+  name: string;
+  versions: number;
+  blessed: number | null;
+  latest: IModelVersion;
+}
+
+export interface IModelEvent {
+  name: string;
+  version: number;
+  action: string;
+  actor: string | null;
+  reason: string | null;
+  time: string;
+}
+
+export interface IModelDetail {
+  name: string;
+  versions: IModelVersion[];
+  events: IModelEvent[];
+}
+
+export interface ILaunch {
+  run_id: string;
+  pipeline: string;
+  pid: number;
+}
+
+export interface IReproduction {
+  original: string;
+  new: string | null;
+  verdict: 'reproduced' | 'differs' | 'inputs changed' | 'failed' | string;
+  input_changes: Record<string, string>;
+  metric_diffs: Record<string, { original: number | null; new: number | null }>;
+  message: string;
+}
+
+export interface IPromoted {
+  path: string;
+  created: boolean;
+  messages: string[];
+  changes: string[];
+}
+
+export interface IOutputNotebook {
+  run_id: string;
+  path: string;
+  root_path: string | null;
+  content: Record<string, unknown>;
+}
+
+function post(body: unknown): RequestInit {
+  return { method: 'POST', body: JSON.stringify(body) };
+}
+
+const seg = encodeURIComponent;
+
+/** The typed calls of the REST API. */
+export const MLOpsAPI = {
+  runs: (query: IRunsQuery) => requestAPI<IRunsPage>(`runs${queryString({ ...query })}`),
+  run: (id: string) => requestAPI<IRunDetail>(`runs/${seg(id)}`),
+  metric: (id: string, key: string) =>
+    requestAPI<IMetricSeries>(`runs/${seg(id)}/metrics/${seg(key)}`),
+  outputNotebook: (id: string) => requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
+  reproduce: (id: string) => requestAPI<IReproduction>(`runs/${seg(id)}/reproduce`, post({})),
+  compare: (ids: string[]) => requestAPI<ICompare>(`compare${queryString({ ids: ids.join(',') })}`),
+  experiments: () => requestAPI<{ experiments: string[] }>('experiments'),
+  pipelines: () => requestAPI<{ pipelines: IPipeline[] }>('pipelines'),
+  pipeline: (name: string) => requestAPI<IPipeline>(`pipelines/${seg(name)}`),
+  runPipeline: (name: string, params: Record<string, Value> = {}) =>
+    requestAPI<ILaunch>(`pipelines/${seg(name)}/run`, post({ params })),
+  promote: (notebook: string, name?: string, schedule?: string) =>
+    requestAPI<IPromoted>('promote', post({ notebook, name, schedule })),
+  models: () => requestAPI<{ models: IModelSummary[] }>('models'),
+  model: (name: string) => requestAPI<IModelDetail>(`models/${seg(name)}`),
+  bless: (name: string, version: number, reason: string) =>
+    requestAPI<IModelVersion>(`models/${seg(name)}/bless`, post({ version, reason })),
+  rollback: (name: string, to: number | null, reason: string) =>
+    requestAPI<{ archived: IModelVersion; blessed: IModelVersion }>(
+      `models/${seg(name)}/rollback`,
+      post({ to, reason })
+    ),
+  artifactURL: (id: string, name: string, baseUrl: string) =>
+    `${baseUrl}${'jupyter-mlops/api'}/runs/${seg(id)}/artifacts/${name
+      .split('/')
+      .map(seg)
+      .join('/')}`
+};
+
+export type IMLOpsAPI = typeof MLOpsAPI;

@@ -1,0 +1,75 @@
+/** Small formatting helpers shared by the panel's views. */
+import type { Value } from './api';
+
+export function shortId(id: string | null | undefined): string {
+  return id ? id.slice(0, 8) : '';
+}
+
+export function fmtNumber(v: unknown): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    return v === null || v === undefined ? '—' : String(v);
+  }
+  if (Number.isInteger(v)) {
+    return String(v);
+  }
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4).replace(/\.?0+$/, '');
+}
+
+export function fmtValue(v: Value | unknown): string {
+  if (v === null || v === undefined) {
+    return '—';
+  }
+  if (typeof v === 'number') {
+    return fmtNumber(v);
+  }
+  if (typeof v === 'object') {
+    return JSON.stringify(v);
+  }
+  return String(v);
+}
+
+export function fmtDuration(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) {
+    return '—';
+  }
+  if (s < 1) {
+    return `${Math.round(s * 1000)} ms`;
+  }
+  if (s < 120) {
+    return `${s.toFixed(1)} s`;
+  }
+  if (s < 7200) {
+    return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  }
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) {
+    return '—';
+  }
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) {
+    return iso;
+  }
+  return d.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit'
+  });
+}
+
+export function fmtDelta(oldV: number | null, newV: number | null): string {
+  if (oldV === null || newV === null) {
+    return '';
+  }
+  const d = newV - oldV;
+  if (d === 0) {
+    return '±0';
+  }
+  return `${d > 0 ? '+' : ''}${fmtNumber(d)}`;
+}

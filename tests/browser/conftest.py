@@ -1,0 +1,202 @@
+"""A real ``jupyter lab`` (subprocess) over a project whose store holds real runs and a promoted
+pipeline with gates, and a headless Chromium (Debian's ``/usr/bin/chromium``, driven by
+Playwright; no browser is ever downloaded) logged into it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+try:
+    import playwright.sync_api  # noqa: F401
+
+    _missing = None if CHROMIUM.exists() else f"{CHROMIUM} is missing: apt-get install -y chromium"
+except ImportError:
+    _missing = "playwright is not installed: pip install -e '.[dev]'"
+
+pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Lab:
+    url: str  # base URL, ending in /
+    token: str
+    root: Path
+    ids: Any  # tests.server.conftest.Project, plus .changed: the run whose input changed
+
+    def api(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        req = urllib.request.Request(
+            f"{self.url}jupyter-mlops/api/{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+
+TOKEN = "browser-test-token"
+
+
+def start_lab(root: Path, tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[Any, str]:
+    """Start ``jupyter lab`` on a free port with root ``root``; returns (process, base URL)."""
+    token = TOKEN
+    port = free_port()
+    settings = tmp / "lab-settings"
+    # No "Jupyter news" toast over the panel.
+    notif = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notif.parent.mkdir(parents=True, exist_ok=True)
+    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
+        "JUPYTER_MLOPS_STORE": str(root / ".mlops"),
+        **(extra_env or {}),
+    }
+    log = (tmp / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--allow-root",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=str(root),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited: {(tmp / 'lab.log').read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"jupyter lab did not start: {(tmp / 'lab.log').read_text()[-2000:]}")
+
+
+def stop(proc: Any) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    from jupyter_mlops.pipeline.runner import run_pipeline
+    from jupyter_mlops.store import close_stores
+    from jupyter_mlops.tracking import reset_default_tracker
+    from tests.server.conftest import _build
+
+    root = tmp_path_factory.mktemp("project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_MLOPS_STORE", str(root / ".mlops"))
+        mp.chdir(root)
+        reset_default_tracker()
+        try:
+            ids = _build(root)
+            # More label noise: the input "train" changes in its column "label" only.
+            changed = run_pipeline("train_ok", {"noise": "0.5"}, progress=False, seed=3)
+            assert changed.exit_code == 0
+            ids.changed = changed.run.id
+        finally:
+            reset_default_tracker()
+            close_stores()
+    proc, url = start_lab(root, tmp_path_factory.mktemp("lab"))
+    try:
+        yield Lab(url, TOKEN, root, ids)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs an event loop in this thread until it stops,
+    and pytest-jupyter's async tests after this module need the thread free of it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_lab(browser: Any, url: str, token: str, width: int = 1400, height: int = 900) -> Any:
+    """A page on JupyterLab with the jupyter-mlops panel open; waits for its first rows."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(60_000)  # the machine may be busy
+    page.goto(f"{url}lab?token={token}")
+    page.wait_for_selector("#jupyter-mlops-panel", state="attached", timeout=60_000)
+    page.evaluate("window.jupyterapp.commands.execute('jupyter-mlops:open')")
+    widen_sidebar(page, 720)
+    return page
+
+
+def widen_sidebar(page: Any, x: int) -> None:
+    """Drag the left sidebar's split handle to ``x`` pixels, as a user would."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(x, box["y"] + 200, steps=4)
+    page.mouse.up()
+
+
+@pytest.fixture
+def page(browser: Any, lab: Lab) -> Iterator[Any]:
+    p = open_lab(browser, lab.url, lab.token)
+    yield p
+    p.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a PNG of the page under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
