@@ -27,8 +27,8 @@ from .entities import DataRef, DataRole, Environment, Run, RunKind
 from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
-from .outputs import StdoutTail
 from .seeding import random_state_unpinned, unseeded_rng_calls
+from .stdout_tail import StdoutTail
 from .store import RunUpdate
 from .tracking import ActiveRun, Tracker, status_for_exception
 
