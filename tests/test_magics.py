@@ -206,6 +206,18 @@ def test_mlops_line_magic(shell, capsys) -> None:
         shell.run('%mlops runs --where "bogus > 1"')
 
 
+def test_mlops_subcommands_have_help(shell, capsys) -> None:
+    shell.run("%mlops?")  # the pager shows the docstring, with every command's options
+    shown = capsys.readouterr().out
+    for command in ("runs", "show", "compare", "reproduce", "config"):
+        assert f"%mlops {command}" in shown
+    assert "Only the runs of this experiment." in shown
+    shell.run("%mlops runs --help")
+    assert "--order-by ORDER_BY" in capsys.readouterr().out
+    with pytest.raises(UsageError, match=r"^%mlops runs: .*--bogus.*see %mlops runs --help"):
+        shell.run("%mlops runs --bogus")
+
+
 def test_extension_unloads_and_reloads(shell) -> None:
     shell.run_line_magic("unload_ext", "jupyter_mlops")
     assert "track" not in shell.magics_manager.magics["cell"]
