@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from .config import default_experiment
@@ -484,7 +483,9 @@ class CellTracker:
                 if _is_number(v):
                     u.metrics.append((name, float(v), 0, now))
         u.data.extend(pending.inputs)
-        u.data.extend(_fingerprint_files(files, run))
+        from .hashing.files import file_inputs  # numpy and xxhash: loaded on first use
+
+        u.data.extend(file_inputs(files, run.warn))
         u.data.extend(
             _fingerprint_names(ns, [w for w in writes if w not in estimators], DataRole.OUTPUT, run)
         )
@@ -617,23 +618,6 @@ def _literal_inputs(analysis: CellAnalysis, run: ActiveRun) -> list[DataRef]:
         text = json.dumps(value, sort_keys=True, default=str).encode()
         fp = dataclasses.replace(fingerprint(text), kind="literal", shape=(len(value),))
         refs.append(DataRef(DataRole.INPUT, name, fp))
-    return refs
-
-
-def _fingerprint_files(paths: list[str], run: ActiveRun) -> list[DataRef]:
-    from .hashing import fingerprint_file
-
-    refs = []
-    cwd = Path.cwd()
-    for p in paths:
-        try:
-            name = str(Path(p).relative_to(cwd))
-        except ValueError:
-            name = p
-        try:
-            refs.append(DataRef(DataRole.INPUT, name, fingerprint_file(p)))
-        except MLOpsError as e:
-            run.warn(f"file {p} was not fingerprinted: {e}")
     return refs
 
 

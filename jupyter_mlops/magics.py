@@ -25,7 +25,7 @@ from IPython.display import display
 
 from .cell import CellTracker, PendingCell, TrackOptions
 from .compare import compare_frame, diff_runs
-from .config import notebook_path
+from .config import notebook_path, parse_pairs
 from .exceptions import MLOpsError
 from .summary import RunSummary, format_run
 from .tracking import default_tracker, warn_not_recorded
@@ -37,13 +37,11 @@ _HEADER = re.compile(r"%%track(?:[ \t]+(.*))?$")
 
 
 def _parse_tags(text: str) -> dict[str, str]:
-    tags = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--tags expects key=value pairs separated by commas, got {item!r}")
-        tags[key.strip()] = value.strip()
-    return tags
+    def error(item: str) -> UsageError:
+        return UsageError(f"--tags expects key=value pairs separated by commas, got {item!r}")
+
+    items = filter(None, (t.strip() for t in text.split(",")))
+    return {k: v.strip() for k, v in parse_pairs(items, error).items()}
 
 
 def split_track_cell(raw: str) -> tuple[str, str] | None:

@@ -579,6 +579,11 @@ def default_tracker(*, create: bool = True) -> Tracker:
 _default_pid = -1
 
 
+def reading_tracker(tracker: Tracker | None = None) -> Tracker:
+    """``tracker``, else the default one for reading: a view never creates a store."""
+    return tracker if tracker is not None else default_tracker(create=False)
+
+
 def _set_default(tracker: Tracker | None) -> None:
     global _default, _default_pid
     _default, _default_pid = tracker, os.getpid()

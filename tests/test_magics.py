@@ -546,3 +546,13 @@ def test_fast_package_scan_agrees_with_importlib_metadata() -> None:
         assert sorted(set(dists.get(module, ()))) == sorted(set(names)), module
     assert versions == {d.metadata["Name"]: d.version for d in distributions()} | versions
     assert "ipython" in {n.lower() for n in versions}
+
+
+def test_tags_and_run_params_share_one_pair_parser(shell) -> None:
+    from jupyter_mlops.config import parse_pairs
+
+    assert parse_pairs(["a=1", " b = x=y", "a=2"], ValueError) == {"a": "2", "b": " x=y"}
+    with pytest.raises(ValueError, match="^=3$"):
+        parse_pairs(["=3"], ValueError)
+    shell.run("%%track --tags team=vision,,stage=dev\nx = 1")
+    assert _last_run().tags == {"team": "vision", "stage": "dev"}
