@@ -270,3 +270,13 @@ def test_runs_of_an_unknown_experiment_is_an_error(tracker: mlops.Tracker) -> No
     with pytest.raises(ExperimentNotFoundError, match="unknown experiment 'nosuch'.*: wine"):
         mlops.runs(experiment="nosuch")
     assert len(mlops.runs(experiment="wine")) == 1
+
+
+def test_tracking_re_exports_the_tracker_and_the_fluent_api() -> None:
+    from jupyter_mlops import fluent, tracker, tracking
+
+    for name in tracking.__all__:
+        own = getattr(fluent, name, None) or getattr(tracker, name)
+        assert getattr(tracking, name) is own, name
+    assert tracking.Tracker.__module__ == "jupyter_mlops.tracker"
+    assert tracking.start_run.__module__ == "jupyter_mlops.fluent"
