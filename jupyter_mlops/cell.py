@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from .config import default_experiment
@@ -27,8 +26,8 @@ from .entities import DataRef, DataRole, Environment, Run, RunKind
 from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
-from .outputs import StdoutTail
 from .seeding import random_state_unpinned, unseeded_rng_calls
+from .stdout_tail import StdoutTail
 from .store import RunUpdate
 from .tracking import ActiveRun, Tracker, status_for_exception
 
@@ -273,6 +272,103 @@ class PendingCell:
     late_environment: Future[Environment] | None = None
 
 
+class CellCollector:
+    """What a finished ``%%track`` cell produced, gathered into one ``RunUpdate``: params
+    (literal, ``--params``, estimators'), metrics, data read and written, figures, models and
+    the environment. Figures and models are logged on the run as they are found."""
+
+    def __init__(self, pending: PendingCell, files: list[str], figures: list[bytes] | None) -> None:
+        assert pending.run is not None  # finish() returned early for a run that never started
+        self.pending = pending
+        self.run: ActiveRun = pending.run
+        self.ns = pending.namespace
+        self.analysis = pending.analysis
+        self.files = files
+        self.figures = figures
+        self.update = RunUpdate()
+        self.is_metric = metric_matcher(self.run.tracker.settings.metric_names)
+        self.writes = self.analysis.writes if self.analysis else ()
+        reads = self.analysis.reads if self.analysis else ()
+        self.estimators = _fitted_estimators(self.ns, (*self.writes, *reads))
+
+    def collect(self) -> RunUpdate:
+        self.params()
+        self.metrics()
+        self.data()
+        self.artifacts()
+        self.environment()
+        return self.update
+
+    def params(self) -> None:
+        u, analysis = self.update, self.analysis
+        if analysis:
+            # `acc = 0.5` under a metric name is a result, not a setting: metric only.
+            literal = analysis.literal_params.items()
+            u.params.update({k: v for k, v in literal if not self.is_metric(k)})
+            u.warnings.extend(analysis.rng_warnings)
+        for name in self.pending.options.params:
+            if name in self.ns:
+                from .entities import to_jsonable
+
+                u.params[name] = to_jsonable(self.ns[name])
+            else:
+                u.warnings.append(f"--params names {name!r}, which the namespace does not define")
+        for name, est in self.estimators.items():
+            u.params.update(_estimator_params(name, est))
+            if random_state_unpinned(est):
+                u.warnings.append(
+                    f"{name} ({type(est).__name__}) has random_state=None: any randomness it "
+                    "uses comes from NumPy's global state, which depends on what ran before; "
+                    "pass random_state= to pin it"
+                )
+
+    def metrics(self) -> None:
+        now = time.time()
+        for name in self.writes:
+            if self.is_metric(name):
+                v = self.ns.get(name)
+                if _is_number(v):
+                    self.update.metrics.append((name, float(v), 0, now))
+
+    def data(self) -> None:
+        from .hashing.files import file_inputs  # numpy and xxhash: loaded on first use
+
+        data = self.update.data
+        data.extend(self.pending.inputs)
+        data.extend(file_inputs(self.files, self.run.warn))
+        outputs = [w for w in self.writes if w not in self.estimators]
+        data.extend(_fingerprint_names(self.ns, outputs, DataRole.OUTPUT, self.run))
+
+    def artifacts(self) -> None:
+        if self.figures is None:
+            self._render_figures()
+        else:
+            for i, png in enumerate(self.figures, 1):
+                self.run.log_bytes(png, f"figure-{i}.png", kind="figure")
+        if self.pending.options.log_model:
+            for name, est in self.estimators.items():
+                self.run.log_model(est, name)
+
+    def _render_figures(self) -> None:
+        """Figures still open that the front-end did not display (a terminal, a non-inline
+        backend): render them once, for the store."""
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return
+        for num in sorted(set(plt.get_fignums()) - self.pending.figures_before):
+            try:
+                self.run.log_figure(plt.figure(num), f"figure-{num}.png")
+            except (OSError, ValueError, RuntimeError, MLOpsError) as e:
+                self.run.warn(f"figure {num} was not saved: {e}")
+
+    def environment(self) -> None:
+        env = environment_nowait()
+        if isinstance(env, Future):  # the first cells of a session: recorded when ready
+            self.pending.late_environment = env
+        else:
+            self.update.environment = env
+
+
 class CellTracker:
     """Per-shell state for ``%%track``: the tracker, the executed-code history and the last
     recorded run of each cell (what the next run of that cell is compared with).
@@ -451,70 +547,10 @@ class CellTracker:
         history: list[str] | None,
         figures: list[bytes] | None,
     ) -> RunUpdate:
-        run, ns, analysis = pending.run, pending.namespace, pending.analysis
-        options = pending.options
-        assert run is not None  # finish() returned early for a run that never started
-        u = RunUpdate()
-        is_metric = metric_matcher(run.tracker.settings.metric_names)
-        writes = analysis.writes if analysis else ()
-        if analysis:
-            # `acc = 0.5` under a metric name is a result, not a setting: metric only.
-            u.params.update({k: v for k, v in analysis.literal_params.items() if not is_metric(k)})
-            u.warnings.extend(analysis.rng_warnings)
-        for name in options.params:
-            if name in ns:
-                from .entities import to_jsonable
-
-                u.params[name] = to_jsonable(ns[name])
-            else:
-                u.warnings.append(f"--params names {name!r}, which the namespace does not define")
-        estimators = _fitted_estimators(ns, (*writes, *(analysis.reads if analysis else ())))
-        for name, est in estimators.items():
-            u.params.update(_estimator_params(name, est))
-            if random_state_unpinned(est):
-                u.warnings.append(
-                    f"{name} ({type(est).__name__}) has random_state=None: any randomness it "
-                    "uses comes from NumPy's global state, which depends on what ran before; "
-                    "pass random_state= to pin it"
-                )
-        now = time.time()
-        for name in writes:
-            if is_metric(name):
-                v = ns.get(name)
-                if _is_number(v):
-                    u.metrics.append((name, float(v), 0, now))
-        u.data.extend(pending.inputs)
-        u.data.extend(_fingerprint_files(files, run))
-        u.data.extend(
-            _fingerprint_names(ns, [w for w in writes if w not in estimators], DataRole.OUTPUT, run)
-        )
-        if figures is None:
-            self._render_figures(run, pending.figures_before)
-        else:
-            for i, png in enumerate(figures, 1):
-                run.log_bytes(png, f"figure-{i}.png", kind="figure")
-        if options.log_model:
-            for name, est in estimators.items():
-                run.log_model(est, name)
-        self._code(u, pending.code, history, run.tracker.store.location)
-        env = environment_nowait()
-        if isinstance(env, Future):  # the first cells of a session: recorded when ready
-            pending.late_environment = env
-        else:
-            u.environment = env
-        return u
-
-    def _render_figures(self, run: ActiveRun, before: set[int]) -> None:
-        """Figures still open that the front-end did not display (a terminal, a non-inline
-        backend): render them once, for the store."""
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is None:
-            return
-        for num in sorted(set(plt.get_fignums()) - before):
-            try:
-                run.log_figure(plt.figure(num), f"figure-{num}.png")
-            except (OSError, ValueError, RuntimeError, MLOpsError) as e:
-                run.warn(f"figure {num} was not saved: {e}")
+        update = CellCollector(pending, files, figures).collect()
+        assert pending.run is not None
+        self._code(update, pending.code, history, pending.run.tracker.store.location)
+        return update
 
     def _code(self, u: RunUpdate, code: str, history: list[str] | None, store: str) -> None:
         known = self._known_code.setdefault(store, set())
@@ -620,25 +656,9 @@ def _literal_inputs(analysis: CellAnalysis, run: ActiveRun) -> list[DataRef]:
     return refs
 
 
-def _fingerprint_files(paths: list[str], run: ActiveRun) -> list[DataRef]:
-    from .hashing import fingerprint_file
-
-    refs = []
-    cwd = Path.cwd()
-    for p in paths:
-        try:
-            name = str(Path(p).relative_to(cwd))
-        except ValueError:
-            name = p
-        try:
-            refs.append(DataRef(DataRole.INPUT, name, fingerprint_file(p)))
-        except MLOpsError as e:
-            run.warn(f"file {p} was not fingerprinted: {e}")
-    return refs
-
-
 __all__ = [
     "CellAnalysis",
+    "CellCollector",
     "CellResult",
     "CellTracker",
     "PendingCell",

@@ -40,22 +40,6 @@ def _tracker(args: argparse.Namespace) -> Any:
     return default_tracker(create=not getattr(args, "read_only", False))
 
 
-def runs_records(frame: Any) -> list[dict[str, Any]]:
-    """The rows of a ``runs()`` frame as JSON records with nested params and metrics."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        rec: dict[str, Any] = {"params": {}, "metrics": {}}
-        for k, v in row.items():
-            ns, _, key = k.partition(".")
-            if ns in ("params", "metrics") and key:
-                if (clean := to_jsonable(v, non_finite="null", fallback=str)) is not None:
-                    rec[ns][key] = clean
-            else:
-                rec[k] = to_jsonable(v, non_finite="null", fallback=str)
-        out.append(rec)
-    return out
-
-
 def runs_table(frame: Any, width: int = 160) -> str:
     if frame.empty:
         return "no runs recorded yet; track a cell with %%track or use mlops.start_run()"
@@ -78,6 +62,8 @@ def runs_table(frame: Any, width: int = 160) -> str:
 def cmd_runs(args: argparse.Namespace) -> int:
     frame = _tracker(args).runs(args.experiment, args.where, args.order_by, args.limit)
     if args.json:
+        from .views import runs_records  # the HTTP API's records: the same JSON shape
+
         print(json.dumps(runs_records(frame), indent=2, default=str))
     elif frame.empty and (args.where or args.experiment):
         print(f"no runs match{f' in experiment {args.experiment}' if args.experiment else ''}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,20 @@ def load_settings(
 # -- which notebook is running ---------------------------------------------------------------
 
 NOTEBOOK_ENV = ENV_PREFIX + "NOTEBOOK"
+
+
+def parse_pairs(pairs: Iterable[str], error: Callable[[str], Exception]) -> dict[str, str]:
+    """``['a=1', 'b=x']`` → ``{'a': '1', 'b': 'x'}``: keys stripped, values as given, the last
+    of repeated keys wins. An item without ``=`` or without a key raises ``error(item)``, so
+    each front-end words the error for its own option (``%%track --tags``, ``run -p``)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise error(pair)
+        out[key] = value
+    return out
 
 
 def notebook_path(namespace: Mapping[str, Any] | None = None) -> str | None:

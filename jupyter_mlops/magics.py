@@ -25,7 +25,7 @@ from IPython.display import display
 
 from .cell import CellTracker, PendingCell, TrackOptions
 from .compare import compare_frame, diff_runs
-from .config import notebook_path
+from .config import notebook_path, parse_pairs
 from .exceptions import MLOpsError
 from .summary import RunSummary, format_run
 from .tracking import default_tracker, warn_not_recorded
@@ -37,13 +37,11 @@ _HEADER = re.compile(r"%%track(?:[ \t]+(.*))?$")
 
 
 def _parse_tags(text: str) -> dict[str, str]:
-    tags = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--tags expects key=value pairs separated by commas, got {item!r}")
-        tags[key.strip()] = value.strip()
-    return tags
+    def error(item: str) -> UsageError:
+        return UsageError(f"--tags expects key=value pairs separated by commas, got {item!r}")
+
+    items = filter(None, (t.strip() for t in text.split(",")))
+    return {k: v.strip() for k, v in parse_pairs(items, error).items()}
 
 
 def split_track_cell(raw: str) -> tuple[str, str] | None:
@@ -276,8 +274,8 @@ class MLOpsMagics(Magics):
 
     @line_magic
     def mlops(self, line: str) -> Any:
-        """%mlops runs [-e E] [--limit N] [--where EXPR] [--order-by F] | show ID |
-        compare ID ID... [--plot METRIC] | reproduce ID [--tolerance T] | config"""
+        """%mlops COMMAND [options]: look at recorded runs. ``%mlops COMMAND --help`` shows
+        one command's options; the commands are listed below."""
         try:
             words = shlex.split(line)
         except ValueError as e:
@@ -289,7 +287,13 @@ class MLOpsMagics(Magics):
                 else f"%mlops needs a command: {', '.join(_COMMANDS)}"
             )
         parser = _COMMANDS[words[0]]()
-        args = parser.parse_args(words[1:])
+        if "-h" in words[1:] or "--help" in words[1:]:
+            print(parser.format_help())
+            return None
+        try:
+            args = parser.parse_args(words[1:])
+        except UsageError as e:
+            raise UsageError(f"%mlops {words[0]}: {e} (see %mlops {words[0]} --help)") from None
         try:
             return getattr(self, "_cmd_" + words[0])(args)
         except MLOpsError as e:
@@ -333,36 +337,40 @@ class MLOpsMagics(Magics):
         )
 
 
-def _parser(prog: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=f"%mlops {prog}", add_help=False)
+def _parser(prog: str, description: str) -> MagicArgumentParser:
+    # add_help=False: ``--help`` is answered by ``mlops`` itself, since argparse's own help
+    # action would exit the interpreter.
+    return MagicArgumentParser(prog=f"mlops {prog}", description=description, add_help=False)
 
 
 def _runs_parser() -> MagicArgumentParser:
-    p = _parser("runs")
-    p.add_argument("-e", "--experiment")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--where")
-    p.add_argument("--order-by")
+    p = _parser("runs", "The recorded runs as a sortable table, newest first.")
+    p.add_argument("-e", "--experiment", help="Only the runs of this experiment.")
+    p.add_argument("--limit", type=int, default=20, help="At most this many runs (default 20).")
+    p.add_argument("--where", help='A filter, e.g. "metrics.acc > 0.9 and params.lr < 0.1".')
+    p.add_argument("--order-by", help="A column to sort by; prefix - for descending.")
     return p
 
 
 def _show_parser() -> MagicArgumentParser:
-    p = _parser("show")
-    p.add_argument("run_id")
+    p = _parser("show", "Everything recorded about one run.")
+    p.add_argument("run_id", help="A run id or a unique prefix of one.")
     return p
 
 
 def _compare_parser() -> MagicArgumentParser:
-    p = _parser("compare")
-    p.add_argument("run_ids", nargs="+")
+    p = _parser("compare", "Runs side by side, differences highlighted.")
+    p.add_argument("run_ids", nargs="+", help="Two or more run ids (or unique prefixes).")
     p.add_argument("--plot", metavar="METRIC", help="Also plot this metric's curves.")
     return p
 
 
 def _reproduce_parser() -> MagicArgumentParser:
-    p = _parser("reproduce")
-    p.add_argument("run_id")
-    p.add_argument("--tolerance", type=float, default=0.0)
+    p = _parser("reproduce", "Re-execute a run's code and compare its metrics.")
+    p.add_argument("run_id", help="A run id or a unique prefix of one.")
+    p.add_argument(
+        "--tolerance", type=float, default=0.0, help="Relative metric difference allowed."
+    )
     return p
 
 
@@ -371,8 +379,18 @@ _COMMANDS = {
     "show": _show_parser,
     "compare": _compare_parser,
     "reproduce": _reproduce_parser,
-    "config": lambda: _parser("config"),
+    "config": lambda: _parser("config", "The project root, store and metric names in use."),
 }
+
+
+def _commands_help() -> str:
+    """Every command's usage and options, for ``%mlops?``."""
+    return "\n".join(make().format_help() for make in _COMMANDS.values())
+
+
+# ``%mlops?`` shows the docstring: append each subcommand's help, as magic_arguments does for
+# a magic with one parser.
+MLOpsMagics.mlops.__doc__ = f"{MLOpsMagics.mlops.__doc__}\n\n{_commands_help()}"
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 RunsLike = Any  # a runs() DataFrame, Run objects, run ids (or prefixes), or a mix
 
 
-def _tracker(tracker: Tracker | None) -> Tracker:
-    from .tracking import default_tracker
-
-    return tracker or default_tracker(create=False)
-
-
 def _runs(runs: RunsLike, tracker: Tracker) -> list[Run]:
     """Resolve ``runs`` to Run objects, in the order given."""
     from .entities import Run
@@ -49,7 +43,9 @@ def plot_metric(runs: RunsLike, key: str, *, tracker: Tracker | None = None) -> 
     """One curve per run of metric ``key`` over its steps (a marker for a single value)."""
     from matplotlib.figure import Figure
 
-    tracker = _tracker(tracker)
+    from .tracking import reading_tracker
+
+    tracker = reading_tracker(tracker)
     resolved = _runs(runs, tracker)
     fig = Figure(figsize=(6, 3.5), layout="tight")
     ax = fig.add_subplot()
@@ -89,8 +85,10 @@ def _frame(runs: RunsLike, tracker: Tracker | None) -> pd.DataFrame:
 
     if hasattr(runs, "columns"):  # already a runs() frame: no store access needed
         return runs
+    from .tracking import reading_tracker
+
     rows = []
-    for r in _runs(runs, _tracker(tracker)):
+    for r in _runs(runs, reading_tracker(tracker)):
         row: dict[str, Any] = {"id": r.id, "name": r.name}
         row.update({f"params.{k}": v for k, v in r.params.items()})
         row.update({f"metrics.{k}": v for k, v in r.metrics.items()})

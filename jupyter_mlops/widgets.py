@@ -152,9 +152,9 @@ class RunsTable:
 
     def show_compare(self) -> None:
         from .compare import compare_frame
-        from .tracking import default_tracker
+        from .tracking import reading_tracker
 
-        tracker = self.tracker or default_tracker(create=False)
+        tracker = reading_tracker(self.tracker)
         runs = [tracker.get_run(r) for r in self.selected_ids]
         self.output.clear_output()
         with self.output:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -85,3 +86,18 @@ def python_env() -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def run_fresh(code: str, *args: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter of this environment (from the repo root, with the
+    test's store); its stdout, after asserting that it succeeded."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=python_env(),
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout

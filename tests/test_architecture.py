@@ -10,14 +10,12 @@ from __future__ import annotations
 import ast
 import json
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import jupyter_mlops
-from tests.conftest import ROOT, python_env
+from tests.conftest import run_fresh
 
 PACKAGE = Path(jupyter_mlops.__file__).parent
 LAYERS = ("core", "validation", "pipeline", "schedule", "front-end")
@@ -117,16 +115,7 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def loaded_after_importing(modules: list[str]) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", _LOADED, *modules],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=python_env(),
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    return set(json.loads(out.stdout))
+    return set(json.loads(run_fresh(_LOADED, *modules)))
 
 
 @pytest.mark.parametrize("name", LAYERS[:-1])

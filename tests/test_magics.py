@@ -206,6 +206,18 @@ def test_mlops_line_magic(shell, capsys) -> None:
         shell.run('%mlops runs --where "bogus > 1"')
 
 
+def test_mlops_subcommands_have_help(shell, capsys) -> None:
+    shell.run("%mlops?")  # the pager shows the docstring, with every command's options
+    shown = capsys.readouterr().out
+    for command in ("runs", "show", "compare", "reproduce", "config"):
+        assert f"%mlops {command}" in shown
+    assert "Only the runs of this experiment." in shown
+    shell.run("%mlops runs --help")
+    assert "--order-by ORDER_BY" in capsys.readouterr().out
+    with pytest.raises(UsageError, match=r"^%mlops runs: .*--bogus.*see %mlops runs --help"):
+        shell.run("%mlops runs --bogus")
+
+
 def test_extension_unloads_and_reloads(shell) -> None:
     shell.run_line_magic("unload_ext", "jupyter_mlops")
     assert "track" not in shell.magics_manager.magics["cell"]
@@ -534,3 +546,13 @@ def test_fast_package_scan_agrees_with_importlib_metadata() -> None:
         assert sorted(set(dists.get(module, ()))) == sorted(set(names)), module
     assert versions == {d.metadata["Name"]: d.version for d in distributions()} | versions
     assert "ipython" in {n.lower() for n in versions}
+
+
+def test_tags_and_run_params_share_one_pair_parser(shell) -> None:
+    from jupyter_mlops.config import parse_pairs
+
+    assert parse_pairs(["a=1", " b = x=y", "a=2"], ValueError) == {"a": "2", "b": " x=y"}
+    with pytest.raises(ValueError, match="^=3$"):
+        parse_pairs(["=3"], ValueError)
+    shell.run("%%track --tags team=vision,,stage=dev\nx = 1")
+    assert _last_run().tags == {"team": "vision", "stage": "dev"}

@@ -270,3 +270,31 @@ def test_runs_of_an_unknown_experiment_is_an_error(tracker: mlops.Tracker) -> No
     with pytest.raises(ExperimentNotFoundError, match="unknown experiment 'nosuch'.*: wine"):
         mlops.runs(experiment="nosuch")
     assert len(mlops.runs(experiment="wine")) == 1
+
+
+def test_tracking_re_exports_the_tracker_and_the_fluent_api() -> None:
+    from jupyter_mlops import fluent, tracker, tracking
+
+    for name in tracking.__all__:
+        own = getattr(fluent, name, None) or getattr(tracker, name)
+        assert getattr(tracking, name) is own, name
+    assert tracking.Tracker.__module__ == "jupyter_mlops.tracker"
+    assert tracking.start_run.__module__ == "jupyter_mlops.fluent"
+
+
+def test_cell_collector_gathers_what_a_cell_produced(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.cell import CellCollector, CellTracker, TrackOptions
+
+    code = "lr = 0.1\nacc = 0.75\nsize = 3"
+    ns: dict[str, object] = {}
+    pending = CellTracker(lambda: tracker).begin(
+        code, ns, options=TrackOptions(experiment="c", params=("size", "missing"))
+    )
+    exec(code, ns)
+    update = CellCollector(pending, [], []).collect()
+    assert update.params["lr"] == 0.1 and update.params["size"] == 3
+    assert "acc" not in update.params  # a metric name: recorded as a metric only
+    assert [(k, v) for k, v, _, _ in update.metrics] == [("acc", 0.75)]
+    assert any("'missing'" in w for w in update.warnings)
+    assert pending.run is not None
+    pending.run.end(*mlops.tracking.status_for_exception(None))

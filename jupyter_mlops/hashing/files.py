@@ -7,12 +7,14 @@ import stat
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from ..entities import Fingerprint
-from ..exceptions import FingerprintError
+from ..entities import DataRef, DataRole, Fingerprint
+from ..exceptions import FingerprintError, MLOpsError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -180,3 +182,20 @@ def fingerprint_file(
 ) -> Fingerprint:
     """xxh3-128 of a file's bytes; ``kind="file"``, ``path`` absolute, ``nbytes`` its size."""
     return (cache if cache is not None else _default_cache).file(path)
+
+
+def file_inputs(paths: Iterable[str], warn: Callable[[str], None]) -> list[DataRef]:
+    """The files a run read as input ``DataRef``s, named relative to the working directory
+    when under it; a file that cannot be fingerprinted is a warning, not a failed run."""
+    refs = []
+    cwd = Path.cwd()
+    for p in paths:
+        try:
+            name = str(Path(p).relative_to(cwd))
+        except ValueError:
+            name = p
+        try:
+            refs.append(DataRef(DataRole.INPUT, name, fingerprint_file(p)))
+        except MLOpsError as e:
+            warn(f"file {p} was not fingerprinted: {e}")
+    return refs

@@ -12,8 +12,7 @@ imports pandas, numpy or scikit-learn until data is actually checked.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy_exports import lazy_exports
 
 # Names are loaded on first use: the kernel side of a pipeline run imports
 # ``jupyter_mlops.pipeline.in_kernel`` and must not pay for specs, gates and notebooks.
@@ -63,14 +62,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"jupyter_mlops.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, "jupyter_mlops")

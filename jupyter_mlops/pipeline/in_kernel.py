@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from ..entities import DataRef, DataRole
 from ..environment import current_environment, peak_rss
-from ..exceptions import MLOpsError
 from ..filewatch import FileCollector
-from ..hashing import fingerprint_file
+from ..hashing.files import file_inputs
 from ..seeding import apply_seed
 from ..store import RunUpdate
 from ..tracking import PARENT_ENV, default_tracker, reset_default_tracker, set_ambient_run
@@ -63,18 +60,6 @@ def _after_cell(run: Any, seed: int | None, files: FileCollector) -> None:
     new = {m for m in ("torch", "tensorflow") if m in sys.modules and m not in _seeded}
     if seed is not None and new:
         _seeded.update(apply_seed(seed, only=new))
-    inputs = []
-    for path in files.drain():
-        try:
-            inputs.append(DataRef(DataRole.INPUT, _name(path), fingerprint_file(path)))
-        except MLOpsError as e:
-            run.warn(f"file {path} was not fingerprinted: {e}")
+    inputs = file_inputs(files.drain(), run.warn)
     run.attach(RunUpdate(peak_memory=peak_rss(), data=inputs, environment=current_environment()))
     run.flush()
-
-
-def _name(path: str) -> str:
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path

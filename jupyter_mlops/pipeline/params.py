@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..config import parse_pairs
 from ..exceptions import ParameterError, ValidationError
 
 if TYPE_CHECKING:
@@ -226,18 +227,15 @@ def _common_type(items: Iterable[Any]) -> str | None:
 
 def parse_kv(pairs: Iterable[str]) -> dict[str, str]:
     """``['a=1', 'b=x']`` → ``{'a': '1', 'b': 'x'}``; the last of repeated keys wins."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ParameterError(
-                f"Expected key=value, got '{pair}'; pass parameters as -p name=value, "
-                'e.g. -p alpha=0.5 or -p \'columns=["a", "b"]\'',
-                value=pair,
-            )
-        out[key] = value
-    return out
+
+    def error(pair: str) -> ParameterError:
+        return ParameterError(
+            f"Expected key=value, got '{pair}'; pass parameters as -p name=value, "
+            'e.g. -p alpha=0.5 or -p \'columns=["a", "b"]\'',
+            value=pair,
+        )
+
+    return parse_pairs(pairs, error)
 
 
 def describe_params(params: Iterable[Parameter]) -> str:

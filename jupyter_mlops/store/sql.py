@@ -1,45 +1,32 @@
-"""The SQL store every backend shares: run writes and queries, migrations, pipelines, gate
-results, the model registry and the scheduler's tables.
+"""The SQL store every backend shares: run writes and queries and migrations here; pipelines,
+gate results and the model registry in ``sql_registry.py``, the scheduler's tables in
+``sql_schedule.py``, both mixins over the transactions of ``sql_common.py``.
 
 Statements are written once, in SQL that SQLite and PostgreSQL both accept; what they spell
 differently comes from the backend's :class:`~.dialect.Dialect`. A backend subclass supplies
 connections and transactions (``_write`` and ``_read``) and nothing else. Filters compile in
 ``query.py``; rows decode in ``rows.py``.
-
-Stage changes happen in one write transaction each, so "bless the new version and archive the
-old blessed one" is atomic: there is never zero or two blessed versions of a model.
 """
 
 from __future__ import annotations
 
-import abc
 import hashlib
 import json
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ..entities import (
-    DataRef,
     Environment,
-    GateResult,
-    ModelEvent,
-    ModelStage,
-    ModelVersion,
-    PipelineRecord,
     Run,
     RunsPage,
-    ScheduleEvent,
-    to_jsonable,
 )
 from ..exceptions import (
     AmbiguousRunIdError,
     ExperimentNotFoundError,
-    ModelNotFoundError,
     RunNotFoundError,
     SchemaVersionError,
     StoreError,
@@ -55,80 +42,22 @@ from .query import (
     compile_query,
     decode_cursor,
     encode_cursor,
-    run_models,
     unknown_key_error,
 )
+from .sql_common import Statements, _json
+from .sql_registry import RegistryTables
+from .sql_schedule import ScheduleTables
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 STALE_HEARTBEAT_SECONDS = 600.0
 _INTERRUPTED = "The process recording this run ended before the run finished (killed or crashed)"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(to_jsonable(value, fallback=str))
-
-
-class _Statements:
-    """The statements whose spelling depends on the dialect, built once per store."""
-
-    def __init__(self, d: Dialect) -> None:
-        self.experiment = d.insert_ignore("experiments", ("name", "created"))
-        self.param = d.upsert("params", ("run_id", "key", "value"), ("run_id", "key"))
-        self.tag = d.upsert("tags", ("run_id", "key", "value"), ("run_id", "key"))
-        metric = ("run_id", "key", "step", "value", "time")
-        # Latest = highest step, then newest time; the WHERE keeps an older step from winning.
-        self.latest = d.upsert(
-            "latest_metrics",
-            metric,
-            ("run_id", "key"),
-            where="excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step"
-            " AND excluded.time >= latest_metrics.time)",
-        )
-        self.data = d.upsert(
-            "data",
-            (
-                "run_id",
-                "role",
-                "name",
-                "kind",
-                "hash",
-                "shape",
-                "schema",
-                "parts",
-                "nbytes",
-                "path",
-            ),
-            ("run_id", "role", "name"),
-        )
-        self.artifact = d.upsert(
-            "artifacts", ("run_id", "name", "kind", "sha256", "size", "uri"), ("run_id", "name")
-        )
-        self.code = d.insert_ignore("code", ("sha", "text"))
-        self.environment = d.insert_ignore("environments", ("id", "python", "platform", "packages"))
-        self.pipeline = d.upsert(
-            "pipelines",
-            ("name", "spec", "notebook", "notebook_hash", "schedule", "updated"),
-            ("name",),
-        )
-        self.schedule_state = d.upsert(
-            "schedule_state", ("pipeline", "last_fire", "updated"), ("pipeline",)
-        )
-        self.blessed = d.for_update(
-            "SELECT version FROM model_versions WHERE name = ? AND stage = 'blessed'"
-            " AND version != ?"
-        )
-        self.last_version = d.for_update(
-            "SELECT version FROM model_versions WHERE name = ? ORDER BY version DESC LIMIT 1"
-        )
-        self.run_models = run_models(d)
-
-
-class SQLStore(RunStore):
+class SQLStore(RegistryTables, ScheduleTables, RunStore):
     """A :class:`RunStore` over SQL; subclasses provide ``_write``, ``_read`` and ``close``."""
 
     dialect: Dialect
@@ -137,15 +66,7 @@ class SQLStore(RunStore):
         self.location = location
         self.workdir = workdir
         self.dialect = dialect
-        self._sql = _Statements(dialect)
-
-    @abc.abstractmethod
-    def _write(self, fn: Callable[[Connection], T], on_busy: Callable[[], None] | None = None) -> T:
-        """Run ``fn`` in one write transaction (``dialect.begin_write``) and commit it."""
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractContextManager[Connection]:
-        """A read transaction: the queries inside see one snapshot."""
+        self._sql = Statements(dialect)
 
     # -- schema ----------------------------------------------------------------------------------
     def _schema_version(self) -> int | None:
@@ -575,222 +496,6 @@ class SQLStore(RunStore):
         with self._read() as conn:
             return [r[0] for r in conn.execute("SELECT name FROM experiments ORDER BY name")]
 
-    # -- pipelines and gate results --------------------------------------------------------------
-    def save_pipeline(
-        self,
-        name: str,
-        spec: dict[str, Any],
-        notebook: str,
-        notebook_hash: str,
-        schedule: str | None,
-    ) -> None:
-        row = (name, _json(spec), notebook, notebook_hash, schedule, time.time())
-        self._write(lambda c: c.execute(self._sql.pipeline, row))
-
-    def list_pipelines(self) -> list[PipelineRecord]:
-        with self._read() as c:
-            found = c.execute(
-                "SELECT name, spec, notebook, notebook_hash, schedule, updated"
-                " FROM pipelines ORDER BY name"
-            ).fetchall()
-        return [rows.pipeline_record(r) for r in found]
-
-    def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
-        found = [
-            (run_id, i, r.gate, r.kind, r.status.value, _json(r.to_dict()))
-            for i, r in enumerate(results)
-        ]
-
-        def write(c: Connection) -> None:
-            c.execute("DELETE FROM gate_results WHERE run_id = ?", (run_id,))
-            c.executemany(
-                "INSERT INTO gate_results (run_id, position, gate, kind, status, result)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                found,
-            )
-
-        self._write(write)
-
-    def gate_results(self, run_id: str) -> list[GateResult]:
-        with self._read() as c:
-            found = c.execute(
-                "SELECT result FROM gate_results WHERE run_id = ? ORDER BY position", (run_id,)
-            ).fetchall()
-        return [GateResult.from_dict(json.loads(r[0])) for r in found]
-
-    # -- the model registry ----------------------------------------------------------------------
-    def register_model(
-        self,
-        name: str,
-        run_id: str,
-        artifact_uri: str,
-        artifact_sha: str,
-        size: int,
-        metrics: dict[str, float],
-        data: list[DataRef],
-        pipeline: str | None,
-        actor: str | None = None,
-    ) -> ModelVersion:
-        now = time.time()
-
-        def write(c: Connection) -> int:
-            last = c.execute(self._sql.last_version, (name,)).fetchone()
-            version = (last[0] if last else 0) + 1
-            c.execute(
-                f"INSERT INTO model_versions ({rows.MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    version,
-                    run_id,
-                    artifact_uri,
-                    artifact_sha,
-                    size,
-                    ModelStage.CANDIDATE.value,
-                    now,
-                    now,
-                    _json(metrics),
-                    _json([d.to_dict() for d in data]),
-                    pipeline,
-                ),
-            )
-            _event(c, name, version, "register", actor, None, now)
-            return version
-
-        return self.get_model(name, self._write(write))
-
-    def get_model(self, name: str, version: int | None = None) -> ModelVersion:
-        """A version, or the blessed one when ``version`` is None."""
-        sql = f"SELECT {rows.MODEL_COLUMNS} FROM model_versions WHERE name = ? AND "
-        with self._read() as c:
-            if version is None:
-                row = c.execute(sql + "stage = 'blessed'", (name,)).fetchone()
-            else:
-                row = c.execute(sql + "version = ?", (name, version)).fetchone()
-        if row is None:
-            raise ModelNotFoundError(self._missing(name, version))
-        return rows.model_version(row)
-
-    def _missing(self, name: str, version: int | None) -> str:
-        known = [m.name for m in self.list_models() if m.version == 1]
-        if name not in known:
-            listing = ", ".join(known) if known else "none yet"
-            return (
-                f"No model named {name!r} (registered models: {listing}); see "
-                "`jupyter-mlops models list`"
-            )
-        if version is None:
-            return (
-                f"Model {name!r} has no blessed version; bless one with "
-                f"`jupyter-mlops models bless {name}@VERSION`"
-            )
-        return f"Model {name!r} has no version {version}; see `jupyter-mlops models show {name}`"
-
-    def list_models(self, name: str | None = None) -> list[ModelVersion]:
-        sql = f"SELECT {rows.MODEL_COLUMNS} FROM model_versions"
-        args: list[Any] = []
-        if name is not None:
-            sql += " WHERE name = ?"
-            args.append(name)
-        with self._read() as c:
-            found = c.execute(sql + " ORDER BY name, version", args).fetchall()
-        return [rows.model_version(r) for r in found]
-
-    def model_events(self, name: str) -> list[ModelEvent]:
-        with self._read() as c:
-            found = c.execute(
-                "SELECT name, version, action, actor, reason, time FROM model_events"
-                " WHERE name = ? ORDER BY time, id",
-                (name,),
-            ).fetchall()
-        return [rows.model_event(r) for r in found]
-
-    def bless_model(
-        self,
-        name: str,
-        version: int,
-        actor: str | None = None,
-        reason: str | None = None,
-        action: str = "bless",
-    ) -> ModelVersion:
-        """Bless ``name@version`` and archive the previously blessed version, atomically."""
-        self.get_model(name, version)  # a clear error for an unknown version
-
-        def write(c: Connection) -> None:
-            now = time.time()
-            for (old,) in c.execute(self._sql.blessed, (name, version)).fetchall():
-                c.execute(
-                    "UPDATE model_versions SET stage = 'archived', updated = ? WHERE"
-                    " name = ? AND version = ?",
-                    (now, name, old),
-                )
-                _event(c, name, old, "archive", actor, reason, now)
-            c.execute(
-                "UPDATE model_versions SET stage = 'blessed', updated = ? WHERE name = ?"
-                " AND version = ?",
-                (now, name, version),
-            )
-            _event(c, name, version, action, actor, reason, now)
-
-        self._write(write)
-        return self.get_model(name, version)
-
-    def rollback_model(
-        self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
-    ) -> tuple[ModelVersion, ModelVersion]:
-        """Re-bless the version blessed before the current one (or ``to``); returns (old, new)."""
-        current = self.get_model(name)
-        if to is None:
-            earlier = [v for v in _blessing_stack(self.model_events(name)) if v != current.version]
-            if not earlier:
-                raise ValidationError(
-                    f"{current.ref} is the only version of {name!r} left to bless; there is "
-                    f"nothing to roll back to (use `models bless {name}@V` to pick one)"
-                )
-            to = earlier[-1]
-        if to == current.version:
-            raise ValidationError(f"{current.ref} is already the blessed version")
-        new = self.bless_model(name, to, actor, reason, action="rollback")
-        return self.get_model(name, current.version), new
-
-    # -- the embedded scheduler ------------------------------------------------------------------
-    def schedule_state(self) -> dict[str, float]:
-        """Pipeline -> the last firing time it was scheduled for (epoch seconds)."""
-        with self._read() as c:
-            found = c.execute("SELECT pipeline, last_fire FROM schedule_state").fetchall()
-        return {pipeline: last for pipeline, last in found}
-
-    def set_schedule_state(self, pipeline: str, last_fire: float) -> None:
-        row = (pipeline, last_fire, time.time())
-        self._write(lambda c: c.execute(self._sql.schedule_state, row))
-
-    def log_schedule(
-        self,
-        pipeline: str,
-        scheduled_for: float,
-        outcome: str,
-        run_id: str | None = None,
-        message: str | None = None,
-    ) -> None:
-        row = (pipeline, scheduled_for, outcome, run_id, message, time.time())
-        self._write(
-            lambda c: c.execute(
-                "INSERT INTO schedule_log (pipeline, scheduled_for, outcome, run_id, message, time)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        )
-
-    def schedule_log(self, pipeline: str | None = None, limit: int = 50) -> list[ScheduleEvent]:
-        sql = "SELECT pipeline, scheduled_for, outcome, run_id, message, time FROM schedule_log"
-        args: list[Any] = []
-        if pipeline is not None:
-            sql += " WHERE pipeline = ?"
-            args.append(pipeline)
-        with self._read() as c:
-            found = c.execute(sql + " ORDER BY time DESC, id DESC LIMIT ?", [*args, limit])
-            return [rows.schedule_event(r) for r in found.fetchall()]
-
 
 def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
     sets: dict[str, Any] = {}
@@ -820,35 +525,6 @@ def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
     if sets:
         cols = ", ".join(f"{k} = ?" for k in sets)
         conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", [*sets.values(), rid])
-
-
-def _blessing_stack(events: list[ModelEvent]) -> list[int]:
-    """Versions in the order they were blessed, with rolled-back ones popped: a rollback after
-    a rollback goes one step further back instead of returning to the bad version."""
-    stack: list[int] = []
-    for e in events:
-        if e.action == "bless":
-            stack.append(e.version)
-        elif e.action == "rollback":
-            while stack and stack[-1] != e.version:
-                stack.pop()
-    return stack
-
-
-def _event(
-    c: Connection,
-    name: str,
-    version: int,
-    action: str,
-    actor: str | None,
-    reason: str | None,
-    now: float,
-) -> None:
-    c.execute(
-        "INSERT INTO model_events (name, version, action, actor, reason, time)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (name, version, action, actor, reason, now),
-    )
 
 
 __all__ = ["SQLStore"]

@@ -174,8 +174,20 @@ def test_backend_specific_sql_lives_in_the_dialect_only() -> None:
     sqlite_only = re.compile(
         r"\browid\b|json_type|group_concat|sqlite_master|BEGIN IMMEDIATE|INSERT OR|\bsqlite3\b"
     )
-    for name in ("sql.py", "query.py", "rows.py", "base.py", "schema.py"):
+    shared = ("sql.py", "sql_common.py", "sql_registry.py", "sql_schedule.py")
+    for name in (*shared, "query.py", "rows.py", "base.py", "schema.py"):
         text = (STORE_DIR / name).read_text()
         assert not sqlite_only.findall(text), name
     assert not (STORE_DIR / "registry_sql.py").exists()
     assert not (STORE_DIR / "schedule_sql.py").exists()
+
+
+def test_registry_and_schedule_tables_are_mixins_of_the_sql_store(store: RunStore) -> None:
+    from jupyter_mlops.store.sql import SQLStore
+    from jupyter_mlops.store.sql_registry import RegistryTables
+    from jupyter_mlops.store.sql_schedule import ScheduleTables
+
+    assert isinstance(store, SQLStore)
+    assert isinstance(store, RegistryTables) and isinstance(store, ScheduleTables)
+    assert SQLStore.bless_model is RegistryTables.bless_model
+    assert SQLStore.schedule_log is ScheduleTables.schedule_log

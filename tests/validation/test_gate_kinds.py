@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from jupyter_mlops.validation.kinds import ENTRY_POINT_GROUP, GateKind, GateKindTable
-from tests.conftest import ROOT, python_env
+from tests.conftest import ROOT, run_fresh
 
 PLUGIN = ROOT / "tests" / "plugins" / "mlops_gate_plugin"
 
@@ -69,16 +69,7 @@ for bad in ({"kind": "even_rows", "dataset": "train", "expect": "prime"}, {"kind
 
 
 def test_a_plugin_gate_kind_is_evaluated_through_the_gate_spec_path(gate_plugin: None) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _EVALUATE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=python_env(),
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    even, odd, bad_field, broken = out.stdout.strip().splitlines()
+    even, odd, bad_field, broken = run_fresh(_EVALUATE).strip().splitlines()
     assert (
         even == "4 [('even_rows', 'pass', 4), ('even_rows', 'warn', 4), ('row_count', 'pass', 4)]"
     )
@@ -102,8 +93,4 @@ def test_kinds_module_imports_no_kind() -> None:
         "import sys, jupyter_mlops.validation.kinds, jupyter_mlops.validation.gates; "
         "print([m for m in sys.modules if m.endswith(('data_checks', 'model_checks'))])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=python_env()
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert run_fresh(code).strip() == "[]"

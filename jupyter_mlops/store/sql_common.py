@@ -1,0 +1,93 @@
+"""What the SQL store's parts share: the statements a dialect spells, and the transactions a
+backend supplies. :class:`SQLTables` is the base of ``SQLStore`` (runs, in ``sql.py``) and of
+the table mixins ``RegistryTables`` (``sql_registry.py``) and ``ScheduleTables``
+(``sql_schedule.py``); a backend subclass of ``SQLStore`` implements ``_write`` and ``_read``.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from ..entities import to_jsonable
+from .dialect import Connection, Dialect
+from .query import run_models
+
+T = TypeVar("T")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(to_jsonable(value, fallback=str))
+
+
+class Statements:
+    """The statements whose spelling depends on the dialect, built once per store."""
+
+    def __init__(self, d: Dialect) -> None:
+        self.experiment = d.insert_ignore("experiments", ("name", "created"))
+        self.param = d.upsert("params", ("run_id", "key", "value"), ("run_id", "key"))
+        self.tag = d.upsert("tags", ("run_id", "key", "value"), ("run_id", "key"))
+        metric = ("run_id", "key", "step", "value", "time")
+        # Latest = highest step, then newest time; the WHERE keeps an older step from winning.
+        self.latest = d.upsert(
+            "latest_metrics",
+            metric,
+            ("run_id", "key"),
+            where="excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step"
+            " AND excluded.time >= latest_metrics.time)",
+        )
+        self.data = d.upsert(
+            "data",
+            (
+                "run_id",
+                "role",
+                "name",
+                "kind",
+                "hash",
+                "shape",
+                "schema",
+                "parts",
+                "nbytes",
+                "path",
+            ),
+            ("run_id", "role", "name"),
+        )
+        self.artifact = d.upsert(
+            "artifacts", ("run_id", "name", "kind", "sha256", "size", "uri"), ("run_id", "name")
+        )
+        self.code = d.insert_ignore("code", ("sha", "text"))
+        self.environment = d.insert_ignore("environments", ("id", "python", "platform", "packages"))
+        self.pipeline = d.upsert(
+            "pipelines",
+            ("name", "spec", "notebook", "notebook_hash", "schedule", "updated"),
+            ("name",),
+        )
+        self.schedule_state = d.upsert(
+            "schedule_state", ("pipeline", "last_fire", "updated"), ("pipeline",)
+        )
+        self.blessed = d.for_update(
+            "SELECT version FROM model_versions WHERE name = ? AND stage = 'blessed'"
+            " AND version != ?"
+        )
+        self.last_version = d.for_update(
+            "SELECT version FROM model_versions WHERE name = ? ORDER BY version DESC LIMIT 1"
+        )
+        self.run_models = run_models(d)
+
+
+class SQLTables(abc.ABC):
+    """The dialect, its statements, and the transactions every table's methods run in."""
+
+    dialect: Dialect
+    _sql: Statements
+
+    @abc.abstractmethod
+    def _write(self, fn: Callable[[Connection], T], on_busy: Callable[[], None] | None = None) -> T:
+        """Run ``fn`` in one write transaction (``dialect.begin_write``) and commit it."""
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A read transaction: the queries inside see one snapshot."""

@@ -1,0 +1,230 @@
+"""The model registry's tables (versions and their events), promoted pipelines and gate
+results, as a mixin of ``SQLStore`` over the same dialect and transactions.
+
+Stage changes happen in one write transaction each, so "bless the new version and archive the
+old blessed one" is atomic: there is never zero or two blessed versions of a model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ..entities import DataRef, GateResult, ModelEvent, ModelStage, ModelVersion, PipelineRecord
+from ..exceptions import ModelNotFoundError, ValidationError
+from . import rows
+from .dialect import Connection
+from .sql_common import SQLTables, _json
+
+
+class RegistryTables(SQLTables):
+    """Pipelines, gate results and the model registry."""
+
+    # -- pipelines and gate results --------------------------------------------------------------
+    def save_pipeline(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        notebook: str,
+        notebook_hash: str,
+        schedule: str | None,
+    ) -> None:
+        row = (name, _json(spec), notebook, notebook_hash, schedule, time.time())
+        self._write(lambda c: c.execute(self._sql.pipeline, row))
+
+    def list_pipelines(self) -> list[PipelineRecord]:
+        with self._read() as c:
+            found = c.execute(
+                "SELECT name, spec, notebook, notebook_hash, schedule, updated"
+                " FROM pipelines ORDER BY name"
+            ).fetchall()
+        return [rows.pipeline_record(r) for r in found]
+
+    def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
+        found = [
+            (run_id, i, r.gate, r.kind, r.status.value, _json(r.to_dict()))
+            for i, r in enumerate(results)
+        ]
+
+        def write(c: Connection) -> None:
+            c.execute("DELETE FROM gate_results WHERE run_id = ?", (run_id,))
+            c.executemany(
+                "INSERT INTO gate_results (run_id, position, gate, kind, status, result)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                found,
+            )
+
+        self._write(write)
+
+    def gate_results(self, run_id: str) -> list[GateResult]:
+        with self._read() as c:
+            found = c.execute(
+                "SELECT result FROM gate_results WHERE run_id = ? ORDER BY position", (run_id,)
+            ).fetchall()
+        return [GateResult.from_dict(json.loads(r[0])) for r in found]
+
+    # -- the model registry ----------------------------------------------------------------------
+    def register_model(
+        self,
+        name: str,
+        run_id: str,
+        artifact_uri: str,
+        artifact_sha: str,
+        size: int,
+        metrics: dict[str, float],
+        data: list[DataRef],
+        pipeline: str | None,
+        actor: str | None = None,
+    ) -> ModelVersion:
+        now = time.time()
+
+        def write(c: Connection) -> int:
+            last = c.execute(self._sql.last_version, (name,)).fetchone()
+            version = (last[0] if last else 0) + 1
+            c.execute(
+                f"INSERT INTO model_versions ({rows.MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    version,
+                    run_id,
+                    artifact_uri,
+                    artifact_sha,
+                    size,
+                    ModelStage.CANDIDATE.value,
+                    now,
+                    now,
+                    _json(metrics),
+                    _json([d.to_dict() for d in data]),
+                    pipeline,
+                ),
+            )
+            _event(c, name, version, "register", actor, None, now)
+            return version
+
+        return self.get_model(name, self._write(write))
+
+    def get_model(self, name: str, version: int | None = None) -> ModelVersion:
+        """A version, or the blessed one when ``version`` is None."""
+        sql = f"SELECT {rows.MODEL_COLUMNS} FROM model_versions WHERE name = ? AND "
+        with self._read() as c:
+            if version is None:
+                row = c.execute(sql + "stage = 'blessed'", (name,)).fetchone()
+            else:
+                row = c.execute(sql + "version = ?", (name, version)).fetchone()
+        if row is None:
+            raise ModelNotFoundError(self._missing(name, version))
+        return rows.model_version(row)
+
+    def _missing(self, name: str, version: int | None) -> str:
+        known = [m.name for m in self.list_models() if m.version == 1]
+        if name not in known:
+            listing = ", ".join(known) if known else "none yet"
+            return (
+                f"No model named {name!r} (registered models: {listing}); see "
+                "`jupyter-mlops models list`"
+            )
+        if version is None:
+            return (
+                f"Model {name!r} has no blessed version; bless one with "
+                f"`jupyter-mlops models bless {name}@VERSION`"
+            )
+        return f"Model {name!r} has no version {version}; see `jupyter-mlops models show {name}`"
+
+    def list_models(self, name: str | None = None) -> list[ModelVersion]:
+        sql = f"SELECT {rows.MODEL_COLUMNS} FROM model_versions"
+        args: list[Any] = []
+        if name is not None:
+            sql += " WHERE name = ?"
+            args.append(name)
+        with self._read() as c:
+            found = c.execute(sql + " ORDER BY name, version", args).fetchall()
+        return [rows.model_version(r) for r in found]
+
+    def model_events(self, name: str) -> list[ModelEvent]:
+        with self._read() as c:
+            found = c.execute(
+                "SELECT name, version, action, actor, reason, time FROM model_events"
+                " WHERE name = ? ORDER BY time, id",
+                (name,),
+            ).fetchall()
+        return [rows.model_event(r) for r in found]
+
+    def bless_model(
+        self,
+        name: str,
+        version: int,
+        actor: str | None = None,
+        reason: str | None = None,
+        action: str = "bless",
+    ) -> ModelVersion:
+        """Bless ``name@version`` and archive the previously blessed version, atomically."""
+        self.get_model(name, version)  # a clear error for an unknown version
+
+        def write(c: Connection) -> None:
+            now = time.time()
+            for (old,) in c.execute(self._sql.blessed, (name, version)).fetchall():
+                c.execute(
+                    "UPDATE model_versions SET stage = 'archived', updated = ? WHERE"
+                    " name = ? AND version = ?",
+                    (now, name, old),
+                )
+                _event(c, name, old, "archive", actor, reason, now)
+            c.execute(
+                "UPDATE model_versions SET stage = 'blessed', updated = ? WHERE name = ?"
+                " AND version = ?",
+                (now, name, version),
+            )
+            _event(c, name, version, action, actor, reason, now)
+
+        self._write(write)
+        return self.get_model(name, version)
+
+    def rollback_model(
+        self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
+    ) -> tuple[ModelVersion, ModelVersion]:
+        """Re-bless the version blessed before the current one (or ``to``); returns (old, new)."""
+        current = self.get_model(name)
+        if to is None:
+            earlier = [v for v in _blessing_stack(self.model_events(name)) if v != current.version]
+            if not earlier:
+                raise ValidationError(
+                    f"{current.ref} is the only version of {name!r} left to bless; there is "
+                    f"nothing to roll back to (use `models bless {name}@V` to pick one)"
+                )
+            to = earlier[-1]
+        if to == current.version:
+            raise ValidationError(f"{current.ref} is already the blessed version")
+        new = self.bless_model(name, to, actor, reason, action="rollback")
+        return self.get_model(name, current.version), new
+
+
+def _blessing_stack(events: list[ModelEvent]) -> list[int]:
+    """Versions in the order they were blessed, with rolled-back ones popped: a rollback after
+    a rollback goes one step further back instead of returning to the bad version."""
+    stack: list[int] = []
+    for e in events:
+        if e.action == "bless":
+            stack.append(e.version)
+        elif e.action == "rollback":
+            while stack and stack[-1] != e.version:
+                stack.pop()
+    return stack
+
+
+def _event(
+    c: Connection,
+    name: str,
+    version: int,
+    action: str,
+    actor: str | None,
+    reason: str | None,
+    now: float,
+) -> None:
+    c.execute(
+        "INSERT INTO model_events (name, version, action, actor, reason, time)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (name, version, action, actor, reason, now),
+    )

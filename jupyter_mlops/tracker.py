@@ -1,0 +1,577 @@
+"""The ``Tracker`` (a store and the runs started on it) and the ``ActiveRun`` it hands out.
+
+The fluent module API over a default tracker is :mod:`jupyter_mlops.fluent`; both are
+re-exported, with the batching and durability rules, from :mod:`jupyter_mlops.tracking`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import numbers
+import os
+import pickle
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .config import Settings, load_settings
+from .entities import (
+    Artifact,
+    DataRef,
+    DataRole,
+    Fingerprint,
+    Run,
+    RunKind,
+    RunStatus,
+    to_jsonable,
+)
+from .exceptions import StoreError, ValidationError
+from .store import RunStart, RunStore, RunUpdate, open_store
+from .store.liveness import hostname, own_start
+from .store.writer import RunImage, StoreWriter, writer_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 2.0
+FLUSH_ITEMS = 5000
+HEARTBEAT_SECONDS = 30.0
+# Inside IPython, how long the end of a run waits for its records to be written when the store
+# answers but slowly. A local SQLite store takes about a millisecond, so write errors (disk full)
+# are reported under the very cell that caused them; a store locked by another process is not
+# waited for at all (the writer says so as soon as it finds the lock taken).
+SETTLE_SECONDS = 0.2
+PARENT_ENV = "JUPYTER_MLOPS_PARENT_RUN"
+DEFAULT_EXPERIMENT = "default"
+
+_active: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
+    "jupyter_mlops_active_run", default=None
+)
+
+
+# The fallback under the ContextVar ``_active``, and deliberately a process global: a pipeline
+# kernel runs each cell in a fresh copy of the context, so a run set in the ContextVar by the
+# first cell would be gone in the next. Only ``pipeline.in_kernel`` sets it, once per kernel
+# (one notebook, one run); an active run of the current context always wins over it.
+_ambient: ActiveRun | None = None
+
+
+def set_ambient_run(run: ActiveRun | None) -> None:
+    """The run the fluent API falls back to when no run is active: a pipeline run, inside the
+    kernel executing its notebook (a ContextVar set in one cell is not seen by the next)."""
+    global _ambient
+    _ambient = run
+
+
+def active_run() -> ActiveRun | None:
+    return _active.get() or _ambient
+
+
+class TrackingWarning(UserWarning):
+    """Something could not be recorded; the user's code went on."""
+
+
+def _check_key(kind: str, key: Any) -> str:
+    if not isinstance(key, str) or not key or len(key) > 250:
+        raise ValidationError(
+            f"{kind} names must be non-empty strings of at most 250 characters, got {key!r}"
+        )
+    return key
+
+
+def _as_float(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:  # numpy 0-d arrays and scalars, torch scalars
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"Metric {key!r} must be a number, got {type(value).__name__} {value!r}; "
+                "log non-numeric results as params or tags"
+            ) from None
+    return float(value)
+
+
+class ActiveRun:
+    """A run in progress. Use as a context manager, or call :meth:`end` yourself."""
+
+    def __init__(self, tracker: Tracker, start: RunStart) -> None:
+        self.tracker = tracker
+        self.id = start.id
+        self.experiment = start.experiment
+        self.seed = start.seed
+        self.kind = start.kind
+        self.started = start.started
+        self._start_mono = time.perf_counter()
+        self._pending = RunUpdate()
+        self._image = RunImage(start)  # everything handed to the writer, folded
+        self._ticket = 0  # the writer's ticket for this run's latest handed-over records
+        self._final: Run | None = None  # the snapshot once the run ended
+        self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
+        self._token: contextvars.Token[ActiveRun | None] | None = None
+        self.ended = False
+        self.status: RunStatus = RunStatus.RUNNING
+        self._git_future: Any = None
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.id[:8]} experiment={self.experiment!r}>"
+
+    # -- logging ---------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            for k, v in params.items():
+                self._pending.params[_check_key("Param", k)] = to_jsonable(v)
+        self._maybe_flush()
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        self.log_metrics({key: value}, step=step)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        now = time.time()
+        if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
+            raise ValidationError(f"step must be an integer, got {step!r}")
+        rows = [
+            (_check_key("Metric", k), _as_float(k, v), int(step or 0), now)
+            for k, v in metrics.items()
+        ]
+        with self._lock:
+            self._pending.metrics.extend(rows)
+        self._maybe_flush()
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        with self._lock:
+            for k, v in tags.items():
+                self._pending.tags[_check_key("Tag", k)] = str(v)
+
+    def log_dataset(
+        self, name: str, obj: Any, role: str = "input", save: bool | None = None
+    ) -> Fingerprint:
+        """Fingerprint ``obj`` (DataFrame, array or file path) and record it under ``name``.
+
+        ``save=True`` also stores a DataFrame's content (Parquet) so pipeline data gates can check
+        it; the default saves inside pipeline runs only.
+        """
+        from .hashing import fingerprint
+
+        fp = fingerprint(obj)
+        with self._lock:
+            self._pending.data.append(DataRef(DataRole(role), name, fp))
+        if save is None:
+            save = self.kind is RunKind.PIPELINE
+        if save and fp.kind == "dataframe":
+            import io
+
+            buf = io.BytesIO()
+            obj.to_parquet(buf)
+            self.log_bytes(buf.getvalue(), f"dataset:{name}", kind="dataset")
+        return fp
+
+    def log_validation_data(self, X: Any, y: Any) -> Artifact:
+        """Keep the validation set (pickled) so gates can score the candidate and the blessed
+        model on the very same rows."""
+        data = pickle.dumps((X, y), protocol=pickle.HIGHEST_PROTOCOL)
+        return self.log_bytes(data, "validation", kind="validation")
+
+    def add_data(self, refs: list[DataRef]) -> None:
+        with self._lock:
+            self._pending.data.extend(refs)
+
+    def log_artifact(
+        self, path: str | os.PathLike[str], name: str | None = None, kind: str = "file"
+    ) -> Artifact:
+        sha, size, uri = self.tracker.store.artifacts.put_file(path)
+        art = Artifact(name or Path(path).name, kind, sha, size, uri)
+        with self._lock:
+            self._pending.artifacts.append(art)
+        return art
+
+    def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Artifact:
+        sha, size, uri = self.tracker.store.artifacts.put_bytes(data)
+        art = Artifact(name, kind, sha, size, uri)
+        with self._lock:
+            self._pending.artifacts.append(art)
+        return art
+
+    def log_model(self, model: Any, name: str = "model") -> Artifact:
+        """Pickle ``model`` into the store as a content-addressed artifact of kind ``model``.
+
+        cloudpickle stores classes and functions defined in the notebook by value, so the model
+        loads in another process (the pipeline runner, a server) that never ran the notebook.
+        """
+        import cloudpickle
+
+        try:
+            data = cloudpickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise ValidationError(
+                f"Cannot save model {name!r}: {e}; models must be picklable"
+            ) from e
+        return self.log_bytes(data, name, kind="model")
+
+    def log_figure(self, figure: Any, name: str = "figure.png") -> Artifact:
+        import io
+
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+        return self.log_bytes(
+            buf.getvalue(), name if name.endswith(".png") else name + ".png", kind="figure"
+        )
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            self._pending.warnings.append(message)
+
+    def attach(self, update: RunUpdate) -> None:
+        """Merge fields collected by a front-end (code, history, environment …) into the run."""
+        with self._lock:
+            self._pending.merge(update)
+
+    # -- persistence -----------------------------------------------------------------------
+    def _take(self) -> RunUpdate:
+        with self._lock:
+            pending, self._pending = self._pending, RunUpdate()
+            self._last_flush = time.monotonic()
+            self._image.fold(pending, self.tracker._code_texts)
+        self.tracker._remember_code(pending)
+        return pending
+
+    def _maybe_flush(self) -> None:
+        p = self._pending
+        if (
+            time.monotonic() - self._last_flush > FLUSH_SECONDS
+            or len(p.metrics) + len(p.params) > FLUSH_ITEMS
+        ):
+            self._send()
+
+    def _send(self) -> None:
+        """Hand what was logged so far to the background writer (does not wait)."""
+        update = self._take()
+        if not update.is_empty():
+            self._ticket = self.tracker.writer.update(self.id, update)
+
+    def flush(self) -> None:
+        """Write what was logged so far and wait until it is in the store; a failure is
+        reported as a :class:`TrackingWarning` (the records are kept for the next write)."""
+        self._send()
+        self.tracker.writer.wait(self._ticket)
+        self.tracker._report_errors()
+
+    def snapshot(self) -> Run:
+        """The run as this process holds it: what the store will hold once everything logged
+        so far is written (read nothing back, so it costs no round-trip)."""
+        with self._lock:
+            if self._final is not None and self._pending.is_empty():
+                return self._final
+            image = self._image.copy()
+            image.fold(self._pending, self.tracker._code_texts)
+        return image.to_run()
+
+    def end(
+        self,
+        status: RunStatus = RunStatus.FINISHED,
+        error: str | None = None,
+        *,
+        wait: bool | None = None,
+    ) -> None:
+        """Record everything collected and the final status; safe to call twice.
+
+        ``wait`` (default: True outside IPython) waits until the run is in the store; inside
+        IPython the run is written in the background (see :meth:`settle`)."""
+        if self.ended:
+            return
+        self.ended = True
+        self.status = status
+        with self._lock:
+            update = self._pending
+            update.status = status
+            update.ended = time.time()
+            update.duration = time.perf_counter() - self._start_mono
+            update.error = error
+        git = self._git_future
+        if update.git is None and git is not None and git.done() and git.exception() is None:
+            update.git = git.result()
+        try:
+            update = self._take()
+            self._ticket = self.tracker.writer.update(self.id, update, final=True)
+            self._final = self._image.to_run()
+            self.tracker._remember_run(self._final)
+        finally:
+            self.tracker._forget(self)
+            if self._token is not None:
+                try:
+                    _active.reset(self._token)
+                except ValueError:  # ended from another context: just clear ours
+                    _active.set(None)
+                self._token = None
+        if update.git is None and git is not None:
+            # Git is slow; record it when the probe finishes instead of waiting for it.
+            git.add_done_callback(lambda f: self.tracker._late_git(self.id, f))
+        if wait if wait is not None else not _in_ipython():
+            self.tracker.writer.wait(self._ticket)
+            self.tracker._report_errors()
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> str | None:
+        """Wait up to ``timeout`` for this run's records to be written, and not at all once the
+        store is found locked by another process. Returns why the run could not be recorded,
+        if that is known by then (it is then not reported again)."""
+        writer = self.tracker.writer
+        writer.wait(self._ticket, timeout, until_busy=True)
+        return writer.take_error(self.id)
+
+    def __enter__(self) -> ActiveRun:
+        self._token = _active.set(self)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
+        status, error = status_for_exception(exc)
+        self.end(status, error)
+        return False
+
+
+def status_for_exception(exc: BaseException | None) -> tuple[RunStatus, str | None]:
+    """The status a run ends with when its code raised ``exc`` (None: it did not)."""
+    if exc is None:
+        return RunStatus.FINISHED, None
+    if isinstance(exc, KeyboardInterrupt):
+        return RunStatus.INTERRUPTED, "KeyboardInterrupt"
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):
+        return RunStatus.FINISHED, None
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return RunStatus.FAILED, text[-20000:]
+
+
+class Tracker:
+    """Records runs into one store. Thread-safe; one per store is plenty."""
+
+    def __init__(self, store: RunStore, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or load_settings()
+        self._runs: dict[str, ActiveRun] = {}
+        self._runs_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._recent: dict[str, Run] = {}  # experiment -> the last run this tracker ended
+        self._code_texts: OrderedDict[str, str] = OrderedDict()  # recent cells' code, by sha
+        self.writer.exit_timeout = self.settings.flush_timeout
+        from .environment import GitProbe
+
+        self.git_probe = GitProbe()
+
+    @property
+    def writer(self) -> StoreWriter:
+        """The background writer of this tracker's store (one per store and process)."""
+        return writer_for(self.store)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, create: bool = True) -> Tracker:
+        """``create=False``: StoreNotFoundError rather than a new, empty store (reads)."""
+        settings = settings or load_settings()
+        return cls(open_store(settings.store, create=create), settings)
+
+    def start_run(
+        self,
+        *,
+        experiment: str | None = None,
+        name: str | None = None,
+        seed: int | Literal["auto"] | None = "auto",
+        kind: RunKind = RunKind.SCRIPT,
+        parent_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        notebook: str | None = None,
+        execution_count: int | None = None,
+        probe_git: bool = True,
+        run_id: str | None = None,
+    ) -> ActiveRun:
+        """Create a run (recorded at once as ``running``) and seed the RNGs.
+
+        ``seed="auto"`` draws a seed and records it; an int is used as given; ``None`` leaves
+        the RNGs alone and records no seed. ``run_id`` (32 hex digits) pre-assigns the id, so a
+        caller that starts the run in another process can answer with it at once.
+        """
+        from .seeding import MAX_SEED, apply_seed, draw_seed
+
+        if seed == "auto":
+            seed = draw_seed()
+        elif seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+        ):
+            raise ValidationError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        if run_id is not None and not re.fullmatch(r"[0-9a-f]{32}", run_id):
+            raise ValidationError(f"A run id is 32 lowercase hex digits, got {run_id!r}")
+        exp = experiment or DEFAULT_EXPERIMENT
+        if parent_id is None:
+            current = active_run()
+            parent_id = current.id if current is not None else os.environ.get(PARENT_ENV) or None
+        start = RunStart(
+            id=run_id or uuid.uuid4().hex,
+            experiment=exp,
+            kind=kind,
+            started=time.time(),
+            name=name,
+            parent_id=parent_id,
+            seed=seed,
+            notebook=notebook,
+            execution_count=execution_count,
+            host=hostname(),
+            pid=os.getpid(),
+            pid_start=own_start(),
+        )
+        self._report_errors()
+        ticket = self.writer.create(start)
+        if kind is RunKind.PIPELINE:
+            # Its id goes to the kernel process at once, which writes into that row.
+            self.writer.wait(ticket)
+            failure = self.writer.take_error(start.id)
+            if failure is not None:
+                raise StoreError(failure)
+        else:
+            # The row is normally in the store before the user's code runs, so a process killed
+            # (or a disk filled) by that code leaves a trace; a busy store is not waited for.
+            self.writer.wait(ticket, SETTLE_SECONDS, until_busy=True)
+        run = ActiveRun(self, start)
+        run._ticket = ticket
+        if probe_git:
+            run._git_future = self.git_probe.request()
+        if seed is not None:
+            apply_seed(seed)
+        if tags:
+            run.set_tags(tags)
+        if params:
+            run.log_params(params)
+        with self._runs_lock:
+            self._runs[run.id] = run
+        self._ensure_heartbeat()
+        return run
+
+    def attach_run(self, run_id: str) -> ActiveRun:
+        """A handle to log into an existing run that another process started and will end."""
+        run = self.get_run(run_id)
+        start = RunStart(
+            id=run.id, experiment=run.experiment, kind=run.kind, started=run.started, seed=run.seed
+        )
+        return ActiveRun(self, start)
+
+    def _forget(self, run: ActiveRun) -> None:
+        with self._runs_lock:
+            self._runs.pop(run.id, None)
+
+    def _late_git(self, run_id: str, future: Any) -> None:
+        if future.exception() is None:
+            self.writer.update(run_id, RunUpdate(git=future.result()), report=False)
+
+    def _remember_code(self, update: RunUpdate) -> None:
+        # A cell's code is sent once per store; later runs of it only name its sha.
+        if update.code_sha is not None and update.code_sha in update.code:
+            self._code_texts[update.code_sha] = update.code[update.code_sha]
+            while len(self._code_texts) > 64:
+                self._code_texts.popitem(last=False)
+
+    def _remember_run(self, run: Run) -> None:
+        self._recent[run.experiment] = run
+
+    def previous_run(self, run: Run) -> Run | None:
+        """The latest run of ``run``'s experiment started before it: from the store, or the
+        last one this tracker ended if it is newer (its records may still be queued)."""
+        stored = self.store.previous_run(run.experiment, run.started, run.id)
+        mine = self._recent.get(run.experiment)
+        if mine is None or mine.id == run.id or mine.started > run.started:
+            return stored
+        if stored is None or mine.started >= stored.started:
+            return mine
+        return stored
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every record queued for this tracker's store is written (or ``timeout``
+        seconds pass). True when all of it is in the store; failures are reported as
+        :class:`TrackingWarning`."""
+        done = self.writer.wait(timeout=timeout)
+        return self._report_errors() and done
+
+    def _report_errors(self) -> bool:
+        """Warn about records the writer could not write; True when there were none."""
+        errors = self.writer.take_errors()
+        for run_id, why in errors.items():
+            warn_not_recorded(why, run_id)
+        return not errors
+
+    def _read_own_writes(self) -> None:
+        self.writer.wait()
+        self._report_errors()
+
+    def _ensure_heartbeat(self) -> None:
+        with self._runs_lock:
+            if self._heartbeat is not None and self._heartbeat.is_alive():
+                return
+            self._heartbeat = threading.Thread(
+                target=self._beat, daemon=True, name="jupyter-mlops-heartbeat"
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            with self._runs_lock:
+                ids = list(self._runs)
+                if not ids:  # restarted by the next start_run
+                    self._heartbeat = None
+                    return
+            try:
+                self.store.heartbeat(ids, time.time())
+            except StoreError as e:
+                log.warning("heartbeat failed: %s", e)
+
+    def active_runs(self) -> list[ActiveRun]:
+        with self._runs_lock:
+            return list(self._runs.values())
+
+    # -- reading ---------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run:
+        self._read_own_writes()
+        return self.store.get_run(run_id)
+
+    def runs(
+        self,
+        experiment: str | None = None,
+        where: str | None = None,
+        order_by: str | list[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        self._read_own_writes()
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValidationError(f"limit must be a positive integer, got {limit!r}")
+        return self.store.runs_frame(
+            experiment=experiment, where=where, order_by=order_by, limit=limit
+        )
+
+    def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame:
+        self._read_own_writes()
+        return self.store.metric_history(run_id, key)
+
+
+def warn_not_recorded(reason: BaseException | str, run_id: str | None = None) -> None:
+    which = f"run {run_id[:8]}" if run_id else "this run"
+    warnings.warn(
+        f"jupyter-mlops: {which} was not recorded: {reason}", TrackingWarning, stacklevel=3
+    )
+
+
+def _in_ipython() -> bool:
+    """True inside an IPython shell or kernel (the core never imports IPython itself)."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
