@@ -159,6 +159,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     elif action == "bless":
         m = registry.bless(args.ref, args.reason)
         _out(args, m.to_dict(), f"{m.ref} is now blessed")
+    elif action == "shadow":
+        m = registry.shadow(args.ref, args.reason)
+        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
     else:
         old, new = registry.rollback(args.name, args.to, args.reason)
         _out(
@@ -338,11 +341,14 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mb = msub.add_parser("bless", parents=[common])
     mb.add_argument("ref", metavar="NAME@VERSION")
     mb.add_argument("--reason")
+    msh = msub.add_parser("shadow", parents=[common])
+    msh.add_argument("ref", metavar="NAME@VERSION")
+    msh.add_argument("--reason")
     mr = msub.add_parser("rollback", parents=[common])
     mr.add_argument("name")
     mr.add_argument("--to", type=int, metavar="VERSION")
     mr.add_argument("--reason")
-    for sp in (ml, ms, mb, mr):
+    for sp in (ml, ms, mb, msh, mr):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 
