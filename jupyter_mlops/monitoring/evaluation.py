@@ -154,7 +154,7 @@ def _in_cooldown(store: RunStore, spec: MonitorSpec, action: str, now: float) ->
     return any(
         e.kind == "action" and e.status == "done" and e.detail.get("action") == action
         for e in store.monitor_events(spec.model, since=now - spec.cooldown)
-        if e.time <= now
+        if now - spec.cooldown < e.time <= now
     )
 
 
@@ -210,14 +210,15 @@ def evaluate(
     batches = [b for b in st.monitor_batches(spec.model) if b.role == "blessed"]
     mine = [b for b in batches if b.version == blessed.version]
     window = _window(spec, mine, when)
-    start = min((b.time for b in window), default=when)
+    # Performance is judged on the labels that arrived in the window (labels come days after
+    # the predictions), for rows the blessed version scored; a per-batch window takes the
+    # labelled rows of its batch.
+    span = WINDOWS[spec.window] or float("inf")
     rows = [
-        r
-        for r in st.labelled_predictions(spec.model, since=start)
-        if r[2] <= when
-        and r[0] == blessed.version
-        and (spec.window != "batch" or r[1] == window[0].batch_id)
-    ]
+        r for r in st.labelled_predictions(spec.model) if r[0] == blessed.version
+        and (r[1] == window[-1].batch_id if spec.window == "batch" and window
+             else when - span < r[6] <= when)
+    ]  # fmt: skip
     task = task_of(cached_model(st, blessed), [])
     results = []
     for check in spec.checks:

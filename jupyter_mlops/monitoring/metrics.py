@@ -50,13 +50,13 @@ def scores(pairs: list[tuple[Any, Any]], task: str) -> dict[str, float]:
 
 
 def grouped(
-    rows: list[tuple[int, str, float, str, str, str | None]],
+    rows: list[tuple[int, str, float, str, str, str | None, float]],
     tasks: dict[int, str],
     by: str,
 ) -> dict[tuple[int, Any], dict[str, float]]:
     """Metrics per (version, batch id | slice | None for all) from ``labelled_predictions``."""
     groups: dict[tuple[int, Any], list[tuple[Any, Any]]] = defaultdict(list)
-    for version, batch_id, _t, pred, label, slice_ in rows:
+    for version, batch_id, _t, pred, label, slice_, _labelled in rows:
         key = {"batch": batch_id, "slice": slice_, "all": None}[by]
         groups[(version, key)].append((json.loads(pred), json.loads(label)))
     out = {}

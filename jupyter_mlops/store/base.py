@@ -362,8 +362,9 @@ class RunStore(abc.ABC):
 
     def labelled_predictions(
         self, name: str, since: float | None = None
-    ) -> list[tuple[int, str, float, str, str, str | None]]:
-        """(version, batch_id, time, prediction JSON, label JSON, slice) of labelled rows."""
+    ) -> list[tuple[int, str, float, str, str, str | None, float]]:
+        """(version, batch_id, time, prediction JSON, label JSON, slice, label time) of the
+        labelled rows scored since ``since``."""
         return self._no_monitoring()
 
     def log_monitor_event(self, event: MonitorEvent) -> None:

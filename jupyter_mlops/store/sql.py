@@ -889,9 +889,9 @@ class SQLStore(RunStore):
 
     def labelled_predictions(
         self, name: str, since: float | None = None
-    ) -> list[tuple[int, str, float, str, str, str | None]]:
+    ) -> list[tuple[int, str, float, str, str, str | None, float]]:
         sql = (
-            "SELECT p.version, p.batch_id, p.time, p.prediction, l.label, p.slice"
+            "SELECT p.version, p.batch_id, p.time, p.prediction, l.label, p.slice, l.time"
             " FROM monitor_predictions p JOIN monitor_labels l"
             " ON l.name = p.name AND l.row_id = p.row_id WHERE p.name = ?"
         )
