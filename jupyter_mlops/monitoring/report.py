@@ -51,6 +51,7 @@ def describe_event(e: MonitorEvent) -> str:
     text = f"{d.get('action')}: {d.get('reason', '')}"
     if "run_id" in d:
         text += f" -> run {str(d['run_id'])[:8]} {d.get('status', '')}"
+        text += ", model blessed" if d.get("blessed") else ", model kept as a candidate (gates)"
     if "to" in d:
         text += f" -> @{d['from']} archived, @{d['to']} blessed"
     if "error" in d:
