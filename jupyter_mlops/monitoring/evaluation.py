@@ -11,6 +11,7 @@ evaluation and action is recorded (``monitor_events``) for ``jupyter-mlops monit
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -219,7 +220,7 @@ def evaluate(
         and (r[1] == window[-1].batch_id if spec.window == "batch" and window
              else when - span < r[6] <= when)
     ]  # fmt: skip
-    task = task_of(cached_model(st, blessed), [])
+    task = task_of(cached_model(st, blessed), [json.loads(r[4]) for r in rows])
     results = []
     for check in spec.checks:
         if check.kind == "drift":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,15 @@ def history(
     versions = {m.version: m for m in st.list_models(model)}
     refs: dict[int, Any] = {}
     tasks: dict[int, str] = {}
+    labelled = st.labelled_predictions(model, since=since)
     for v in {b.version for b in batches}:
         refs[v] = training_profile(st, versions[v])
         if refs[v] is None:
             refs[v] = next((b.profile for b in st.monitor_batches(model) if b.version == v), None)
-        tasks[v] = task_of(cached_model(st, versions[v]), [])
+        labels = [json.loads(r[4]) for r in labelled if r[0] == v]
+        tasks[v] = task_of(cached_model(st, versions[v]), labels)
     method = next((c.method for c in spec.checks if c.kind == "drift"), "auto") if spec else "auto"
-    metrics = grouped(st.labelled_predictions(model, since=since), tasks, "batch")
+    metrics = grouped(labelled, tasks, "batch")
     rows = []
     for b in batches:
         share, drifted, stats = None, [], {}

@@ -15,9 +15,15 @@ HIGHER_IS_BETTER = {"accuracy": True, "f1": True, "rmse": False, "mae": False}
 
 
 def task_of(model: Any, labels: Iterable[Any]) -> str:
-    """'classifier' or 'regressor': the model's own word when it has one, else the labels'
-    type (any non-integer number makes a regression)."""
+    """'classifier' or 'regressor': the model's own word when it has one (scikit-learn's
+    ``_estimator_type``, or its tags since 1.6 removed that), else the labels' type (any
+    non-integer number makes a regression)."""
     kind = getattr(model, "_estimator_type", None)
+    if kind is None and hasattr(model, "__sklearn_tags__"):
+        try:
+            kind = model.__sklearn_tags__().estimator_type
+        except Exception:  # a third-party estimator with broken tags: fall back to the labels
+            kind = None
     if kind in ("classifier", "regressor"):
         return str(kind)
     for v in labels:

@@ -155,3 +155,29 @@ def test_cli_models_shadow(tracker: mlops.Tracker, capsys: pytest.CaptureFixture
     assert main(["models", "show", "c"]) == 0
     out = capsys.readouterr().out
     assert "shadow" in out and "a/b" in out
+
+
+def test_task_from_sklearn_tags_or_labels() -> None:
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from jupyter_mlops.monitoring.metrics import task_of
+
+    # scikit-learn 1.6+ says it in tags, not _estimator_type
+    assert task_of(LinearRegression(), [1, 2]) == "regressor"
+    assert task_of(LogisticRegression(), [0.5]) == "classifier"
+    assert task_of(object(), [1, 0, 1]) == "classifier"
+    assert task_of(object(), [1, 0.5]) == "regressor"
+
+
+def test_regressor_batches_get_rmse(tracker: mlops.Tracker) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    X = features(200, seed=11).drop(columns="region")
+    y = 2 * X["x1"] + X["x2"]
+    register(tracker, "reg", LinearRegression().fit(X, y))
+    predict("reg", X, ids=range(200), now=T0)
+    log_labels("reg", range(200), y + 1.0, now=T0 + 1)
+    from jupyter_mlops.monitoring.history import history
+
+    (row,) = history("reg").batches
+    assert row.metrics["rmse"] == pytest.approx(1.0) and row.metrics["mae"] == pytest.approx(1.0)
