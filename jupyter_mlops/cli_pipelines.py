@@ -162,6 +162,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     elif action == "shadow":
         m = registry.shadow(args.ref, args.reason)
         _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
+    elif action == "promote-shadow":
+        from .monitoring.shadow import promote_shadow
+
+        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
+        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
+             f" labelled batches won by {ev['metric']})")  # fmt: skip
     else:
         old, new = registry.rollback(args.name, args.to, args.reason)
         _out(
@@ -344,11 +350,15 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     msh = msub.add_parser("shadow", parents=[common])
     msh.add_argument("ref", metavar="NAME@VERSION")
     msh.add_argument("--reason")
+    mps = msub.add_parser("promote-shadow", parents=[common])
+    mps.add_argument("ref", metavar="NAME@VERSION")
+    mps.add_argument("--min-batches", type=int, default=3)
+    mps.add_argument("--metric")
     mr = msub.add_parser("rollback", parents=[common])
     mr.add_argument("name")
     mr.add_argument("--to", type=int, metavar="VERSION")
     mr.add_argument("--reason")
-    for sp in (ml, ms, mb, msh, mr):
+    for sp in (ml, ms, mb, msh, mps, mr):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 
