@@ -151,9 +151,21 @@ def cmd_models(args: argparse.Namespace) -> int:
                 for e in events
             )
         )
+        from .monitoring.report import describe_event
+
+        # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
+        acts = [e for e in registry.store.monitor_events(models[0].name) if e.kind == "action"]
+        if acts:
+            text += "\nmonitor actions:\n" + "\n".join(
+                f"  {e.status:9} {describe_event(e)}" for e in acts
+            )
         _out(
             args,
-            {"versions": [m.to_dict() for m in models], "events": [e.to_dict() for e in events]},
+            {
+                "versions": [m.to_dict() for m in models],
+                "events": [e.to_dict() for e in events],
+                "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
+            },
             text,
         )
     elif action == "bless":

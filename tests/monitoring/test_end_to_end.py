@@ -114,6 +114,7 @@ def test_drift_retrains_and_a_degraded_model_is_rolled_back(
     assert main(["models", "show", name]) == 0
     shown = capsys.readouterr().out
     assert f"rollback  {name}@2" in shown and f"monitor {name}: performance:accuracy" in shown
+    assert "monitor actions:\n  done      retrain: drift:drift 0.333" in shown
     assert main(["monitor", name, "--now", str(T0 + 8 * DAY)]) == 0
     report = capsys.readouterr().out
     assert "retrain: " in report and f"-> run {run.id[:8]} finished, model blessed" in report
