@@ -95,6 +95,37 @@ def load_model(name: str, version: int | None = None) -> Any:
     return _load(name, version)
 
 
+def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) -> Any:
+    """The blessed ``name``'s predictions for ``X``, recording the batch for monitoring (and
+    scoring it with any ``shadow`` version, whose predictions are recorded, never returned)."""
+    from .monitoring.serving import predict as _predict
+
+    return _predict(name, X, ids, **kwargs)
+
+
+def log_labels(name: str, ids: Sequence[Any], y: Sequence[Any], **kwargs: Any) -> int:
+    """Attach ground truth ``y`` to rows ``ids`` scored by ``predict``; returns how many."""
+    from .monitoring.serving import log_labels as _log_labels
+
+    return _log_labels(name, ids, y, **kwargs)
+
+
+def plot_drift(name: str, column: str | None = None, **kwargs: Any) -> Any:
+    """A matplotlib Figure: drift of model ``name``'s batches over time (share drifted, or one
+    ``column``'s statistic), with the monitor's threshold and breach markers."""
+    from .monitoring.plots import plot_drift as _plot
+
+    return _plot(name, column, **kwargs)
+
+
+def plot_performance(name: str, metric: str, **kwargs: Any) -> Any:
+    """A matplotlib Figure: ``metric`` per labelled batch of the blessed and shadow versions,
+    with the monitor's threshold and breach markers."""
+    from .monitoring.plots import plot_performance as _plot
+
+    return _plot(name, metric, **kwargs)
+
+
 def unload_ipython_extension(ipython: Any) -> None:
     from .magics import unload_ipython_extension as unload
 
@@ -122,6 +153,7 @@ __all__ = [
     "log_artifact",
     "log_dataset",
     "log_figure",
+    "log_labels",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -129,8 +161,11 @@ __all__ = [
     "log_params",
     "log_validation_data",
     "metric_history",
+    "plot_drift",
     "plot_metric",
+    "plot_performance",
     "plot_params",
+    "predict",
     "runs",
     "set_store",
     "set_tags",

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_pipelines import add_pipeline_commands
 
     add_pipeline_commands(sub, common)
+    from .cli_monitor import add_monitor_commands
+
+    add_monitor_commands(sub, common)
     return p
 
 

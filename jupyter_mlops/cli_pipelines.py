@@ -151,14 +151,35 @@ def cmd_models(args: argparse.Namespace) -> int:
                 for e in events
             )
         )
+        from .monitoring.report import describe_event
+
+        # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
+        acts = [e for e in registry.store.monitor_events(models[0].name) if e.kind == "action"]
+        if acts:
+            text += "\nmonitor actions:\n" + "\n".join(
+                f"  {e.status:9} {describe_event(e)}" for e in acts
+            )
         _out(
             args,
-            {"versions": [m.to_dict() for m in models], "events": [e.to_dict() for e in events]},
+            {
+                "versions": [m.to_dict() for m in models],
+                "events": [e.to_dict() for e in events],
+                "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
+            },
             text,
         )
     elif action == "bless":
         m = registry.bless(args.ref, args.reason)
         _out(args, m.to_dict(), f"{m.ref} is now blessed")
+    elif action == "shadow":
+        m = registry.shadow(args.ref, args.reason)
+        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
+    elif action == "promote-shadow":
+        from .monitoring.shadow import promote_shadow
+
+        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
+        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
+             f" labelled batches won by {ev['metric']})")  # fmt: skip
     else:
         old, new = registry.rollback(args.name, args.to, args.reason)
         _out(
@@ -338,11 +359,18 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mb = msub.add_parser("bless", parents=[common])
     mb.add_argument("ref", metavar="NAME@VERSION")
     mb.add_argument("--reason")
+    msh = msub.add_parser("shadow", parents=[common])
+    msh.add_argument("ref", metavar="NAME@VERSION")
+    msh.add_argument("--reason")
+    mps = msub.add_parser("promote-shadow", parents=[common])
+    mps.add_argument("ref", metavar="NAME@VERSION")
+    mps.add_argument("--min-batches", type=int, default=3)
+    mps.add_argument("--metric")
     mr = msub.add_parser("rollback", parents=[common])
     mr.add_argument("name")
     mr.add_argument("--to", type=int, metavar="VERSION")
     mr.add_argument("--reason")
-    for sp in (ml, ms, mb, mr):
+    for sp in (ml, ms, mb, msh, mps, mr):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 

@@ -325,6 +325,7 @@ class ModelStage(str, Enum):
     CANDIDATE = "candidate"
     BLESSED = "blessed"
     ARCHIVED = "archived"
+    SHADOW = "shadow"  # scored on production rows by mlops.predict, never returned
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,14 @@ class ModelRegistry:
             )
         return self.store.bless_model(name, version, _actor(), reason)
 
+    def shadow(self, ref: str, reason: str | None = None) -> ModelVersion:
+        """Put ``NAME@V`` in stage ``shadow``: ``mlops.predict`` scores production rows with it
+        and records its predictions (never returned), so it can be compared before blessing."""
+        name, version = parse_ref(ref)
+        if version is None:
+            raise ValidationError(f"Say which version to shadow, e.g. {name}@3")
+        return self.store.set_model_stage(name, version, "shadow", _actor(), reason)
+
     def rollback(
         self, name: str, to: int | None = None, reason: str | None = None
     ) -> tuple[ModelVersion, ModelVersion]:

@@ -20,10 +20,12 @@ from tests.conftest import run_fresh
 PACKAGE = Path(jupyter_mlops.__file__).parent
 LAYERS = ("core", "validation", "pipeline", "schedule", "front-end")
 FRONT_ENDS = {"magics", "widgets", "plots", "cli", "cli_pipelines", "__main__", "server"}
+FRONT_ENDS.add("cli_monitor")  # `jupyter-mlops monitor`
 # reproduce re-executes runs with the pipeline runner; views and actions are what every
 # front-end shows and does (runs pages, pipelines with next firings, run-now, bless), so they
-# sit above the pipeline and scheduler and below the front-ends.
-ABOVE_PIPELINE = {"schedule", "reproduce", "views", "actions"}
+# sit above the pipeline and scheduler and below the front-ends; monitoring runs pipelines
+# (retrain) from its actions.
+ABOVE_PIPELINE = {"schedule", "reproduce", "views", "actions", "monitoring"}
 # Front-end libraries: only front-end modules may import them.
 UI_LIBRARIES = {"IPython", "ipywidgets", "tornado", "jupyter_server", "ipykernel"}
 # The package's front door imports the extension hook (magics) inside load_ipython_extension.

@@ -115,6 +115,33 @@ class RunUpdate:
         )
 
 
+@dataclass
+class MonitorBatch:
+    """One batch scored by ``mlops.predict``, for one model version (blessed or shadow)."""
+
+    batch_id: str
+    name: str
+    version: int
+    role: str  # 'blessed' or 'shadow'
+    time: float
+    n_rows: int
+    latency: float | None = None
+    profile: dict[str, Any] | None = None  # Profile.to_dict() of the features
+    predictions: dict[str, Any] | None = None  # Profile.to_dict() of the predictions
+    rows_uri: str | None = None  # the raw rows' artifact, only with keep_rows=True
+
+
+@dataclass
+class MonitorEvent:
+    """A monitor evaluation (``kind='evaluation'``) or an action it took (``kind='action'``)."""
+
+    name: str
+    time: float
+    kind: str
+    status: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 class RunStore(abc.ABC):
     """Where runs live. One instance per store location per process; thread-safe."""
 
@@ -297,3 +324,51 @@ class RunStore(abc.ABC):
     def rollback_model(
         self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
     ) -> tuple[ModelVersion, ModelVersion]: ...
+
+    # -- production monitoring ----------------------------------------------------------------
+    # Not abstract: a backend without monitoring says so in one line instead of failing to load.
+    def _no_monitoring(self) -> Any:
+        from ..exceptions import StoreError
+
+        raise StoreError(
+            f"The store {self.location} does not support production monitoring; "
+            "use the embedded store (.mlops/)"
+        )
+
+    def set_model_stage(
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        """Move ``name@version`` to ``stage`` (``shadow`` or ``candidate``), with an event."""
+        return self._no_monitoring()
+
+    def record_batch(
+        self, batches: Sequence[MonitorBatch], predictions: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Record scored batches and their predictions, rows of (name, version, row_id,
+        batch_id, prediction JSON, slice, time), in one transaction."""
+        self._no_monitoring()
+
+    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> int:
+        """Attach (row_id, label JSON) ground truth; a later label for an id replaces it."""
+        return self._no_monitoring()
+
+    def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:
+        return self._no_monitoring()
+
+    def labelled_predictions(
+        self, name: str, since: float | None = None
+    ) -> list[tuple[int, str, float, str, str, str | None, float]]:
+        """(version, batch_id, time, prediction JSON, label JSON, slice, label time) of the
+        labelled rows scored since ``since``."""
+        return self._no_monitoring()
+
+    def log_monitor_event(self, event: MonitorEvent) -> None:
+        self._no_monitoring()
+
+    def monitor_events(self, name: str, since: float | None = None) -> list[MonitorEvent]:
+        return self._no_monitoring()

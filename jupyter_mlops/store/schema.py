@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -214,6 +214,51 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             "time",
         ),
         "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
+    ),
+    # 3 -> 4: production monitoring. Each scored batch (blessed and shadow versions), the
+    # predictions by row id that delayed labels join onto, the labels, and the monitor's own
+    # evaluations and actions. Raw rows are never stored here (only profiles).
+    3: (
+        """CREATE TABLE IF NOT EXISTS monitor_batches (
+            id {serial_pk},
+            batch_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            time {real} NOT NULL,
+            n_rows {bigint} NOT NULL,
+            latency {real},
+            profile TEXT,
+            predictions TEXT,
+            rows_uri TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS monitor_batches_name ON monitor_batches (name, time)",
+        """CREATE TABLE IF NOT EXISTS monitor_predictions (
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            row_id TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            prediction TEXT,
+            slice TEXT,
+            time {real} NOT NULL,
+            PRIMARY KEY (name, version, row_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS monitor_labels (
+            name TEXT NOT NULL,
+            row_id TEXT NOT NULL,
+            label TEXT,
+            time {real} NOT NULL,
+            PRIMARY KEY (name, row_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS monitor_events (
+            id {serial_pk},
+            name TEXT NOT NULL,
+            time {real} NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS monitor_events_name ON monitor_events (name, time)",
     ),
 }
 

@@ -45,6 +45,7 @@ from .query import (
     unknown_key_error,
 )
 from .sql_common import Statements, _json
+from .sql_monitor import MonitorTables
 from .sql_registry import RegistryTables
 from .sql_schedule import ScheduleTables
 
@@ -57,7 +58,7 @@ STALE_HEARTBEAT_SECONDS = 600.0
 _INTERRUPTED = "The process recording this run ended before the run finished (killed or crashed)"
 
 
-class SQLStore(RegistryTables, ScheduleTables, RunStore):
+class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
     """A :class:`RunStore` over SQL; subclasses provide ``_write``, ``_read`` and ``close``."""
 
     dialect: Dialect

@@ -200,6 +200,31 @@ class RegistryTables(SQLTables):
         new = self.bless_model(name, to, actor, reason, action="rollback")
         return self.get_model(name, current.version), new
 
+    def set_model_stage(
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> ModelVersion:
+        mv = self.get_model(name, version)
+        if mv.stage is ModelStage.BLESSED:
+            raise ValidationError(
+                f"{mv.ref} is the blessed version; bless another one before moving it to {stage}"
+            )
+
+        def write(c: Connection) -> None:
+            now = time.time()
+            c.execute(
+                "UPDATE model_versions SET stage = ?, updated = ? WHERE name = ? AND version = ?",
+                (stage, now, name, version),
+            )
+            _event(c, name, version, stage, actor, reason, now)
+
+        self._write(write)
+        return self.get_model(name, version)
+
 
 def _blessing_stack(events: list[ModelEvent]) -> list[int]:
     """Versions in the order they were blessed, with rolled-back ones popped: a rollback after

@@ -1,0 +1,79 @@
+"""``jupyter-mlops monitor NAME``: the monitoring table of a model (batches, drift, metrics,
+breaches, actions), ``--html`` for a report, ``--evaluate`` to run its monitor once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from .exit_codes import ExitCode
+
+EXIT_OK = int(ExitCode.OK)
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from .exceptions import ModelNotFoundError
+    from .monitoring.evaluation import evaluate
+    from .monitoring.history import history
+    from .monitoring.report import render_html, render_text, to_json
+    from .monitoring.spec import seconds
+    from .tracking import default_tracker
+
+    store = default_tracker(create=args.evaluate).store
+    now = time.time() if args.now is None else args.now
+    if args.evaluate:
+        evaluate(args.name, now=now, store=store, monitors_dir=args.monitors_dir)
+    since = now - seconds(args.since) if args.since else None
+    h = history(args.name, since, store=store, monitors_dir=args.monitors_dir)
+    try:
+        blessed: str | None = store.get_model(h.name).ref
+    except ModelNotFoundError:
+        blessed = None
+    if args.html:
+        figures = _figures(args, h, store, since)
+        Path(args.html).write_text(render_html(h, blessed, figures))
+    if args.json:
+        print(json.dumps(to_json(h, blessed), indent=2, default=str))
+    else:
+        print(render_text(h, blessed))
+        if args.html:
+            print(f"report written to {args.html}")
+    return EXIT_OK
+
+
+def _figures(args: argparse.Namespace, h: Any, store: Any, since: float | None) -> list[Any]:
+    from .monitoring.plots import plot_drift, plot_performance
+
+    out = []
+    if any(b.share_drifted is not None for b in h.batches):
+        out.append(plot_drift(args.name, since=since, store=store, monitors_dir=args.monitors_dir))
+    metrics = {k for b in h.batches for k in b.metrics if k != "n"}
+    for metric in sorted(metrics):
+        out.append(
+            plot_performance(
+                args.name, metric, since=since, store=store, monitors_dir=args.monitors_dir
+            )
+        )
+    return out
+
+
+def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    mo = sub.add_parser(
+        "monitor", parents=[common], help="Production monitoring of a model: batches, drift, "
+        "metrics, breaches and actions.",
+    )  # fmt: skip
+    mo.add_argument("name", help="the monitor (monitors/NAME.yaml) or model name")
+    mo.add_argument("--since", help="only this recent period, e.g. 7d, 12h (default: all)")
+    mo.add_argument("--html", metavar="FILE", help="also write an HTML report with the plots")
+    mo.add_argument("--json", action="store_true")
+    mo.add_argument(
+        "--evaluate", action="store_true", help="run the monitor's checks and actions first"
+    )
+    mo.add_argument("--monitors-dir", default="monitors")
+    mo.add_argument(
+        "--now", type=float, default=None, help="evaluate as of this epoch time (back-fills)"
+    )
+    mo.set_defaults(func=cmd_monitor, read_only=True)

@@ -1,0 +1,11 @@
+"""Production monitoring of the blessed model: ``predict`` and ``log_labels`` record scored
+batches and delayed labels; ``evaluate`` runs a monitor's drift, performance and slice checks and
+its actions (notify, retrain, rollback); ``report`` and the plots show the history."""
+
+from __future__ import annotations
+
+from .evaluation import Evaluation, evaluate
+from .serving import log_labels, predict
+from .spec import MonitorSpec, load_monitor
+
+__all__ = ["Evaluation", "MonitorSpec", "evaluate", "load_monitor", "log_labels", "predict"]

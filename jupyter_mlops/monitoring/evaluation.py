@@ -1,0 +1,283 @@
+"""Run a monitor's checks over its window and take the actions its breaches call for.
+
+Drift: the blessed version's batch profiles in the window are merged (they share the
+reference's bins) and compared with the reference by ``check_drift``, the same function as the
+pipeline gate. Performance and slices: metrics over the labelled rows the blessed version scored
+in the window. A breach's action (``retrain`` runs the pipeline, whose gates decide;
+``rollback`` re-blesses the previous version; ``notify`` tells the project's notify target) is
+skipped while the same action ran less than ``cooldown`` ago, against flapping. Every
+evaluation and action is recorded (``monitor_events``) for ``jupyter-mlops monitor``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import MLOpsError
+from ..store.base import MonitorBatch, MonitorEvent, RunStore
+from .metrics import HIGHER_IS_BETTER, grouped, task_of
+from .serving import _store, cached_model, training_profile
+from .spec import WINDOWS, Check, MonitorSpec, load_monitor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    check: str
+    kind: str
+    breached: bool
+    value: float | None
+    threshold: str
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "kind": self.kind,
+            "breached": self.breached,
+            "value": self.value,
+            "threshold": self.threshold,
+            "action": self.action,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Evaluation:
+    name: str
+    time: float
+    version: int
+    checks: list[CheckResult]
+    actions: list[dict[str, Any]]
+
+    @property
+    def breached(self) -> bool:
+        return any(c.breached for c in self.checks)
+
+
+def _window(spec: MonitorSpec, batches: list[MonitorBatch], now: float) -> list[MonitorBatch]:
+    past = [b for b in batches if b.time <= now]
+    if spec.window == "batch":
+        return [b for b in past if b.batch_id == past[-1].batch_id] if past else []
+    return [b for b in past if b.time > now - WINDOWS[spec.window]]
+
+
+def _reference(
+    spec: MonitorSpec, store: RunStore, version: Any, batches: list[MonitorBatch]
+) -> dict[str, Any] | None:
+    if spec.reference == "training":
+        ref = training_profile(store, version)
+        if ref is not None:
+            return ref
+    first = next((b for b in batches if b.version == version.version and b.profile), None)
+    return first.profile if first else None
+
+
+def _drift(check: Check, ref: dict[str, Any] | None, window: list[MonitorBatch]) -> CheckResult:
+    from ..validation.drift import check_drift
+    from ..validation.profiles import Profile
+
+    threshold = f"share drifted <= {check.max_share:g}"
+    if ref is None or not window:
+        why = "no reference profile" if ref is None else "no batch in the window"
+        return CheckResult(check.name, "drift", False, None, threshold, check.action, {"skip": why})
+    merged = Profile.from_dict(window[0].profile or {})
+    for b in window[1:]:
+        merged = merged.merge(Profile.from_dict(b.profile or {}))
+    report = check_drift(ref, merged, method=check.method)
+    share = report.share_drifted
+    return CheckResult(
+        check.name,
+        "drift",
+        share > check.max_share,
+        share,
+        threshold,
+        check.action,
+        {
+            "rows": merged.rows,
+            "drifted": [c for c, d in report.columns.items() if d.drifted],
+            "columns": {c: d.describe() for c, d in report.columns.items()},
+        },
+    )
+
+
+def _bad(check: Check, value: float) -> bool:
+    return (check.min is not None and value < check.min) or (
+        check.max is not None and value > check.max
+    )
+
+
+def _limit(check: Check) -> str:
+    parts = [f">= {check.min:g}" if check.min is not None else ""]
+    parts.append(f"<= {check.max:g}" if check.max is not None else "")
+    return f"{check.metric} " + " and ".join(p for p in parts if p)
+
+
+def _performance(check: Check, metrics: dict[Any, dict[str, float]]) -> CheckResult:
+    assert check.metric is not None
+    results = {k: m for k, m in metrics.items() if check.metric in m}
+    if check.kind == "performance":
+        results = {k: m for k, m in results.items() if k is None}
+    enough = {k: m for k, m in results.items() if m["n"] >= check.min_labels}
+    bad = {str(k): m[check.metric] for k, m in enough.items() if _bad(check, m[check.metric])}
+    if not enough:
+        return CheckResult(
+            check.name,
+            check.kind,
+            False,
+            None,
+            _limit(check),
+            check.action,
+            {"skip": f"fewer than {check.min_labels} labelled rows in the window"},
+        )
+    values = [m[check.metric] for m in enough.values()]
+    worst = min(values) if HIGHER_IS_BETTER.get(check.metric, True) else max(values)
+    return CheckResult(
+        check.name,
+        check.kind,
+        bool(bad),
+        worst,
+        _limit(check),
+        check.action,
+        {"breaching": bad, "labelled": sum(int(m["n"]) for m in enough.values())},
+    )
+
+
+def _in_cooldown(store: RunStore, spec: MonitorSpec, action: str, now: float) -> bool:
+    return any(
+        e.kind == "action" and e.status == "done" and e.detail.get("action") == action
+        for e in store.monitor_events(spec.model, since=now - spec.cooldown)
+        if now - spec.cooldown < e.time <= now
+    )
+
+
+def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Path) -> dict:
+    from ..pipeline.runner import PipelineRunner, find_spec
+    from ..tracking import Tracker
+
+    name = spec.pipeline or store.get_model(spec.model).pipeline
+    if not name:
+        raise MLOpsError(f"monitor {spec.name!r}: say which pipeline retrains {spec.model!r}")
+    pspec = find_spec(name, pipelines_dir)
+    tracker = Tracker(store=store)
+    result = PipelineRunner(tracker, progress=False).run(pspec, tags={"trigger": reason[:200]})
+    return {
+        "run_id": result.run.id,
+        "status": result.run.status.value,
+        "blessed": getattr(result, "blessed", None),
+    }
+
+
+def _notify(spec: MonitorSpec, reason: str, pipelines_dir: Path) -> dict:
+    from ..pipeline.notify import deliver, post_json, project_notify, run_command
+
+    target = project_notify(pipelines_dir)
+    if target is None:
+        return {"delivered": False, "why": "no notify target in the project config"}
+    data = {"event": "monitor_breach", "pipeline": spec.pipeline, "status": "breach"}
+    data |= {"error": reason, "monitor": spec.name, "model": spec.model}
+    ok = True
+    if target.webhook:
+        ok &= deliver(lambda: post_json(target.webhook or "", data), "webhook", lambda s: None)
+    if target.command:
+        ok &= deliver(lambda: run_command(target.command or "", data), "command", lambda s: None)
+    return {"delivered": ok}
+
+
+def evaluate(
+    name: str,
+    now: float | None = None,
+    *,
+    spec: MonitorSpec | None = None,
+    store: RunStore | None = None,
+    monitors_dir: str | Path = "monitors",
+    pipelines_dir: str | Path = "pipelines",
+    act: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> Evaluation:
+    """Evaluate monitor ``name`` at ``now`` (default: ``clock()``), take and record actions."""
+    spec = spec or load_monitor(name, monitors_dir)
+    st = _store(store)
+    when = clock() if now is None else now
+    blessed = st.get_model(spec.model)
+    batches = [b for b in st.monitor_batches(spec.model) if b.role == "blessed"]
+    mine = [b for b in batches if b.version == blessed.version]
+    window = _window(spec, mine, when)
+    # Performance is judged on the labels that arrived in the window (labels come days after
+    # the predictions), for rows the blessed version scored; a per-batch window takes the
+    # labelled rows of its batch.
+    span = WINDOWS[spec.window] or float("inf")
+    rows = [
+        r for r in st.labelled_predictions(spec.model) if r[0] == blessed.version
+        and (r[1] == window[-1].batch_id if spec.window == "batch" and window
+             else when - span < r[6] <= when)
+    ]  # fmt: skip
+    task = task_of(cached_model(st, blessed), [json.loads(r[4]) for r in rows])
+    results = []
+    for check in spec.checks:
+        if check.kind == "drift":
+            ref = _reference(spec, st, blessed, batches)
+            results.append(_drift(check, ref, window))
+        else:
+            by = "all" if check.kind == "performance" else "slice"
+            metrics = {k[1]: m for k, m in grouped(rows, {blessed.version: task}, by).items()}
+            results.append(_performance(check, metrics))
+    evaluation = Evaluation(spec.model, when, blessed.version, results, [])
+    st.log_monitor_event(
+        MonitorEvent(
+            spec.model,
+            when,
+            "evaluation",
+            "breach" if evaluation.breached else "ok",
+            {
+                "monitor": spec.name,
+                "version": blessed.version,
+                "window": spec.window,
+                "checks": [r.to_dict() for r in results],
+            },
+        )
+    )
+    if act:
+        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none"):
+            reason = "; ".join(
+                f"{r.check} {r.value:.3g} breaches {r.threshold}"
+                for r in results
+                if r.breached and r.action == action and r.value is not None
+            )
+            evaluation.actions.append(_act(spec, st, action, reason, when, Path(pipelines_dir)))
+    return evaluation
+
+
+def _act(
+    spec: MonitorSpec, st: RunStore, action: str, reason: str, now: float, pipelines_dir: Path
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {"monitor": spec.name, "action": action, "reason": reason}
+    if _in_cooldown(st, spec, action, now):
+        status = "cooldown"
+    else:
+        try:
+            if action == "retrain":
+                detail |= _retrain(spec, st, f"monitor {spec.name}: {reason}", pipelines_dir)
+            elif action == "rollback":
+                from ..registry import ModelRegistry
+
+                old, new = ModelRegistry(st).rollback(
+                    spec.model, reason=f"monitor {spec.name}: {reason}"
+                )
+                detail |= {"from": old.version, "to": new.version}
+            else:
+                detail |= _notify(spec, reason, pipelines_dir)
+            status = "done"
+        except MLOpsError as e:  # recorded, not raised: one failing action must not hide the rest
+            status, detail["error"] = "failed", str(e)
+            log.error("monitor %s: %s failed: %s", spec.name, action, e)
+    st.log_monitor_event(MonitorEvent(spec.model, now, "action", status, detail))
+    return {**detail, "status": status}

@@ -1,0 +1,193 @@
+"""``mlops.predict`` and ``mlops.log_labels``: score with the blessed model, record the batch.
+
+``predict`` is a drop-in for ``load_model(name).predict(X)``: it returns exactly what the blessed
+model returns, and records, per batch, a mergeable profile of the features (binned like the
+reference, so daily batches add up to a weekly profile without the rows), a profile of the
+predictions, the latency, the row count and each row's id with its prediction (what delayed
+labels join onto). Versions in stage ``shadow`` score the same rows; their predictions are
+recorded and never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from ..entities import ModelStage, ModelVersion
+from ..exceptions import StoreError, ValidationError
+from ..store.base import MonitorBatch, RunStore
+
+# (store location, name, version) -> unpickled model: serving code calls predict per request,
+# and unpickling a model each time would dominate its latency. A version's bytes never change.
+_MODELS: dict[tuple[str, str, int], Any] = {}
+_REFERENCES: dict[tuple[str, str, int], dict[str, Any] | None] = {}
+_LOCK = threading.Lock()
+
+
+def _store(store: RunStore | None) -> RunStore:
+    if store is not None:
+        return store
+    from ..tracking import default_tracker
+
+    return default_tracker().store
+
+
+def cached_model(store: RunStore, mv: ModelVersion) -> Any:
+    key = (store.location, mv.name, mv.version)
+    with _LOCK:
+        if key not in _MODELS:
+            from ..registry import ModelRegistry
+
+            _MODELS[key] = ModelRegistry(store).load_version(mv)
+        return _MODELS[key]
+
+
+def training_profile(store: RunStore, mv: ModelVersion) -> dict[str, Any] | None:
+    """The profile the version's training run logged (``log_profile``), or None."""
+    key = (store.location, mv.name, mv.version)
+    with _LOCK:
+        if key in _REFERENCES:
+            return _REFERENCES[key]
+    run = store.get_run(mv.run_id)
+    found = None
+    arts = sorted((a for a in run.artifacts if a.kind == "profile"), key=lambda a: a.name)
+    if arts:
+        data = store.artifacts.resolve(arts[0].uri).read_bytes()
+        if hashlib.sha256(data).hexdigest() != arts[0].sha256:
+            raise StoreError(
+                f"The profile {arts[0].name!r} of run {run.short_id} does not match its sha256"
+            )
+        found = json.loads(data)
+    with _LOCK:
+        _REFERENCES[key] = found
+    return found
+
+
+def bins_for(store: RunStore, mv: ModelVersion) -> dict[str, Any] | None:
+    """What the version's batches are binned like: its training profile, else its first batch
+    (so that every later batch merges with it), else None (a first batch bins itself)."""
+    ref = training_profile(store, mv)
+    if ref is not None:
+        return ref
+    first = next(
+        (b for b in store.monitor_batches(mv.name) if b.version == mv.version and b.profile), None
+    )
+    return first.profile if first is not None else None
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _frame(X: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame(X).rename(columns=str)
+
+
+def _ids(ids: Sequence[Any] | None, n: int, batch_id: str) -> list[str]:
+    if ids is None:
+        return [f"{batch_id}:{i}" for i in range(n)]
+    out = [str(i) for i in ids]
+    if len(out) != n:
+        raise ValidationError(f"predict got {n} rows but {len(out)} ids; pass one id per row")
+    return out
+
+
+def predict(
+    name: str,
+    X: Any,
+    ids: Sequence[Any] | None = None,
+    *,
+    slice_by: str | None = None,
+    keep_rows: bool = False,
+    now: float | None = None,
+    store: RunStore | None = None,
+) -> Any:
+    """The blessed ``name``'s predictions for ``X``; records the batch (and shadow scores).
+
+    ``ids`` name the rows for ``log_labels`` (default: generated, so labels cannot join);
+    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics; ``now`` is the
+    batch's time (injectable for tests and back-fills)."""
+    from ..validation.profiles import profile
+
+    st = _store(store)
+    blessed = st.get_model(name)
+    frame = _frame(X)
+    if slice_by is not None and slice_by not in frame.columns:
+        raise ValidationError(
+            f"slice_by={slice_by!r} is not a column of X; pick one of X's columns"
+        )
+    t0 = time.perf_counter()
+    y = cached_model(st, blessed).predict(X)
+    latency = time.perf_counter() - t0
+    when = time.time() if now is None else now
+    batch_id = uuid.uuid4().hex[:16]
+    row_ids = _ids(ids, len(frame), batch_id)
+    slices = [None] * len(frame) if slice_by is None else frame[slice_by].astype(str).tolist()
+    prof = profile(frame, bins_from=bins_for(st, blessed)).to_dict()
+    rows_uri = None
+    if keep_rows:
+        rows_uri = st.artifacts.put_bytes(pickle.dumps(frame))[2]
+    batches: list[MonitorBatch] = []
+    preds: list[tuple[Any, ...]] = []
+    for mv, role in [
+        (blessed, "blessed"),
+        *((m, "shadow") for m in st.list_models(name) if m.stage is ModelStage.SHADOW),
+    ]:
+        if role == "blessed":
+            out, took = y, latency
+        else:
+            t1 = time.perf_counter()
+            out = cached_model(st, mv).predict(X)
+            took = time.perf_counter() - t1
+        values = [_plain(v) for v in list(out)]
+        import pandas as pd
+
+        batches.append(
+            MonitorBatch(
+                batch_id,
+                name,
+                mv.version,
+                role,
+                when,
+                len(frame),
+                took,
+                prof,
+                profile(pd.DataFrame({"prediction": values})).to_dict(),
+                rows_uri,
+            )
+        )
+        preds.extend(
+            (name, mv.version, rid, batch_id, json.dumps(v), s, when)
+            for rid, v, s in zip(row_ids, values, slices, strict=True)
+        )
+    st.record_batch(batches, preds)
+    return y
+
+
+def log_labels(
+    name: str,
+    ids: Sequence[Any],
+    y: Sequence[Any],
+    *,
+    now: float | None = None,
+    store: RunStore | None = None,
+) -> int:
+    """Attach ground truth ``y`` to the rows ``ids`` scored earlier; returns how many."""
+    ids = [str(i) for i in ids]
+    labels = [_plain(v) for v in list(y)]
+    if len(ids) != len(labels):
+        raise ValidationError(f"log_labels got {len(ids)} ids but {len(labels)} labels")
+    st = _store(store)
+    st.get_model(name, 1)  # a clear error for an unknown model
+    when = time.time() if now is None else now
+    return st.log_labels(name, [(i, json.dumps(v)) for i, v in zip(ids, labels, strict=True)], when)

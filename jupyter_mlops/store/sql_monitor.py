@@ -1,0 +1,124 @@
+"""Production monitoring's tables (prediction batches, predictions by row id, delayed labels
+and monitor events) as a mixin of ``SQLStore`` over the same dialect and
+transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .base import MonitorBatch, MonitorEvent
+from .dialect import Connection
+from .sql_common import SQLTables, _json
+
+
+class MonitorTables(SQLTables):
+    """Batches scored by ``mlops.predict``, their labels, and what monitors did."""
+
+    # -- production monitoring -------------------------------------------------------------------
+    def record_batch(
+        self, batches: Sequence[MonitorBatch], predictions: Sequence[tuple[Any, ...]]
+    ) -> None:
+        found = [
+            (
+                b.batch_id,
+                b.name,
+                b.version,
+                b.role,
+                b.time,
+                b.n_rows,
+                b.latency,
+                None if b.profile is None else _json(b.profile),
+                None if b.predictions is None else _json(b.predictions),
+                b.rows_uri,
+            )
+            for b in batches
+        ]
+        upsert = self.dialect.upsert(
+            "monitor_predictions",
+            ("name", "version", "row_id", "batch_id", "prediction", "slice", "time"),
+            ("name", "version", "row_id"),
+        )
+
+        def write(c: Connection) -> None:
+            c.executemany(
+                "INSERT INTO monitor_batches (batch_id, name, version, role, time, n_rows,"
+                " latency, profile, predictions, rows_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                found,
+            )
+            if predictions:
+                c.executemany(upsert, predictions)
+
+        self._write(write)
+
+    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> int:
+        upsert = self.dialect.upsert(
+            "monitor_labels", ("name", "row_id", "label", "time"), ("name", "row_id")
+        )
+        found = [(name, rid, label, now) for rid, label in labels]
+        self._write(lambda c: c.executemany(upsert, found))
+        return len(found)
+
+    def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:
+        sql = (
+            "SELECT batch_id, name, version, role, time, n_rows, latency, profile, predictions,"
+            " rows_uri FROM monitor_batches WHERE name = ?"
+        )
+        args: list[Any] = [name]
+        if since is not None:
+            sql += " AND time >= ?"
+            args.append(since)
+        with self._read() as c:
+            found = c.execute(sql + " ORDER BY time, id", args).fetchall()
+        return [
+            MonitorBatch(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                None if r[7] is None else json.loads(r[7]),
+                None if r[8] is None else json.loads(r[8]),
+                r[9],
+            )
+            for r in found
+        ]
+
+    def labelled_predictions(
+        self, name: str, since: float | None = None
+    ) -> list[tuple[int, str, float, str, str, str | None, float]]:
+        sql = (
+            "SELECT p.version, p.batch_id, p.time, p.prediction, l.label, p.slice, l.time"
+            " FROM monitor_predictions p JOIN monitor_labels l"
+            " ON l.name = p.name AND l.row_id = p.row_id WHERE p.name = ?"
+        )
+        args: list[Any] = [name]
+        if since is not None:
+            sql += " AND p.time >= ?"
+            args.append(since)
+        with self._read() as c:
+            found = c.execute(sql + " ORDER BY p.time, p.row_id", args).fetchall()
+        return [tuple(r) for r in found]
+
+    def log_monitor_event(self, event: MonitorEvent) -> None:
+        row = (event.name, event.time, event.kind, event.status, _json(event.detail))
+        self._write(
+            lambda c: c.execute(
+                "INSERT INTO monitor_events (name, time, kind, status, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
+        )
+
+    def monitor_events(self, name: str, since: float | None = None) -> list[MonitorEvent]:
+        sql = "SELECT name, time, kind, status, detail FROM monitor_events WHERE name = ?"
+        args: list[Any] = [name]
+        if since is not None:
+            sql += " AND time >= ?"
+            args.append(since)
+        with self._read() as c:
+            found = c.execute(sql + " ORDER BY time, id", args).fetchall()
+        return [MonitorEvent(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in found]
