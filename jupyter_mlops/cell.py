@@ -13,6 +13,7 @@ import ast
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,12 +31,13 @@ from .filewatch import FileCollector
 from .outputs import StdoutTail
 from .seeding import random_state_unpinned, unseeded_rng_calls
 from .store import RunUpdate
-from .tracking import ActiveRun, Tracker, status_for_exception
+from .tracking import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
 
 log = logging.getLogger(__name__)
 
 _METRIC_PREFIXES = ("", "train_", "val_", "valid_", "test_", "eval_", "cv_", "mean_")
 CELL_ID_TAG = "cell_id"  # the Jupyter cell id a run came from, when the front-end sends one
+CWD_TAG = "cwd"  # the kernel's working directory when the cell ran
 # A literal container larger than this is data (a table typed into the cell), not a setting:
 # it is fingerprinted as an input instead of being stored as a param.
 MAX_PARAM_ITEMS = 20
@@ -311,6 +313,9 @@ class CellTracker:
         tags = dict(options.tags)
         if cell_id:
             tags.setdefault(CELL_ID_TAG, cell_id)
+        # Where relative paths resolved: `reproduce` replays there (headless runs know no
+        # notebook path, and a kernel may have changed directory).
+        tags.setdefault(CWD_TAG, os.getcwd())
         try:
             tracker = self.tracker
             run = tracker.start_run(
@@ -435,7 +440,8 @@ class CellTracker:
         if cell_key and cell_key[0].startswith("id:"):
             ids = tracker.store.search_run_ids(
                 experiment=run.experiment,
-                where=f"tags.{CELL_ID_TAG} == {cell_key[0][3:]!r}",
+                where=f"tags.{CELL_ID_TAG} == {cell_key[0][3:]!r}"
+                f" and tags.{REPRODUCES_TAG} is None",
                 order_by="-started",
                 limit=2,
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import shlex
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,17 @@ from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
 from .pipeline.spec import plain_value
-from .tracking import Tracker, default_tracker
+from .store.base import RunUpdate
+from .tracking import REPRODUCES_TAG, Tracker, default_tracker
 
 PAPERMILL_TAG = "injected-parameters"
+# Every run a reproduction records carries REPRODUCES_TAG=<original id>: listings leave them out
+# by default and no later cell takes one for its "previous run". The replay of the reproduced
+# cell itself also carries TARGET_TAG, so it is found even when an earlier replayed cell failed.
+TARGET_TAG = "reproduction"
 
 
-@dataclass
+@dataclass(repr=False)  # the repr is the verdict: the whole Run pair is no cell output
 class Reproduction:
     original: Run
     new: Run | None
@@ -33,6 +40,34 @@ class Reproduction:
     input_changes: dict[str, str] = field(default_factory=dict)  # name -> what changed
     metric_diffs: dict[str, tuple[float, float]] = field(default_factory=dict)
     message: str = ""
+
+    def summary(self) -> str:
+        new = self.new.short_id if self.new else "-"
+        return f"{self.verdict}: run {self.original.short_id} re-executed as {new}; {self.message}"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        """The verdict, then a compact table of what differed (nothing when it reproduced)."""
+        from html import escape
+
+        color = {"reproduced": "#1a7f37", "failed": "#cf222e"}.get(self.verdict, "#9a6700")
+        rows = [(name, "input", what, "") for name, what in self.input_changes.items()]
+        rows += [(k, "metric", f"{a!r}", f"{b!r}") for k, (a, b) in self.metric_diffs.items()]
+        head = (
+            f'<div><b style="color:{color}">{escape(self.verdict)}</b>: '
+            f"{escape(self.summary().split(': ', 1)[1])}</div>"
+        )
+        if not rows:
+            return head
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+        )
+        return (
+            head + '<table style="font-size:90%"><tr><th>what</th><th>kind</th>'
+            f"<th>original / change</th><th>replay</th></tr>{cells}</table>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,7 +112,13 @@ def compare_inputs(
 def _verdict(rep: Reproduction, tolerance: float) -> Reproduction:
     if rep.new is None or rep.new.status is not RunStatus.FINISHED:
         rep.verdict = "failed"
-        rep.message = rep.message or "the re-execution did not finish"
+        if not rep.message:
+            why = rep.new.error if rep.new is not None and rep.new.error else None
+            rep.message = (
+                f"the re-execution failed: {why}"
+                if why
+                else "the re-execution did not record the reproduced cell's run"
+            )
         return rep
     rep.input_changes.update(compare_inputs(rep.original.inputs, rep.new.inputs))
     for key, value in rep.original.metrics.items():
@@ -103,9 +144,31 @@ def _verdict(rep: Reproduction, tolerance: float) -> Reproduction:
 
 
 def reproduce(
-    run_id: str, *, tolerance: float = 0.0, tracker: Tracker | None = None, progress: bool = False
+    run_id: str,
+    *,
+    tolerance: float = 0.0,
+    tracker: Tracker | None = None,
+    progress: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> Reproduction:
+    """Re-execute run ``run_id`` and judge it; the verdict is also kept on the original run
+    (tags ``reproduced``, ``reproduced_at``, ``reproduced_by``) so ``show`` tells it."""
     tracker = tracker or default_tracker()
+    rep = _reproduce(run_id, tolerance, tracker, progress)
+    tracker.store.update_run(
+        rep.original.id,
+        RunUpdate(
+            tags={
+                "reproduced": rep.verdict,
+                "reproduced_at": f"{clock():.3f}",
+                "reproduced_by": rep.new.id if rep.new else "-",
+            }
+        ),
+    )
+    return rep
+
+
+def _reproduce(run_id: str, tolerance: float, tracker: Tracker, progress: bool) -> Reproduction:
     original = tracker.get_run(run_id)
     if original.status is RunStatus.RUNNING:
         raise ValidationError(
@@ -161,7 +224,7 @@ def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | N
         kind=RunKind.PIPELINE,
         seed=original.seed,
         params=original.params,
-        tags={"reproduces": original.id},
+        tags={REPRODUCES_TAG: original.id, TARGET_TAG: "target"},
         notebook=original.notebook,
         name=f"reproduce {original.short_id}",
     )
@@ -186,21 +249,23 @@ def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | N
     return tracker.get_run(run.id)
 
 
-def _retag_line(line: str, seed: int | None, original_id: str | None) -> str:
-    """A ``%%track`` line with the recorded seed (and a tag marking the replay)."""
+def _retag_line(line: str, seed: int | None, original_id: str, target: bool) -> str:
+    """A ``%%track`` line with the recorded seed and the tags marking a reproduction's run."""
     words = shlex.split(line)[1:]
-    out, skip = [], False
-    for w in words:
+    out, skip, tags = [], False, ""
+    for i, w in enumerate(words):
         if skip:
             skip = False
             continue
-        if w in ("--seed", "--no-seed"):
-            skip = w == "--seed"
+        if w in ("--seed", "--no-seed", "--tags"):
+            skip = w != "--no-seed"
+            if w == "--tags" and i + 1 < len(words):  # merged below: the magic takes one
+                tags = words[i + 1]
             continue
         out.append(w)
     out += ["--no-seed"] if seed is None else ["--seed", str(seed)]
-    if original_id:
-        out += ["--tags", f"reproduces={original_id}"]
+    mine = f"{REPRODUCES_TAG}={original_id}" + (f",{TARGET_TAG}=target" if target else "")
+    out += ["--tags", f"{tags},{mine}" if tags else mine]
     return "%%track " + " ".join(shlex.quote(w) for w in out)
 
 
@@ -208,6 +273,8 @@ def _tracked_seed(body_sha: str, before: float, tracker: Tracker) -> int | None:
     ids = tracker.store.search_run_ids(where=f"started < {before!r}", order_by="-started")
     for rid in ids[:500]:
         r = tracker.get_run(rid)
+        if REPRODUCES_TAG in r.tags:
+            continue
         if r.kind is RunKind.CELL and r.history and r.history[-1] == body_sha:
             return r.seed
     return None
@@ -227,10 +294,12 @@ def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
             continue
         last = i == len(cells) - 1
         seed = original.seed if last else _tracked_seed(code_sha(text), original.started, tracker)
-        cells[i] = _retag_line(first, seed, original.id if last else None) + "\n" + body
+        cells[i] = _retag_line(first, seed, original.id, last) + "\n" + body
     _execute_cells(["%load_ext jupyter_mlops", *cells], original, tracker)
     found = tracker.store.search_run_ids(
-        where=f"tags.reproduces == {original.id!r}", order_by="-started", limit=1
+        where=f"tags.{REPRODUCES_TAG} == {original.id!r} and tags.{TARGET_TAG} == 'target'",
+        order_by="-started",
+        limit=1,
     )
     return tracker.get_run(found[0]) if found else None
 
@@ -241,15 +310,20 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    from .cell import CWD_TAG
     from .pipeline.engine import QUIET_KERNEL_ARGS
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    folder = (
-        Path(original.notebook).parent
-        if original.notebook and Path(original.notebook).parent.is_dir()
-        else Path.cwd()
-    )
+    # The kernel's own working directory first: headless runs (nbclient, papermill) know no
+    # notebook path, and relative reads like "data.csv" must resolve as they did.
+    cwd = original.tags.get(CWD_TAG)
+    if cwd and Path(cwd).is_dir():
+        folder = Path(cwd)
+    elif original.notebook and Path(original.notebook).parent.is_dir():
+        folder = Path(original.notebook).parent
+    else:
+        folder = Path.cwd()
     env = dict(os.environ, JUPYTER_MLOPS_STORE=str(tracker.store.workdir))
     # Cells that failed in the original session fail here too; replay goes on past them.
     NotebookClient(
@@ -262,4 +336,4 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     ).execute(env=env)
 
 
-__all__ = ["Reproduction", "compare_inputs", "reproduce"]
+__all__ = ["REPRODUCES_TAG", "Reproduction", "compare_inputs", "reproduce"]
