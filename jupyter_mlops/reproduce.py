@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .entities import DataRef, Run, RunKind, RunStatus
+from .entities import DataRef, DataRole, Run, RunKind, RunStatus
 from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
@@ -40,6 +40,7 @@ class Reproduction:
     input_changes: dict[str, str] = field(default_factory=dict)  # name -> what changed
     metric_diffs: dict[str, tuple[float, float]] = field(default_factory=dict)
     message: str = ""
+    output_diffs: dict[str, str] = field(default_factory=dict)  # name -> what changed
 
     def summary(self) -> str:
         new = self.new.short_id if self.new else "-"
@@ -55,6 +56,7 @@ class Reproduction:
         color = {"reproduced": "#1a7f37", "failed": "#cf222e"}.get(self.verdict, "#9a6700")
         rows = [(name, "input", what, "") for name, what in self.input_changes.items()]
         rows += [(k, "metric", f"{a!r}", f"{b!r}") for k, (a, b) in self.metric_diffs.items()]
+        rows += [(name, "output", what, "") for name, what in self.output_diffs.items()]
         head = (
             f'<div><b style="color:{color}">{escape(self.verdict)}</b>: '
             f"{escape(self.summary().split(': ', 1)[1])}</div>"
@@ -78,6 +80,7 @@ class Reproduction:
             "metric_diffs": {
                 k: {"original": a, "new": b} for k, (a, b) in self.metric_diffs.items()
             },
+            "output_diffs": self.output_diffs,
             "message": self.message,
         }
 
@@ -109,7 +112,84 @@ def compare_inputs(
     return changes
 
 
-def _verdict(rep: Reproduction, tolerance: float) -> Reproduction:
+def compare_outputs(original: Run, new: Run) -> dict[str, str]:
+    """Outputs the original run wrote whose fingerprint the replay did not write again."""
+    now = {d.name: d.fingerprint for d in new.data if d.role is DataRole.OUTPUT}
+    changes = {}
+    for d in original.data:
+        if d.role is not DataRole.OUTPUT:
+            continue
+        got = now.get(d.name)
+        if got is None:
+            changes[d.name] = "not written"
+        elif got.hash != d.fingerprint.hash:
+            parts = got.changed_parts(d.fingerprint) or ["content"]
+            changes[d.name] = "changed: " + ", ".join(parts)
+    return changes
+
+
+def _assigning_cell(name: str, cells: list[str]) -> int | None:
+    """The index of the last cell that assigns ``name`` (by syntax; magics lines skipped)."""
+    import ast
+
+    for i in range(len(cells) - 1, -1, -1):
+        text = "\n".join(
+            "" if ln.lstrip().startswith(("%", "!")) else ln for ln in cells[i].splitlines()
+        )
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+                return i
+    return None
+
+
+def _explain(rep: Reproduction, cells: list[str]) -> tuple[str, bool]:
+    """The message for changed inputs and outputs, naming the file a changed frame was read
+    from and its columns, and telling changed data from cells that are not deterministic.
+    Also whether only non-determinism explains the changes (no data changed)."""
+    from .seeding import nondeterministic_calls
+
+    files = {k: v for k, v in rep.input_changes.items() if v in ("content changed", "missing")}
+    frames = {k: v for k, v in rep.input_changes.items() if k not in files}
+    frames.update({k: v for k, v in rep.output_diffs.items() if k not in frames})
+    parts, named, random_only = [], set(), bool(frames)
+    for var, what in frames.items():
+        cols = what.removeprefix("changed: ")
+        i = _assigning_cell(var, cells)
+        text = cells[i] if i is not None else ""
+        source = next((f for f in files if Path(f).name in text), None)
+        if source is None and i is not None:
+            source = next(
+                (w for w in _quoted(text) if "." in w and Path(w).suffix and "/" not in w[:1]),
+                None,
+            )
+        calls = nondeterministic_calls(text)
+        if source is not None:
+            named.add(source)
+            random_only = False
+            parts.append(f"{source} changed; the frame read from it ({var}) differs in {cols}")
+        elif calls and i is not None:
+            parts.append(
+                f"{var} differs in {cols} though no file changed: cell {i + 1} of the replayed "
+                f"history is not deterministic ({calls[0]})"
+            )
+        else:
+            random_only = False
+            parts.append(f"{var} ({what})")
+    parts += [f"{f} ({v})" for f, v in files.items() if f not in named]
+    return "; ".join(parts), random_only and not files
+
+
+def _quoted(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"""['"]([^'"\n]+)['"]""", text)
+
+
+def _verdict(rep: Reproduction, tolerance: float, cells: list[str] | None = None) -> Reproduction:
     if rep.new is None or rep.new.status is not RunStatus.FINISHED:
         rep.verdict = "failed"
         if not rep.message:
@@ -121,25 +201,35 @@ def _verdict(rep: Reproduction, tolerance: float) -> Reproduction:
             )
         return rep
     rep.input_changes.update(compare_inputs(rep.original.inputs, rep.new.inputs))
+    rep.output_diffs.update(compare_outputs(rep.original, rep.new))
     for key, value in rep.original.metrics.items():
         got = rep.new.metrics.get(key, float("nan"))
         if not _same(value, got, tolerance):
             rep.metric_diffs[key] = (value, got)
+    metrics = "; ".join(f"{k} {a} → {b}" for k, (a, b) in rep.metric_diffs.items())
     if rep.input_changes:
-        rep.verdict = "inputs changed"
-        rep.message = "inputs changed: " + "; ".join(
-            f"{k} ({v})" for k, v in rep.input_changes.items()
-        )
-    elif rep.metric_diffs:
+        why, random_only = _explain(rep, cells or [])
+        rep.verdict = "differs" if random_only else "inputs changed"
+        rep.message = ("not deterministic: " if random_only else "inputs changed: ") + why
+    elif rep.metric_diffs or rep.output_diffs:
         rep.verdict = "differs"
-        rep.message = "metrics differ: " + "; ".join(
-            f"{k} {a} → {b}" for k, (a, b) in rep.metric_diffs.items()
+        outputs = "; ".join(f"{k} ({v})" for k, v in rep.output_diffs.items())
+        rep.message = "; ".join(
+            m
+            for m in (
+                metrics and f"metrics differ: {metrics}",
+                outputs and f"outputs differ: {outputs}",
+            )
+            if m
         )
     else:
         rep.verdict = "reproduced"
         rep.message = f"all {len(rep.original.metrics)} metrics match" + (
             f" within {tolerance}" if tolerance else " exactly"
         )
+        if rep.original.data:
+            n = sum(d.role is DataRole.OUTPUT for d in rep.original.data)
+            rep.message += f"; {n} outputs the same" if n else ""
     return rep
 
 
@@ -183,16 +273,19 @@ def _reproduce(run_id: str, tolerance: float, tracker: Tracker, progress: bool) 
             missing,
             message="inputs are gone: " + ", ".join(missing),
         )
+    cells: list[str] = []
     if original.kind is RunKind.PIPELINE:
         new = _replay_pipeline(original, tracker, progress)
     elif original.kind is RunKind.CELL:
         new = _replay_cells(original, tracker)
+        texts = tracker.store.get_code(list(original.history))
+        cells = [texts.get(sha, "") for sha in original.history]
     else:
         raise ValidationError(
             f"Run {original.short_id} is a script run; only pipeline and "
             "%%track cell runs record the code needed to reproduce them"
         )
-    return _verdict(Reproduction(original, new, ""), tolerance)
+    return _verdict(Reproduction(original, new, ""), tolerance, cells)
 
 
 def _notebook_of_pipeline(original: Run, tracker: Tracker) -> Any:

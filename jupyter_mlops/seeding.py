@@ -86,6 +86,46 @@ def unseeded_rng_calls(tree: ast.AST) -> list[str]:
     return warnings
 
 
+# Calls that draw random numbers unless given a ``random_state`` (by keyword; positions vary).
+_RANDOM_STATE_CALLS = {
+    "train_test_split",
+    "sample",
+    "shuffle",
+    "permutation",
+    "make_classification",
+    "make_regression",
+    "make_blobs",
+}
+_GLOBAL_RNG_MODULES = {"random", "np.random", "numpy.random"}
+_GLOBAL_SEEDERS = {"seed", "manual_seed", "set_seed", "default_rng", "RandomState", "Random"}
+
+
+def nondeterministic_calls(code: str) -> list[str]:
+    """The calls in ``code`` whose result changes from one execution to the next, as source
+    text: unseeded generators, ``random_state``-taking calls without one, and draws from the
+    ``random``/NumPy global state in code that never seeds it. Best effort, by syntax."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    seeds_globally = any(_call_name(c.func) in _GLOBAL_SEEDERS and _has_seed(c) for c in calls)
+    found = []
+    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+        name = _call_name(call.func)
+        owner = ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        if name in _UNSEEDED_CALLS and not _has_seed(call) and name != "Random":
+            found.append(ast.unparse(call))
+        elif name in _RANDOM_STATE_CALLS and not any(
+            k.arg == "random_state" for k in call.keywords
+        ):
+            if owner not in _GLOBAL_RNG_MODULES or not seeds_globally:
+                found.append(ast.unparse(call))
+        elif owner in _GLOBAL_RNG_MODULES and name not in _GLOBAL_SEEDERS and not seeds_globally:
+            found.append(ast.unparse(call))
+    return found
+
+
 # Estimators whose ``random_state`` matters only under some parameters, by class name (no
 # scikit-learn import): with any other parameters they are deterministic, so an unset
 # random_state pins nothing and a warning would be noise. Any estimator not listed here that has

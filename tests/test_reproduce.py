@@ -127,3 +127,61 @@ def test_integer_params_stay_integers_in_the_frame_and_json(capsys) -> None:
     records = json.loads(capsys.readouterr().out)
     assert [r["params"].get("n_estimators") for r in records] == [None, 20]
     assert json.dumps([r["params"]["lr"] for r in records]) == "[1, 0.5]"
+
+
+def test_an_output_that_differs_is_named_with_its_column(tmp_path: Path) -> None:
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "%%track -e uu\nimport uuid\nimport pandas as pd\n"
+            "ids = pd.DataFrame({'id': [str(uuid.uuid4()) for _ in range(5)], 'n': range(5)})",
+        ],
+        tmp_path,
+    )
+    original = mlops.get_run(mlops.runs(experiment="uu")["id"].iloc[0])
+    assert not original.metrics and any(d.name == "ids" for d in original.data)
+    rep = reproduce(original.id)
+    assert rep.verdict == "differs", rep.message
+    assert rep.output_diffs == {"ids": "changed: id"}
+    assert "outputs differ: ids (changed: id)" in rep.message
+
+
+def _csv(path: Path, f2: int) -> None:
+    path.write_text("f1,f2\n" + "\n".join(f"{i},{i * f2}" for i in range(10)))
+
+
+def test_a_changed_file_is_named_with_the_column_of_the_frame_read_from_it(
+    tmp_path: Path,
+) -> None:
+    _csv(tmp_path / "data.csv", 2)
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "import pandas as pd\nfeatures = pd.read_csv('data.csv')",
+            "%%track -e csv\ntotal = float(features['f1'].sum() + features['f2'].sum())",
+        ],
+        tmp_path,
+    )
+    run_id = mlops.runs(experiment="csv")["id"].iloc[0]
+    assert reproduce(run_id).verdict == "reproduced"
+    _csv(tmp_path / "data.csv", 3)
+    rep = reproduce(run_id)
+    assert rep.verdict == "inputs changed", rep.message
+    assert "data.csv changed; the frame read from it (features) differs in f2" in rep.message
+
+
+def test_random_preparation_is_not_called_changed_data(tmp_path: Path) -> None:
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "import numpy as np\nfrom sklearn.model_selection import train_test_split\n"
+            "X = np.arange(200.0).reshape(100, 2)\nX_tr, X_te = train_test_split(X)",
+            "%%track -e prep\ntotal = float(X_tr[:, 0].sum())",
+        ],
+        tmp_path,
+    )
+    rep = reproduce(mlops.runs(experiment="prep")["id"].iloc[0])
+    assert rep.verdict == "differs", rep.message
+    assert rep.message.startswith("not deterministic: X_tr differs")
+    assert "cell 2 of the replayed history is not deterministic" in rep.message
+    assert "train_test_split(X)" in rep.message and "inputs changed" not in rep.message
