@@ -29,7 +29,7 @@ from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
 from .outputs import StdoutTail
-from .seeding import random_state_unpinned, unseeded_rng_calls
+from .seeding import RNG_STATE_TAG, RngRecorder, random_state_unpinned, unseeded_rng_calls
 from .store import RunUpdate
 from .tracking import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
 
@@ -273,6 +273,7 @@ class PendingCell:
     tail: StdoutTail | None = None
     not_recorded: str | None = None
     late_environment: Future[Environment] | None = None
+    rng: RngRecorder | None = None
 
 
 class CellTracker:
@@ -321,7 +322,8 @@ class CellTracker:
             run = tracker.start_run(
                 experiment=options.experiment or default_experiment(notebook),
                 name=options.name,
-                seed=options.seed,
+                # By default RNG states are recorded, not re-seeded: the cell runs as untracked.
+                seed=None if options.seed == "auto" else options.seed,
                 kind=RunKind.CELL,
                 tags=tags,
                 notebook=notebook,
@@ -340,6 +342,8 @@ class CellTracker:
         store_dir = str(tracker.store.workdir)
         pending.files = FileCollector(exclude=(store_dir,)).start()
         pending.tail = StdoutTail(tracker.settings.capture_stdout_chars).start()
+        if options.seed is not None:  # --no-seed: record nothing
+            pending.rng = RngRecorder(None if options.seed == "auto" else options.seed).start()
         run.__enter__()  # the fluent API (mlops.log_metric) inside the cell logs to this run
         return pending
 
@@ -356,6 +360,7 @@ class CellTracker:
         if pending.tail is not None:
             pending.tail.stop()
         files = pending.files.stop_and_drain() if pending.files is not None else []
+        rng = pending.rng.stop() if pending.rng is not None else None
         run = pending.run
         if run is None:
             return CellResult(run=None, not_recorded=pending.not_recorded, error=error)
@@ -366,6 +371,9 @@ class CellTracker:
             log.exception("collecting run details failed")
             update = RunUpdate(warnings=[f"some run details were not collected: {e!r}"])
         update.stdout_tail = pending.tail.text() if pending.tail is not None else None
+        if rng is not None:  # content-addressed: `reproduce` restores it before the replay
+            update.code[rng[0]] = rng[1]
+            update.tags[RNG_STATE_TAG] = rng[0]
         rss0 = pending.rss0
         update.peak_memory = None if (peak is None or rss0 is None) else max(0, peak - rss0)
         run.attach(update)

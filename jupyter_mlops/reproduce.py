@@ -22,6 +22,7 @@ from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
 from .pipeline.spec import plain_value
+from .seeding import RNG_STATE_TAG
 from .store.base import RunUpdate
 from .tracking import REPRODUCES_TAG, Tracker, default_tracker
 
@@ -342,8 +343,11 @@ def _replay_pipeline(original: Run, tracker: Tracker, progress: bool) -> Run | N
     return tracker.get_run(run.id)
 
 
-def _retag_line(line: str, seed: int | None, original_id: str, target: bool) -> str:
-    """A ``%%track`` line with the recorded seed and the tags marking a reproduction's run."""
+def _retag_line(
+    line: str, seed: int | None, original_id: str, target: bool, record: bool = False
+) -> str:
+    """A ``%%track`` line with the recorded seed (or, with ``record``, the default: record the
+    RNG states, restored just before) and the tags marking a reproduction's run."""
     words = shlex.split(line)[1:]
     out, skip, tags = [], False, ""
     for i, w in enumerate(words):
@@ -356,20 +360,24 @@ def _retag_line(line: str, seed: int | None, original_id: str, target: bool) -> 
                 tags = words[i + 1]
             continue
         out.append(w)
-    out += ["--no-seed"] if seed is None else ["--seed", str(seed)]
+    if seed is not None:
+        out += ["--seed", str(seed)]
+    elif not record:
+        out.append("--no-seed")
     mine = f"{REPRODUCES_TAG}={original_id}" + (f",{TARGET_TAG}=target" if target else "")
     out += ["--tags", f"{tags},{mine}" if tags else mine]
     return "%%track " + " ".join(shlex.quote(w) for w in out)
 
 
-def _tracked_seed(body_sha: str, before: float, tracker: Tracker) -> int | None:
+def _tracked_run(body_sha: str, before: float, tracker: Tracker) -> Run | None:
+    """The last run (not a reproduction's) recorded for this exact tracked cell before."""
     ids = tracker.store.search_run_ids(where=f"started < {before!r}", order_by="-started")
     for rid in ids[:500]:
         r = tracker.get_run(rid)
         if REPRODUCES_TAG in r.tags:
             continue
         if r.kind is RunKind.CELL and r.history and r.history[-1] == body_sha:
-            return r.seed
+            return r
     return None
 
 
@@ -381,14 +389,22 @@ def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
     if missing or not original.history:
         raise ValidationError(f"Run {original.short_id} has no complete session history to replay")
     cells = [texts[s] for s in original.history]
+    replay = ["%load_ext jupyter_mlops"]
     for i, text in enumerate(cells):
         first, _, body = text.partition("\n")
         if not first.startswith("%%track"):
+            replay.append(text)
             continue
         last = i == len(cells) - 1
-        seed = original.seed if last else _tracked_seed(code_sha(text), original.started, tracker)
-        cells[i] = _retag_line(first, seed, original.id, last) + "\n" + body
-    _execute_cells(["%load_ext jupyter_mlops", *cells], original, tracker)
+        src = original if last else _tracked_run(code_sha(text), original.started, tracker)
+        seed = src.seed if src else None
+        state = src.tags.get(RNG_STATE_TAG) if src and seed is None else None
+        if state:  # the RNG states the cell started with (and met on importing NumPy/torch)
+            replay.append(
+                f"__import__('jupyter_mlops.seeding').seeding.restore_recorded({state!r});"
+            )
+        replay.append(_retag_line(first, seed, original.id, last, record=bool(state)) + "\n" + body)
+    _execute_cells(replay, original, tracker)
     found = tracker.store.search_run_ids(
         where=f"tags.{REPRODUCES_TAG} == {original.id!r} and tags.{TARGET_TAG} == 'target'",
         order_by="-started",

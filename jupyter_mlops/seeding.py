@@ -189,3 +189,132 @@ def random_state_unpinned(estimator: Any) -> bool:
     return (
         "random_state" in params and params["random_state"] is None and uses_randomness(estimator)
     )
+
+
+# -- recording RNG states (the default): the cell runs exactly as it would untracked ----------
+
+RNG_STATE_TAG = "rng_state"  # the content hash (in the store's code table) of the states
+_HOOKED = ("numpy", "torch")  # RNG libraries caught when first imported during a cell
+
+
+def capture_state(name: str, module: Any | None = None) -> Any | None:
+    """The global RNG state of library ``name`` (None when it is not imported)."""
+    if name == "random":
+        return random.getstate()
+    mod = module if module is not None else sys.modules.get(name)
+    if mod is None:
+        return None
+    if name == "numpy":
+        return mod.random.get_state()
+    if name == "torch" and hasattr(mod, "get_rng_state"):
+        return mod.get_rng_state()
+    return None
+
+
+def restore_states(states: dict[str, Any]) -> list[str]:
+    """Put recorded RNG states back, importing a library whose state was recorded (the
+    original cell imported it); returns what was restored."""
+    import importlib
+
+    done = []
+    for name, state in states.items():
+        if name == "random":
+            random.setstate(state)
+        elif name == "numpy":
+            importlib.import_module("numpy").random.set_state(state)
+        elif name == "torch":
+            importlib.import_module("torch").set_rng_state(state)
+        else:
+            continue
+        done.append(name)
+    return done
+
+
+def encode_states(states: dict[str, Any]) -> tuple[str, str]:
+    """(sha, text) of ``states`` for the store's content-addressed code table (a NumPy state
+    is ~2.5 KB, the same for every cell that does not draw)."""
+    import base64
+    import hashlib
+    import pickle
+
+    text = "rng-state:" + base64.b64encode(pickle.dumps(states, protocol=4)).decode()
+    return hashlib.sha256(text.encode()).hexdigest()[:32], text
+
+
+def decode_states(text: str) -> dict[str, Any]:
+    import base64
+    import pickle
+
+    states: dict[str, Any] = pickle.loads(base64.b64decode(text.removeprefix("rng-state:")))
+    return states
+
+
+def restore_recorded(sha: str) -> list[str]:
+    """Restore the RNG states a run recorded under ``sha``; what ``reproduce`` runs before
+    replaying a tracked cell that was not seeded."""
+    from .exceptions import ValidationError
+    from .tracking import default_tracker
+
+    text = default_tracker(create=False).store.get_code([sha]).get(sha)
+    if text is None:
+        raise ValidationError(f"The store holds no RNG state {sha}; it cannot be restored")
+    return restore_states(decode_states(text))
+
+
+class RngRecorder:
+    """For one tracked cell: record (``seed`` None) or set (``seed`` given) the state of every
+    RNG at cell start, and of NumPy/torch when the cell itself imports them (an import hook
+    active only while the cell runs)."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self.states: dict[str, Any] = {}
+
+    def start(self) -> RngRecorder:
+        if self.seed is None:
+            for name in ("random", *_HOOKED):
+                state = capture_state(name)
+                if state is not None:
+                    self.states[name] = state
+        if any(name not in sys.modules for name in _HOOKED):
+            sys.meta_path.insert(0, self)
+        return self
+
+    def stop(self) -> tuple[str, str] | None:
+        """Remove the hook; the (sha, text) of the recorded states, if any were recorded."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        return encode_states(self.states) if self.states else None
+
+    # importlib's MetaPathFinder protocol
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in _HOOKED or name in sys.modules:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            self._imported(name, module)
+
+        loader.exec_module = exec_module
+        return spec
+
+    def _imported(self, name: str, module: Any) -> None:
+        try:
+            if self.seed is not None:
+                if name == "numpy":
+                    module.random.seed(self.seed)
+                elif name == "torch":
+                    module.manual_seed(self.seed)
+            else:
+                state = capture_state(name, module)
+                if state is not None:
+                    self.states.setdefault(name, state)
+        except Exception:  # a library's RNG API changed: the import itself must still work
+            pass

@@ -185,3 +185,53 @@ def test_random_preparation_is_not_called_changed_data(tmp_path: Path) -> None:
     assert rep.message.startswith("not deterministic: X_tr differs")
     assert "cell 2 of the replayed history is not deterministic" in rep.message
     assert "train_test_split(X)" in rep.message and "inputs changed" not in rep.message
+
+
+def test_an_earlier_seed_still_governs_the_tracked_cell(tmp_path: Path) -> None:
+    import numpy as np
+
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "import numpy as np\nnp.random.seed(0)",
+            "%%track -e gov\nscore = float(np.random.randint(0, 10**6))",
+        ],
+        tmp_path,
+    )
+    run = mlops.get_run(mlops.runs(experiment="gov")["id"].iloc[0])
+    np.random.seed(0)
+    assert run.metrics["score"] == float(np.random.randint(0, 10**6))  # as if untracked
+    assert run.seed is None and len(run.tags["rng_state"]) == 32
+    assert reproduce(run.id).verdict == "reproduced"
+
+
+def test_rngs_imported_and_drawn_inside_the_cell_replay(tmp_path: Path) -> None:
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "%%track -e inside\nimport random\nimport numpy as np\n"
+            "score = float(np.random.rand()) + random.random()",
+        ],
+        tmp_path,
+    )
+    rep = reproduce(mlops.runs(experiment="inside")["id"].iloc[0])
+    assert rep.verdict == "reproduced", rep.message
+
+
+def test_the_import_hook_records_numpy_imported_during_the_cell(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom jupyter_mlops.seeding import RngRecorder, decode_states, restore_states\n"
+        "assert 'numpy' not in sys.modules\n"
+        "rec = RngRecorder(None).start()\nimport numpy as np\na = np.random.rand(3)\n"
+        "sha, text = rec.stop()\nassert rec not in sys.meta_path\n"
+        "states = decode_states(text)\nassert 'numpy' in states, sorted(states)\n"
+        "restore_states(states)\nassert (np.random.rand(3) == a).all()\n"
+        "print('ok')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr
