@@ -195,6 +195,9 @@ def random_state_unpinned(estimator: Any) -> bool:
 
 RNG_STATE_TAG = "rng_state"  # the content hash (in the store's code table) of the states
 _HOOKED = ("numpy", "torch")  # RNG libraries caught when first imported during a cell
+ENTROPY_KEY = "default_rng"  # the entropy drawn for unseeded np.random.default_rng() calls
+# Entropy a replay hands, in order, to the next tracked cell's unseeded default_rng() calls.
+_replay_entropy: list[int] = []
 
 
 def capture_state(name: str, module: Any | None = None) -> Any | None:
@@ -218,7 +221,10 @@ def restore_states(states: dict[str, Any]) -> list[str]:
 
     done = []
     for name, state in states.items():
-        if name == "random":
+        if name == ENTROPY_KEY:
+            _replay_entropy[:] = list(state)
+            done.append(name)
+        elif name == "random":
             random.setstate(state)
         elif name == "numpy":
             importlib.import_module("numpy").random.set_state(state)
@@ -269,6 +275,10 @@ class RngRecorder:
     def __init__(self, seed: int | None) -> None:
         self.seed = seed
         self.states: dict[str, Any] = {}
+        self.entropy: list[int] = []
+        self._replay = list(_replay_entropy)
+        _replay_entropy.clear()
+        self._unpatch: Any = None
 
     def start(self) -> RngRecorder:
         if self.seed is None:
@@ -278,12 +288,41 @@ class RngRecorder:
                     self.states[name] = state
         if any(name not in sys.modules for name in _HOOKED):
             sys.meta_path.insert(0, self)
+        if "numpy" in sys.modules:
+            self._patch_default_rng(sys.modules["numpy"])
         return self
+
+    def _patch_default_rng(self, np: Any) -> None:
+        """While the cell runs, an unseeded ``np.random.default_rng()`` gets entropy drawn (or,
+        in a replay, recorded) here: a Generator distributed exactly as from OS entropy, that
+        ``reproduce`` can recreate. Seeded calls pass through untouched."""
+        if self.seed is not None or self._unpatch is not None:
+            return
+        original = np.random.default_rng
+
+        def default_rng(seed: Any = None) -> Any:
+            if seed is None:
+                value = self._replay.pop(0) if self._replay else secrets.randbits(128)
+                self.entropy.append(value)
+                seed = np.random.SeedSequence(value)
+            return original(seed)
+
+        np.random.default_rng = default_rng
+
+        def unpatch() -> None:
+            np.random.default_rng = original
+
+        self._unpatch = unpatch
 
     def stop(self) -> tuple[str, str] | None:
         """Remove the hook; the (sha, text) of the recorded states, if any were recorded."""
         if self in sys.meta_path:
             sys.meta_path.remove(self)
+        if self._unpatch is not None:
+            self._unpatch()
+            self._unpatch = None
+        if self.entropy:
+            self.states[ENTROPY_KEY] = self.entropy
         return encode_states(self.states) if self.states else None
 
     # importlib's MetaPathFinder protocol
@@ -316,5 +355,7 @@ class RngRecorder:
                 state = capture_state(name, module)
                 if state is not None:
                     self.states.setdefault(name, state)
+                if name == "numpy":
+                    self._patch_default_rng(module)
         except Exception:  # a library's RNG API changed: the import itself must still work
             pass

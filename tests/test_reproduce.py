@@ -235,3 +235,25 @@ def test_the_import_hook_records_numpy_imported_during_the_cell(tmp_path: Path) 
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_unseeded_generator_in_the_cell_is_recorded_and_replayed(tmp_path: Path) -> None:
+    _execute(
+        [
+            "%load_ext jupyter_mlops",
+            "import numpy as np",
+            "%%track -e gen\nrng = np.random.default_rng()\nscore = float(rng.random())\n"
+            "import jupyter_mlops as mlops\n"
+            "mlops.log_metric('fixed', float(np.random.default_rng(3).random()))",
+            # Restored after the cell: the next default_rng() is numpy's own again.
+            "assert np.random.default_rng is np.random._generator.default_rng",
+        ],
+        tmp_path,
+    )
+    import numpy as np
+
+    run = mlops.get_run(mlops.runs(experiment="gen")["id"].iloc[0])
+    assert run.metrics["fixed"] == float(np.random.default_rng(3).random())  # seeded: untouched
+    rep = reproduce(run.id)
+    assert rep.verdict == "reproduced", rep.message
+    assert rep.new is not None and rep.new.metrics["score"] == run.metrics["score"]
