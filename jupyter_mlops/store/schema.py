@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -85,6 +85,7 @@ TABLES: tuple[str, ...] = (
         value TEXT,
         PRIMARY KEY (run_id, key)
     )""",
+    "CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value)",
     """CREATE TABLE IF NOT EXISTS data (
         run_id TEXT NOT NULL,
         role TEXT NOT NULL,
@@ -215,6 +216,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ),
         "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
     ),
+    # 3 -> 4: runs by tag key, so "are there any reproductions?" (tag `reproduces`), asked by
+    # every runs() listing, costs one index probe instead of a scan of all runs.
+    3: ("CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value)",),
 }
 
 
