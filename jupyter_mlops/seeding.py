@@ -302,17 +302,35 @@ class RngRecorder:
 
         def default_rng(seed: Any = None) -> Any:
             if seed is None:
-                value = self._replay.pop(0) if self._replay else secrets.randbits(128)
-                self.entropy.append(value)
-                seed = np.random.SeedSequence(value)
+                seed = np.random.SeedSequence(self._entropy())
             return original(seed)
 
+        base = np.random.SeedSequence
+        recorder = self
+
+        class SeedSequence(base):  # type: ignore[misc, valid-type]
+            """``SeedSequence()`` without entropy gets recorded entropy (a subclass, so
+            isinstance checks and ``default_rng(ss)`` behave as before)."""
+
+            def __init__(self, entropy: Any = None, *args: Any, **kwargs: Any) -> None:
+                if entropy is None:
+                    entropy = recorder._entropy()
+                super().__init__(entropy, *args, **kwargs)
+
         np.random.default_rng = default_rng
+        np.random.SeedSequence = SeedSequence
 
         def unpatch() -> None:
             np.random.default_rng = original
+            np.random.SeedSequence = base
 
         self._unpatch = unpatch
+
+    def _entropy(self) -> int:
+        """128 bits for an unseeded generator: drawn and recorded, or, in a replay, recorded."""
+        value = self._replay.pop(0) if self._replay else secrets.randbits(128)
+        self.entropy.append(value)
+        return value
 
     def stop(self) -> tuple[str, str] | None:
         """Remove the hook; the (sha, text) of the recorded states, if any were recorded."""

@@ -244,9 +244,13 @@ def test_an_unseeded_generator_in_the_cell_is_recorded_and_replayed(tmp_path: Pa
             "import numpy as np",
             "%%track -e gen\nrng = np.random.default_rng()\nscore = float(rng.random())\n"
             "import jupyter_mlops as mlops\n"
-            "mlops.log_metric('fixed', float(np.random.default_rng(3).random()))",
-            # Restored after the cell: the next default_rng() is numpy's own again.
-            "assert np.random.default_rng is np.random._generator.default_rng",
+            "mlops.log_metric('fixed', float(np.random.default_rng(3).random()))\n"
+            "ss = np.random.SeedSequence()\n"
+            "assert isinstance(ss, np.random.bit_generator.SeedSequence)\n"
+            "mlops.log_metric('ss', float(np.random.default_rng(ss.spawn(1)[0]).random()))",
+            # Restored after the cell: numpy's own functions again.
+            "assert np.random.default_rng is np.random._generator.default_rng\n"
+            "assert np.random.SeedSequence is np.random.bit_generator.SeedSequence",
         ],
         tmp_path,
     )
@@ -257,3 +261,4 @@ def test_an_unseeded_generator_in_the_cell_is_recorded_and_replayed(tmp_path: Pa
     rep = reproduce(run.id)
     assert rep.verdict == "reproduced", rep.message
     assert rep.new is not None and rep.new.metrics["score"] == run.metrics["score"]
+    assert rep.new.metrics["ss"] == run.metrics["ss"]
