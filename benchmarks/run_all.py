@@ -33,6 +33,7 @@ import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_panel  # noqa: E402
 import bench_pipeline  # noqa: E402
+import bench_reproduce  # noqa: E402
 import bench_scheduler  # noqa: E402
 import bench_server  # noqa: E402
 import bench_tracking  # noqa: E402
@@ -53,6 +54,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
         ("drift", lambda: bench_drift.run(quick=quick)),
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
+        ("reproduce", lambda: bench_reproduce.run(repeats=repeats)),
     ]
 
 

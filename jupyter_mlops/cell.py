@@ -13,6 +13,7 @@ import ast
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,15 +27,16 @@ from .entities import DataRef, DataRole, Environment, Run, RunKind
 from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
-from .seeding import random_state_unpinned, unseeded_rng_calls
+from .seeding import RNG_STATE_TAG, RngRecorder, random_state_unpinned, unseeded_rng_calls
 from .stdout_tail import StdoutTail
 from .store import RunUpdate
-from .tracking import ActiveRun, Tracker, status_for_exception
+from .tracking import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
 
 log = logging.getLogger(__name__)
 
 _METRIC_PREFIXES = ("", "train_", "val_", "valid_", "test_", "eval_", "cv_", "mean_")
 CELL_ID_TAG = "cell_id"  # the Jupyter cell id a run came from, when the front-end sends one
+CWD_TAG = "cwd"  # the kernel's working directory when the cell ran
 # A literal container larger than this is data (a table typed into the cell), not a setting:
 # it is fingerprinted as an input instead of being stored as a param.
 MAX_PARAM_ITEMS = 20
@@ -270,6 +272,7 @@ class PendingCell:
     tail: StdoutTail | None = None
     not_recorded: str | None = None
     late_environment: Future[Environment] | None = None
+    rng: RngRecorder | None = None
 
 
 class CellCollector:
@@ -407,12 +410,16 @@ class CellTracker:
         tags = dict(options.tags)
         if cell_id:
             tags.setdefault(CELL_ID_TAG, cell_id)
+        # Where relative paths resolved: `reproduce` replays there (headless runs know no
+        # notebook path, and a kernel may have changed directory).
+        tags.setdefault(CWD_TAG, os.getcwd())
         try:
             tracker = self.tracker
             run = tracker.start_run(
                 experiment=options.experiment or default_experiment(notebook),
                 name=options.name,
-                seed=options.seed,
+                # By default RNG states are recorded, not re-seeded: the cell runs as untracked.
+                seed=None if options.seed == "auto" else options.seed,
                 kind=RunKind.CELL,
                 tags=tags,
                 notebook=notebook,
@@ -431,6 +438,8 @@ class CellTracker:
         store_dir = str(tracker.store.workdir)
         pending.files = FileCollector(exclude=(store_dir,)).start()
         pending.tail = StdoutTail(tracker.settings.capture_stdout_chars).start()
+        if options.seed is not None:  # --no-seed: record nothing
+            pending.rng = RngRecorder(None if options.seed == "auto" else options.seed).start()
         run.__enter__()  # the fluent API (mlops.log_metric) inside the cell logs to this run
         return pending
 
@@ -447,6 +456,7 @@ class CellTracker:
         if pending.tail is not None:
             pending.tail.stop()
         files = pending.files.stop_and_drain() if pending.files is not None else []
+        rng = pending.rng.stop() if pending.rng is not None else None
         run = pending.run
         if run is None:
             return CellResult(run=None, not_recorded=pending.not_recorded, error=error)
@@ -457,6 +467,9 @@ class CellTracker:
             log.exception("collecting run details failed")
             update = RunUpdate(warnings=[f"some run details were not collected: {e!r}"])
         update.stdout_tail = pending.tail.text() if pending.tail is not None else None
+        if rng is not None:  # content-addressed: `reproduce` restores it before the replay
+            update.code[rng[0]] = rng[1]
+            update.tags[RNG_STATE_TAG] = rng[0]
         rss0 = pending.rss0
         update.peak_memory = None if (peak is None or rss0 is None) else max(0, peak - rss0)
         run.attach(update)
@@ -531,7 +544,8 @@ class CellTracker:
         if cell_key and cell_key[0].startswith("id:"):
             ids = tracker.store.search_run_ids(
                 experiment=run.experiment,
-                where=f"tags.{CELL_ID_TAG} == {cell_key[0][3:]!r}",
+                where=f"tags.{CELL_ID_TAG} == {cell_key[0][3:]!r}"
+                f" and tags.{REPRODUCES_TAG} is None",
                 order_by="-started",
                 limit=2,
             )

@@ -3,7 +3,7 @@
 Exit codes (the table is :mod:`jupyter_mlops.exit_codes`): 0 success, 1 execution failed (or the
 pipeline is already running), 2 usage error (bad option or parameter, unknown run or experiment,
 bad filter or ordering, no store for a read-only command, notebook changed since promote), 3 a
-gate failed, 4 a reproduction differs, 130 interrupted.
+gate failed, 4 a reproduction differs, 5 a reproduction failed to re-execute, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def runs_table(frame: Any, width: int = 160) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    frame = _tracker(args).runs(args.experiment, args.where, args.order_by, args.limit)
+    frame = _tracker(args).runs(
+        args.experiment, args.where, args.order_by, args.limit, include_reproductions=args.all
+    )
     if args.json:
         from .views import runs_records  # the HTTP API's records: the same JSON shape
 
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--order-by", help='e.g. "metrics.accuracy DESC" or "-started"')
     r.add_argument("--limit", type=int, default=None)
     r.add_argument("--json", action="store_true")
+    r.add_argument("--all", action="store_true", help="Include the runs reproductions recorded.")
     r.set_defaults(func=cmd_runs, read_only=True)
 
     s = sub.add_parser("show", parents=[common], help="Show one run (id or unique prefix).")

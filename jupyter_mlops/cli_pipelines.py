@@ -194,12 +194,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
     rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=_tracker(args))
-    new = rep.new.short_id if rep.new else "-"
-    _out(
-        args,
-        rep.to_dict(),
-        f"{rep.verdict}: run {rep.original.short_id} re-executed as {new}; {rep.message}",
-    )
+    _out(args, rep.to_dict(), rep.summary())
+    if rep.verdict == "failed":
+        return int(ExitCode.NOT_REPLAYED)
     return int(ExitCode.OK if rep.verdict == "reproduced" else ExitCode.DIFFERS)
 
 

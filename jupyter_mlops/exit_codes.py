@@ -17,7 +17,8 @@ class ExitCode(IntEnum):
     FAILED = 1  # execution failed, an internal error, or a conflict (already running)
     USAGE = 2  # bad option or parameter, unknown run or model, notebook changed since promote
     GATE = 3  # a blocking gate failed
-    DIFFERS = 4  # `reproduce` found differences
+    DIFFERS = 4  # `reproduce` found differences (verdict `differs` or `inputs changed`)
+    NOT_REPLAYED = 5  # `reproduce` could not re-execute the run (verdict `failed`)
     INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
@@ -42,6 +43,7 @@ _MEANING = {
     ExitCode.USAGE: "usage error",
     ExitCode.GATE: "a gate failed",
     ExitCode.DIFFERS: "a reproduction differs",
+    ExitCode.NOT_REPLAYED: "a reproduction failed to re-execute",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

@@ -147,10 +147,13 @@ def runs(
     where: str | None = None,
     order_by: str | list[str] | None = None,
     limit: int | None = None,
+    include_reproductions: bool = False,
 ) -> pd.DataFrame:
     """Runs as a DataFrame: id, experiment, name, status, started, duration, seed, gates,
-    model, model_stage, params.*, metrics.*"""
-    return default_tracker(create=False).runs(experiment, where, order_by, limit)
+    model, model_stage, params.*, metrics.* (a reproduction's runs only when asked)."""
+    return default_tracker(create=False).runs(
+        experiment, where, order_by, limit, include_reproductions=include_reproductions
+    )
 
 
 def get_run(run_id: str) -> Run:

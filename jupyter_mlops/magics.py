@@ -324,10 +324,8 @@ class MLOpsMagics(Magics):
     def _cmd_reproduce(self, args: Any) -> Any:
         from .reproduce import reproduce
 
-        rep = reproduce(args.run_id, tolerance=args.tolerance)
-        new = rep.new.short_id if rep.new else "-"
-        print(f"{rep.verdict}: run {rep.original.short_id} re-executed as {new}; {rep.message}")
-        return rep
+        # Its repr is the verdict line and its HTML the verdict with a table of what differed.
+        return reproduce(args.run_id, tolerance=args.tolerance)
 
     def _cmd_config(self, args: Any) -> Any:
         s = default_tracker().settings

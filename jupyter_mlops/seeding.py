@@ -86,6 +86,46 @@ def unseeded_rng_calls(tree: ast.AST) -> list[str]:
     return warnings
 
 
+# Calls that draw random numbers unless given a ``random_state`` (by keyword; positions vary).
+_RANDOM_STATE_CALLS = {
+    "train_test_split",
+    "sample",
+    "shuffle",
+    "permutation",
+    "make_classification",
+    "make_regression",
+    "make_blobs",
+}
+_GLOBAL_RNG_MODULES = {"random", "np.random", "numpy.random"}
+_GLOBAL_SEEDERS = {"seed", "manual_seed", "set_seed", "default_rng", "RandomState", "Random"}
+
+
+def nondeterministic_calls(code: str) -> list[str]:
+    """The calls in ``code`` whose result changes from one execution to the next, as source
+    text: unseeded generators, ``random_state``-taking calls without one, and draws from the
+    ``random``/NumPy global state in code that never seeds it. Best effort, by syntax."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    seeds_globally = any(_call_name(c.func) in _GLOBAL_SEEDERS and _has_seed(c) for c in calls)
+    found = []
+    for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+        name = _call_name(call.func)
+        owner = ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        if name in _UNSEEDED_CALLS and not _has_seed(call) and name != "Random":
+            found.append(ast.unparse(call))
+        elif name in _RANDOM_STATE_CALLS and not any(
+            k.arg == "random_state" for k in call.keywords
+        ):
+            if owner not in _GLOBAL_RNG_MODULES or not seeds_globally:
+                found.append(ast.unparse(call))
+        elif owner in _GLOBAL_RNG_MODULES and name not in _GLOBAL_SEEDERS and not seeds_globally:
+            found.append(ast.unparse(call))
+    return found
+
+
 # Estimators whose ``random_state`` matters only under some parameters, by class name (no
 # scikit-learn import): with any other parameters they are deterministic, so an unset
 # random_state pins nothing and a warning would be noise. Any estimator not listed here that has
@@ -149,3 +189,191 @@ def random_state_unpinned(estimator: Any) -> bool:
     return (
         "random_state" in params and params["random_state"] is None and uses_randomness(estimator)
     )
+
+
+# -- recording RNG states (the default): the cell runs exactly as it would untracked ----------
+
+RNG_STATE_TAG = "rng_state"  # the content hash (in the store's code table) of the states
+_HOOKED = ("numpy", "torch")  # RNG libraries caught when first imported during a cell
+ENTROPY_KEY = "default_rng"  # the entropy drawn for unseeded np.random.default_rng() calls
+# Entropy a replay hands, in order, to the next tracked cell's unseeded default_rng() calls.
+_replay_entropy: list[int] = []
+
+
+def capture_state(name: str, module: Any | None = None) -> Any | None:
+    """The global RNG state of library ``name`` (None when it is not imported)."""
+    if name == "random":
+        return random.getstate()
+    mod = module if module is not None else sys.modules.get(name)
+    if mod is None:
+        return None
+    if name == "numpy":
+        return mod.random.get_state()
+    if name == "torch" and hasattr(mod, "get_rng_state"):
+        return mod.get_rng_state()
+    return None
+
+
+def restore_states(states: dict[str, Any]) -> list[str]:
+    """Put recorded RNG states back, importing a library whose state was recorded (the
+    original cell imported it); returns what was restored."""
+    import importlib
+
+    done = []
+    for name, state in states.items():
+        if name == ENTROPY_KEY:
+            _replay_entropy[:] = list(state)
+            done.append(name)
+        elif name == "random":
+            random.setstate(state)
+        elif name == "numpy":
+            importlib.import_module("numpy").random.set_state(state)
+        elif name == "torch":
+            importlib.import_module("torch").set_rng_state(state)
+        else:
+            continue
+        done.append(name)
+    return done
+
+
+def encode_states(states: dict[str, Any]) -> tuple[str, str]:
+    """(sha, text) of ``states`` for the store's content-addressed code table (a NumPy state
+    is ~2.5 KB, the same for every cell that does not draw)."""
+    import base64
+    import hashlib
+    import pickle
+
+    text = "rng-state:" + base64.b64encode(pickle.dumps(states, protocol=4)).decode()
+    return hashlib.sha256(text.encode()).hexdigest()[:32], text
+
+
+def decode_states(text: str) -> dict[str, Any]:
+    import base64
+    import pickle
+
+    states: dict[str, Any] = pickle.loads(base64.b64decode(text.removeprefix("rng-state:")))
+    return states
+
+
+def restore_recorded(sha: str) -> list[str]:
+    """Restore the RNG states a run recorded under ``sha``; what ``reproduce`` runs before
+    replaying a tracked cell that was not seeded."""
+    from .exceptions import ValidationError
+    from .tracking import default_tracker
+
+    text = default_tracker(create=False).store.get_code([sha]).get(sha)
+    if text is None:
+        raise ValidationError(f"The store holds no RNG state {sha}; it cannot be restored")
+    return restore_states(decode_states(text))
+
+
+class RngRecorder:
+    """For one tracked cell: record (``seed`` None) or set (``seed`` given) the state of every
+    RNG at cell start, and of NumPy/torch when the cell itself imports them (an import hook
+    active only while the cell runs)."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self.states: dict[str, Any] = {}
+        self.entropy: list[int] = []
+        self._replay = list(_replay_entropy)
+        _replay_entropy.clear()
+        self._unpatch: Any = None
+
+    def start(self) -> RngRecorder:
+        if self.seed is None:
+            for name in ("random", *_HOOKED):
+                state = capture_state(name)
+                if state is not None:
+                    self.states[name] = state
+        if any(name not in sys.modules for name in _HOOKED):
+            sys.meta_path.insert(0, self)
+        if "numpy" in sys.modules:
+            self._patch_default_rng(sys.modules["numpy"])
+        return self
+
+    def _patch_default_rng(self, np: Any) -> None:
+        """While the cell runs, an unseeded ``np.random.default_rng()`` gets entropy drawn (or,
+        in a replay, recorded) here: a Generator distributed exactly as from OS entropy, that
+        ``reproduce`` can recreate. Seeded calls pass through untouched."""
+        if self.seed is not None or self._unpatch is not None:
+            return
+        original = np.random.default_rng
+
+        def default_rng(seed: Any = None) -> Any:
+            if seed is None:
+                seed = np.random.SeedSequence(self._entropy())
+            return original(seed)
+
+        base = np.random.SeedSequence
+        recorder = self
+
+        class SeedSequence(base):  # type: ignore[misc, valid-type]
+            """``SeedSequence()`` without entropy gets recorded entropy (a subclass, so
+            isinstance checks and ``default_rng(ss)`` behave as before)."""
+
+            def __init__(self, entropy: Any = None, *args: Any, **kwargs: Any) -> None:
+                if entropy is None:
+                    entropy = recorder._entropy()
+                super().__init__(entropy, *args, **kwargs)
+
+        np.random.default_rng = default_rng
+        np.random.SeedSequence = SeedSequence
+
+        def unpatch() -> None:
+            np.random.default_rng = original
+            np.random.SeedSequence = base
+
+        self._unpatch = unpatch
+
+    def _entropy(self) -> int:
+        """128 bits for an unseeded generator: drawn and recorded, or, in a replay, recorded."""
+        value = self._replay.pop(0) if self._replay else secrets.randbits(128)
+        self.entropy.append(value)
+        return value
+
+    def stop(self) -> tuple[str, str] | None:
+        """Remove the hook; the (sha, text) of the recorded states, if any were recorded."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        if self._unpatch is not None:
+            self._unpatch()
+            self._unpatch = None
+        if self.entropy:
+            self.states[ENTROPY_KEY] = self.entropy
+        return encode_states(self.states) if self.states else None
+
+    # importlib's MetaPathFinder protocol
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in _HOOKED or name in sys.modules:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            self._imported(name, module)
+
+        loader.exec_module = exec_module
+        return spec
+
+    def _imported(self, name: str, module: Any) -> None:
+        try:
+            if self.seed is not None:
+                if name == "numpy":
+                    module.random.seed(self.seed)
+                elif name == "torch":
+                    module.manual_seed(self.seed)
+            else:
+                state = capture_state(name, module)
+                if state is not None:
+                    self.states.setdefault(name, state)
+                if name == "numpy":
+                    self._patch_default_rng(module)
+        except Exception:  # a library's RNG API changed: the import itself must still work
+            pass

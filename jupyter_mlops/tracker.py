@@ -39,6 +39,9 @@ from .store import RunStart, RunStore, RunUpdate, open_store
 from .store.liveness import hostname, own_start
 from .store.writer import RunImage, StoreWriter, writer_for
 
+# The tag every run recorded by a reproduction carries (the value: the reproduced run's id).
+REPRODUCES_TAG = "reproduces"
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -551,10 +554,18 @@ class Tracker:
         where: str | None = None,
         order_by: str | list[str] | None = None,
         limit: int | None = None,
+        include_reproductions: bool = False,
     ) -> pd.DataFrame:
+        """Runs as a DataFrame; the runs a ``reproduce`` recorded only with
+        ``include_reproductions`` (they re-record earlier cells and would swamp the listing)."""
         self._read_own_writes()
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValidationError(f"limit must be a positive integer, got {limit!r}")
+        if not include_reproductions and self.store.search_run_ids(
+            where=f"tags.{REPRODUCES_TAG} is not None", limit=1
+        ):  # checked first so a store without reproductions keeps the fast listing
+            mine = f"tags.{REPRODUCES_TAG} is None"
+            where = f"({where}) and {mine}" if where else mine
         return self.store.runs_frame(
             experiment=experiment, where=where, order_by=order_by, limit=limit
         )

@@ -101,6 +101,9 @@ from .tracker import (
     PARENT_ENV as PARENT_ENV,
 )
 from .tracker import (
+    REPRODUCES_TAG as REPRODUCES_TAG,
+)
+from .tracker import (
     SETTLE_SECONDS as SETTLE_SECONDS,
 )
 from .tracker import (

@@ -195,6 +195,8 @@ def runs_page(
     fp = query.fingerprint()
     cur = _Cursor.decode(query.cursor, fp) if query.cursor else _Cursor(query.offset, clock(), fp)
     bound = f"started <= {cur.as_of!r}"
+    if "reproduces" not in (where or ""):  # a reproduction's runs only when asked by tag
+        bound += " and tags.reproduces is None"
     store = tracker.store
     ids = store.search_run_ids(
         where=f"({where}) and {bound}" if where else bound,
@@ -208,7 +210,7 @@ def runs_page(
         raise ExperimentNotFoundError(query.experiment, store.experiments(), store.location)
     rows: list[dict[str, Any]] = []
     if ids:
-        frame = tracker.runs(where=f"id in {ids!r}")
+        frame = tracker.runs(where=f"id in {ids!r}", include_reproductions=True)
         by_id = {r["id"]: r for r in runs_records(frame)}
         rows = [by_id[i] for i in ids if i in by_id]
     nxt = replace(cur, offset=cur.offset + len(ids)).encode() if has_more else None
@@ -341,7 +343,9 @@ def _recent_pipeline_runs(tracker: Tracker, name: str, limit: int) -> list[dict[
     )
     if not ids:
         return []
-    return runs_records(tracker.runs(where=f"id in {ids!r}", order_by="-started"))
+    return runs_records(
+        tracker.runs(where=f"id in {ids!r}", order_by="-started", include_reproductions=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,12 @@ def test_track_records_a_training_cell(shell, capsys: pytest.CaptureFixture[str]
     run = _last_run()
     assert run.status is RunStatus.FINISHED
     assert run.experiment == "clf"
+    assert run.tags.pop("cwd") == os.getcwd() and len(run.tags.pop("rng_state")) == 32
     assert run.tags == {"team": "ml", "stage": "dev"}
     assert run.params["C"] == 0.5 and run.params["max_iter"] == 200
     assert run.params["model.C"] == 0.5 and run.params["model.solver"] == "lbfgs"
     assert 0.5 < run.metrics["accuracy"] <= 1.0
-    assert run.seed is not None
+    assert run.seed is None  # by default RNG states are recorded (tag rng_state), not seeded
     inputs = {d.name: d for d in run.inputs}
     assert set(inputs) == {"X", "y"}
     assert inputs["X"].fingerprint.shape == (200, 4)
@@ -264,7 +266,9 @@ def test_mlops_reproduce_replays_the_session_in_a_fresh_kernel(shell, capsys) ->
     rep = shell.run(f"%mlops reproduce {run_id[:8]}")
     assert rep.verdict == "reproduced", rep.message
     assert rep.new.metrics["score"] == _last_run_in("rep", exclude=rep.new.id).metrics["score"]
-    assert "reproduced: run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "reproduced: run" in out and "Reproduction(" not in out  # the verdict only
+    assert rep._repr_html_().startswith("<div><b") and "reproduced</b>" in rep._repr_html_()
 
 
 def _last_run_in(experiment: str, exclude: str) -> mlops.Run:
@@ -460,7 +464,8 @@ def test_jupyter_cell_ids_decide_which_run_is_compared(shell, capsys) -> None:
     shell.run_cell("%%track -e ids\nC = 1", store_history=True, cell_id="cell-a")
     shell.run_cell("%%track -e ids\nC = 2", store_history=True, cell_id="cell-b")
     assert "first run of this cell" in capsys.readouterr().out
-    assert _last_run().tags == {"cell_id": "cell-b"}
+    tags = _last_run().tags
+    assert (tags["cell_id"], tags["cwd"]) == ("cell-b", os.getcwd())
     shell.run_line_magic("reload_ext", "jupyter_mlops")  # a new session: from the store
     shell.run_cell("%%track -e ids\nC = 3", store_history=True, cell_id="cell-a")
     assert "C 1 → 3" in capsys.readouterr().out

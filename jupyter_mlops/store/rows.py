@@ -192,7 +192,12 @@ def frame_from_rows(
     base["duration"] = base["duration"].astype("float64")
     columns = {c: base[c] for c in FRAME_COLUMNS}
     for key in sorted(extra):
-        columns["params." + key] = pd.Series(extra[key])
+        col = pd.Series(extra[key])
+        if col.dtype.kind == "f" and any(
+            isinstance(v, int) and not isinstance(v, bool) for v in extra[key]
+        ):  # pandas would turn logged ints into floats (a missing value, or a float beside)
+            col = pd.Series(extra[key], dtype=object)
+        columns["params." + key] = col
     for key in sorted(metric_cols):
         columns["metrics." + key] = pd.Series(metric_cols[key], dtype="float64")
     return pd.DataFrame(columns).reset_index(drop=True)

@@ -258,6 +258,8 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         with self._read() as conn:
             row = conn.execute(
                 "SELECT id FROM runs WHERE experiment = ? AND started <= ? AND id != ?"
+                # a reproduction's runs re-record old cells: never anyone's previous run
+                " AND id NOT IN (SELECT run_id FROM tags WHERE key = 'reproduces')"
                 " ORDER BY started DESC LIMIT 1",
                 (experiment, before, exclude),
             ).fetchone()

@@ -163,9 +163,7 @@ def test_a_version_2_store_gets_explicit_row_ids_keeping_its_order(tmp_path: Pat
     store.log_schedule("p", 4.0, "exit 1")  # new rows continue the numbering
     assert store.schedule_log("p")[0].outcome == "exit 1"
     con = sqlite3.connect(path / "mlops.db")
-    assert (
-        con.execute("SELECT version FROM schema_info").fetchone()[0] == schema.SCHEMA_VERSION
-    )  # migrated to the latest
+    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == schema.SCHEMA_VERSION
     assert [r[0] for r in con.execute("SELECT id FROM schedule_log ORDER BY id")] == [1, 2, 3, 4]
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
