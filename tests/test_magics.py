@@ -560,4 +560,6 @@ def test_tags_and_run_params_share_one_pair_parser(shell) -> None:
     with pytest.raises(ValueError, match="^=3$"):
         parse_pairs(["=3"], ValueError)
     shell.run("%%track --tags team=vision,,stage=dev\nx = 1")
-    assert _last_run().tags == {"team": "vision", "stage": "dev"}
+    tags = _last_run().tags
+    assert {k: tags[k] for k in ("team", "stage")} == {"team": "vision", "stage": "dev"}
+    assert set(tags) == {"team", "stage", "cwd", "rng_state"}  # plus what every run records
