@@ -188,7 +188,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from .entities import PipelineOutcome
     from .schedule.scheduler import Scheduler, scheduler_clock
 
-    scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
+    scheduler = Scheduler(
+        args.pipelines_dir, _tracker(args), scheduler_clock(args.now), lease_ttl=args.lease_ttl
+    )
     if args.status:
         status = scheduler.status(limit=args.limit)
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
@@ -355,6 +357,12 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
     sc.add_argument("--poll", type=float, default=30.0, help="longest sleep, seconds")
     sc.add_argument("--limit", type=int, default=20, help="log entries shown by --status")
+    sc.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=30.0,
+        help="seconds a killed scheduler's lease blocks its pipelines (default 30)",
+    )
     # Pins the clock (ISO 8601), like $JUPYTER_MLOPS_NOW: for tests, hence hidden.
     sc.add_argument("--now", help=argparse.SUPPRESS)
     sc.add_argument("--json", action="store_true")

@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -214,6 +214,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             "time",
         ),
         "CREATE INDEX IF NOT EXISTS schedule_log_pipeline ON schedule_log (pipeline, time)",
+    ),
+    # 3 -> 4: leases, so that schedulers on one store (or, on a server database, on several
+    # hosts) never start the same firing twice. A row is held by ``holder`` until ``expires``
+    # (epoch seconds); the holder renews it by heartbeat, anyone may take it once it expired.
+    3: (
+        """CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            acquired {real} NOT NULL,
+            expires {real} NOT NULL
+        )""",
     ),
 }
 

@@ -118,6 +118,14 @@ class _Statements:
         self.schedule_state = d.upsert(
             "schedule_state", ("pipeline", "last_fire", "updated"), ("pipeline",)
         )
+        # A lease is taken when new, expired at the taker's ``now`` (excluded.acquired) or
+        # already the taker's; otherwise the row is left alone and the read-back says who has it.
+        self.take_lease = d.upsert(
+            "leases",
+            ("name", "holder", "acquired", "expires"),
+            ("name",),
+            where="leases.expires <= excluded.acquired OR leases.holder = excluded.holder",
+        )
         self.blessed = d.for_update(
             "SELECT version FROM model_versions WHERE name = ? AND stage = 'blessed'"
             " AND version != ?"
@@ -790,6 +798,48 @@ class SQLStore(RunStore):
         with self._read() as c:
             found = c.execute(sql + " ORDER BY time DESC, id DESC LIMIT ?", [*args, limit])
             return [rows.schedule_event(r) for r in found.fetchall()]
+
+    # -- leases ----------------------------------------------------------------------------------
+    def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Take lease ``name`` for ``holder`` until ``now + ttl`` if it is free, expired or
+        already ``holder``'s; True when ``holder`` has it. One write transaction: the
+        conditional upsert and the read-back see the same row (on a server database the
+        upsert locks it), so two takers can never both get it."""
+        row = (name, holder, now, now + ttl)
+
+        def take(c: Connection) -> bool:
+            c.execute(self._sql.take_lease, row)
+            got = c.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+            return bool(got and got[0] == holder)
+
+        return self._write(take)
+
+    def renew_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Extend ``holder``'s lease to ``now + ttl``; False if it lost it (expired and taken)."""
+
+        def renew(c: Connection) -> bool:
+            c.execute(
+                "UPDATE leases SET expires = ? WHERE name = ? AND holder = ?",
+                (now + ttl, name, holder),
+            )
+            got = c.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+            return bool(got and got[0] == holder)
+
+        return self._write(renew)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up at once (a no-op if ``holder`` no longer has it)."""
+        self._write(
+            lambda c: c.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+        )
+
+    def lease_holder(self, name: str, now: float) -> str | None:
+        """Who holds lease ``name`` at ``now``, or None if nobody (or it expired)."""
+        with self._read() as c:
+            got = c.execute(
+                "SELECT holder FROM leases WHERE name = ? AND expires > ?", (name, now)
+            ).fetchone()
+        return got[0] if got else None
 
 
 def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
