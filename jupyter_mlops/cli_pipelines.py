@@ -1,4 +1,5 @@
-"""``jupyter-mlops promote | run | gates | models | reproduce | scheduler | schedule | gc``."""
+"""``jupyter-mlops promote | run | sweep | gates | models | reproduce | scheduler | schedule |
+gc``."""
 
 from __future__ import annotations
 
@@ -182,6 +183,36 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if rep.verdict == "reproduced" else ExitCode.DIFFERS)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .pipeline.runner import find_spec
+    from .pipeline.sweep import combinations, parse_grid, run_sweep
+
+    spec = find_spec(args.pipeline, args.pipelines_dir)
+    combos = combinations(parse_grid(args.grid or []), args.random, args.seed)
+    result = run_sweep(
+        spec,
+        combos,
+        tracker=_tracker(args),
+        parallel=args.parallel,
+        metric=args.metric,
+        maximize=args.maximize,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        warm=not args.cold,
+    )
+    payload = {
+        "sweep": result.sweep_id,
+        "interrupted": result.interrupted,
+        "runs": [vars(r) for r in result.ranked()],
+    }
+    head = f"sweep {result.sweep_id} of {spec.name}: {len(result.runs)} runs"
+    _out(
+        args,
+        payload,
+        head + ("  (interrupted)" if result.interrupted else "") + "\n" + result.table(),
+    )
+    return result.exit_code
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -325,6 +356,21 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser(
+        "sweep", parents=[common, pl], help="Run a pipeline once per parameter combination."
+    )
+    sw.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
+    sw.add_argument("--random", type=int, metavar="N", help="run N random combinations")
+    sw.add_argument("--seed", type=int, help="seed of the --random draw")
+    sw.add_argument("--parallel", type=int, default=1, metavar="N")
+    sw.add_argument("--metric", help="rank the runs by this metric")
+    sw.add_argument("--maximize", action="store_true", help="higher --metric is better")
+    sw.add_argument("--cold", action="store_true", help="no warm kernel pool")
+    sw.add_argument("--no-progress", action="store_true")
+    sw.add_argument("--json", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
 
     g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
     g.add_argument("run_id")
