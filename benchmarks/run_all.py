@@ -34,6 +34,7 @@ import bench_gates  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_scheduler  # noqa: E402
 import bench_server  # noqa: E402
+import bench_sweep  # noqa: E402
 import bench_tracking  # noqa: E402
 from report import print_table  # noqa: E402
 
@@ -51,6 +52,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
         ("drift", lambda: bench_drift.run(quick=quick)),
+        ("sweep", lambda: bench_sweep.run(runs=8, parallel=4)),
     ]
 
 
