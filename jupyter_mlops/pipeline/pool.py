@@ -29,13 +29,18 @@ _START = threading.Lock()  # one kernel start at a time in this process: no port
 
 
 def start_kernel(kernel_name: str, cwd: Path, timeout: float = 60.0) -> Any:
-    """A started, ready KernelManager that has run no code."""
-    from jupyter_client.manager import KernelManager
+    """A started, ready kernel manager that has run no code.
 
-    km = KernelManager(kernel_name=kernel_name)
+    An AsyncKernelManager, the kind nbclient makes itself: its Ctrl-C handler shuts the kernel
+    down from inside the event loop, which a blocking manager cannot do there.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=kernel_name)
     with _START:
-        km.start_kernel(cwd=str(cwd), extra_arguments=list(QUIET_KERNEL_ARGS))
-    client = km.client()
+        run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=list(QUIET_KERNEL_ARGS))
+    client = km.blocking_client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=timeout)
@@ -84,4 +89,15 @@ class KernelPool:
         while not self.ready.empty():
             km = self.ready.get_nowait()
             if km is not None:
-                km.shutdown_kernel(now=True)
+                shutdown(km)
+
+
+def shutdown(km: Any) -> None:
+    """Stop a pool kernel, whether or not nbclient already did (after Ctrl-C)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    except RuntimeError:  # "No kernel is running!": already gone
+        pass

@@ -345,7 +345,9 @@ class PipelineRunner:
             )
         finally:
             if km is not None:  # it has run user code now: never handed out again
-                km.shutdown_kernel(now=True)
+                from .pool import shutdown
+
+                shutdown(km)
 
     def replay(
         self,

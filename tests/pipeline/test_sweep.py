@@ -12,7 +12,7 @@ import jupyter_mlops as mlops
 from jupyter_mlops.cli import main
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.pipeline import promote
-from jupyter_mlops.pipeline.pool import KernelPool
+from jupyter_mlops.pipeline.pool import KernelPool, shutdown
 from jupyter_mlops.pipeline.sweep import combinations, parse_grid
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -70,7 +70,7 @@ def test_a_pool_kernel_has_run_no_code_and_ports_differ(tmp_path: Path) -> None:
             ports = [(k.shell_port, k.iopub_port, k.stdin_port, k.hb_port, k.control_port)
                      for k in (a, b)]  # fmt: skip
             assert not set(ports[0]) & set(ports[1])
-            client = a.client()
+            client = a.blocking_client()
             client.start_channels()
             try:
                 reply = client.execute_interactive("print(len(In))", timeout=60)
@@ -78,7 +78,48 @@ def test_a_pool_kernel_has_run_no_code_and_ports_differ(tmp_path: Path) -> None:
             finally:
                 client.stop_channels()
         finally:
-            a.shutdown_kernel(now=True)
-            b.shutdown_kernel(now=True)
+            shutdown(a)
+            shutdown(b)
     finally:
         pool.close()
+
+
+def test_ctrl_c_marks_the_run_under_way_interrupted_and_starts_no_more(
+    tmp_path: Path, isolated_store: Path
+) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    from tests.conftest import PYTHON, python_env
+
+    shutil.copy(NOTEBOOKS / "hangs.ipynb", tmp_path / "hangs.ipynb")
+    promote(tmp_path / "hangs.ipynb")
+    cmd = [PYTHON, "-m", "jupyter_mlops", "sweep", "hangs", "--grid", "seconds=600,601,602"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=python_env(), stderr=subprocess.PIPE)
+
+    def statuses() -> list[str]:
+        if not (isolated_store / "mlops.db").exists():
+            return []
+        con = sqlite3.connect(isolated_store / "mlops.db", timeout=30)
+        try:
+            return [s for (s,) in con.execute("SELECT status FROM runs")]
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+        finally:
+            con.close()
+
+    try:
+        deadline = time.monotonic() + 120
+        while statuses() != ["running"]:
+            assert time.monotonic() < deadline, "the first run never started"
+            time.sleep(0.2)
+        time.sleep(1.0)  # into the cell
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert statuses() == ["interrupted"]  # the other two never started
