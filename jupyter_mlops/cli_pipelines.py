@@ -213,6 +213,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .pipeline.airflow_export import write_airflow_dag
+    from .pipeline.runner import find_spec
+
+    spec = find_spec(args.pipeline, args.pipelines_dir)
+    # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
+    project = Path(args.pipelines_dir).resolve().parent
+    path = write_airflow_dag(spec, Path(args.output), project)
+    _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
+    return EXIT_OK
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -371,6 +385,16 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sw.add_argument("--no-progress", action="store_true")
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
+
+    ex = sub.add_parser("export", help="Export a pipeline to another engine.")
+    exs = ex.add_subparsers(dest="engine", required=True)
+    ea = exs.add_parser(
+        "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
+    )
+    ea.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
+    ea.add_argument("--json", action="store_true")
+    ea.set_defaults(func=cmd_export)
 
     g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
     g.add_argument("run_id")
