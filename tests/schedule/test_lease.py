@@ -112,6 +112,56 @@ def test_two_scheduler_processes_start_each_firing_once(
     assert _query(isolated_store, "SELECT * FROM leases") == []  # released after the run
 
 
+_TICK_AT_GO = """
+import datetime as dt, sys, time
+from pathlib import Path
+from jupyter_mlops.schedule.scheduler import Scheduler
+from jupyter_mlops.pipeline import runner  # imported now, not inside the race
+
+now = dt.datetime(2026, 11, 23, 11, 0, 30, tzinfo=dt.timezone.utc)
+s = Scheduler("pipelines", clock=lambda: now)
+s.up_since = now - dt.timedelta(seconds=60)
+Path(sys.argv[1]).touch()  # ready
+while not Path("go").exists():
+    time.sleep(0.001)
+print([e["outcome"] for e in s.tick()])
+"""
+
+
+def test_two_schedulers_ticking_at_the_same_instant_start_the_firing_once(
+    tmp_path: Path, isolated_store: Path
+) -> None:
+    # Both processes wait for the same file, then tick at once: both read the firing as due
+    # unless the lease serialises them.
+    _notebook(tmp_path / "quick.ipynb", "x = 1")
+    promote(tmp_path / "quick.ipynb", name="quick", schedule="0 * * * *")
+    _seed(tmp_path)
+    (tmp_path / "tick.py").write_text(_TICK_AT_GO)
+    procs = [
+        subprocess.Popen(
+            [PYTHON, "tick.py", f"ready{i}"],
+            cwd=tmp_path,
+            env=python_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    try:
+        _wait(lambda: all((tmp_path / f"ready{i}").exists() for i in range(2)))
+        (tmp_path / "go").touch()
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(out for out, _ in outs) == ["['passed']\n", "[]\n"]  # one fired, one saw it done
+    assert _runs(isolated_store) == [("finished", "2026-11-23T11:00:00+00:00")]
+
+
 def test_kill_9_mid_run_leaves_it_interrupted_and_the_next_scheduler_goes_on(
     tmp_path: Path, isolated_store: Path
 ) -> None:
