@@ -1,6 +1,6 @@
 """A sweep on the warm kernel pool against bare papermill, on a short notebook.
 
-    python benchmarks/bench_sweep.py [--runs 8] [--parallel 4]
+    python benchmarks/bench_sweep.py [--runs 8] [--parallel 2]
 
 - sweep: ``run_sweep`` of a promoted pipeline over ``runs`` values of one parameter, with
   ``parallel`` runs at once and ``parallel + 1`` kernels pre-started (each run a full pipeline
@@ -40,7 +40,7 @@ def _notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def run(runs: int = 8, parallel: int = 4) -> list[dict[str, Any]]:
+def run(runs: int = 8, parallel: int = 2) -> list[dict[str, Any]]:
     import papermill as pm
 
     from jupyter_mlops.pipeline import promote
@@ -92,7 +92,7 @@ def run(runs: int = 8, parallel: int = 4) -> list[dict[str, Any]]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=8)
-    p.add_argument("--parallel", type=int, default=4)
+    p.add_argument("--parallel", type=int, default=2)
     args = p.parse_args()
     results = run(args.runs, args.parallel)
     print_table(results)

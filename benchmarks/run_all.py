@@ -52,7 +52,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
         ("drift", lambda: bench_drift.run(quick=quick)),
-        ("sweep", lambda: bench_sweep.run(runs=8, parallel=4)),
+        ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
     ]
 
 
