@@ -1,4 +1,5 @@
-"""``jupyter-mlops promote | run | gates | models | reproduce | scheduler | schedule | gc``."""
+"""``jupyter-mlops promote | run | sweep | gates | models | reproduce | scheduler | schedule |
+gc``."""
 
 from __future__ import annotations
 
@@ -200,13 +201,59 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if rep.verdict == "reproduced" else ExitCode.DIFFERS)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .pipeline.runner import find_spec
+    from .pipeline.sweep import combinations, parse_grid, run_sweep
+
+    spec = find_spec(args.pipeline, args.pipelines_dir)
+    combos = combinations(parse_grid(args.grid or []), args.random, args.seed)
+    result = run_sweep(
+        spec,
+        combos,
+        tracker=_tracker(args),
+        parallel=args.parallel,
+        metric=args.metric,
+        maximize=args.maximize,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        warm=not args.cold,
+    )
+    payload = {
+        "sweep": result.sweep_id,
+        "interrupted": result.interrupted,
+        "runs": [vars(r) for r in result.ranked()],
+    }
+    head = f"sweep {result.sweep_id} of {spec.name}: {len(result.runs)} runs"
+    _out(
+        args,
+        payload,
+        head + ("  (interrupted)" if result.interrupted else "") + "\n" + result.table(),
+    )
+    return result.exit_code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .pipeline.airflow_export import write_airflow_dag
+    from .pipeline.runner import find_spec
+
+    spec = find_spec(args.pipeline, args.pipelines_dir)
+    # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
+    project = Path(args.pipelines_dir).resolve().parent
+    path = write_airflow_dag(spec, Path(args.output), project)
+    _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
+    return EXIT_OK
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from .entities import PipelineOutcome
     from .schedule.scheduler import Scheduler, scheduler_clock
 
-    scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
+    scheduler = Scheduler(
+        args.pipelines_dir, _tracker(args), scheduler_clock(args.now), lease_ttl=args.lease_ttl
+    )
     if args.status:
         status = scheduler.status(limit=args.limit)
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
@@ -342,6 +389,31 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_run)
 
+    sw = sub.add_parser(
+        "sweep", parents=[common, pl], help="Run a pipeline once per parameter combination."
+    )
+    sw.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
+    sw.add_argument("--random", type=int, metavar="N", help="run N random combinations")
+    sw.add_argument("--seed", type=int, help="seed of the --random draw")
+    sw.add_argument("--parallel", type=int, default=1, metavar="N")
+    sw.add_argument("--metric", help="rank the runs by this metric")
+    sw.add_argument("--maximize", action="store_true", help="higher --metric is better")
+    sw.add_argument("--cold", action="store_true", help="no warm kernel pool")
+    sw.add_argument("--no-progress", action="store_true")
+    sw.add_argument("--json", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
+
+    ex = sub.add_parser("export", help="Export a pipeline to another engine.")
+    exs = ex.add_subparsers(dest="engine", required=True)
+    ea = exs.add_parser(
+        "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
+    )
+    ea.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
+    ea.add_argument("--json", action="store_true")
+    ea.set_defaults(func=cmd_export)
+
     g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
     g.add_argument("run_id")
     g.add_argument("--json", action="store_true")
@@ -380,6 +452,12 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
     sc.add_argument("--poll", type=float, default=30.0, help="longest sleep, seconds")
     sc.add_argument("--limit", type=int, default=20, help="log entries shown by --status")
+    sc.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=30.0,
+        help="seconds a killed scheduler's lease blocks its pipelines (default 30)",
+    )
     # Pins the clock (ISO 8601), like $JUPYTER_MLOPS_NOW: for tests, hence hidden.
     sc.add_argument("--now", help=argparse.SUPPRESS)
     sc.add_argument("--json", action="store_true")

@@ -53,6 +53,7 @@ class Engine(Protocol):
         cwd: Path,
         timeout_s: float | None,
         progress: bool,
+        km: Any = None,
     ) -> Execution: ...
 
 
@@ -113,6 +114,7 @@ class PapermillEngine:
         cwd: Path,
         timeout_s: float | None,
         progress: bool,
+        km: Any = None,
     ) -> Execution:
         import papermill as pm
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -145,6 +147,8 @@ class PapermillEngine:
                 timeout_func=remaining,
                 log_output=False,
                 extra_arguments=list(QUIET_KERNEL_ARGS),
+                # A pre-started kernel from a sweep's pool (nbclient leaves it running).
+                **({"km": km} if km is not None else {}),
             )
         except pm.PapermillExecutionError as e:
             ending = (

@@ -12,6 +12,7 @@ import ast
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,11 @@ class PipelineRunner:
         progress: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         notify_sleep: Callable[[float], None] = time.sleep,
+        kernels: Any = None,
     ) -> None:
         # sleep waits between attempts (tests pass a no-op); notify_sleep between deliveries.
+        # kernels: a sweep's warm KernelPool (pool.py); each attempt takes one fresh kernel.
+        self.kernels = kernels
         self.tracker = tracker or default_tracker()
         self.engine = get_engine(engine)
         self.progress = progress
@@ -160,6 +164,7 @@ class PipelineRunner:
         tags: dict[str, str] | None = None,
         on_start: Callable[[ActiveRun], None] | None = None,
         run_id: str | None = None,
+        hold_lock: bool = True,
     ) -> PipelineResult:
         """Validate, execute, gate and record one run of ``spec``; ``on_start`` is called once
         the inputs are valid and the run is recorded, just before the notebook executes.
@@ -184,7 +189,11 @@ class PipelineRunner:
             warning = f"ran with --allow-changed: {e}"
         language = kernel_language(spec.kernel, notebook, spec.path, bool(overrides))
         attempts = spec.retries + 1
-        with running(self.store_dir / "locks", spec.name):  # ConflictError if it already is
+        # A sweep holds the pipeline's lock once for all its runs (hold_lock=False here).
+        lock: AbstractContextManager[None] = (
+            running(self.store_dir / "locks", spec.name) if hold_lock else nullcontext()
+        )
+        with lock:  # ConflictError if it already is
             started = time.time()
             for attempt in range(1, attempts + 1):
                 extra = {"attempt": f"{attempt}/{attempts}"} if attempts > 1 else {}
@@ -321,16 +330,24 @@ class PipelineRunner:
         timeout_s: float,
     ) -> Execution:
         nb = _prepared_notebook(notebook, run.id, run.seed, str(self.store_dir), parameters)
-        return self.engine.execute(
-            nb,
-            output,
-            parameters=parameters,
-            kernel_name=kernel,
-            language=language,
-            cwd=cwd,
-            timeout_s=timeout_s,
-            progress=self.progress,
-        )
+        km = self.kernels.take() if self.kernels is not None else None
+        try:
+            return self.engine.execute(
+                nb,
+                output,
+                parameters=parameters,
+                kernel_name=kernel,
+                language=language,
+                cwd=cwd,
+                timeout_s=timeout_s,
+                progress=self.progress,
+                **({"km": km} if km is not None else {}),
+            )
+        finally:
+            if km is not None:  # it has run user code now: never handed out again
+                from .pool import shutdown
+
+                shutdown(km)
 
     def replay(
         self,

@@ -10,9 +10,13 @@
   "missed while down": the latest of them runs whatever the policy.
 - The last firing time of each pipeline lives in the store, so a restarted scheduler neither
   repeats nor forgets a run. A pipeline first seen starts from "now" (no backfill).
-- A pipeline never runs twice at once: the runner holds an exclusive lock file under the store
-  for each run, so a second scheduler (or a slow previous run) makes the firing ``skipped``,
-  not doubled. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
+- No firing starts twice, even with several schedulers on one store: each pipeline is fired
+  under a lease row in the store (``schedule:NAME``), taken atomically, renewed by a heartbeat
+  thread while the run goes on and taken over once it expired (``lease_ttl`` seconds after its
+  holder's last heartbeat, e.g. after a ``kill -9``). The firing state is read and advanced only
+  under the lease, so the next holder sees the firing as done. A manual ``jupyter-mlops run``
+  still meets the runner's per-pipeline lock file, which makes an overlapping firing
+  ``skipped``. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
 - Schedules are read in UTC, or in the spec's ``timezone`` (see :class:`~jupyter_mlops.cron.
   ZonedSchedule` for the daylight-saving rule). Timeouts, retries, notifications and retention
   are the pipeline's own (see the runner).
@@ -30,8 +34,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
 import threading
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +60,10 @@ NOW_ENV = "JUPYTER_MLOPS_NOW"
 # Firings this long before a scheduler's first tick count as on time, not missed while down.
 ON_TIME_GRACE = dt.timedelta(seconds=60)
 PAUSE_PREFIX = "pause:"  # pipeline names cannot contain ':', so these keys never collide
+LEASE_PREFIX = "schedule:"
+# How long a lease outlives its holder's last heartbeat: a scheduler killed mid-run blocks its
+# pipeline this long at most. Heartbeats come every third of it.
+LEASE_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -230,13 +242,23 @@ class Scheduler:
         tracker: Tracker | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
+        lease_ttl: float = LEASE_TTL,
+        holder: str | None = None,
+        lease_clock: Callable[[], float] = time.time,
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
         # sleep is the wait between retry attempts and deliveries (tests pass a no-op).
+        # Leases expire in real elapsed time between processes, so they use their own clock,
+        # not the (possibly pinned) schedule clock.
         self.pipelines_dir = Path(pipelines_dir)
         self.tracker = tracker or default_tracker()
         self.clock = clock or scheduler_clock()
         self.sleep = sleep
+        if lease_ttl <= 0:
+            raise ValidationError(f"Invalid lease TTL {lease_ttl}: give a number of seconds > 0")
+        self.lease_ttl = lease_ttl
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_clock = lease_clock
         self.lock_dir = Path(self.tracker.store.location).parent / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
 
@@ -279,30 +301,73 @@ class Scheduler:
     # -- firing ---------------------------------------------------------------------------------
 
     def tick(self) -> list[dict[str, Any]]:
-        """One pass: start the due pipelines (one after the other); returns what happened."""
+        """One pass: start the due pipelines (one after the other); returns what happened.
+
+        Each pipeline is looked at under its lease; one another scheduler holds is left to it.
+        """
         now = self.clock()
         if self.up_since is None:
             self.up_since = now - ON_TIME_GRACE
         specs = self._specs()
-        store = self.tracker.store
-        state = store.schedule_state()
         paused = self.paused()
-        for name in specs.keys() - state.keys():  # first seen: start counting from now
+        events = []
+        for name, spec in specs.items():
+            with self._leased(name) as held:
+                if held:
+                    events += self._tick_one(spec, now, name in paused)
+        return events
+
+    def _tick_one(self, spec: PipelineSpec, now: dt.datetime, paused: bool) -> list[dict[str, Any]]:
+        store = self.tracker.store
+        name = spec.name
+        # Read under the lease: a firing the previous holder started is already recorded here.
+        state = store.schedule_state()
+        if name not in state:  # first seen: start counting from now
             store.set_schedule_state(name, now.timestamp())
             state[name] = now.timestamp()
-        last = {n: dt.datetime.fromtimestamp(state[n], UTC) for n in specs}
-        crons = {n: s.cron for n, s in specs.items() if s.cron and n not in paused}
-        policies = {n: Catchup(s.catchup, s.max_catchup) for n, s in specs.items()}
+        if paused or not spec.cron:
+            return []
+        last = {name: dt.datetime.fromtimestamp(state[name], UTC)}
+        policy = {name: Catchup(spec.catchup, spec.max_catchup)}
         events = []
-        for d in due(crons, last, now, policies, self.up_since):
+        for d in due({name: spec.cron}, last, now, policy, self.up_since):
             # Recorded before running: a crash mid-run must not make a restart run it again.
             mark = d.fire_at or (d.missed.last if d.missed else now)
             store.set_schedule_state(d.pipeline, mark.timestamp())
             if d.missed:  # one row per gap, however many firings it holds
                 events.append(self._log_gap(d.pipeline, d.missed))
             if d.fire_at is not None:
-                events.append(self._fire(specs[d.pipeline], d.fire_at))
+                events.append(self._fire(spec, d.fire_at))
         return events
+
+    @contextmanager
+    def _leased(self, name: str) -> Iterator[bool]:
+        """Hold ``name``'s lease (renewed by a heartbeat thread) for the block; yields False,
+        holding nothing, when another scheduler has it."""
+        store = self.tracker.store
+        key = LEASE_PREFIX + name
+        if not store.acquire_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
+            yield False
+            return
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease_ttl / 3):
+                try:
+                    if not store.renew_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
+                        log.error("lost the lease of %s (expired and taken over)", name)
+                        return
+                except MLOpsError as e:  # a busy store now and then must not end the beat
+                    log.warning("could not renew the lease of %s: %s", name, e)
+
+        beater = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
+        beater.start()
+        try:
+            yield True
+        finally:
+            done.set()
+            beater.join()
+            store.release_lease(key, self.holder)
 
     def _log_gap(self, pipeline: str, missed: Missed) -> dict[str, Any]:
         message = missed.describe()

@@ -1,6 +1,7 @@
 """Jupyter server extension: an authenticated REST API over the store, under
 ``{base_url}/jupyter-mlops/api/``. Enabled on install by
-``etc/jupyter/jupyter_server_config.d/jupyter_mlops.json``.
+``etc/jupyter/jupyter_server_config.d/jupyter_mlops.json``. With ``c.JupyterMLOps.scheduler =
+True`` it also runs the embedded scheduler in a background thread (:mod:`.loop`).
 
 The handlers (:mod:`.handlers`) only parse a request, make one core call (:mod:`jupyter_mlops.views`
 or :mod:`jupyter_mlops.actions`) off the event loop, and write JSON.
@@ -30,6 +31,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.log.info(
         "jupyter-mlops: REST API at %s%s/ (store %s)", base_url, API_PREFIX, context.settings.store
     )
+    from .loop import start_loop  # the embedded scheduler, when switched on (off by default)
+
+    web_app.settings["jupyter_mlops_scheduler"] = start_loop(serverapp, context)
 
 
 # The name jupyter_server's older loaders look for.

@@ -320,6 +320,21 @@ class RunStore(abc.ABC):
     def schedule_log(self, pipeline: str | None = None, limit: int = 50) -> list[ScheduleEvent]:
         """The newest ``limit`` events (of ``pipeline``), newest first."""
 
+    # -- leases (one holder at a time, across processes and, on a server database, hosts) ------
+    @abc.abstractmethod
+    def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Atomically take lease ``name`` if free, expired or already ``holder``'s."""
+
+    @abc.abstractmethod
+    def renew_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Extend ``holder``'s lease; False if it was lost."""
+
+    @abc.abstractmethod
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+    @abc.abstractmethod
+    def lease_holder(self, name: str, now: float) -> str | None: ...
+
     @abc.abstractmethod
     def rollback_model(
         self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None

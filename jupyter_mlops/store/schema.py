@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -264,6 +264,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 4 -> 5: runs by tag key, so "are there any reproductions?" (tag `reproduces`), asked by
     # every runs() listing, costs one index probe instead of a scan of all runs.
     4: ("CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, value)",),
+    # 5 -> 6: leases, so that schedulers on one store (or, on a server database, on several
+    # hosts) never start the same firing twice. A row is held by ``holder`` until ``expires``
+    # (epoch seconds); the holder renews it by heartbeat, anyone may take it once it expired.
+    5: (
+        """CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            acquired {real} NOT NULL,
+            expires {real} NOT NULL
+        )""",
+    ),
 }
 
 

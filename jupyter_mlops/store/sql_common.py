@@ -68,6 +68,14 @@ class Statements:
         self.schedule_state = d.upsert(
             "schedule_state", ("pipeline", "last_fire", "updated"), ("pipeline",)
         )
+        # A lease is taken when new, expired at the taker's ``now`` (excluded.acquired) or
+        # already the taker's; otherwise the row is left alone and the read-back says who has it.
+        self.take_lease = d.upsert(
+            "leases",
+            ("name", "holder", "acquired", "expires"),
+            ("name",),
+            where="leases.expires <= excluded.acquired OR leases.holder = excluded.holder",
+        )
         self.blessed = d.for_update(
             "SELECT version FROM model_versions WHERE name = ? AND stage = 'blessed'"
             " AND version != ?"

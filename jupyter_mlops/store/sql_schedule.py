@@ -8,6 +8,7 @@ from typing import Any
 
 from ..entities import ScheduleEvent
 from . import rows
+from .dialect import Connection
 from .sql_common import SQLTables
 
 
@@ -51,3 +52,45 @@ class ScheduleTables(SQLTables):
         with self._read() as c:
             found = c.execute(sql + " ORDER BY time DESC, id DESC LIMIT ?", [*args, limit])
             return [rows.schedule_event(r) for r in found.fetchall()]
+
+    # -- leases ----------------------------------------------------------------------------------
+    def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Take lease ``name`` for ``holder`` until ``now + ttl`` if it is free, expired or
+        already ``holder``'s; True when ``holder`` has it. One write transaction: the
+        conditional upsert and the read-back see the same row (on a server database the
+        upsert locks it), so two takers can never both get it."""
+        row = (name, holder, now, now + ttl)
+
+        def take(c: Connection) -> bool:
+            c.execute(self._sql.take_lease, row)
+            got = c.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+            return bool(got and got[0] == holder)
+
+        return self._write(take)
+
+    def renew_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Extend ``holder``'s lease to ``now + ttl``; False if it lost it (expired and taken)."""
+
+        def renew(c: Connection) -> bool:
+            c.execute(
+                "UPDATE leases SET expires = ? WHERE name = ? AND holder = ?",
+                (now + ttl, name, holder),
+            )
+            got = c.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+            return bool(got and got[0] == holder)
+
+        return self._write(renew)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up at once (a no-op if ``holder`` no longer has it)."""
+        self._write(
+            lambda c: c.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+        )
+
+    def lease_holder(self, name: str, now: float) -> str | None:
+        """Who holds lease ``name`` at ``now``, or None if nobody (or it expired)."""
+        with self._read() as c:
+            got = c.execute(
+                "SELECT holder FROM leases WHERE name = ? AND expires > ?", (name, now)
+            ).fetchone()
+        return got[0] if got else None

@@ -1,0 +1,103 @@
+"""A warm pool of pre-started, fresh kernels for sweeps.
+
+On short notebooks, starting a kernel costs more than the work. The pool starts kernels ahead
+of need, so a run takes one that is already up, and a replacement starts while it runs.
+
+What a pre-started kernel has done, exactly: it was launched by ``jupyter_client`` with the
+spec's kernel name, the pipeline notebook's directory as working directory and the same quiet
+arguments as a papermill run, and it answered one ``kernel_info`` request (``wait_for_ready``).
+It has executed no code at all, so every run still starts in a kernel that has never run user
+code; a kernel is used for one run only and shut down after it.
+
+Ports: each kernel's ports are picked by ``jupyter_client`` when it starts, and kernels are
+started one at a time under a lock, so two kernels never race for the same free port (the
+known failure of concurrent papermill runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from .engine import QUIET_KERNEL_ARGS
+
+log = logging.getLogger(__name__)
+_START = threading.Lock()  # one kernel start at a time in this process: no port races
+
+
+def start_kernel(kernel_name: str, cwd: Path, timeout: float = 60.0) -> Any:
+    """A started, ready kernel manager that has run no code.
+
+    An AsyncKernelManager, the kind nbclient makes itself: its Ctrl-C handler shuts the kernel
+    down from inside the event loop, which a blocking manager cannot do there.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=kernel_name)
+    with _START:
+        run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=list(QUIET_KERNEL_ARGS))
+    client = km.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+    finally:
+        client.stop_channels()
+    return km
+
+
+class KernelPool:
+    """``size`` fresh kernels kept ready; :meth:`take` hands one out and starts its successor."""
+
+    def __init__(self, kernel_name: str, cwd: Path, size: int) -> None:
+        self.kernel_name = kernel_name
+        self.cwd = cwd
+        self.ready: queue.Queue[Any] = queue.Queue()
+        self.closed = False
+        self._starters: list[threading.Thread] = []
+        for _ in range(max(1, size)):
+            self._refill()
+
+    def _refill(self) -> None:
+        def start() -> None:
+            if self.closed:
+                return
+            try:
+                self.ready.put(start_kernel(self.kernel_name, self.cwd))
+            except Exception as e:  # take() then starts one itself and reports the error
+                log.warning("could not pre-start a %s kernel: %s", self.kernel_name, e)
+                self.ready.put(None)
+
+        t = threading.Thread(target=start, name="kernel-pool", daemon=True)
+        self._starters.append(t)
+        t.start()
+
+    def take(self) -> Any:
+        """A fresh kernel (waits for one being started); the pool starts a replacement."""
+        km = self.ready.get()
+        self._refill()
+        return km if km is not None else start_kernel(self.kernel_name, self.cwd)
+
+    def close(self) -> None:
+        """Shut down every kernel not handed out (and those still starting)."""
+        self.closed = True
+        for t in self._starters:
+            t.join()
+        while not self.ready.empty():
+            km = self.ready.get_nowait()
+            if km is not None:
+                shutdown(km)
+
+
+def shutdown(km: Any) -> None:
+    """Stop a pool kernel, whether or not nbclient already did (after Ctrl-C)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    except RuntimeError:  # "No kernel is running!": already gone
+        pass

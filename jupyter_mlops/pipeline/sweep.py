@@ -1,0 +1,178 @@
+"""``jupyter-mlops sweep``: one pipeline run per parameter combination, grouped by a sweep id.
+
+Each combination is an ordinary pipeline run (typed params, gates, registry, tracking) tagged
+``sweep=<id>``. The sweep holds the pipeline's "already running" lock once for all its runs, so
+a scheduled firing or a manual run cannot overlap it, while its own runs (one after the other,
+or ``parallel`` at once) share it. Kernels come from a warm :class:`~.pool.KernelPool`, so
+start-up is hidden while every run still gets a kernel that has never run user code.
+Ctrl-C stops the sweep: the run under way ends ``interrupted`` and the rest are not started.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exceptions import ValidationError
+from ..tracking import Tracker, default_tracker
+from .lock import running
+from .params import coerce_params
+from .pool import KernelPool
+from .runner import PipelineResult, PipelineRunner
+from .spec import PipelineSpec
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
+    """``["C=0.01,0.1", "penalty=l1,l2"]`` -> ``{"C": ["0.01", "0.1"], "penalty": [...]}``."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        choices = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not key.strip() or not choices:
+            raise ValidationError(
+                f"Invalid --grid '{item}': write NAME=V1,V2,... e.g. --grid C=0.01,0.1,1"
+            )
+        if key.strip() in grid:
+            raise ValidationError(f"--grid {key.strip()} is given twice; give it once")
+        grid[key.strip()] = choices
+    return grid
+
+
+def combinations(
+    grid: dict[str, list[str]], random_n: int | None = None, seed: int | None = None
+) -> list[dict[str, str]]:
+    """Every combination in grid order, or ``random_n`` of them drawn with ``seed``."""
+    keys = list(grid)
+    every = [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
+    if random_n is None:
+        return every
+    if random_n < 1:
+        raise ValidationError(f"Invalid --random {random_n}: give a number of runs >= 1")
+    return random.Random(seed).sample(every, min(random_n, len(every)))
+
+
+@dataclass
+class SweepRun:
+    params: dict[str, str]
+    run_id: str | None = None
+    status: str = "not started"
+    outcome: str | None = None
+    value: float | None = None  # the ranking metric
+
+
+@dataclass
+class SweepResult:
+    sweep_id: str
+    pipeline: str
+    metric: str | None
+    maximize: bool
+    runs: list[SweepRun] = field(default_factory=list)
+    interrupted: bool = False
+
+    def ranked(self) -> list[SweepRun]:
+        """Runs with the metric first, best first; then the rest in their order."""
+        scored = [r for r in self.runs if r.value is not None]
+        scored.sort(key=lambda r: r.value if r.value is not None else 0.0, reverse=self.maximize)
+        return scored + [r for r in self.runs if r.value is None]
+
+    def table(self) -> str:
+        keys = list(self.runs[0].params) if self.runs else []
+        head = ["#", "run", "status", *keys, self.metric or "-"]
+        rows = [
+            [
+                str(i),
+                (r.run_id or "")[:8],
+                r.outcome or r.status,
+                *(r.params[k] for k in keys),
+                "" if r.value is None else f"{r.value:.6g}",
+            ]
+            for i, r in enumerate(self.ranked(), 1)
+        ]
+        widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+        return "\n".join(
+            "  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)).rstrip()
+            for line in [head, *rows]
+        )
+
+    @property
+    def exit_code(self) -> int:
+        return 130 if self.interrupted else 0
+
+
+def run_sweep(
+    spec: PipelineSpec,
+    combos: list[dict[str, str]],
+    *,
+    tracker: Tracker | None = None,
+    parallel: int = 1,
+    metric: str | None = None,
+    maximize: bool = False,
+    progress: bool = True,
+    warm: bool = True,
+) -> SweepResult:
+    """Run ``spec`` once per combination; ``warm`` keeps ``parallel + 1`` kernels pre-started."""
+    if parallel < 1:
+        raise ValidationError(f"Invalid --parallel {parallel}: give a number of runs >= 1")
+    for combo in combos:  # every combination typed up front: a bad value stops nothing midway
+        coerce_params(spec.parameters, combo, None, source=f"pipeline '{spec.name}'")
+    tracker = tracker or default_tracker()
+    result = SweepResult(uuid.uuid4().hex[:12], spec.name, metric, maximize)
+    result.runs = [SweepRun(dict(c)) for c in combos]
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    with running(tracker.store.workdir / "locks", spec.name):  # the sweep-level lock
+        pool = KernelPool(spec.kernel, spec.notebook_path().parent, parallel + 1) if warm else None
+        runner = PipelineRunner(tracker, progress=False, kernels=pool)
+        bar = tqdm(total=len(combos), desc=f"sweep {spec.name}", disable=not progress)
+        try:
+            _drive(runner, spec, result, parallel, bar)
+        except KeyboardInterrupt:
+            result.interrupted = True
+        finally:
+            bar.close()
+            if pool is not None:
+                pool.close()
+    return result
+
+
+def _drive(
+    runner: PipelineRunner, spec: PipelineSpec, result: SweepResult, parallel: int, bar: Any
+) -> None:
+    tags = {"sweep": result.sweep_id}
+
+    def one(item: SweepRun) -> None:
+        res: PipelineResult = runner.run(spec, item.params, tags=tags, hold_lock=False)
+        item.run_id, item.status = res.run.id, res.run.status.value
+        item.outcome = res.outcome.value
+        if result.metric is not None:
+            item.value = res.run.metrics.get(result.metric)
+        bar.update(1)
+        if item.outcome == "interrupted":
+            raise KeyboardInterrupt
+
+    if parallel == 1:  # in this thread, so that Ctrl-C reaches the run under way
+        for item in result.runs:
+            one(item)
+        return
+    with ThreadPoolExecutor(parallel, thread_name_prefix="sweep") as ex:
+        pending: set[Future[None]] = set()
+        todo = iter(result.runs)
+        try:
+            for item in itertools.islice(todo, parallel):
+                pending.add(ex.submit(one, item))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    f.result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.add(ex.submit(one, nxt))
+        except KeyboardInterrupt:
+            for f in pending:
+                f.cancel()  # runs under way finish; the rest never start
+            raise

@@ -1,0 +1,97 @@
+"""The embedded scheduler inside the Jupyter server, off by default.
+
+Turned on with ``c.JupyterMLOps.scheduler = True`` (or ``$JUPYTER_MLOPS_SCHEDULER=1``), the
+server runs the same :meth:`~jupyter_mlops.schedule.scheduler.Scheduler.serve` loop as
+``jupyter-mlops scheduler`` in a background thread, over the project at the server's root. Each
+pipeline is fired under its lease in the store, so this loop and a standalone scheduler on the
+same store never start the same firing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from traitlets import Bool, Float
+from traitlets.config import Configurable
+
+from .handlers import ServerContext
+
+ENV = "JUPYTER_MLOPS_SCHEDULER"
+THREAD_NAME = "jupyter-mlops-scheduler"
+
+
+class JupyterMLOps(Configurable):
+    """Server-side options of jupyter-mlops (``c.JupyterMLOps.*``)."""
+
+    scheduler = Bool(
+        False, help="Run the embedded scheduler in the server (or $JUPYTER_MLOPS_SCHEDULER=1)"
+    ).tag(config=True)
+    scheduler_poll = Float(30.0, help="Longest sleep of the scheduler loop, seconds").tag(
+        config=True
+    )
+    scheduler_lease_ttl = Float(
+        30.0, help="Seconds a dead server's lease blocks its pipelines"
+    ).tag(config=True)
+
+
+class SchedulerLoop:
+    """The scheduler thread; :meth:`stop` ends it after the tick (or run) under way."""
+
+    def __init__(self, context: ServerContext, options: JupyterMLOps, log: Any) -> None:
+        self.context = context
+        self.options = options
+        self.log = log
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _serve(self) -> None:
+        from ..schedule.scheduler import Scheduler
+        from ..tracking import Tracker
+
+        try:
+            tracker = Tracker.from_settings(self.context.settings)
+            scheduler = Scheduler(
+                self.context.pipelines_dir, tracker, lease_ttl=self.options.scheduler_lease_ttl
+            )
+            scheduler.serve(self.stopping, poll=self.options.scheduler_poll)
+        except Exception:  # a scheduler that dies must say so, not take the server down
+            self.log.exception("jupyter-mlops: the embedded scheduler stopped")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.thread.join(timeout)
+        if self.thread.is_alive():  # mid-run: the run is marked interrupted when the process ends
+            self.log.warning("jupyter-mlops: the scheduler is still finishing a run")
+
+
+def wanted(serverapp: Any) -> JupyterMLOps | None:
+    """The options when the scheduler is switched on (config or environment), else None."""
+    options = JupyterMLOps(config=serverapp.config)
+    if options.scheduler or os.environ.get(ENV, "").strip().lower() in ("1", "true", "yes"):
+        return options
+    return None
+
+
+def start_loop(serverapp: Any, context: ServerContext) -> SchedulerLoop | None:
+    options = wanted(serverapp)
+    if options is None:
+        return None
+    loop = SchedulerLoop(context, options, serverapp.log or logging.getLogger(__name__))
+    loop.start()
+    # Function-style extensions get no shutdown hook from jupyter_server 2.x, so the loop is
+    # stopped from the server's own extension cleanup, which every shutdown path awaits.
+    cleanup = serverapp.cleanup_extensions
+
+    async def cleanup_extensions() -> None:
+        loop.stop()
+        await cleanup()
+
+    serverapp.cleanup_extensions = cleanup_extensions
+    serverapp.log.info("jupyter-mlops: scheduler running in the server (%s)", context.pipelines_dir)
+    return loop
