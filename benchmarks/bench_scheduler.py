@@ -23,27 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from report import print_table, result
+from report import print_table, result, write_parameterized_notebook
 
 LATENCY_TARGET_S = 1.0
 IDLE_TARGET = 0.001  # of one core
 
 
 def _project(root: Path, name: str, cron: str) -> dict[str, str]:
-    import nbformat
-
     from jupyter_mlops.pipeline import promote
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell("x = 1")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("y = x + 1")]
-    nbformat.write(nb, root / f"{name}.ipynb")
+    write_parameterized_notebook(root / f"{name}.ipynb", "x = 1", "y = x + 1")
     env = {**os.environ, "JUPYTER_MLOPS_STORE": str(root / ".mlops")}
     env.pop("JUPYTER_MLOPS_NOW", None)
     old = Path.cwd()

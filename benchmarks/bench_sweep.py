@@ -20,24 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from report import print_table, result
+from report import print_table, result, write_parameterized_notebook
 
 TARGET = 3.0
 
 
 def _notebook(path: Path) -> None:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell("x: int = 0")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("y = x * 2")]
-    nbformat.write(nb, path)
+    write_parameterized_notebook(path, "x: int = 0", "y = x * 2")
 
 
 def run(runs: int = 8, parallel: int = 2) -> list[dict[str, Any]]:

@@ -70,3 +70,19 @@ def format_table(results: list[dict[str, Any]]) -> str:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print(format_table(results))
+
+
+def write_parameterized_notebook(path: Any, parameters: str, body: str) -> None:
+    """A two-cell python3 notebook: a cell tagged ``parameters``, then ``body``."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)

@@ -65,12 +65,7 @@ class MonitorTables(SQLTables):
             "SELECT batch_id, name, version, role, time, n_rows, latency, profile, predictions,"
             " rows_uri FROM monitor_batches WHERE name = ?"
         )
-        args: list[Any] = [name]
-        if since is not None:
-            sql += " AND time >= ?"
-            args.append(since)
-        with self._read() as c:
-            found = c.execute(sql + " ORDER BY time, id", args).fetchall()
+        found = self._by_name(sql, name, since, "time", "time, id")
         return [
             MonitorBatch(
                 r[0],
@@ -95,12 +90,7 @@ class MonitorTables(SQLTables):
             " FROM monitor_predictions p JOIN monitor_labels l"
             " ON l.name = p.name AND l.row_id = p.row_id WHERE p.name = ?"
         )
-        args: list[Any] = [name]
-        if since is not None:
-            sql += " AND p.time >= ?"
-            args.append(since)
-        with self._read() as c:
-            found = c.execute(sql + " ORDER BY p.time, p.row_id", args).fetchall()
+        found = self._by_name(sql, name, since, "p.time", "p.time, p.row_id")
         return [tuple(r) for r in found]
 
     def log_monitor_event(self, event: MonitorEvent) -> None:
@@ -115,10 +105,16 @@ class MonitorTables(SQLTables):
 
     def monitor_events(self, name: str, since: float | None = None) -> list[MonitorEvent]:
         sql = "SELECT name, time, kind, status, detail FROM monitor_events WHERE name = ?"
+        found = self._by_name(sql, name, since, "time", "time, id")
+        return [MonitorEvent(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in found]
+
+    def _by_name(
+        self, sql: str, name: str, since: float | None, time_col: str, order: str
+    ) -> list[Any]:
+        """Rows of ``sql`` (ending in ``WHERE …name = ?``) for ``name``, from ``since`` on."""
         args: list[Any] = [name]
         if since is not None:
-            sql += " AND time >= ?"
+            sql += f" AND {time_col} >= ?"
             args.append(since)
         with self._read() as c:
-            found = c.execute(sql + " ORDER BY time, id", args).fetchall()
-        return [MonitorEvent(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in found]
+            return list(c.execute(sql + f" ORDER BY {order}", args).fetchall())
