@@ -27,7 +27,7 @@ from .entities import DataRef, DataRole, Environment, Run, RunKind
 from .environment import environment_nowait, peak_rss, reset_peak_rss
 from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
-from .seeding import RNG_STATE_TAG, RngRecorder, random_state_unpinned, unseeded_rng_calls
+from .seeding import RNG_STATE_TAG, RngRecorder, random_state_unpinned, unseeded_rng_creations
 from .stdout_tail import StdoutTail
 from .store import RunUpdate
 from .tracking import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
@@ -59,7 +59,7 @@ class CellAnalysis:
     literal_inputs: dict[str, Any]  # literal containers too large to be params (data)
     reads: tuple[str, ...]  # names read before the cell assigns them, in order of first use
     writes: tuple[str, ...]  # names the cell assigns
-    rng_warnings: tuple[str, ...]
+    rng_warnings: tuple[tuple[str, str], ...]  # (called name, warning) per unseeded RNG
 
 
 @dataclass
@@ -153,7 +153,7 @@ def analyze_cell(code: str) -> CellAnalysis | None:
         literal_inputs=inputs,
         reads=tuple(names.reads),
         writes=tuple(names.writes),
-        rng_warnings=tuple(unseeded_rng_calls(tree)),
+        rng_warnings=tuple(unseeded_rng_creations(tree)),
     )
 
 
@@ -308,7 +308,9 @@ class CellCollector:
             # `acc = 0.5` under a metric name is a result, not a setting: metric only.
             literal = analysis.literal_params.items()
             u.params.update({k: v for k, v in literal if not self.is_metric(k)})
-            u.warnings.extend(analysis.rng_warnings)
+            # Unseeded default_rng() in a recording cell gets entropy we draw and record.
+            recorded = {"default_rng"} if self.pending.rng is not None else set()
+            u.warnings.extend(w for name, w in analysis.rng_warnings if name not in recorded)
         for name in self.pending.options.params:
             if name in self.ns:
                 from .entities import to_jsonable

@@ -69,7 +69,13 @@ def _has_seed(call: ast.Call) -> bool:
 
 def unseeded_rng_calls(tree: ast.AST) -> list[str]:
     """Warnings for RNGs created without a seed (``np.random.default_rng()`` and friends)."""
-    warnings = []
+    return [message for _, message in unseeded_rng_creations(tree)]
+
+
+def unseeded_rng_creations(tree: ast.AST) -> list[tuple[str, str]]:
+    """(called name, warning) for each RNG created without a seed; a tracked cell that records
+    RNG state drops the ``default_rng`` ones, whose entropy it draws and records itself."""
+    found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -78,12 +84,15 @@ def unseeded_rng_calls(tree: ast.AST) -> list[str]:
             # random.Random() only when qualified: a bare Random() may be anything.
             if name == "Random" and not isinstance(node.func, ast.Attribute):
                 continue
-            warnings.append(
-                f"line {node.lineno}: {ast.unparse(node)} creates an unseeded random generator "
-                "that the run's seed does not control; pass a seed, e.g. "
-                f"{ast.unparse(node.func)}(seed)"
+            found.append(
+                (
+                    name,
+                    f"line {node.lineno}: {ast.unparse(node)} creates an unseeded random generator "
+                    "that the run's seed does not control; pass a seed, e.g. "
+                    f"{ast.unparse(node.func)}(seed)",
+                )
             )
-    return warnings
+    return found
 
 
 # Calls that draw random numbers unless given a ``random_state`` (by keyword; positions vary).

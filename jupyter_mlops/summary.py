@@ -7,6 +7,7 @@ from typing import Any
 
 from .compare import RunDiff, format_delta
 from .entities import DataRef, Run
+from .seeding import RNG_STATE_TAG
 
 MAX_ITEMS = 12
 
@@ -68,10 +69,17 @@ def change_line(diff: RunDiff) -> str:
     return f"vs {diff.previous_id[:8]}: " + " · ".join(parts)  # type: ignore[index]
 
 
+def seed_text(run: Run) -> str:
+    """The seed a run was given, or that its RNG states were recorded instead (the default)."""
+    if run.seed is not None:
+        return str(run.seed)
+    return "state recorded" if run.tags.get(RNG_STATE_TAG) else "-"
+
+
 def format_summary(run: Run, diff: RunDiff) -> str:
     head = (
         f"● run {run.short_id}  {run.status.value}  {run.duration or 0:.2f}s  "
-        f"seed {run.seed if run.seed is not None else '-'}  experiment {run.experiment}"
+        f"seed {seed_text(run)}  experiment {run.experiment}"
     )
     lines = [head]
     if run.params:
@@ -109,7 +117,7 @@ def summary_html(run: Run, diff: RunDiff) -> str:
         "<div class='jupyter-mlops-summary' style='font-size:12px'"
         f" data-jupyter-mlops-run='{e(run.id)}'>"  # the sidebar links the run to its detail
         f"<b style='color:{color}'>● {e(run.status.value)}</b> run <code>{e(run.short_id)}</code>"
-        f" · {run.duration or 0:.2f}s · seed {e(str(run.seed))} · experiment "
+        f" · {run.duration or 0:.2f}s · seed {e(seed_text(run))} · experiment "
         f"<b>{e(run.experiment)}</b><table style='margin:0'>{body}</table></div>"
     )
 
@@ -149,7 +157,7 @@ def format_run(run: Run) -> str:
         f"  experiment   {run.experiment}" + (f"  name {run.name}" if run.name else ""),
         f"  status       {run.status.value}" + (f"  kind {run.kind.value}"),
         f"  started      {iso_time(run.started)}  duration {run.duration or 0:.3f}s",
-        f"  seed         {run.seed if run.seed is not None else '-'}",
+        f"  seed         {seed_text(run)}",
     ]
     if run.parent_id:
         lines.append(f"  parent       {run.parent_id}")

@@ -122,12 +122,17 @@ def test_seed_option_makes_cells_reproducible(shell) -> None:
 def test_reproducibility_warnings(shell) -> None:
     shell.run(SETUP)
     shell.run(
-        "%%track\nr = np.random.default_rng()\n"
+        "%%track\nr = np.random.RandomState()\ng = np.random.default_rng()\n"
         "m = LogisticRegression(random_state=None, solver='liblinear').fit(X, y)"
     )
     warnings = " ".join(_last_run().warnings)
-    assert "unseeded random generator" in warnings
+    assert "RandomState() creates an unseeded random generator" in warnings
     assert "random_state=None" in warnings
+    # default_rng()'s entropy is drawn and recorded by the cell, so it is controlled ...
+    assert "default_rng" not in warnings
+    # ... unless the cell records nothing.
+    shell.run("%%track --no-seed\ng = np.random.default_rng()")
+    assert "default_rng() creates an unseeded" in " ".join(_last_run().warnings)
 
 
 def test_files_read_by_the_cell_are_fingerprinted(shell, tmp_path: Path) -> None:
