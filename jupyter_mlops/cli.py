@@ -40,7 +40,7 @@ def _tracker(args: argparse.Namespace) -> Any:
     return default_tracker(create=not getattr(args, "read_only", False))
 
 
-def runs_table(frame: Any, width: int = 160) -> str:
+def runs_table(frame: Any, width: int = 240) -> str:
     if frame.empty:
         return "no runs recorded yet; track a cell with %%track or use mlops.start_run()"
     show = frame.copy()
@@ -56,7 +56,8 @@ def runs_table(frame: Any, width: int = 160) -> str:
         show["model"] = (show["model"] + " " + show["model_stage"]).fillna("-")
         show = show.drop(columns=["model_stage"])
     show.columns = [c.removeprefix("metrics.").removeprefix("params.") for c in show.columns]
-    return show.to_string(index=False, max_colwidth=24, line_width=width)
+    # Wide enough for "name@version stage"; a terminal wraps long lines itself.
+    return show.to_string(index=False, max_colwidth=36, line_width=width)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
