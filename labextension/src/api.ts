@@ -4,11 +4,11 @@
  */
 import { queryString, requestAPI } from './request';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'killed';
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
 export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
 
-/** One row of `GET runs` (a `runs()` frame row with nested params and metrics). */
-export interface IRunRow {
+/** What a runs-table row and a run's detail share (`Run.to_dict()` names). */
+export interface IRunBase {
   id: string;
   experiment: string;
   name: string | null;
@@ -18,10 +18,14 @@ export interface IRunRow {
   started: string | null;
   duration: number | null;
   seed: number | null;
+  params: Record<string, Value>;
+}
+
+/** One row of `GET runs` (a `runs()` frame row with nested params and metrics). */
+export interface IRunRow extends IRunBase {
   gates: string | null;
   model: string | null;
   model_stage: string | null;
-  params: Record<string, Value>;
   metrics: Record<string, number>;
   [column: string]: unknown;
 }
@@ -101,17 +105,8 @@ export interface IRunDiff {
 }
 
 /** `GET runs/ID`: `Run.to_dict()` and what the views add. */
-export interface IRunDetail {
-  id: string;
-  experiment: string;
-  name: string | null;
-  status: RunStatus;
-  kind: string;
-  parent_id: string | null;
-  started: string | null;
+export interface IRunDetail extends IRunBase {
   ended: string | null;
-  duration: number | null;
-  seed: number | null;
   notebook: string | null;
   code: string | null;
   history: string[];
@@ -121,7 +116,6 @@ export interface IRunDetail {
   error: string | null;
   stdout_tail: string | null;
   host: string | null;
-  params: Record<string, Value>;
   metrics: Record<string, number | null>;
   tags: Record<string, string>;
   data: IDataRef[];
