@@ -533,6 +533,7 @@ class Tracker:
                 ids = list(self._runs)
                 if not ids:  # restarted by the next start_run
                     self._heartbeat = None
+                    self.store.release_thread()
                     return
             try:
                 self.store.heartbeat(ids, time.time())

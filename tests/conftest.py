@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,15 @@ from jupyter_mlops.store import RunStore, close_stores, open_store
 from jupyter_mlops.tracking import reset_default_tracker
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Kernels (a dozen ZeroMQ sockets each), a browser and a Jupyter server share this process's
+    # descriptor limit; some CI machines default to a soft limit of 1,024, well below the hard one.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 @pytest.fixture(autouse=True)

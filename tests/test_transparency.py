@@ -48,7 +48,8 @@ print('{MARKER}' + __json.dumps(__variables(get_ipython().user_ns), sort_keys=Tr
 """
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_TIMES = re.compile(r"\b\d+(?:\.\d+)?\s*(?:ns|µs|\u03bcs|us|ms|s)\b")
+# IPython formats times with "%.3g", so a sub-microsecond time reads "1e+03 ns".
+_TIMES = re.compile(r"\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*(?:ns|µs|\u03bcs|us|ms|s)\b")
 
 
 def _execute(nb: nbformat.NotebookNode, cwd: Path, store: Path) -> nbformat.NotebookNode:

@@ -352,13 +352,18 @@ class Scheduler:
         done = threading.Event()
 
         def beat() -> None:
-            while not done.wait(self.lease_ttl / 3):
-                try:
-                    if not store.renew_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
-                        log.error("lost the lease of %s (expired and taken over)", name)
-                        return
-                except MLOpsError as e:  # a busy store now and then must not end the beat
-                    log.warning("could not renew the lease of %s: %s", name, e)
+            try:
+                while not done.wait(self.lease_ttl / 3):
+                    try:
+                        if not store.renew_lease(
+                            key, self.holder, self.lease_ttl, self.lease_clock()
+                        ):
+                            log.error("lost the lease of %s (expired and taken over)", name)
+                            return
+                    except MLOpsError as e:  # a busy store now and then must not end the beat
+                        log.warning("could not renew the lease of %s: %s", name, e)
+            finally:
+                store.release_thread()
 
         beater = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
         beater.start()

@@ -243,6 +243,11 @@ class RunStore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def release_thread(self) -> None:  # noqa: B027 (optional hook: most backends hold nothing)
+        """Close what the calling thread holds open (its connection); a background thread
+        calls this as it ends, so that its file descriptors do not wait for the garbage
+        collector."""
+
     # -- pipelines, gate results and the model registry --------------------------------------
     @abc.abstractmethod
     def save_pipeline(

@@ -139,16 +139,23 @@ class SQLiteStore(SQLStore):
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot read the run store {self.db_path}: {e}") from e
 
-    def close(self) -> None:
-        """Write what is still queued for this store (bounded wait), then close this thread's
-        connection; other threads' connections close with their threads (closing a connection
-        another thread may be using can crash the sqlite3 module)."""
-        writer = existing_writer(self)
-        if writer is not None:
-            writer.wait(timeout=writer.exit_timeout)
-        self._closed = True
+    def release_thread(self) -> None:
+        # sqlite3 connections sit in a reference cycle with their statement cache, so one left
+        # to a finished thread stays open (three descriptors) until the cycle collector runs.
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             self._local.conn = None
+
+    def close(self) -> None:
+        """Write what is still queued for this store (bounded wait), stop its writer thread
+        (which closes its own connection), then close this thread's connection. Other threads'
+        connections close as those threads end (closing a connection another thread may be
+        using can crash the sqlite3 module)."""
+        writer = existing_writer(self)
+        if writer is not None:
+            writer.wait(timeout=writer.exit_timeout)
+            writer.stop(timeout=writer.exit_timeout)
+        self._closed = True
+        self.release_thread()

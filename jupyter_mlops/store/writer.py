@@ -69,6 +69,7 @@ class StoreWriter:
         self._submitted = 0
         self._done = 0
         self._busy = False  # the current batch found the store locked by another writer
+        self._stopping = False  # stop() asked an idle thread to end now
         self._thread: threading.Thread | None = None
         self._carry: dict[str, RunUpdate] = {}  # failed intermediate updates, per run
         self._unclosed: dict[str, RunUpdate] = {}  # closing records of runs whose end failed
@@ -156,12 +157,30 @@ class StoreWriter:
         return list(dict.fromkeys(op.run_id for op in ops if op.report))
 
     # -- the writer thread ------------------------------------------------------------------------
+    def stop(self, timeout: float | None = None) -> None:
+        """Let the writer thread end now if it has nothing left to write (it would after
+        ``IDLE_SECONDS``), and wait for it; a later submission starts a new one."""
+        with self._lock:
+            thread = self._thread
+            self._stopping = True
+            self._work.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self.store.release_thread()
+
+    def _serve(self) -> None:
         while True:
             with self._lock:
                 if not self._queue:
-                    self._work.wait(IDLE_SECONDS)
+                    if not self._stopping:
+                        self._work.wait(IDLE_SECONDS)
                     if not self._queue:
+                        self._stopping = False
                         if self._thread is threading.current_thread():
                             self._thread = None
                         return

@@ -172,7 +172,13 @@ def open_lab(browser: Any, url: str, token: str, width: int = 1400, height: int 
     page.set_default_timeout(60_000)  # the machine may be busy
     page.goto(f"{url}lab?token={token}")
     page.wait_for_selector("#jupyter-mlops-panel", state="attached", timeout=60_000)
-    page.evaluate("window.jupyterapp.commands.execute('jupyter-mlops:open')")
+    # The layout restorer may still be re-applying the saved workspace (another sidebar tab,
+    # a collapsed sidebar): open the panel only once it is done, and see it shown.
+    page.evaluate(
+        "async () => { await window.jupyterapp.restored;"
+        " await window.jupyterapp.commands.execute('jupyter-mlops:open'); }"
+    )
+    page.wait_for_selector("#jupyter-mlops-panel", state="visible", timeout=60_000)
     widen_sidebar(page, 720)
     return page
 
