@@ -31,8 +31,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.log.info(
         "jupyter-mlops: REST API at %s%s/ (store %s)", base_url, API_PREFIX, context.settings.store
     )
-    from .loop import start_loop  # the embedded scheduler, when switched on (off by default)
+    from .loop import on_server_cleanup, start_loop
 
+    on_server_cleanup(serverapp, context.close)
+    # The embedded scheduler, when switched on (off by default); it stops before the pool.
     web_app.settings["jupyter_mlops_scheduler"] = start_loop(serverapp, context)
 
 

@@ -57,6 +57,13 @@ class ServerContext:
                 self._tracker = Tracker.from_settings(self.settings, create=False)
             return self._tracker
 
+    def close(self) -> None:
+        """End the worker threads, then close the store connections they left behind."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            if self._tracker is not None:
+                self._tracker.store.release_ended_threads()
+
 
 def error_status(e: BaseException) -> int:
     """The one table from core errors to HTTP status codes."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from traitlets import Bool, Float
@@ -78,20 +79,28 @@ def wanted(serverapp: Any) -> JupyterMLOps | None:
     return None
 
 
+def on_server_cleanup(serverapp: Any, fn: Callable[[], None], *, first: bool = False) -> None:
+    """Call ``fn`` when the server shuts down (before the other extensions' cleanup when
+    ``first``). Function-style extensions get no shutdown hook from jupyter_server 2.x, so this
+    chains onto the server's own extension cleanup, which every shutdown path awaits."""
+    cleanup = serverapp.cleanup_extensions
+
+    async def cleanup_extensions() -> None:
+        if first:
+            fn()
+        await cleanup()
+        if not first:
+            fn()
+
+    serverapp.cleanup_extensions = cleanup_extensions
+
+
 def start_loop(serverapp: Any, context: ServerContext) -> SchedulerLoop | None:
     options = wanted(serverapp)
     if options is None:
         return None
     loop = SchedulerLoop(context, options, serverapp.log or logging.getLogger(__name__))
     loop.start()
-    # Function-style extensions get no shutdown hook from jupyter_server 2.x, so the loop is
-    # stopped from the server's own extension cleanup, which every shutdown path awaits.
-    cleanup = serverapp.cleanup_extensions
-
-    async def cleanup_extensions() -> None:
-        loop.stop()
-        await cleanup()
-
-    serverapp.cleanup_extensions = cleanup_extensions
+    on_server_cleanup(serverapp, loop.stop, first=True)
     serverapp.log.info("jupyter-mlops: scheduler running in the server (%s)", context.pipelines_dir)
     return loop

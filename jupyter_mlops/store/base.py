@@ -248,6 +248,9 @@ class RunStore(abc.ABC):
         calls this as it ends, so that its file descriptors do not wait for the garbage
         collector."""
 
+    def release_ended_threads(self) -> None:  # noqa: B027 (optional hook, as release_thread)
+        """Close what threads that have ended left open (a server's stopped worker pool)."""
+
     # -- pipelines, gate results and the model registry --------------------------------------
     @abc.abstractmethod
     def save_pipeline(

@@ -43,6 +43,10 @@ class SQLiteStore(SQLStore):
             raise StoreNotFoundError(str(self.directory), os.getcwd())
         self.artifacts = ArtifactStore(self.directory / "artifacts")
         self._local = threading.local()
+        # Every thread's connection, so that those of ended threads (a server's worker pool,
+        # a finished heartbeat) can be closed: see release_thread().
+        self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._conns_lock = threading.Lock()
         self._closed = False
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,21 @@ class SQLiteStore(SQLStore):
                 raise self._unavailable(e) from e
             self._local.conn = conn
             self._local.busy_ms = BUSY_TIMEOUT_MS
+            with self._conns_lock:
+                self._close_orphans()
+                self._conns.append((threading.current_thread(), conn))
         return conn
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (the caller holds _conns_lock)."""
+        kept = []
+        for thread, conn in self._conns:
+            if thread.is_alive():
+                kept.append((thread, conn))
+            else:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+        self._conns = kept
 
     def _set_busy_timeout(self, conn: sqlite3.Connection, ms: int) -> None:
         if self._local.busy_ms != ms:
@@ -147,15 +165,22 @@ class SQLiteStore(SQLStore):
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             self._local.conn = None
+            with self._conns_lock:
+                self._conns = [(t, c) for t, c in self._conns if c is not conn]
+
+    def release_ended_threads(self) -> None:
+        with self._conns_lock:
+            self._close_orphans()
 
     def close(self) -> None:
         """Write what is still queued for this store (bounded wait), stop its writer thread
-        (which closes its own connection), then close this thread's connection. Other threads'
-        connections close as those threads end (closing a connection another thread may be
-        using can crash the sqlite3 module)."""
+        (which closes its own connection), then close this thread's connection and those of
+        threads that have ended. Live threads' connections are left to them (closing a
+        connection another thread may be using can crash the sqlite3 module)."""
         writer = existing_writer(self)
         if writer is not None:
             writer.wait(timeout=writer.exit_timeout)
             writer.stop(timeout=writer.exit_timeout)
         self._closed = True
         self.release_thread()
+        self.release_ended_threads()
