@@ -285,8 +285,9 @@ class _Copier:
         return list(theirs.values())
 
     def _reset_identity(self, spec: TableSpec) -> None:
-        # A serial key's sequence must continue after the ids copied explicitly. SQLite's
-        # rowid does by itself; a server dialect offers the statement (PostgreSQL's setval).
+        # A serial key's sequence must continue after the ids copied explicitly: the embedded
+        # store's integer key does by itself; a server's dialect offers the statement that
+        # moves its sequence on (PostgreSQL's setval).
         reset = getattr(self.target.dialect, "reset_identity", None)
         sql = reset(spec.name, spec.key[0]) if reset is not None else None
         if sql:
