@@ -161,11 +161,16 @@ def migrate_store(
         )
     for store in (source, target):
         version = store._schema_version()
+        if version is not None and version > schema.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"The store {store.location} has schema version {version}, newer than this "
+                f"jupyter-mlops understands ({schema.SCHEMA_VERSION}); upgrade jupyter-mlops"
+            )
         if version != schema.SCHEMA_VERSION:
             raise SchemaVersionError(
-                f"The store {store.location} has schema version {version}, this jupyter-mlops "
-                f"copies only version {schema.SCHEMA_VERSION}; open the store with this version "
-                "first (an older one is migrated on open), or upgrade jupyter-mlops"
+                f"The store {store.location} has schema version {version}, not "
+                f"{schema.SCHEMA_VERSION}; open it once with this jupyter-mlops (which migrates "
+                "it) and copy again"
             )
     started = time.monotonic()
     report = MigrationReport(source.location, target.location, dry_run)
