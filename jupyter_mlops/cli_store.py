@@ -120,6 +120,12 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(format_report(report))
+        if args.artifacts and not args.dry_run:
+            # The target reads artifacts from its default place unless told otherwise.
+            print(
+                f"artifacts are in {args.artifacts}: set artifact_store to it where the target "
+                "store is used"
+            )
     if not report.ok:
         print(
             f"jupyter-mlops: error: the copy in {report.target} did not verify: "

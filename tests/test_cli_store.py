@@ -106,7 +106,9 @@ def test_store_migrate_puts_artifacts_where_asked(
     assert main(args) == EXIT_OK
     shas = {a.sha256 for r in mlops.runs()["id"] for a in mlops.get_run(r).artifacts}
     assert {p.name for p in blobs.rglob("*") if p.is_file()} == shas
-    assert "verification (row counts, artifact hashes): ok" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "verification (row counts, artifact hashes): ok" in out
+    assert f"artifacts are in {blobs}: set artifact_store" in out
 
 
 def test_store_migrate_exits_1_when_the_copy_does_not_verify(
