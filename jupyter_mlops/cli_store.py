@@ -114,6 +114,7 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
         target,
         batch=args.batch,
         dry_run=args.dry_run,
+        update=args.update,
         progress=_Progress(args.quiet),
     )
     if args.json:
@@ -139,14 +140,19 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
 def format_report(report: Any) -> str:
     verb = "would copy" if report.dry_run else "copied"
     lines = [f"{report.source} -> {report.target}"]
-    lines.append(f"{'table':<22}{'source':>9}{verb:>12}{'present':>9}{'differ':>8}{'target':>9}")
+    lines.append(
+        f"{'table':<22}{'source':>9}{verb:>12}{'present':>9}{'updated':>9}{'differ':>8}"
+        f"{'target':>9}"
+    )
     for t in report.tables:
         target = "-" if t.target_rows is None else str(t.target_rows)
         lines.append(
-            f"{t.name:<22}{t.source_rows:>9}{t.copied:>12}{t.skipped:>9}{t.differing:>8}{target:>9}"
+            f"{t.name:<22}{t.source_rows:>9}{t.copied:>12}{t.skipped:>9}{t.updated:>9}"
+            f"{t.differing:>8}{target:>9}"
         )
+    updated = f", {report.rows_updated} updated" if report.rows_updated else ""
     lines.append(
-        f"rows: {report.rows_copied} {verb}; artifacts: {report.artifacts_copied} of "
+        f"rows: {report.rows_copied} {verb}{updated}; artifacts: {report.artifacts_copied} of "
         f"{report.artifacts_referenced} {verb} ({human_bytes(report.artifact_bytes)})"
     )
     if report.artifacts_missing_in_source:
@@ -157,7 +163,8 @@ def format_report(report: Any) -> str:
     if report.running_runs:
         lines.append(
             f"{len(report.running_runs)} run(s) still running in the source were copied as "
-            f"they are: {', '.join(r[:8] for r in report.running_runs[:5])}"
+            f"they are: {', '.join(r[:8] for r in report.running_runs[:5])}; once they end, "
+            "`store migrate --update` copies their final state"
         )
     for problem in report.problems:
         lines.append(f"problem: {problem}")
@@ -192,6 +199,12 @@ def add_store_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     mi.add_argument("--batch", type=int, default=1000, help="rows per commit (1000)")
     mi.add_argument("--dry-run", action="store_true", help="report what would be copied")
+    mi.add_argument(
+        "--update",
+        action="store_true",
+        help="replace rows the target holds with other content by the source's (default: "
+        "report them and leave them)",
+    )
     mi.add_argument("--json", action="store_true")
     mi.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     mi.set_defaults(func=cmd_store_migrate, read_only=True)

@@ -74,7 +74,7 @@ def test_store_migrate_copies_verifies_and_is_idempotent(
     assert main(["store", "migrate", "--to", target_url, "--batch", "2"]) == EXIT_OK
     out, err = capsys.readouterr()
     assert "migrate: runs 4/4" in err  # progress goes to stderr
-    assert re.search(r"^runs +4 +4 +0 +0 +4$", out, re.M)
+    assert re.search(r"^runs +4 +4 +0 +0 +0 +4$", out, re.M)
     assert "verification (row counts, artifact hashes): ok" in out
     assert main(["store", "migrate", "--to", target_url, "--json", "-q"]) == EXIT_OK
     out, err = capsys.readouterr()
@@ -148,3 +148,20 @@ def test_store_migrate_errors_are_one_line(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("jupyter-mlops: error: "), err
         assert message in err, err
+
+
+def test_store_migrate_update_takes_the_sources_rows(
+    tracker: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _record(tracker)
+    assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_OK
+    target = open_store(target_url)
+    assert isinstance(target, SQLStore)
+    target._write(lambda c: c.execute("UPDATE params SET value = '7' WHERE run_id = ?", (ids[0],)))
+    capsys.readouterr()
+    assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "params: 1 row(s) differ" in err and "--update" in err
+    assert main(["store", "migrate", "--to", target_url, "-q", "--update"]) == EXIT_OK
+    assert "rows: 0 copied, 1 updated;" in capsys.readouterr().out
+    assert target.get_run(ids[0]).params == {"i": 0}

@@ -66,6 +66,7 @@ class TableCopy:
     copied: int = 0
     skipped: int = 0
     differing: int = 0
+    updated: int = 0  # differing rows overwritten with the source's (``update=True``)
     target_rows: int | None = None
     first_differing: str | None = None  # the key of the first conflict, for the message
 
@@ -91,12 +92,17 @@ class MigrationReport:
         return sum(t.copied for t in self.tables)
 
     @property
+    def rows_updated(self) -> int:
+        return sum(t.updated for t in self.tables)
+
+    @property
     def ok(self) -> bool:
         return not self.problems and self.verified is not False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["rows_copied"] = self.rows_copied
+        out["rows_updated"] = self.rows_updated
         out["ok"] = self.ok
         return out
 
@@ -145,11 +151,16 @@ def migrate_store(
     *,
     batch: int = DEFAULT_BATCH,
     dry_run: bool = False,
+    update: bool = False,
     progress: Progress | None = None,
 ) -> MigrationReport:
     """Copy ``source`` into ``target`` (rows and artifacts), then verify the target.
 
-    ``dry_run`` writes nothing and reports what a real run would copy. Raises
+    A row the target holds with other content is reported and left alone, unless ``update``:
+    then the source's version replaces it (a run that was still running at the first copy,
+    a model blessed since). Rows of logs keyed by a serial id are never replaced: the same id
+    there may be another store's entry. ``dry_run`` writes nothing and reports what a real run
+    would copy. Raises
     ValidationError for the same store twice or a bad batch size, SchemaVersionError when
     either store is not at this version's schema."""
     if batch < 1:
@@ -179,6 +190,7 @@ def migrate_store(
         if not spec.key:  # every table has a key since schema 7; a new one must too
             raise StoreError(f"Table {spec.name} has no primary key; it cannot be copied")
     copier = _Copier(source, target, batch, dry_run, progress, report)
+    copier.update = update
     with source._read() as sconn:
         report.running_runs = [
             r[0] for r in sconn.execute("SELECT id FROM runs WHERE status = 'running'")
@@ -208,6 +220,7 @@ class _Copier:
         self.source, self.target = source, target
         self.batch, self.dry_run = batch, dry_run
         self.progress, self.report = progress, report
+        self.update = False
         self.shas: set[str] = set()
         self.missing: set[str] = set()
 
@@ -223,23 +236,23 @@ class _Copier:
         while found := _page(sconn, spec, cols, last, self.batch):
             self._copy_artifacts(found, uri_at)
             if self.dry_run:
-                present = len(self._differing(spec, cols, key_at, found, out))
-                copied = len(found) - present
+                copied = len(found) - self._compare(spec, cols, key_at, found, out)
             else:
                 copied = self.target._write(partial(_insert, insert=insert, found=found))
                 if copied < len(found):  # some were there: the same rows, or conflicts?
-                    self._differing(spec, cols, key_at, found, out)
+                    self._compare(spec, cols, key_at, found, out)
             out.copied += copied
             out.skipped += len(found) - copied
             done += len(found)
             last = tuple(found[-1][i] for i in key_at)
             if self.progress is not None:
                 self.progress(spec.name, done, out.source_rows)
-        out.skipped -= out.differing
+        out.skipped -= out.differing + out.updated
         if out.differing:
             self.report.problems.append(
                 f"{spec.name}: {out.differing} row(s) differ in the target (same key, other "
                 f"content; first: {out.first_differing}); left as they are there"
+                + ("" if spec.serial else " (--update takes the source's)")
             )
         if spec.serial and not self.dry_run and out.copied:
             self._reset_identity(spec)
@@ -264,30 +277,37 @@ class _Copier:
                 self.report.artifacts_copied += 1
                 self.report.artifact_bytes += size
 
-    def _differing(
+    def _compare(
         self,
         spec: TableSpec,
         cols: list[str],
         key_at: list[int],
         found: list[tuple[Any, ...]],
         out: TableCopy,
-    ) -> list[tuple[Any, ...]]:
-        """The target's rows with the keys of ``found``; counts those whose content differs
-        from the source's (reported, never overwritten: the target's data may be someone
-        else's). Returns the target rows found."""
+    ) -> int:
+        """How many keys of ``found`` the target has. Those whose content differs from the
+        source's are counted as conflicts, or replaced by the source's with ``update``."""
         theirs = {
             tuple(r[i] for i in key_at): tuple(r)
             for r in _lookup(self.target, spec, cols, found, key_at)
         }
+        differ = []
         for row in found:
             other = theirs.get(tuple(row[i] for i in key_at))
             if other is not None and other != tuple(row):
-                out.differing += 1
-                if out.first_differing is None:
-                    out.first_differing = ", ".join(
-                        f"{k}={row[i]!r}" for k, i in zip(spec.key, key_at, strict=True)
-                    )
-        return list(theirs.values())
+                differ.append(row)
+        if differ and self.update and not spec.serial:
+            if not self.dry_run:
+                upsert = self.target.dialect.upsert(spec.name, cols, spec.key)
+                self.target._write(lambda c: c.executemany(upsert, differ))
+            out.updated += len(differ)
+        elif differ:
+            out.differing += len(differ)
+            if out.first_differing is None:
+                out.first_differing = ", ".join(
+                    f"{k}={differ[0][i]!r}" for k, i in zip(spec.key, key_at, strict=True)
+                )
+        return len(theirs)
 
     def _reset_identity(self, spec: TableSpec) -> None:
         # A serial key's sequence must continue after the ids copied explicitly: the embedded

@@ -227,6 +227,42 @@ def test_a_row_that_differs_in_the_target_is_reported_not_overwritten(
     assert target.get_run(run.id).name == "theirs"
 
 
+def test_a_run_that_ended_after_the_copy_is_updated_on_request(
+    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+) -> None:
+    live = tracker.start_run(experiment="e")
+    live.log_metrics({"loss": 0.9}, step=0)
+    live.flush()
+    tracker.flush()
+    first = migrate_store(source, target)
+    assert first.running_runs == [live.id] and first.ok
+    live.log_metrics({"loss": 0.1}, step=1)
+    live.end()
+    tracker.flush()
+    stale = migrate_store(source, target)
+    assert not stale.ok and stale.problems[0].startswith("runs: 1 row(s) differ")
+    assert "--update takes the source's" in stale.problems[0]
+    assert target.get_run(live.id).status.value == "running"
+    fresh = migrate_store(source, target, update=True)
+    assert fresh.ok and fresh.verified, fresh.problems
+    updated = {t.name: t.updated for t in fresh.tables if t.updated}
+    assert updated == {"runs": 1, "latest_metrics": 1}
+    assert stale.rows_copied == 1 and fresh.rows_copied == 0  # the new step, copied at once
+    assert target.get_run(live.id) == source.get_run(live.id)
+    assert migrate_store(source, target).ok
+
+
+def test_a_log_entry_with_the_same_id_is_never_overwritten(
+    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+) -> None:
+    source.log_schedule("p", 1.0, "exit 0")
+    target.log_schedule("q", 2.0, "missed")  # another store's entry, id 1 there too
+    report = migrate_store(source, target, update=True)
+    log = next(t for t in report.tables if t.name == "schedule_log")
+    assert (log.differing, log.updated) == (1, 0) and not report.ok
+    assert [e.pipeline for e in target.schedule_log()] == ["q"]
+
+
 def test_an_artifact_already_gone_from_the_source_is_reported(
     tracker: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
