@@ -68,6 +68,14 @@ def test_the_tables_copied_are_the_schemas_with_their_keys() -> None:
     assert tables["metrics"].serial  # schema 7 gave the last keyless table its id
 
 
+def test_the_replayed_schema_is_the_tables_a_new_store_has(isolated_store: Path) -> None:
+    open_store(isolated_store)
+    con = sqlite3.connect(isolated_store / "mlops.db")
+    found = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    con.close()
+    assert {t.name for t in schema_tables()} == found - set(EXCLUDED_TABLES)
+
+
 def test_a_migrated_store_is_used_like_the_original(
     shell: Any, tracker: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
