@@ -22,6 +22,12 @@ from .monitoring.helpers import Threshold, register
 TARGET_BACKENDS = STORE_BACKENDS  # extended with the PostgreSQL store at merge
 
 
+@pytest.fixture
+def local() -> mlops.Tracker:
+    """The tracker of the test's own embedded store: the local store a migration copies."""
+    return mlops.default_tracker()
+
+
 @pytest.fixture(params=TARGET_BACKENDS)
 def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return store_location(request.param, tmp_path / "team")
@@ -68,9 +74,9 @@ def test_store_info_without_a_store_is_one_line_and_creates_none(
 
 
 def test_store_migrate_copies_verifies_and_is_idempotent(
-    tracker: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ids = _record(tracker)
+    ids = _record(local)
     assert main(["store", "migrate", "--to", target_url, "--batch", "2"]) == EXIT_OK
     out, err = capsys.readouterr()
     assert "migrate: runs 4/4" in err  # progress goes to stderr
@@ -87,9 +93,9 @@ def test_store_migrate_copies_verifies_and_is_idempotent(
 
 
 def test_store_migrate_dry_run_writes_nothing(
-    tracker: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _record(tracker)
+    _record(local)
     assert main(["store", "migrate", "--to", target_url, "--dry-run", "-q"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "dry run: nothing was written" in out and "rows: " in out
@@ -98,9 +104,9 @@ def test_store_migrate_dry_run_writes_nothing(
 
 
 def test_store_migrate_puts_artifacts_where_asked(
-    tracker: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _record(tracker)
+    _record(local)
     blobs = tmp_path / "blobs"
     args = ["store", "migrate", "--to", str(tmp_path / "team"), "--artifacts", str(blobs), "-q"]
     assert main(args) == EXIT_OK
@@ -112,9 +118,9 @@ def test_store_migrate_puts_artifacts_where_asked(
 
 
 def test_store_migrate_exits_1_when_the_copy_does_not_verify(
-    tracker: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ids = _record(tracker)
+    ids = _record(local)
     assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_OK
     capsys.readouterr()
     target = open_store(target_url)
@@ -128,10 +134,10 @@ def test_store_migrate_exits_1_when_the_copy_does_not_verify(
 
 
 def test_store_migrate_errors_are_one_line(
-    tracker: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _record(tracker)
-    here = str(tracker.store.workdir)
+    _record(local)
+    here = str(local.store.workdir)
     cases = [
         (["--to", "ftp://host/store"], EXIT_USAGE, "Unknown store URL scheme 'ftp'"),
         (["--to", here], EXIT_USAGE, "the same store"),
@@ -151,9 +157,9 @@ def test_store_migrate_errors_are_one_line(
 
 
 def test_store_migrate_update_takes_the_sources_rows(
-    tracker: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+    local: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ids = _record(tracker)
+    ids = _record(local)
     assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_OK
     target = open_store(target_url)
     assert isinstance(target, SQLStore)

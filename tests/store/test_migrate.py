@@ -41,10 +41,21 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
 
 
 @pytest.fixture
-def source() -> SQLStore:
-    store = mlops.default_tracker().store
+def local() -> mlops.Tracker:
+    """The tracker of the test's own embedded store: the local store a migration copies."""
+    return mlops.default_tracker()
+
+
+@pytest.fixture
+def source(local: mlops.Tracker) -> SQLStore:
+    store = local.store
     assert isinstance(store, SQLStore)
     return store
+
+
+def url_of(store: SQLStore) -> str:
+    """What opens ``store`` again: its URL, or the embedded store's directory."""
+    return store.location if "://" in store.location else str(store.workdir)
 
 
 def table_rows(store: SQLStore, spec: TableSpec) -> list[tuple[Any, ...]]:
@@ -77,9 +88,9 @@ def test_the_replayed_schema_is_the_tables_a_new_store_has(isolated_store: Path)
 
 
 def test_a_migrated_store_is_used_like_the_original(
-    shell: Any, tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    shell: Any, local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    data = populate(shell, tracker)
+    data = populate(shell, local)
     report = migrate_store(source, target, batch=7)
     assert report.ok and report.verified, report.problems
     assert report.running_runs == [data.live.id]  # copied as it is, and said so
@@ -101,7 +112,7 @@ def test_a_migrated_store_is_used_like_the_original(
     }
     original = mlops.get_run(data.cell_run)
     code = source.get_code(list(original.history))
-    mlops.set_store(target.location if "://" in target.location else target.workdir)
+    mlops.set_store(url_of(target))
     after_store = mlops.default_tracker().store
     assert after_store is target
     pd.testing.assert_frame_equal(mlops.runs(), before["frame"])
@@ -131,9 +142,9 @@ def test_a_migrated_store_is_used_like_the_original(
 
 
 def test_a_second_migration_copies_nothing(
-    shell: Any, tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    shell: Any, local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    data = populate(shell, tracker)
+    data = populate(shell, local)
     first = migrate_store(source, target)
     again = migrate_store(source, target)
     assert first.rows_copied > 0 and first.artifacts_copied > 0
@@ -144,9 +155,9 @@ def test_a_second_migration_copies_nothing(
 
 
 def test_a_dry_run_writes_nothing_and_says_what_it_would_copy(
-    shell: Any, tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    shell: Any, local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    data = populate(shell, tracker)
+    data = populate(shell, local)
     report = migrate_store(source, target, dry_run=True)
     assert report.verified is None and report.ok
     assert report.rows_copied == sum(t.source_rows for t in report.tables) > 0
@@ -177,9 +188,8 @@ def test_a_killed_migration_resumes_and_verifies(
     write_many_runs(source, 3000)
     total = {t.name: len(table_rows(source, t)) for t in schema_tables()}
     kill_at = total[table] // 2
-    target_url = target.location if "://" in target.location else str(target.workdir)
     killed = subprocess.run(
-        [sys.executable, "-c", _KILLER, str(source.workdir), target_url, table, str(kill_at)],
+        [sys.executable, "-c", _KILLER, url_of(source), url_of(target), table, str(kill_at)],
         cwd=ROOT,
         env=python_env(),
         capture_output=True,
@@ -205,9 +215,9 @@ def test_a_killed_migration_resumes_and_verifies(
 
 
 def test_a_corrupt_artifact_in_the_target_fails_verification(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    with tracker.start_run(experiment="e") as run:
+    with local.start_run(experiment="e") as run:
         run.log_bytes(b"good bytes", "a")
         run.log_bytes(b"other bytes", "b")
     assert migrate_store(source, target).verified
@@ -221,9 +231,9 @@ def test_a_corrupt_artifact_in_the_target_fails_verification(
 
 
 def test_a_row_that_differs_in_the_target_is_reported_not_overwritten(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    with tracker.start_run(experiment="e", name="mine") as run:
+    with local.start_run(experiment="e", name="mine") as run:
         run.log_params({"a": 1})
     migrate_store(source, target)
     target._write(lambda c: c.execute("UPDATE runs SET name = 'theirs' WHERE id = ?", (run.id,)))
@@ -236,17 +246,17 @@ def test_a_row_that_differs_in_the_target_is_reported_not_overwritten(
 
 
 def test_a_run_that_ended_after_the_copy_is_updated_on_request(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    live = tracker.start_run(experiment="e")
+    live = local.start_run(experiment="e")
     live.log_metrics({"loss": 0.9}, step=0)
     live.flush()
-    tracker.flush()
+    local.flush()
     first = migrate_store(source, target)
     assert first.running_runs == [live.id] and first.ok
     live.log_metrics({"loss": 0.1}, step=1)
     live.end()
-    tracker.flush()
+    local.flush()
     stale = migrate_store(source, target)
     assert not stale.ok and stale.problems[0].startswith("runs: 1 row(s) differ")
     assert "--update takes the source's" in stale.problems[0]
@@ -261,7 +271,7 @@ def test_a_run_that_ended_after_the_copy_is_updated_on_request(
 
 
 def test_a_log_entry_with_the_same_id_is_never_overwritten(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
     source.log_schedule("p", 1.0, "exit 0")
     target.log_schedule("q", 2.0, "missed")  # another store's entry, id 1 there too
@@ -272,9 +282,9 @@ def test_a_log_entry_with_the_same_id_is_never_overwritten(
 
 
 def test_an_artifact_already_gone_from_the_source_is_reported(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
-    with tracker.start_run(experiment="e") as run:
+    with local.start_run(experiment="e") as run:
         art = run.log_bytes(b"an old output notebook", "out.ipynb", kind="notebook")
     source.artifacts.resolve(art.uri).unlink()  # as `gc` deletes old outputs
     report = migrate_store(source, target)
@@ -284,7 +294,7 @@ def test_an_artifact_already_gone_from_the_source_is_reported(
 
 
 def test_stores_at_another_schema_version_or_the_same_store_are_refused(
-    tracker: mlops.Tracker, source: SQLStore, target: SQLStore
+    local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
     with pytest.raises(ValidationError, match="same store"):
         migrate_store(source, source)
