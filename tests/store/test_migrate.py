@@ -25,7 +25,7 @@ from jupyter_mlops.store.sql import SQLStore
 from tests.conftest import ROOT, STORE_BACKENDS, python_env, store_location
 from tests.monitoring.helpers import features
 
-from .migration_data import populate, write_many_runs
+from .migration_data import CELL, populate, write_many_runs
 
 # The backends a local store is migrated to: every store backend the suite knows (the
 # PostgreSQL store adds its name to STORE_BACKENDS, and these tests run against it).
@@ -134,7 +134,13 @@ def test_a_migrated_store_is_used_like_the_original(
     assert target.labelled_predictions("churn") == source.labelled_predictions("churn")
     assert target.list_pipelines() == source.list_pipelines()
 
-    # the copy is a working store: new rows get new ids after the copied ones
+    # the copy is a working store: a tracked cell records there, next to its copied previous
+    # run; new rows get new ids after the copied ones
+    shell.run(CELL)
+    mlops.flush()
+    cells = mlops.runs(experiment="cells")
+    assert len(cells) == 2 and data.cell_run in set(cells["id"])
+    assert len(source.runs_frame(experiment="cells")) == 1
     ModelRegistry().bless("churn@2", reason="after the move")
     events = ModelRegistry().events("churn")
     assert [e.action for e in events][-2:] == ["archive", "bless"]
