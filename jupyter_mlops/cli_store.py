@@ -179,7 +179,7 @@ def format_report(report: Any) -> str:
 
 def add_store_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     st = sub.add_parser("store", help="What the store holds; copy it to another (team) store.")
-    ssub = st.add_subparsers(dest="store_command", required=True)
+    ssub = st.add_subparsers(dest="store_command", required=True, metavar="{info,migrate}")
     info = ssub.add_parser(
         "info",
         parents=[common],
