@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_monitor import add_monitor_commands
 
     add_monitor_commands(sub, common)
+    from .cli_store import add_store_commands
+
+    add_store_commands(sub, common)
     return p
 
 

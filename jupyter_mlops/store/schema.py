@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -274,6 +274,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             acquired {real} NOT NULL,
             expires {real} NOT NULL
         )""",
+    ),
+    # 6 -> 7: metrics, the one table without a key, number their rows (in insertion order), so
+    # that `store migrate` copies every table by its key: a second or resumed copy leaves the
+    # rows already there alone instead of duplicating every curve.
+    6: (
+        *_with_id(
+            "metrics",
+            "run_id TEXT NOT NULL, key TEXT NOT NULL, step {bigint} NOT NULL, value {real},"
+            " time {real} NOT NULL",
+            "run_id, key, step, value, time",
+            "time",
+        ),
+        "CREATE INDEX IF NOT EXISTS metrics_run_key ON metrics (run_id, key, step)",
     ),
 }
 
