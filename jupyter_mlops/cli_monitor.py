@@ -18,7 +18,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from .exceptions import ModelNotFoundError
     from .monitoring.evaluation import evaluate
     from .monitoring.history import history
-    from .monitoring.report import render_html, render_text, to_json
+    from .monitoring.report import render_html, render_text, shadow_comparisons, to_json
     from .monitoring.spec import seconds
     from .tracking import default_tracker
 
@@ -36,7 +36,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         figures = _figures(args, h, store, since)
         Path(args.html).write_text(render_html(h, blessed, figures))
     if args.json:
-        print(json.dumps(to_json(h, blessed), indent=2, default=str))
+        shadows = shadow_comparisons(h, store)
+        print(json.dumps(to_json(h, blessed, shadows), indent=2, default=str))
     else:
         print(render_text(h, blessed))
         if args.html:
