@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 import jupyter_mlops as mlops
 from jupyter_mlops.registry import ModelRegistry
@@ -77,20 +78,25 @@ monitor:
 """
 
 
-def build_monitored(tracker: mlops.Tracker, root: Path) -> None:
+def build_monitored(tracker: mlops.Tracker, root: Path, *, steady_in_pipeline: bool = True) -> None:
     """Two monitors over real predict/log_labels batches, evaluated each day:
 
     - ``churn`` (``monitors/churn.yaml``): v1 blessed, v2 in shadow; days 0-3 at ``T0 + d``
       days; day 2's labels are wrong (accuracy 0 breaches min 0.8) and day 3's inputs drift
       on ``x1`` (a breach whose ``notify`` action is taken);
-    - ``steady`` (the ``monitor:`` key of ``pipelines/steady.yaml``): two quiet days.
+    - ``steady`` (the ``monitor:`` key of ``pipelines/steady.yaml``, or ``monitors/steady.yaml``
+      where a project must not gain a pipeline): two quiet days.
     """
     from jupyter_mlops.monitoring import evaluate, log_labels, predict
 
     (root / "monitors").mkdir(exist_ok=True)
     (root / "monitors" / "churn.yaml").write_text(MONITOR_FILE)
-    (root / "pipelines").mkdir(exist_ok=True)
-    (root / "pipelines" / "steady.yaml").write_text(STEADY_PIPELINE)
+    if steady_in_pipeline:
+        (root / "pipelines").mkdir(exist_ok=True)
+        (root / "pipelines" / "steady.yaml").write_text(STEADY_PIPELINE)
+    else:
+        monitor = yaml.safe_load(STEADY_PIPELINE)["monitor"]
+        (root / "monitors" / "steady.yaml").write_text(yaml.safe_dump(monitor))
     register(tracker, "churn", Threshold())
     v2 = register(tracker, "churn", Threshold(w=0.6), bless=False)
     ModelRegistry(tracker.store).shadow(f"churn@{v2}", reason="candidate")
