@@ -132,10 +132,20 @@ def render_html(h: History, blessed: str | None, figures: list[Any] | None = Non
 # -- what the sidebar's Monitoring tab and the REST API show ------------------------------------
 
 
+def _evaluations(h: History) -> list[MonitorEvent]:
+    """The evaluations of this monitor (two monitors may watch one model)."""
+    name = h.spec.name if h.spec else None
+    return [
+        e
+        for e in h.events
+        if e.kind == "evaluation" and (name is None or e.detail.get("monitor", name) == name)
+    ]
+
+
 def status_of(h: History) -> str:
     """``breach`` or ``ok`` as the monitor's latest evaluation found; ``pending`` before any."""
-    last = next((e for e in reversed(h.events) if e.kind == "evaluation"), None)
-    return "pending" if last is None else "breach" if last.status == "breach" else "ok"
+    found = _evaluations(h)
+    return "pending" if not found else "breach" if found[-1].status == "breach" else "ok"
 
 
 def _breaches(h: History) -> list[dict[str, Any]]:
@@ -343,7 +353,7 @@ def summaries(
         events = store.monitor_events(spec.model)
         batches = store.monitor_batches(spec.model)
         h = History(spec.model, spec, [], events)
-        breaches = [e.time for e in events if e.kind == "evaluation" and e.status == "breach"]
+        breaches = [e.time for e in _evaluations(h) if e.status == "breach"]
         out.append(
             {
                 "name": name,

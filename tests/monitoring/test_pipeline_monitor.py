@@ -127,3 +127,28 @@ def test_re_promote_keeps_the_monitor_key(tmp_path: Path) -> None:
     assert again.spec.monitor is not None and again.spec.timeout == "10m"
     assert yaml.safe_load(again.path.read_text())["monitor"] == MONITOR
     assert PipelineSpec.from_dict(again.spec.to_dict()) == again.spec
+
+
+def test_two_monitors_of_one_model_keep_their_own_status(
+    tracker: mlops.Tracker, tmp_path: Path
+) -> None:
+    from jupyter_mlops.monitoring.report import summaries
+
+    (tmp_path / "monitors").mkdir()
+    (tmp_path / "monitors" / "churn.yaml").write_text("checks:\n  - {kind: drift}\n")
+    quiet = {"model": "churn", "checks": [{"kind": "drift", "max_share": 1.0}]}
+    write_pipeline(tmp_path, "scorer", quiet)
+    register(tracker, "churn", Threshold())
+    feed(range(5), drift_from=4)
+    assert summaries(store=tracker.store)[0]["status"] == "pending"
+    evaluate("churn", now=T0 + 4 * DAY + 7200)
+    evaluate("scorer", now=T0 + 4 * DAY + 7300)
+    rows = {r["name"]: r for r in summaries(store=tracker.store)}
+    assert (rows["churn"]["status"], rows["churn"]["last_breach"]) == (
+        "breach",
+        T0 + 4 * DAY + 7200,
+    )
+    assert (rows["scorer"]["status"], rows["scorer"]["last_breach"]) == ("ok", None)
+    assert (
+        rows["scorer"]["model"] == "churn" and rows["scorer"]["last_batch"] == T0 + 4 * DAY + 3600
+    )
