@@ -115,6 +115,9 @@ def test_evaluate_and_the_cli_find_the_monitor_by_pipeline_name(
     out = capsys.readouterr().out
     assert out.startswith("model churn: blessed churn@1; monitor window daily, checks: ")
     assert "drift:drift -> notify" in out and "breaches: 1" in out
+    # --pipelines-dir says where the key is read; elsewhere there is no such monitor
+    assert main(["monitor", "churn", "--evaluate", "--pipelines-dir", "elsewhere"]) == 2
+    assert "No monitor 'churn': neither monitors/churn.yaml nor" in capsys.readouterr().err
 
 
 def test_re_promote_keeps_the_monitor_key(tmp_path: Path) -> None:
