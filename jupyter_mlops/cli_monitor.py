@@ -18,16 +18,23 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from .exceptions import ModelNotFoundError
     from .monitoring.evaluation import evaluate
     from .monitoring.history import history
-    from .monitoring.report import render_html, render_text, to_json
+    from .monitoring.report import render_html, render_text, shadow_comparisons, to_json
     from .monitoring.spec import seconds
     from .tracking import default_tracker
 
     store = default_tracker(create=args.evaluate).store
     now = time.time() if args.now is None else args.now
     if args.evaluate:
-        evaluate(args.name, now=now, store=store, monitors_dir=args.monitors_dir)
+        evaluate(
+            args.name,
+            now=now,
+            store=store,
+            monitors_dir=args.monitors_dir,
+            pipelines_dir=args.pipelines_dir,
+        )
     since = now - seconds(args.since) if args.since else None
-    h = history(args.name, since, store=store, monitors_dir=args.monitors_dir)
+    dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
+    h = history(args.name, since, store=store, **dirs)
     try:
         blessed: str | None = store.get_model(h.name).ref
     except ModelNotFoundError:
@@ -36,7 +43,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         figures = _figures(args, h, store, since)
         Path(args.html).write_text(render_html(h, blessed, figures))
     if args.json:
-        print(json.dumps(to_json(h, blessed), indent=2, default=str))
+        shadows = shadow_comparisons(h, store)
+        print(json.dumps(to_json(h, blessed, shadows), indent=2, default=str))
     else:
         print(render_text(h, blessed))
         if args.html:
@@ -47,16 +55,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace, h: Any, store: Any, since: float | None) -> list[Any]:
     from .monitoring.plots import plot_drift, plot_performance
 
+    dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
     out = []
     if any(b.share_drifted is not None for b in h.batches):
-        out.append(plot_drift(args.name, since=since, store=store, monitors_dir=args.monitors_dir))
+        out.append(plot_drift(args.name, since=since, store=store, **dirs))
     metrics = {k for b in h.batches for k in b.metrics if k != "n"}
     for metric in sorted(metrics):
-        out.append(
-            plot_performance(
-                args.name, metric, since=since, store=store, monitors_dir=args.monitors_dir
-            )
-        )
+        out.append(plot_performance(args.name, metric, since=since, store=store, **dirs))
     return out
 
 
@@ -73,6 +78,9 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--evaluate", action="store_true", help="run the monitor's checks and actions first"
     )
     mo.add_argument("--monitors-dir", default="monitors")
+    mo.add_argument(
+        "--pipelines-dir", default="pipelines", help="where a pipeline's 'monitor:' key is read"
+    )
     mo.add_argument(
         "--now", type=float, default=None, help="evaluate as of this epoch time (back-fills)"
     )

@@ -204,7 +204,7 @@ def evaluate(
     clock: Callable[[], float] = time.time,
 ) -> Evaluation:
     """Evaluate monitor ``name`` at ``now`` (default: ``clock()``), take and record actions."""
-    spec = spec or load_monitor(name, monitors_dir)
+    spec = spec or load_monitor(name, monitors_dir, pipelines_dir)
     st = _store(store)
     when = clock() if now is None else now
     blessed = st.get_model(spec.model)

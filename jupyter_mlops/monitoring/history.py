@@ -11,7 +11,7 @@ from typing import Any
 from ..store.base import MonitorEvent, RunStore
 from .metrics import grouped, task_of
 from .serving import _store, cached_model, training_profile
-from .spec import MonitorSpec, load_monitor
+from .spec import WINDOWS, MonitorSpec, load_monitor, monitor_exists
 
 
 @dataclass
@@ -26,6 +26,7 @@ class BatchRow:
     drifted: list[str]
     column_stats: dict[str, tuple[float, float, bool]]  # column -> (statistic, threshold, drifted)
     metrics: dict[str, float] = field(default_factory=dict)
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)  # ColumnDrift.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,36 @@ class BatchRow:
             "latency": self.latency,
             "share_drifted": self.share_drifted,
             "drifted": self.drifted,
+            "columns": self.columns,
+            "metrics": self.metrics,
+        }
+
+
+@dataclass
+class Window:
+    """The monitor's window (a batch, a UTC day or a 7-day span) of one blessed version: its
+    batch profiles merged and compared with the reference, as ``evaluate`` does; metrics over
+    the labelled rows it scored."""
+
+    start: float
+    end: float
+    version: int
+    batches: int
+    rows: int
+    share_drifted: float | None
+    columns: dict[str, dict[str, Any]]
+    metrics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "version": self.version,
+            "batches": self.batches,
+            "rows": self.rows,
+            "share_drifted": self.share_drifted,
+            "drifted": [c for c, d in self.columns.items() if d["drifted"]],
+            "columns": self.columns,
             "metrics": self.metrics,
         }
 
@@ -47,6 +78,7 @@ class History:
     spec: MonitorSpec | None
     batches: list[BatchRow]
     events: list[MonitorEvent]
+    windows: list[Window] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,12 +91,14 @@ class History:
         }
 
 
-def optional_spec(name: str, monitors_dir: str | Path) -> MonitorSpec | None:
-    return (
-        load_monitor(name, monitors_dir)
-        if (Path(monitors_dir) / f"{name}.yaml").is_file()
-        else None
-    )
+def optional_spec(
+    name: str, monitors_dir: str | Path, pipelines_dir: str | Path = "pipelines"
+) -> MonitorSpec | None:
+    """The monitor ``name`` (its file or its pipeline's ``monitor:`` key), or None: a model
+    without a monitor still has its batches to show."""
+    if not monitor_exists(name, monitors_dir, pipelines_dir):
+        return None
+    return load_monitor(name, monitors_dir, pipelines_dir)
 
 
 def history(
@@ -73,13 +107,14 @@ def history(
     *,
     store: RunStore | None = None,
     monitors_dir: str | Path = "monitors",
+    pipelines_dir: str | Path = "pipelines",
 ) -> History:
     """Every batch of model ``name`` since ``since``: drift against its version's reference
     (the training profile, else the version's first batch) and metrics from labelled rows."""
     from ..validation.drift import check_drift
 
     st = _store(store)
-    spec = optional_spec(name, monitors_dir)
+    spec = optional_spec(name, monitors_dir, pipelines_dir)
     model = spec.model if spec else name
     batches = st.monitor_batches(model, since=since)
     versions = {m.version: m for m in st.list_models(model)}
@@ -96,11 +131,12 @@ def history(
     metrics = grouped(labelled, tasks, "batch")
     rows = []
     for b in batches:
-        share, drifted, stats = None, [], {}
+        share, drifted, stats, columns = None, [], {}, {}
         if b.role == "blessed" and refs.get(b.version) is not None and b.profile is not None:
             report = check_drift(refs[b.version], b.profile, method=method)
             share = report.share_drifted
             drifted = [c for c, d in report.columns.items() if d.drifted]
+            columns = {c: d.to_dict() for c, d in report.columns.items()}
             stats = {
                 c: (d.p_adjusted if d.p_adjusted is not None else d.p_value, d.threshold, d.drifted)
                 if d.p_value is not None
@@ -120,6 +156,61 @@ def history(
                 drifted,
                 stats,
                 m,
+                columns,
             )
         )
-    return History(model, spec, rows, st.monitor_events(model, since=since))
+    windows = _windows(spec, batches, refs, labelled, tasks, method)
+    return History(model, spec, rows, st.monitor_events(model, since=since), windows)
+
+
+def _windows(
+    spec: MonitorSpec | None,
+    batches: list[Any],
+    refs: dict[int, Any],
+    labelled: list[Any],
+    tasks: dict[int, str],
+    method: str,
+) -> list[Window]:
+    """The blessed batches grouped by the monitor's window (daily without a monitor)."""
+    from ..validation.drift import check_drift
+    from ..validation.profiles import Profile
+
+    span = WINDOWS[spec.window if spec else "daily"]
+
+    def key(t: float, batch_id: str) -> tuple[float, str]:
+        return (t, batch_id) if not span else (t - t % span, "")
+
+    groups: dict[tuple[int, float, str], list[Any]] = {}
+    for b in batches:
+        if b.role == "blessed":
+            groups.setdefault((b.version, *key(b.time, b.batch_id)), []).append(b)
+    served = {b.batch_id: b.time for b in batches if b.role == "blessed"}
+    # Labelled rows fall into the window of the batch that scored them.
+    rows = [
+        (r[0], repr((r[0], *key(served[r[1]], r[1]))), *r[2:]) for r in labelled if r[1] in served
+    ]
+    metrics = grouped(rows, tasks, "batch")
+    out = []
+    for (version, start, _), group in sorted(groups.items(), key=lambda kv: kv[0][1]):
+        profiles = [Profile.from_dict(b.profile) for b in group if b.profile]
+        share, columns = None, {}
+        if profiles and refs.get(version) is not None:
+            merged = profiles[0]
+            for prof in profiles[1:]:
+                merged = merged.merge(prof)
+            report = check_drift(refs[version], merged, method=method)
+            share = report.share_drifted
+            columns = {c: d.to_dict() for c, d in report.columns.items()}
+        out.append(
+            Window(
+                start=start,
+                end=start + span if span else start,
+                version=version,
+                batches=len(group),
+                rows=sum(b.n_rows for b in group),
+                share_drifted=share,
+                columns=columns,
+                metrics=metrics.get((version, repr((version, start, _))), {}),
+            )
+        )
+    return out

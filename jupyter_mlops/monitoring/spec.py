@@ -1,128 +1,71 @@
-"""The monitor spec, ``monitors/NAME.yaml``::
-
-model: churn            # default: NAME
-pipeline: churn         # what `retrain` runs (default: the blessed version's pipeline)
-reference: training     # training (the blessed version's logged profile) | first-batch
-window: daily           # batch | daily | weekly
-cooldown: 1d            # an action is not repeated within this (s, m, h, d suffixes)
-checks:
-  - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
-  - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
-  - {kind: slice, column: region, metric: accuracy, min: 0.7, action: notify}
-"""
+"""Finding a monitor by name: ``monitors/NAME.yaml``, or the ``monitor:`` key of
+``pipelines/NAME.yaml`` (never both). The schema and its parser live in
+``pipeline.monitor_spec``, which the pipeline spec uses too."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from ..exceptions import ValidationError
+from ..pipeline.monitor_spec import ACTIONS, KINDS, WINDOWS, Check, MonitorSpec, seconds
+from ..pipeline.spec import list_pipelines, load_pipeline, spec_file
 
-WINDOWS = {"batch": 0.0, "daily": 86400.0, "weekly": 7 * 86400.0}
-ACTIONS = ("notify", "retrain", "rollback", "none")
-KINDS = ("drift", "performance", "slice")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+__all__ = [
+    "ACTIONS", "KINDS", "WINDOWS", "Check", "MonitorSpec", "list_monitors", "load_monitor",
+    "monitor_exists", "seconds",
+]  # fmt: skip
 
 
-def seconds(text: Any) -> float:
-    """``90``, ``"30m"``, ``"7d"`` -> seconds."""
-    if isinstance(text, int | float):
-        return float(text)
-    s = str(text).strip()
+def _in_pipeline(name: str, pipelines_dir: str | Path) -> bool:
+    """Whether ``pipelines/NAME.yaml`` has a ``monitor:`` key (read without validating the
+    rest, so a monitor-less pipeline with an unrelated error does not break monitoring)."""
+    path = spec_file(name, pipelines_dir)
+    if not path.is_file():
+        return False
     try:
-        return float(s[:-1]) * _UNITS[s[-1]] if s and s[-1] in _UNITS else float(s)
-    except ValueError:
-        raise ValidationError(
-            f"bad duration {text!r}; write seconds or a number with s, m, h, d or w, e.g. 7d"
-        ) from None
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, Mapping) and data.get("monitor") is not None
 
 
-@dataclass(frozen=True)
-class Check:
-    kind: str
-    action: str = "notify"
-    metric: str | None = None
-    min: float | None = None
-    max: float | None = None
-    max_share: float = 0.0
-    method: str = "auto"
-    column: str | None = None
-    min_labels: int = 1
-
-    @property
-    def name(self) -> str:
-        what = self.metric or "drift"
-        return f"{self.kind}:{what}" + (f"[{self.column}]" if self.column else "")
+def monitor_exists(
+    name: str, monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+) -> bool:
+    return (Path(monitors_dir) / f"{name}.yaml").is_file() or _in_pipeline(name, pipelines_dir)
 
 
-@dataclass(frozen=True)
-class MonitorSpec:
-    name: str
-    model: str
-    pipeline: str | None = None
-    reference: str = "training"
-    window: str = "daily"
-    cooldown: float = 86400.0
-    checks: tuple[Check, ...] = field(default_factory=tuple)
-
-    @classmethod
-    def from_dict(cls, name: str, d: Mapping[str, Any]) -> MonitorSpec:
-        where = f"monitor {name!r}"
-        unknown = set(d) - {"model", "pipeline", "reference", "window", "cooldown", "checks"}
-        if unknown:
-            raise ValidationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        window = str(d.get("window", "daily"))
-        if window not in WINDOWS:
-            raise ValidationError(f"{where}: window {window!r} must be one of batch, daily, weekly")
-        reference = str(d.get("reference", "training"))
-        if reference not in ("training", "first-batch"):
-            raise ValidationError(f"{where}: reference must be training or first-batch")
-        checks = []
-        for i, c in enumerate(d.get("checks") or []):
-            if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
-                raise ValidationError(f"{where}: check {i + 1} needs kind: drift|performance|slice")
-            action = str(c.get("action", "notify"))
-            if action not in ACTIONS:
-                raise ValidationError(f"{where}: check {i + 1} action must be one of {ACTIONS}")
-            if c["kind"] != "drift" and (
-                not c.get("metric") or (c.get("min") is None and c.get("max") is None)
-            ):
-                raise ValidationError(f"{where}: check {i + 1} needs a metric and a min or max")
-            if c["kind"] == "slice" and not c.get("column"):
-                raise ValidationError(f"{where}: slice check {i + 1} needs the column it slices")
-            checks.append(
-                Check(
-                    kind=c["kind"],
-                    action=action,
-                    metric=c.get("metric"),
-                    min=c.get("min"),
-                    max=c.get("max"),
-                    max_share=float(c.get("max_share", 0.0)),
-                    method=str(c.get("method", "auto")),
-                    column=c.get("column"),
-                    min_labels=int(c.get("min_labels", 1)),
-                )
-            )
-        return cls(
-            name=name,
-            model=str(d.get("model", name)),
-            pipeline=d.get("pipeline"),
-            reference=reference,
-            window=window,
-            cooldown=seconds(d.get("cooldown", "1d")),
-            checks=tuple(checks),
-        )
+def list_monitors(
+    monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+) -> list[str]:
+    """Names of the monitor files and of the pipelines with a ``monitor:`` key, sorted."""
+    d = Path(monitors_dir)
+    files = {p.stem for p in d.glob("*.yaml")} if d.is_dir() else set()
+    piped = {n for n in list_pipelines(pipelines_dir) if _in_pipeline(n, pipelines_dir)}
+    return sorted(files | piped)
 
 
-def load_monitor(name: str, monitors_dir: str | Path = "monitors") -> MonitorSpec:
+def load_monitor(
+    name: str, monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+) -> MonitorSpec:
     path = Path(monitors_dir) / f"{name}.yaml"
+    in_pipeline = _in_pipeline(name, pipelines_dir)
+    if path.is_file() and in_pipeline:
+        raise ValidationError(
+            f"Monitor {name!r} is defined twice, in {path} and under 'monitor:' in "
+            f"{spec_file(name, pipelines_dir)}; keep one of them"
+        )
+    if in_pipeline:
+        spec = load_pipeline(name, pipelines_dir).monitor
+        assert spec is not None  # the key is there, and load_pipeline validated it
+        return spec
     if not path.is_file():
         raise ValidationError(
-            f"No monitor {name!r}: {path} does not exist; write one (see the README's Monitoring)"
+            f"No monitor {name!r}: neither {path} nor a 'monitor:' key in "
+            f"{spec_file(name, pipelines_dir)}; write one (see the README's Monitoring)"
         )
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, Mapping):

@@ -93,7 +93,8 @@ def promote(
             "set another with --kernel NAME"
         )
     code = notebook_code(nb)
-    # Hand-edited scheduling fields (catch-up, retry_on, notify, retention) survive a re-promote.
+    # Hand-edited scheduling fields (catch-up, retry_on, notify, retention,
+    # monitor) survive a re-promote.
     kept = {f: getattr(previous, f) for f in _SCHEDULING} if previous else {}
     if timezone is not None:
         # load_zone raises the one-line error for an unknown zone; UTC is written as no zone.
@@ -118,6 +119,7 @@ def promote(
 
 _SCHEDULING = (
     "timezone", "catchup", "max_catchup", "retry_backoff", "retry_on", "notify", "retention",
+    "monitor",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import yaml
 from ..cron import CronSchedule, ZonedSchedule, load_zone, parse_duration
 from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
+from .monitor_spec import MonitorSpec
 from .params import TypeExpr, check_value, coerce_value, parse_type
 
 SPEC_VERSION = 1
@@ -29,7 +30,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = (
     "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
     "timeout", "retries", "gates", "cell_hashes", "catchup", "max_catchup", "retry_backoff",
-    "retry_on", "notify", "retention",
+    "retry_on", "notify", "retention", "monitor",
 )  # fmt: skip
 CATCHUP = ("none", "latest", "all")
 NOTIFY_EVENTS = ("failure", "gate_failed", "recovery")
@@ -185,6 +186,7 @@ class PipelineSpec:
     retry_on: tuple[str, ...] = ()  # exception names (besides kernel death, timeout) to retry
     notify: NotifySpec | None = None
     retention: int | None = None  # keep the newest N runs' outputs after each run
+    monitor: MonitorSpec | None = None  # the `monitor:` key: production monitoring of its model
     path: str | None = field(default=None, compare=False)  # the YAML file, when loaded from one
 
     @property
@@ -241,6 +243,8 @@ class PipelineSpec:
             d["notify"] = self.notify.to_dict()
         if self.retention is not None:
             d["retention"] = {"keep": self.retention}
+        if self.monitor is not None:
+            d["monitor"] = self.monitor.to_dict()
         return d
 
     @classmethod
@@ -267,6 +271,7 @@ class PipelineSpec:
             retry_on=tuple(_field(d, "retry_on", where, path, _exception_names, [])),
             notify=_field(d, "notify", where, path, NotifySpec.from_dict, None),
             retention=_field(d, "retention", where, path, _retention, None),
+            monitor=_field(d, "monitor", where, path, lambda v: _monitor(v, d), None),
             timeout=str(_field(d, "timeout", where, path, _timeout, "1h")),
             retries=_field(d, "retries", where, path, _retries, 0),
             gates=_gates(d.get("gates"), where, path),
@@ -378,6 +383,13 @@ def _retention(v: Any) -> int:
     if not isinstance(v, Mapping) or set(v) != {"keep"}:
         raise ValueError(f"expected {{keep: N}}, got {v!r}")
     return _positive(keep)
+
+
+def _monitor(v: Any, d: Mapping[str, Any]) -> MonitorSpec:
+    """The ``monitor:`` key: a monitor file's schema, for the model this pipeline registers
+    (its name) and with this pipeline as what ``retrain`` runs, unless the key says otherwise."""
+    name = _valid_name(d.get("name"))
+    return MonitorSpec.from_dict(name, v, pipeline=name)
 
 
 def _timeout(v: Any) -> str | float:

@@ -47,6 +47,7 @@ class ServerContext:
         self.root = root
         self.settings = settings or load_settings(start=root)
         self.pipelines_dir = self.settings.root / "pipelines"
+        self.monitors_dir = self.settings.root / "monitors"
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-mlops")
         self._tracker: Tracker | None = None
         self._lock = threading.Lock()
@@ -292,6 +293,54 @@ class RollbackHandler(MLOpsHandler):
         return actions.rollback_model(self.ctx.tracker(), name, to, body.get("reason"))
 
 
+class MonitorsHandler(MLOpsHandler):
+    def read(self) -> Any:
+        from ..monitoring.report import summaries
+
+        ctx = self.ctx
+        found = summaries(
+            store=ctx.tracker().store,
+            monitors_dir=ctx.monitors_dir,
+            pipelines_dir=ctx.pipelines_dir,
+        )
+        return {"monitors": views.to_jsonable(found)}
+
+
+class MonitorHandler(MLOpsHandler):
+    def read(self, name: str) -> Any:
+        from ..monitoring.report import detail
+
+        ctx = self.ctx
+        found = detail(
+            name,
+            self.param("since"),
+            self.param("now"),
+            store=ctx.tracker().store,
+            monitors_dir=ctx.monitors_dir,
+            pipelines_dir=ctx.pipelines_dir,
+        )
+        return views.to_jsonable(found)
+
+
+class MonitorSeriesHandler(MLOpsHandler):
+    def read(self, name: str) -> Any:
+        from ..monitoring.report import monitor_series
+
+        ctx = self.ctx
+        found = monitor_series(
+            name,
+            self.param("kind"),
+            self.param("column"),
+            self.param("metric"),
+            self.param("since"),
+            self.param("now"),
+            store=ctx.tracker().store,
+            monitors_dir=ctx.monitors_dir,
+            pipelines_dir=ctx.pipelines_dir,
+        )
+        return views.to_jsonable(found)
+
+
 class StatusHandler(MLOpsHandler):
     def read(self) -> Any:
         return views.status(self.ctx.tracker(), self.ctx.pipelines_dir)
@@ -316,6 +365,9 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"models/{_ID}", ModelHandler),
     (f"models/{_ID}/bless", BlessHandler),
     (f"models/{_ID}/rollback", RollbackHandler),
+    ("monitors", MonitorsHandler),
+    (f"monitors/{_ID}", MonitorHandler),
+    (f"monitors/{_ID}/series", MonitorSeriesHandler),
     ("status", StatusHandler),
 ]
 

@@ -208,6 +208,110 @@ export interface IOutputNotebook {
   content: Record<string, unknown>;
 }
 
+/** One row of `GET monitors` (`monitoring/report.py: summaries`). Times are epoch seconds. */
+export interface IMonitorSummary {
+  name: string;
+  model?: string;
+  window?: string;
+  blessed?: string | null;
+  shadows?: string[];
+  last_batch?: number | null;
+  batches?: number;
+  last_breach?: number | null;
+  status: 'ok' | 'breach' | 'pending' | 'error' | string;
+  error?: string;
+}
+
+/** `ColumnDrift.to_dict()`: one column's drift against the reference. */
+export interface IColumnDrift {
+  kind: string;
+  method: string;
+  statistic: number;
+  threshold: number;
+  p_value: number | null;
+  p_adjusted: number | null;
+  drifted: boolean;
+}
+
+export interface IMonitorWindow {
+  start: number;
+  end: number;
+  version: number;
+  batches: number;
+  rows: number;
+  share_drifted: number | null;
+  drifted: string[];
+  columns: Record<string, IColumnDrift>;
+  metrics: Record<string, number>;
+}
+
+export interface IMonitorCheck {
+  check: string;
+  kind: string;
+  value: number | null;
+  threshold: string;
+  action: string;
+}
+
+/** `GET monitors/NAME`: what `jupyter-mlops monitor NAME --json` prints. */
+export interface IMonitorDetail {
+  name: string;
+  model: string;
+  blessed: string | null;
+  status: string;
+  monitor: {
+    name: string;
+    window: string;
+    cooldown: number;
+    pipeline: string | null;
+    checks: ({ name: string } & Record<string, Value>)[];
+  } | null;
+  windows: IMonitorWindow[];
+  performance: {
+    metric: string;
+    min: number | null;
+    max: number | null;
+    value: number | null;
+    labelled: number;
+    window_start: number | null;
+    breached: boolean;
+  }[];
+  breaches: { time: number; version: number; checks: IMonitorCheck[]; description: string }[];
+  actions: ({
+    time: number;
+    action: string;
+    status: string;
+    description: string;
+  } & Record<string, Value>)[];
+  shadows: {
+    ref: string;
+    version: number;
+    metric?: string;
+    batches?: number;
+    won?: number;
+    shadow?: number | null;
+    blessed?: number | null;
+    error?: string;
+  }[];
+}
+
+/** `GET monitors/NAME/series`: what `plot_drift` / `plot_performance` draw. */
+export interface IMonitorSeries {
+  name: string;
+  kind: 'drift' | 'performance';
+  column: string | null;
+  metric: string | null;
+  label: string;
+  breach_when: 'above' | 'below' | 'outside';
+  thresholds: number[];
+  series: {
+    label: string;
+    version: number | null;
+    role: string;
+    points: { time: number; value: number; breach: boolean; threshold?: number }[];
+  }[];
+}
+
 function post(body: unknown): RequestInit {
   return { method: 'POST', body: JSON.stringify(body) };
 }
@@ -238,6 +342,15 @@ export const MLOpsAPI = {
     requestAPI<{ archived: IModelVersion; blessed: IModelVersion }>(
       `models/${seg(name)}/rollback`,
       post({ to, reason })
+    ),
+  monitors: () => requestAPI<{ monitors: IMonitorSummary[] }>('monitors'),
+  monitor: (name: string, since?: string) =>
+    requestAPI<IMonitorDetail>(`monitors/${seg(name)}${queryString({ since })}`),
+  monitorSeries: (name: string, kind: 'drift' | 'performance', what?: string) =>
+    requestAPI<IMonitorSeries>(
+      `monitors/${seg(name)}/series${queryString(
+        kind === 'drift' ? { kind, column: what } : { kind, metric: what }
+      )}`
     ),
   artifactURL: (id: string, name: string, baseUrl: string) =>
     `${baseUrl}${'jupyter-mlops/api'}/runs/${seg(id)}/artifacts/${name

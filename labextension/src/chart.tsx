@@ -1,11 +1,14 @@
-/** A small hand-made SVG line chart: one or more series of (step, value) on shared axes. */
+/**
+ * A small hand-made SVG line chart: one or more series of (x, value) on shared axes, with
+ * optional dashed threshold lines and red breach markers (the monitoring plots' look).
+ */
 import * as React from 'react';
 
 import { fmtNumber } from './format';
 
 export interface ISeries {
   label: string;
-  points: { x: number; y: number }[];
+  points: { x: number; y: number; breach?: boolean }[];
 }
 
 const COLORS = [
@@ -22,6 +25,10 @@ export function LineChart(props: {
   width?: number;
   height?: number;
   title?: string;
+  /** Horizontal lines, e.g. a monitor's limits; they widen the y range to stay visible. */
+  thresholds?: number[];
+  /** How x values are written on the axis and in tooltips (default: numbers, as steps). */
+  formatX?: (x: number) => string;
 }): JSX.Element {
   const width = props.width ?? 280;
   const height = props.height ?? 120;
@@ -30,13 +37,21 @@ export function LineChart(props: {
   if (all.length === 0) {
     return <div className="jp-mlops-muted">no values</div>;
   }
+  const thresholds = (props.thresholds ?? []).filter(t => Number.isFinite(t));
+  const fx = props.formatX ?? fmtNumber;
   const xs = all.map(p => p.x);
-  const ys = all.map(p => p.y);
+  const ys = [...all.map(p => p.y), ...thresholds];
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (y0 === y1) {
     y0 -= 0.5;
     y1 += 0.5;
+  }
+  if (thresholds.length) {
+    // A little air, so that a threshold at the data's edge stays clear of the axis.
+    const air = (y1 - y0) * 0.08;
+    y0 -= air;
+    y1 += air;
   }
   const sx = (x: number) =>
     pad.l + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (width - pad.l - pad.r);
@@ -59,11 +74,24 @@ export function LineChart(props: {
           {fmtNumber(y0)}
         </text>
         <text className="jp-mlops-tick" x={pad.l} y={height - 4}>
-          {fmtNumber(x0)}
+          {fx(x0)}
         </text>
         <text className="jp-mlops-tick" x={width - pad.r} y={height - 4} textAnchor="end">
-          {fmtNumber(x1)}
+          {fx(x1)}
         </text>
+        {thresholds.map(t => (
+          <line
+            key={`t${t}`}
+            className="jp-mlops-threshold"
+            data-threshold={t}
+            x1={pad.l}
+            x2={width - pad.r}
+            y1={sy(t)}
+            y2={sy(t)}
+          >
+            <title>{`threshold ${fmtNumber(t)}`}</title>
+          </line>
+        ))}
         {props.series.map((s, i) => {
           const pts = s.points.filter(p => Number.isFinite(p.y));
           const d = pts.map((p, j) => `${j ? 'L' : 'M'}${sx(p.x)},${sy(p.y)}`).join(' ');
@@ -75,9 +103,22 @@ export function LineChart(props: {
               </path>
               {pts.map(p => (
                 <circle key={p.x} cx={sx(p.x)} cy={sy(p.y)} r={2} fill={color}>
-                  <title>{`${s.label} step ${p.x}: ${fmtNumber(p.y)}`}</title>
+                  <title>{`${s.label} ${props.formatX ? fx(p.x) : `step ${p.x}`}: ${fmtNumber(p.y)}`}</title>
                 </circle>
               ))}
+              {pts
+                .filter(p => p.breach)
+                .map(p => (
+                  <circle
+                    key={`b${p.x}`}
+                    className="jp-mlops-breach-marker"
+                    cx={sx(p.x)}
+                    cy={sy(p.y)}
+                    r={4}
+                  >
+                    <title>{`breach: ${s.label} ${fx(p.x)}: ${fmtNumber(p.y)}`}</title>
+                  </circle>
+                ))}
             </g>
           );
         })}

@@ -3,7 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IMLOpsAPI, IOutputNotebook } from './api';
 
-export type ViewName = 'runs' | 'compare' | 'pipelines' | 'models';
+export type ViewName = 'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
 
 /** What the views need from JupyterLab; the plugin provides it. */
 export interface IPanelContext {

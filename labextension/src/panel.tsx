@@ -1,4 +1,4 @@
-/** The sidebar widget: a tab bar over the runs, compare, pipelines and models views. */
+/** The sidebar widget: a tab bar over the runs, compare, pipelines, models and monitoring views. */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
@@ -8,6 +8,7 @@ import { RunDetailView } from './detail';
 import type { IPanelContext, ViewName } from './model';
 import { PanelModel } from './model';
 import { ModelsView } from './models';
+import { MonitoringView } from './monitoring';
 import { PipelinesView } from './pipelines';
 import { RunsView } from './runs';
 
@@ -15,7 +16,8 @@ const TABS: { view: ViewName; label: string }[] = [
   { view: 'runs', label: 'Runs' },
   { view: 'compare', label: 'Compare' },
   { view: 'pipelines', label: 'Pipelines' },
-  { view: 'models', label: 'Models' }
+  { view: 'models', label: 'Models' },
+  { view: 'monitoring', label: 'Monitoring' }
 ];
 
 function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
@@ -54,6 +56,7 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
         {!runId && view === 'compare' && <CompareView ctx={ctx} model={model} />}
         {!runId && view === 'pipelines' && <PipelinesView ctx={ctx} model={model} />}
         {!runId && view === 'models' && <ModelsView ctx={ctx} model={model} />}
+        {!runId && view === 'monitoring' && <MonitoringView ctx={ctx} model={model} />}
       </div>
     </div>
   );

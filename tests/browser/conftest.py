@@ -128,9 +128,11 @@ def stop(proc: Any) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    import jupyter_mlops as mlops
     from jupyter_mlops.pipeline.runner import run_pipeline
     from jupyter_mlops.store import close_stores
     from jupyter_mlops.tracking import reset_default_tracker
+    from tests.monitoring.helpers import build_monitored
     from tests.server.conftest import _build
 
     root = tmp_path_factory.mktemp("project")
@@ -144,6 +146,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             changed = run_pipeline("train_ok", {"noise": "0.5"}, progress=False, seed=3)
             assert changed.exit_code == 0
             ids.changed = changed.run.id
+            # Monitored models (churn: drifted on its last day, a shadow; steady: quiet).
+            build_monitored(mlops.default_tracker(), root, steady_in_pipeline=False)
         finally:
             reset_default_tracker()
             close_stores()

@@ -160,3 +160,48 @@ def test_dark_theme(page: Any, lab: Lab) -> None:
         "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
     )
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+def test_monitoring_tab_shows_the_breach_and_its_drifted_column(page: Any, lab: Lab) -> None:
+    tab(page, "Monitoring")
+    churn = page.locator(".jp-mlops-monitor-row[data-monitor='churn']")
+    churn.wait_for()
+    assert churn.locator(".jp-mlops-monitor-breach").count() == 1  # x1 drifted on its last day
+    assert "churn@1" in churn.inner_text() and "churn@2" in churn.inner_text()  # the shadow
+    steady = page.locator(".jp-mlops-monitor-row[data-monitor='steady']")
+    assert steady.locator(".jp-mlops-monitor-ok").count() == 1
+    shot(page, "monitoring")
+    churn.click()
+    detail = page.locator(".jp-mlops-monitor-detail[data-monitor='churn']")
+    drifted = detail.locator(".jp-mlops-drift-table tr.jp-mlops-drifted")
+    drifted.first.wait_for()
+    assert drifted.evaluate_all("rs => rs.map(r => r.dataset.column)") == ["x1"]
+    assert "x2" in detail.locator(".jp-mlops-drift-table").inner_text()  # not drifted, listed
+    # The drift chart: the max_share threshold line and a breach marker on the last batch.
+    chart = detail.locator(".jp-mlops-monitor-chart[data-kind='drift']")
+    # (a horizontal line has no height: Playwright calls it hidden, so wait for it attached)
+    chart.locator(".jp-mlops-threshold").wait_for(state="attached")
+    assert chart.locator(".jp-mlops-threshold").get_attribute("data-threshold") == "0"
+    assert chart.locator(".jp-mlops-breach-marker").count() == 1
+    perf = detail.locator(".jp-mlops-monitor-chart[data-kind='performance']")
+    perf.locator(".jp-mlops-threshold").wait_for(state="attached")
+    assert perf.locator(".jp-mlops-threshold").get_attribute("data-threshold") == "0.8"
+    events = detail.locator(".jp-mlops-monitor-events").inner_text()
+    assert "notify" in events and "breach" in events
+    # Charting one column: its own statistic and threshold.
+    detail.get_by_label("Drift chart column").select_option("x1")
+    column_chart = page.locator(".jp-mlops-monitor-chart[data-what='x1']")
+    column_chart.locator(".jp-mlops-threshold").wait_for(state="attached")
+    assert column_chart.locator(".jp-mlops-breach-marker").count() == 1
+    assert "x1: adjusted p" in column_chart.inner_text()  # a KS test: p drifts below alpha
+    shot(page, "monitoring-detail")
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    page.wait_for_selector("#jupyterlab-splash", state="detached")  # the theme-change splash
+    shot(page, "monitoring-detail-dark")
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
+    )
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")

@@ -1,0 +1,135 @@
+"""The monitor spec, ``monitors/NAME.yaml`` or the ``monitor:`` key of ``pipelines/NAME.yaml``
+(one schema, one parser: here, below both the pipeline spec and the monitoring package)::
+
+model: churn            # default: NAME (in a pipeline spec: the model the pipeline registers)
+pipeline: churn         # what `retrain` runs (default: the blessed version's pipeline; in a
+                        # pipeline spec: that pipeline)
+reference: training     # training (the blessed version's logged profile) | first-batch
+window: daily           # batch | daily | weekly
+cooldown: 1d            # an action is not repeated within this (s, m, h, d suffixes)
+checks:
+  - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
+  - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
+  - {kind: slice, column: region, metric: accuracy, min: 0.7, action: notify}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exceptions import ValidationError
+
+WINDOWS = {"batch": 0.0, "daily": 86400.0, "weekly": 7 * 86400.0}
+ACTIONS = ("notify", "retrain", "rollback", "none")
+KINDS = ("drift", "performance", "slice")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def seconds(text: Any) -> float:
+    """``90``, ``"30m"``, ``"7d"`` -> seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    s = str(text).strip()
+    try:
+        return float(s[:-1]) * _UNITS[s[-1]] if s and s[-1] in _UNITS else float(s)
+    except ValueError:
+        raise ValidationError(
+            f"bad duration {text!r}; write seconds or a number with s, m, h, d or w, e.g. 7d"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str
+    action: str = "notify"
+    metric: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_share: float = 0.0
+    method: str = "auto"
+    column: str | None = None
+    min_labels: int = 1
+
+    @property
+    def name(self) -> str:
+        what = self.metric or "drift"
+        return f"{self.kind}:{what}" + (f"[{self.column}]" if self.column else "")
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    name: str
+    model: str
+    pipeline: str | None = None
+    reference: str = "training"
+    window: str = "daily"
+    cooldown: float = 86400.0
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+    # What the file said, as written: a pipeline spec writes its `monitor:` key back unchanged.
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.source)
+
+    @classmethod
+    def from_dict(
+        cls, name: str, d: Mapping[str, Any], *, pipeline: str | None = None
+    ) -> MonitorSpec:
+        """Validate a monitor mapping; ``pipeline`` is the pipeline whose spec holds it (its
+        model and its retrain pipeline are then the defaults)."""
+        where = f"monitor {name!r}"
+        if not isinstance(d, Mapping):
+            raise ValidationError(
+                f"{where}: a monitor spec is a mapping of fields (model, window, checks, ...)"
+            )
+        unknown = set(d) - {"model", "pipeline", "reference", "window", "cooldown", "checks"}
+        if unknown:
+            raise ValidationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        window = str(d.get("window", "daily"))
+        if window not in WINDOWS:
+            raise ValidationError(f"{where}: window {window!r} must be one of batch, daily, weekly")
+        reference = str(d.get("reference", "training"))
+        if reference not in ("training", "first-batch"):
+            raise ValidationError(f"{where}: reference must be training or first-batch")
+        checks = []
+        for i, c in enumerate(d.get("checks") or []):
+            if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
+                raise ValidationError(f"{where}: check {i + 1} needs kind: drift|performance|slice")
+            action = str(c.get("action", "notify"))
+            if action not in ACTIONS:
+                raise ValidationError(f"{where}: check {i + 1} action must be one of {ACTIONS}")
+            if c["kind"] != "drift" and (
+                not c.get("metric") or (c.get("min") is None and c.get("max") is None)
+            ):
+                raise ValidationError(f"{where}: check {i + 1} needs a metric and a min or max")
+            if c["kind"] == "slice" and not c.get("column"):
+                raise ValidationError(f"{where}: slice check {i + 1} needs the column it slices")
+            checks.append(
+                Check(
+                    kind=c["kind"],
+                    action=action,
+                    metric=c.get("metric"),
+                    min=c.get("min"),
+                    max=c.get("max"),
+                    max_share=float(c.get("max_share", 0.0)),
+                    method=str(c.get("method", "auto")),
+                    column=c.get("column"),
+                    min_labels=int(c.get("min_labels", 1)),
+                )
+            )
+        try:
+            cooldown = seconds(d.get("cooldown", "1d"))
+        except ValidationError as e:
+            raise ValidationError(f"{where}: cooldown: {e}") from None
+        return cls(
+            name=name,
+            model=str(d.get("model", pipeline or name)),
+            pipeline=d.get("pipeline", pipeline),
+            reference=reference,
+            window=window,
+            cooldown=cooldown,
+            checks=tuple(checks),
+            source=dict(d),
+        )

@@ -1,0 +1,335 @@
+/**
+ * Monitoring: the monitored models with their status (ok / breach), last batch, blessed and
+ * shadow versions; a monitor's detail shows the latest window's drift per column, performance
+ * against its limits, a chart over time with the threshold and breach markers, the breaches and
+ * the actions they took, and the shadows against the blessed version.
+ */
+import * as React from 'react';
+
+import type { IMonitorDetail, IMonitorSeries, IMonitorSummary } from './api';
+import { LineChart } from './chart';
+import { ErrorLine, useLoad } from './common';
+import { fmtNumber, fmtTime } from './format';
+import type { IPanelContext, PanelModel } from './model';
+
+/** Epoch seconds as the panel writes times. */
+function fmtEpoch(t: number | null | undefined): string {
+  return t === null || t === undefined ? '—' : fmtTime(new Date(t * 1000).toISOString());
+}
+
+function fmtDay(t: number): string {
+  return new Date(t * 1000).toISOString().slice(5, 10);
+}
+
+function MonitorChip(props: { status: string }): JSX.Element {
+  return (
+    <span className={`jp-mlops-chip jp-mlops-monitor-${props.status}`}>{props.status}</span>
+  );
+}
+
+function limitText(min: number | null, max: number | null): string {
+  const parts = [];
+  if (min !== null) {
+    parts.push(`≥ ${fmtNumber(min)}`);
+  }
+  if (max !== null) {
+    parts.push(`≤ ${fmtNumber(max)}`);
+  }
+  return parts.join(' and ') || '—';
+}
+
+/** The chart of one series (drift share, a column's statistic, or a metric) over time. */
+function SeriesChart(props: {
+  ctx: IPanelContext;
+  name: string;
+  kind: 'drift' | 'performance';
+  what?: string;
+}): JSX.Element {
+  const { ctx, name, kind, what } = props;
+  const data = useLoad<IMonitorSeries>(
+    () => ctx.api.monitorSeries(name, kind, what),
+    [name, kind, what]
+  );
+  const s = data.data;
+  return (
+    <div className="jp-mlops-monitor-chart" data-kind={kind} data-what={what ?? ''}>
+      <ErrorLine error={data.error} />
+      {s && (
+        <>
+          <div className="jp-mlops-chart-title">
+            {s.label}
+            {s.breach_when === 'below' ? ' (drifts below the threshold)' : ''}
+          </div>
+          <LineChart
+            title={`${name}: ${s.label}`}
+            width={420}
+            height={140}
+            thresholds={s.thresholds}
+            formatX={fmtDay}
+            series={s.series.map(line => ({
+              label: line.label,
+              points: line.points.map(p => ({ x: p.time, y: p.value, breach: p.breach }))
+            }))}
+          />
+        </>
+      )}
+    </div>
+  );
+}
+
+function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
+  const windows = props.detail.windows.filter(w => w.share_drifted !== null);
+  const last = windows[windows.length - 1];
+  if (!last) {
+    return <div className="jp-mlops-muted">no drift measured yet</div>;
+  }
+  return (
+    <>
+      <div className="jp-mlops-muted">
+        window from {fmtEpoch(last.start)}: {last.rows} rows in {last.batches} batch
+        {last.batches === 1 ? '' : 'es'} of @{last.version}, share drifted{' '}
+        {fmtNumber(last.share_drifted)}
+      </div>
+      <table className="jp-mlops-table jp-mlops-drift-table">
+        <thead>
+          <tr>
+            <th>column</th>
+            <th>method</th>
+            <th>statistic</th>
+            <th>p (adjusted)</th>
+            <th>threshold</th>
+            <th>drifted</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(last.columns).map(([col, d]) => (
+            <tr
+              key={col}
+              data-column={col}
+              className={d.drifted ? 'jp-mlops-drifted' : undefined}
+              title={d.p_value === null ? 'drifts above the threshold' : 'drifts below alpha'}
+            >
+              <td>{col}</td>
+              <td>{d.method}</td>
+              <td>{fmtNumber(d.statistic)}</td>
+              <td>{d.p_value === null ? '—' : fmtNumber(d.p_adjusted ?? d.p_value)}</td>
+              <td>{fmtNumber(d.threshold)}</td>
+              <td>{d.drifted ? <MonitorChip status="drifted" /> : 'no'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => void }) {
+  const { ctx, name } = props;
+  const detail = useLoad<IMonitorDetail>(() => ctx.api.monitor(name), [name]);
+  const [column, setColumn] = React.useState('');
+  const d = detail.data;
+  const columns = d
+    ? [...new Set(d.windows.flatMap(w => Object.keys(w.columns)))]
+    : [];
+  const metric = d?.performance[0]?.metric;
+  return (
+    <section className="jp-mlops-card jp-mlops-monitor-detail" data-monitor={name}>
+      <header>
+        <h3>
+          {name} {d && <MonitorChip status={d.status} />}
+        </h3>
+        <button className="jp-mlops-button" onClick={props.onBack}>
+          Back
+        </button>
+      </header>
+      <ErrorLine error={detail.error} />
+      {d && (
+        <>
+          <div className="jp-mlops-muted">
+            model {d.model}: blessed {d.blessed ?? '(none)'}
+            {d.monitor ? `; window ${d.monitor.window}` : ''}
+            {d.monitor?.checks.length
+              ? `; checks ${d.monitor.checks.map(c => `${c.name} → ${c.action}`).join(', ')}`
+              : ''}
+          </div>
+          <h4>Drift</h4>
+          <DriftTable detail={d} />
+          <label className="jp-mlops-inline">
+            chart{' '}
+            <select
+              aria-label="Drift chart column"
+              value={column}
+              onChange={e => setColumn(e.target.value)}
+            >
+              <option value="">share of columns drifted</option>
+              {columns.map(c => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </label>
+          {/* Keyed: a new column's chart loads fresh instead of relabelling the old one. */}
+          <SeriesChart
+            key={column}
+            ctx={ctx}
+            name={name}
+            kind="drift"
+            what={column || undefined}
+          />
+          <h4>Performance</h4>
+          {d.performance.length === 0 ? (
+            <div className="jp-mlops-muted">no labelled batches yet</div>
+          ) : (
+            <table className="jp-mlops-table jp-mlops-performance-table">
+              <thead>
+                <tr>
+                  <th>metric</th>
+                  <th>latest window</th>
+                  <th>labelled</th>
+                  <th>limit</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {d.performance.map(p => (
+                  <tr
+                    key={p.metric}
+                    data-metric={p.metric}
+                    className={p.breached ? 'jp-mlops-drifted' : undefined}
+                  >
+                    <td>{p.metric}</td>
+                    <td>{fmtNumber(p.value)}</td>
+                    <td>{p.labelled}</td>
+                    <td>{limitText(p.min, p.max)}</td>
+                    <td>{p.breached ? <MonitorChip status="breach" /> : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {metric && <SeriesChart ctx={ctx} name={name} kind="performance" what={metric} />}
+          <h4>Breaches and actions</h4>
+          {d.breaches.length === 0 && d.actions.length === 0 ? (
+            <div className="jp-mlops-muted">none</div>
+          ) : (
+            <ul className="jp-mlops-events jp-mlops-monitor-events">
+              {[
+                ...d.breaches.map(b => ({
+                  time: b.time,
+                  kind: 'breach',
+                  text: b.description
+                })),
+                ...d.actions.map(a => ({
+                  time: a.time,
+                  kind: `action ${a.status}`,
+                  text: a.description
+                }))
+              ]
+                .sort((a, b) => b.time - a.time)
+                .map((e, i) => (
+                  <li key={i} className={`jp-mlops-event-${e.kind.split(' ')[0]}`}>
+                    {fmtEpoch(e.time)} — <strong>{e.kind}</strong>: {e.text}
+                  </li>
+                ))}
+            </ul>
+          )}
+          {d.shadows.length > 0 && (
+            <>
+              <h4>Shadows</h4>
+              <table className="jp-mlops-table jp-mlops-shadow-table">
+                <thead>
+                  <tr>
+                    <th>version</th>
+                    <th>metric</th>
+                    <th>shadow</th>
+                    <th>blessed</th>
+                    <th>won</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.shadows.map(s => (
+                    <tr key={s.ref} title={s.error}>
+                      <td>{s.ref}</td>
+                      <td>{s.metric ?? '—'}</td>
+                      <td>{fmtNumber(s.shadow)}</td>
+                      <td>{fmtNumber(s.blessed)}</td>
+                      <td>{s.batches === undefined ? '—' : `${s.won} of ${s.batches}`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function MonitorRow(props: { m: IMonitorSummary; onOpen: () => void }): JSX.Element {
+  const { m } = props;
+  return (
+    <tr className="jp-mlops-monitor-row" data-monitor={m.name} onClick={props.onOpen}>
+      <td>
+        <button className="jp-mlops-link">{m.name}</button>
+      </td>
+      <td>
+        <MonitorChip status={m.status} />
+      </td>
+      <td>{m.error ?? m.model}</td>
+      <td>{m.blessed ?? '—'}</td>
+      <td>{m.shadows?.length ? m.shadows.join(', ') : '—'}</td>
+      <td>{fmtEpoch(m.last_batch)}</td>
+      <td>{fmtEpoch(m.last_breach)}</td>
+    </tr>
+  );
+}
+
+export function MonitoringView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+  const list = useLoad(() => props.ctx.api.monitors(), []);
+  const [open, setOpen] = React.useState<string | null>(null);
+  const monitors = list.data?.monitors ?? [];
+  if (open) {
+    return (
+      <MonitorDetail
+        ctx={props.ctx}
+        name={open}
+        onBack={() => {
+          setOpen(null);
+          list.reload();
+        }}
+      />
+    );
+  }
+  return (
+    <div className="jp-mlops-monitoring">
+      <ErrorLine error={list.error} />
+      {list.data && monitors.length === 0 && (
+        <div className="jp-mlops-muted jp-mlops-pad">
+          No monitors yet: write monitors/NAME.yaml or a monitor: key in a pipeline spec.
+        </div>
+      )}
+      {monitors.length > 0 && (
+        <table className="jp-mlops-table jp-mlops-monitors">
+          <thead>
+            <tr>
+              <th>monitor</th>
+              <th>status</th>
+              <th>model</th>
+              <th>blessed</th>
+              <th>shadows</th>
+              <th>last batch</th>
+              <th>last breach</th>
+            </tr>
+          </thead>
+          <tbody>
+            {monitors.map(m => (
+              <MonitorRow key={m.name} m={m} onOpen={() => setOpen(m.name)} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
