@@ -240,7 +240,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     spec = find_spec(args.pipeline, args.pipelines_dir)
     # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
     project = Path(args.pipelines_dir).resolve().parent
-    path = write_airflow_dag(spec, Path(args.output), project)
+    # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
+    store = _tracker(args).store.workdir
+    path = write_airflow_dag(spec, Path(args.output), project, store)
     _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
     return EXIT_OK
 
