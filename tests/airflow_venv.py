@@ -13,6 +13,7 @@ by ``--freeze`` from a venv that passed the test).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -28,7 +29,10 @@ RUNTIME = [
     "numpy", "pandas", "pyarrow", "xxhash", "pyyaml", "ipython", "ipykernel", "nbformat",
     "nbclient", "papermill", "matplotlib", "scikit-learn", "cloudpickle", "croniter", "scipy",
 ]  # fmt: skip
-MARKER = f"apache-airflow=={AIRFLOW_VERSION}\n"
+# Rebuilt when the pin or the constraints change.
+MARKER = f"apache-airflow=={AIRFLOW_VERSION}\n" + (
+    hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest() + "\n" if CONSTRAINTS.is_file() else ""
+)
 
 
 def cache_dir() -> Path:

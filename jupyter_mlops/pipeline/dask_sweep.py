@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,13 +201,24 @@ def _outcome(run: Any) -> PipelineOutcome:
     return PipelineOutcome.FAILED
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: SIGINT this child when the worker that started it dies (even by SIGKILL)."""
-    with contextlib.suppress(Exception):
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook making the child get SIGINT when the worker that started it dies
+    (even by SIGKILL). libc is looked up here, in the parent: the hook runs between fork and
+    exec of a threaded worker, where importing or loading anything could deadlock."""
+    if sys.platform != "linux":
+        return None
+    try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigint = 1, int(signal.SIGINT)
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(pr_set_pdeathsig, sigint)
+
+    return hook
 
 
 def _task(job: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +241,7 @@ def _task(job: dict[str, Any]) -> dict[str, Any]:
         proc = subprocess.Popen(
             [sys.executable, "-m", __name__, json.dumps(job)],
             cwd=job["cwd"], env=env, stdout=subprocess.DEVNULL, stderr=err,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_die_with_parent(),
         )  # fmt: skip
         try:
             while proc.poll() is None:
