@@ -31,16 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from ..entities import PipelineOutcome, RunStatus
-from ..exceptions import MissingDependencyError, MLOpsError, RunNotFoundError, ValidationError
+from ..exceptions import (
+    MissingDependencyError,
+    MLOpsError,
+    PipelineError,
+    RunNotFoundError,
+    ValidationError,
+)
 from ..tracking import Tracker
 from .spec import PipelineSpec
 
 _SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 _SETTLE_S = 60.0  # how long a run interrupted by Ctrl-C or a dead worker may take to say so
-
-
-class DaskUnreachableError(MLOpsError):
-    """No Dask scheduler answered at the address of ``--on``."""
 
 
 def dask_address(on: str) -> str:
@@ -68,7 +70,7 @@ def connect(address: str, timeout: float = 10.0) -> Any:
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise DaskUnreachableError(
+        raise PipelineError(  # exit 1: the sweep could not run
             f"Cannot reach the Dask scheduler at {address}: {reason}; start one with "
             "`dask scheduler` or check the address"
         ) from e

@@ -137,10 +137,14 @@ def run_sweep(
         from .dask_sweep import connect, dask_address
 
         client = connect(dask_address(on))  # before the lock: a bad address fails first
+        driven = tracker  # not None here; a closure would see the Optional parameter
+
+        def body(bar: Any) -> None:
+            _on_dask(client, spec, result, driven, parallel, bar)
+
         try:
             with running(tracker.store.workdir / "locks", spec.name):
-                _with_bar(result, progress, lambda bar: _on_dask(client, spec, result, tracker,
-                          parallel, bar))  # fmt: skip
+                _with_bar(result, progress, body)
         finally:
             client.close()
         return result

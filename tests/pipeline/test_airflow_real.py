@@ -9,6 +9,7 @@ test`` runs the DAG in-process).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,15 @@ from jupyter_mlops.store import open_store
 from tests import airflow_venv
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+_PROBE = """
+import json, runpy, sys
+dag = runpy.run_path(sys.argv[1])["dag"]
+args = dag.default_args
+print(json.dumps({
+    "schedule": dag.timetable.summary, "timezone": str(dag.timezone), "retries": args["retries"],
+    "timeout_s": args["execution_timeout"].total_seconds(), "params": dict(dag.params),
+}))
+"""
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +40,13 @@ def airflow_bin() -> Path:
 
 
 def _airflow(airflow: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(airflow), *args], env=_env(home), cwd=home, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTHON"))}
     # Not the test's store variable: the DAG must carry its store itself.
     env.pop("JUPYTER_MLOPS_STORE", None)
@@ -38,9 +55,7 @@ def _airflow(airflow: Path, home: Path, *args: str) -> subprocess.CompletedProce
         AIRFLOW__CORE__DAGS_FOLDER=str(home.parent / "dags"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
-    return subprocess.run(
-        [str(airflow), *args], env=env, cwd=home, capture_output=True, text=True, timeout=600
-    )
+    return env
 
 
 def test_airflow_dags_test_runs_the_pipeline_into_our_store_and_a_gate_failure_fails_it(
@@ -63,6 +78,18 @@ def test_airflow_dags_test_runs_the_pipeline_into_our_store_and_a_gate_failure_f
         assert main([*argv, "-o", str(tmp_path / "dags")]) == 0
     home = tmp_path / "airflow-home"
     home.mkdir()
+    # The DAG as real Airflow reads it: schedule in its time zone, timeout, no Airflow retries.
+    dag_file = tmp_path / "dags" / "jupyter_mlops_ok.py"
+    probe = subprocess.run(
+        [str(airflow_bin.with_name("python")), "-c", _PROBE, str(dag_file)],
+        env=_env(home), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert json.loads(probe.stdout.splitlines()[-1]) == {
+        "schedule": "30 2 * * *", "timezone": "Europe/Berlin", "retries": 0,
+        "timeout_s": 3600 + 300, "params": {"C": 1.0, "n_rows": 400, "features": ["a", "b", "c"],
+                                             "noise": 0.1},
+    }  # fmt: skip
     migrate = _airflow(airflow_bin, home, "db", "migrate")
     assert migrate.returncode == 0, migrate.stderr[-2000:]
 
