@@ -58,6 +58,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.timeout(900)  # the first run also installs Airflow (1-2 minutes, longer if loaded)
 def test_airflow_dags_test_runs_the_pipeline_into_our_store_and_a_gate_failure_fails_it(
     tmp_path: Path, isolated_store: Path, airflow_bin: Path
 ) -> None:

@@ -124,7 +124,7 @@ def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
     tmp_path: Path, isolated_store: Path, dask_address: str
 ) -> None:
     _project(tmp_path, "hangs")
-    cmd = [PYTHON, "-m", "jupyter_mlops", "sweep", "hangs", "--grid", "seconds=600,6",
+    cmd = [PYTHON, "-m", "jupyter_mlops", "sweep", "hangs", "--grid", "seconds=600,20",
            "--parallel", "2", "--on", dask_address, "--json"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=python_env(), stdout=subprocess.PIPE)
     try:
@@ -141,7 +141,7 @@ def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
     assert proc.returncode == 0
     runs = {r["params"]["seconds"]: r for r in json.loads(out)["runs"]}
     assert runs["600"]["status"] == "interrupted" and runs["600"]["run_id"] == long_run
-    assert runs["6"]["status"] == "finished"
+    assert runs["20"]["status"] == "finished"
     assert {s for s, _ in _statuses(isolated_store).values()} == {"interrupted", "finished"}
     assert len(_statuses(isolated_store)) == 2  # the resubmitted task did not run it again
 
