@@ -216,6 +216,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         maximize=args.maximize,
         progress=not args.no_progress and sys.stderr.isatty(),
         warm=not args.cold,
+        on=args.on,
     )
     payload = {
         "sweep": result.sweep_id,
@@ -240,7 +241,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     spec = find_spec(args.pipeline, args.pipelines_dir)
     # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
     project = Path(args.pipelines_dir).resolve().parent
-    path = write_airflow_dag(spec, Path(args.output), project)
+    # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
+    store = _tracker(args).store.workdir
+    path = write_airflow_dag(spec, Path(args.output), project, store)
     _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
     return EXIT_OK
 
@@ -396,10 +399,17 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
     sw.add_argument("--random", type=int, metavar="N", help="run N random combinations")
     sw.add_argument("--seed", type=int, help="seed of the --random draw")
-    sw.add_argument("--parallel", type=int, default=1, metavar="N")
+    sw.add_argument(
+        "--parallel", type=int, metavar="N",
+        help="runs at once (default 1; with --on, the cluster's worker threads)",
+    )  # fmt: skip
     sw.add_argument("--metric", help="rank the runs by this metric")
     sw.add_argument("--maximize", action="store_true", help="higher --metric is better")
     sw.add_argument("--cold", action="store_true", help="no warm kernel pool")
+    sw.add_argument(
+        "--on", metavar="ADDRESS",
+        help="run on this Dask cluster (dask://HOST:PORT, tcp://...; needs jupyter-mlops[dask])",
+    )  # fmt: skip
     sw.add_argument("--no-progress", action="store_true")
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)

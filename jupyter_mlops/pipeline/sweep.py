@@ -6,6 +6,8 @@ a scheduled firing or a manual run cannot overlap it, while its own runs (one af
 or ``parallel`` at once) share it. Kernels come from a warm :class:`~.pool.KernelPool`, so
 start-up is hidden while every run still gets a kernel that has never run user code.
 Ctrl-C stops the sweep: the run under way ends ``interrupted`` and the rest are not started.
+With ``on`` (a Dask scheduler address) the runs are tasks on that cluster instead, see
+:mod:`.dask_sweep`; the grouping, progress bar, ranking and Ctrl-C behave the same.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class SweepRun:
     status: str = "not started"
     outcome: str | None = None
     value: float | None = None  # the ranking metric
+    error: str | None = None  # why a run on a Dask worker could not start
 
 
 @dataclass
@@ -109,14 +112,19 @@ def run_sweep(
     combos: list[dict[str, str]],
     *,
     tracker: Tracker | None = None,
-    parallel: int = 1,
+    parallel: int | None = None,
     metric: str | None = None,
     maximize: bool = False,
     progress: bool = True,
     warm: bool = True,
+    on: str | None = None,
 ) -> SweepResult:
-    """Run ``spec`` once per combination; ``warm`` keeps ``parallel + 1`` kernels pre-started."""
-    if parallel < 1:
+    """Run ``spec`` once per combination; ``warm`` keeps ``parallel + 1`` kernels pre-started.
+
+    ``on``: a Dask scheduler address (``dask://HOST:PORT``, ``tcp://...``) to run on instead of
+    local kernels; ``parallel`` then defaults to the cluster's worker threads (else to 1).
+    """
+    if parallel is not None and parallel < 1:
         raise ValidationError(f"Invalid --parallel {parallel}: give a number of runs >= 1")
     for combo in combos:  # every combination typed up front: a bad value stops nothing midway
         coerce_params(spec.parameters, combo, None, source=f"pipeline '{spec.name}'")
@@ -125,6 +133,22 @@ def run_sweep(
     result.runs = [SweepRun(dict(c)) for c in combos]
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
+    if on is not None:
+        from .dask_sweep import connect, dask_address
+
+        client = connect(dask_address(on))  # before the lock: a bad address fails first
+        driven = tracker  # not None here; a closure would see the Optional parameter
+
+        def body(bar: Any) -> None:
+            _on_dask(client, spec, result, driven, parallel, bar)
+
+        try:
+            with running(tracker.store.workdir / "locks", spec.name):
+                _with_bar(result, progress, body)
+        finally:
+            client.close()
+        return result
+    parallel = parallel or 1
     with running(tracker.store.workdir / "locks", spec.name):  # the sweep-level lock
         pool = KernelPool(spec.kernel, spec.notebook_path().parent, parallel + 1) if warm else None
         runner = PipelineRunner(tracker, progress=False, kernels=pool)
@@ -138,6 +162,33 @@ def run_sweep(
             if pool is not None:
                 pool.close()
     return result
+
+
+def _with_bar(result: SweepResult, progress: bool, body: Any) -> None:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(result.runs), desc=f"sweep {result.pipeline}", disable=not progress)
+    try:
+        body(bar)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        bar.close()
+
+
+def _on_dask(
+    client: Any,
+    spec: PipelineSpec,
+    result: SweepResult,
+    tracker: Tracker,
+    parallel: int | None,
+    bar: Any,
+) -> None:
+    from .dask_sweep import drive_on_dask
+
+    if parallel is None:  # as many runs at once as the cluster has worker threads
+        parallel = max(1, sum(client.nthreads().values()))
+    drive_on_dask(client, spec, result, tracker, parallel, bar)
 
 
 def _drive(

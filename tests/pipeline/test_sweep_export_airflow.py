@@ -1,5 +1,5 @@
 """``jupyter-mlops export airflow``: the DAG file parses and keeps schedule, time zone, timeout,
-retries and parameters. Real Airflow is not installed here; the DAG is checked with ``ast``."""
+retries and parameters, checked with ``ast``; test_airflow_real.py runs it in real Airflow."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def test_export_airflow_writes_a_dag_keeping_the_pipeline(
     tree = ast.parse((tmp_path / "dags" / "jupyter_mlops_train_ok.py").read_text())
     c = _constants(tree)
     assert c["PIPELINE"] == "train_ok" and c["PROJECT"] == str(tmp_path.resolve())
+    assert c["STORE"] == str((tmp_path / ".mlops").resolve())  # the store export used
     assert (c["SCHEDULE"], c["TIMEZONE"]) == ("30 2 * * *", "Europe/Berlin")
     assert (c["TIMEOUT_S"], c["RETRIES"]) == (600.0, 2)
     assert c["PARAMS"] == {"C": 1.0, "n_rows": 400, "features": ["a", "b", "c"], "noise": 0.1}

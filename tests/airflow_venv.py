@@ -1,0 +1,90 @@
+"""A virtualenv with real Apache Airflow for the export test, made once and reused.
+
+``python tests/airflow_venv.py`` (or the ``airflow_venv`` test fixture) creates
+``<cache>/airflow-venv`` with ``apache-airflow==AIRFLOW_VERSION`` and jupyter-mlops' runtime
+dependencies from PyPI, then puts this checkout on its path with a ``.pth`` file (no build of the
+sidebar: the DAG only needs the runner). ``<cache>`` is ``$JUPYTER_MLOPS_TEST_CACHE`` or
+``~/.cache/jupyter-mlops-tests``. A venv whose ``VERSION`` marker differs is rebuilt.
+
+Airflow's constraints file is not reachable here (only PyPI is), so the Airflow version is
+pinned, and ``airflow-constraints.txt`` beside this file pins the rest once it exists (written
+by ``--freeze`` from a venv that passed the test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AIRFLOW_VERSION = "3.1.8"
+ROOT = Path(__file__).resolve().parents[1]
+CONSTRAINTS = Path(__file__).with_name("airflow-constraints.txt")
+# What the runner and the test notebooks import (jupyterlab, ipywidgets: not needed by a DAG).
+RUNTIME = [
+    "numpy", "pandas", "pyarrow", "xxhash", "pyyaml", "ipython", "ipykernel", "nbformat",
+    "nbclient", "papermill", "matplotlib", "scikit-learn", "cloudpickle", "croniter", "scipy",
+]  # fmt: skip
+# Rebuilt when the pin or the constraints change.
+MARKER = f"apache-airflow=={AIRFLOW_VERSION}\n" + (
+    hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest() + "\n" if CONSTRAINTS.is_file() else ""
+)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("JUPYTER_MLOPS_TEST_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "jupyter-mlops-tests"
+
+
+def venv_dir() -> Path:
+    return cache_dir() / "airflow-venv"
+
+
+def ready() -> bool:
+    """The venv exists, is complete and matches the pinned version."""
+    marker = venv_dir() / "VERSION"
+    return marker.is_file() and marker.read_text() == MARKER
+
+
+def ensure() -> Path:
+    """The venv's directory, created (minutes, the first time) unless it already matches."""
+    venv = venv_dir()
+    if ready():
+        return venv
+    if venv.exists():
+        shutil.rmtree(venv)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    extra = ["-c", str(CONSTRAINTS)] if CONSTRAINTS.is_file() else []
+    subprocess.run([*pip, *extra, f"apache-airflow=={AIRFLOW_VERSION}", *RUNTIME], check=True)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "jupyter_mlops_checkout.pth").write_text(str(ROOT) + "\n")
+    (venv / "VERSION").write_text(MARKER)  # last: an interrupted install is redone
+    return venv
+
+
+def freeze() -> None:
+    """Write the installed versions as the constraints of later installs."""
+    out = subprocess.run(
+        [str(venv_dir() / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    lines = [ln for ln in out.splitlines() if "==" in ln and not ln.startswith("jupyter-mlops")]
+    CONSTRAINTS.write_text(
+        f"# pip freeze of the Airflow {AIRFLOW_VERSION} test venv (airflow_venv.py --freeze)\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    if "--freeze" in sys.argv:
+        freeze()
+    else:
+        t0 = time.monotonic()
+        print(ensure(), f"({time.monotonic() - t0:.0f} s)")
