@@ -300,4 +300,7 @@ def _act(
             status, detail["error"] = "failed", str(e)
             log.error("monitor %s: %s failed: %s", spec.name, action, e)
     st.log_monitor_event(MonitorEvent(spec.model, now, "action", status, detail))
-    return {**detail, "status": status}
+    # The recorded detail keeps the run's status under "status" (the report shows it); the
+    # caller gets the action's, and the run's as run_status.
+    run = {"run_status": detail["status"]} if "run_id" in detail else {}
+    return {**detail, **run, "status": status}

@@ -566,6 +566,9 @@ class Scheduler:
         self.tracker.store.log_schedule(
             key, fire_at.timestamp(), event["outcome"], event.get("run_id"), event["message"]
         )
+        interrupted = Outcome.INTERRUPTED.value  # the run status and the outcome share the word
+        if any(a.get("run_status") == interrupted for a in event.get("actions", [])):
+            raise KeyboardInterrupt  # Ctrl-C during a retrain stops the scheduler, as in _fire
         return event
 
     def _log_broken(self, name: str, error: str, now: dt.datetime) -> list[dict[str, Any]]:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.entities import RunStatus
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline
 from jupyter_mlops.schedule.scheduler import NOW_ENV, Scheduler, parse_now, pipeline_lock
@@ -119,3 +122,45 @@ def test_a_scheduled_retrain_waits_for_a_running_pipeline(
     assert store.get_model(name).run_id == retrained["run_id"]
     gates = store.gate_results(str(retrained["run_id"]))
     assert [g.status.value for g in gates] == ["pass", "pass"]
+
+
+def test_ctrl_c_during_a_scheduled_retrain_stops_the_scheduler(tmp_path: Path) -> None:
+    from .helpers import Threshold, features, register
+
+    tracker = mlops.default_tracker()
+    register(tracker, "churn", Threshold())
+    shutil.copy(ROOT / "tests" / "notebooks" / "hangs.ipynb", tmp_path / "hangs.ipynb")
+    promote(tmp_path / "hangs.ipynb", timeout="5m")
+    (tmp_path / "monitors").mkdir()
+    (tmp_path / "monitors" / "churn.yaml").write_text(
+        SCHEDULE + "pipeline: hangs\nchecks:\n  - {kind: drift, action: retrain}\n"
+    )
+    assert scheduler(DAY0).returncode == 0  # first sight
+    X = features(300, seed=1, shift=2.0).drop(columns="region")
+    mlops.predict("churn", X, ids=[str(i) for i in range(300)], now=T + 43200)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlops", "scheduler", "--once"],
+        env=python_env() | {NOW_ENV: "2026-11-24T00:00:30Z"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    store = tracker.store
+
+    def retrain() -> str | None:  # the retrain's run, once its notebook runs in its kernel
+        for run_id in store.search_run_ids():
+            run = store.get_run(run_id)
+            if "trigger" in run.tags and run.environment_id:
+                return run_id
+        return None
+
+    deadline = time.monotonic() + 120
+    while retrain() is None:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)  # not "0, go on with the next tick"
+    run_id = retrain()
+    assert run_id is not None and store.get_run(run_id).status is RunStatus.INTERRUPTED
+    (row,) = store.schedule_log("monitor:churn")  # logged before stopping
+    assert (row.outcome, row.run_id) == ("breach", run_id)
