@@ -25,16 +25,8 @@
   that pass while paused are not caught up on resume.
 - :meth:`Scheduler.serve` sleeps until the next firing (at most ``poll`` seconds, to notice new
   or edited specs), so a due run starts within a second and an idle scheduler costs nothing.
-- Monitors with a ``schedule:`` (``monitors/NAME.yaml`` or a pipeline's ``monitor:`` key) are
-  evaluated in-process at their firing time, ``now`` being the firing (evaluation only reads
-  stored batches). They share the pipelines' machinery under keys of their own: state
-  ``monitor:NAME``, lease ``monitor-schedule:NAME``, pause ``pause:monitor:NAME`` and log rows
-  named ``monitor:NAME`` with outcome ``ok``, ``breach`` or ``error`` and the actions taken.
-  Their catch-up is always ``latest``: a late evaluation of the last firing still means something,
-  older ones add nothing. A ``retrain`` runs the pipeline through the runner, whose lock file (not
-  the scheduler's lease) guards it: while the pipeline runs the action is recorded ``skipped``
-  and, never having been done, is taken again at the next breach. A monitor spec that does not
-  load is logged as an ``error`` row (once per distinct error) and the others go on.
+- Monitors with a ``schedule:`` are evaluated at their firings the same way, under keys of
+  their own, catch-up ``latest`` (see :mod:`.monitors`).
 - The clock is injected (:class:`Scheduler` ``clock``, or ``tick(now=...)``); the CLI's hidden
   ``--now`` and the ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
 """
@@ -58,10 +50,13 @@ from ..cron import CronSchedule, ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
 from ..entities import ScheduleEvent
 from ..exceptions import ConflictError, MLOpsError, ValidationError
-from ..monitoring.spec import MonitorSpec, list_monitors, load_monitor, monitor_exists
+from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
-from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline, spec_file
+from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..tracking import Tracker, default_tracker
+from .monitors import LEASE_PREFIX as MONITOR_LEASE_PREFIX
+from .monitors import PREFIX as MONITOR_PREFIX
+from .monitors import MonitorJobs
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -72,12 +67,6 @@ NOW_ENV = "JUPYTER_MLOPS_NOW"
 ON_TIME_GRACE = dt.timedelta(seconds=60)
 PAUSE_PREFIX = "pause:"  # pipeline names cannot contain ':', so these keys never collide
 LEASE_PREFIX = "schedule:"
-# A monitor's state, pause and log rows are named MONITOR_PREFIX + NAME and its lease
-# MONITOR_LEASE_PREFIX + NAME: a pipeline and its `monitor:` key share a name, not a key.
-MONITOR_PREFIX = "monitor:"
-MONITOR_LEASE_PREFIX = "monitor-schedule:"
-KINDS = ("pipeline", "monitor")
-MONITOR_OK, MONITOR_BREACH, MONITOR_ERROR = "ok", "breach", "error"  # a monitor firing's outcome
 # How long a lease outlives its holder's last heartbeat: a scheduler killed mid-run blocks its
 # pipeline this long at most. Heartbeats come every third of it.
 LEASE_TTL = 30.0
@@ -287,6 +276,7 @@ class Scheduler:
         self.lease_clock = lease_clock
         self.lock_dir = Path(self.tracker.store.location).parent / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
+        self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
@@ -300,50 +290,6 @@ class Scheduler:
                 specs[name] = spec
         return specs
 
-    def _monitors(self) -> tuple[dict[str, MonitorSpec], dict[str, str]]:
-        """The scheduled monitors by name, and the monitors that do not load, with the error."""
-        specs, broken = {}, {}
-        for name in list_monitors(self.monitors_dir, self.pipelines_dir):
-            try:
-                spec = self._load_monitor(name)
-            except MLOpsError as e:  # one broken spec must not stop the others
-                broken[name] = str(e)
-                continue
-            if spec.schedule:
-                specs[name] = spec
-        return specs, broken
-
-    def _load_monitor(self, name: str) -> MonitorSpec:
-        return load_monitor(name, self.monitors_dir, self.pipelines_dir)
-
-    def _kind(self, name: str, kind: str | None) -> str:
-        """Whether ``name`` means a pipeline or a monitor: ``kind`` if given, else the one of the
-        two with a schedule (a monitor only when its name is not just a pipeline's)."""
-        if kind is not None:
-            if kind not in KINDS:
-                raise ValidationError(f"Unknown kind {kind!r}: use pipeline or monitor")
-            return kind
-        if not monitor_exists(name, self.monitors_dir, self.pipelines_dir):
-            return "pipeline"
-        if not spec_file(name, self.pipelines_dir).is_file():
-            return "monitor"
-        monitor_scheduled = bool(self._load_monitor(name).schedule)
-        if monitor_scheduled and load_pipeline(name, self.pipelines_dir).schedule:
-            raise ValidationError(
-                f"'{name}' is both a scheduled pipeline and a scheduled monitor; say which with "
-                "--kind pipeline or --kind monitor"
-            )
-        return "monitor" if monitor_scheduled else "pipeline"
-
-    def _scheduled_monitor(self, name: str) -> MonitorSpec:
-        spec = self._load_monitor(name)
-        if not spec.schedule:
-            raise ValidationError(
-                f"Monitor '{name}' has no schedule; add one to its spec, e.g. "
-                "schedule: '0 0 * * *' (cron, UTC)"
-            )
-        return spec
-
     # -- pause ----------------------------------------------------------------------------------
 
     def paused(self) -> set[str]:
@@ -354,8 +300,8 @@ class Scheduler:
     def pause(self, name: str, kind: str | None = None) -> str:
         """Stop firing ``name`` until :meth:`resume`; kept in the store, across restarts.
         Returns its kind: pipeline or monitor (see :meth:`_kind`)."""
-        if self._kind(name, kind) == "monitor":
-            self._scheduled_monitor(name)
+        if self.monitors.kind(name, kind) == "monitor":
+            self.monitors.with_schedule(name)
             key = PAUSE_PREFIX + MONITOR_PREFIX + name
             self.tracker.store.set_schedule_state(key, self.clock().timestamp())
             return "monitor"
@@ -370,9 +316,9 @@ class Scheduler:
 
     def resume(self, name: str, kind: str | None = None) -> str:
         """Fire ``name`` again from now on: firings that passed while paused are not run."""
-        kind = self._kind(name, kind)
+        kind = self.monitors.kind(name, kind)
         if kind == "monitor":
-            self._load_monitor(name)
+            self.monitors.load(name)
             key = MONITOR_PREFIX + name
         else:
             load_pipeline(name, self.pipelines_dir)
@@ -403,14 +349,14 @@ class Scheduler:
                     policy = Catchup(spec.catchup, spec.max_catchup)
                     fire = lambda at, spec=spec: self._fire(spec, at)  # noqa: E731
                     events += self._tick_one(name, spec.cron, policy, now, name in paused, fire)
-        monitors, broken = self._monitors()
+        monitors, broken = self.monitors.scheduled()
         for name, error in broken.items():
-            events += self._log_broken(name, error, now)
+            events += self.monitors.log_broken(name, error, now)
         for name, mspec in monitors.items():
             key = MONITOR_PREFIX + name
             with self._leased(MONITOR_LEASE_PREFIX + name) as held:
                 if held:
-                    evaluate = lambda at, m=mspec: self._evaluate(m, at)  # noqa: E731
+                    evaluate = lambda at, m=mspec: self.monitors.evaluate(m, at)  # noqa: E731
                     # Only the latest missed firing: evaluating older ones adds nothing.
                     latest = Catchup("latest")
                     events += self._tick_one(key, mspec.cron, latest, now, key in paused, evaluate)
@@ -535,55 +481,6 @@ class Scheduler:
             raise KeyboardInterrupt
         return event
 
-    def _evaluate(self, spec: MonitorSpec, fire_at: dt.datetime) -> dict[str, Any]:
-        """Evaluate monitor ``spec`` as of its firing ``fire_at``; logged like a pipeline firing."""
-        from ..monitoring.evaluation import evaluate
-
-        key = MONITOR_PREFIX + spec.name
-        event: dict[str, Any] = {"pipeline": key, "kind": "monitor", "at": fire_at}
-        try:
-            evaluation = evaluate(
-                spec.name,
-                now=fire_at.timestamp(),
-                spec=spec,
-                store=self.tracker.store,
-                monitors_dir=self.monitors_dir,
-                pipelines_dir=self.pipelines_dir,
-            )
-        except MLOpsError as e:  # e.g. its model has no blessed version yet
-            event.update(outcome=MONITOR_ERROR, message=str(e))
-        except Exception as e:  # a bug in one monitor must not stop the scheduler's other work
-            log.exception("monitor %s: evaluation failed", spec.name)
-            event.update(outcome=MONITOR_ERROR, message=f"{type(e).__name__}: {e}")
-        else:
-            runs = [a["run_id"] for a in evaluation.actions if a.get("run_id")]
-            event.update(
-                outcome=MONITOR_BREACH if evaluation.breached else MONITOR_OK,
-                message=evaluation.describe(),
-                actions=evaluation.actions,
-                run_id=runs[-1] if runs else None,
-            )
-        self.tracker.store.log_schedule(
-            key, fire_at.timestamp(), event["outcome"], event.get("run_id"), event["message"]
-        )
-        interrupted = Outcome.INTERRUPTED.value  # the run status and the outcome share the word
-        if any(a.get("run_status") == interrupted for a in event.get("actions", [])):
-            raise KeyboardInterrupt  # Ctrl-C during a retrain stops the scheduler, as in _fire
-        return event
-
-    def _log_broken(self, name: str, error: str, now: dt.datetime) -> list[dict[str, Any]]:
-        """Log that monitor ``name`` does not load, unless its last row already says so: a
-        scheduler ticking every few seconds must not write the same error each time."""
-        key = MONITOR_PREFIX + name
-        store = self.tracker.store
-        last = store.schedule_log(key, limit=1)
-        if last and last[0].outcome == MONITOR_ERROR and last[0].message == error:
-            return []
-        log.error("monitor %s: %s", name, error)
-        store.log_schedule(key, now.timestamp(), MONITOR_ERROR, None, error)
-        return [{"pipeline": key, "kind": "monitor", "at": now, "outcome": MONITOR_ERROR,
-                 "message": error}]  # fmt: skip
-
     # -- reading --------------------------------------------------------------------------------
 
     def status(self, limit: int = 20) -> SchedulerStatus:
@@ -597,12 +494,12 @@ class Scheduler:
         now = self.clock()
         paused = self.paused()
         crons = {n: s.cron for n, s in self._specs().items()}
-        crons |= {MONITOR_PREFIX + n: s.cron for n, s in self._monitors()[0].items()}
+        crons |= {MONITOR_PREFIX + n: s.cron for n, s in self.monitors.scheduled()[0].items()}
         return {n: c.next_after(now) for n, c in crons.items() if c and n not in paused}
 
     def next_firings(self, name: str, count: int = 5, kind: str | None = None) -> list[dt.datetime]:
-        if self._kind(name, kind) == "monitor":
-            cron = self._scheduled_monitor(name).cron
+        if self.monitors.kind(name, kind) == "monitor":
+            cron = self.monitors.with_schedule(name).cron
             assert cron is not None
             return cron.upcoming(self.clock(), count)
         spec = load_pipeline(name, self.pipelines_dir)
@@ -614,8 +511,8 @@ class Scheduler:
         return spec.cron.upcoming(self.clock(), count)
 
     def schedules_zone(self, name: str, kind: str | None = None) -> str:
-        if self._kind(name, kind) == "monitor":
-            return self._load_monitor(name).timezone or "UTC"
+        if self.monitors.kind(name, kind) == "monitor":
+            return self.monitors.load(name).timezone or "UTC"
         return load_pipeline(name, self.pipelines_dir).timezone or "UTC"
 
     def schedules(self, count: int = 3) -> list[ScheduleInfo]:
@@ -629,7 +526,7 @@ class Scheduler:
         ]
         entries += [
             (name, MONITOR_PREFIX + name, "monitor", spec)
-            for name, spec in self._monitors()[0].items()
+            for name, spec in self.monitors.scheduled()[0].items()
         ]
         for name, key, kind, spec in sorted(entries, key=lambda e: (e[0], e[2] != "pipeline")):
             assert spec.cron is not None
