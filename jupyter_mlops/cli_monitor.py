@@ -24,8 +24,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     store = default_tracker(create=args.evaluate).store
     now = time.time() if args.now is None else args.now
+    evaluated = None
     if args.evaluate:
-        evaluate(
+        evaluated = evaluate(
             args.name,
             now=now,
             store=store,
@@ -46,6 +47,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         shadows = shadow_comparisons(h, store)
         print(json.dumps(to_json(h, blessed, shadows), indent=2, default=str))
     else:
+        if evaluated is not None:  # what this evaluation did, before the history
+            print(f"evaluated {args.name}: {evaluated.describe()}")
         print(render_text(h, blessed))
         if args.html:
             print(f"report written to {args.html}")

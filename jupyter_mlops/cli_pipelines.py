@@ -255,7 +255,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from .schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(
-        args.pipelines_dir, _tracker(args), scheduler_clock(args.now), lease_ttl=args.lease_ttl
+        args.pipelines_dir,
+        _tracker(args),
+        scheduler_clock(args.now),
+        lease_ttl=args.lease_ttl,
+        monitors_dir=args.monitors_dir,
     )
     if args.status:
         status = scheduler.status(limit=args.limit)
@@ -304,36 +308,46 @@ def _schedule_line(info: Any, zone: Any) -> str:
     )
     last = f"{info.last_status} {(info.last_run or '')[:8]}" if info.last_status else "never ran"
     gates = f" gates {info.gates}" if info.gates else ""
-    return f"{info.pipeline:20} {info.cron:16} {where:16} next {nxt}  last {last}{gates}"
+    return (
+        f"{info.pipeline:20} {info.kind:8} {info.cron:16} {where:16} next {nxt}  last {last}{gates}"
+    )
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     from .cron import load_zone
     from .schedule.scheduler import Scheduler, scheduler_clock
 
-    scheduler = Scheduler(args.pipelines_dir, _tracker(args), scheduler_clock(args.now))
+    scheduler = Scheduler(
+        args.pipelines_dir,
+        _tracker(args),
+        scheduler_clock(args.now),
+        monitors_dir=args.monitors_dir,
+    )
+    kind = getattr(args, "kind", None)
     if args.action == "list":
         infos = scheduler.schedules(count=3)
         text = "\n".join(_schedule_line(i, load_zone(i.timezone)) for i in infos)
         _out(
             args,
             [i.to_dict() for i in infos],
-            text or "no scheduled pipelines (promote with --schedule CRON)",
+            text or "no scheduled pipelines or monitors (promote with --schedule CRON)",
         )
     elif args.action == "next":
-        spec_zone = load_zone(scheduler.schedules_zone(args.name))
-        times = scheduler.next_firings(args.name, args.n)
+        spec_zone = load_zone(scheduler.schedules_zone(args.name, kind))
+        times = scheduler.next_firings(args.name, args.n, kind)
         text = "\n".join(f"{t.astimezone(spec_zone).isoformat()}  ({t.isoformat()})" for t in times)
         _out(args, [t.isoformat() for t in times], text)
     elif args.action == "pause":
-        scheduler.pause(args.name)
-        _out(args, {"pipeline": args.name, "paused": True}, f"{args.name}: paused")
+        kind = scheduler.pause(args.name, kind)
+        what = f"monitor {args.name}" if kind == "monitor" else args.name
+        _out(args, {"pipeline": args.name, "kind": kind, "paused": True}, f"{what}: paused")
     else:
-        scheduler.resume(args.name)
+        kind = scheduler.resume(args.name, kind)
+        what = f"monitor {args.name}" if kind == "monitor" else args.name
         _out(
             args,
-            {"pipeline": args.name, "paused": False},
-            f"{args.name}: resumed; firings missed while paused are not run",
+            {"pipeline": args.name, "kind": kind, "paused": False},
+            f"{what}: resumed; firings missed while paused are not run",
         )
     return EXIT_OK
 
@@ -453,10 +467,15 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 
+    # Where monitor specs live, for the commands that schedule monitors too.
+    md = argparse.ArgumentParser(add_help=False)
+    md.add_argument(
+        "--monitors-dir", default=None, help="where monitor specs live (default: beside pipelines/)"
+    )
     sc = sub.add_parser(
         "scheduler",
-        parents=[common, pl],
-        help="Run scheduled pipelines when their cron expression fires.",
+        parents=[common, pl, md],
+        help="Run scheduled pipelines, and evaluate scheduled monitors, when their cron fires.",
     )
     sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
@@ -475,12 +494,17 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     sd = sub.add_parser("schedule", parents=[common], help="List, pause, resume schedules.")
     ssub = sd.add_subparsers(dest="action", required=True, parser_class=type(sd))
-    s_list = ssub.add_parser("list", parents=[common, pl], help="schedules, next firings, status")
-    s_pause = ssub.add_parser("pause", parents=[common, pl], help="stop firing NAME")
-    s_resume = ssub.add_parser("resume", parents=[common, pl], help="fire NAME again from now")
-    s_next = ssub.add_parser("next", parents=[common, pl], help="the next firings of NAME")
+    s_list = ssub.add_parser("list", parents=[common, pl, md], help="schedules, next firings")
+    s_pause = ssub.add_parser("pause", parents=[common, pl, md], help="stop firing NAME")
+    s_resume = ssub.add_parser("resume", parents=[common, pl, md], help="fire NAME again from now")
+    s_next = ssub.add_parser("next", parents=[common, pl, md], help="the next firings of NAME")
     for sp in (s_pause, s_resume, s_next):
-        sp.add_argument("name")
+        sp.add_argument("name", help="a scheduled pipeline or monitor")
+        sp.add_argument(
+            "--kind",
+            choices=["pipeline", "monitor"],
+            help="which NAME means when a pipeline and its monitor both have a schedule",
+        )
     s_next.add_argument("-n", type=int, default=5, help="how many firings (default 5)")
     for sp in (s_list, s_pause, s_resume, s_next):
         sp.add_argument("--now", help=argparse.SUPPRESS)

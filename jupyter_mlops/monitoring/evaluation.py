@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import MLOpsError
+from ..exceptions import ConflictError, MLOpsError
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from .metrics import HIGHER_IS_BETTER, grouped, task_of
 from .serving import _store, cached_model, training_profile
@@ -61,6 +61,23 @@ class Evaluation:
     @property
     def breached(self) -> bool:
         return any(c.breached for c in self.checks)
+
+    def describe(self) -> str:
+        """One line: the breached checks and the actions taken (the scheduler's log message)."""
+        if not self.breached:
+            return f"{len(self.checks)} check(s) ok"
+        hit = ", ".join(c.check for c in self.checks if c.breached)
+        done = [_action_text(a) for a in self.actions]
+        return f"breached {hit}; " + ("; ".join(done) if done else "no action")
+
+
+def _action_text(a: dict[str, Any]) -> str:
+    text = f"{a['action']} {a['status']}"
+    if a.get("run_id"):
+        blessed = "blessed" if a.get("blessed") else "not blessed"
+        text += f" (run {str(a['run_id'])[:8]}, {blessed})"
+    why = a.get("error") or a.get("why")
+    return text + (f": {why}" if why and a["status"] != "done" else "")
 
 
 def _window(spec: MonitorSpec, batches: list[MonitorBatch], now: float) -> list[MonitorBatch]:
@@ -276,8 +293,14 @@ def _act(
             else:
                 detail |= _notify(spec, reason, pipelines_dir)
             status = "done"
+        except ConflictError as e:  # e.g. the pipeline is running: not done, so retried next time
+            status, detail["why"] = "skipped", str(e)
+            log.warning("monitor %s: %s skipped: %s", spec.name, action, e)
         except MLOpsError as e:  # recorded, not raised: one failing action must not hide the rest
             status, detail["error"] = "failed", str(e)
             log.error("monitor %s: %s failed: %s", spec.name, action, e)
     st.log_monitor_event(MonitorEvent(spec.model, now, "action", status, detail))
-    return {**detail, "status": status}
+    # The recorded detail keeps the run's status under "status" (the report shows it); the
+    # caller gets the action's, and the run's as run_status.
+    run = {"run_status": detail["status"]} if "run_id" in detail else {}
+    return {**detail, **run, "status": status}

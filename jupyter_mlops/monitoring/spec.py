@@ -67,7 +67,12 @@ def load_monitor(
             f"No monitor {name!r}: neither {path} nor a 'monitor:' key in "
             f"{spec_file(name, pipelines_dir)}; write one (see the README's Monitoring)"
         )
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:  # one line, like every spec error (the scheduler logs it)
+        where = getattr(e, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise ValidationError(f"{path}: not valid YAML{at}; fix the file") from None
     if not isinstance(data, Mapping):
         raise ValidationError(f"{path}: a monitor spec is a mapping of fields")
     return MonitorSpec.from_dict(name, data)

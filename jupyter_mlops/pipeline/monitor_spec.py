@@ -7,6 +7,8 @@ pipeline: churn         # what `retrain` runs (default: the blessed version's pi
 reference: training     # training (the blessed version's logged profile) | first-batch
 window: daily           # batch | daily | weekly
 cooldown: 1d            # an action is not repeated within this (s, m, h, d suffixes)
+schedule: "0 0 * * *"   # the scheduler evaluates it then (a pipeline's syntax: cron in UTC, or
+                        # {cron: ..., timezone: Europe/Berlin}); absent: only when asked
 checks:
   - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
   - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cron import ZonedSchedule
 from ..exceptions import ValidationError
 
 WINDOWS = {"batch": 0.0, "daily": 86400.0, "weekly": 7 * 86400.0}
@@ -67,8 +70,15 @@ class MonitorSpec:
     window: str = "daily"
     cooldown: float = 86400.0
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    schedule: str | None = None  # cron; None: evaluated only when asked (monitor --evaluate)
+    timezone: str | None = None  # IANA zone the cron is read in; None is UTC
     # What the file said, as written: a pipeline spec writes its `monitor:` key back unchanged.
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cron(self) -> ZonedSchedule | None:
+        """The schedule in its time zone (UTC when none is given), or None: not scheduled."""
+        return ZonedSchedule.parse(self.schedule, self.timezone) if self.schedule else None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.source)
@@ -84,7 +94,8 @@ class MonitorSpec:
             raise ValidationError(
                 f"{where}: a monitor spec is a mapping of fields (model, window, checks, ...)"
             )
-        unknown = set(d) - {"model", "pipeline", "reference", "window", "cooldown", "checks"}
+        fields = {"model", "pipeline", "reference", "window", "cooldown", "checks", "schedule"}
+        unknown = set(d) - fields
         if unknown:
             raise ValidationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         window = str(d.get("window", "daily"))
@@ -123,6 +134,14 @@ class MonitorSpec:
             cooldown = seconds(d.get("cooldown", "1d"))
         except ValidationError as e:
             raise ValidationError(f"{where}: cooldown: {e}") from None
+        # The pipeline spec's parser, so both schedules read alike. Imported here because the
+        # pipeline spec imports this module at its top.
+        from .spec import _schedule
+
+        try:
+            schedule, timezone = _schedule(d.get("schedule"))
+        except ValueError as e:  # ValidationError is one too
+            raise ValidationError(f"{where}: schedule: {e}") from None
         return cls(
             name=name,
             model=str(d.get("model", pipeline or name)),
@@ -131,5 +150,7 @@ class MonitorSpec:
             window=window,
             cooldown=cooldown,
             checks=tuple(checks),
+            schedule=schedule,
+            timezone=timezone,
             source=dict(d),
         )

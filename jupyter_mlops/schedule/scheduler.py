@@ -25,8 +25,10 @@
   that pass while paused are not caught up on resume.
 - :meth:`Scheduler.serve` sleeps until the next firing (at most ``poll`` seconds, to notice new
   or edited specs), so a due run starts within a second and an idle scheduler costs nothing.
-- The clock is injected (:class:`Scheduler` ``clock``); the CLI's hidden ``--now`` and the
-  ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
+- Monitors with a ``schedule:`` are evaluated at their firings the same way, under keys of
+  their own, catch-up ``latest`` (see :mod:`.monitors`).
+- The clock is injected (:class:`Scheduler` ``clock``, or ``tick(now=...)``); the CLI's hidden
+  ``--now`` and the ``JUPYTER_MLOPS_NOW`` variable pin it to a fixed time, for tests only.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,13 @@ from ..cron import CronSchedule, ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
 from ..entities import ScheduleEvent
 from ..exceptions import ConflictError, MLOpsError, ValidationError
+from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..tracking import Tracker, default_tracker
+from .monitors import LEASE_PREFIX as MONITOR_LEASE_PREFIX
+from .monitors import PREFIX as MONITOR_PREFIX
+from .monitors import MonitorJobs
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -219,10 +225,12 @@ class ScheduleInfo:
     last_run: str | None
     last_at: dt.datetime | None
     gates: str | None  # passed | failed | None: the gate outcome of the latest run
+    kind: str = "pipeline"  # pipeline | monitor (then `pipeline` is the monitor's name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pipeline": self.pipeline,
+            "kind": self.kind,
             "cron": self.cron,
             "timezone": self.timezone,
             "paused": self.paused,
@@ -245,12 +253,19 @@ class Scheduler:
         lease_ttl: float = LEASE_TTL,
         holder: str | None = None,
         lease_clock: Callable[[], float] = time.time,
+        monitors_dir: str | Path | None = None,
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
         # sleep is the wait between retry attempts and deliveries (tests pass a no-op).
         # Leases expire in real elapsed time between processes, so they use their own clock,
         # not the (possibly pinned) schedule clock.
         self.pipelines_dir = Path(pipelines_dir)
+        # The project's monitors/ sits beside its pipelines/.
+        self.monitors_dir = (
+            Path(monitors_dir)
+            if monitors_dir is not None
+            else self.pipelines_dir.parent / "monitors"
+        )
         self.tracker = tracker or default_tracker()
         self.clock = clock or scheduler_clock()
         self.sleep = sleep
@@ -261,6 +276,7 @@ class Scheduler:
         self.lease_clock = lease_clock
         self.lock_dir = Path(self.tracker.store.location).parent / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
+        self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
@@ -281,8 +297,14 @@ class Scheduler:
         n = len(PAUSE_PREFIX)
         return {k[n:] for k, v in state.items() if k.startswith(PAUSE_PREFIX) and v}
 
-    def pause(self, name: str) -> None:
-        """Stop firing ``name`` until :meth:`resume`; kept in the store, across restarts."""
+    def pause(self, name: str, kind: str | None = None) -> str:
+        """Stop firing ``name`` until :meth:`resume`; kept in the store, across restarts.
+        Returns its kind: pipeline or monitor (see :meth:`_kind`)."""
+        if self.monitors.kind(name, kind) == "monitor":
+            self.monitors.with_schedule(name)
+            key = PAUSE_PREFIX + MONITOR_PREFIX + name
+            self.tracker.store.set_schedule_state(key, self.clock().timestamp())
+            return "monitor"
         spec = load_pipeline(name, self.pipelines_dir)  # an unknown name gets a did-you-mean
         if not spec.schedule:
             raise ValidationError(
@@ -290,62 +312,91 @@ class Scheduler:
                 "with jupyter-mlops promote NOTEBOOK --schedule CRON"
             )
         self.tracker.store.set_schedule_state(PAUSE_PREFIX + name, self.clock().timestamp())
+        return "pipeline"
 
-    def resume(self, name: str) -> None:
+    def resume(self, name: str, kind: str | None = None) -> str:
         """Fire ``name`` again from now on: firings that passed while paused are not run."""
-        load_pipeline(name, self.pipelines_dir)
+        kind = self.monitors.kind(name, kind)
+        if kind == "monitor":
+            self.monitors.load(name)
+            key = MONITOR_PREFIX + name
+        else:
+            load_pipeline(name, self.pipelines_dir)
+            key = name
         store = self.tracker.store
-        store.set_schedule_state(PAUSE_PREFIX + name, 0.0)
-        store.set_schedule_state(name, self.clock().timestamp())
+        store.set_schedule_state(PAUSE_PREFIX + key, 0.0)
+        store.set_schedule_state(key, self.clock().timestamp())
+        return kind
 
     # -- firing ---------------------------------------------------------------------------------
 
-    def tick(self) -> list[dict[str, Any]]:
-        """One pass: start the due pipelines (one after the other); returns what happened.
+    def tick(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """One pass: start the due pipelines (one after the other), then evaluate the due
+        monitors; returns what happened. ``now`` defaults to the scheduler's clock.
 
-        Each pipeline is looked at under its lease; one another scheduler holds is left to it.
+        Each pipeline or monitor is looked at under its lease; one another scheduler holds is
+        left to it.
         """
-        now = self.clock()
+        now = now or self.clock()
         if self.up_since is None:
             self.up_since = now - ON_TIME_GRACE
         specs = self._specs()
         paused = self.paused()
         events = []
         for name, spec in specs.items():
-            with self._leased(name) as held:
+            with self._leased(LEASE_PREFIX + name) as held:
                 if held:
-                    events += self._tick_one(spec, now, name in paused)
+                    policy = Catchup(spec.catchup, spec.max_catchup)
+                    fire = lambda at, spec=spec: self._fire(spec, at)  # noqa: E731
+                    events += self._tick_one(name, spec.cron, policy, now, name in paused, fire)
+        monitors, broken = self.monitors.scheduled()
+        for name, error in broken.items():
+            events += self.monitors.log_broken(name, error, now)
+        for name, mspec in monitors.items():
+            key = MONITOR_PREFIX + name
+            with self._leased(MONITOR_LEASE_PREFIX + name) as held:
+                if held:
+                    evaluate = lambda at, m=mspec: self.monitors.evaluate(m, at)  # noqa: E731
+                    # Only the latest missed firing: evaluating older ones adds nothing.
+                    latest = Catchup("latest")
+                    events += self._tick_one(key, mspec.cron, latest, now, key in paused, evaluate)
         return events
 
-    def _tick_one(self, spec: PipelineSpec, now: dt.datetime, paused: bool) -> list[dict[str, Any]]:
+    def _tick_one(
+        self,
+        key: str,
+        cron: ZonedSchedule | None,
+        policy: Catchup,
+        now: dt.datetime,
+        paused: bool,
+        fire: Callable[[dt.datetime], dict[str, Any]],
+    ) -> list[dict[str, Any]]:
         store = self.tracker.store
-        name = spec.name
         # Read under the lease: a firing the previous holder started is already recorded here.
         state = store.schedule_state()
-        if name not in state:  # first seen: start counting from now
-            store.set_schedule_state(name, now.timestamp())
-            state[name] = now.timestamp()
-        if paused or not spec.cron:
+        if key not in state:  # first seen: start counting from now
+            store.set_schedule_state(key, now.timestamp())
+            state[key] = now.timestamp()
+        if paused or not cron:
             return []
-        last = {name: dt.datetime.fromtimestamp(state[name], UTC)}
-        policy = {name: Catchup(spec.catchup, spec.max_catchup)}
+        last = {key: dt.datetime.fromtimestamp(state[key], UTC)}
         events = []
-        for d in due({name: spec.cron}, last, now, policy, self.up_since):
+        for d in due({key: cron}, last, now, {key: policy}, self.up_since):
             # Recorded before running: a crash mid-run must not make a restart run it again.
             mark = d.fire_at or (d.missed.last if d.missed else now)
             store.set_schedule_state(d.pipeline, mark.timestamp())
             if d.missed:  # one row per gap, however many firings it holds
                 events.append(self._log_gap(d.pipeline, d.missed))
             if d.fire_at is not None:
-                events.append(self._fire(spec, d.fire_at))
+                events.append(fire(d.fire_at))
         return events
 
     @contextmanager
-    def _leased(self, name: str) -> Iterator[bool]:
-        """Hold ``name``'s lease (renewed by a heartbeat thread) for the block; yields False,
+    def _leased(self, key: str) -> Iterator[bool]:
+        """Hold lease ``key`` (renewed by a heartbeat thread) for the block; yields False,
         holding nothing, when another scheduler has it."""
         store = self.tracker.store
-        key = LEASE_PREFIX + name
+        name = key
         if not store.acquire_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
             yield False
             return
@@ -375,6 +426,8 @@ class Scheduler:
             store.release_lease(key, self.holder)
 
     def _log_gap(self, pipeline: str, missed: Missed) -> dict[str, Any]:
+        if pipeline.startswith(MONITOR_PREFIX):
+            missed = replace(missed, action="evaluating the latest")
         message = missed.describe()
         first = missed.first.timestamp()
         self.tracker.store.log_schedule(pipeline, first, Outcome.MISSED.value, None, message)
@@ -436,16 +489,19 @@ class Scheduler:
         return SchedulerStatus(upcoming, self.tracker.store.schedule_log(limit=limit))
 
     def next_fire(self) -> dict[str, dt.datetime]:
-        """The next firing of each scheduled pipeline that is not paused."""
+        """The next firing of each scheduled pipeline and monitor (``monitor:NAME``) that is not
+        paused."""
         now = self.clock()
         paused = self.paused()
-        return {
-            n: s.cron.next_after(now)
-            for n, s in self._specs().items()
-            if s.cron and n not in paused
-        }
+        crons = {n: s.cron for n, s in self._specs().items()}
+        crons |= {MONITOR_PREFIX + n: s.cron for n, s in self.monitors.scheduled()[0].items()}
+        return {n: c.next_after(now) for n, c in crons.items() if c and n not in paused}
 
-    def next_firings(self, name: str, count: int = 5) -> list[dt.datetime]:
+    def next_firings(self, name: str, count: int = 5, kind: str | None = None) -> list[dt.datetime]:
+        if self.monitors.kind(name, kind) == "monitor":
+            cron = self.monitors.with_schedule(name).cron
+            assert cron is not None
+            return cron.upcoming(self.clock(), count)
         spec = load_pipeline(name, self.pipelines_dir)
         if spec.cron is None:
             raise ValidationError(
@@ -454,18 +510,28 @@ class Scheduler:
             )
         return spec.cron.upcoming(self.clock(), count)
 
-    def schedules_zone(self, name: str) -> str:
+    def schedules_zone(self, name: str, kind: str | None = None) -> str:
+        if self.monitors.kind(name, kind) == "monitor":
+            return self.monitors.load(name).timezone or "UTC"
         return load_pipeline(name, self.pipelines_dir).timezone or "UTC"
 
     def schedules(self, count: int = 3) -> list[ScheduleInfo]:
-        """Every scheduled pipeline: time zone, next firings, pause, last status and gates."""
+        """Every scheduled pipeline and monitor: time zone, next firings, pause, last status and
+        gates (of a monitor: of the run its latest retrain started)."""
         store = self.tracker.store
         paused = self.paused()
         out = []
-        for name, spec in sorted(self._specs().items()):
+        entries: list[tuple[str, str, str, PipelineSpec | MonitorSpec]] = [
+            (name, name, "pipeline", spec) for name, spec in self._specs().items()
+        ]
+        entries += [
+            (name, MONITOR_PREFIX + name, "monitor", spec)
+            for name, spec in self.monitors.scheduled()[0].items()
+        ]
+        for name, key, kind, spec in sorted(entries, key=lambda e: (e[0], e[2] != "pipeline")):
             assert spec.cron is not None
             fired = [
-                e for e in store.schedule_log(name, limit=20) if e.outcome != Outcome.MISSED.value
+                e for e in store.schedule_log(key, limit=20) if e.outcome != Outcome.MISSED.value
             ]
             last = fired[0] if fired else None
             gates = None
@@ -479,13 +545,14 @@ class Scheduler:
                     pipeline=name,
                     cron=spec.cron.expr,
                     timezone=spec.timezone or "UTC",
-                    paused=name in paused,
-                    catchup=spec.catchup,
-                    next=[] if name in paused else spec.cron.upcoming(self.clock(), count),
+                    paused=key in paused,
+                    catchup=spec.catchup if isinstance(spec, PipelineSpec) else "latest",
+                    next=[] if key in paused else spec.cron.upcoming(self.clock(), count),
                     last_status=last.outcome if last else None,
                     last_run=last.run_id if last else None,
                     last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
                     gates=gates,
+                    kind=kind,
                 )
             )
         return out

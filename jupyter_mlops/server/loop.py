@@ -2,9 +2,10 @@
 
 Turned on with ``c.JupyterMLOps.scheduler = True`` (or ``$JUPYTER_MLOPS_SCHEDULER=1``), the
 server runs the same :meth:`~jupyter_mlops.schedule.scheduler.Scheduler.serve` loop as
-``jupyter-mlops scheduler`` in a background thread, over the project at the server's root. Each
-pipeline is fired under its lease in the store, so this loop and a standalone scheduler on the
-same store never start the same firing twice.
+``jupyter-mlops scheduler`` in a background thread, over the project at the server's root (its
+``pipelines/`` and the scheduled monitors of its ``monitors/``). Each pipeline or monitor firing
+is taken under its lease in the store, so this loop and a standalone scheduler on the same store
+never start the same firing twice.
 """
 
 from __future__ import annotations

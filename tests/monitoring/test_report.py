@@ -66,7 +66,9 @@ def test_monitor_html_report_and_evaluate(
     report = tmp_path / "r.html"
     args = ["monitor", "churn", "--html", str(report), "--evaluate", "--now", str(T0 + 4 * DAY)]
     assert main(args) == 0
-    assert "evaluations: 5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "evaluations: 5" in out
+    assert out.startswith("evaluated churn: 2 check(s) ok\n")  # what --evaluate did, first
     page = report.read_text()
     assert page.startswith("<!doctype html>") and page.count("<svg") == 3  # drift, accuracy, f1
     assert "breaches share drifted" in page

@@ -29,15 +29,21 @@ def jp_server_config(request: pytest.FixtureRequest) -> dict:
 
 
 @pytest.mark.parametrize("jp_server_config", [True], indirect=True)
-async def test_the_loop_starts_and_stops_with_the_server(jp_serverapp, isolated_store) -> None:
+async def test_the_loop_starts_and_stops_with_the_server(
+    jp_serverapp, isolated_store, tmp_path
+) -> None:
     loop = jp_serverapp.web_app.settings["jupyter_mlops_scheduler"]
     assert loop is not None and _loops() == [loop.thread]
+    # A scheduled monitor in the project's monitors/ (beside pipelines/) is picked up too.
+    (tmp_path / "monitors").mkdir(exist_ok=True)
+    (tmp_path / "monitors" / "nightly.yaml").write_text('schedule: "0 0 * * *"\n')
     store = open_store(str(isolated_store))
-    for _ in range(300):  # its first tick records the scheduled pipeline as first seen
-        if "train_ok" in store.schedule_state():
+    wanted = {"train_ok", "monitor:nightly"}
+    for _ in range(300):  # its first tick records what is scheduled as first seen
+        if wanted <= set(store.schedule_state()):
             break
         await asyncio.sleep(0.1)
-    assert "train_ok" in store.schedule_state()
+    assert wanted <= set(store.schedule_state())
     await jp_serverapp.cleanup_extensions()  # what every server shutdown awaits
     assert not loop.thread.is_alive() and _loops() == []
 
