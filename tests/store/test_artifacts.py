@@ -347,3 +347,39 @@ def test_gc_deletes_old_outputs_from_the_artifact_store(artifact_backend: str) -
     if artifact_backend == "s3":
         assert _s3_object(store, old[0].sha256) is None
     assert collect_garbage(store, keep=1).bytes_freed == 0
+
+
+# -- a pipeline on a team store -------------------------------------------------------------------
+
+
+@team_store
+@pytest.mark.slow
+def test_a_pipeline_keeps_its_artifacts_in_s3_and_its_model_loads(
+    artifact_backend: str, tmp_path: Path
+) -> None:
+    """The kernel (another process) writes to the bucket from the same settings; the gates load
+    the candidate and the blessed model from it; the blessed skops model loads without trust."""
+    import shutil
+
+    from jupyter_mlops.pipeline import promote
+    from jupyter_mlops.pipeline.runner import run_pipeline
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    shutil.copy(notebooks / "train_ok.ipynb", tmp_path / "train_ok.ipynb")
+    gates = [
+        {"kind": "metric", "metric": "accuracy", "min": 0.8},
+        {"kind": "no_regression", "metric": "accuracy"},
+    ]
+    name = promote(tmp_path / "train_ok.ipynb", gates=gates, timeout="5m").spec.name
+    first = run_pipeline(name, progress=False, seed=1)
+    second = run_pipeline(name, progress=False, seed=1)
+    assert first.blessed and second.model is not None
+    store = mlops.default_tracker().store
+    kinds = {a.kind for r in (first.run, second.run) for a in mlops.get_run(r.id).artifacts}
+    assert {"notebook", "model"} <= kinds
+    for a in mlops.get_run(first.run.id).artifacts:
+        assert _s3_object(store, a.sha256) is not None  # in the bucket
+        assert not (tmp_path / ".mlops" / a.uri).exists()  # and not in the local store
+    assert [g.status.value for g in second.gates if g.kind == "no_regression"] == ["pass"]
+    assert not [n for n in second.notes if "could not be loaded" in n]
+    assert mlops.load_model(name).predict is not None
