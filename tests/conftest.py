@@ -30,6 +30,12 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store = tmp_path / ".mlops"
     monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(store))
     monkeypatch.delenv("JUPYTER_MLOPS_PARENT_RUN", raising=False)
+    # A team store (PostgreSQL, S3 artifacts) loads pickled models only from trusted publishers:
+    # the suite trusts its own user, as a team lists its members. tests/store/test_artifacts.py
+    # clears this where it tests the refusals.
+    from jupyter_mlops.registry import _actor
+
+    monkeypatch.setenv("JUPYTER_MLOPS_TRUSTED_PUBLISHERS", _actor())
     monkeypatch.chdir(tmp_path)
     reset_default_tracker()
     yield store

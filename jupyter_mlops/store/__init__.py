@@ -43,9 +43,7 @@ def open_store(
     """The store at ``location``, opened once per process; marks runs of dead processes.
 
     ``create=False`` is for reads: a missing store raises StoreNotFoundError instead of being
-    created empty (which would turn a wrong folder into "run not found"). ``artifacts`` (the
-    ``artifact_store`` setting: ``s3://bucket/prefix`` or a directory) puts the blobs there
-    instead of in the store's own directory."""
+    created empty (which would turn a wrong folder into "run not found")."""
     _backend, target = parse_location(location)
     key = (os.getpid(), target)  # a forked child must not reuse its parent's connections
     with _lock:
@@ -56,6 +54,8 @@ def open_store(
             store = SQLiteStore(target, create=create)
             store.mark_interrupted_runs()
             _stores[key] = store
+        # ``artifacts``, the artifact_store setting (s3://bucket/prefix or a directory), puts
+        # the blobs there instead of in the store's own directory.
         if artifacts and store.artifacts.location != artifacts:
             from .artifacts import open_artifact_store
 

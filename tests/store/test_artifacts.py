@@ -66,6 +66,12 @@ def _replace_blob(arts: ArtifactStore, sha: str, data: bytes) -> None:
         arts._path_for(sha).write_bytes(data)
 
 
+@pytest.fixture(autouse=True)
+def untrusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No trusted publishers here (conftest trusts the suite's user): the refusals are tested."""
+    monkeypatch.delenv("JUPYTER_MLOPS_TRUSTED_PUBLISHERS", raising=False)
+
+
 @pytest.fixture
 def arts(artifact_backend: str, tmp_path: Path) -> ArtifactStore:
     settings = load_settings()
