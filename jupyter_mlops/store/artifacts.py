@@ -12,7 +12,6 @@ renamed; an S3 PUT is atomic), and a blob already present is not written again.
 
 from __future__ import annotations
 
-import abc
 import hashlib
 import os
 import re
@@ -62,8 +61,12 @@ def _mismatch(uri: str, where: str) -> StoreError:
     )
 
 
-class ArtifactStore(abc.ABC):
-    """Where artifact blobs live. Thread-safe; one instance per run store and process."""
+class ArtifactStore:
+    """Where artifact blobs live: the interface. Thread-safe; one per run store and process.
+
+    ``ArtifactStore(root)`` still makes the local store, as it did before there was an S3 one,
+    so that code written against the old class keeps working; that is also why the methods
+    raise NotImplementedError instead of being ``abc`` abstract (the base class is callable)."""
 
     # The setting this store was opened from (a directory or an s3:// URL): open_store compares
     # it to know whether a cached run store already uses the configured artifact store.
@@ -72,23 +75,33 @@ class ArtifactStore(abc.ABC):
     # team): a pickle read from there is code anyone with write access could have planted.
     is_local: bool = True
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> ArtifactStore:
+        if cls is ArtifactStore:
+            return object.__new__(LocalArtifactStore)
+        return object.__new__(cls)
+
     uri_for = staticmethod(uri_for)
 
-    @abc.abstractmethod
     def put_bytes(self, data: bytes) -> tuple[str, int, str]:
         """Store ``data``; returns (sha256, size, uri)."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int, str]:
         """Store the file at ``path``; returns (sha256, size, uri)."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
-    def exists(self, sha: str) -> bool: ...
+    def exists(self, sha: str) -> bool:
+        raise NotImplementedError
 
-    @abc.abstractmethod
+    def resolve(self, uri: str) -> Path:
+        """Where this machine keeps the artifact ``uri`` as a file (it may not be there): the
+        local store's file, or the S3 store's cached copy. Unchecked; readers use local_path."""
+        raise NotImplementedError
+
     def local_path(self, uri: str, sha: str) -> Path:
         """A local file holding the artifact, its content checked against ``sha`` when it was
         written or downloaded. Raises StoreError when the blob is missing or does not match."""
+        raise NotImplementedError
 
     def read_bytes(self, uri: str, sha: str) -> bytes:
         """The artifact's bytes, checked against ``sha``; StoreError when missing or changed."""
@@ -97,21 +110,21 @@ class ArtifactStore(abc.ABC):
             raise _mismatch(uri, self.describe())
         return data
 
-    @abc.abstractmethod
     def delete(self, sha: str) -> int:
         """Delete the blob (and any local copy); the bytes freed, 0 when it was not there."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def iter_shas(self) -> Iterator[str]:
         """Every blob's sha256 (for garbage collection and migration), in no given order."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def size(self, sha: str) -> int | None:
         """The stored size of the blob, None when it is not there."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def describe(self) -> str:
         """Where the blobs are, for messages: never a credential."""
+        raise NotImplementedError
 
     def _missing(self, uri: str, why: str = "") -> StoreError:
         return StoreError(
@@ -355,6 +368,9 @@ class S3ArtifactStore(ArtifactStore):
                 lambda: self.client.upload_file(str(src), self.bucket, self._key(sha)),
             )
         return sha, src.stat().st_size, uri_for(sha)
+
+    def resolve(self, uri: str) -> Path:
+        return self.cache.resolve(uri)
 
     def local_path(self, uri: str, sha: str) -> Path:
         if sha_of(uri) != sha:

@@ -163,6 +163,13 @@ def test_s3_errors_are_one_line_and_never_show_the_secret(
 # -- settings and wiring -------------------------------------------------------------------------
 
 
+def test_the_base_class_still_makes_a_local_store(tmp_path: Path) -> None:
+    arts = ArtifactStore(tmp_path / "blobs")  # as before the interface: code calling it works
+    assert isinstance(arts, LocalArtifactStore) and arts.root == tmp_path / "blobs"
+    sha, _size, uri = arts.put_bytes(b"x")
+    assert arts.resolve(uri) == tmp_path / "blobs" / sha[:2] / sha and arts.is_local
+
+
 def test_artifact_store_setting_from_pyproject_and_env(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
