@@ -268,6 +268,18 @@ def test_tree_models_from_a_team_store_name_the_untrusted_type(artifact_backend:
     assert (loaded.predict(X) == model.predict(X)).all()
 
 
+def test_pickles_from_a_database_server_need_trust(store: Any) -> None:
+    """Runs on every store backend: a PostgreSQL store's rows can point at any blob, so it is a
+    team store even with local artifacts; the embedded store loads its own pickles."""
+    mv, _sha = _register({"weights": [4]}, "plain")
+    if store.dialect.name == "sqlite":
+        assert mlops.load_model("plain", mv.version) == {"weights": [4]}
+    else:
+        with pytest.raises(UntrustedModelError, match="trust=True"):
+            mlops.load_model("plain", mv.version)
+    assert mlops.load_model("plain", mv.version, trust=True) == {"weights": [4]}
+
+
 class _Planted:
     """Unpickling this creates ``path``: what a malicious pickle's payload would do."""
 
