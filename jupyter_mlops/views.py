@@ -264,8 +264,8 @@ class ArtifactFile:
 def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
     """The stored file of artifact ``name`` of a run (with an object store, the local cache's
     verified copy). Only names the run logged resolve, and the file is the one its recorded
-    sha256 names, so no name reaches another file (``../`` and absolute paths end as not
-    found)."""
+    sha256 names, so no name reaches another file (``../``, absolute paths and symlinks end as
+    not found)."""
     run = tracker.get_run(run_id)
     missing = NotFoundError(
         f"Run {run.short_id} has no artifact {name!r}; its artifacts: "
@@ -282,6 +282,8 @@ def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
         raise
     except StoreError:
         raise missing from None
+    if path.is_symlink():  # stores write regular files: a link was planted, maybe out of it
+        raise missing
     return ArtifactFile(art.name, art.kind, path, path.stat().st_size)
 
 

@@ -408,3 +408,23 @@ def test_a_pipeline_keeps_its_artifacts_in_s3_and_its_model_loads(
     assert [g.status.value for g in second.gates if g.kind == "no_regression"] == ["pass"]
     assert not [n for n in second.notes if "could not be loaded" in n]
     assert mlops.load_model(name).predict is not None
+
+
+def test_an_artifact_download_serves_only_the_recorded_blob(
+    artifact_backend: str, tmp_path: Path
+) -> None:
+    from jupyter_mlops.exceptions import NotFoundError
+    from jupyter_mlops.views import artifact_file
+
+    tracker = mlops.default_tracker()
+    with tracker.start_run() as run:
+        art = run.log_bytes(b"the report", "report.txt")
+    got = artifact_file(tracker, run.id, "report.txt")
+    assert got.path.read_bytes() == b"the report" and got.size == len(b"the report")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not an artifact")
+    blob = tracker.store.artifacts.resolve(art.uri)  # the stored file, or the cached copy
+    blob.unlink()
+    blob.symlink_to(secret)
+    with pytest.raises(NotFoundError, match="has no artifact 'report.txt'"):
+        artifact_file(tracker, run.id, "report.txt")
