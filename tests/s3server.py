@@ -57,7 +57,7 @@ class S3Server:
     bucket: str
     directory: Path
     proc: subprocess.Popen[bytes]
-    grpc_socket: Path
+    ports: tuple[int, ...]
 
     def env(self) -> dict[str, str]:
         """What a client needs, as the standard AWS variables (nothing else is read)."""
@@ -89,7 +89,10 @@ class S3Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=15)
-        self.grpc_socket.unlink(missing_ok=True)  # weed puts it in /tmp whatever -dir says
+        # weed leaves gRPC sockets in /tmp whatever -dir says: remove the ones of our ports.
+        for port in self.ports:
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                sock.unlink(missing_ok=True)
 
 
 def start_s3_server(directory: Path, weed: str) -> S3Server:
@@ -114,7 +117,6 @@ def start_s3_server(directory: Path, weed: str) -> S3Server:
     data = directory / "data"
     data.mkdir()
     master, master_g, volume, volume_g, filer, filer_g, s3, s3_g = _free_ports(8)
-    grpc_socket = Path(f"/tmp/seaweedfs-s3-grpc-{s3_g}.sock")
     log = (directory / "weed.log").open("wb")
     proc = subprocess.Popen(
         [
@@ -147,9 +149,8 @@ def start_s3_server(directory: Path, weed: str) -> S3Server:
         stdin=subprocess.DEVNULL,
     )
     log.close()
-    server = S3Server(
-        f"http://127.0.0.1:{s3}", access, secret, BUCKET, directory, proc, grpc_socket
-    )
+    ports = (master, master_g, volume, volume_g, filer, filer_g, s3, s3_g)
+    server = S3Server(f"http://127.0.0.1:{s3}", access, secret, BUCKET, directory, proc, ports)
     try:
         _wait_ready(server)
     except BaseException:
