@@ -230,6 +230,26 @@ def test_sklearn_models_go_to_skops_and_load_from_any_store(artifact_backend: st
     assert (loaded.predict(X) == model.predict(X)).all()
 
 
+def _double(X: Any) -> Any:
+    return X * 2
+
+
+def test_estimators_holding_code_of_their_own_stay_cloudpickle(tmp_path: Path) -> None:
+    """skops would store ``_double`` by reference to this module, which a pipeline kernel or a
+    server may not have; cloudpickle stores it by value."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from jupyter_mlops.model_format import dumps
+
+    model, X = _fit(make_pipeline(FunctionTransformer(_double), LogisticRegression()))
+    assert format_of(dumps(model)) == CLOUDPICKLE
+    assert format_of(dumps(_fit(LogisticRegression())[0])) == SKOPS
+    mv, _sha = _register(model, "custom")
+    assert (mlops.load_model("custom", mv.version).predict(X) == model.predict(X)).all()
+
+
 def test_cloudpickle_models_from_a_team_store_need_trust(
     artifact_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
