@@ -88,11 +88,14 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-def load_model(name: str, version: int | None = None) -> Any:
-    """Load the blessed version of model ``name`` (or ``version``) from the registry."""
+def load_model(name: str, version: int | None = None, *, trust: bool = False) -> Any:
+    """Load the blessed version of model ``name`` (or ``version``) from the registry.
+
+    ``trust=True`` vouches for a model whose loading may run code: a pickle from a team store
+    (S3 artifacts, a PostgreSQL store), or a skops file holding types skops does not trust."""
     from .registry import load_model as _load
 
-    return _load(name, version)
+    return _load(name, version, trust=trust)
 
 
 def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) -> Any:

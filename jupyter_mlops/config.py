@@ -92,6 +92,12 @@ class Settings:
     # How long an exiting process waits for run records still queued for the store (seconds).
     flush_timeout: float = DEFAULT_FLUSH_TIMEOUT
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where artifact blobs go: None for ``<store>/artifacts``, ``s3://bucket/prefix`` or a
+    # directory (JUPYTER_MLOPS_ARTIFACTS). S3 credentials never come from here: AWS's own chain.
+    artifact_store: str | None = None
+    # Run users (the ``register`` event's actor) whose cloudpickle models a team store loads
+    # without ``trust=True``.
+    trusted_publishers: tuple[str, ...] = ()
 
 
 def _pick(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> Any:
@@ -148,12 +154,23 @@ def load_settings(
             f"flush_timeout must be a number of seconds >= 0, got {raw_timeout!r}; "
             "set JUPYTER_MLOPS_FLUSH_TIMEOUT or flush_timeout in [tool.jupyter_mlops]"
         )
+    # JUPYTER_MLOPS_ARTIFACTS is the documented name; _pick also reads ..._ARTIFACT_STORE.
+    artifacts = os.environ.get(ENV_PREFIX + "ARTIFACTS") or _pick(
+        "artifact_store", None, file_settings, None
+    )
+    if artifacts is not None and "://" not in str(artifacts):
+        p = Path(str(artifacts)).expanduser()
+        artifacts = str(p if p.is_absolute() else (root / p))
     return Settings(
         root=root,
         store=str(store_value),
         metric_names=names,
         capture_stdout_chars=chars,
         flush_timeout=flush_timeout,
+        artifact_store=str(artifacts) if artifacts is not None else None,
+        trusted_publishers=_as_names(
+            _pick("trusted_publishers", None, file_settings, ()), "trusted_publishers"
+        ),
     )
 
 

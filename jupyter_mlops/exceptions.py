@@ -19,6 +19,7 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   ├── RunNotFoundError(LookupError)    no run with that id (or prefix)
     │   ├── ExperimentNotFoundError(LookupError)  no experiment of that name: lists the known ones
     │   ├── ModelNotFoundError(LookupError)  no model, model version or blessed version of that name
+    │   ├── UntrustedModelError              a model whose loading could run code nobody vouched for
     │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
     ├── NotFoundError(LookupError)       a metric, artifact or output notebook that does not exist
     ├── ConflictError                    the state changed under the call: a pipeline already
@@ -113,6 +114,11 @@ class ExperimentNotFoundError(StoreError, LookupError):
 
 class ModelNotFoundError(StoreError, LookupError):
     """No model, model version or blessed version matches."""
+
+
+class UntrustedModelError(StoreError):
+    """A model is refused: a pickle from a team store, or a skops file with types skops does
+    not trust, without ``trust=True`` or an allow-listed publisher."""
 
 
 class AmbiguousRunIdError(StoreError, LookupError):

@@ -1,20 +1,22 @@
 """The model registry: versions, stages, bless and rollback, and loading a model.
 
-Models are pickles that *our own* runs wrote into the store's content-addressed artifacts; a
-model is unpickled only when asked for (``load_model``) and only after its bytes are checked
-against the sha256 the registry recorded, so a file swapped in the store is refused.
+A model is loaded only when asked for (``load_model``) and only after its bytes are checked
+against the sha256 the registry recorded, so a file swapped in the store is refused. Then the
+format decides (``model_format``): a skops file loads if skops trusts its types; a pickle loads
+from a local store (its files are the ones this machine wrote), but from a team store (an object
+store, a database server) only with ``trust=True`` or from a publisher in ``trusted_publishers``.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
-import pickle
 from typing import Any
 
+from . import model_format
+from .config import Settings, load_settings
 from .entities import ModelEvent, ModelVersion, Run
-from .exceptions import StoreError, ValidationError
+from .exceptions import ValidationError
 from .store.base import RunStore
 from .tracking import default_tracker
 
@@ -36,11 +38,22 @@ def _actor() -> str:
         return "unknown"
 
 
+def is_team_store(store: RunStore) -> bool:
+    """Whether others can write this store's artifacts: blobs in an object store, or rows on a
+    database server (whose artifact rows anyone with access can point anywhere)."""
+    dialect = getattr(store, "dialect", None)
+    return not store.artifacts.is_local or getattr(dialect, "name", "sqlite") != "sqlite"
+
+
 class ModelRegistry:
-    def __init__(self, store: RunStore | None = None) -> None:
+    def __init__(self, store: RunStore | None = None, settings: Settings | None = None) -> None:
         # None is for scripts and notebooks (the default tracker's store); front-ends and the
         # runner pass the store they work on.
-        self.store: RunStore = store or default_tracker().store
+        if store is None:
+            tracker = default_tracker()
+            store, settings = tracker.store, settings or tracker.settings
+        self.store: RunStore = store
+        self._settings = settings
 
     def versions(self, name: str | None = None) -> list[ModelVersion]:
         """Registered versions of ``name`` (of every model when None)."""
@@ -106,38 +119,60 @@ class ModelRegistry:
     ) -> tuple[ModelVersion, ModelVersion]:
         return self.store.rollback_model(name, to, _actor(), reason)
 
-    def load(self, ref: str) -> Any:
-        return self.load_version(self.get(ref))
+    def load(self, ref: str, *, trust: bool = False) -> Any:
+        return self.load_version(self.get(ref), trust=trust)
 
-    def load_version(self, mv: ModelVersion) -> Any:
-        path = self.store.artifacts.resolve(mv.artifact_uri)
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise StoreError(
-                f"The artifact of {mv.ref} is missing from the store ({path}): "
-                f"{e.strerror}; it cannot be loaded"
-            ) from e
-        if hashlib.sha256(data).hexdigest() != mv.artifact_sha:
-            raise StoreError(
-                f"The artifact of {mv.ref} does not match its recorded sha256; "
-                "refusing to unpickle it"
-            )
-        return pickle.loads(data)  # our own artifact, hash-checked above
+    def publisher(self, mv: ModelVersion) -> str | None:
+        """Who registered ``mv`` (the actor of its ``register`` event)."""
+        return next(
+            (
+                e.actor
+                for e in self.store.model_events(mv.name)
+                if e.version == mv.version and e.action == "register"
+            ),
+            None,
+        )
+
+    def load_version(self, mv: ModelVersion, *, trust: bool = False) -> Any:
+        """The model of ``mv``: hash-checked, then loaded if its format and source allow it
+        (see the module docstring); UntrustedModelError says how to allow it otherwise."""
+        data = self.store.artifacts.read_bytes(mv.artifact_uri, mv.artifact_sha)
+        trusted = trust or not is_team_store(self.store)
+        publisher = None
+        if not trusted:
+            # The recorded actor is what the publisher's machine said (JUPYTER_MLOPS_USER or the
+            # login): an allow-list spares trusted colleagues the flag; it is not authentication.
+            publisher = self.publisher(mv)
+            settings = self._settings or load_settings()
+            trusted = publisher is not None and publisher in settings.trusted_publishers
+        by = f" (published by {publisher})" if publisher else ""
+        return model_format.loads(
+            data,
+            what=f"model {mv.ref}{by}",
+            trusted=trusted,
+            how_to_trust=(
+                f"load it with mlops.load_model({mv.name!r}, {mv.version}, trust=True) or add "
+                "its publisher to trusted_publishers in [tool.jupyter_mlops]"
+            ),
+        )
 
 
-def load_model(name: str, version: int | None = None) -> Any:
-    """The blessed version of ``name`` (or ``version``), unpickled."""
+def load_model(name: str, version: int | None = None, *, trust: bool = False) -> Any:
+    """The blessed version of ``name`` (or ``version``). ``trust=True`` vouches for a model
+    whose loading may run code (see the module docstring)."""
     registry = ModelRegistry()
-    return registry.load_version(registry.store.get_model(name, version))
+    return registry.load_version(registry.store.get_model(name, version), trust=trust)
 
 
 def load_run_artifact(store: RunStore, run: Run, name: str, kind: str) -> Any:
-    """Unpickle an artifact our own run wrote (validation data, models), hash-checked."""
+    """Load an artifact our own run wrote (validation data, its candidate model), hash-checked.
+
+    Trusted whatever the store: the sha256 checked here is the one the pipeline's own run
+    recorded moments ago, so these are the bytes its kernel wrote, not a colleague's upload."""
     art = next((a for a in run.artifacts if a.name == name and a.kind == kind), None)
     if art is None:
         return None
-    data = store.artifacts.resolve(art.uri).read_bytes()
-    if hashlib.sha256(data).hexdigest() != art.sha256:
-        raise StoreError(f"Artifact {name!r} of run {run.short_id} does not match its sha256")
-    return pickle.loads(data)  # our own artifact, hash-checked above
+    data = store.artifacts.read_bytes(art.uri, art.sha256)
+    return model_format.loads(
+        data, what=f"artifact {name!r} of run {run.short_id}", trusted=True, how_to_trust=""
+    )

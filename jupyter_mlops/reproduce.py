@@ -295,7 +295,8 @@ def _notebook_of_pipeline(original: Run, tracker: Tracker) -> Any:
     art = next((a for a in original.artifacts if a.kind == "notebook"), None)
     if art is None:
         raise ValidationError(f"Run {original.short_id} stored no output notebook to re-run")
-    nb = nbformat.reads(tracker.store.artifacts.resolve(art.uri).read_text(), as_version=4)
+    text = tracker.store.artifacts.read_bytes(art.uri, art.sha256).decode()
+    nb = nbformat.reads(text, as_version=4)
     nb.cells = [
         c for c in nb.cells if not {INJECTED_TAG, PAPERMILL_TAG} & set(c.metadata.get("tags", []))
     ]

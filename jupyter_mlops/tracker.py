@@ -210,20 +210,16 @@ class ActiveRun:
         return art
 
     def log_model(self, model: Any, name: str = "model") -> Artifact:
-        """Pickle ``model`` into the store as a content-addressed artifact of kind ``model``.
+        """Save ``model`` into the store as a content-addressed artifact of kind ``model``.
 
-        cloudpickle stores classes and functions defined in the notebook by value, so the model
-        loads in another process (the pipeline runner, a server) that never ran the notebook.
+        scikit-learn estimators go to skops (loading one runs no pickle); anything else to
+        cloudpickle, which stores classes and functions defined in the notebook by value, so
+        the model loads in another process (the pipeline runner, a server) that never ran the
+        notebook. ``model_format`` reads the format back from the bytes.
         """
-        import cloudpickle
+        from .model_format import dumps
 
-        try:
-            data = cloudpickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError) as e:
-            raise ValidationError(
-                f"Cannot save model {name!r}: {e}; models must be picklable"
-            ) from e
-        return self.log_bytes(data, name, kind="model")
+        return self.log_bytes(dumps(model, name), name, kind="model")
 
     def log_figure(self, figure: Any, name: str = "figure.png") -> Artifact:
         import io
@@ -384,7 +380,8 @@ class Tracker:
     def from_settings(cls, settings: Settings | None = None, *, create: bool = True) -> Tracker:
         """``create=False``: StoreNotFoundError rather than a new, empty store (reads)."""
         settings = settings or load_settings()
-        return cls(open_store(settings.store, create=create), settings)
+        store = open_store(settings.store, create=create, artifacts=settings.artifact_store)
+        return cls(store, settings)
 
     def start_run(
         self,

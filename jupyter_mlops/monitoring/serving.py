@@ -10,7 +10,6 @@ recorded and never returned.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import threading
@@ -20,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..entities import ModelStage, ModelVersion
-from ..exceptions import StoreError, ValidationError
+from ..exceptions import ValidationError
 from ..store.base import MonitorBatch, RunStore
 
 # (store location, name, version) -> unpickled model: serving code calls predict per request,
@@ -58,12 +57,7 @@ def training_profile(store: RunStore, mv: ModelVersion) -> dict[str, Any] | None
     found = None
     arts = sorted((a for a in run.artifacts if a.kind == "profile"), key=lambda a: a.name)
     if arts:
-        data = store.artifacts.resolve(arts[0].uri).read_bytes()
-        if hashlib.sha256(data).hexdigest() != arts[0].sha256:
-            raise StoreError(
-                f"The profile {arts[0].name!r} of run {run.short_id} does not match its sha256"
-            )
-        found = json.loads(data)
+        found = json.loads(store.artifacts.read_bytes(arts[0].uri, arts[0].sha256))
     with _LOCK:
         _REFERENCES[key] = found
     return found

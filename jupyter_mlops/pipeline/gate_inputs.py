@@ -51,7 +51,7 @@ def _saved_datasets(runs: list[Run], store: Any) -> dict[str, Any]:
     for r in runs:
         for a in r.artifacts:
             if a.kind == "dataset" and a.name.startswith("dataset:"):
-                data = store.artifacts.resolve(a.uri).read_bytes()
+                data = store.artifacts.read_bytes(a.uri, a.sha256)
                 out[a.name.removeprefix("dataset:")] = pd.read_parquet(io.BytesIO(data))
     return out
 

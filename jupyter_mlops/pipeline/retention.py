@@ -119,21 +119,24 @@ def _delete_outputs(
     folder = runs_dir / run_id
     if folder.is_dir():
         paths += [p for p in folder.rglob("*") if p.is_file()]
+    # Blobs go through the artifact store (a directory or a bucket): its size before, what
+    # delete freed after; one already gone (an earlier gc, another run's copy) counts nothing.
+    blobs: dict[str, int] = {}
     for a in store.get_run(run_id).artifacts:
-        if a.kind in OUTPUT_KINDS and a.sha256 not in keep_shas:
-            try:
-                blob = store.artifacts.resolve(a.uri)
-            except MLOpsError:
-                continue
-            if blob.is_file():
-                paths.append(blob)
-    if not paths:
+        if a.kind in OUTPUT_KINDS and a.sha256 not in keep_shas and a.sha256 not in blobs:
+            size = store.artifacts.size(a.sha256)
+            if size is not None:
+                blobs[a.sha256] = size
+    if not paths and not blobs:
         return False
     for p in paths:
         report.bytes_freed += p.stat().st_size
         report.files += 1
         if not dry_run:
             p.unlink(missing_ok=True)
+    for sha, size in blobs.items():
+        report.bytes_freed += size if dry_run else store.artifacts.delete(sha)
+        report.files += 1
     if not dry_run and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
     log.info("retention: %s outputs of run %s", "would delete" if dry_run else "deleted", run_id)

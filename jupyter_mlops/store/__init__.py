@@ -37,7 +37,9 @@ def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
     )
 
 
-def open_store(location: str | os.PathLike[str], *, create: bool = True) -> RunStore:
+def open_store(
+    location: str | os.PathLike[str], *, create: bool = True, artifacts: str | None = None
+) -> RunStore:
     """The store at ``location``, opened once per process; marks runs of dead processes.
 
     ``create=False`` is for reads: a missing store raises StoreNotFoundError instead of being
@@ -52,6 +54,14 @@ def open_store(location: str | os.PathLike[str], *, create: bool = True) -> RunS
             store = SQLiteStore(target, create=create)
             store.mark_interrupted_runs()
             _stores[key] = store
+        # ``artifacts``, the artifact_store setting (s3://bucket/prefix or a directory), puts
+        # the blobs there instead of in the store's own directory.
+        if artifacts and store.artifacts.location != artifacts:
+            from .artifacts import open_artifact_store
+
+            store.artifacts = open_artifact_store(
+                artifacts, store.workdir / "artifacts", store.workdir / "artifact-cache"
+            )
         return store
 
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from ..exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
 from . import schema
-from .artifacts import ArtifactStore
+from .artifacts import LocalArtifactStore
 from .dialect import SQLITE
 from .sql import SQLStore
 from .writer import existing_writer
@@ -41,7 +41,7 @@ class SQLiteStore(SQLStore):
         super().__init__(str(self.db_path), self.directory, SQLITE)
         if not create and not self.db_path.is_file():
             raise StoreNotFoundError(str(self.directory), os.getcwd())
-        self.artifacts = ArtifactStore(self.directory / "artifacts")
+        self.artifacts = LocalArtifactStore(self.directory / "artifacts")
         self._local = threading.local()
         # Every thread's connection, so that those of ended threads (a server's worker pool,
         # a finished heartbeat) can be closed: see release_thread().
