@@ -83,6 +83,9 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         return row[0] if row else None
 
     def _migrate(self, conn: Connection) -> None:
+        lock = self.dialect.migration_lock()
+        if lock:
+            conn.execute(lock)
         row = None
         if conn.execute(self.dialect.table_exists(), ("schema_info",)).fetchone():
             row = conn.execute("SELECT version FROM schema_info").fetchone()
@@ -295,10 +298,10 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         conds, args = [q.where], list(q.args)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            match = f"{self.dialect.ilike} ? ESCAPE '\\'"
             conds.append(
-                "(r.name LIKE ? ESCAPE '\\' OR r.experiment LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1"
-                " FROM tags t WHERE t.run_id = r.id AND (t.key LIKE ? ESCAPE '\\'"
-                " OR t.value LIKE ? ESCAPE '\\')))"
+                f"(r.name {match} OR r.experiment {match} OR EXISTS (SELECT 1 FROM tags t"
+                f" WHERE t.run_id = r.id AND (t.key {match} OR t.value {match})))"
             )
             args += [like] * 4
         for cond, value in (("r.experiment = ?", experiment), ("r.parent_id = ?", parent_id)):
@@ -427,7 +430,13 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
                 raise ExperimentNotFoundError(experiment, known, self.location)
 
     def _selected(self, conn: Connection, ids: list[str]) -> tuple[list[Any], ...]:
-        """The listing of these runs, in this order (through a temporary table of positions)."""
+        """The listing of these runs, in this order (through a temporary table of positions,
+        or, where the dialect takes arrays, one array parameter: a server's read-only snapshot
+        may not create tables, even temporary ones)."""
+        if self.dialect.id_arrays:
+            found = self._listing(conn, "", "r.id", [ids], "r.id = ANY(?)")
+            position = {rid: i for i, rid in enumerate(ids)}
+            return (sorted(found[0], key=lambda row: position[row[0]]), *found[1:])
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
         conn.execute("DELETE FROM sel")
         conn.executemany("INSERT INTO sel VALUES (?, ?)", list(enumerate(ids)))
