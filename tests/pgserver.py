@@ -85,7 +85,7 @@ class PGServer:
     def start(self) -> None:
         opts = (
             f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            " -c full_page_writes=off -c max_connections=300"
         )
         self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.tmp / "log"), "-w", "-o", opts,
                  "start")  # fmt: skip

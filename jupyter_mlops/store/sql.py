@@ -55,7 +55,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STALE_HEARTBEAT_SECONDS = 600.0
-_INTERRUPTED = "The process recording this run ended before the run finished (killed or crashed)"
+_INTERRUPTED = (
+    "The process recording this run ended before the run's end was recorded (killed or crashed,"
+    " or the store was unreachable until it exited)"
+)
 
 
 class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
@@ -434,7 +437,7 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         or, where the dialect takes arrays, one array parameter: a server's read-only snapshot
         may not create tables, even temporary ones)."""
         if self.dialect.id_arrays:
-            found = self._listing(conn, "", "r.id", [ids], "r.id = ANY(?)")
+            found = self._listing(conn, "", "r.id", [ids], "r.id = ANY(?)", "run_id = ANY(?)")
             position = {rid: i for i, rid in enumerate(ids)}
             return (sorted(found[0], key=lambda row: position[row[0]]), *found[1:])
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
@@ -445,9 +448,16 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         )
 
     def _listing(
-        self, conn: Connection, join: str, order: str, args: list[Any], cond: str
+        self,
+        conn: Connection,
+        join: str,
+        order: str,
+        args: list[Any],
+        cond: str,
+        child_cond: str | None = None,
     ) -> tuple[list[Any], ...]:
-        """(runs, params, latest metrics) rows of the runs matching ``cond``, in one snapshot."""
+        """(runs, params, latest metrics) rows of the runs matching ``cond``, in one snapshot;
+        ``child_cond`` selects the same runs' params and metrics by ``run_id`` alone."""
         found = conn.execute(
             f"SELECT {rows.LISTED_SQL} FROM runs r {join}"
             f" LEFT JOIN ({GATE_OUTCOMES}) g ON g.run_id = r.id"
@@ -458,6 +468,14 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         if cond == "1=1":  # every run: no join needed
             params = conn.execute("SELECT run_id, key, value FROM params").fetchall()
             metrics = conn.execute("SELECT run_id, key, value FROM latest_metrics").fetchall()
+            return found, params, metrics
+        if child_cond is not None:
+            params = conn.execute(
+                f"SELECT run_id, key, value FROM params WHERE {child_cond}", args
+            ).fetchall()
+            metrics = conn.execute(
+                f"SELECT run_id, key, value FROM latest_metrics WHERE {child_cond}", args
+            ).fetchall()
             return found, params, metrics
         rid_cond = cond.replace("r.", "x.")
         params = conn.execute(
