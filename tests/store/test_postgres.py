@@ -157,9 +157,7 @@ def test_processes_opening_a_new_database_at_once_create_the_schema_once(
     assert [p.returncode for p in procs] == [0] * 6, errors
     store = open_store(url)
     with store._read() as c:
-        assert c.execute("SELECT version FROM schema_info").fetchall() == [
-            (schema.SCHEMA_VERSION,)
-        ]
+        assert c.execute("SELECT version FROM schema_info").fetchall() == [(schema.SCHEMA_VERSION,)]
 
 
 def test_identity_columns_continue_after_rows_copied_with_their_ids(pg_url: str) -> None:
