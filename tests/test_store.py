@@ -278,21 +278,32 @@ def test_model_logged_by_a_cell_of_a_pipeline_run_shows_on_both(tracker: mlops.T
     assert rows.at[parent.id, "model"] == rows.at[cell.id, "model"] == "p@1"
 
 
-def test_runs_frame_with_gates_is_one_query_per_table(tracker: mlops.Tracker) -> None:
+def test_runs_frame_with_gates_is_one_query_per_table(
+    tracker: mlops.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The outcome and model come from the runs query itself: no per-run lookups."""
+    from jupyter_mlops.store.postgres import PgConnection
     from jupyter_mlops.store.sqlite import SQLiteStore
 
-    if not isinstance(tracker.store, SQLiteStore):
-        pytest.skip("statement tracing is sqlite3's")
     for _ in range(3):
         _pipeline_run(tracker, ["pass"])
-    conn = tracker.store._conn()  # type: ignore[attr-defined]
     statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
+    if isinstance(tracker.store, SQLiteStore):
+        conn = tracker.store._conn()
+        conn.set_trace_callback(statements.append)
+        try:
+            tracker.runs()
+        finally:
+            conn.set_trace_callback(None)
+    else:
+        execute = PgConnection.execute
+
+        def traced(self: PgConnection, sql: str, params: object = ()) -> object:
+            statements.append(sql)
+            return execute(self, sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(PgConnection, "execute", traced)
         tracker.runs()
-    finally:
-        conn.set_trace_callback(None)
     lookups = [s for s in statements if "gate_results" in s or "model_versions" in s]
     assert len(lookups) == 1
 
