@@ -264,6 +264,9 @@ class PostgresStore(SQLStore):
                 conn.raw.execute("COMMIT")
                 return
 
+    def release_thread(self) -> None:
+        """Nothing to release: a connection goes back to the pool when its transaction ends."""
+
     def close(self) -> None:
         """Write what is still queued (bounded wait), stop the writer, close the pool."""
         writer = existing_writer(self)
