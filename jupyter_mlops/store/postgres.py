@@ -246,6 +246,7 @@ class PostgresStore(SQLStore):
                     conn.raw.execute(READ_BEGIN)
                 except psycopg.OperationalError as e:
                     if attempt == 0 and _disconnected(e):
+                        self._raise_if_unreachable()  # at once, not after the pool's timeout
                         continue
                     raise self._unavailable(e) from None
                 try:
