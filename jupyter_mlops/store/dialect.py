@@ -52,8 +52,6 @@ class Dialect:
     ordered_join = "JOIN"
     # A LIKE that ignores case (SQLite's LIKE does, for ASCII; the standard one does not).
     ilike = "ILIKE"
-    # The driver binds a Python list as an SQL array (``= ANY(?)``).
-    id_arrays = False
 
     def placeholders(self, sql: str) -> str:
         """``sql`` with this driver's placeholders (statements are written with ``?``)."""
@@ -102,6 +100,11 @@ class Dialect:
     def for_update(self, select: str) -> str:
         """``select`` locking the rows it reads until the write transaction ends."""
         return f"{select} FOR UPDATE"
+
+    def in_list(self, column: str) -> str | None:
+        """A condition true when ``column`` is in the list bound to its one parameter, or None
+        when the driver binds no lists (then a temporary table holds them)."""
+        return None
 
     def reset_identity(self, table: str, column: str) -> str | None:
         """A statement that moves the numbering of ``table.column`` (a ``{serial_pk}``) past
@@ -153,7 +156,6 @@ class PostgresDialect(Dialect):
         "row_order": "ctid",
     }
     placeholder = "%s"
-    id_arrays = True
     # Serializable, so that every check-then-write (the next model version, "archive the
     # blessed one, bless this one", a lease) holds against a concurrent one; the store retries
     # a transaction the server aborts as a serialization failure.
@@ -170,6 +172,9 @@ class PostgresDialect(Dialect):
         # PostgreSQL may evaluate both sides of an AND, so a cast of a JSON string must not
         # fail when the json_number test beside it is false.
         return f"(CASE WHEN {self.json_number(expr)} THEN CAST({expr} AS DOUBLE PRECISION) END)"
+
+    def in_list(self, column: str) -> str | None:
+        return f"{column} = ANY(?)"  # psycopg binds a Python list as an array
 
     def reset_identity(self, table: str, column: str) -> str | None:
         return (

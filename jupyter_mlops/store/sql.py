@@ -434,10 +434,12 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
 
     def _selected(self, conn: Connection, ids: list[str]) -> tuple[list[Any], ...]:
         """The listing of these runs, in this order (through a temporary table of positions,
-        or, where the dialect takes arrays, one array parameter: a server's read-only snapshot
-        may not create tables, even temporary ones)."""
-        if self.dialect.id_arrays:
-            found = self._listing(conn, "", "r.id", [ids], "r.id = ANY(?)", "run_id = ANY(?)")
+        or, where the driver binds lists, one list parameter: a server's read-only snapshot may
+        not create tables, even temporary ones)."""
+        in_ids = self.dialect.in_list("r.id")
+        if in_ids is not None:
+            by_run = self.dialect.in_list("run_id")
+            found = self._listing(conn, "", "r.id", [ids], in_ids, by_run)
             position = {rid: i for i, rid in enumerate(ids)}
             return (sorted(found[0], key=lambda row: position[row[0]]), *found[1:])
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
