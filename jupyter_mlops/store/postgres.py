@@ -83,12 +83,20 @@ class PgConnection:
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         # Always with a parameter tuple, even empty: psycopg then reads %% as a literal %.
-        return self.raw.execute(_statement(sql), tuple(parameters))
+        return self.raw.execute(_statement(sql), _text_safe(parameters))
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> psycopg.Cursor[Any]:
         cur = self.raw.cursor()
-        cur.executemany(_statement(sql), list(seq_of_parameters))
+        cur.executemany(_statement(sql), [_text_safe(p) for p in seq_of_parameters])
         return cur
+
+
+def _text_safe(parameters: Sequence[Any]) -> tuple[Any, ...]:
+    """``parameters`` with NUL characters replaced (U+FFFD): PostgreSQL text cannot hold them,
+    and a cell that printed one must not lose its run's end (SQLite keeps them)."""
+    if not any(type(p) is str and "\x00" in p for p in parameters):
+        return tuple(parameters)
+    return tuple(p.replace("\x00", "\ufffd") if type(p) is str else p for p in parameters)
 
 
 def _retryable(e: Exception) -> bool:

@@ -178,6 +178,17 @@ def test_identity_columns_continue_after_rows_copied_with_their_ids(pg_url: str)
         assert c.execute("SELECT id FROM model_events ORDER BY id").fetchall() == [(41,), (42,)]
 
 
+def test_text_with_a_nul_character_is_recorded(pg_url: str) -> None:
+    with mlops.start_run(experiment="nul", seed=None) as run:
+        run.log_params({"sep": "a\x00b"})
+    assert mlops.flush()
+    got = mlops.get_run(run.id)
+    assert got.status is RunStatus.FINISHED and got.params == {"sep": "a\x00b"}  # JSON escapes
+    store = open_store(pg_url)
+    store.set_schedule_state("p\x00q", 1.0)
+    assert store.schedule_state() == {"p\ufffdq": 1.0}
+
+
 def test_a_literal_percent_reaches_the_server_as_one(pg_url: str) -> None:
     store = open_store(pg_url)
     with store._read() as c:
