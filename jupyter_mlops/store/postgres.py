@@ -99,12 +99,16 @@ def _text_safe(parameters: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(p.replace("\x00", "\ufffd") if type(p) is str else p for p in parameters)
 
 
-def _retryable(e: Exception) -> bool:
+class _ConnectFailed(Exception):
+    """A connection attempt failed (whatever the server said: wrong password, no database)."""
+
+
+def _retryable(e: BaseException) -> bool:
     """A serialization failure or deadlock: the server aborted the transaction, run it again."""
     return getattr(e, "sqlstate", None) in ("40001", "40P01")
 
 
-def _disconnected(e: Exception) -> bool:
+def _disconnected(e: BaseException) -> bool:
     """The connection broke (server stopped or restarted, network): another one may work."""
     state = getattr(e, "sqlstate", None)
     return state is None or state.startswith(("08", "57P"))
@@ -158,10 +162,12 @@ class PostgresStore(SQLStore):
         return text
 
     def _unavailable(self, e: BaseException) -> StoreUnavailableError:
+        what = f"Cannot use the PostgreSQL store {self.location}: {self._one_line(e)}"
+        if not _disconnected(e) and not isinstance(e, _ConnectFailed):
+            return StoreUnavailableError(f"{what}; see the server's log")  # disk full, …
         return StoreUnavailableError(
-            f"Cannot use the PostgreSQL store {self.location}: {self._one_line(e)}; check that "
-            "the server is up and the database exists, and give credentials with PGPASSWORD, "
-            "~/.pgpass or a service (postgresql:///?service=NAME)"
+            f"{what}; check that the server is up and the database exists, and give "
+            "credentials with PGPASSWORD, ~/.pgpass or a service (postgresql:///?service=NAME)"
         )
 
     def _raise_if_unreachable(self) -> None:
@@ -171,7 +177,8 @@ class PostgresStore(SQLStore):
         try:
             psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT, autocommit=True).close()
         except psycopg.Error as e:
-            raise self._unavailable(e) from None  # the chained error could name the URL
+            # From None: the chained error could name the URL.
+            raise self._unavailable(_ConnectFailed(str(e))) from None
 
     # -- connections and transactions ------------------------------------------------------------
     @contextmanager
@@ -227,6 +234,8 @@ class PostgresStore(SQLStore):
                     return self._transaction(fn, self.dialect.begin_write)
                 finally:
                     self._local.writing = False
+            except psycopg.errors.ProgramLimitExceeded:
+                raise  # a value the server cannot take (not the store's state): the caller's
             except psycopg.OperationalError as e:
                 if _retryable(e) and time.monotonic() < busy_deadline:
                     if on_busy is not None:

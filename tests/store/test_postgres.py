@@ -189,6 +189,27 @@ def test_text_with_a_nul_character_is_recorded(pg_url: str) -> None:
     assert store.schedule_state() == {"p\ufffdq": 1.0}
 
 
+def test_a_value_too_big_for_an_index_fails_only_its_own_run(pg_url: str) -> None:
+    import psycopg
+
+    from jupyter_mlops.store.writer import StoreWriter
+
+    store = open_store(pg_url)
+    big, small = "b" * 32, "c" * 32
+    for rid in (big, small):
+        store.create_run(RunStart(rid, "big", RunKind.SCRIPT, 1.0))
+    huge = os.urandom(8000).hex()  # a tag no b-tree entry can hold, even compressed
+    with pytest.raises(psycopg.errors.ProgramLimitExceeded):  # not a StoreError: see below
+        store.write_batch([(big, RunUpdate(tags={"t": huge})), (small, RunUpdate(tags={"t": "s"}))])
+    writer = StoreWriter(store)  # isolates a record the store refuses from the rest of a batch
+    writer.update(big, RunUpdate(tags={"t": huge}))
+    writer.update(small, RunUpdate(tags={"t": "s"}))
+    assert writer.wait(timeout=60)
+    assert "index row" in (writer.take_error(big) or "") and writer.take_error(small) is None
+    assert store.get_run(small).tags == {"t": "s"}
+    writer.stop()
+
+
 def test_a_literal_percent_reaches_the_server_as_one(pg_url: str) -> None:
     store = open_store(pg_url)
     with store._read() as c:
