@@ -240,13 +240,28 @@ class PostgresStore(SQLStore):
                 if _retryable(e) and time.monotonic() < busy_deadline:
                     if on_busy is not None:
                         on_busy()
-                elif not (_disconnected(e) and time.monotonic() < gone_deadline):
+                elif _disconnected(e) and time.monotonic() < gone_deadline:
+                    self._wait_for_server(gone_deadline)
+                else:
                     raise self._unavailable(e) from None
                 delay = _backoff(delay)
             except StoreUnavailableError:  # no connection: the server may be restarting
                 if time.monotonic() >= gone_deadline:
                     raise
-                delay = _backoff(delay, 0.5)
+                self._wait_for_server(gone_deadline)
+
+    def _wait_for_server(self, deadline: float) -> None:
+        """Until ``deadline``, until the server takes connections again (probed directly: the
+        pool would make each attempt wait out its own timeout); then the last error."""
+        delay = 0.05
+        while True:
+            try:
+                self._raise_if_unreachable()
+                return
+            except StoreUnavailableError:
+                if time.monotonic() >= deadline:
+                    raise
+            delay = _backoff(delay, 0.5)
 
     @contextmanager
     def _read(self) -> Iterator[PgConnection]:
