@@ -87,6 +87,22 @@ def test_credentials_from_the_url_pgpassword_pgpass_and_a_service(
     assert open_store("postgresql:///?service=team").experiments() == ["cred"]
 
 
+def test_a_password_in_pyproject_is_refused_without_showing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_mlops.config import load_settings
+    from jupyter_mlops.exceptions import ConfigError
+
+    monkeypatch.delenv("JUPYTER_MLOPS_STORE")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.jupyter_mlops]\nstore = "postgresql://ann:hunter22@db/team"\n')
+    with pytest.raises(ConfigError, match="PGPASSWORD") as e:
+        load_settings(start=tmp_path)
+    assert "hunter22" not in str(e.value) and "ann:***@db" in str(e.value)
+    pyproject.write_text('[tool.jupyter_mlops]\nstore = "postgresql://ann@db/team"\n')
+    assert load_settings(start=tmp_path).store == "postgresql://ann@db/team"
+
+
 def test_a_wrong_password_is_one_line_that_does_not_show_it(pg_server: PGServer) -> None:
     name, where = _password_db(pg_server)
     wrong = "Wr0ng-Pa55-9911"
