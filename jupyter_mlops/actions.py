@@ -80,8 +80,9 @@ def launch_pipeline_run(
             "finish before starting another"
         )
     run_id = uuid.uuid4().hex
-    store_dir = Path(tracker.store.location).parent
-    cmd = [python, "-m", "jupyter_mlops", "--store", str(store_dir), "run", spec.name]
+    store_dir = tracker.store.workdir
+    location = tracker.store.child_location
+    cmd = [python, "-m", "jupyter_mlops", "--store", location, "run", spec.name]
     cmd += ["--pipelines-dir", str(pipelines_dir), "--run-id", run_id, "--no-progress"]
     for k, v in raw.items():
         cmd += ["-p", f"{k}={v}"]
@@ -97,7 +98,7 @@ def launch_pipeline_run(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         cwd=str(pipelines_dir.parent),
-        env={**os.environ, "JUPYTER_MLOPS_STORE": str(store_dir)},
+        env={**os.environ, "JUPYTER_MLOPS_STORE": location},
         start_new_session=True,
     )
     out.close()

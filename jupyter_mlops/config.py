@@ -8,6 +8,7 @@ The project root is the first directory, walking up from the working directory, 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -111,6 +112,18 @@ def _pick(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> A
     return default
 
 
+def _refuse_password(url: str) -> None:
+    """pyproject.toml is shared through git: a store URL there must not carry a password."""
+    masked = re.sub(r"(://[^:/@?#]*:)[^@/?#]*@", r"\1***@", url)
+    masked = re.sub(r"([?&]password=)[^&#]*", r"\1***", masked, flags=re.IGNORECASE)
+    if masked != url:
+        raise ConfigError(
+            f"[tool.jupyter_mlops] store in pyproject.toml holds a password ({masked}); "
+            "pyproject.toml is shared through git: remove it and give the password with "
+            "PGPASSWORD, ~/.pgpass or a service (postgresql:///?service=NAME)"
+        )
+
+
 def _as_names(value: Any, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v.strip() for v in value.split(",") if v.strip())
@@ -131,6 +144,8 @@ def load_settings(
     store_value = _pick(
         "store", os.fspath(store) if store is not None else None, file_settings, None
     )
+    if store is None and not os.environ.get(ENV_PREFIX + "STORE") and "store" in file_settings:
+        _refuse_password(str(store_value))
     if store_value is None:
         store_value = str(root / STORE_DIRNAME)
     elif "://" not in str(store_value):

@@ -434,7 +434,7 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
         folder = Path(original.notebook).parent
     else:
         folder = Path.cwd()
-    env = dict(os.environ, JUPYTER_MLOPS_STORE=str(tracker.store.workdir))
+    env = dict(os.environ, JUPYTER_MLOPS_STORE=tracker.store.child_location)
     # Cells that failed in the original session fail here too; replay goes on past them.
     NotebookClient(
         nb,

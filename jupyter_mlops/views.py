@@ -288,7 +288,7 @@ def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
 
 
 def _output_notebook_path(tracker: Tracker, run_id: str) -> Path:
-    return Path(tracker.store.location).parent / "runs" / run_id / "output.ipynb"
+    return tracker.store.workdir / "runs" / run_id / "output.ipynb"
 
 
 def output_notebook(tracker: Tracker, run_id: str) -> dict[str, Any]:

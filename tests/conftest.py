@@ -4,6 +4,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.store import RunStore, close_stores, open_store
 from jupyter_mlops.tracking import reset_default_tracker
+from tests.pgserver import PGServer, server_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,13 +47,27 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # Every backend the store suite runs on: a second backend adds its name here and a branch in
 # store_location(), and the tests taking ``store`` or ``tracker`` run on it too.
-STORE_BACKENDS = ("sqlite",)
+STORE_BACKENDS = ("sqlite", "postgresql")
 
 
-def store_location(backend: str, directory: Path) -> str:
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PGServer]:
+    """One throwaway PostgreSQL cluster for the session (a test gets its own database)."""
+    if server_bindir() is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    server = PGServer()
+    yield server
+    close_stores()
+    server.stop()
+
+
+def store_location(backend: str, directory: Path, request: pytest.FixtureRequest) -> str:
     """A fresh, empty store of ``backend`` for one test (``directory`` is the test's own)."""
     if backend == "sqlite":
         return str(directory)
+    if backend == "postgresql":
+        server: PGServer = request.getfixturevalue("pg_server")
+        return server.create_database()
     raise ValueError(f"no test store for backend {backend!r}")
 
 
@@ -60,7 +76,7 @@ def store(
     request: pytest.FixtureRequest, isolated_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> RunStore:
     """The store under test, once per backend; the default tracker writes to it too."""
-    location = store_location(request.param, isolated_store)
+    location = store_location(request.param, isolated_store, request)
     monkeypatch.setenv("JUPYTER_MLOPS_STORE", location)
     reset_default_tracker()
     return open_store(location)

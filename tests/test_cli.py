@@ -59,7 +59,7 @@ def test_compare(capsys) -> None:
     [
         (["show", "deadbeef"], "not found"),
         (["runs", "--where", "metrics.acc >"], "Cannot parse filter"),
-        (["runs", "--store", "postgresql://x/y"], "PostgreSQL"),
+        (["runs", "--store", "mysql://x/y"], "Unknown store URL scheme 'mysql'"),
         (["runs", "-e", "nosuchexp"], "unknown experiment 'nosuchexp'"),
         (["runs", "--order-by", "metrics.nosuch DESC"], "Cannot order by metrics.nosuch"),
         (["runs", "--order-by", "params.CC"], "did you mean params.C?"),

@@ -35,7 +35,7 @@ WRITER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_eight_processes_writing_at_once_lose_nothing(isolated_store: Path, tmp_path: Path) -> None:
+def test_eight_processes_writing_at_once_lose_nothing(store: RunStore, tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     mlops.default_tracker()  # the store exists before the reader starts: reads never create it
@@ -82,7 +82,7 @@ KILLED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_killed_process_leaves_store_intact_and_run_marked_interrupted(
-    isolated_store: Path, tmp_path: Path
+    store: RunStore, tmp_path: Path
 ) -> None:
     script = tmp_path / "killed.py"
     script.write_text(KILLED)
@@ -97,29 +97,29 @@ def test_killed_process_leaves_store_intact_and_run_marked_interrupted(
     assert run.status is RunStatus.INTERRUPTED
     assert "killed or crashed" in run.error
     assert run.params == {"a": 1}
-    con = sqlite3.connect(isolated_store / "mlops.db")
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if store.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        con = sqlite3.connect(store.workdir / "mlops.db")
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_live_runs_of_other_processes_are_not_marked(isolated_store: Path) -> None:
+def test_live_runs_of_other_processes_are_not_marked(store: RunStore) -> None:
     run = mlops.start_run()
     close_stores()
     reset_default_tracker()
-    store = open_store(isolated_store)
+    store = open_store(os.environ["JUPYTER_MLOPS_STORE"])
     assert store.get_run(run.id).status is RunStatus.RUNNING  # our own process is alive
     run.tracker.store = store
     run.end()
 
 
-def test_newer_schema_is_refused(isolated_store: Path) -> None:
-    open_store(isolated_store)
+def test_newer_schema_is_refused(store: RunStore) -> None:
+    store._write(  # type: ignore[attr-defined]
+        lambda c: c.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
+    )
     close_stores()
-    con = sqlite3.connect(isolated_store / "mlops.db")
-    con.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
-    con.commit()
-    con.close()
-    with pytest.raises(SchemaVersionError, match="upgrade jupyter-mlops"):
-        open_store(isolated_store)
+    with pytest.raises(SchemaVersionError, match="upgrade jupyter-mlops") as e:
+        open_store(os.environ["JUPYTER_MLOPS_STORE"])
+    assert f"schema version {SCHEMA_VERSION + 1}" in str(e.value)
 
 
 def test_store_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
@@ -141,8 +141,14 @@ def test_corrupt_database_is_reported_not_overwritten(tmp_path: Path) -> None:
 def test_store_locations(tmp_path: Path) -> None:
     assert parse_location(f"sqlite:///{tmp_path}/s") == ("sqlite", str(tmp_path / "s"))
     assert parse_location(f"sqlite:///{tmp_path}/s/mlops.db") == ("sqlite", str(tmp_path / "s"))
-    with pytest.raises(ConfigError, match="PostgreSQL"):
-        parse_location("postgresql://localhost/db")
+    assert parse_location("postgresql://u@localhost/db") == (
+        "postgresql",
+        "postgresql://u@localhost/db",
+    )
+    assert parse_location("postgres:///db?service=team")[0] == "postgresql"
+    with pytest.raises(ConfigError, match="scheme 'mysql'") as e:
+        parse_location("mysql://u:hunter2@localhost/db")
+    assert "hunter2" not in str(e.value)
     with pytest.raises(ConfigError, match="scheme"):
         parse_location("s3://bucket")
 
@@ -272,21 +278,32 @@ def test_model_logged_by_a_cell_of_a_pipeline_run_shows_on_both(tracker: mlops.T
     assert rows.at[parent.id, "model"] == rows.at[cell.id, "model"] == "p@1"
 
 
-def test_runs_frame_with_gates_is_one_query_per_table(tracker: mlops.Tracker) -> None:
+def test_runs_frame_with_gates_is_one_query_per_table(
+    tracker: mlops.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The outcome and model come from the runs query itself: no per-run lookups."""
+    from jupyter_mlops.store.postgres import PgConnection
     from jupyter_mlops.store.sqlite import SQLiteStore
 
-    if not isinstance(tracker.store, SQLiteStore):
-        pytest.skip("statement tracing is sqlite3's")
     for _ in range(3):
         _pipeline_run(tracker, ["pass"])
-    conn = tracker.store._conn()  # type: ignore[attr-defined]
     statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
+    if isinstance(tracker.store, SQLiteStore):
+        conn = tracker.store._conn()
+        conn.set_trace_callback(statements.append)
+        try:
+            tracker.runs()
+        finally:
+            conn.set_trace_callback(None)
+    else:
+        execute = PgConnection.execute
+
+        def traced(self: PgConnection, sql: str, params: object = ()) -> object:
+            statements.append(sql)
+            return execute(self, sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(PgConnection, "execute", traced)
         tracker.runs()
-    finally:
-        conn.set_trace_callback(None)
     lookups = [s for s in statements if "gate_results" in s or "model_versions" in s]
     assert len(lookups) == 1
 

@@ -82,7 +82,7 @@ def collect_garbage(
     frame = store.runs_frame(experiment=pipeline) if pipeline else store.runs_frame()
     frame = frame[frame["kind"] == RunKind.PIPELINE.value]
     protected = protected_runs(store)
-    runs_dir = Path(store.location).parent / "runs"
+    runs_dir = store.workdir / "runs"
     report = GcReport(dry_run=dry_run)
     for _, group in frame.groupby("experiment"):
         ordered = group.sort_values("started", ascending=False)

@@ -329,7 +329,8 @@ class PipelineRunner:
         language: str,
         timeout_s: float,
     ) -> Execution:
-        nb = _prepared_notebook(notebook, run.id, run.seed, str(self.store_dir), parameters)
+        store = self.tracker.store.child_location  # a server store's URL: not store_dir
+        nb = _prepared_notebook(notebook, run.id, run.seed, store, parameters)
         km = self.kernels.take() if self.kernels is not None else None
         try:
             return self.engine.execute(

@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -53,6 +52,7 @@ from ..exceptions import ConflictError, MLOpsError, ValidationError
 from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
+from ..store.liveness import hostname
 from ..tracking import Tracker, default_tracker
 from .monitors import LEASE_PREFIX as MONITOR_LEASE_PREFIX
 from .monitors import PREFIX as MONITOR_PREFIX
@@ -272,9 +272,9 @@ class Scheduler:
         if lease_ttl <= 0:
             raise ValidationError(f"Invalid lease TTL {lease_ttl}: give a number of seconds > 0")
         self.lease_ttl = lease_ttl
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = holder or f"{hostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_clock = lease_clock
-        self.lock_dir = Path(self.tracker.store.location).parent / "locks"
+        self.lock_dir = self.tracker.store.workdir / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
         self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
 

@@ -16,7 +16,8 @@ _lock = threading.Lock()
 
 
 def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
-    """(backend, target) for a store location: a directory path or ``sqlite:///dir`` URL."""
+    """(backend, target) for a store location: a directory path, a ``sqlite:///dir`` URL or a
+    ``postgresql://`` (``postgres://``) URL, passed to libpq as it is."""
     text = os.fspath(location)
     if "://" not in text:
         return "sqlite", str(Path(text).expanduser().resolve())
@@ -28,12 +29,12 @@ def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
             path = str(Path(path).parent)
         return "sqlite", str(Path(path).expanduser().resolve())
     if scheme in ("postgresql", "postgres"):
-        raise ConfigError(
-            f"PostgreSQL stores are not available in this version (got {text!r}); "
-            "use a directory path or sqlite:///path for the embedded store"
-        )
+        return "postgresql", text  # libpq reads the URL, and the environment, itself
+    from .postgres import masked
+
     raise ConfigError(
-        f"Unknown store URL scheme {scheme!r} in {text!r}; use a directory path or sqlite:///path"
+        f"Unknown store URL scheme {scheme!r} in {masked(text)!r}; use a directory path, "
+        "sqlite:///path or postgresql://user@host/database"
     )
 
 
@@ -44,14 +45,19 @@ def open_store(
 
     ``create=False`` is for reads: a missing store raises StoreNotFoundError instead of being
     created empty (which would turn a wrong folder into "run not found")."""
-    _backend, target = parse_location(location)
+    backend, target = parse_location(location)
     key = (os.getpid(), target)  # a forked child must not reuse its parent's connections
     with _lock:
         store = _stores.get(key)
         if store is None:
-            from .sqlite import SQLiteStore
+            if backend == "postgresql":
+                from .postgres import PostgresStore
 
-            store = SQLiteStore(target, create=create)
+                store = PostgresStore(target, create=create)
+            else:
+                from .sqlite import SQLiteStore
+
+                store = SQLiteStore(target, create=create)
             store.mark_interrupted_runs()
             _stores[key] = store
         # ``artifacts``, the artifact_store setting (s3://bucket/prefix or a directory), puts

@@ -152,6 +152,12 @@ class RunStore(abc.ABC):
     workdir: Path
     artifacts: ArtifactStore
 
+    @property
+    def child_location(self) -> str:
+        """The store location a child process (a pipeline's kernel, a reproduction) is given:
+        the directory of an embedded store; a server store's URL, without its password."""
+        return str(self.workdir)
+
     @abc.abstractmethod
     def create_run(self, start: RunStart) -> None: ...
 

@@ -10,7 +10,9 @@ from functools import lru_cache
 
 @lru_cache(maxsize=1)
 def hostname() -> str:
-    return socket.gethostname()
+    """This machine's name as runs record it; ``JUPYTER_MLOPS_HOST`` overrides it where the
+    system's is not stable or not unique (containers sharing a team store)."""
+    return os.environ.get("JUPYTER_MLOPS_HOST") or socket.gethostname()
 
 
 def process_start(pid: int) -> str | None:

@@ -55,7 +55,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STALE_HEARTBEAT_SECONDS = 600.0
-_INTERRUPTED = "The process recording this run ended before the run finished (killed or crashed)"
+_INTERRUPTED = (
+    "The process recording this run ended before the run's end was recorded (killed or crashed,"
+    " or the store was unreachable until it exited)"
+)
 
 
 class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
@@ -83,6 +86,9 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         return row[0] if row else None
 
     def _migrate(self, conn: Connection) -> None:
+        lock = self.dialect.migration_lock()
+        if lock:
+            conn.execute(lock)
         row = None
         if conn.execute(self.dialect.table_exists(), ("schema_info",)).fetchone():
             row = conn.execute("SELECT version FROM schema_info").fetchone()
@@ -295,10 +301,10 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         conds, args = [q.where], list(q.args)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            match = f"{self.dialect.ilike} ? ESCAPE '\\'"
             conds.append(
-                "(r.name LIKE ? ESCAPE '\\' OR r.experiment LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1"
-                " FROM tags t WHERE t.run_id = r.id AND (t.key LIKE ? ESCAPE '\\'"
-                " OR t.value LIKE ? ESCAPE '\\')))"
+                f"(r.name {match} OR r.experiment {match} OR EXISTS (SELECT 1 FROM tags t"
+                f" WHERE t.run_id = r.id AND (t.key {match} OR t.value {match})))"
             )
             args += [like] * 4
         for cond, value in (("r.experiment = ?", experiment), ("r.parent_id = ?", parent_id)):
@@ -427,7 +433,15 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
                 raise ExperimentNotFoundError(experiment, known, self.location)
 
     def _selected(self, conn: Connection, ids: list[str]) -> tuple[list[Any], ...]:
-        """The listing of these runs, in this order (through a temporary table of positions)."""
+        """The listing of these runs, in this order (through a temporary table of positions,
+        or, where the driver binds lists, one list parameter: a server's read-only snapshot may
+        not create tables, even temporary ones)."""
+        in_ids = self.dialect.in_list("r.id")
+        if in_ids is not None:
+            by_run = self.dialect.in_list("run_id")
+            found = self._listing(conn, "", "r.id", [ids], in_ids, by_run)
+            position = {rid: i for i, rid in enumerate(ids)}
+            return (sorted(found[0], key=lambda row: position[row[0]]), *found[1:])
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sel (pos INTEGER, id TEXT)")
         conn.execute("DELETE FROM sel")
         conn.executemany("INSERT INTO sel VALUES (?, ?)", list(enumerate(ids)))
@@ -436,9 +450,16 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         )
 
     def _listing(
-        self, conn: Connection, join: str, order: str, args: list[Any], cond: str
+        self,
+        conn: Connection,
+        join: str,
+        order: str,
+        args: list[Any],
+        cond: str,
+        child_cond: str | None = None,
     ) -> tuple[list[Any], ...]:
-        """(runs, params, latest metrics) rows of the runs matching ``cond``, in one snapshot."""
+        """(runs, params, latest metrics) rows of the runs matching ``cond``, in one snapshot;
+        ``child_cond`` selects the same runs' params and metrics by ``run_id`` alone."""
         found = conn.execute(
             f"SELECT {rows.LISTED_SQL} FROM runs r {join}"
             f" LEFT JOIN ({GATE_OUTCOMES}) g ON g.run_id = r.id"
@@ -449,6 +470,14 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
         if cond == "1=1":  # every run: no join needed
             params = conn.execute("SELECT run_id, key, value FROM params").fetchall()
             metrics = conn.execute("SELECT run_id, key, value FROM latest_metrics").fetchall()
+            return found, params, metrics
+        if child_cond is not None:
+            params = conn.execute(
+                f"SELECT run_id, key, value FROM params WHERE {child_cond}", args
+            ).fetchall()
+            metrics = conn.execute(
+                f"SELECT run_id, key, value FROM latest_metrics WHERE {child_cond}", args
+            ).fetchall()
             return found, params, metrics
         rid_cond = cond.replace("r.", "x.")
         params = conn.execute(

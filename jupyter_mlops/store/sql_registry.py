@@ -147,7 +147,9 @@ class RegistryTables(SQLTables):
         with self._read() as c:
             found = c.execute(
                 "SELECT name, version, action, actor, reason, time FROM model_events"
-                " WHERE name = ? ORDER BY time, id",
+                # In insertion order, which the row locks make the order of the commits;
+                # clocks of two hosts (or two processes' reads of one) need not agree.
+                " WHERE name = ? ORDER BY id",
                 (name,),
             ).fetchall()
         return [rows.model_event(r) for r in found]
@@ -164,8 +166,9 @@ class RegistryTables(SQLTables):
         self.get_model(name, version)  # a clear error for an unknown version
 
         def write(c: Connection) -> None:
-            now = time.time()
-            for (old,) in c.execute(self._sql.blessed, (name, version)).fetchall():
+            blessed = c.execute(self._sql.blessed, (name, version)).fetchall()
+            now = time.time()  # read once the rows are locked: racing blessings keep their order
+            for (old,) in blessed:
                 c.execute(
                     "UPDATE model_versions SET stage = 'archived', updated = ? WHERE"
                     " name = ? AND version = ?",

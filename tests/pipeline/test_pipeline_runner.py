@@ -16,6 +16,7 @@ from jupyter_mlops.entities import ModelStage, RunKind, RunStatus
 from jupyter_mlops.exceptions import NotebookChangedError, ParameterError
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline
+from jupyter_mlops.store import RunStore
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -31,7 +32,9 @@ def _promote(notebook: str, tmp_path: Path, **kw) -> str:
     return promote(tmp_path / f"{notebook}.ipynb", **kw).spec.name
 
 
-def test_passing_run_is_recorded_gated_registered_and_blessed(tmp_path: Path) -> None:
+def test_passing_run_is_recorded_gated_registered_and_blessed(
+    tmp_path: Path, store: RunStore
+) -> None:
     name = _promote("train_ok", tmp_path, gates=GATES, timeout="5m")
     result = run_pipeline(name, {"C": "0.5", "features": "['a', 'b']"}, progress=False, seed=11)
     assert result.exit_code == 0
@@ -62,7 +65,9 @@ def test_passing_run_is_recorded_gated_registered_and_blessed(tmp_path: Path) ->
     assert draw and draw[0] in out2
 
 
-def test_failing_gate_keeps_blessed_model_and_rollback_restores(tmp_path: Path) -> None:
+def test_failing_gate_keeps_blessed_model_and_rollback_restores(
+    tmp_path: Path, store: RunStore
+) -> None:
     name = _promote("train_ok", tmp_path, gates=GATES, timeout="5m")
     first = run_pipeline(name, progress=False, seed=1)
     second = run_pipeline(name, {"C": "0.5"}, progress=False, seed=1)
@@ -132,7 +137,7 @@ def test_kernel_death_is_retried(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "kernel died" in result.run.error
 
 
-def test_tracked_cells_become_children(tmp_path: Path) -> None:
+def test_tracked_cells_become_children(tmp_path: Path, store: RunStore) -> None:
     name = _promote("tracked_cells", tmp_path)
     result = run_pipeline(name, {"lr": "0.2"}, progress=False)
     assert result.exit_code == 0

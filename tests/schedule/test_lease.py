@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -50,19 +49,26 @@ def _notebook(path: Path, source: str) -> Path:
     return path
 
 
-def _scheduler(tmp_path: Path, now: str, *args: str) -> subprocess.Popen[bytes]:
+def _env(host: str | None) -> dict[str, str]:
+    """A subprocess's environment; ``host`` makes it another machine for the store."""
+    env = python_env()
+    if host:
+        env["JUPYTER_MLOPS_HOST"] = host
+    return env
+
+
+def _scheduler(
+    tmp_path: Path, now: str, *args: str, host: str | None = None
+) -> subprocess.Popen[bytes]:
     cmd = [PYTHON, "-m", "jupyter_mlops", "scheduler", "--now", now, *args]
     return subprocess.Popen(
-        cmd, cwd=tmp_path, env=python_env(), start_new_session=True, stderr=subprocess.PIPE
+        cmd, cwd=tmp_path, env=_env(host), start_new_session=True, stderr=subprocess.PIPE
     )
 
 
-def _query(store: Path, sql: str) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(store / "mlops.db", timeout=30)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+def _query(store: RunStore, sql: str) -> list[tuple[object, ...]]:
+    with store._read() as con:  # type: ignore[attr-defined]
+        return [tuple(r) for r in con.execute(sql).fetchall()]
 
 
 def _wait(check, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +78,7 @@ def _wait(check, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def
         time.sleep(0.2)
 
 
-def _runs(store: Path) -> list[tuple[object, ...]]:
+def _runs(store: RunStore) -> list[tuple[object, ...]]:
     return _query(
         store,
         "SELECT r.status, t.value FROM runs r JOIN tags t ON t.run_id = r.id"
@@ -92,24 +98,26 @@ def _seed(tmp_path: Path) -> None:
     assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
 
 
-def test_two_scheduler_processes_start_each_firing_once(
-    tmp_path: Path, isolated_store: Path
-) -> None:
+def test_two_scheduler_processes_start_each_firing_once(tmp_path: Path, store: RunStore) -> None:
     _notebook(tmp_path / "quick.ipynb", "import time\ntime.sleep(1)")
     promote(tmp_path / "quick.ipynb", name="quick", schedule="0 * * * *")
     _seed(tmp_path)
     # Both wake at 11:00:30 and tick every 0.1 s: the 11:00 firing is due for both of them.
-    procs = [_scheduler(tmp_path, "2026-11-23T11:00:30Z", "--poll", "0.1") for _ in range(2)]
+    # Two "hosts": neither can see the other's processes, only the store.
+    procs = [
+        _scheduler(tmp_path, "2026-11-23T11:00:30Z", "--poll", "0.1", host=f"host-{i}")
+        for i in range(2)
+    ]
     try:
-        _wait(lambda: any(s == "finished" for s, _ in _runs(isolated_store)))
+        _wait(lambda: any(s == "finished" for s, _ in _runs(store)))
         time.sleep(3)  # many more ticks of both: none may fire 11:00 again
     finally:
         for p in procs:
             _stop(p)
-    assert _runs(isolated_store) == [("finished", "2026-11-23T11:00:00+00:00")]
-    log = _query(isolated_store, "SELECT outcome FROM schedule_log WHERE outcome != 'missed'")
+    assert _runs(store) == [("finished", "2026-11-23T11:00:00+00:00")]
+    log = _query(store, "SELECT outcome FROM schedule_log WHERE outcome != 'missed'")
     assert log == [("passed",)]  # no second start, not even one refused as "skipped"
-    assert _query(isolated_store, "SELECT * FROM leases") == []  # released after the run
+    assert _query(store, "SELECT * FROM leases") == []  # released after the run
 
 
 _TICK_AT_GO = """
@@ -129,7 +137,7 @@ print([e["outcome"] for e in s.tick()])
 
 
 def test_two_schedulers_ticking_at_the_same_instant_start_the_firing_once(
-    tmp_path: Path, isolated_store: Path
+    tmp_path: Path, store: RunStore
 ) -> None:
     # Both processes wait for the same file, then tick at once: both read the firing as due
     # unless the lease serialises them.
@@ -141,7 +149,7 @@ def test_two_schedulers_ticking_at_the_same_instant_start_the_firing_once(
         subprocess.Popen(
             [PYTHON, "tick.py", f"ready{i}"],
             cwd=tmp_path,
-            env=python_env(),
+            env=_env(f"host-{i}"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -159,11 +167,11 @@ def test_two_schedulers_ticking_at_the_same_instant_start_the_firing_once(
                 p.wait()
     assert all(p.returncode == 0 for p in procs), outs
     assert sorted(out for out, _ in outs) == ["['passed']\n", "[]\n"]  # one fired, one saw it done
-    assert _runs(isolated_store) == [("finished", "2026-11-23T11:00:00+00:00")]
+    assert _runs(store) == [("finished", "2026-11-23T11:00:00+00:00")]
 
 
 def test_kill_9_mid_run_leaves_it_interrupted_and_the_next_scheduler_goes_on(
-    tmp_path: Path, isolated_store: Path
+    tmp_path: Path, store: RunStore
 ) -> None:
     hold = tmp_path / "hold"
     hold.touch()
@@ -175,11 +183,11 @@ def test_kill_9_mid_run_leaves_it_interrupted_and_the_next_scheduler_goes_on(
     _seed(tmp_path)
     a = _scheduler(tmp_path, "2026-11-23T11:00:30Z", "--once", "--lease-ttl", "2")
     try:
-        _wait(lambda: _runs(isolated_store) == [("running", "2026-11-23T11:00:00+00:00")])
-        (holder,) = _query(isolated_store, "SELECT holder FROM leases WHERE name = 'schedule:slow'")
+        _wait(lambda: _runs(store) == [("running", "2026-11-23T11:00:00+00:00")])
+        (holder,) = _query(store, "SELECT holder FROM leases WHERE name = 'schedule:slow'")
         assert f":{a.pid}:" in str(holder[0])
         time.sleep(2.5)  # past one TTL: only A's heartbeat keeps the lease
-        assert _query(isolated_store, "SELECT holder FROM leases") == [holder]
+        assert _query(store, "SELECT holder FROM leases") == [holder]
         os.kill(a.pid, signal.SIGKILL)
         a.wait(timeout=30)
     finally:
@@ -187,14 +195,14 @@ def test_kill_9_mid_run_leaves_it_interrupted_and_the_next_scheduler_goes_on(
         _stop(a)
     b = _scheduler(tmp_path, "2026-11-23T12:00:30Z", "--poll", "0.1", "--lease-ttl", "2")
     try:
-        _wait(lambda: ("finished", "2026-11-23T12:00:00+00:00") in _runs(isolated_store))
+        _wait(lambda: ("finished", "2026-11-23T12:00:00+00:00") in _runs(store))
     finally:
         _stop(b)
-    assert _runs(isolated_store) == [
+    assert _runs(store) == [
         ("interrupted", "2026-11-23T11:00:00+00:00"),  # marked by the store's liveness sweep
         ("finished", "2026-11-23T12:00:00+00:00"),  # B took the expired lease and went on
     ]
-    fired = _query(isolated_store, "SELECT outcome FROM schedule_log WHERE outcome != 'missed'")
+    fired = _query(store, "SELECT outcome FROM schedule_log WHERE outcome != 'missed'")
     assert fired == [("passed",)]  # 11:00 was not started again
 
 
