@@ -37,6 +37,7 @@ import bench_reproduce  # noqa: E402
 import bench_scheduler  # noqa: E402
 import bench_server  # noqa: E402
 import bench_sweep  # noqa: E402
+import bench_team  # noqa: E402
 import bench_tracking  # noqa: E402
 from report import print_table  # noqa: E402
 
@@ -57,6 +58,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
         ("reproduce", lambda: bench_reproduce.run(repeats=repeats)),
         ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
+        ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),
     ]
 
 

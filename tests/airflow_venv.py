@@ -15,23 +15,32 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import tomllib
+
 AIRFLOW_VERSION = "3.1.8"
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = Path(__file__).with_name("airflow-constraints.txt")
-# What the runner and the test notebooks import (jupyterlab, ipywidgets: not needed by a DAG).
+# jupyter-mlops' own runtime dependencies, read from pyproject.toml so that a new one reaches this
+# venv too (the DAG imports the runner); the front-end ones a DAG never imports are left out.
+FRONT_END_ONLY = {"jupyterlab", "ipywidgets"}
 RUNTIME = [
-    "numpy", "pandas", "pyarrow", "xxhash", "pyyaml", "ipython", "ipykernel", "nbformat",
-    "nbclient", "papermill", "matplotlib", "scikit-learn", "cloudpickle", "croniter", "scipy",
-]  # fmt: skip
-# Rebuilt when the pin or the constraints change.
-MARKER = f"apache-airflow=={AIRFLOW_VERSION}\n" + (
-    hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest() + "\n" if CONSTRAINTS.is_file() else ""
+    dep
+    for dep in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    if re.split(r"[\s\[<>=!~;]", dep, maxsplit=1)[0].lower() not in FRONT_END_ONLY
+]
+# Rebuilt when the pin, the dependencies or the constraints change.
+MARKER = (
+    f"apache-airflow=={AIRFLOW_VERSION}\n"
+    + "\n".join(RUNTIME)
+    + "\n"
+    + (hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest() + "\n" if CONSTRAINTS.is_file() else "")
 )
 
 
