@@ -276,15 +276,19 @@ def test_a_run_that_ended_after_the_copy_is_updated_on_request(
     assert migrate_store(source, target).ok
 
 
-def test_a_log_entry_with_the_same_id_is_never_overwritten(
+def test_a_log_entry_with_the_same_id_joins_the_targets_log(
     local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
     source.log_schedule("p", 1.0, "exit 0")
     target.log_schedule("q", 2.0, "missed")  # another store's entry, id 1 there too
     report = migrate_store(source, target, update=True)
     log = next(t for t in report.tables if t.name == "schedule_log")
-    assert (log.differing, log.updated) == (1, 0) and not report.ok
-    assert [e.pipeline for e in target.schedule_log()] == ["q"]
+    assert (log.copied, log.differing, log.updated) == (1, 0, 0)
+    assert report.ok and report.verified, report.problems
+    assert sorted(e.pipeline for e in target.schedule_log()) == ["p", "q"]
+    again = migrate_store(source, target)
+    assert again.rows_copied == 0 and again.ok
+    assert len(target.schedule_log()) == 2
 
 
 def test_an_artifact_already_gone_from_the_source_is_reported(
