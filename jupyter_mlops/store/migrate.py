@@ -60,9 +60,14 @@ MODEL_TABLES = (
     "monitor_labels",
     "monitor_events",
 )
-# Rows that differ only in when the store first saw them: two stores both have an experiment
-# ``cells``; the target keeps its own row, and the copy is no conflict.
-_MERGE_IGNORING = {"experiments": "created", "pipelines": "updated"}
+# Rows that differ only in when the store saw them: two stores both have an experiment ``cells``
+# (or the same pipeline, same spec, with its schedule); the target keeps its own row, and the
+# copy is no conflict.
+_TARGET_KEEPS = {
+    "experiments": ("created",),
+    "pipelines": ("updated",),
+    "schedule_state": ("last_fire", "updated"),
+}
 
 Progress = Callable[[str, int, int], None]  # (table or phase, done, total)
 
@@ -388,12 +393,12 @@ class _Copier:
             for r in _lookup(self.target, spec, cols, found, key_at)
         }
         differ = []
-        ignore = cols.index(_MERGE_IGNORING[spec.name]) if spec.name in _MERGE_IGNORING else -1
+        ignore = {cols.index(c) for c in _TARGET_KEEPS.get(spec.name, ())}
         for row in found:
             other = theirs.get(tuple(row[i] for i in key_at))
             if other is not None and other != tuple(row):
-                if ignore >= 0 and _without(other, ignore) == _without(row, ignore):
-                    continue  # the same experiment or pipeline, first seen at another time
+                if ignore and _without(other, ignore) == _without(row, ignore):
+                    continue  # the same experiment or pipeline, seen at another time
                 differ.append(row)
         if differ and self.update and not spec.serial:
             if not self.dry_run:
@@ -440,8 +445,8 @@ def _insert(conn: Connection, *, insert: str, found: list[tuple[Any, ...]]) -> i
     return count if isinstance(count, int) and count >= 0 else len(found)
 
 
-def _without(row: Sequence[Any], at: int) -> tuple[Any, ...]:
-    return (*row[:at], *row[at + 1 :])
+def _without(row: Sequence[Any], at: set[int]) -> tuple[Any, ...]:
+    return tuple(v for i, v in enumerate(row) if i not in at)
 
 
 def _same(row: tuple[Any, ...]) -> tuple[Any, ...]:
