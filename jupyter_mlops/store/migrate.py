@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -258,8 +259,8 @@ class _Copier:
         self.rename: dict[str, str] = {}
         self.shas: set[str] = set()
         self.missing: set[str] = set()
-        # serial table -> (its content columns, the grouping one, distinct contents per group)
-        self.groups: dict[str, tuple[list[str], str, Counter[Any]]] = {}
+        # serial table -> (its grouping column, distinct contents per group in the source)
+        self.groups: dict[str, tuple[str, Counter[Any]]] = {}
 
     def _renamed(self, spec: TableSpec, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
         if not self.rename or spec.name not in MODEL_TABLES:
@@ -324,17 +325,12 @@ class _Copier:
         done = 0
         while found := _page(sconn, spec, cols, last, self.batch):
             last = (found[-1][id_at],)
-            rows = [tuple(r[i] for i in keep) for r in found]
+            rows = list(map(_getter(keep), found))
             self._renamed(spec, content, rows)
             self._copy_artifacts(rows, uri_at)
 
             def step(conn: Connection, rows: list[tuple[Any, ...]] = rows) -> int:
-                theirs = {_same(r) for r in _lookup_in(conn, spec.name, content, look, rows)}
-                new = []
-                for row in rows:
-                    if (same := _same(row)) not in theirs:
-                        theirs.add(same)
-                        new.append(row)
+                new = _absent(rows, _lookup_in(conn, spec.name, content, look, rows))
                 if new and not self.dry_run:
                     conn.executemany(insert, new)
                 return len(new)
@@ -356,7 +352,7 @@ class _Copier:
             if spec.name in MODEL_TABLES:
                 group = self.rename.get(group, group)
             seen[group] += count
-        self.groups[spec.name] = (content, look[0], seen)
+        self.groups[spec.name] = (look[0], seen)
         return out
 
     def _copy_artifacts(self, found: list[tuple[Any, ...]], uri_at: list[int]) -> None:
@@ -454,6 +450,32 @@ def _same(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple("NaN" if isinstance(v, float) and v != v else v for v in row)
 
 
+def _absent(rows: list[tuple[Any, ...]], found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The ``rows`` (each once) whose content is not among ``found``: the target's rows."""
+    if not found:  # the usual case of a first copy: compare nothing
+        return list(dict.fromkeys(rows))
+    theirs = set(found)
+    same: set[tuple[Any, ...]] | None = None
+    new = []
+    for row in rows:
+        if row in theirs:  # the usual case of a second copy, at C speed
+            continue
+        if same is None:
+            same = {_same(r) for r in theirs}
+        if (key := _same(row)) not in same:
+            theirs.add(row)
+            same.add(key)
+            new.append(row)
+    return new
+
+
+def _getter(at: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The values at ``at`` of a row, as a tuple (even of one)."""
+    if len(at) == 1:
+        return lambda row: (row[at[0]],)
+    return itemgetter(*at)
+
+
 def _lookup_in(
     conn: Connection,
     table: str,
@@ -462,8 +484,7 @@ def _lookup_in(
     rows: Sequence[tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
     """The rows of ``table`` (columns ``cols``) having the ``look`` values of ``rows``."""
-    at = [cols.index(c) for c in look]
-    keys = list(dict.fromkeys(tuple(row[i] for i in at) for row in rows))
+    keys = list(dict.fromkeys(map(_getter([cols.index(c) for c in look]), rows)))
     match = "(" + " AND ".join(f"{c} = ?" for c in look) + ")"
     out: list[tuple[Any, ...]] = []
     for i in range(0, len(keys), _KEY_CHUNK):
@@ -546,8 +567,11 @@ def _verify(
         for t in report.tables:
             t.target_rows = conn.execute(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0]
             if t.name in copier.groups:
-                cols, group, seen = copier.groups[t.name]
-                have = dict(_distinct_per(conn, t.name, cols, group))
+                group, seen = copier.groups[t.name]
+                # the target's rows per group, against the source's distinct contents: the copy
+                # never inserts a content twice, and this count reads only the group's index
+                sql = f"SELECT {group}, COUNT(*) FROM {t.name} GROUP BY {group}"
+                have = {r[0]: r[1] for r in conn.execute(sql)}
                 short = sorted((g for g, n in seen.items() if have.get(g, 0) < n), key=repr)
                 if short:
                     report.problems.append(
