@@ -77,6 +77,12 @@ def test_the_tables_copied_are_the_schemas_with_their_keys() -> None:
     assert tables["params"].key == ("run_id", "key") and not tables["params"].serial
     assert tables["model_events"].key == ("id",) and tables["model_events"].serial
     assert tables["metrics"].serial  # schema 7 gave the last keyless table its id
+    # a serial table's rows are looked up in a target by their NOT NULL columns, not their id
+    assert tables["metrics"].natural == ("run_id", "key", "step", "time")
+    assert tables["model_events"].natural == ("name", "version", "action", "time")
+    assert tables["schedule_log"].natural == ("pipeline", "scheduled_for", "outcome", "time")
+    assert all(t.natural and "id" not in t.natural for t in tables.values() if t.serial)
+    assert all(not t.natural for t in tables.values() if not t.serial)
 
 
 def test_the_replayed_schema_is_the_tables_a_new_store_has(isolated_store: Path) -> None:
