@@ -11,11 +11,11 @@
   with the same key and other content is reported, never overwritten.
 - **mergeable**: several local stores go into one team store. Logs keyed by a serial id
   (metrics, model and monitor events, the schedule log, monitor batches) are copied without
-  their ids: a row is identified by its content (looked up by its NOT NULL columns, which the
-  tables' indexes cover), the target numbers the new ones, and a row whose content the target
-  holds is skipped. No table refers to a serial id, so no id needs mapping. Runs and
-  experiments merge freely (run ids are UUIDs); a model name the target holds with other
-  versions, or a pipeline with another spec, is refused before anything is copied
+  their ids: a row is identified by its content (looked up by its NOT NULL columns, led by
+  those the tables' indexes start with), the target numbers the new ones, and a row whose
+  content the target holds is skipped. No table refers to a serial id, so no id needs mapping.
+  Runs and experiments merge freely (run ids are UUIDs); a model name the target holds with
+  other versions, or a pipeline with another spec, is refused before anything is copied
   (``rename_models`` copies a model under another name).
 - **artifacts before rows**: each batch's artifacts are copied (only those the target lacks)
   before its rows commit, so the target never holds a row whose artifact is missing.
@@ -345,11 +345,11 @@ class _Copier:
             done += len(found)
             if self.progress is not None:
                 self.progress(spec.name, done, out.source_rows)
-        # distinct contents per run, model or pipeline (the first looked-up column), which
-        # the target must have at least as many of
+        # distinct contents per run, model, pipeline or batch (the first looked-up column),
+        # which the target must have at least as many rows of
         seen: Counter[Any] = Counter()
         for group, count in _distinct_per(sconn, spec.name, content, look[0]):
-            if spec.name in MODEL_TABLES:
+            if spec.name in MODEL_TABLES and look[0] == "name":
                 group = self.rename.get(group, group)
             seen[group] += count
         self.groups[spec.name] = (look[0], seen)
