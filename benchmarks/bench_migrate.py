@@ -6,7 +6,9 @@ A store of N runs (5 params, 3 metrics x 10 steps, 2 tags each; an artifact ever
 a pipeline with gate results and a model blessed, re-blessed and rolled back, is copied to a
 fresh store (SQLite in a temp dir by default; ``--target postgresql://…`` for a team server).
 Reported: runs/s and rows/s of the copy with its verification, the second (idempotent) run,
-``runs()`` on the copy against the source, and the same bytes copied raw (SQLite's backup API
+a second person's store of N runs merged into the now non-empty target (its metrics and logs
+looked up by content there, against the first copy), ``runs()`` on the copy against the source,
+and the same bytes copied raw (SQLite's backup API
 plus the artifact files) as the floor a row-by-row, verified copy is compared with.
 """
 
@@ -31,14 +33,14 @@ if str(HERE.parent) not in sys.path:
 T0 = 1_700_000_000.0
 
 
-def build_source(directory: Path, n: int) -> Any:
+def build_source(directory: Path, n: int, first: int = 0, model: str = "m") -> Any:
     from jupyter_mlops.entities import Artifact, GateResult, GateStatus, RunKind, RunStatus
     from jupyter_mlops.store import RunStart, RunUpdate, open_store
 
     store = open_store(directory)
     writes: list[Any] = []
     for i in range(n):
-        rid = uuid.UUID(int=i + 1).hex
+        rid = uuid.UUID(int=first + i + 1).hex
         started = T0 + i
         writes.append(RunStart(rid, f"exp{i % 5}", RunKind.SCRIPT, started, name=f"run {i}"))
         update = RunUpdate(
@@ -63,13 +65,13 @@ def build_source(directory: Path, n: int) -> Any:
     store.write_batch(writes)
     store.save_pipeline("train", {"notebook": "t.ipynb"}, "t.ipynb", "ab", "0 3 * * *")
     for v in range(3):
-        rid = uuid.UUID(int=v * 10 + 1).hex
+        rid = uuid.UUID(int=first + v * 10 + 1).hex
         run = store.get_run(rid)
         art = run.artifacts[0]
         store.save_gate_results(rid, [GateResult("auc", "metric", GateStatus.PASS, 0.9)])
-        store.register_model("m", rid, art.uri, art.sha256, art.size, {"auc": 0.9}, [], "train")
-        store.bless_model("m", v + 1)
-    store.rollback_model("m")
+        store.register_model(model, rid, art.uri, art.sha256, art.size, {"auc": 0.9}, [], "train")
+        store.bless_model(model, v + 1)
+    store.rollback_model(model)
     return store
 
 
@@ -109,8 +111,13 @@ def main() -> None:
         assert again.ok and again.rows_copied == 0, again.problems
         listing_source = median_seconds(source.runs_frame, 3)
         listing = median_seconds(target.runs_frame, 3)
-        frame = target.runs_frame()
-        assert len(frame) == args.runs
+        assert len(target.runs_frame()) == args.runs
+        other = build_source(root / "other", args.runs, first=args.runs, model="m2")
+        t = time.perf_counter()
+        merged = migrate_store(other, target, batch=args.batch)
+        merge = time.perf_counter() - t
+        assert merged.ok and merged.rows_copied > 0, merged.problems
+        assert len(target.runs_frame()) == 2 * args.runs
         raw = raw_copy(root / "source", root / "raw")
 
     rows = report.rows_copied
@@ -137,6 +144,15 @@ def main() -> None:
                 "0 rows",
                 again.rows_copied == 0,
                 f"{again.rows_copied} rows copied",
+            ),
+            result(
+                f"merge {args.runs} more runs (verified)",
+                merge,
+                "s",
+                first,
+                "<= 1.5x",
+                merge <= 1.5 * first,
+                f"{args.runs / merge:,.0f} runs/s; baseline: the first copy, into an empty store",
             ),
             result(
                 "runs() on the copy",

@@ -105,8 +105,15 @@ class _Progress:
 
 
 def cmd_store_migrate(args: argparse.Namespace) -> int:
+    from .exceptions import ValidationError
     from .store.migrate import migrate_store
 
+    rename = {}
+    for pair in args.rename_model or ():
+        old, sep, new = pair.partition("=")
+        if not (sep and old.strip() and new.strip()):
+            raise ValidationError(f"--rename-model takes OLD=NEW (a model's names), got {pair!r}")
+        rename[old.strip()] = new.strip()
     source = _current_store()
     target = _open_target(args.to, args.artifacts)
     report = migrate_store(
@@ -115,6 +122,7 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
         batch=args.batch,
         dry_run=args.dry_run,
         update=args.update,
+        rename_models=rename,
         progress=_Progress(args.quiet),
     )
     if args.json:
@@ -204,6 +212,13 @@ def add_store_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace rows the target holds with other content by the source's (default: "
         "report them and leave them)",
+    )
+    mi.add_argument(
+        "--rename-model",
+        action="append",
+        metavar="OLD=NEW",
+        help="copy the source's model OLD (its versions, events and monitoring) as NEW: for a "
+        "name the target has with other versions (repeatable; pass it again on every re-run)",
     )
     mi.add_argument("--json", action="store_true")
     mi.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

@@ -171,3 +171,25 @@ def test_store_migrate_update_takes_the_sources_rows(
     assert main(["store", "migrate", "--to", target_url, "-q", "--update"]) == EXIT_OK
     assert "rows: 0 copied, 1 updated;" in capsys.readouterr().out
     assert target.get_run(ids[0]).params == {"i": 0}
+
+
+def test_store_migrate_refuses_a_clashing_model_then_renames_it(
+    local: mlops.Tracker, target_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _record(local)
+    team = open_store(target_url)
+    assert isinstance(team, SQLStore)
+    # the team store already has someone else's churn@1
+    assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_OK
+    team._write(lambda c: c.execute("UPDATE model_versions SET run_id = 'another run'"))
+    capsys.readouterr()
+    assert main(["store", "migrate", "--to", target_url, "-q"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already has model(s) churn with other versions" in err
+    assert "--rename-model churn=NEW_NAME" in err
+    args = ["store", "migrate", "--to", target_url, "-q", "--rename-model", "churn=churn_local"]
+    assert main(args) == EXIT_OK
+    assert [v.version for v in ModelRegistry(team).versions("churn_local")] == [1]
+    assert main(args) == EXIT_OK and "rows: 0 copied;" in capsys.readouterr().out
+    assert main([*args[:-1], "churn"]) == EXIT_USAGE
+    assert "--rename-model takes OLD=NEW" in capsys.readouterr().err

@@ -6,14 +6,21 @@
   so a table added by a later migration is copied without an edit here. Only ``schema_info``
   (each store keeps its own) and ``leases`` (live state of running schedulers) stay behind.
 - **idempotent and resumable**: rows go in with the target dialect's insert-ignore on each
-  table's primary key, committed in batches, and ids of serial keys are kept; a second run copies
-  nothing and a killed one continues where it stopped. A row the target already holds is
-  compared with the source's: one with the same key and other content is reported, never
-  overwritten.
+  table's primary key, committed in batches; a second run copies nothing and a killed one
+  continues where it stopped. A row the target already holds is compared with the source's: one
+  with the same key and other content is reported, never overwritten.
+- **mergeable**: several local stores go into one team store. Logs keyed by a serial id
+  (metrics, model and monitor events, the schedule log, monitor batches) are copied without
+  their ids: a row is identified by its content (looked up by its NOT NULL columns, led by
+  those the tables' indexes start with), the target numbers the new ones, and a row whose
+  content the target holds is skipped. No table refers to a serial id, so no id needs mapping.
+  Runs and experiments merge freely (run ids are UUIDs); a model name the target holds with
+  other versions, or a pipeline with another spec, is refused before anything is copied
+  (``rename_models`` copies a model under another name).
 - **artifacts before rows**: each batch's artifacts are copied (only those the target lacks)
   before its rows commit, so the target never holds a row whose artifact is missing.
-- **verified**: at the end, per-table counts (target ⊇ source) and every referenced artifact
-  re-hashed in the target.
+- **verified**: at the end, per-table counts (target ⊇ source; for the serial logs, distinct
+  contents per run, model or pipeline) and every referenced artifact re-hashed in the target.
 
 The source is read in one snapshot (one read transaction), so runs written meanwhile are
 either wholly in the copy or not at all. Nothing here is specific to a backend: the SQL is the
@@ -25,9 +32,11 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +52,23 @@ EXCLUDED_TABLES = ("schema_info", "leases")
 _URI_SHA = re.compile(r"^artifacts/[0-9a-f]{2}/([0-9a-f]{64})$")
 _KEY_CHUNK = 200  # keys per lookup: an OR of 200 ANDs stays under SQLite's expression depth
 _CHUNK = 8 << 20
+# The tables naming a registered model (in their column ``name``): ``rename_models`` applies.
+MODEL_TABLES = (
+    "model_versions",
+    "model_events",
+    "monitor_batches",
+    "monitor_predictions",
+    "monitor_labels",
+    "monitor_events",
+)
+# Rows that differ only in when the store saw them: two stores both have an experiment ``cells``
+# (or the same pipeline, same spec, with its schedule); the target keeps its own row, and the
+# copy is no conflict.
+_TARGET_KEEPS = {
+    "experiments": ("created",),
+    "pipelines": ("updated",),
+    "schedule_state": ("last_fire", "updated"),
+}
 
 Progress = Callable[[str, int, int], None]  # (table or phase, done, total)
 
@@ -54,6 +80,9 @@ class TableSpec:
     name: str
     key: tuple[str, ...]
     serial: bool
+    # A serial table's NOT NULL columns: what looks a row up in the target (its content, all
+    # columns but the id, is then compared whole).
+    natural: tuple[str, ...] = ()
 
 
 @dataclass
@@ -122,7 +151,7 @@ def schema_tables() -> list[TableSpec]:
             found.pop(m[1], None)
         elif m := re.match(r"ALTER TABLE (\w+) RENAME TO (\w+)", stmt):
             old = found.pop(m[1])
-            found[m[2]] = TableSpec(m[2], old.key, old.serial)
+            found[m[2]] = TableSpec(m[2], old.key, old.serial, old.natural)
     return [t for name, t in found.items() if name not in EXCLUDED_TABLES]
 
 
@@ -139,7 +168,8 @@ def _table_spec(name: str, body: str) -> TableSpec:
     for column in body.split(","):
         words = column.split()
         if "<serial_pk>" in words:
-            return TableSpec(name, (words[0],), True)
+            natural = tuple(c.split()[0] for c in body.split(",") if "NOT NULL" in c)
+            return TableSpec(name, (words[0],), True, natural)
         if "PRIMARY" in words:
             return TableSpec(name, (words[0],), False)
     return TableSpec(name, (), False)
@@ -152,17 +182,20 @@ def migrate_store(
     batch: int = DEFAULT_BATCH,
     dry_run: bool = False,
     update: bool = False,
+    rename_models: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> MigrationReport:
     """Copy ``source`` into ``target`` (rows and artifacts), then verify the target.
 
     A row the target holds with other content is reported and left alone, unless ``update``:
     then the source's version replaces it (a run that was still running at the first copy,
-    a model blessed since). Rows of logs keyed by a serial id are never replaced: the same id
-    there may be another store's entry. ``dry_run`` writes nothing and reports what a real run
-    would copy. Raises
-    ValidationError for the same store twice or a bad batch size, SchemaVersionError when
-    either store is not at this version's schema."""
+    a model blessed since). Rows of logs keyed by a serial id are identified by their content,
+    never by their id (another store's entries have the same ids). ``rename_models`` maps a
+    source model name to the name it gets in the target. ``dry_run`` writes nothing and reports
+    what a real run would copy. Raises ValidationError for the same store twice, a bad batch
+    size, or models or pipelines the target holds under the same name with other contents
+    (before anything is copied); SchemaVersionError when either store is not at this version's
+    schema."""
     if batch < 1:
         raise ValidationError(f"The batch size must be at least 1, got {batch}")
     if source is target or source.location == target.location:
@@ -189,8 +222,10 @@ def migrate_store(
     for spec in tables:
         if not spec.key:  # every table has a key since schema 7; a new one must too
             raise StoreError(f"Table {spec.name} has no primary key; it cannot be copied")
+    rename = dict(rename_models or {})
+    _refuse_clashes(source, target, rename, update)
     copier = _Copier(source, target, batch, dry_run, progress, report)
-    copier.update = update
+    copier.update, copier.rename = update, rename
     with source._read() as sconn:
         report.running_runs = [
             r[0] for r in sconn.execute("SELECT id FROM runs WHERE status = 'running'")
@@ -200,7 +235,7 @@ def migrate_store(
     report.artifacts_referenced = len(copier.shas)
     report.artifacts_missing_in_source = sorted(copier.missing)
     if not dry_run:
-        _verify(target, report, copier.shas - copier.missing, progress)
+        _verify(target, report, copier, progress)
     report.seconds = time.monotonic() - started
     return report
 
@@ -221,10 +256,23 @@ class _Copier:
         self.batch, self.dry_run = batch, dry_run
         self.progress, self.report = progress, report
         self.update = False
+        self.rename: dict[str, str] = {}
         self.shas: set[str] = set()
         self.missing: set[str] = set()
+        # serial table -> (its grouping column, distinct contents per group in the source)
+        self.groups: dict[str, tuple[str, Counter[Any]]] = {}
+
+    def _renamed(self, spec: TableSpec, cols: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if not self.rename or spec.name not in MODEL_TABLES:
+            return
+        at = cols.index("name")
+        for n, row in enumerate(rows):
+            if (new := self.rename.get(row[at])) is not None:
+                rows[n] = (*row[:at], new, *row[at + 1 :])
 
     def copy_table(self, sconn: Connection, spec: TableSpec) -> TableCopy:
+        if spec.serial:
+            return self.copy_log(sconn, spec)
         out = TableCopy(spec.name)
         cols = _columns(sconn, spec.name)
         key_at = [cols.index(k) for k in spec.key]
@@ -234,6 +282,8 @@ class _Copier:
         last: tuple[Any, ...] | None = None
         done = 0
         while found := _page(sconn, spec, cols, last, self.batch):
+            last = tuple(found[-1][i] for i in key_at)  # the source's key, before renaming
+            self._renamed(spec, cols, found)
             self._copy_artifacts(found, uri_at)
             if self.dry_run:
                 copied = len(found) - self._compare(spec, cols, key_at, found, out)
@@ -244,18 +294,65 @@ class _Copier:
             out.copied += copied
             out.skipped += len(found) - copied
             done += len(found)
-            last = tuple(found[-1][i] for i in key_at)
             if self.progress is not None:
                 self.progress(spec.name, done, out.source_rows)
         out.skipped -= out.differing + out.updated
         if out.differing:
             self.report.problems.append(
                 f"{spec.name}: {out.differing} row(s) differ in the target (same key, other "
-                f"content; first: {out.first_differing}); left as they are there"
-                + ("" if spec.serial else " (--update takes the source's)")
+                f"content; first: {out.first_differing}); left as they are there "
+                "(--update takes the source's)"
             )
-        if spec.serial and not self.dry_run and out.copied:
-            self._reset_identity(spec)
+        return out
+
+    def copy_log(self, sconn: Connection, spec: TableSpec) -> TableCopy:
+        """Copy a table keyed by a serial id without its ids: a row whose content the target
+        holds is skipped, the others are inserted in the source's order and numbered by the
+        target. The lookup and the insert share one write transaction per batch."""
+        out = TableCopy(spec.name)
+        cols = _columns(sconn, spec.name)
+        content = [c for c in cols if c not in spec.key]
+        id_at = cols.index(spec.key[0])
+        keep = [cols.index(c) for c in content]
+        look = spec.natural or tuple(content)
+        uri_at = [i for i, c in enumerate(content) if c == "uri" or c.endswith("_uri")]
+        out.source_rows = sconn.execute(f"SELECT COUNT(*) FROM {spec.name}").fetchone()[0]
+        insert = (
+            f"INSERT INTO {spec.name} ({', '.join(content)}) "
+            f"VALUES ({', '.join('?' * len(content))})"
+        )
+        last: tuple[Any, ...] | None = None
+        done = 0
+        while found := _page(sconn, spec, cols, last, self.batch):
+            last = (found[-1][id_at],)
+            rows = list(map(_getter(keep), found))
+            self._renamed(spec, content, rows)
+            self._copy_artifacts(rows, uri_at)
+
+            def step(conn: Connection, rows: list[tuple[Any, ...]] = rows) -> int:
+                new = _absent(rows, _lookup_in(conn, spec.name, content, look, rows))
+                if new and not self.dry_run:
+                    conn.executemany(insert, new)
+                return len(new)
+
+            if self.dry_run:
+                with self.target._read() as tconn:
+                    copied = step(tconn)
+            else:
+                copied = self.target._write(step)
+            out.copied += copied
+            out.skipped += len(found) - copied
+            done += len(found)
+            if self.progress is not None:
+                self.progress(spec.name, done, out.source_rows)
+        # distinct contents per run, model, pipeline or batch (the first looked-up column),
+        # which the target must have at least as many rows of
+        seen: Counter[Any] = Counter()
+        for group, count in _distinct_per(sconn, spec.name, content, look[0]):
+            if spec.name in MODEL_TABLES and look[0] == "name":
+                group = self.rename.get(group, group)
+            seen[group] += count
+        self.groups[spec.name] = (look[0], seen)
         return out
 
     def _copy_artifacts(self, found: list[tuple[Any, ...]], uri_at: list[int]) -> None:
@@ -292,9 +389,12 @@ class _Copier:
             for r in _lookup(self.target, spec, cols, found, key_at)
         }
         differ = []
+        ignore = {cols.index(c) for c in _TARGET_KEEPS.get(spec.name, ())}
         for row in found:
             other = theirs.get(tuple(row[i] for i in key_at))
             if other is not None and other != tuple(row):
+                if ignore and _without(other, ignore) == _without(row, ignore):
+                    continue  # the same experiment or pipeline, seen at another time
                 differ.append(row)
         if differ and self.update and not spec.serial:
             if not self.dry_run:
@@ -308,15 +408,6 @@ class _Copier:
                     f"{k}={differ[0][i]!r}" for k, i in zip(spec.key, key_at, strict=True)
                 )
         return len(theirs)
-
-    def _reset_identity(self, spec: TableSpec) -> None:
-        # A serial key's sequence must continue after the ids copied explicitly: the embedded
-        # store's integer key does by itself; a server's dialect offers the statement that
-        # moves its sequence on (PostgreSQL's setval).
-        reset = getattr(self.target.dialect, "reset_identity", None)
-        sql = reset(spec.name, spec.key[0]) if reset is not None else None
-        if sql:
-            self.target._write(lambda c: c.execute(sql))
 
 
 def _columns(conn: Connection, table: str) -> list[str]:
@@ -350,6 +441,105 @@ def _insert(conn: Connection, *, insert: str, found: list[tuple[Any, ...]]) -> i
     return count if isinstance(count, int) and count >= 0 else len(found)
 
 
+def _without(row: Sequence[Any], at: set[int]) -> tuple[Any, ...]:
+    return tuple(v for i, v in enumerate(row) if i not in at)
+
+
+def _same(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's content as a set member: NaN (which a server database stores) equals NaN."""
+    return tuple("NaN" if isinstance(v, float) and v != v else v for v in row)
+
+
+def _absent(rows: list[tuple[Any, ...]], found: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The ``rows`` (each once) whose content is not among ``found``: the target's rows."""
+    if not found:  # the usual case of a first copy: compare nothing
+        return list(dict.fromkeys(rows))
+    theirs = set(found)
+    same: set[tuple[Any, ...]] | None = None
+    new = []
+    for row in rows:
+        if row in theirs:  # the usual case of a second copy, at C speed
+            continue
+        if same is None:
+            same = {_same(r) for r in theirs}
+        if (key := _same(row)) not in same:
+            theirs.add(row)
+            same.add(key)
+            new.append(row)
+    return new
+
+
+def _getter(at: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The values at ``at`` of a row, as a tuple (even of one)."""
+    if len(at) == 1:
+        return lambda row: (row[at[0]],)
+    return itemgetter(*at)
+
+
+def _lookup_in(
+    conn: Connection,
+    table: str,
+    cols: list[str],
+    look: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` (columns ``cols``) having the ``look`` values of ``rows``."""
+    keys = list(dict.fromkeys(map(_getter([cols.index(c) for c in look]), rows)))
+    match = "(" + " AND ".join(f"{c} = ?" for c in look) + ")"
+    out: list[tuple[Any, ...]] = []
+    for i in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[i : i + _KEY_CHUNK]
+        sql = f"SELECT {', '.join(cols)} FROM {table} WHERE {' OR '.join([match] * len(chunk))}"
+        out += [tuple(r) for r in conn.execute(sql, [v for key in chunk for v in key])]
+    return out
+
+
+def _distinct_per(conn: Connection, table: str, cols: list[str], group: str) -> list[Any]:
+    """(group, number of distinct contents) of ``table``."""
+    sql = (
+        f"SELECT {group}, COUNT(*) FROM (SELECT DISTINCT {', '.join(cols)} FROM {table}) d"
+        f" GROUP BY {group}"
+    )
+    return [tuple(r) for r in conn.execute(sql)]
+
+
+def _refuse_clashes(
+    source: SQLStore, target: SQLStore, rename: dict[str, str], update: bool
+) -> None:
+    """Refuse, before anything is copied, a model the target holds under the same name with
+    other versions (another run's ``churn@1``: interleaving the two would make nonsense of
+    both histories) and a pipeline it holds under the same name with another spec."""
+    models = "SELECT name, version, run_id, artifact_sha FROM model_versions"
+    pipes = "SELECT name, spec, notebook, notebook_hash FROM pipelines"
+    with source._read() as conn:
+        theirs = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(models)}
+        spipes = {r[0]: tuple(r[1:]) for r in conn.execute(pipes)}
+    unknown = sorted(set(rename) - {name for name, _ in theirs})
+    if unknown:
+        raise ValidationError(
+            f"--rename-model names no model of the source: {', '.join(unknown)}; "
+            "`jupyter-mlops models` lists them"
+        )
+    ours = {(rename.get(n, n), v): val for (n, v), val in theirs.items()}
+    with target._read() as conn:
+        tmodels = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(models)}
+        tpipes = {r[0]: tuple(r[1:]) for r in conn.execute(pipes)}
+    clash = sorted({n for (n, v), val in ours.items() if tmodels.get((n, v), val) != val})
+    if clash:
+        raise ValidationError(
+            f"The target {target.location} already has model(s) {', '.join(clash)} with other "
+            f"versions; nothing was copied: pass --rename-model {clash[0]}=NEW_NAME (once per "
+            "model), or migrate into a store without them"
+        )
+    differ = sorted(n for n, spec in spipes.items() if tpipes.get(n, spec) != spec)
+    if differ and not update:
+        raise ValidationError(
+            f"The target {target.location} already has pipeline(s) {', '.join(differ)} with "
+            "another spec; nothing was copied: promote yours under another name, pass "
+            "--update to replace the target's, or migrate into a store without them"
+        )
+
+
 def _lookup(
     store: SQLStore,
     spec: TableSpec,
@@ -371,16 +561,28 @@ def _lookup(
 
 
 def _verify(
-    target: SQLStore, report: MigrationReport, shas: Iterable[str], progress: Progress | None
+    target: SQLStore, report: MigrationReport, copier: _Copier, progress: Progress | None
 ) -> None:
     with target._read() as conn:
         for t in report.tables:
             t.target_rows = conn.execute(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0]
-            if t.target_rows < t.source_rows:
+            if t.name in copier.groups:
+                group, seen = copier.groups[t.name]
+                # the target's rows per group, against the source's distinct contents: the copy
+                # never inserts a content twice, and this count reads only the group's index
+                sql = f"SELECT {group}, COUNT(*) FROM {t.name} GROUP BY {group}"
+                have = {r[0]: r[1] for r in conn.execute(sql)}
+                short = sorted((g for g, n in seen.items() if have.get(g, 0) < n), key=repr)
+                if short:
+                    report.problems.append(
+                        f"{t.name}: the target lacks rows of {len(short)} {group}(s) the source "
+                        f"has (first: {short[0]!r})"
+                    )
+            elif t.target_rows < t.source_rows:
                 report.problems.append(
                     f"{t.name}: the target has {t.target_rows} rows, the source {t.source_rows}"
                 )
-    todo = sorted(shas)
+    todo = sorted(copier.shas - copier.missing)
     bad = 0
     for n, sha in enumerate(todo, 1):
         got = _blob_sha(target.artifacts, sha)

@@ -38,7 +38,8 @@ class Populated:
     model: str
 
 
-def populate(shell: Any, tracker: mlops.Tracker) -> Populated:
+def populate(shell: Any, tracker: mlops.Tracker, model: str = "churn") -> Populated:
+    """One of everything; the model, its pipeline and monitoring are named ``model``."""
     store = tracker.store
     assert isinstance(store, SQLStore)
     shell.run(SETUP)
@@ -55,34 +56,34 @@ def populate(shell: Any, tracker: mlops.Tracker) -> Populated:
 
     # a pipeline, one of its runs with gate results, a model blessed twice and rolled back
     store.save_pipeline(
-        "churn", {"notebook": "train.ipynb", "gates": []}, "train.ipynb", "ab12", "0 3 * * *"
+        model, {"notebook": "train.ipynb", "gates": []}, "train.ipynb", "ab12", "0 3 * * *"
     )
-    with tracker.start_run(experiment="churn", kind=RunKind.PIPELINE, seed=1) as prun:
+    with tracker.start_run(experiment=model, kind=RunKind.PIPELINE, seed=1) as prun:
         prun.log_metrics({"auc": 0.8})
     gates = [
         GateResult("auc", "metric", GateStatus.PASS, 0.8, ">= 0.7", "ok"),
         GateResult("drift", "drift", GateStatus.WARN, {"psi": 0.12}, "< 0.1", "mild drift"),
     ]
     store.save_gate_results(prun.id, gates)
-    register(tracker, "churn", Threshold(w=0.5))
-    register(tracker, "churn", Threshold(w=0.4))
-    ModelRegistry(store).rollback("churn", reason="v2 regressed")
+    register(tracker, model, Threshold(w=0.5))
+    register(tracker, model, Threshold(w=0.4))
+    ModelRegistry(store).rollback(model, reason="v2 regressed")
 
-    store.set_schedule_state("churn", T0)
-    store.log_schedule("churn", T0 - 3600, "missed", None, "1 firing missed")
-    store.log_schedule("churn", T0, "exit 0", prun.id)
+    store.set_schedule_state(model, T0)
+    store.log_schedule(model, T0 - 3600, "missed", None, "1 firing missed")
+    store.log_schedule(model, T0, "exit 0", prun.id)
 
     X = features(40, seed=3).drop(columns="region")
     ids = [f"row{i}" for i in range(40)]
-    predict("churn", X, ids=ids, keep_rows=True, now=T0 + DAY, store=store)
-    log_labels("churn", ids, truth(X), now=T0 + 2 * DAY, store=store)
-    store.log_monitor_event(MonitorEvent("churn", T0 + 2 * DAY, "evaluation", "ok", {"psi": 0.01}))
+    predict(model, X, ids=ids, keep_rows=True, now=T0 + DAY, store=store)
+    log_labels(model, ids, truth(X), now=T0 + 2 * DAY, store=store)
+    store.log_monitor_event(MonitorEvent(model, T0 + 2 * DAY, "evaluation", "ok", {"psi": 0.01}))
 
     live = tracker.start_run(experiment="live")
     live.log_metrics({"progress": 0.5}, step=1)
     live.flush()
     tracker.flush()
-    return Populated(store, cell_run, script_run, prun.id, live, "churn")
+    return Populated(store, cell_run, script_run, prun.id, live, model)
 
 
 def write_many_runs(store: SQLStore, n: int, *, blobs_every: int = 10) -> None:

@@ -77,6 +77,12 @@ def test_the_tables_copied_are_the_schemas_with_their_keys() -> None:
     assert tables["params"].key == ("run_id", "key") and not tables["params"].serial
     assert tables["model_events"].key == ("id",) and tables["model_events"].serial
     assert tables["metrics"].serial  # schema 7 gave the last keyless table its id
+    # a serial table's rows are looked up in a target by their NOT NULL columns, not their id
+    assert tables["metrics"].natural == ("run_id", "key", "step", "time")
+    assert tables["model_events"].natural == ("name", "version", "action", "time")
+    assert tables["schedule_log"].natural == ("pipeline", "scheduled_for", "outcome", "time")
+    assert all(t.natural and "id" not in t.natural for t in tables.values() if t.serial)
+    assert all(not t.natural for t in tables.values() if not t.serial)
 
 
 def test_the_replayed_schema_is_the_tables_a_new_store_has(isolated_store: Path) -> None:
@@ -276,15 +282,19 @@ def test_a_run_that_ended_after_the_copy_is_updated_on_request(
     assert migrate_store(source, target).ok
 
 
-def test_a_log_entry_with_the_same_id_is_never_overwritten(
+def test_a_log_entry_with_the_same_id_joins_the_targets_log(
     local: mlops.Tracker, source: SQLStore, target: SQLStore
 ) -> None:
     source.log_schedule("p", 1.0, "exit 0")
     target.log_schedule("q", 2.0, "missed")  # another store's entry, id 1 there too
     report = migrate_store(source, target, update=True)
     log = next(t for t in report.tables if t.name == "schedule_log")
-    assert (log.differing, log.updated) == (1, 0) and not report.ok
-    assert [e.pipeline for e in target.schedule_log()] == ["q"]
+    assert (log.copied, log.differing, log.updated) == (1, 0, 0)
+    assert report.ok and report.verified, report.problems
+    assert sorted(e.pipeline for e in target.schedule_log()) == ["p", "q"]
+    again = migrate_store(source, target)
+    assert again.rows_copied == 0 and again.ok
+    assert len(target.schedule_log()) == 2
 
 
 def test_an_artifact_already_gone_from_the_source_is_reported(
