@@ -30,7 +30,7 @@ def local() -> mlops.Tracker:
 
 @pytest.fixture(params=TARGET_BACKENDS)
 def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_location(request.param, tmp_path / "team")
+    return store_location(request.param, tmp_path / "team", request)
 
 
 def _record(tracker: mlops.Tracker) -> list[str]:

@@ -3,6 +3,7 @@ real tracker, registry, scheduler and monitoring calls; and a large store for re
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 import jupyter_mlops as mlops
+from jupyter_mlops import environment
 from jupyter_mlops.entities import Artifact, GateResult, GateStatus, RunKind, RunStatus
 from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.registry import ModelRegistry
@@ -82,6 +84,15 @@ def populate(shell: Any, tracker: mlops.Tracker, model: str = "churn") -> Popula
     live = tracker.start_run(experiment="live")
     live.log_metrics({"progress": 0.5}, step=1)
     live.flush()
+    # The first cells of a session record their environment when the scan of the installation
+    # ends, after the cell: wait for it, so that no finished run still changes under the copy.
+    probe = environment._probe
+    if probe is not None:
+        probe.result(timeout=60)
+    deadline = time.monotonic() + 60  # the future's callback queues the update after result()
+    while _cells_without_environment(store) and time.monotonic() < deadline:
+        tracker.flush()
+        time.sleep(0.01)
     tracker.flush()
     return Populated(store, cell_run, script_run, prun.id, live, model)
 
@@ -109,3 +120,9 @@ def write_many_runs(store: SQLStore, n: int, *, blobs_every: int = 10) -> None:
             store.write_batch(writes)
             writes = []
     store.write_batch(writes)
+
+
+def _cells_without_environment(store: SQLStore) -> int:
+    with store._read() as conn:
+        sql = "SELECT count(*) FROM runs WHERE kind = 'cell' AND environment_id IS NULL"
+        return int(conn.execute(sql).fetchone()[0])

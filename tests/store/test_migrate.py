@@ -35,7 +35,11 @@ STORE_DIR = Path(mlops.__file__).parent / "store"
 
 @pytest.fixture(params=TARGET_BACKENDS)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
-    store = open_store(store_location(request.param, tmp_path / "target"))
+    # The blobs apart from the source's, as on a team store (a PostgreSQL store's default
+    # directory is the project's, which here is the source's).
+    directory = tmp_path / "target"
+    location = store_location(request.param, directory, request)
+    store = open_store(location, artifacts=str(directory / "artifacts"))
     assert isinstance(store, SQLStore)
     return store
 
@@ -183,13 +187,13 @@ import os, signal, sys
 from jupyter_mlops.store import open_store
 from jupyter_mlops.store.migrate import migrate_store
 
-source, target, table, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+source, target, table, rows, blobs = sys.argv[1:4] + [int(sys.argv[4]), sys.argv[5]]
 
 def progress(what, done, total):
     if what == table and done >= rows:  # killed outright, as by kill -9, mid-table
         os.kill(os.getpid(), signal.SIGKILL)
 
-migrate_store(open_store(source), open_store(target), batch=50, progress=progress)
+migrate_store(open_store(source), open_store(target, artifacts=blobs), batch=50, progress=progress)
 """
 
 
@@ -201,7 +205,16 @@ def test_a_killed_migration_resumes_and_verifies(
     total = {t.name: len(table_rows(source, t)) for t in schema_tables()}
     kill_at = total[table] // 2
     killed = subprocess.run(
-        [sys.executable, "-c", _KILLER, url_of(source), url_of(target), table, str(kill_at)],
+        [
+            sys.executable,
+            "-c",
+            _KILLER,
+            url_of(source),
+            url_of(target),
+            table,
+            str(kill_at),
+            str(target.artifacts.location),
+        ],
         cwd=ROOT,
         env=python_env(),
         capture_output=True,

@@ -29,7 +29,11 @@ from .test_migrate import _KILLER, table_rows, url_of
 
 @pytest.fixture(params=STORE_BACKENDS)
 def team(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
-    store = open_store(store_location(request.param, tmp_path / "team"))
+    # The blobs apart from the source's, as on a team store (a PostgreSQL store's default
+    # directory is the project's, which here is the source's).
+    directory = tmp_path / "team"
+    location = store_location(request.param, directory, request)
+    store = open_store(location, artifacts=str(directory / "artifacts"))
     assert isinstance(store, SQLStore)
     return store
 
@@ -118,7 +122,16 @@ def test_a_killed_second_merge_resumes(shell: Any, tmp_path: Path, team: SQLStor
     before = counts(team)
     ben_metrics = counts(ben.store)["metrics"]
     killed = subprocess.run(
-        [sys.executable, "-c", _KILLER, url_of(ben.store), url_of(team), "metrics", "1500"],
+        [
+            sys.executable,
+            "-c",
+            _KILLER,
+            url_of(ben.store),
+            url_of(team),
+            "metrics",
+            "1500",
+            str(team.artifacts.location),
+        ],
         cwd=ROOT,
         env=python_env(),
         capture_output=True,
