@@ -286,6 +286,21 @@ def _monitor(name: str, monitors_dir: str | Path, pipelines_dir: str | Path) -> 
         )
 
 
+def _recent(
+    name: str,
+    since: str | None,
+    now: str | None,
+    store: RunStore,
+    monitors_dir: Path,
+    pipelines_dir: Path,
+    clock: Callable[[], float],
+) -> History:
+    """The history of monitor ``name`` (which must exist) over the period ``since``."""
+    _monitor(name, monitors_dir, pipelines_dir)
+    start = _period(since, now, clock)
+    return history(name, start, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
+
+
 def detail(
     name: str,
     since: str | None = None,
@@ -299,9 +314,7 @@ def detail(
     """The whole monitoring record of monitor ``name``: ``jupyter-mlops monitor NAME --json``."""
     from ..exceptions import ModelNotFoundError
 
-    _monitor(name, monitors_dir, pipelines_dir)
-    start = _period(since, now, clock)
-    h = history(name, start, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
+    h = _recent(name, since, now, store, Path(monitors_dir), Path(pipelines_dir), clock)
     try:
         blessed: str | None = store.get_model(h.name).ref
     except ModelNotFoundError:
@@ -323,9 +336,7 @@ def monitor_series(
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """:func:`series` of monitor ``name`` over ``since``."""
-    _monitor(name, monitors_dir, pipelines_dir)
-    start = _period(since, now, clock)
-    h = history(name, start, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
+    h = _recent(name, since, now, store, Path(monitors_dir), Path(pipelines_dir), clock)
     return series(h, kind or "drift", column=column or None, metric=metric or None)
 
 
