@@ -36,6 +36,8 @@ from .tracking import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .validation.drift import DriftReport
 
 __version__ = "0.1.0"
@@ -113,6 +115,16 @@ def log_labels(name: str, ids: Sequence[Any], y: Sequence[Any], **kwargs: Any) -
     return _log_labels(name, ids, y, **kwargs)
 
 
+def live_validation_set(
+    name: str, since: Any = None, until: Any = None, **kwargs: Any
+) -> pd.DataFrame:
+    """The production rows of ``name`` kept by ``predict(..., keep_rows=True)`` that have
+    labels: features, ``label``, row id, batch time and scoring version, newest first."""
+    from .monitoring.live_data import live_validation_set as _live
+
+    return _live(name, since, until, **kwargs)
+
+
 def plot_drift(name: str, column: str | None = None, **kwargs: Any) -> Any:
     """A matplotlib Figure: drift of model ``name``'s batches over time (share drifted, or one
     ``column``'s statistic), with the monitor's threshold and breach markers."""
@@ -151,6 +163,7 @@ __all__ = [
     "fingerprint",
     "flush",
     "get_run",
+    "live_validation_set",
     "load_ipython_extension",
     "load_model",
     "log_artifact",

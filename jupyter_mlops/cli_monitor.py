@@ -1,5 +1,6 @@
 """``jupyter-mlops monitor NAME``: the monitoring table of a model (batches, drift, metrics,
-breaches, actions), ``--html`` for a report, ``--evaluate`` to run its monitor once."""
+breaches, actions), ``--html`` for a report, ``--evaluate`` to run its monitor once,
+``--export-validation`` to write its live validation set."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     store = default_tracker(create=args.evaluate).store
     now = time.time() if args.now is None else args.now
+    if args.export_validation:
+        return _export_validation(args, store, now)
     evaluated = None
     if args.evaluate:
         evaluated = evaluate(
@@ -52,6 +55,28 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         print(render_text(h, blessed))
         if args.html:
             print(f"report written to {args.html}")
+    return EXIT_OK
+
+
+def _export_validation(args: argparse.Namespace, store: Any, now: float) -> int:
+    """``--export-validation PATH``: the live validation set as Parquet (CSV for ``.csv``)."""
+    from .monitoring.live_data import live_validation_set
+
+    df = live_validation_set(
+        args.name, args.since, now=now, limit=args.limit, trust=args.trust, store=store
+    )
+    path = Path(args.export_validation)
+    if path.suffix.lower() == ".csv":
+        df.to_csv(path, index=False)
+    else:
+        df.to_parquet(path, index=False)
+    versions = ", ".join(str(v) for v in sorted(set(df["version"])))
+    times = df["batch_time"]
+    print(
+        f"wrote {len(df)} labelled rows of {args.name} to {path}: {df['batch_id'].nunique()} "
+        f"batches from {times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M} UTC, "
+        f"scored by version {versions}"
+    )
     return EXIT_OK
 
 
@@ -86,5 +111,20 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     mo.add_argument(
         "--now", type=float, default=None, help="evaluate as of this epoch time (back-fills)"
+    )
+    mo.add_argument(
+        "--export-validation",
+        metavar="PATH",
+        help="write the kept, labelled production rows (mlops.live_validation_set) to PATH as "
+        "Parquet, or CSV for a .csv suffix, instead of the table",
+    )
+    mo.add_argument(
+        "--limit", type=int, default=None, help="with --export-validation: the newest N rows"
+    )
+    mo.add_argument(
+        "--trust",
+        action="store_true",
+        help="with --export-validation: unpickle the kept rows of a team store (a pickle runs "
+        "code when loaded)",
     )
     mo.set_defaults(func=cmd_monitor, read_only=True)

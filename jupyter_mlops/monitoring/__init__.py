@@ -5,7 +5,16 @@ its actions (notify, retrain, rollback); ``report`` and the plots show the histo
 from __future__ import annotations
 
 from .evaluation import Evaluation, evaluate
+from .live_data import live_validation_set
 from .serving import log_labels, predict
 from .spec import MonitorSpec, load_monitor
 
-__all__ = ["Evaluation", "MonitorSpec", "evaluate", "load_monitor", "log_labels", "predict"]
+__all__ = [
+    "Evaluation",
+    "MonitorSpec",
+    "evaluate",
+    "live_validation_set",
+    "load_monitor",
+    "log_labels",
+    "predict",
+]

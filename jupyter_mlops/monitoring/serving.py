@@ -130,7 +130,11 @@ def predict(
     prof = profile(frame, bins_from=bins_for(st, blessed)).to_dict()
     rows_uri = None
     if keep_rows:
-        rows_uri = st.artifacts.put_bytes(pickle.dumps(frame))[2]
+        # The ids ride in ``attrs`` (which pickle keeps and ``equals`` ignores): they are what
+        # joins a kept row to its delayed label (``live_validation_set``).
+        kept = frame.copy(deep=False)
+        kept.attrs = {"row_ids": row_ids}
+        rows_uri = st.artifacts.put_bytes(pickle.dumps(kept))[2]
     batches: list[MonitorBatch] = []
     preds: list[tuple[Any, ...]] = []
     for mv, role in [

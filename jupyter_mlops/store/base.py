@@ -396,6 +396,10 @@ class RunStore(abc.ABC):
         labelled rows scored since ``since``."""
         return self._no_monitoring()
 
+    def monitor_labels(self, name: str) -> dict[str, str]:
+        """row_id -> label JSON of every labelled row of ``name`` (the latest label of each)."""
+        return self._no_monitoring()
+
     def log_monitor_event(self, event: MonitorEvent) -> None:
         self._no_monitoring()
 

@@ -93,6 +93,13 @@ class MonitorTables(SQLTables):
         found = self._by_name(sql, name, since, "p.time", "p.time, p.row_id")
         return [tuple(r) for r in found]
 
+    def monitor_labels(self, name: str) -> dict[str, str]:
+        with self._read() as c:
+            found = c.execute(
+                "SELECT row_id, label FROM monitor_labels WHERE name = ?", (name,)
+            ).fetchall()
+        return {r[0]: r[1] for r in found}
+
     def log_monitor_event(self, event: MonitorEvent) -> None:
         row = (event.name, event.time, event.kind, event.status, _json(event.detail))
         self._write(
