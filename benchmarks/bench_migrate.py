@@ -88,8 +88,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--target", help="target store URL (default: a fresh SQLite store)")
+    ap.add_argument(
+        "--target",
+        help="target store URL, or 'postgresql' for a throwaway PostgreSQL server started here "
+        "(tests/pgserver.py); default: a fresh SQLite store",
+    )
     args = ap.parse_args()
+    server = None
+    if args.target == "postgresql":
+        from tests.pgserver import PGServer
+
+        server = PGServer()
+        args.target = server.create_database("migrate_bench")
+    try:
+        _run(args)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(args: argparse.Namespace) -> None:
 
     from jupyter_mlops.store import open_store
     from jupyter_mlops.store.migrate import migrate_store
@@ -99,7 +117,8 @@ def main() -> None:
         t = time.perf_counter()
         source = build_source(root / "source", args.runs)
         print(f"built a source of {args.runs} runs in {time.perf_counter() - t:.1f} s")
-        target = open_store(args.target or root / "target")
+        # The target's blobs apart from the source's (a server store's default is the cwd's).
+        target = open_store(args.target or root / "target", artifacts=str(root / "target-blobs"))
 
         t = time.perf_counter()
         report = migrate_store(source, target, batch=args.batch)
