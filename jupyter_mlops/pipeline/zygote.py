@@ -241,6 +241,19 @@ def serve() -> None:
         os.write(out, json.dumps({"pid": pid}).encode() + b"\n")
 
 
+def _die_with_zygote() -> None:
+    """SIGTERM when the zygote exits: it exits with its sweep, even a killed one (stdin EOF), so
+    no kernel outlives its sweep, where a Popen-started kernel of a killed sweep would linger."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the zygote was already gone
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _become_kernel(request: dict[str, Any]) -> int:
     """In the forked child: a fresh process's state where it matters, then an IPKernelApp."""
     import atexit
@@ -249,6 +262,7 @@ def _become_kernel(request: dict[str, Any]) -> int:
 
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _die_with_zygote()
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)

@@ -163,3 +163,16 @@ def test_a_sweep_on_forked_kernels_records_the_environment_as_a_fresh_kernel(
     finally:
         con.close()
     assert envs[0] is not None and envs[0] == envs[1]
+
+
+def test_forked_kernels_end_with_their_zygote(tmp_path: Path) -> None:
+    pool = KernelPool("python3", tmp_path, 1)
+    try:
+        assert pool.zygote is not None
+        km = pool.take()
+        kernel = psutil.Process(km.provisioner.pid)
+        pool.zygote.proc.kill()  # as when the sweep itself is killed: its zygote sees EOF
+        kernel.wait(timeout=30)
+        assert not kernel.is_running()
+    finally:
+        pool.close()
