@@ -9,6 +9,16 @@ arguments as a papermill run, and it answered one ``kernel_info`` request (``wai
 It has executed no code at all, so every run still starts in a kernel that has never run user
 code; a kernel is used for one run only and shut down after it.
 
+Forked kernels (Linux, this Python's ipykernel, unless ``JUPYTER_MLOPS_FORK_KERNELS=0``): the
+kernel process is forked from the sweep's fork server (:mod:`.zygote`) instead of started by
+``Popen``. Before its run such a kernel has, exactly: imported ipykernel's own modules and the
+warm imports (:data:`.zygote.WARM_IMPORTS`: ``jupyter_mlops.pipeline.in_kernel``, the SQLite
+store, NumPy, all of which the injected first cell imports anyway) and read the installed
+packages' names and versions; the fork server ran no kernel and no code beyond that. After the
+fork it reseeds ``random`` and NumPy's global RNG from ``os.urandom`` as a fresh interpreter
+would, takes the environment and working directory ``jupyter_client`` prepared, and answers
+``kernel_info``. Any other kernelspec, and other platforms, get ``Popen``-started kernels.
+
 Ports: each kernel's ports are picked by ``jupyter_client`` when it starts, and kernels are
 started one at a time under a lock, so two kernels never race for the same free port (the
 known failure of concurrent papermill runs).
@@ -23,27 +33,43 @@ from pathlib import Path
 from typing import Any
 
 from .engine import QUIET_KERNEL_ARGS
+from .ready_client import ready_client_class
+from .zygote import Zygote, enabled, forkable, provisioner_class
 
 log = logging.getLogger(__name__)
 _START = threading.Lock()  # one kernel start at a time in this process: no port races
 
 
-def start_kernel(kernel_name: str, cwd: Path, timeout: float = 60.0) -> Any:
+def start_kernel(
+    kernel_name: str, cwd: Path, timeout: float = 60.0, zygote: Zygote | None = None
+) -> Any:
     """A started, ready kernel manager that has run no code.
 
     An AsyncKernelManager, the kind nbclient makes itself: its Ctrl-C handler shuts the kernel
-    down from inside the event loop, which a blocking manager cannot do there.
+    down from inside the event loop, which a blocking manager cannot do there. With a
+    ``zygote``, the kernel process is forked from it (:class:`~.zygote.ForkProvisioner`).
     """
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     km = AsyncKernelManager(kernel_name=kernel_name)
+    # Its clients (ours below, nbclient's for the run) check readiness without an idle wait.
+    km.client_factory = ready_client_class()
+    if zygote is not None:
+        km.kernel_id = str(uuid.uuid4())
+        provisioner = provisioner_class()(
+            kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+        )
+        provisioner.zygote = zygote
+        km.provisioner = provisioner
     with _START:
         run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=list(QUIET_KERNEL_ARGS))
-    client = km.blocking_client()
+    client = km.client()
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=timeout)
+        run_sync(client.wait_for_ready)(timeout=timeout)
     finally:
         client.stop_channels()
     return km
@@ -58,6 +84,7 @@ class KernelPool:
         self.ready: queue.Queue[Any] = queue.Queue()
         self.closed = False
         self._starters: list[threading.Thread] = []
+        self.zygote = _zygote_for(kernel_name)
         for _ in range(max(1, size)):
             self._refill()
 
@@ -66,7 +93,7 @@ class KernelPool:
             if self.closed:
                 return
             try:
-                self.ready.put(start_kernel(self.kernel_name, self.cwd))
+                self.ready.put(start_kernel(self.kernel_name, self.cwd, zygote=self.zygote))
             except Exception as e:  # take() then starts one itself and reports the error
                 log.warning("could not pre-start a %s kernel: %s", self.kernel_name, e)
                 self.ready.put(None)
@@ -90,6 +117,21 @@ class KernelPool:
             km = self.ready.get_nowait()
             if km is not None:
                 shutdown(km)
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def _zygote_for(kernel_name: str) -> Zygote | None:
+    """A fork server for this kernel: this Python's ipykernel, on Linux, not switched off."""
+    if not enabled():
+        return None
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    except Exception:  # no such kernel: the ordinary start reports it
+        return None
+    return Zygote() if forkable(argv) else None
 
 
 def shutdown(km: Any) -> None:
