@@ -33,15 +33,18 @@ TARGET_BACKENDS = STORE_BACKENDS
 STORE_DIR = Path(mlops.__file__).parent / "store"
 
 
-@pytest.fixture(params=TARGET_BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
-    # The blobs apart from the source's, as on a team store (a PostgreSQL store's default
-    # directory is the project's, which here is the source's).
-    directory = tmp_path / "target"
+def empty_store(request: pytest.FixtureRequest, directory: Path) -> SQLStore:
+    """A fresh store of the backend ``request.param``, its blobs apart from the source's, as on
+    a team store (a PostgreSQL store's default directory is the project's: the source's here)."""
     location = store_location(request.param, directory, request)
     store = open_store(location, artifacts=str(directory / "artifacts"))
     assert isinstance(store, SQLStore)
     return store
+
+
+@pytest.fixture(params=TARGET_BACKENDS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
+    return empty_store(request, tmp_path / "target")
 
 
 @pytest.fixture

@@ -18,24 +18,17 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.registry import ModelRegistry
-from jupyter_mlops.store import open_store
 from jupyter_mlops.store.migrate import migrate_store, schema_tables
 from jupyter_mlops.store.sql import SQLStore
-from tests.conftest import ROOT, STORE_BACKENDS, python_env, store_location
+from tests.conftest import ROOT, STORE_BACKENDS, python_env
 
 from .migration_data import Populated, populate, write_many_runs
-from .test_migrate import _KILLER, table_rows, url_of
+from .test_migrate import _KILLER, empty_store, table_rows, url_of
 
 
 @pytest.fixture(params=STORE_BACKENDS)
 def team(request: pytest.FixtureRequest, tmp_path: Path) -> SQLStore:
-    # The blobs apart from the source's, as on a team store (a PostgreSQL store's default
-    # directory is the project's, which here is the source's).
-    directory = tmp_path / "team"
-    location = store_location(request.param, directory, request)
-    store = open_store(location, artifacts=str(directory / "artifacts"))
-    assert isinstance(store, SQLStore)
-    return store
+    return empty_store(request, tmp_path / "team")
 
 
 def local_store(shell: Any, directory: Path, model: str) -> Populated:
