@@ -2,11 +2,14 @@
 # The main job: promote 02_train_pipeline.ipynb to a gated pipeline and run it end to end on
 # the embedded store (<repo>/.mlops): two passing runs (blessed), one bad hyperparameter that a
 # gate stops (the blessed model stays), a rollback, and a reproduction of the first run.
+# It runs from the repository's root, so the spec lands in <repo>/pipelines/, where the
+# sidebar, the scheduler and the CLI (run from the root) look for pipelines.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/.."
 mlops() { echo; echo "\$ jupyter-mlops $*"; jupyter-mlops "$@"; }
 
-mlops promote 02_train_pipeline.ipynb --name breast-cancer --gates gates.yaml \
+mlops promote example_notebooks/02_train_pipeline.ipynb --name breast-cancer \
+    --gates example_notebooks/gates.yaml \
     --schedule "0 3 * * *" --timeout 10m
 mlops run breast-cancer --no-progress
 first=$(jupyter-mlops runs -e breast-cancer --limit 1 --json | python3 -c \
@@ -24,4 +27,5 @@ mlops models show breast-cancer
 mlops runs -e breast-cancer
 mlops reproduce "$first"
 echo
-echo "Gate reports and executed notebooks are under $(cd .. && pwd)/.mlops/runs/"
+echo "The pipeline spec is $PWD/pipelines/breast-cancer.yaml; gate reports and executed"
+echo "notebooks are under $PWD/.mlops/runs/"

@@ -27,6 +27,8 @@ from .spec import WINDOWS, Check, MonitorSpec, load_monitor
 
 log = logging.getLogger(__name__)
 
+OK, BREACH, PENDING = "ok", "breach", "pending"  # a check's and an evaluation's status
+
 
 @dataclass
 class CheckResult:
@@ -38,10 +40,19 @@ class CheckResult:
     action: str
     detail: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def status(self) -> str:
+        """``breach``, ``ok``, or ``pending`` when there was not yet enough to judge (e.g. fewer
+        labelled rows than ``min_labels``): not a pass, so it must not read as ``ok``."""
+        if self.breached:
+            return BREACH
+        return PENDING if self.value is None and "skip" in self.detail else OK
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "kind": self.kind,
+            "status": self.status,
             "breached": self.breached,
             "value": self.value,
             "threshold": self.threshold,
@@ -62,13 +73,23 @@ class Evaluation:
     def breached(self) -> bool:
         return any(c.breached for c in self.checks)
 
+    @property
+    def status(self) -> str:
+        """``breach`` if a check breached, else ``pending`` if a check could not judge yet,
+        else ``ok``."""
+        found = {c.status for c in self.checks}
+        return BREACH if BREACH in found else PENDING if PENDING in found else OK
+
     def describe(self) -> str:
         """One line: the breached checks and the actions taken (the scheduler's log message)."""
+        pending = [f"{c.check} pending ({c.detail['skip']})" for c in self.checks
+                   if c.status == PENDING]  # fmt: skip
         if not self.breached:
-            return f"{len(self.checks)} check(s) ok"
+            ok = sum(c.status == OK for c in self.checks)
+            return "; ".join([*pending, f"{ok} check(s) ok"] if ok or not pending else pending)
         hit = ", ".join(c.check for c in self.checks if c.breached)
         done = [_action_text(a) for a in self.actions]
-        return f"breached {hit}; " + ("; ".join(done) if done else "no action")
+        return "; ".join([f"breached {hit}", *(done or ["no action"]), *pending])
 
 
 def _action_text(a: dict[str, Any]) -> str:
@@ -253,7 +274,7 @@ def evaluate(
             spec.model,
             when,
             "evaluation",
-            "breach" if evaluation.breached else "ok",
+            evaluation.status,
             {
                 "monitor": spec.name,
                 "version": blessed.version,

@@ -46,9 +46,16 @@ def batch_table(h: History) -> tuple[list[str], list[list[str]]]:
 def describe_event(e: MonitorEvent) -> str:
     d = e.detail
     if e.kind == "evaluation":
-        bad = [c for c in d.get("checks", []) if c.get("breached")]
+        checks = d.get("checks", [])
+        bad = [c for c in checks if c.get("breached")]
         if not bad:
-            return f"@{d.get('version')} {len(d.get('checks', []))} checks ok"
+            # Events recorded before checks had a status have no "pending" ones.
+            pending = [c for c in checks if c.get("status") == "pending"]
+            text = [f"{c['check']} pending ({c.get('detail', {}).get('skip')})" for c in pending]
+            ok = len(checks) - len(pending)
+            return f"@{d.get('version')} " + "; ".join(
+                [*text, f"{ok} checks ok"] if ok or not text else text
+            )
         return "; ".join(
             f"{c['check']} {c['value']:.3g} breaches {c['threshold']} -> {c['action']}"
             for c in bad
@@ -143,9 +150,10 @@ def _evaluations(h: History) -> list[MonitorEvent]:
 
 
 def status_of(h: History) -> str:
-    """``breach`` or ``ok`` as the monitor's latest evaluation found; ``pending`` before any."""
+    """``breach``, ``pending`` (a check could not judge yet, e.g. too few labels) or ``ok`` as
+    the monitor's latest evaluation found; ``pending`` before any."""
     found = _evaluations(h)
-    return "pending" if not found else "breach" if found[-1].status == "breach" else "ok"
+    return "pending" if not found else found[-1].status
 
 
 def _breaches(h: History) -> list[dict[str, Any]]:
@@ -185,16 +193,22 @@ def _performance(h: History) -> list[dict[str, Any]]:
         last = next((w for w in reversed(h.windows) if metric in w.metrics), None)
         value = last.metrics[metric] if last else None
         lo, hi = (check.min, check.max) if check else (None, None)
+        labelled = int(last.metrics["n"]) if last else 0
+        breached = value is not None and (
+            (lo is not None and value < lo) or (hi is not None and value > hi)
+        )
+        # Too few labels to judge is pending, as in the evaluation (not ok, not a breach).
+        pending = value is None or (check is not None and labelled < check.min_labels)
         out.append(
             {
                 "metric": metric,
                 "min": lo,
                 "max": hi,
                 "value": value,
-                "labelled": int(last.metrics["n"]) if last else 0,
+                "labelled": labelled,
                 "window_start": last.start if last else None,
-                "breached": value is not None
-                and ((lo is not None and value < lo) or (hi is not None and value > hi)),
+                "breached": breached and not pending,
+                "status": "pending" if pending else "breach" if breached else "ok",
             }
         )
     return out

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 PREFIX = "monitor:"
 LEASE_PREFIX = "monitor-schedule:"
 KINDS = ("pipeline", "monitor")
-OK, BREACH, ERROR = "ok", "breach", "error"  # a monitor firing's outcome
+ERROR = "error"  # a monitor firing's outcome: this, or the evaluation's status
 
 
 class MonitorJobs:
@@ -116,7 +116,7 @@ class MonitorJobs:
         else:
             runs = [a["run_id"] for a in evaluation.actions if a.get("run_id")]
             event.update(
-                outcome=BREACH if evaluation.breached else OK,
+                outcome=evaluation.status,  # ok, breach or pending
                 message=evaluation.describe(),
                 actions=evaluation.actions,
                 run_id=runs[-1] if runs else None,

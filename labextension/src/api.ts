@@ -275,6 +275,8 @@ export interface IMonitorDetail {
     labelled: number;
     window_start: number | null;
     breached: boolean;
+    /** `pending`: too few labels to judge yet (fewer than the check's `min_labels`). */
+    status: 'ok' | 'breach' | 'pending';
   }[];
   breaches: { time: number; version: number; checks: IMonitorCheck[]; description: string }[];
   actions: ({

@@ -1,8 +1,9 @@
 /**
- * Monitoring: the monitored models with their status (ok / breach), last batch, blessed and
- * shadow versions; a monitor's detail shows the latest window's drift per column, performance
- * against its limits, a chart over time with the threshold and breach markers, the breaches and
- * the actions they took, and the shadows against the blessed version.
+ * Monitoring: the monitored models with their status (ok / breach / pending: too few labels
+ * yet), last batch, blessed and shadow versions; a monitor's detail shows the latest window's
+ * drift per column, performance against its limits, a chart over time with the threshold and
+ * breach markers, the breaches and the actions they took, and the shadows against the blessed
+ * version.
  */
 import * as React from 'react';
 
@@ -202,7 +203,7 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
                     <td>{fmtNumber(p.value)}</td>
                     <td>{p.labelled}</td>
                     <td>{limitText(p.min, p.max)}</td>
-                    <td>{p.breached ? <MonitorChip status="breach" /> : ''}</td>
+                    <td>{p.status !== 'ok' ? <MonitorChip status={p.status} /> : ''}</td>
                   </tr>
                 ))}
               </tbody>

@@ -3,6 +3,7 @@ everything recorded; the clock is injected."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,57 @@ def test_failed_action_is_recorded_not_raised(tracker: mlops.Tracker) -> None:
     ev = evaluate("churn", now=T0 + 10, spec=spec)
     (action,) = ev.actions
     assert action["status"] == "failed" and "nothing to roll back to" in action["error"]
+
+
+def test_too_few_labels_is_pending_everywhere(
+    tracker: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jupyter_mlops.cli import main
+    from jupyter_mlops.monitoring.report import detail
+
+    write_monitor(
+        tmp_path,
+        "checks:\n  - {kind: performance, metric: accuracy, min: 0.8, min_labels: 50,"
+        " action: rollback}\n",
+    )
+    register(tracker, "churn", Threshold())
+    X = features(100, seed=11)
+    ids = [f"p{i}" for i in range(100)]
+    predict("churn", X, ids=ids, now=T0)
+    why = "performance:accuracy pending (fewer than 50 labelled rows in the window)"
+    for labelled, at in [(0, T0 + 60), (10, T0 + 120)]:  # no labels, then too few
+        log_labels("churn", ids[:labelled], truth(X)[:labelled], now=at - 1)
+        ev = evaluate("churn", now=at)
+        (check,) = ev.checks
+        assert (ev.status, check.status, ev.breached, ev.actions) == (
+            "pending",
+            "pending",
+            False,
+            [],
+        )
+        assert ev.describe() == why and check.to_dict()["status"] == "pending"
+    # The CLI's text and JSON, and detail() (what GET monitors/NAME returns) say pending too.
+    now = str(T0 + 130)
+    assert main(["monitor", "churn", "--evaluate", "--now", now]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"evaluated churn: {why}\n")
+    events = [line.split()[2:4] for line in out.splitlines() if " evaluation " in line]
+    assert events == [["evaluation", "pending"]] * 3
+    assert main(["monitor", "churn", "--json", "--now", now]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "pending"
+    data = detail("churn", now=now, store=tracker.store)
+    assert data["status"] == "pending"
+    accuracy = next(p for p in data["performance"] if p["metric"] == "accuracy")
+    assert (accuracy["labelled"], accuracy["status"], accuracy["breached"]) == (
+        10,
+        "pending",
+        False,
+    )
+    # Enough labels: judged, and ok.
+    log_labels("churn", ids, truth(X), now=T0 + 200)
+    ev = evaluate("churn", now=T0 + 210)
+    assert (ev.status, ev.describe()) == ("ok", "1 check(s) ok")
+    data = detail("churn", now=str(T0 + 220), store=tracker.store)
+    assert data["status"] == "ok"
+    assert {p["metric"]: p["status"] for p in data["performance"]}["accuracy"] == "ok"
