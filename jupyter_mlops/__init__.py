@@ -38,6 +38,7 @@ from .tracking import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .monitoring.serving import LabelsLogged
     from .validation.drift import DriftReport
 
 __version__ = "0.1.0"
@@ -108,8 +109,9 @@ def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) 
     return _predict(name, X, ids, **kwargs)
 
 
-def log_labels(name: str, ids: Sequence[Any], y: Sequence[Any], **kwargs: Any) -> int:
-    """Attach ground truth ``y`` to rows ``ids`` scored by ``predict``; returns how many."""
+def log_labels(name: str, ids: Sequence[Any], y: Sequence[Any], **kwargs: Any) -> LabelsLogged:
+    """Attach ground truth ``y`` to rows ``ids`` scored by ``predict``: how many attached, and
+    the ids that were never scored."""
     from .monitoring.serving import log_labels as _log_labels
 
     return _log_labels(name, ids, y, **kwargs)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from .evaluation import Evaluation, evaluate
 from .live_data import live_validation_set
-from .serving import log_labels, predict
+from .serving import LabelsLogged, log_labels, predict
 from .spec import MonitorSpec, load_monitor
 
 __all__ = [
     "Evaluation",
+    "LabelsLogged",
     "MonitorSpec",
     "evaluate",
     "live_validation_set",

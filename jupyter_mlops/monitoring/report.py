@@ -51,10 +51,10 @@ def describe_event(e: MonitorEvent) -> str:
         if not bad:
             # Events recorded before checks had a status have no "pending" ones.
             pending = [c for c in checks if c.get("status") == "pending"]
-            text = [f"{c['check']} pending ({c.get('detail', {}).get('skip')})" for c in pending]
+            why = [f"{c['check']} pending ({c.get('detail', {}).get('skip')})" for c in pending]
             ok = len(checks) - len(pending)
             return f"@{d.get('version')} " + "; ".join(
-                [*text, f"{ok} checks ok"] if ok or not text else text
+                [*why, f"{ok} checks ok"] if ok or not why else why
             )
         return "; ".join(
             f"{c['check']} {c['value']:.3g} breaches {c['threshold']} -> {c['action']}"

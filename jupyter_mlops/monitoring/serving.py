@@ -11,11 +11,13 @@ recorded and never returned.
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..entities import ModelStage, ModelVersion
@@ -27,6 +29,7 @@ from ..store.base import MonitorBatch, RunStore
 _MODELS: dict[tuple[str, str, int], Any] = {}
 _REFERENCES: dict[tuple[str, str, int], dict[str, Any] | None] = {}
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _store(store: RunStore | None) -> RunStore:
@@ -172,6 +175,38 @@ def predict(
     return y
 
 
+UNKNOWN_SAMPLE = 5  # how many unknown ids a LabelsLogged keeps to show
+
+
+@dataclass(frozen=True)
+class LabelsLogged:
+    """What ``log_labels`` did: ``attached`` labels joined rows scored earlier; ``unknown`` ids
+    were never scored by the model (``unknown_ids``: the first few). Unknown ids' labels are
+    kept all the same: they join a row scored with that id later."""
+
+    attached: int
+    unknown: int = 0
+    unknown_ids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        text = f"{self.attached} label(s) attached"
+        if self.unknown:
+            sample = ", ".join(repr(i) for i in self.unknown_ids)
+            more = ", …" if self.unknown > len(self.unknown_ids) else ""
+            text += (
+                f"; {self.unknown} id(s) were never scored ({sample}{more}): pass the same ids "
+                "to predict(..., ids=) and log_labels"
+            )
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attached": self.attached,
+            "unknown": self.unknown,
+            "unknown_ids": list(self.unknown_ids),
+        }
+
+
 def log_labels(
     name: str,
     ids: Sequence[Any],
@@ -179,8 +214,9 @@ def log_labels(
     *,
     now: float | None = None,
     store: RunStore | None = None,
-) -> int:
-    """Attach ground truth ``y`` to the rows ``ids`` scored earlier; returns how many."""
+) -> LabelsLogged:
+    """Attach ground truth ``y`` to the rows ``ids`` scored earlier: how many joined a scored
+    row, and which ids were never scored (logged as a warning)."""
     ids = [str(i) for i in ids]
     labels = [_plain(v) for v in list(y)]
     if len(ids) != len(labels):
@@ -188,4 +224,10 @@ def log_labels(
     st = _store(store)
     st.get_model(name, 1)  # a clear error for an unknown model
     when = time.time() if now is None else now
-    return st.log_labels(name, [(i, json.dumps(v)) for i, v in zip(ids, labels, strict=True)], when)
+    unknown = st.log_labels(
+        name, [(i, json.dumps(v)) for i, v in zip(ids, labels, strict=True)], when
+    )
+    result = LabelsLogged(len(ids) - len(unknown), len(unknown), tuple(unknown[:UNKNOWN_SAMPLE]))
+    if unknown:
+        log.warning("log_labels(%r): %s", name, result.describe())
+    return result

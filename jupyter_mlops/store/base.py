@@ -382,8 +382,10 @@ class RunStore(abc.ABC):
         batch_id, prediction JSON, slice, time), in one transaction."""
         self._no_monitoring()
 
-    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> int:
-        """Attach (row_id, label JSON) ground truth; a later label for an id replaces it."""
+    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> list[str]:
+        """Attach (row_id, label JSON) ground truth; a later label for an id replaces it.
+        Returns the ids no version of ``name`` has scored (their labels are kept all the same:
+        they join a row scored with that id later)."""
         return self._no_monitoring()
 
     def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:

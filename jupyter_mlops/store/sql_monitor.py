@@ -52,13 +52,37 @@ class MonitorTables(SQLTables):
 
         self._write(write)
 
-    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> int:
+    def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> list[str]:
         upsert = self.dialect.upsert(
             "monitor_labels", ("name", "row_id", "label", "time"), ("name", "row_id")
         )
         found = [(name, rid, label, now) for rid, label in labels]
         self._write(lambda c: c.executemany(upsert, found))
-        return len(found)
+        scored = self._scored_ids(name, list(dict.fromkeys(rid for rid, _ in labels)))
+        return [rid for rid, _ in labels if rid not in scored]
+
+    def _scored_ids(self, name: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` a version of ``name`` scored: looked up per version and in chunks,
+        so each query walks the (name, version, row_id) key instead of all of name's rows."""
+        chunk = 500  # well under SQLite's and PostgreSQL's limits on bound parameters
+        out: set[str] = set()
+        with self._read() as c:
+            versions = [
+                r[0]
+                for r in c.execute(
+                    "SELECT DISTINCT version FROM monitor_batches WHERE name = ?", (name,)
+                ).fetchall()
+            ]
+            for version in versions:
+                for i in range(0, len(ids), chunk):
+                    part = ids[i : i + chunk]
+                    marks = ", ".join("?" * len(part))
+                    sql = (
+                        "SELECT row_id FROM monitor_predictions WHERE name = ? AND version = ?"
+                        f" AND row_id IN ({marks})"
+                    )
+                    out.update(r[0] for r in c.execute(sql, (name, version, *part)).fetchall())
+        return out
 
     def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:
         sql = (

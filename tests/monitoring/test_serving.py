@@ -4,6 +4,7 @@ recorded batch, shadow scoring, delayed labels and metrics per batch and per sli
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli import main
 from jupyter_mlops.exceptions import MLOpsError
-from jupyter_mlops.monitoring import log_labels, predict
+from jupyter_mlops.monitoring import LabelsLogged, log_labels, predict
 from jupyter_mlops.monitoring.metrics import grouped, scores
+from jupyter_mlops.monitoring.serving import UNKNOWN_SAMPLE
 from jupyter_mlops.registry import ModelRegistry
 
 from .helpers import DAY, T0, Threshold, features, register, truth
@@ -91,7 +93,8 @@ def test_shadow_scores_the_same_rows_and_is_never_returned(tracker: mlops.Tracke
     assert np.array_equal(y, Threshold().predict(X))  # the blessed model's, not the shadow's
     roles = {(b.version, b.role) for b in tracker.store.monitor_batches("s")}
     assert roles == {(1, "blessed"), (v2, "shadow")}
-    assert log_labels("s", [f"r{i}" for i in range(200)], truth(X), now=T0 + DAY) == 200
+    logged = log_labels("s", [f"r{i}" for i in range(200)], truth(X), now=T0 + DAY)
+    assert logged == LabelsLogged(attached=200, unknown=0, unknown_ids=())
     rows = tracker.store.labelled_predictions("s")
     assert len(rows) == 400
     tasks = {1: "classifier", v2: "classifier"}
@@ -122,6 +125,32 @@ def test_labels_arrive_later_and_replace_earlier_ones(tracker: mlops.Tracker) ->
     log_labels("late", range(50), y, now=T0 + 4 * DAY)
     (m,) = grouped(tracker.store.labelled_predictions("late"), {1: "classifier"}, "all").values()
     assert (m["accuracy"], m["n"]) == (1.0, 50)
+
+
+def test_labels_for_ids_never_scored_are_reported(
+    tracker: mlops.Tracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    register(tracker, "u", Threshold())
+    v2 = register(tracker, "u", Threshold(flip=True), bless=False)
+    ModelRegistry(tracker.store).shadow(f"u@{v2}")
+    X = features(3, seed=12)
+    predict("u", X, ids=["a", "b", "c"], now=T0)
+    ids = ["a", "b", *[f"typo{i}" for i in range(UNKNOWN_SAMPLE + 2)]]
+    with caplog.at_level(logging.WARNING, logger="jupyter_mlops.monitoring.serving"):
+        logged = log_labels("u", ids, [1] * len(ids), now=T0 + 60)
+    sample = tuple(f"typo{i}" for i in range(UNKNOWN_SAMPLE))
+    assert logged == LabelsLogged(attached=2, unknown=UNKNOWN_SAMPLE + 2, unknown_ids=sample)
+    assert logged.to_dict()["unknown_ids"] == list(sample)
+    (record,) = caplog.records
+    assert record.getMessage().startswith(
+        f"log_labels('u'): 2 label(s) attached; {UNKNOWN_SAMPLE + 2} id(s) were never scored "
+        "('typo0', "
+    )
+    assert "…): pass the same ids to predict(..., ids=) and log_labels" in record.getMessage()
+    # Their labels are kept: a row scored later with such an id joins its label.
+    predict("u", X.iloc[:1], ids=["typo0"], now=T0 + 120)
+    # a and b, then typo0, each scored by the blessed and the shadow version
+    assert len(tracker.store.labelled_predictions("u")) == 3 * 2
 
 
 def test_scores_regression_and_f1() -> None:
