@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .display import display_time
 from .entities import to_jsonable
 from .exceptions import ConfigError, MLOpsError, ValidationError
 from .exit_codes import ExitCode, describe
@@ -45,7 +46,7 @@ def runs_table(frame: Any, width: int = 240) -> str:
         return "no runs recorded yet; track a cell with %%track or use mlops.start_run()"
     show = frame.copy()
     show["id"] = show["id"].str[:8]
-    show["started"] = show["started"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    show["started"] = show["started"].map(display_time)
     show["duration"] = show["duration"].round(3)
     show = show.drop(columns=["kind", "parent_id"])
     show["name"] = show["name"].fillna("")

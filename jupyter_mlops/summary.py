@@ -6,13 +6,17 @@ import html
 from typing import Any
 
 from .compare import RunDiff, format_delta
+from .display import as_time, display_time
 from .entities import DataRef, Run
 from .seeding import RNG_STATE_TAG
 
 MAX_ITEMS = 12
 
 
-def _value(v: Any) -> str:
+def _value(v: Any, key: str = "") -> str:
+    when = as_time(key, v)  # e.g. the tag reproduced_at: epoch seconds read as a time
+    if when is not None:
+        return when
     if isinstance(v, float):
         return f"{v:.4g}"
     text = str(v)
@@ -20,7 +24,7 @@ def _value(v: Any) -> str:
 
 
 def _items(d: dict[str, Any]) -> str:
-    parts = [f"{k}={_value(v)}" for k, v in list(d.items())[:MAX_ITEMS]]
+    parts = [f"{k}={_value(v, k)}" for k, v in list(d.items())[:MAX_ITEMS]]
     if len(d) > MAX_ITEMS:
         parts.append(f"… +{len(d) - MAX_ITEMS} more")
     return "  ".join(parts)
@@ -150,13 +154,11 @@ class RunSummary:
 
 def format_run(run: Run) -> str:
     """A full, human-readable description of one run (``show``)."""
-    from .entities import iso_time
-
     lines = [
         f"run {run.id}",
         f"  experiment   {run.experiment}" + (f"  name {run.name}" if run.name else ""),
         f"  status       {run.status.value}" + (f"  kind {run.kind.value}"),
-        f"  started      {iso_time(run.started)}  duration {run.duration or 0:.3f}s",
+        f"  started      {display_time(run.started)}  duration {run.duration or 0:.3f}s",
         f"  seed         {seed_text(run)}",
     ]
     if run.parent_id:
@@ -171,7 +173,7 @@ def format_run(run: Run) -> str:
     for title, items in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
         if items:
             lines.append(f"  {title}")
-            lines += [f"    {k} = {_value(v)}" for k, v in sorted(items.items())]
+            lines += [f"    {k} = {_value(v, k)}" for k, v in sorted(items.items())]
     if run.data:
         lines.append("  data")
         lines += [

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .display import display_time
 from .plots import plot_metric
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
+        return display_time(v)
     return str(v)
 
 
