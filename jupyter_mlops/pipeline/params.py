@@ -316,8 +316,7 @@ def _coerce_cli(p: Parameter, text: str) -> Any:
             return coerce_value(value, t)
         except TypeMismatch:
             continue
-    shown = candidates[0] if candidates and not isinstance(candidates[0], str) else text
-    return _coerce_or_raise(p, shown, text, cli=True)
+    return _coerce_or_raise(p, candidates[0] if candidates else text, text, cli=True)
 
 
 def _coerce_or_raise(p: Parameter, value: Any, shown: str, *, cli: bool) -> Any:
@@ -326,7 +325,7 @@ def _coerce_or_raise(p: Parameter, value: Any, shown: str, *, cli: bool) -> Any:
         return coerce_value(value, t)
     except TypeMismatch:
         pass
-    got = f"'{shown}'" + ("" if isinstance(value, str) else f" ({type(value).__name__})")
+    got = _got(value, shown)
     example = _example(p, t)
     fix = f"-p {shlex.quote(f'{p.name}={example}')}" if cli else f"{p.name}: {example}"
     hint = ""
@@ -338,6 +337,15 @@ def _coerce_or_raise(p: Parameter, value: Any, shown: str, *, cli: bool) -> Any:
         value=value,
         expected=str(t),
     )
+
+
+def _got(value: Any, shown: str) -> str:
+    """The refused value quoted once: a string by its repr (with "(str)" when it was typed as a
+    quoted literal, so -p "n='5'" reads got '5' (str), not got ''5''), else as written, with
+    its type."""
+    if isinstance(value, str):
+        return repr(value) + ("" if value == shown else " (str)")
+    return f"'{shown}' ({type(value).__name__})"
 
 
 _EXAMPLES = {"int": 10, "float": 0.5, "str": "text", "bool": True, "None": None}

@@ -169,6 +169,10 @@ def test_cli_strings_that_look_like_numbers_stay_text_for_str_params() -> None:
         ("weights", "{'a': 'x'}", ["expects dict[str, float]"]),
         ("kind", "xgb", ["expects Literal['rf', 'gbm']", "-p kind=rf"]),
         ("depth", "3.5", ["expects int | None"]),
+        # A quoted literal is echoed as typed, quoted once, with its type.
+        ("n", "'5'", ["Parameter 'n' expects int, got '5' (str); e.g. -p n=100"]),
+        ("n", '"5"', ["expects int, got '5' (str)"]),
+        ("n", "it's", ['expects int, got "it\'s"; e.g.']),
     ],
 )
 def test_coerce_errors_name_parameter_value_type_and_example(
@@ -199,7 +203,9 @@ def test_file_values_are_typed_and_cli_overrides_them() -> None:
     assert out == {"n": 7, "lr": 2.0, "cols": ["q"], "shape": (5,)}
     with pytest.raises(ParameterError) as info:
         coerce_params(PARAMS, None, {"n": "3"})
-    assert "expects int, got '3'" in str(info.value)
+    assert "expects int, got '3';" in str(info.value)
+    with pytest.raises(ParameterError, match="expects int, got \"'5'\"; e.g. n: 100"):
+        coerce_params(PARAMS, None, {"n": "'5'"})  # a file's string holding quotes: its repr
     assert "e.g. n: 100" in str(info.value)  # file syntax, not -p
     with pytest.raises(ParameterError, match="did you mean 'lr'"):
         coerce_params(PARAMS, None, {"lrr": 0.3})
