@@ -291,8 +291,31 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         f"scheduler: watching {args.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
         file=sys.stderr,
     )
+    # One line per firing as it ends; flushed, since a foreground scheduler's output is often
+    # piped to a log file.
+    scheduler.on_event = lambda event: print(firing_line(event), flush=True)
     scheduler.serve(poll=args.poll)
     return EXIT_OK
+
+
+def firing_line(event: dict[str, Any]) -> str:
+    """What the foreground scheduler prints for a firing (or a missed gap): when it ended, the
+    pipeline or monitor, the time it was scheduled for, the outcome, the run and how long it
+    took, and the scheduler's message."""
+    from .display import display_time
+    from .schedule.monitors import PREFIX
+
+    key = str(event["pipeline"])
+    what = f"monitor {key.removeprefix(PREFIX)}" if key.startswith(PREFIX) else f"pipeline {key}"
+    parts = [display_time(event.get("ended") or event["at"]), what]
+    parts += [f"scheduled {display_time(event['at'])}", str(event["outcome"])]
+    if event.get("run_id"):
+        parts.append(f"run {str(event['run_id'])[:8]}")
+    if event.get("duration") is not None:
+        parts.append(f"{event['duration']:.1f}s")
+    if event.get("message"):
+        parts.append(str(event["message"]))
+    return "  ".join(parts)
 
 
 def _when(t: Any) -> str:

@@ -254,8 +254,10 @@ class Scheduler:
         holder: str | None = None,
         lease_clock: Callable[[], float] = time.time,
         monitors_dir: str | Path | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
+        # on_event hears of each firing (and missed gap) as it ends, for a front-end to show.
         # sleep is the wait between retry attempts and deliveries (tests pass a no-op).
         # Leases expire in real elapsed time between processes, so they use their own clock,
         # not the (possibly pinned) schedule clock.
@@ -277,6 +279,7 @@ class Scheduler:
         self.lock_dir = self.tracker.store.workdir / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
         self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
+        self.on_event = on_event
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
@@ -387,9 +390,18 @@ class Scheduler:
             store.set_schedule_state(d.pipeline, mark.timestamp())
             if d.missed:  # one row per gap, however many firings it holds
                 events.append(self._log_gap(d.pipeline, d.missed))
+                self._report(events[-1])
             if d.fire_at is not None:
+                started = time.monotonic()
                 events.append(fire(d.fire_at))
+                events[-1].update(duration=time.monotonic() - started, ended=self.clock())
+                self._report(events[-1])
         return events
+
+    def _report(self, event: dict[str, Any]) -> None:
+        log.info("%s", event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     @contextmanager
     def _leased(self, key: str) -> Iterator[bool]:
@@ -568,8 +580,7 @@ class Scheduler:
 
         stop = stop or threading.Event()
         while not stop.is_set():
-            for event in self.tick():
-                log.info("%s", event)
+            self.tick()  # each firing is logged (and reported to on_event) as it ends
             upcoming = self.next_fire().values()
             now = self.clock()
             wait = min([poll, *((t - now).total_seconds() for t in upcoming)])
