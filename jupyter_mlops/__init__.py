@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from .monitoring.serving import LabelsLogged
     from .validation.drift import DriftReport
+    from .validation.profiles import Profile
 
 __version__ = "0.1.0"
 
@@ -107,6 +108,14 @@ def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) 
     from .monitoring.serving import predict as _predict
 
     return _predict(name, X, ids, **kwargs)
+
+
+def log_profile(prof: Profile, name: str = "profile") -> Any:
+    """Store ``prof`` (``jupyter_mlops.validation.profile(df)``) with the active run: the
+    training profile that ``predict`` bins batches like and monitors compare against."""
+    from .validation.profiles import log_profile as _log_profile
+
+    return _log_profile(prof, name)
 
 
 def log_labels(name: str, ids: Sequence[Any], y: Sequence[Any], **kwargs: Any) -> LabelsLogged:
@@ -177,6 +186,7 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "log_profile",
     "log_validation_data",
     "metric_history",
     "plot_drift",

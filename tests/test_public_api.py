@@ -1,10 +1,12 @@
 """The public API stays callable whatever has been imported: no public name is shadowed by a
-submodule of the same name (importing ``pkg.x`` binds the module to ``pkg.x``)."""
+submodule of the same name (importing ``pkg.x`` binds the module to ``pkg.x``); and every
+``mlops.NAME`` the README shows exists."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import jupyter_mlops
@@ -73,3 +75,19 @@ print(len(imported))
 def test_public_api_survives_importing_every_submodule(tmp_path: Path) -> None:
     # every submodule, none skipped
     assert int(run_fresh(_FRESH, str(tmp_path / "store")).strip()) > 30
+
+
+# `mlops.NAME` as the README writes it (`import jupyter_mlops as mlops`); not `jupyter_mlops.x`,
+# nor a path like `.mlops/…`.
+_README_NAME = re.compile(r"(?<![\w./-])mlops\.([A-Za-z_]\w*)")
+_README_FILES = {"db"}  # `.mlops/mlops.db`, the store's file, written as `mlops.db`
+
+
+def test_every_name_the_readme_shows_under_mlops_exists() -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    names = set(_README_NAME.findall(text)) - _README_FILES
+    assert {"predict", "log_labels", "log_profile", "start_run"} <= names  # the scan works
+    missing = sorted(n for n in names if n not in jupyter_mlops.__all__)
+    assert not missing, f"README.md shows mlops.{missing} but jupyter_mlops does not export them"
+    for name in names:
+        assert callable(getattr(jupyter_mlops, name)), name

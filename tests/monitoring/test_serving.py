@@ -210,3 +210,17 @@ def test_regressor_batches_get_rmse(tracker: mlops.Tracker) -> None:
 
     (row,) = history("reg").batches
     assert row.metrics["rmse"] == pytest.approx(1.0) and row.metrics["mae"] == pytest.approx(1.0)
+
+
+def test_mlops_log_profile_is_the_training_profile_batches_bin_like(
+    tracker: mlops.Tracker,
+) -> None:
+    from jupyter_mlops.monitoring.serving import training_profile
+    from jupyter_mlops.validation import profile
+
+    train = features(500, seed=13).drop(columns="region")
+    with tracker.start_run(experiment="p") as run:
+        run.log_model(Threshold(), "model")
+        mlops.log_profile(profile(train), "train")
+    mv = ModelRegistry(tracker.store).register("p", tracker.get_run(run.id), "model")
+    assert training_profile(tracker.store, mv) == json.loads(profile(train).to_json())
