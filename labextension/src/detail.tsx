@@ -4,7 +4,7 @@ import * as React from 'react';
 import type { IMetricSeries, IReproduction, IRunDetail } from './api';
 import { LineChart } from './chart';
 import { ErrorLine, GateTable, StatusChip, useInterval, useLoad } from './common';
-import { fmtDelta, fmtDuration, fmtNumber, fmtTime, fmtValue, shortId } from './format';
+import { fmtDelta, fmtDuration, fmtKeyed, fmtNumber, fmtTime, fmtValue, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
 function Section(props: { title: string; children: React.ReactNode; open?: boolean }) {
@@ -27,7 +27,7 @@ function KeyValues(props: { items: Record<string, unknown>; highlight?: Set<stri
         {keys.map(k => (
           <tr key={k} className={props.highlight?.has(k) ? 'jp-mlops-differs' : ''}>
             <th>{k}</th>
-            <td>{fmtValue(props.items[k])}</td>
+            <td>{fmtKeyed(k, props.items[k])}</td>
           </tr>
         ))}
       </tbody>

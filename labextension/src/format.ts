@@ -63,6 +63,24 @@ export function fmtTime(iso: string | null | undefined): string {
   });
 }
 
+// As jupyter_mlops/display.py: a key naming a moment holding epoch seconds (a tag such as
+// reproduced_at) reads as a time; a number outside 1973-2286 is a duration, not a moment.
+const TIME_KEY = /(?:^|[_.-])(?:at|time|timestamp|created|updated|started|ended)$/;
+
+/** ``v`` as a time when ``key`` names one and it holds epoch seconds, else as ``fmtValue``. */
+export function fmtKeyed(key: string, v: Value | unknown): string {
+  const seconds = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (
+    TIME_KEY.test(key.toLowerCase()) &&
+    typeof seconds === 'number' &&
+    seconds >= 1e8 &&
+    seconds <= 1e10
+  ) {
+    return fmtTime(new Date(seconds * 1000).toISOString());
+  }
+  return fmtValue(v);
+}
+
 export function fmtDelta(oldV: number | null, newV: number | null): string {
   if (oldV === null || newV === null) {
     return '';
