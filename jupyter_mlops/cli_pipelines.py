@@ -252,17 +252,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),
         warm=not args.cold,
         on=args.on,
+        bless_best=args.bless_best,
     )
     payload = {
         "sweep": result.sweep_id,
+        "exit_code": result.exit_code,
         "interrupted": result.interrupted,
+        "counts": result.counts(),
+        "blessed": result.blessed,
+        "held": result.held,
         "runs": [vars(r) for r in result.ranked()],
     }
-    head = f"sweep {result.sweep_id} of {spec.name}: {len(result.runs)} runs"
+    head = f"sweep {result.sweep_id} of {spec.name}"
     _out(
         args,
         payload,
-        head + ("  (interrupted)" if result.interrupted else "") + "\n" + result.table(),
+        head
+        + ("  (interrupted)" if result.interrupted else "")
+        + "\n"
+        + result.table()
+        # The last line says what happened, whatever the table's length.
+        + f"\nsweep {result.sweep_id}: {result.summary()}",
     )
     return result.exit_code
 
@@ -454,6 +464,11 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     sw.add_argument("--metric", help="rank the runs by this metric")
     sw.add_argument("--maximize", action="store_true", help="higher --metric is better")
+    sw.add_argument(
+        "--bless-best", action="store_true",
+        help="bless the best run that passed its gates, by --metric (never over a pin); "
+        "without it a sweep only registers candidates",
+    )  # fmt: skip
     sw.add_argument("--cold", action="store_true", help="no warm kernel pool")
     sw.add_argument(
         "--on", metavar="ADDRESS",

@@ -52,7 +52,7 @@ class PipelineResult:
 
     @property
     def outcome(self) -> PipelineOutcome:
-        if self.execution.ending is Ending.INTERRUPTED:
+        if self.execution.ending in (Ending.INTERRUPTED, Ending.KILLED):
             return PipelineOutcome.INTERRUPTED
         if not self.execution.succeeded:
             return PipelineOutcome.FAILED
@@ -467,6 +467,11 @@ def _failure_status(
     )
     if execution.ending is Ending.INTERRUPTED:
         return RunStatus.INTERRUPTED, "interrupted (Ctrl-C) while executing the notebook"
+    if execution.ending is Ending.KILLED:  # not the notebook's fault: someone ended its kernel
+        return RunStatus.INTERRUPTED, (
+            f"interrupted: {execution.evalue} while executing the notebook; partial output in "
+            f"{output}"
+        )
     if execution.ending is Ending.TIMEOUT:
         return RunStatus.FAILED, (
             f"timed out: the run exceeded its timeout of {spec.timeout}; partial output in {output}"
