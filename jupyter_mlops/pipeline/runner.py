@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus
+from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus, iso_time
 from ..exceptions import ValidationError
 from ..exit_codes import exit_code
 from ..registry import ModelRegistry
@@ -415,15 +415,15 @@ class PipelineRunner:
         """Bless the passing model unless this is a sweep's run or the model is pinned."""
         assert result.model is not None
         if not bless:
-            result.held = "a sweep's run: kept as a candidate (the sweep blesses with --bless-best)"
-            result.notes.append(f"model {result.model.ref}: {result.held}")
+            result.held = "a sweep's run (the sweep blesses only with --bless-best)"
             return
         pin = registry.offer(result.model, reason=f"passed gates in run {run_id[:8]}")
         if pin is not None:
             result.held = f"{pin.describe()}; not blessed"
             result.notes.append(
-                f"model {result.model.ref}: {result.held} (unpin with `jupyter-mlops models "
-                f"unpin {pin.name}`)"
+                f"{pin.name} is {pin.describe()}: runs register candidates until `jupyter-mlops "
+                f"models unpin {pin.name}`"
+                + (f" or {iso_time(pin.until)}" if pin.until is not None else "")
             )
             log.warning("model %s: %s", result.model.ref, result.held)
             return
