@@ -63,8 +63,10 @@ RACER = textwrap.dedent("""
     elif action == "offer":  # what pipeline runs do: bless each new version unless pinned
         for v in arg.split(","):
             store.offer_model("m", int(v))
-    elif action == "pin":
-        store.pin_model("m", reason="race")  # at whatever is blessed then
+    elif action == "pin":  # once the offers are under way: at whatever is blessed then
+        while sum(e.action == "bless" for e in store.model_events("m")) < int(arg):
+            time.sleep(0.001)
+        store.pin_model("m", reason="race")
     else:
         for _ in range(15):
             store.bless_model("m", int(arg))
