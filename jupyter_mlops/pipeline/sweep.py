@@ -106,7 +106,7 @@ class SweepResult:
             )
         ]
         found = [r.outcome or "not started" for r in self.runs]
-        return {k: found.count(k) for k in [*order, "not started"] if k in found}  # fmt: skip
+        return {k: found.count(k) for k in [*order, "not started"] if k in found}
 
     def summary(self) -> str:
         """``4 runs: 1 passed, 3 gate failed`` (and what --bless-best did)."""
