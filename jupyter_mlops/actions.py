@@ -157,3 +157,11 @@ def rollback_model(
 
     old, new = ModelRegistry(tracker.store).rollback(name, to, reason)
     return to_jsonable({"archived": old.to_dict(), "blessed": new.to_dict()})
+
+
+def unpin_model(tracker: Tracker, name: str, reason: str | None = None) -> dict[str, Any]:
+    """Let automated runs bless ``name`` again; ``unpinned`` is the removed pin or None."""
+    from .registry import ModelRegistry
+
+    pin = ModelRegistry(tracker.store).unpin(name, reason)
+    return to_jsonable({"unpinned": pin.to_dict() if pin is not None else None})

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .cli import _tracker
+from .entities import iso_time as iso
 from .exit_codes import ExitCode, exit_code
 
 EXIT_OK = int(ExitCode.OK)
@@ -52,11 +53,13 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import format_gate_table, parse_kv
-    from .pipeline.runner import PipelineRunner, find_spec
+    from .pipeline.runner import PipelineRunner, find_spec, model_outcome
 
     spec = find_spec(args.pipeline, args.pipelines_dir)
     tracker = _tracker(args)
-    runner = PipelineRunner(tracker, progress=not args.no_progress and sys.stderr.isatty())
+    runner = PipelineRunner(
+        tracker, progress=not args.no_progress and sys.stderr.isatty(), clock=_clock()
+    )
 
     def started(run: Any) -> None:
         print(
@@ -85,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "gates": [g.to_dict() for g in result.gates],
                 "model": result.model.to_dict() if result.model else None,
                 "blessed": result.blessed,
+                "held": result.held,
                 "report": str(result.report or ""),
                 "output_notebook": str(result.output_notebook),
                 "notes": result.notes,
@@ -99,8 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lines.append(format_gate_table(result.gates))
     lines += [f"note: {n}" for n in result.notes]
     if result.model is not None:
-        state = "blessed" if result.blessed else "kept as a candidate (a gate failed)"
-        lines.append(f"model {result.model.ref} {state}")
+        lines.append(f"model {result.model.ref} {model_outcome(result)}")
     if result.report:
         lines.append(f"gate report: {result.report}")
     lines.append(f"output notebook: {result.output_notebook}")
@@ -129,11 +132,28 @@ def _model_line(m: Any) -> str:
     return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}"
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    from .registry import ModelRegistry
+def _clock() -> Any:
+    """Epoch seconds now, or at ``$JUPYTER_MLOPS_NOW`` (tests): when pins start and expire."""
+    from .schedule.scheduler import scheduler_clock
 
-    registry = ModelRegistry(_tracker(args).store)
+    clock = scheduler_clock()
+    return lambda: clock().timestamp()
+
+
+def _pin_line(pin: Any) -> str:
+    by = f" by {pin.actor}" if pin.actor else ""
+    until = f" until {iso(pin.until)}" if pin.until is not None else ""
+    why = f": {pin.reason}" if pin.reason else ""
+    return f"{pin.describe()}{by} since {iso(pin.since)}{until}{why}"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .registry import ModelRegistry, parse_until
+
+    registry = ModelRegistry(_tracker(args).store, clock=_clock())
     action = args.action
+    until = getattr(args, "until", None)
+    until_ts = parse_until(until, registry.clock()) if until else None
     if action == "list":
         models = registry.versions(args.name)
         _out(
@@ -142,35 +162,9 @@ def cmd_models(args: argparse.Namespace) -> int:
             "\n".join(_model_line(m) for m in models) or "no models registered yet",
         )
     elif action == "show":
-        models = registry.lookup(args.ref)
-        events = registry.events(models[0].name)
-        text = (
-            "\n".join(_model_line(m) for m in models)
-            + "\nhistory:\n"
-            + "\n".join(
-                f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}"
-                for e in events
-            )
-        )
-        from .monitoring.report import describe_event
-
-        # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
-        acts = [e for e in registry.store.monitor_events(models[0].name) if e.kind == "action"]
-        if acts:
-            text += "\nmonitor actions:\n" + "\n".join(
-                f"  {e.status:9} {describe_event(e)}" for e in acts
-            )
-        _out(
-            args,
-            {
-                "versions": [m.to_dict() for m in models],
-                "events": [e.to_dict() for e in events],
-                "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
-            },
-            text,
-        )
+        _show_model(args, registry)
     elif action == "bless":
-        m = registry.bless(args.ref, args.reason)
+        m = registry.bless(args.ref, args.reason, force=args.force)
         _out(args, m.to_dict(), f"{m.ref} is now blessed")
     elif action == "shadow":
         m = registry.shadow(args.ref, args.reason)
@@ -181,14 +175,55 @@ def cmd_models(args: argparse.Namespace) -> int:
         m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
         _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
              f" labelled batches won by {ev['metric']})")  # fmt: skip
+    elif action == "pin":
+        pin = registry.pin(args.name, args.version, args.reason, until_ts)
+        _out(args, pin.to_dict(), f"{args.name}: {_pin_line(pin)}; runs register candidates only")
+    elif action == "unpin":
+        gone = registry.unpin(args.name, args.reason)
+        text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
+        _out(args, {"unpinned": gone.to_dict() if gone else None}, text)
     else:
-        old, new = registry.rollback(args.name, args.to, args.reason)
+        old, new = registry.rollback(args.name, args.to, args.reason, until_ts)
         _out(
             args,
             {"archived": old.to_dict(), "blessed": new.to_dict()},
-            f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again",
+            f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
+            f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
         )
     return EXIT_OK
+
+
+def _show_model(args: argparse.Namespace, registry: Any) -> None:
+    models = registry.lookup(args.ref)
+    name = models[0].name
+    events = registry.events(name)
+    pin = registry.pin_of(name)
+    text = (
+        "\n".join(_model_line(m) for m in models)
+        + (f"\npinned: {_pin_line(pin)}" if pin is not None else "")
+        + "\nhistory:\n"
+        + "\n".join(
+            f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}" for e in events
+        )
+    )
+    from .monitoring.report import describe_event
+
+    # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
+    acts = [e for e in registry.store.monitor_events(name) if e.kind == "action"]
+    if acts:
+        text += "\nmonitor actions:\n" + "\n".join(
+            f"  {e.status:9} {describe_event(e)}" for e in acts
+        )
+    _out(
+        args,
+        {
+            "versions": [m.to_dict() for m in models],
+            "pin": pin.to_dict() if pin is not None else None,
+            "events": [e.to_dict() for e in events],
+            "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
+        },
+        text,
+    )
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -217,17 +252,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),
         warm=not args.cold,
         on=args.on,
+        bless_best=args.bless_best,
     )
     payload = {
         "sweep": result.sweep_id,
+        "exit_code": result.exit_code,
         "interrupted": result.interrupted,
+        "counts": result.counts(),
+        "blessed": result.blessed,
+        "held": result.held,
         "runs": [vars(r) for r in result.ranked()],
     }
-    head = f"sweep {result.sweep_id} of {spec.name}: {len(result.runs)} runs"
+    head = f"sweep {result.sweep_id} of {spec.name}"
     _out(
         args,
         payload,
-        head + ("  (interrupted)" if result.interrupted else "") + "\n" + result.table(),
+        head
+        + ("  (interrupted)" if result.interrupted else "")
+        + "\n"
+        + result.table()
+        # The last line says what happened, whatever the table's length.
+        + f"\nsweep {result.sweep_id}: {result.summary()}",
     )
     return result.exit_code
 
@@ -442,6 +487,11 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     sw.add_argument("--metric", help="rank the runs by this metric")
     sw.add_argument("--maximize", action="store_true", help="higher --metric is better")
+    sw.add_argument(
+        "--bless-best", action="store_true",
+        help="bless the best run that passed its gates, by --metric (never over a pin); "
+        "without it a sweep only registers candidates",
+    )  # fmt: skip
     sw.add_argument("--cold", action="store_true", help="no warm kernel pool")
     sw.add_argument(
         "--on", metavar="ADDRESS",
@@ -475,6 +525,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mb = msub.add_parser("bless", parents=[common])
     mb.add_argument("ref", metavar="NAME@VERSION")
     mb.add_argument("--reason")
+    mb.add_argument(
+        "--force", action="store_true", help="bless a pinned model; the pin moves to this version"
+    )
     msh = msub.add_parser("shadow", parents=[common])
     msh.add_argument("ref", metavar="NAME@VERSION")
     msh.add_argument("--reason")
@@ -482,11 +535,27 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mps.add_argument("ref", metavar="NAME@VERSION")
     mps.add_argument("--min-batches", type=int, default=3)
     mps.add_argument("--metric")
-    mr = msub.add_parser("rollback", parents=[common])
+    until_help = "the pin expires then: a duration (3d, 12h) or an ISO 8601 time"
+    mr = msub.add_parser(
+        "rollback",
+        parents=[common],
+        help="re-bless the previous version and pin it: runs register candidates until unpin",
+    )
     mr.add_argument("name")
     mr.add_argument("--to", type=int, metavar="VERSION")
     mr.add_argument("--reason")
-    for sp in (ml, ms, mb, msh, mps, mr):
+    mr.add_argument("--until", metavar="DURATION|TIME", help=until_help)
+    mpin = msub.add_parser(
+        "pin", parents=[common], help="hold NAME: runs register candidates but do not bless"
+    )
+    mpin.add_argument("name")
+    mpin.add_argument("--version", type=int, help="the version held (default: the blessed one)")
+    mpin.add_argument("--until", metavar="DURATION|TIME", help=until_help)
+    mpin.add_argument("--reason")
+    mun = msub.add_parser("unpin", parents=[common], help="let runs bless NAME again")
+    mun.add_argument("name")
+    mun.add_argument("--reason")
+    for sp in (ml, ms, mb, msh, mps, mr, mpin, mun):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 

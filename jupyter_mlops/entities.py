@@ -367,10 +367,44 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
+class ModelPin:
+    """A model held at ``version``: automated runs (pipelines, scheduled firings, sweeps)
+    register candidates but do not bless, until it is unpinned or ``until`` passes.
+
+    ``origin`` is how it was pinned: ``rollback`` (every rollback pins) or ``pin`` (by hand)."""
+
+    name: str
+    version: int
+    origin: str
+    actor: str | None
+    reason: str | None
+    since: float
+    until: float | None = None
+
+    def active(self, now: float) -> bool:
+        return self.until is None or now < self.until
+
+    def describe(self) -> str:
+        """``pinned by rollback at v2`` (the words a held bless and ``models show`` use)."""
+        return f"pinned by {self.origin} at v{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "origin": self.origin,
+            "by": self.actor,
+            "reason": self.reason,
+            "since": iso_time(self.since),
+            "until": iso_time(self.until),
+        }
+
+
+@dataclass(frozen=True)
 class ModelEvent:
     name: str
     version: int
-    action: str  # register | bless | archive | rollback
+    action: str  # register | bless | archive | rollback | pin | unpin | held | shadow
     actor: str | None
     reason: str | None
     time: float

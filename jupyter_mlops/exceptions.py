@@ -24,6 +24,7 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     ├── NotFoundError(LookupError)       a metric, artifact or output notebook that does not exist
     ├── ConflictError                    the state changed under the call: a pipeline already
     │                                    running, a bless racing a bless (server: 409)
+    │   └── ModelPinnedError             a bless of a model pinned by a rollback or `models pin`
     └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
         └── GateFailedError              a blocking gate failed: gate, observed, expected (exit 3)
 
@@ -209,6 +210,14 @@ class NotFoundError(MLOpsError, LookupError):
 
 class ConflictError(MLOpsError):
     """What was asked conflicts with work in progress: retry when that work is done."""
+
+
+class ModelPinnedError(ConflictError):
+    """A bless refused because the model is pinned; ``pin`` is the :class:`ModelPin`."""
+
+    def __init__(self, message: str, pin: object) -> None:
+        super().__init__(message)
+        self.pin = pin
 
 
 class PipelineError(MLOpsError):

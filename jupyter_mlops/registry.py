@@ -9,13 +9,16 @@ store, a database server) only with ``trust=True`` or from a publisher in ``trus
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from . import model_format
 from .config import Settings, load_settings
-from .entities import ModelEvent, ModelVersion, Run
+from .entities import ModelEvent, ModelPin, ModelVersion, Run
 from .exceptions import ValidationError
 from .store.base import RunStore
 from .tracking import default_tracker
@@ -45,8 +48,37 @@ def is_team_store(store: RunStore) -> bool:
     return not store.artifacts.is_local or getattr(dialect, "name", "sqlite") != "sqlite"
 
 
+def parse_until(text: str, now: float) -> float:
+    """``--until``: a duration from ``now`` (``2h``, ``3d``) or an ISO 8601 time, as epoch
+    seconds; a time not after ``now`` is refused."""
+    from .cron import parse_duration
+
+    try:
+        until = now + parse_duration(text)
+    except ValidationError:
+        try:
+            when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                f"Invalid --until {text!r}: give a duration (e.g. 3d, 12h) or an ISO 8601 time "
+                "(e.g. 2026-12-24T00:00Z)"
+            ) from None
+        until = (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
+    if until <= now:
+        raise ValidationError(f"Invalid --until {text!r}: not in the future; give a later time")
+    return until
+
+
 class ModelRegistry:
-    def __init__(self, store: RunStore | None = None, settings: Settings | None = None) -> None:
+    """Versions, stages and pins of models. ``clock`` (epoch seconds) is when a pin's expiry is
+    evaluated and when a new pin starts: injected by the scheduler and by tests."""
+
+    def __init__(
+        self,
+        store: RunStore | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         # None is for scripts and notebooks (the default tracker's store); front-ends and the
         # runner pass the store they work on.
         if store is None:
@@ -54,6 +86,7 @@ class ModelRegistry:
             store, settings = tracker.store, settings or tracker.settings
         self.store: RunStore = store
         self._settings = settings
+        self.clock = clock
 
     def versions(self, name: str | None = None) -> list[ModelVersion]:
         """Registered versions of ``name`` (of every model when None)."""
@@ -98,13 +131,22 @@ class ModelRegistry:
             _actor(),
         )
 
-    def bless(self, ref: str, reason: str | None = None) -> ModelVersion:
+    def bless(self, ref: str, reason: str | None = None, *, force: bool = False) -> ModelVersion:
+        """Bless ``NAME@V`` by hand. A pinned model is refused (ModelPinnedError, one line
+        saying how to unpin) unless ``force``, which blesses and moves the pin to ``V``."""
         name, version = parse_ref(ref)
         if version is None:
             raise ValidationError(
                 f"Say which version to bless, e.g. {name}@3; see `jupyter-mlops models show {name}`"
             )
-        return self.store.bless_model(name, version, _actor(), reason)
+        return self.store.bless_model(
+            name, version, _actor(), reason, force=force, now=self.clock()
+        )
+
+    def offer(self, mv: ModelVersion, reason: str | None = None) -> ModelPin | None:
+        """An automated bless (a pipeline run that passed its gates): blesses ``mv`` unless
+        the model is pinned; then ``mv`` stays a candidate and the pin is returned."""
+        return self.store.offer_model(mv.name, mv.version, _actor(), reason, now=self.clock())
 
     def shadow(self, ref: str, reason: str | None = None) -> ModelVersion:
         """Put ``NAME@V`` in stage ``shadow``: ``mlops.predict`` scores production rows with it
@@ -115,9 +157,35 @@ class ModelRegistry:
         return self.store.set_model_stage(name, version, "shadow", _actor(), reason)
 
     def rollback(
-        self, name: str, to: int | None = None, reason: str | None = None
+        self,
+        name: str,
+        to: int | None = None,
+        reason: str | None = None,
+        until: float | None = None,
     ) -> tuple[ModelVersion, ModelVersion]:
-        return self.store.rollback_model(name, to, _actor(), reason)
+        """Re-bless the previous version (or ``to``) and pin the model there: automated runs
+        register candidates until :meth:`unpin` (or ``until``). Returns (archived, blessed)."""
+        return self.store.rollback_model(name, to, _actor(), reason, until=until, now=self.clock())
+
+    def pin(
+        self,
+        name: str,
+        version: int | None = None,
+        reason: str | None = None,
+        until: float | None = None,
+    ) -> ModelPin:
+        """Pin ``name`` at its blessed version (or bless ``version`` and pin it) until
+        unpinned or ``until``: automated runs then register candidates only."""
+        return self.store.pin_model(name, version, _actor(), reason, until=until, now=self.clock())
+
+    def unpin(self, name: str, reason: str | None = None) -> ModelPin | None:
+        """Remove the pin of ``name``; the pin removed, or None when there was none."""
+        return self.store.unpin_model(name, _actor(), reason)
+
+    def pin_of(self, name: str) -> ModelPin | None:
+        """The pin holding ``name`` now (an expired one is no pin)."""
+        pin = self.store.model_pin(name)
+        return pin if pin is not None and pin.active(self.clock()) else None
 
     def load(self, ref: str, *, trust: bool = False) -> Any:
         return self.load_version(self.get(ref), trust=trust)

@@ -430,15 +430,20 @@ def models(tracker: Tracker) -> list[dict[str, Any]]:
     by_name: dict[str, list[Any]] = {}
     for m in tracker.store.list_models():
         by_name.setdefault(m.name, []).append(m)
+    from .registry import ModelRegistry
+
+    registry = ModelRegistry(tracker.store)
     out = []
     for name, versions in sorted(by_name.items()):
         versions.sort(key=lambda m: m.version)
         blessed = [m.version for m in versions if m.stage.value == "blessed"]
+        pin = registry.pin_of(name)
         out.append(
             {
                 "name": name,
                 "versions": len(versions),
                 "blessed": blessed[-1] if blessed else None,
+                "pinned": pin.version if pin is not None else None,
                 "latest": to_jsonable(versions[-1].to_dict()),
             }
         )
@@ -446,17 +451,20 @@ def models(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def model_detail(tracker: Tracker, name: str) -> dict[str, Any]:
-    """Every version of model ``name`` with its stage, and the history of stage changes."""
+    """Every version of model ``name`` with its stage, its pin (None when not pinned: runs
+    bless), and the history of stage changes."""
     from .registry import ModelRegistry
 
     registry = ModelRegistry(tracker.store)
     versions = registry.versions(name)
     if not versions:
         registry.get(name)  # raises the registry's own "no model named" error
+    pin = registry.pin_of(name)
     return to_jsonable(
         {
             "name": name,
             "versions": [m.to_dict() for m in versions],
+            "pin": pin.to_dict() if pin is not None else None,
             "events": [e.to_dict() for e in registry.events(name)],
         }
     )

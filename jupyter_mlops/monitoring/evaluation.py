@@ -211,6 +211,7 @@ def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Pat
         "run_id": result.run.id,
         "status": result.run.status.value,
         "blessed": getattr(result, "blessed", None),
+        **({"held": result.held} if getattr(result, "held", None) else {}),
     }
 
 

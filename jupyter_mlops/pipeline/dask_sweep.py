@@ -2,10 +2,11 @@
 
 Each combination is one ``dask.distributed`` task. The task starts this module as a child
 process (``python -m jupyter_mlops.pipeline.dask_sweep``) that calls the same runner as a local
-sweep (typed params, gates, registry, tracking, tagged ``sweep=<id>``), so a run can be
-interrupted like ``jupyter-mlops run``: SIGINT, and the run ends ``interrupted``. The runs write
-into the sweep's store, so every worker must see it and the project at the same paths: one
-machine, or a shared filesystem. The workers need jupyter-mlops and the notebook's packages.
+sweep (typed params, gates, models registered as candidates, tracking, tagged ``sweep=<id>``),
+so a run can be interrupted like ``jupyter-mlops run``: SIGINT, and the run ends
+``interrupted``. The runs write into the sweep's store, so every worker must see it and the
+project at the same paths: one machine, or a shared filesystem. The workers need jupyter-mlops
+and the notebook's packages.
 
 Each run's id is chosen here, before the task is submitted, so the sweep reads every outcome
 from the store, whichever worker ran it. A worker that dies takes its child down with it
@@ -263,14 +264,22 @@ def _task(job: dict[str, Any]) -> dict[str, Any]:
 
 def _child(job: dict[str, Any]) -> int:
     """The run itself, in the child process: the same runner as a local sweep."""
+    from .pool import ColdKernels
     from .runner import PipelineRunner
     from .spec import load_spec
 
     spec = load_spec(job["spec"])
-    runner = PipelineRunner(progress=False)
+    # A kernel we started (not papermill), so a kill of it ends the run interrupted.
+    kernels = ColdKernels(spec.kernel, spec.notebook_path().parent)
+    runner = PipelineRunner(progress=False, kernels=kernels)
     try:
         res = runner.run(
-            spec, job["params"], tags=job["tags"], hold_lock=False, run_id=job["run_id"]
+            spec,
+            job["params"],
+            tags=job["tags"],
+            hold_lock=False,
+            run_id=job["run_id"],
+            bless=False,  # a sweep's run: the sweep blesses (--bless-best), or nothing does
         )
     except KeyboardInterrupt:
         return 130

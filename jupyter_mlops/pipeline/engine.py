@@ -2,12 +2,14 @@
 
 An engine executes a prepared notebook and reports *how* it ended as an :class:`Execution`
 instead of raising, so the runner maps every ending (success, a failing cell, ``sys.exit``, a
-timeout, a dead kernel, Ctrl-C) to a run status in one place.
+timeout, a dead kernel, a kernel killed by a signal, Ctrl-C) to a run status in one place.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +25,7 @@ class Ending(str, Enum):
     CELL_ERROR = "cell_error"
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel_died"
+    KILLED = "killed"  # the kernel process was ended by a signal (kill -9, SIGTERM, OOM killer)
     INTERRUPTED = "interrupted"
 
 
@@ -173,6 +176,14 @@ class PapermillEngine:
                 evalue=str(e).splitlines()[0] if str(e) else "timeout",
             )
         except DeadKernelError as e:
+            signum = kernel_signal(km)
+            if signum is not None:
+                return Execution(
+                    Ending.KILLED,
+                    time.monotonic() - start,
+                    ename="KernelKilled",
+                    evalue=f"the kernel was killed by {_signal_name(signum)}",
+                )
             return Execution(
                 Ending.KERNEL_DIED,
                 time.monotonic() - start,
@@ -187,6 +198,27 @@ class PapermillEngine:
                 evalue="interrupted by the user",
             )
         return Execution(Ending.OK, time.monotonic() - start)
+
+
+def kernel_signal(km: Any, timeout: float = 10.0) -> int | None:
+    """The signal that ended the kernel of ``km`` (a manager we started, see :mod:`.pool`), or
+    None: still running after ``timeout``, ended by itself, or a kernel papermill started (its
+    process is out of our reach, so such a death stays ``kernel_died``)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None:
+        return None
+    try:
+        code = process.wait(timeout=timeout)  # nbclient saw it dead: this is at once
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    return -code if isinstance(code, int) and code < 0 else None
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return f"{signal.Signals(signum).name} (signal {signum})"
+    except ValueError:
+        return f"signal {signum}"
 
 
 def kernel_language(

@@ -121,6 +121,22 @@ class KernelPool:
             self.zygote.close()
 
 
+class ColdKernels:
+    """No pool: :meth:`take` starts a kernel when a run needs it (``sweep --cold``, a run on a
+    Dask worker). The run still gets a kernel manager we hold, so a kernel killed by a signal
+    is told from one that crashed (see :mod:`.engine`)."""
+
+    def __init__(self, kernel_name: str, cwd: Path) -> None:
+        self.kernel_name = kernel_name
+        self.cwd = cwd
+
+    def take(self) -> Any:
+        return start_kernel(self.kernel_name, self.cwd)
+
+    def close(self) -> None:
+        """Nothing held between runs."""
+
+
 def _zygote_for(kernel_name: str) -> Zygote | None:
     """A fork server for this kernel: this Python's ipykernel, on Linux, not switched off."""
     if not enabled():

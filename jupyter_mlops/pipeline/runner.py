@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus
+from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus, iso_time
 from ..exceptions import ValidationError
 from ..exit_codes import exit_code
 from ..registry import ModelRegistry
@@ -48,10 +48,11 @@ class PipelineResult:
     report: Path | None = None
     notes: list[str] = field(default_factory=list)
     attempts: int = 1  # how many runs this firing took (retries included)
+    held: str | None = None  # why a model that passed its gates was not blessed (a pin, a sweep)
 
     @property
     def outcome(self) -> PipelineOutcome:
-        if self.execution.ending is Ending.INTERRUPTED:
+        if self.execution.ending in (Ending.INTERRUPTED, Ending.KILLED):
             return PipelineOutcome.INTERRUPTED
         if not self.execution.succeeded:
             return PipelineOutcome.FAILED
@@ -139,10 +140,13 @@ class PipelineRunner:
         sleep: Callable[[float], None] = time.sleep,
         notify_sleep: Callable[[float], None] = time.sleep,
         kernels: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         # sleep waits between attempts (tests pass a no-op); notify_sleep between deliveries.
         # kernels: a sweep's warm KernelPool (pool.py); each attempt takes one fresh kernel.
+        # clock: when a model pin's expiry is evaluated (the scheduler passes its own).
         self.kernels = kernels
+        self.clock = clock
         self.tracker = tracker or default_tracker()
         self.engine = get_engine(engine)
         self.progress = progress
@@ -165,9 +169,14 @@ class PipelineRunner:
         on_start: Callable[[ActiveRun], None] | None = None,
         run_id: str | None = None,
         hold_lock: bool = True,
+        bless: bool = True,
     ) -> PipelineResult:
         """Validate, execute, gate and record one run of ``spec``; ``on_start`` is called once
         the inputs are valid and the run is recorded, just before the notebook executes.
+
+        A model that passed every blocking gate is blessed, unless ``bless`` is False (a
+        sweep's runs: the sweep decides) or the model is pinned (a rollback, ``models pin``):
+        then it is registered as a candidate and ``result.held`` says why.
 
         A kernel death, a timeout or an error named in ``retry_on`` is retried up to
         ``spec.retries`` times, after ``retry_backoff`` doubling each time: each attempt is a
@@ -201,6 +210,7 @@ class PipelineRunner:
                     spec, overrides, notebook, language, seed, {**(tags or {}), **extra},
                     warning, on_start,
                     run_id=run_id if attempt == 1 else None,  # a pre-assigned id is the first try
+                    bless=bless,
                 )  # fmt: skip
                 reason = retry_reason(spec, result.execution)
                 if reason is None or attempt == attempts:
@@ -226,6 +236,7 @@ class PipelineRunner:
         warning: str | None,
         on_start: Callable[[ActiveRun], None] | None,
         run_id: str | None = None,
+        bless: bool = True,
     ) -> PipelineResult:
         run = self.tracker.start_run(
             experiment=spec.name,
@@ -246,7 +257,7 @@ class PipelineRunner:
             run.flush()
             if on_start is not None:
                 on_start(run)
-            return self._run(spec, run, overrides, notebook, language)
+            return self._run(spec, run, overrides, notebook, language, bless)
         except BaseException as e:  # never leave the run 'running' behind
             if not run.ended:
                 from ..tracking import status_for_exception
@@ -278,6 +289,7 @@ class PipelineRunner:
         overrides: dict[str, Any],
         notebook: Path,
         language: str,
+        bless: bool = True,
     ) -> PipelineResult:
         self.tracker.store.save_pipeline(
             spec.name,
@@ -299,7 +311,7 @@ class PipelineRunner:
             run.end(*_failure_status(execution, spec, output))
             result.run = self.tracker.get_run(run.id)
             return result
-        self._gate_and_register(spec, run, result, out_dir)
+        self._gate_and_register(spec, run, result, out_dir, bless)
         run.set_tags({"gates": "passed" if gates_passed(result.gates) else "failed"})
         run.end(RunStatus.FINISHED)
         result.run = self.tracker.get_run(run.id)
@@ -370,10 +382,15 @@ class PipelineRunner:
         return execution
 
     def _gate_and_register(
-        self, spec: PipelineSpec, run: ActiveRun, result: PipelineResult, out_dir: Path
+        self,
+        spec: PipelineSpec,
+        run: ActiveRun,
+        result: PipelineResult,
+        out_dir: Path,
+        bless: bool = True,
     ) -> None:
         store = self.tracker.store
-        registry = ModelRegistry(store)
+        registry = ModelRegistry(store, clock=self.clock)
         run.flush()  # what this process logged (the output notebook) is part of the record
         recorded = self.tracker.get_run(run.id)
         ctx, candidate = build_context(spec, recorded, store, registry, result.execution)
@@ -389,11 +406,29 @@ class PipelineRunner:
             model_name = spec.name if artifact == "model" else artifact
             result.model = registry.register(model_name, owner, artifact, pipeline=spec.name)
             if gates_passed(result.gates):
-                reason = f"passed gates in run {run.id[:8]}"
-                result.model = registry.bless(result.model.ref, reason=reason)
-                result.blessed = True
+                self._bless(registry, result, run.id, bless)
         result.report = self._write_report(spec, recorded, result, out_dir)
         run.log_artifact(result.report, "gate-report.html", kind="report")
+
+    @staticmethod
+    def _bless(registry: ModelRegistry, result: PipelineResult, run_id: str, bless: bool) -> None:
+        """Bless the passing model unless this is a sweep's run or the model is pinned."""
+        assert result.model is not None
+        if not bless:
+            result.held = "a sweep's run (the sweep blesses only with --bless-best)"
+            return
+        pin = registry.offer(result.model, reason=f"passed gates in run {run_id[:8]}")
+        if pin is not None:
+            result.held = f"{pin.describe()}; not blessed"
+            result.notes.append(
+                f"{pin.name} is {pin.describe()}: runs register candidates until `jupyter-mlops "
+                f"models unpin {pin.name}`"
+                + (f" or {iso_time(pin.until)}" if pin.until is not None else "")
+            )
+            log.warning("model %s: %s", result.model.ref, result.held)
+            return
+        result.model = registry.get(result.model.ref)
+        result.blessed = True
 
     def _write_report(
         self, spec: PipelineSpec, run: Run, result: PipelineResult, out_dir: Path
@@ -406,12 +441,20 @@ class PipelineRunner:
             "notebook": str(result.output_notebook),
         }
         if result.model is not None:
-            outcome = "blessed" if result.blessed else "kept as a candidate: a gate failed"
-            context["model"] = f"{result.model.ref} {outcome}"
+            context["model"] = f"{result.model.ref} {model_outcome(result)}"
         report = out_dir / "gate-report.html"
         title = f"{spec.name} · run {run.id[:8]}"
         report.write_text(render_gate_report_html(result.gates, title, context, result.notes))
         return report
+
+
+def model_outcome(result: PipelineResult) -> str:
+    """What became of the run's model, in words: blessed, or kept as a candidate and why."""
+    if result.blessed:
+        return "blessed"
+    if result.held:
+        return f"kept as a candidate: {result.held}"
+    return "kept as a candidate: a gate failed"
 
 
 def _failure_status(
@@ -424,6 +467,11 @@ def _failure_status(
     )
     if execution.ending is Ending.INTERRUPTED:
         return RunStatus.INTERRUPTED, "interrupted (Ctrl-C) while executing the notebook"
+    if execution.ending is Ending.KILLED:  # not the notebook's fault: someone ended its kernel
+        return RunStatus.INTERRUPTED, (
+            f"interrupted: {execution.evalue} while executing the notebook; partial output in "
+            f"{output}"
+        )
     if execution.ending is Ending.TIMEOUT:
         return RunStatus.FAILED, (
             f"timed out: the run exceeded its timeout of {spec.timeout}; partial output in {output}"

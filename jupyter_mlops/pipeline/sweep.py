@@ -6,6 +6,13 @@ a scheduled firing or a manual run cannot overlap it, while its own runs (one af
 or ``parallel`` at once) share it. Kernels come from a warm :class:`~.pool.KernelPool`, so
 start-up is hidden while every run still gets a kernel that has never run user code.
 Ctrl-C stops the sweep: the run under way ends ``interrupted`` and the rest are not started.
+A run whose kernel is killed by a signal ends ``interrupted`` too, and the sweep goes on.
+
+A sweep's runs register their models as candidates and never bless them: a sweep is a search,
+not a release. ``bless_best`` blesses the best passing run's model by the ranking metric, once
+every run is done, unless the model is pinned. The exit code is 0 only when every run passed
+its gates: a failed execution gives 1, a failed gate 3, an interrupted run 130
+(:mod:`jupyter_mlops.exit_codes`), the worst one winning.
 With ``on`` (a Dask scheduler address) the runs are tasks on that cluster instead, see
 :mod:`.dask_sweep`; the grouping, progress bar, ranking and Ctrl-C behave the same.
 """
@@ -20,11 +27,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..entities import PipelineOutcome
 from ..exceptions import ValidationError
+from ..exit_codes import ExitCode, exit_code
 from ..tracking import Tracker, default_tracker
+from .engine import Ending
 from .lock import running
 from .params import coerce_params
-from .pool import KernelPool
+from .pool import ColdKernels, KernelPool
 from .runner import PipelineResult, PipelineRunner
 from .spec import PipelineSpec
 
@@ -68,6 +78,10 @@ class SweepRun:
     error: str | None = None  # why a run on a Dask worker could not start
 
 
+# Which exit code wins when runs ended differently: the worst outcome.
+_SEVERITY = (ExitCode.OK, ExitCode.GATE, ExitCode.FAILED, ExitCode.INTERRUPTED)
+
+
 @dataclass
 class SweepResult:
     sweep_id: str
@@ -76,6 +90,33 @@ class SweepResult:
     maximize: bool
     runs: list[SweepRun] = field(default_factory=list)
     interrupted: bool = False
+    blessed: str | None = None  # the model ref --bless-best blessed
+    held: str | None = None  # why --bless-best blessed nothing
+
+    def counts(self) -> dict[str, int]:
+        """Runs by outcome (``passed``, ``gate_failed``, ``failed``, ``interrupted``,
+        ``not started``), in that order, the empty ones left out."""
+        order = [
+            o.value
+            for o in (
+                PipelineOutcome.PASSED,
+                PipelineOutcome.GATE_FAILED,
+                PipelineOutcome.FAILED,
+                PipelineOutcome.INTERRUPTED,
+            )
+        ]
+        found = [r.outcome or "not started" for r in self.runs]
+        return {k: found.count(k) for k in [*order, "not started"] if k in found}
+
+    def summary(self) -> str:
+        """``4 runs: 1 passed, 3 gate failed`` (and what --bless-best did)."""
+        parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.counts().items())
+        line = f"{len(self.runs)} runs: {parts or 'none ran'}"
+        if self.blessed:
+            line += f"; blessed {self.blessed}"
+        elif self.held:
+            line += f"; {self.held}"
+        return line
 
     def ranked(self) -> list[SweepRun]:
         """Runs with the metric first, best first; then the rest in their order."""
@@ -104,7 +145,20 @@ class SweepResult:
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else 0
+        """0 only when every run passed its gates; else the worst run's code (see module)."""
+        if self.interrupted:
+            return int(ExitCode.INTERRUPTED)
+        codes = [
+            ExitCode(exit_code(PipelineOutcome(r.outcome))) if r.outcome else ExitCode.FAILED
+            for r in self.runs
+        ]
+        return int(max(codes, key=_SEVERITY.index, default=ExitCode.OK))
+
+    def best_passing(self) -> SweepRun | None:
+        """The best run by the metric among those that passed every gate."""
+        return next(
+            (r for r in self.ranked() if r.value is not None and r.outcome == "passed"), None
+        )
 
 
 def run_sweep(
@@ -118,20 +172,27 @@ def run_sweep(
     progress: bool = True,
     warm: bool = True,
     on: str | None = None,
+    bless_best: bool = False,
 ) -> SweepResult:
     """Run ``spec`` once per combination; ``warm`` keeps ``parallel + 1`` kernels pre-started.
 
     ``on``: a Dask scheduler address (``dask://HOST:PORT``, ``tcp://...``) to run on instead of
     local kernels; ``parallel`` then defaults to the cluster's worker threads (else to 1).
+    ``bless_best``: once every run is done, bless the model of the best passing run by
+    ``metric`` (unless the model is pinned); without it the sweep blesses nothing.
     """
     if parallel is not None and parallel < 1:
         raise ValidationError(f"Invalid --parallel {parallel}: give a number of runs >= 1")
+    if bless_best and metric is None:
+        raise ValidationError(
+            "--bless-best needs --metric NAME to rank the runs (add --maximize when higher "
+            "is better)"
+        )
     for combo in combos:  # every combination typed up front: a bad value stops nothing midway
         coerce_params(spec.parameters, combo, None, source=f"pipeline '{spec.name}'")
     tracker = tracker or default_tracker()
     result = SweepResult(uuid.uuid4().hex[:12], spec.name, metric, maximize)
     result.runs = [SweepRun(dict(c)) for c in combos]
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     if on is not None:
         from .dask_sweep import connect, dask_address
@@ -147,12 +208,30 @@ def run_sweep(
                 _with_bar(result, progress, body)
         finally:
             client.close()
-        return result
-    parallel = parallel or 1
+    else:
+        _run_locally(spec, result, tracker, parallel or 1, progress, warm)
+    if bless_best and not result.interrupted:
+        _bless_best(result, tracker)
+    return result
+
+
+def _run_locally(
+    spec: PipelineSpec,
+    result: SweepResult,
+    tracker: Tracker,
+    parallel: int,
+    progress: bool,
+    warm: bool,
+) -> None:
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    cwd = spec.notebook_path().parent
     with running(tracker.store.workdir / "locks", spec.name):  # the sweep-level lock
-        pool = KernelPool(spec.kernel, spec.notebook_path().parent, parallel + 1) if warm else None
-        runner = PipelineRunner(tracker, progress=False, kernels=pool)
-        bar = tqdm(total=len(combos), desc=f"sweep {spec.name}", disable=not progress)
+        pool = KernelPool(spec.kernel, cwd, parallel + 1) if warm else None
+        # Cold: each run still gets a kernel we started, so a kill of it is seen as such.
+        kernels = pool if pool is not None else ColdKernels(spec.kernel, cwd)
+        runner = PipelineRunner(tracker, progress=False, kernels=kernels)
+        bar = tqdm(total=len(result.runs), desc=f"sweep {spec.name}", disable=not progress)
         try:
             _drive(runner, spec, result, parallel, bar)
         except KeyboardInterrupt:
@@ -161,7 +240,28 @@ def run_sweep(
             bar.close()
             if pool is not None:
                 pool.close()
-    return result
+
+
+def _bless_best(result: SweepResult, tracker: Tracker) -> None:
+    """Bless the best passing run's model, unless pinned (then ``result.held`` says so)."""
+    from ..registry import ModelRegistry
+
+    best = result.best_passing()
+    if best is None:
+        result.held = f"no run passed its gates with a value of {result.metric}: nothing blessed"
+        return
+    models = [m for m in tracker.store.list_models() if m.run_id == best.run_id]
+    if not models:
+        result.held = f"the best run {(best.run_id or '')[:8]} registered no model: nothing blessed"
+        return
+    registry = ModelRegistry(tracker.store)
+    mv = models[-1]
+    why = f"best of sweep {result.sweep_id} by {result.metric} = {best.value:.6g}"
+    pin = registry.offer(mv, reason=why)
+    if pin is not None:
+        result.held = f"{mv.ref} {pin.describe()}; not blessed"
+    else:
+        result.blessed = mv.ref
 
 
 def _with_bar(result: SweepResult, progress: bool, body: Any) -> None:
@@ -197,13 +297,13 @@ def _drive(
     tags = {"sweep": result.sweep_id}
 
     def one(item: SweepRun) -> None:
-        res: PipelineResult = runner.run(spec, item.params, tags=tags, hold_lock=False)
+        res: PipelineResult = runner.run(spec, item.params, tags=tags, hold_lock=False, bless=False)
         item.run_id, item.status = res.run.id, res.run.status.value
         item.outcome = res.outcome.value
         if result.metric is not None:
             item.value = res.run.metrics.get(result.metric)
         bar.update(1)
-        if item.outcome == "interrupted":
+        if res.execution.ending is Ending.INTERRUPTED:  # Ctrl-C; a killed kernel is that run's
             raise KeyboardInterrupt
 
     if parallel == 1:  # in this thread, so that Ctrl-C reaches the run under way

@@ -11,9 +11,10 @@ and connection file ``jupyter_client`` prepared (ports picked by ``jupyter_clien
 an ordinary ``IPKernelApp``.
 
 :class:`ForkProvisioner` plugs this into ``jupyter_client``: ``launch_kernel`` asks the zygote to
-fork and keeps a pidfd of the child (not our child but the zygote's, which reaps it), so poll,
-wait, signals and kill work as for a local kernel. Linux only; :func:`fork_server_for` says when
-it is used (``JUPYTER_MLOPS_FORK_KERNELS=0`` turns it off).
+fork and keeps a pidfd of the child (not our child but the zygote's, which reaps it and tells
+its exit code when asked), so poll, wait, signals and kill work as for a local kernel. Linux
+only; :func:`fork_server_for` says when it is used (``JUPYTER_MLOPS_FORK_KERNELS=0`` turns it
+off).
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ class Zygote:
             self.proc.stdin.flush()
             return int(self._reply()["pid"])
 
+    def exit_code(self, pid: int) -> int | None:
+        """The exit code of kernel ``pid``, which has ended (its pidfd said so): negative for
+        the signal that killed it; None if the fork server cannot tell (it is gone)."""
+        with self._lock:
+            if not self._ready or self.proc.stdin is None or self.proc.stdin.closed:
+                return None
+            try:
+                self.proc.stdin.write(json.dumps({"status": pid}).encode() + b"\n")
+                self.proc.stdin.flush()
+                code = self._reply().get("returncode")
+            except (OSError, ValueError, RuntimeError):  # it exited: the sweep is ending
+                return None
+        return code if isinstance(code, int) else None
+
     def close(self) -> None:
         """Stop the fork server (its stdin closes; it exits). Kernels it forked are not touched."""
         if self.proc.stdin is not None:
@@ -127,8 +142,9 @@ class ForkedProcess:
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, zygote: Zygote | None = None) -> None:
         self.pid = pid
+        self.zygote = zygote
         self.returncode: int | None = None
         self._signal = 0
         self._fd: int | None = os.pidfd_open(pid)
@@ -140,8 +156,10 @@ class ForkedProcess:
         if readable:
             os.close(self._fd)
             self._fd = None
-            # The zygote reaped it, so its status is not ours to read: a signal we sent, else 0.
-            self.returncode = -self._signal if self._signal else 0
+            # The zygote reaped it and keeps its exit code; if it is gone: a signal we sent,
+            # else 0.
+            code = self.zygote.exit_code(self.pid) if self.zygote is not None else None
+            self.returncode = code if code is not None else (-self._signal if self._signal else 0)
             return True
         return False
 
@@ -183,7 +201,7 @@ def provisioner_class() -> Any:
                 env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
                 cwd = str(kwargs.get("cwd") or Path.cwd())
                 pid = self.zygote.fork(cmd[3:], env, cwd)
-                self.process = ForkedProcess(pid)  # type: ignore[assignment]
+                self.process = ForkedProcess(pid, self.zygote)  # type: ignore[assignment]
                 self.pid = self.pgid = pid  # the child is its own session and group leader
                 self.cwd = cwd
                 return self.connection_info
@@ -210,6 +228,7 @@ def serve() -> None:
     import importlib
 
     out = os.dup(1)  # replies go to the parent's pipe; our (and kernels') prints to stderr
+    exited: dict[int, int] = {}  # pid -> exit code of a kernel no one asked about yet
     os.dup2(2, 1)
     try:
         for name in KERNEL_IMPORTS:
@@ -221,7 +240,9 @@ def serve() -> None:
 
         _distributions()  # each kernel inherits the package list: no scan per run
         _platform()
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our children for us
+        # Kernels are reaped at once, their exit codes kept until the parent asks (a signal's
+        # shows as a negative code: a killed kernel is told from one that crashed).
+        signal.signal(signal.SIGCHLD, lambda *_: _reap(exited))
         if threading.active_count() != 1:
             raise RuntimeError(f"{threading.active_count()} threads before forking")
     except Exception as e:
@@ -230,6 +251,11 @@ def serve() -> None:
     os.write(out, b'{"ready": true}\n')
     for line in sys.stdin.buffer:
         request = json.loads(line)
+        if "status" in request:
+            _reap(exited)
+            code = exited.pop(int(request["status"]), None)
+            os.write(out, json.dumps({"returncode": code}).encode() + b"\n")
+            continue
         pid = os.fork()
         if pid == 0:
             os.close(out)
@@ -239,6 +265,18 @@ def serve() -> None:
             finally:
                 os._exit(code)
         os.write(out, json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def _reap(exited: dict[int, int]) -> None:
+    """Collect every ended child's exit code (negative: the signal that killed it)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        exited[pid] = os.waitstatus_to_exitcode(status)
 
 
 def _die_with_zygote() -> None:

@@ -455,10 +455,12 @@ class Scheduler:
     def _runner(self) -> Any:
         from ..pipeline.runner import PipelineRunner
 
+        # A model pin's expiry is judged by the schedule's clock, as the firing is.
+        clock = lambda: self.clock().timestamp()  # noqa: E731
         if self.sleep is None:
-            return PipelineRunner(self.tracker, progress=False)
+            return PipelineRunner(self.tracker, progress=False, clock=clock)
         return PipelineRunner(
-            self.tracker, progress=False, sleep=self.sleep, notify_sleep=self.sleep
+            self.tracker, progress=False, sleep=self.sleep, notify_sleep=self.sleep, clock=clock
         )
 
     def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
@@ -480,7 +482,7 @@ class Scheduler:
                 attempts=result.attempts,
                 message="interrupted by the user"
                 if interrupted
-                else result.run.status.value + attempts,
+                else result.run.status.value + attempts + _held(result),
             )
         self.tracker.store.log_schedule(
             spec.name,
@@ -585,3 +587,8 @@ class Scheduler:
             now = self.clock()
             wait = min([poll, *((t - now).total_seconds() for t in upcoming)])
             stop.wait(max(0.0, wait) + 0.005)  # just past the firing, so it is due
+
+
+def _held(result: Any) -> str:
+    """``; model churn@4 pinned by rollback at v2; not blessed`` when a pin held the bless."""
+    return f"; model {result.model.ref} {result.held}" if result.held and result.model else ""

@@ -293,6 +293,16 @@ class RollbackHandler(MLOpsHandler):
         return actions.rollback_model(self.ctx.tracker(), name, to, body.get("reason"))
 
 
+class UnpinHandler(MLOpsHandler):
+    """``POST models/NAME/unpin``: automated runs may bless NAME again."""
+
+    def act(self, name: str, body: dict[str, Any]) -> Any:
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ValidationError('"reason" must be a string or absent')
+        return actions.unpin_model(self.ctx.tracker(), name, reason)
+
+
 class MonitorsHandler(MLOpsHandler):
     def read(self) -> Any:
         from ..monitoring.report import summaries
@@ -365,6 +375,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"models/{_ID}", ModelHandler),
     (f"models/{_ID}/bless", BlessHandler),
     (f"models/{_ID}/rollback", RollbackHandler),
+    (f"models/{_ID}/unpin", UnpinHandler),
     ("monitors", MonitorsHandler),
     (f"monitors/{_ID}", MonitorHandler),
     (f"monitors/{_ID}/series", MonitorSeriesHandler),

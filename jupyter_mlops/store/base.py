@@ -15,6 +15,7 @@ from ..entities import (
     GateResult,
     GitState,
     ModelEvent,
+    ModelPin,
     ModelVersion,
     PipelineRecord,
     Run,
@@ -310,8 +311,58 @@ class RunStore(abc.ABC):
         actor: str | None = None,
         reason: str | None = None,
         action: str = "bless",
+        *,
+        force: bool = False,
+        now: float | None = None,
     ) -> ModelVersion:
-        """Bless ``name@version`` and archive the previously blessed version, atomically."""
+        """Bless ``name@version`` and archive the previously blessed version, atomically;
+        ModelPinnedError if the model is pinned at ``now``, unless ``force`` (the pin moves)."""
+
+    @abc.abstractmethod
+    def offer_model(
+        self,
+        name: str,
+        version: int,
+        actor: str | None = None,
+        reason: str | None = None,
+        now: float | None = None,
+    ) -> ModelPin | None:
+        """Bless unless pinned (atomically); when pinned, record a ``held`` event and return
+        the pin."""
+
+    @abc.abstractmethod
+    def rollback_model(
+        self,
+        name: str,
+        to: int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        *,
+        until: float | None = None,
+        now: float | None = None,
+    ) -> tuple[ModelVersion, ModelVersion]:
+        """Re-bless the previous (or ``to``) version and pin it; returns (old, new)."""
+
+    @abc.abstractmethod
+    def pin_model(
+        self,
+        name: str,
+        version: int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        *,
+        until: float | None = None,
+        now: float | None = None,
+    ) -> ModelPin: ...
+
+    @abc.abstractmethod
+    def unpin_model(
+        self, name: str, actor: str | None = None, reason: str | None = None
+    ) -> ModelPin | None: ...
+
+    @abc.abstractmethod
+    def model_pin(self, name: str) -> ModelPin | None:
+        """The pin of ``name``, expired or not; None when it has none."""
 
     # -- the embedded scheduler ---------------------------------------------------------------
     @abc.abstractmethod
@@ -348,11 +399,6 @@ class RunStore(abc.ABC):
 
     @abc.abstractmethod
     def lease_holder(self, name: str, now: float) -> str | None: ...
-
-    @abc.abstractmethod
-    def rollback_model(
-        self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
-    ) -> tuple[ModelVersion, ModelVersion]: ...
 
     # -- production monitoring ----------------------------------------------------------------
     # Not abstract: a backend without monitoring says so in one line instead of failing to load.

@@ -56,6 +56,7 @@ _CHUNK = 8 << 20
 MODEL_TABLES = (
     "model_versions",
     "model_events",
+    "model_pins",
     "monitor_batches",
     "monitor_predictions",
     "monitor_labels",

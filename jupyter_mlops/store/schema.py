@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -287,6 +287,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             "time",
         ),
         "CREATE INDEX IF NOT EXISTS metrics_run_key ON metrics (run_id, key, step)",
+    ),
+    # 7 -> 8: model pins. A rollback (or `models pin`) holds a model at a version: automated
+    # runs register candidates but do not bless until it is unpinned or ``until`` passes. One
+    # row per pinned model; the bless transaction reads it, so a pin and a bless never race.
+    7: (
+        """CREATE TABLE IF NOT EXISTS model_pins (
+            name TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            origin TEXT NOT NULL,
+            actor TEXT,
+            reason TEXT,
+            since {real} NOT NULL,
+            until {real}
+        )""",
     ),
 }
 

@@ -84,6 +84,17 @@ class Statements:
             "SELECT version FROM model_versions WHERE name = ? ORDER BY version DESC LIMIT 1"
         )
         self.run_models = run_models(d)
+        self.pin = d.upsert(
+            "model_pins",
+            ("name", "version", "origin", "actor", "reason", "since", "until"),
+            ("name",),
+        )
+        # Read in the bless transaction: a pin committed by another host first is seen (SQLite:
+        # the write lock; PostgreSQL: serializable), so a pin and a bless never race.
+        self.pinned = d.for_update(
+            "SELECT name, version, origin, actor, reason, since, until FROM model_pins"
+            " WHERE name = ?"
+        )
 
 
 class SQLTables(abc.ABC):

@@ -2,7 +2,9 @@
 results, as a mixin of ``SQLStore`` over the same dialect and transactions.
 
 Stage changes happen in one write transaction each, so "bless the new version and archive the
-old blessed one" is atomic: there is never zero or two blessed versions of a model.
+old blessed one" is atomic: there is never zero or two blessed versions of a model. A pin (set
+by every rollback, or by hand) is read inside that same transaction, so no bless slips past a
+pin another host has just committed.
 """
 
 from __future__ import annotations
@@ -12,8 +14,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..entities import DataRef, GateResult, ModelEvent, ModelStage, ModelVersion, PipelineRecord
-from ..exceptions import ModelNotFoundError, ValidationError
+from ..entities import (
+    DataRef,
+    GateResult,
+    ModelEvent,
+    ModelPin,
+    ModelStage,
+    ModelVersion,
+    PipelineRecord,
+    iso_time,
+)
+from ..exceptions import ModelNotFoundError, ModelPinnedError, ValidationError
 from . import rows
 from .dialect import Connection
 from .sql_common import SQLTables, _json
@@ -161,34 +172,94 @@ class RegistryTables(SQLTables):
         actor: str | None = None,
         reason: str | None = None,
         action: str = "bless",
+        *,
+        force: bool = False,
+        now: float | None = None,
     ) -> ModelVersion:
-        """Bless ``name@version`` and archive the previously blessed version, atomically."""
+        """Bless ``name@version`` and archive the previously blessed version, atomically.
+
+        A pinned model (see :class:`ModelPin`) is refused with ModelPinnedError, checked in the
+        same transaction; ``force`` blesses anyway and moves the pin to ``version``. ``now``
+        (default: the time) is when the pin's expiry is evaluated."""
         self.get_model(name, version)  # a clear error for an unknown version
 
         def write(c: Connection) -> None:
-            blessed = c.execute(self._sql.blessed, (name, version)).fetchall()
-            now = time.time()  # read once the rows are locked: racing blessings keep their order
-            for (old,) in blessed:
+            pin = _active_pin(c, self._sql.pinned, name, now)
+            if pin is not None and not force:
+                raise ModelPinnedError(_pinned_message(pin, version), pin)
+            stamp = self._bless_in(c, name, version, actor, reason, action)
+            if pin is not None and pin.version != version:
+                moved = f"moved from v{pin.version} by a forced bless"
                 c.execute(
-                    "UPDATE model_versions SET stage = 'archived', updated = ? WHERE"
-                    " name = ? AND version = ?",
-                    (now, name, old),
+                    self._sql.pin, (name, version, pin.origin, actor, moved, stamp, pin.until)
                 )
-                _event(c, name, old, "archive", actor, reason, now)
-            c.execute(
-                "UPDATE model_versions SET stage = 'blessed', updated = ? WHERE name = ?"
-                " AND version = ?",
-                (now, name, version),
-            )
-            _event(c, name, version, action, actor, reason, now)
+                _event(c, name, version, "pin", actor, moved, stamp)
 
         self._write(write)
         return self.get_model(name, version)
 
+    def offer_model(
+        self,
+        name: str,
+        version: int,
+        actor: str | None = None,
+        reason: str | None = None,
+        now: float | None = None,
+    ) -> ModelPin | None:
+        """Bless ``name@version`` unless the model is pinned (an automated bless: a pipeline
+        run, a scheduled firing). Pinned: the version stays a candidate, a ``held`` event says
+        why, and the pin is returned; blessed: None. One transaction, like :meth:`bless_model`."""
+        self.get_model(name, version)
+
+        def write(c: Connection) -> ModelPin | None:
+            pin = _active_pin(c, self._sql.pinned, name, now)
+            if pin is None:
+                self._bless_in(c, name, version, actor, reason, "bless")
+                return None
+            _event(c, name, version, "held", actor, f"{pin.describe()}; not blessed", time.time())
+            return pin
+
+        return self._write(write)
+
+    def _bless_in(
+        self,
+        c: Connection,
+        name: str,
+        version: int,
+        actor: str | None,
+        reason: str | None,
+        action: str,
+    ) -> float:
+        """The bless itself, in the caller's write transaction; returns its time."""
+        blessed = c.execute(self._sql.blessed, (name, version)).fetchall()
+        stamp = time.time()  # read once the rows are locked: racing blessings keep their order
+        for (old,) in blessed:
+            c.execute(
+                "UPDATE model_versions SET stage = 'archived', updated = ? WHERE"
+                " name = ? AND version = ?",
+                (stamp, name, old),
+            )
+            _event(c, name, old, "archive", actor, reason, stamp)
+        c.execute(
+            "UPDATE model_versions SET stage = 'blessed', updated = ? WHERE name = ?"
+            " AND version = ?",
+            (stamp, name, version),
+        )
+        _event(c, name, version, action, actor, reason, stamp)
+        return stamp
+
     def rollback_model(
-        self, name: str, to: int | None = None, actor: str | None = None, reason: str | None = None
+        self,
+        name: str,
+        to: int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        *,
+        until: float | None = None,
+        now: float | None = None,
     ) -> tuple[ModelVersion, ModelVersion]:
-        """Re-bless the version blessed before the current one (or ``to``); returns (old, new)."""
+        """Re-bless the version blessed before the current one (or ``to``) and pin the model
+        there (until ``until``, else until unpinned); returns (old, new)."""
         current = self.get_model(name)
         if to is None:
             earlier = [v for v in _blessing_stack(self.model_events(name)) if v != current.version]
@@ -200,8 +271,77 @@ class RegistryTables(SQLTables):
             to = earlier[-1]
         if to == current.version:
             raise ValidationError(f"{current.ref} is already the blessed version")
-        new = self.bless_model(name, to, actor, reason, action="rollback")
-        return self.get_model(name, current.version), new
+        self.get_model(name, to)
+        since = time.time() if now is None else now
+
+        def write(c: Connection) -> None:
+            stamp = self._bless_in(c, name, to, actor, reason, "rollback")
+            c.execute(self._sql.pin, (name, to, "rollback", actor, reason, since, until))
+            _event(c, name, to, "pin", actor, _pin_reason("rollback", reason, until), stamp)
+
+        self._write(write)
+        return self.get_model(name, current.version), self.get_model(name, to)
+
+    def pin_model(
+        self,
+        name: str,
+        version: int | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        *,
+        until: float | None = None,
+        now: float | None = None,
+    ) -> ModelPin:
+        """Pin ``name`` at its blessed version, or bless ``version`` and pin it there; one
+        transaction, replacing any pin."""
+        if version is not None:
+            self.get_model(name, version)  # a clear error for an unknown version
+        since = time.time() if now is None else now
+
+        def write(c: Connection) -> int:
+            held = version
+            if held is None:
+                row = c.execute(self._sql.blessed, (name, -1)).fetchone()
+                if row is None:
+                    raise ModelNotFoundError(self._missing(name, None))
+                held = int(row[0])
+            elif c.execute(self._sql.blessed, (name, -1)).fetchall() != [(held,)]:
+                self._bless_in(c, name, held, actor, reason, "bless")
+            c.execute(self._sql.pin, (name, held, "pin", actor, reason, since, until))
+            _event(c, name, held, "pin", actor, _pin_reason("pin", reason, until), time.time())
+            return held
+
+        self._write(write)
+        pin = self.model_pin(name)
+        assert pin is not None
+        return pin
+
+    def unpin_model(
+        self, name: str, actor: str | None = None, reason: str | None = None
+    ) -> ModelPin | None:
+        """Remove the pin of ``name`` (expired or not); returns it, or None if there was none."""
+        if not self.list_models(name):
+            self.get_model(name)  # "no model named": a typo
+
+        def write(c: Connection) -> ModelPin | None:
+            row = c.execute(self._sql.pinned, (name,)).fetchone()
+            if row is None:
+                return None
+            c.execute("DELETE FROM model_pins WHERE name = ?", (name,))
+            _event(c, name, row[1], "unpin", actor, reason, time.time())
+            return ModelPin(*row)
+
+        return self._write(write)
+
+    def model_pin(self, name: str) -> ModelPin | None:
+        """The pin row of ``name``, expired or not (:meth:`ModelPin.active` says)."""
+        with self._read() as c:
+            row = c.execute(
+                "SELECT name, version, origin, actor, reason, since, until FROM model_pins"
+                " WHERE name = ?",
+                (name,),
+            ).fetchone()
+        return None if row is None else ModelPin(*row)
 
     def set_model_stage(
         self,
@@ -227,6 +367,27 @@ class RegistryTables(SQLTables):
 
         self._write(write)
         return self.get_model(name, version)
+
+
+def _active_pin(c: Connection, sql: str, name: str, now: float | None) -> ModelPin | None:
+    row = c.execute(sql, (name,)).fetchone()
+    pin = None if row is None else ModelPin(*row)
+    return pin if pin is not None and pin.active(time.time() if now is None else now) else None
+
+
+def _pinned_message(pin: ModelPin, version: int) -> str:
+    who = f" by {pin.actor}" if pin.actor else ""
+    why = f": {pin.reason}" if pin.reason else ""
+    until = f" until {iso_time(pin.until)}" if pin.until is not None else ""
+    return (
+        f"{pin.name} is {pin.describe()}{who}{until}{why}; unpin it with `jupyter-mlops models "
+        f"unpin {pin.name}`, or bless with --force (the pin moves to v{version})"
+    )
+
+
+def _pin_reason(origin: str, reason: str | None, until: float | None) -> str:
+    text = f"pinned by {origin}" + (f" until {iso_time(until)}" if until is not None else "")
+    return f"{text}: {reason}" if reason else text
 
 
 def _blessing_stack(events: list[ModelEvent]) -> list[int]:

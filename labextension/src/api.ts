@@ -161,7 +161,20 @@ export interface IModelSummary {
   name: string;
   versions: number;
   blessed: number | null;
+  /** The version a rollback or `models pin` holds; null when runs may bless. */
+  pinned: number | null;
   latest: IModelVersion;
+}
+
+/** `ModelPin.to_dict()`: while it holds, runs register candidates and do not bless. */
+export interface IModelPin {
+  name: string;
+  version: number;
+  origin: 'rollback' | 'pin' | string;
+  by: string | null;
+  reason: string | null;
+  since: string;
+  until: string | null;
 }
 
 export interface IModelEvent {
@@ -176,6 +189,7 @@ export interface IModelEvent {
 export interface IModelDetail {
   name: string;
   versions: IModelVersion[];
+  pin: IModelPin | null;
   events: IModelEvent[];
 }
 
@@ -345,6 +359,8 @@ export const MLOpsAPI = {
       `models/${seg(name)}/rollback`,
       post({ to, reason })
     ),
+  unpin: (name: string, reason: string) =>
+    requestAPI<{ unpinned: IModelPin | null }>(`models/${seg(name)}/unpin`, post({ reason })),
   monitors: () => requestAPI<{ monitors: IMonitorSummary[] }>('monitors'),
   monitor: (name: string, since?: string) =>
     requestAPI<IMonitorDetail>(`monitors/${seg(name)}${queryString({ since })}`),

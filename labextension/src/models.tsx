@@ -1,10 +1,21 @@
-/** Models: versions with stage and metrics, a link to each run; Bless and Rollback. */
+/** Models: versions with stage and metrics, a link to each run; Bless, Rollback, Unpin, and a
+ * "pinned vN" badge while a rollback (or `models pin`) keeps runs from blessing. */
 import * as React from 'react';
 
-import type { IModelDetail } from './api';
+import type { IModelDetail, IModelPin } from './api';
 import { ErrorLine, useLoad } from './common';
 import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
+
+/** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
+function pinTitle(pin: IModelPin): string {
+  const who = pin.by ? ` by ${pin.by}` : '';
+  const until = pin.until ? `, until ${fmtTime(pin.until)}` : '';
+  return (
+    `${pin.reason ?? 'no reason given'} (pinned by ${pin.origin}${who} ` +
+    `since ${fmtTime(pin.since)}${until}; runs register candidates only)`
+  );
+}
 
 function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string }) {
   const { ctx, model, name } = props;
@@ -37,6 +48,24 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
     <section className="jp-mlops-card jp-mlops-model" data-model={name}>
       <header>
         <h3>{name}</h3>
+        {d?.pin && (
+          <span className="jp-mlops-chip jp-mlops-pinned" title={pinTitle(d.pin)}>
+            pinned v{d.pin.version}
+          </span>
+        )}
+        {d?.pin && (
+          <button
+            className="jp-mlops-button"
+            disabled={busy}
+            onClick={() =>
+              act(`Unpin ${name}`, `Why let runs bless ${name} again?`, reason =>
+                ctx.api.unpin(name, reason)
+              )
+            }
+          >
+            Unpin
+          </button>
+        )}
         <button
           className="jp-mlops-button"
           disabled={busy || !blessed}

@@ -137,8 +137,19 @@ def test_bless_and_roll_back(page: Any, lab: Lab) -> None:
     page.locator(".jp-Dialog").get_by_role("button", name="Confirm").click()
     card.locator("tr[data-version='1'] .jp-mlops-stage-archived").wait_for()
     assert _stage(lab, 1) == "archived"
-    assert lab.api("models/train_ok")["events"][-1]["reason"] == "back again"
+    rollback, pin = lab.api("models/train_ok")["events"][-2:]
+    assert rollback["reason"] == "back again" and pin["action"] == "pin"
+    # The rollback pinned the model: a badge with the reason as its title, and Unpin.
+    badge = card.locator(".jp-mlops-pinned")
+    badge.wait_for()
+    assert badge.inner_text().strip() == f"pinned v{pin['version']}"
+    assert (badge.get_attribute("title") or "").startswith("back again")
     shot(page, "models")
+    card.get_by_role("button", name="Unpin").click()
+    page.locator(".jp-Dialog input").fill("fixed")
+    page.locator(".jp-Dialog").get_by_role("button", name="Confirm").click()
+    badge.wait_for(state="detached")
+    assert lab.api("models/train_ok")["pin"] is None
 
 
 def test_dark_theme(page: Any, lab: Lab) -> None:

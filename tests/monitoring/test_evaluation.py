@@ -110,7 +110,8 @@ def test_performance_breach_rolls_back_a_degraded_model(tracker: mlops.Tracker) 
     rollback = next(a for a in ev.actions if a["action"] == "rollback")
     assert (rollback["status"], rollback["from"], rollback["to"]) == ("done", 2, 1)
     assert tracker.store.get_model("churn").version == 1
-    last = tracker.store.model_events("churn")[-1]
+    last, pin = tracker.store.model_events("churn")[-2:]
+    assert pin.action == "pin" and tracker.store.model_pin("churn").version == 1  # type: ignore[union-attr]
     assert last.action == "rollback" and "accuracy 0 breaches accuracy >= 0.8" in (
         last.reason or ""
     )

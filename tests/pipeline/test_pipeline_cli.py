@@ -100,7 +100,37 @@ def test_models_commands_and_errors(tmp_path: Path, capsys) -> None:
     assert main(["gates", mlops.runs()["id"].iloc[0][:8]]) == 0
     assert "declares no gates" in capsys.readouterr().out
     assert main(["models", "rollback", "m", "--reason", "drift in prod"]) == 0
-    assert "m@2 archived, m@1 blessed again" in capsys.readouterr().out
+    assert "m@2 archived, m@1 blessed again and pinned" in capsys.readouterr().out
+    # Pinned by the rollback: a later run registers a candidate, a bless by hand is refused.
+    assert main(["run", "m", "--no-progress"]) == 0
+    assert "m@3 kept as a candidate: pinned by rollback at v1; not blessed" in (
+        capsys.readouterr().out
+    )
+    assert main(["models", "bless", "m@2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "m is pinned by rollback at v1" in err and "drift in prod" in err
+    assert "models unpin m" in err and "--force" in err and "\n" not in err
+    assert main(["models", "show", "m", "--json"]) == 0
+    shown = _json(capsys)
+    assert shown["pin"]["version"] == 1 and shown["pin"]["reason"] == "drift in prod"
+    assert shown["pin"]["origin"] == "rollback" and shown["pin"]["until"] is None
+    assert [e["action"] for e in shown["events"]][-1] == "held"
+    assert main(["models", "show", "m"]) == 0
+    assert "\npinned: pinned by rollback at v1 by " in capsys.readouterr().out
+    assert main(["models", "unpin", "m"]) == 0
+    assert capsys.readouterr().out.strip() == "m: unpinned"
+    assert main(["models", "bless", "m@2"]) == 0
+    capsys.readouterr()
+    assert main(["models", "pin", "m", "--until", "3d", "--reason", "freeze", "--json"]) == 0
+    pin = _json(capsys)
+    assert (pin["version"], pin["origin"], pin["reason"]) == (2, "pin", "freeze")
+    assert main(["models", "bless", "m@1", "--force"]) == 0
+    capsys.readouterr()
+    assert main(["models", "show", "m", "--json"]) == 0
+    assert _json(capsys)["pin"]["version"] == 1  # a forced bless moves the pin
+    assert main(["models", "pin", "m", "--until", "yesterday"]) == 2
+    assert "Invalid --until 'yesterday'" in capsys.readouterr().err
+    assert main(["models", "unpin", "m"]) == 0
     assert main(["models", "bless", "m@2"]) == 0
     assert mlops.load_model("m") is not None
     capsys.readouterr()

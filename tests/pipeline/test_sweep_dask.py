@@ -51,9 +51,9 @@ def test_a_dask_sweep_records_every_run_and_ranks_like_the_local_pool(
     _project(tmp_path, "train_ok", "- {kind: metric, metric: accuracy, min: 0.8}\n")
     grid = ["--grid", "C=0.001,1", "--grid", "noise=0.1,3"]
     argv = ["sweep", "train_ok", *grid, "--metric", "accuracy", "--maximize", "--json"]
-    assert main([*argv, "--on", dask_address]) == 0
+    assert main([*argv, "--on", dask_address]) == 3  # some runs failed their gate
     on_dask = json.loads(capsys.readouterr().out)
-    assert main([*argv, "--parallel", "2"]) == 0
+    assert main([*argv, "--parallel", "2"]) == 3
     local = json.loads(capsys.readouterr().out)
 
     def ranked(out: dict) -> list[tuple]:  # type: ignore[type-arg]
@@ -61,6 +61,8 @@ def test_a_dask_sweep_records_every_run_and_ranks_like_the_local_pool(
 
     assert ranked(on_dask) == ranked(local)
     assert {r["outcome"] for r in on_dask["runs"]} == {"passed", "gate_failed"}  # both kinds
+    assert on_dask["counts"] == local["counts"] and on_dask["blessed"] is None
+    assert {m.stage.value for m in open_store(tmp_path / ".mlops").list_models()} == {"candidate"}
     store = open_store(tmp_path / ".mlops")
     swept = [r for r in on_dask["runs"]]
     assert len({r["run_id"] for r in swept}) == 4
@@ -138,7 +140,7 @@ def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0
+    assert proc.returncode == 130  # a run was interrupted
     runs = {r["params"]["seconds"]: r for r in json.loads(out)["runs"]}
     assert runs["600"]["status"] == "interrupted" and runs["600"]["run_id"] == long_run
     assert runs["20"]["status"] == "finished"

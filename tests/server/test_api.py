@@ -36,6 +36,7 @@ async def test_requests_without_credentials_are_refused(
         (f"runs/{project.script[0]}", "GET"),
         ("status", "GET"),
         ("models/train_ok/rollback", "POST"),
+        ("models/train_ok/unpin", "POST"),
         ("pipelines/train_ok/run", "POST"),
     ]:
         url = f"{jp_base_url}jupyter-mlops/api/{path}"
@@ -293,6 +294,20 @@ async def test_experiments_pipelines_models_status(api, project) -> None:
 async def test_bless_and_rollback(api, project) -> None:
     code, body = await api("models", "train_ok", "rollback", method="POST", body={"reason": "bad"})
     assert code == 200 and body["blessed"]["version"] == 1 and body["archived"]["version"] == 2
+    # The rollback pinned the model: the detail says so, a bless is a conflict until unpinned.
+    code, body = await api("models", "train_ok")
+    assert code == 200 and body["pin"]["version"] == 1 and body["pin"]["reason"] == "bad"
+    assert body["pin"]["origin"] == "rollback" and body["pin"]["since"]
+    code, body = await api("models")
+    assert [m["pinned"] for m in body["models"]] == [1]
+    code, body = await api("models", "train_ok", "bless", method="POST", body={"version": 2})
+    assert code == 409 and "pinned by rollback at v1" in body["error"]
+    code, body = await api("models", "train_ok", "unpin", method="POST", body={"reason": "ok"})
+    assert code == 200 and body["unpinned"]["version"] == 1
+    code, body = await api("models", "train_ok", "unpin", method="POST", body={"reason": 5})
+    assert code == 400 and '"reason"' in body["error"]
+    code, body = await api("models", "train_ok")
+    assert body["pin"] is None and body["events"][-1]["action"] == "unpin"
     code, body = await api("models", "train_ok", "bless", method="POST", body={"version": 2})
     assert code == 200 and body["stage"] == "blessed" and body["version"] == 2
     code, body = await api("models", "train_ok", "bless", method="POST", body={"version": 9})

@@ -133,7 +133,8 @@ def test_a_migrated_store_is_used_like_the_original(
     assert np.array_equal(load_model("churn").predict(X), before["model"].predict(X))
     assert load_model("churn").w == 0.5  # the rollback re-blessed version 1
     events = [(e.version, e.action, e.time) for e in ModelRegistry().events("churn")]
-    assert events == before["events"] and events[-1][1] == "rollback"
+    assert events == before["events"] and [e[1] for e in events[-2:]] == ["rollback", "pin"]
+    assert target.model_pin("churn") == source.model_pin("churn") is not None  # pins copied
     run = mlops.get_run(data.cell_run)
     assert run.code == before["run"].code and "score" in (run.code or "")
     assert target.get_code(list(run.history)) == code and code
@@ -154,6 +155,7 @@ def test_a_migrated_store_is_used_like_the_original(
     cells = mlops.runs(experiment="cells")
     assert len(cells) == 2 and data.cell_run in set(cells["id"])
     assert len(source.runs_frame(experiment="cells")) == 1
+    ModelRegistry().unpin("churn")  # the rollback's pin came along
     ModelRegistry().bless("churn@2", reason="after the move")
     events = ModelRegistry().events("churn")
     assert [e.action for e in events][-2:] == ["archive", "bless"]

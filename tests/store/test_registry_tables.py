@@ -38,6 +38,7 @@ def test_versions_bless_and_rollback(store: RunStore) -> None:
         (2, "bless", "bob"),
         (2, "archive", None),
         (1, "rollback", None),
+        (1, "pin", None),  # every rollback pins (tests/store/test_model_pins.py)
     ]
     stages = {m.version: m.stage for m in store.list_models("m")}
     assert stages == {1: ModelStage.BLESSED, 2: ModelStage.ARCHIVED, 3: ModelStage.CANDIDATE}
@@ -59,6 +60,13 @@ RACER = textwrap.dedent("""
     if action == "register":
         for i in range(int(arg)):
             store.register_model("m", f"r{i}", "artifacts/x", "0" * 64, 1, {}, [], None)
+    elif action == "offer":  # what pipeline runs do: bless each new version unless pinned
+        for v in arg.split(","):
+            store.offer_model("m", int(v))
+    elif action == "pin":  # once the offers are under way: at whatever is blessed then
+        while sum(e.action == "bless" for e in store.model_events("m")) < int(arg):
+            time.sleep(0.001)
+        store.pin_model("m", reason="race")
     else:
         for _ in range(15):
             store.bless_model("m", int(arg))
