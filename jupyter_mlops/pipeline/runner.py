@@ -48,6 +48,7 @@ class PipelineResult:
     report: Path | None = None
     notes: list[str] = field(default_factory=list)
     attempts: int = 1  # how many runs this firing took (retries included)
+    notifications: list[str] = field(default_factory=list)  # outbox ids queued for this run
 
     @property
     def outcome(self) -> PipelineOutcome:
@@ -137,17 +138,15 @@ class PipelineRunner:
         engine: str = "papermill",
         progress: bool = True,
         sleep: Callable[[float], None] = time.sleep,
-        notify_sleep: Callable[[float], None] = time.sleep,
         kernels: Any = None,
     ) -> None:
-        # sleep waits between attempts (tests pass a no-op); notify_sleep between deliveries.
+        # sleep waits between attempts (tests pass a no-op).
         # kernels: a sweep's warm KernelPool (pool.py); each attempt takes one fresh kernel.
         self.kernels = kernels
         self.tracker = tracker or default_tracker()
         self.engine = get_engine(engine)
         self.progress = progress
         self.sleep = sleep
-        self.notify_sleep = notify_sleep
 
     @property
     def store_dir(self) -> Path:
@@ -173,7 +172,8 @@ class PipelineRunner:
         ``spec.retries`` times, after ``retry_backoff`` doubling each time: each attempt is a
         run of its own tagged ``attempt=k/n`` (its own output notebook and metrics), all under
         the same lock and firing. The result is the last attempt's. Then the spec's
-        notifications are sent and its retention applied; neither can fail the run.
+        notifications are queued in the store's outbox (``result.notifications``; sent by
+        :mod:`.outbox`) and its retention applied; neither can fail the run.
         """
         file_values = read_params_file(params_file) if params_file else None
         overrides = coerce_params(
@@ -255,12 +255,14 @@ class PipelineRunner:
             raise
 
     def _follow_up(self, spec: PipelineSpec, result: PipelineResult, started: float) -> None:
-        """Notifications and retention after a run: logged on failure, never raised."""
+        """Notifications (queued, not sent) and retention after a run: logged on failure,
+        never raised."""
         from .notify import notify_run
         from .retention import collect_garbage
 
         try:
-            notify_run(spec, result, self.tracker.store, started, sleep=self.notify_sleep)
+            queued = notify_run(spec, result, self.tracker.store, started)
+            result.notifications = [n.id for n in queued]
         except Exception:  # a notification must never fail the run
             log.exception("pipeline %s: notification failed", spec.name)
         if spec.retention is not None:
