@@ -81,10 +81,11 @@ class Sender:
         self.http_timeout = http_timeout
         self.command_timeout = command_timeout
 
-    def deliver_due(self, budget: float | None = None) -> PassReport:
-        """Send every notification due now, within ``budget`` seconds if given (a time-out is
-        cut to what is left of it). A target that fails is not tried again in this pass: its
-        other rows wait for the next one, so a dead webhook costs one time-out per pass."""
+    def deliver_due(self, budget: float | None = None, only: list[str] | None = None) -> PassReport:
+        """Send every notification due now (of ``only``, if given), within ``budget`` seconds
+        if given (a time-out is cut to what is left of it). A target that fails is not tried
+        again in this pass: its other rows wait for the next one, so a dead webhook costs one
+        time-out per pass."""
         report = PassReport()
         started = self.timer()
         failed_targets: list[str] = []
@@ -93,7 +94,7 @@ class Sender:
             if left is not None and left <= 0:
                 break
             now = self.clock()
-            n = self.store.claim_notification(self.holder, now, now + CLAIM_S, failed_targets)
+            n = self.store.claim_notification(self.holder, now, now + CLAIM_S, failed_targets, only)
             if n is None:
                 break
             try:
@@ -249,11 +250,11 @@ def retry(
     budget: float | None = None,
 ) -> tuple[int, PassReport]:
     """Make the undelivered notifications ``ids`` (unique prefixes; None: all) due now and run
-    one delivery pass; returns how many were made due, and the pass."""
+    one delivery pass over them; returns how many were made due, and the pass."""
     sender = sender or Sender(store)
     chosen = None if ids is None else [_resolve(store, i) for i in ids]
     count = store.retry_notifications(chosen, sender.clock())
-    return count, sender.deliver_due(budget=budget)
+    return count, sender.deliver_due(budget=budget, only=chosen)
 
 
 def _resolve(store: RunStore, prefix: str) -> str:

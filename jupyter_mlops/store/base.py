@@ -357,10 +357,15 @@ class RunStore(abc.ABC):
 
     @abc.abstractmethod
     def claim_notification(
-        self, holder: str, now: float, until: float, skip_targets: Sequence[str] = ()
+        self,
+        holder: str,
+        now: float,
+        until: float,
+        skip_targets: Sequence[str] = (),
+        only: Sequence[str] | None = None,
     ) -> Notification | None:
-        """Atomically claim the longest-due pending notification for ``holder`` until
-        ``until``; None when nothing is due."""
+        """Atomically claim the longest-due pending notification (of ``only``, if given) for
+        ``holder`` until ``until``; None when nothing is due."""
 
     @abc.abstractmethod
     def mark_notification_delivered(self, notification_id: str, now: float) -> None: ...

@@ -56,18 +56,28 @@ class NotifyTables(SQLTables):
             self._write(lambda c: c.executemany(sql, found))
 
     def claim_notification(
-        self, holder: str, now: float, until: float, skip_targets: Sequence[str] = ()
+        self,
+        holder: str,
+        now: float,
+        until: float,
+        skip_targets: Sequence[str] = (),
+        only: Sequence[str] | None = None,
     ) -> Notification | None:
-        """Claim the longest-due pending notification (not to ``skip_targets``) for ``holder``
-        until ``until``, counting the attempt; None when nothing is due."""
-        skip = f" AND target NOT IN ({', '.join('?' * len(skip_targets))})" if skip_targets else ""
+        """Claim the longest-due pending notification (not to ``skip_targets``; one of
+        ``only`` if given) for ``holder`` until ``until``, counting the attempt; None when
+        nothing is due."""
+        marks = ", ".join("?" * len(skip_targets))
+        skip = f" AND target NOT IN ({marks})" if skip_targets else ""
+        if only is not None:
+            skip += f" AND id IN ({', '.join('?' * len(only))})" if only else " AND 1 = 0"
         find = self.dialect.for_update(
             "SELECT id FROM notifications WHERE status = ? AND next_attempt <= ?"
             f"{skip} ORDER BY next_attempt, created LIMIT 1"
         )
+        args = (_PENDING, now, *skip_targets, *(only or ()))
 
         def claim(c: Connection) -> Notification | None:
-            got = c.execute(find, (_PENDING, now, *skip_targets)).fetchone()
+            got = c.execute(find, args).fetchone()
             if got is None:
                 return None
             c.execute(
