@@ -165,4 +165,5 @@ def start_notify_loop(serverapp: Any, context: ServerContext) -> NotifyLoop | No
     loop = NotifyLoop(context, options, serverapp.log or logging.getLogger(__name__))
     loop.start()
     on_server_cleanup(serverapp, loop.stop, first=True)
+    serverapp.web_app.settings["jupyter_mlops_notify"] = loop
     return loop
