@@ -107,7 +107,7 @@ def after_command(args: argparse.Namespace, started: float) -> None:
         return
     message = left.message()
     if message:
-        print(message, file=sys.stderr)
+        print(f"jupyter-mlops: {message}", file=sys.stderr)
 
 
 def add_notify_commands(sub: Any, common: argparse.ArgumentParser) -> None:

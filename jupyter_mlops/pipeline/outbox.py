@@ -203,14 +203,14 @@ class WaitResult:
     pending: list[Notification]
 
     def message(self) -> str | None:
-        """The one line the CLI prints to stderr, or None when all were delivered."""
+        """One line for the CLI's stderr or the log, or None when all were delivered."""
         if not self.pending:
             return None
         n = len(self.pending)
         errors = sorted({p.last_error for p in self.pending if p.last_error})
         why = f" ({'; '.join(errors)[:200]})" if errors else ""
         return (
-            f"jupyter-mlops: {n} notification{'s' if n > 1 else ''} not delivered yet{why}; "
+            f"{n} notification{'s' if n > 1 else ''} not delivered yet{why}; "
             "they are retried in the background by the scheduler, the Jupyter server or the "
             "next command: see jupyter-mlops notify list"
         )

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus
-from ..exceptions import ValidationError
+from ..exceptions import MLOpsError, ValidationError
 from ..exit_codes import exit_code
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
@@ -465,11 +465,25 @@ def run_pipeline(
     progress: bool = True,
     seed: int | None = None,
 ) -> PipelineResult:
-    """Run the pipeline named ``name_or_path`` (or the spec at that path) once."""
+    """Run the pipeline named ``name_or_path`` (or the spec at that path) once. Like
+    ``jupyter-mlops run``, it then tries to deliver the run's notifications for at most the
+    ``notify_wait`` setting (a script or an Airflow task may have no other sender), and logs
+    a warning naming what is left for the background senders."""
+    from .outbox import wait_for
+
     spec = find_spec(name_or_path, pipelines_dir)
-    return PipelineRunner(progress=progress).run(
-        spec, params, params_file, allow_changed=allow_changed, seed=seed
-    )
+    runner = PipelineRunner(progress=progress)
+    started = time.time()
+    result = runner.run(spec, params, params_file, allow_changed=allow_changed, seed=seed)
+    if result.notifications:
+        try:
+            left = wait_for(runner.tracker.store, started, runner.tracker.settings.notify_wait)
+        except MLOpsError as e:  # the run is recorded; its notifications stay queued
+            log.warning("pipeline %s: notifications not checked: %s", spec.name, e)
+        else:
+            if left.pending:
+                log.warning("pipeline %s: %s", spec.name, left.message())
+    return result
 
 
 __all__ = ["PipelineResult", "PipelineRunner", "find_spec", "run_pipeline"]
