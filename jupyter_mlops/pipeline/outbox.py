@@ -223,11 +223,16 @@ def wait_for(
     *,
     sender: Sender | None = None,
 ) -> WaitResult:
-    """Deliver what is due for at most ``wait`` seconds; returns the notifications written at
-    or after ``since`` that are still pending."""
+    """Deliver what is due for at most ``wait`` seconds, the notifications written at or after
+    ``since`` (the caller's) first; returns those of them still pending."""
     sender = sender or Sender(store)
-    if wait > 0:
-        sender.deliver_due(budget=wait)
+    mine = [n.id for n in store.notifications(NotificationStatus.PENDING, created_since=since)]
+    started = sender.timer()
+    if wait > 0 and mine:
+        sender.deliver_due(budget=wait, only=mine)
+        left = wait - (sender.timer() - started)
+        if left > 0:  # then older ones that are due, with what is left of the wait
+            sender.deliver_due(budget=left)
     pending = store.notifications(NotificationStatus.PENDING, created_since=since)
     return WaitResult(pending)
 

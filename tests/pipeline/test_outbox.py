@@ -196,3 +196,15 @@ def test_waiting_for_a_hanging_endpoint_ends_within_the_wait(store: RunStore) ->
         message = left.message() or ""
         assert "1 notification not delivered yet (timed out)" in message
         assert "jupyter-mlops notify list" in message
+
+
+def test_a_command_delivers_its_own_notifications_before_older_ones(store: RunStore) -> None:
+    with hanging_endpoint() as dead, receiver() as hook:
+        since = time.time()
+        _queue(store, dead, 3, now=since - 60)  # older, due, to an endpoint that hangs
+        (mine,) = _queue(store, hook.url, 1, now=since)
+        started = time.monotonic()
+        left = wait_for(store, since, 1.0)
+        assert time.monotonic() - started < 2.5
+        assert left.pending == [] and left.message() is None
+        assert hook.keys() == [mine]
