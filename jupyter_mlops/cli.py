@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -155,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_store import add_store_commands
 
     add_store_commands(sub, common)
+    from .cli_notify import add_notify_commands
+
+    add_notify_commands(sub, common)
     return p
 
 
@@ -167,7 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .tracking import set_store
 
             set_store(args.store, create=not getattr(args, "read_only", False))
-        return func(args)
+        started = time.time()
+        code = func(args)
+        from .cli_notify import after_command
+
+        after_command(args, started)  # delivers what the command queued, for a short while
+        return code
     except (ValidationError, ConfigError, LookupError) as e:
         print(f"jupyter-mlops: error: {e}", file=sys.stderr)
         return EXIT_USAGE

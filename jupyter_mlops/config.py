@@ -51,6 +51,7 @@ DEFAULT_METRIC_NAMES: tuple[str, ...] = (
 
 
 DEFAULT_FLUSH_TIMEOUT = 10.0
+DEFAULT_NOTIFY_WAIT = 2.0
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -99,6 +100,9 @@ class Settings:
     # Run users (the ``register`` event's actor) whose cloudpickle models a team store loads
     # without ``trust=True``.
     trusted_publishers: tuple[str, ...] = ()
+    # How long a CLI command that queued notifications tries to deliver them before it exits
+    # (seconds); what is left is delivered in the background (see pipeline/outbox.py).
+    notify_wait: float = DEFAULT_NOTIFY_WAIT
 
 
 def _pick(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> Any:
@@ -169,6 +173,7 @@ def load_settings(
             f"flush_timeout must be a number of seconds >= 0, got {raw_timeout!r}; "
             "set JUPYTER_MLOPS_FLUSH_TIMEOUT or flush_timeout in [tool.jupyter_mlops]"
         )
+    notify_wait = _seconds("notify_wait", file_settings, DEFAULT_NOTIFY_WAIT)
     # JUPYTER_MLOPS_ARTIFACTS is the documented name; _pick also reads ..._ARTIFACT_STORE.
     artifacts = os.environ.get(ENV_PREFIX + "ARTIFACTS") or _pick(
         "artifact_store", None, file_settings, None
@@ -186,7 +191,23 @@ def load_settings(
         trusted_publishers=_as_names(
             _pick("trusted_publishers", None, file_settings, ()), "trusted_publishers"
         ),
+        notify_wait=notify_wait,
     )
+
+
+def _seconds(name: str, file_settings: dict[str, Any], default: float) -> float:
+    """Setting ``name`` as a finite number of seconds >= 0."""
+    raw = _pick(name, None, file_settings, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses NaN
+        raise ConfigError(
+            f"{name} must be a number of seconds >= 0, got {raw!r}; "
+            f"set {ENV_PREFIX}{name.upper()} or {name} in [tool.jupyter_mlops]"
+        )
+    return value
 
 
 # -- which notebook is running ---------------------------------------------------------------

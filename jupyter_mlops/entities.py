@@ -542,6 +542,49 @@ class ScheduleEvent:
         )
 
 
+class NotificationStatus(str, Enum):
+    PENDING = "pending"  # not delivered yet: due at ``next_attempt`` (or being sent)
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up on after the outbox's maximum age; ``notify retry`` revives it
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message of the notification outbox, to one target (a webhook URL or a command).
+    ``id`` is its idempotency key: every delivery of it carries the same id."""
+
+    id: str
+    created: float
+    event: str
+    channel: str  # webhook | command
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt: float
+    status: NotificationStatus
+    last_error: str | None = None
+    delivered: float | None = None
+    claimed_by: str | None = None  # the sender delivering it now (or that died doing so)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created": iso_time(self.created),
+            "event": self.event,
+            "channel": self.channel,
+            "target": self.target,
+            "status": self.status.value,
+            "attempts": self.attempts,
+            "next_attempt": (
+                iso_time(self.next_attempt) if self.status is NotificationStatus.PENDING else None
+            ),
+            "last_error": self.last_error,
+            "delivered": iso_time(self.delivered),
+            "claimed_by": self.claimed_by,
+            "payload": self.payload,
+        }
+
+
 @dataclass(frozen=True)
 class RunRow:
     """One line of a runs listing: the columns of ``runs()`` (``store.rows.RUN_COLUMNS``)

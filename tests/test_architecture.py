@@ -22,6 +22,7 @@ LAYERS = ("core", "validation", "pipeline", "schedule", "front-end")
 FRONT_ENDS = {"magics", "widgets", "plots", "cli", "cli_pipelines", "__main__", "server"}
 FRONT_ENDS.add("cli_monitor")  # `jupyter-mlops monitor`
 FRONT_ENDS.add("cli_store")  # `jupyter-mlops store info | migrate`
+FRONT_ENDS.add("cli_notify")  # `jupyter-mlops notify list | retry`
 # reproduce re-executes runs with the pipeline runner; views and actions are what every
 # front-end shows and does (runs pages, pipelines with next firings, run-now, bless), so they
 # sit above the pipeline and scheduler and below the front-ends; monitoring runs pipelines

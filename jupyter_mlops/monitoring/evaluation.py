@@ -93,7 +93,11 @@ class Evaluation:
 
 
 def _action_text(a: dict[str, Any]) -> str:
+    if a["status"] == NO_TARGET:
+        return f"{a['action']}: no target configured, not delivered"
     text = f"{a['action']} {a['status']}"
+    if a.get("notifications"):
+        text += f" (notification {', '.join(str(i)[:8] for i in a['notifications'])})"
     if a.get("run_id"):
         blessed = "blessed" if a.get("blessed") else "not blessed"
         text += f" (run {str(a['run_id'])[:8]}, {blessed})"
@@ -189,9 +193,13 @@ def _performance(check: Check, metrics: dict[Any, dict[str, float]]) -> CheckRes
     )
 
 
+# A notify action's statuses: queued in the outbox, or not taken for want of a target.
+QUEUED, NO_TARGET = "queued", "no target"
+
+
 def _in_cooldown(store: RunStore, spec: MonitorSpec, action: str, now: float) -> bool:
     return any(
-        e.kind == "action" and e.status == "done" and e.detail.get("action") == action
+        e.kind == "action" and e.status in ("done", QUEUED) and e.detail.get("action") == action
         for e in store.monitor_events(spec.model, since=now - spec.cooldown)
         if now - spec.cooldown < e.time <= now
     )
@@ -215,20 +223,20 @@ def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Pat
     }
 
 
-def _notify(spec: MonitorSpec, reason: str, pipelines_dir: Path) -> dict:
-    from ..pipeline.notify import deliver, post_json, project_notify, run_command
+def _notify(
+    spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Path, now: float
+) -> tuple[str, dict[str, Any]]:
+    """Queue the breach in the notification outbox: (status, detail). Nothing is sent here,
+    so the detail says ``delivered: false`` with the outbox ids (``notify list`` shows them)."""
+    from ..pipeline.notify import project_notify, queue_notification
 
     target = project_notify(pipelines_dir)
     if target is None:
-        return {"delivered": False, "why": "no notify target in the project config"}
+        return NO_TARGET, {"delivered": False, "why": "no notify target configured"}
     data = {"event": "monitor_breach", "pipeline": spec.pipeline, "status": "breach"}
     data |= {"error": reason, "monitor": spec.name, "model": spec.model}
-    ok = True
-    if target.webhook:
-        ok &= deliver(lambda: post_json(target.webhook or "", data), "webhook", lambda s: None)
-    if target.command:
-        ok &= deliver(lambda: run_command(target.command or "", data), "command", lambda s: None)
-    return {"delivered": ok}
+    queued = queue_notification(store, target, "monitor_breach", data, now)
+    return QUEUED, {"delivered": False, "notifications": [n.id for n in queued]}
 
 
 def evaluate(
@@ -291,12 +299,20 @@ def evaluate(
                 for r in results
                 if r.breached and r.action == action and r.value is not None
             )
-            evaluation.actions.append(_act(spec, st, action, reason, when, Path(pipelines_dir)))
+            evaluation.actions.append(
+                _act(spec, st, action, reason, when, Path(pipelines_dir), clock)
+            )
     return evaluation
 
 
 def _act(
-    spec: MonitorSpec, st: RunStore, action: str, reason: str, now: float, pipelines_dir: Path
+    spec: MonitorSpec,
+    st: RunStore,
+    action: str,
+    reason: str,
+    now: float,
+    pipelines_dir: Path,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     detail: dict[str, Any] = {"monitor": spec.name, "action": action, "reason": reason}
     if _in_cooldown(st, spec, action, now):
@@ -312,9 +328,10 @@ def _act(
                     spec.model, reason=f"monitor {spec.name}: {reason}"
                 )
                 detail |= {"from": old.version, "to": new.version}
-            else:
-                detail |= _notify(spec, reason, pipelines_dir)
             status = "done"
+            if action == "notify":  # queued for delivery now (``now`` may be a back-fill)
+                status, queued = _notify(spec, st, reason, pipelines_dir, clock())
+                detail |= queued
         except ConflictError as e:  # e.g. the pipeline is running: not done, so retried next time
             status, detail["why"] = "skipped", str(e)
             log.warning("monitor %s: %s skipped: %s", spec.name, action, e)

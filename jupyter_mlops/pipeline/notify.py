@@ -7,25 +7,23 @@ environment variables (plus the whole JSON in ``JUPYTER_MLOPS_PAYLOAD``). The sp
 wins; without one, ``[tool.jupyter_mlops.notify]`` in pyproject.toml or the variables
 ``JUPYTER_MLOPS_NOTIFY_WEBHOOK`` / ``JUPYTER_MLOPS_NOTIFY_COMMAND`` apply.
 
-A delivery that fails is retried (``DELIVERY_ATTEMPTS`` in all, backing off from
-``DELIVERY_BACKOFF_S``; the sleep is injected) and then logged: notifying never raises, so it
-can neither crash the scheduler nor fail the run.
+Nothing is sent here: a notification is written to the store's outbox when its run ends, one row
+per target, and delivered by :mod:`.outbox` (the scheduler's loop, the Jupyter server's loop,
+or the CLI command that ran the pipeline), so a dead webhook can neither hold a run nor lose
+the message.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
 import time
-import urllib.error
-import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..entities import PipelineOutcome, RunKind, RunStatus
+from ..entities import Notification, NotificationStatus, PipelineOutcome, RunKind, RunStatus
 from ..store.base import RunStore
 from .spec import NOTIFY_EVENTS, NotifySpec, PipelineSpec
 
@@ -33,10 +31,6 @@ if TYPE_CHECKING:
     from .runner import PipelineResult
 
 log = logging.getLogger(__name__)
-DELIVERY_ATTEMPTS = 3
-DELIVERY_BACKOFF_S = 1.0
-HTTP_TIMEOUT_S = 10.0
-COMMAND_TIMEOUT_S = 60.0
 
 
 def project_notify(start: Path | None = None) -> NotifySpec | None:
@@ -108,59 +102,41 @@ def notify_run(
     store: RunStore,
     started: float,
     *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str | None:
-    """Send the notification this run calls for, if any; returns the event sent (or None)."""
+    clock: Callable[[], float] = time.time,
+) -> list[Notification]:
+    """Queue the notification this run calls for, if any (one per target); returns them."""
     target = spec.notify or project_notify(Path(spec.path).parent if spec.path else None)
     if target is None:
-        return None
+        return []
     event = event_for(result, store, spec.name, started)
     if event is None or event not in target.on:
-        return None
-    data = payload(event, spec, result)
-    if target.webhook:
-        deliver(lambda: post_json(target.webhook or "", data), f"webhook {target.webhook}", sleep)
-    if target.command:
-        deliver(lambda: run_command(target.command or "", data), "notify command", sleep)
-    return event
+        return []
+    return queue_notification(store, target, event, payload(event, spec, result), clock())
 
 
-def deliver(send: Callable[[], None], what: str, sleep: Callable[[float], None]) -> bool:
-    """Call ``send`` until it succeeds, ``DELIVERY_ATTEMPTS`` times at most; never raises."""
-    for attempt in range(1, DELIVERY_ATTEMPTS + 1):
-        try:
-            send()
-            return True
-        except Exception as e:  # any failure of a delivery is logged, never raised
-            if attempt == DELIVERY_ATTEMPTS:
-                log.error("%s: delivery failed after %d attempts: %s", what, attempt, e)
-                return False
-            log.warning("%s: delivery failed (attempt %d): %s; retrying", what, attempt, e)
-            sleep(DELIVERY_BACKOFF_S * 2 ** (attempt - 1))
-    return False  # pragma: no cover
+def queue_notification(
+    store: RunStore, target: NotifySpec, event: str, data: Mapping[str, Any], now: float
+) -> list[Notification]:
+    """Write ``data`` to the outbox for each of ``target``'s webhook and command, due now."""
+    items = [
+        Notification(
+            id=uuid.uuid4().hex,
+            created=now,
+            event=event,
+            channel=channel,
+            target=where,
+            payload=dict(data),
+            attempts=0,
+            next_attempt=now,
+            status=NotificationStatus.PENDING,
+        )
+        for channel, where in (("webhook", target.webhook), ("command", target.command))
+        if where
+    ]
+    store.queue_notifications(items)
+    for n in items:
+        log.info("notification %s (%s) queued for %s %s", n.id[:8], event, n.channel, n.target)
+    return items
 
 
-def post_json(url: str, data: Mapping[str, Any]) -> None:
-    body = json.dumps(data, default=str).encode()
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-        if not 200 <= response.status < 300:
-            raise OSError(f"HTTP {response.status}")
-
-
-def run_command(command: str, data: Mapping[str, Any]) -> None:
-    env = dict(os.environ)
-    for key in ("event", "pipeline", "run_id", "status", "attempt", "link", "error"):
-        env[f"JUPYTER_MLOPS_{key.upper()}"] = str(data.get(key) or "")
-    env["JUPYTER_MLOPS_GATES"] = json.dumps(data.get("gates") or [], default=str)
-    env["JUPYTER_MLOPS_PAYLOAD"] = json.dumps(data, default=str)
-    done = subprocess.run(  # shell=True: the user's own configured command line
-        command, shell=True, env=env, timeout=COMMAND_TIMEOUT_S, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise OSError(f"exit code {done.returncode}: {done.stderr.strip()[-200:]}")
-
-
-__all__ = ["NOTIFY_EVENTS", "deliver", "notify_run", "payload", "project_notify"]
+__all__ = ["NOTIFY_EVENTS", "notify_run", "payload", "project_notify", "queue_notification"]

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus, iso_time
-from ..exceptions import ValidationError
+from ..exceptions import MLOpsError, ValidationError
 from ..exit_codes import exit_code
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
@@ -49,6 +49,7 @@ class PipelineResult:
     notes: list[str] = field(default_factory=list)
     attempts: int = 1  # how many runs this firing took (retries included)
     held: str | None = None  # why a model that passed its gates was not blessed (a pin, a sweep)
+    notifications: list[str] = field(default_factory=list)  # outbox ids queued for this run
 
     @property
     def outcome(self) -> PipelineOutcome:
@@ -138,11 +139,10 @@ class PipelineRunner:
         engine: str = "papermill",
         progress: bool = True,
         sleep: Callable[[float], None] = time.sleep,
-        notify_sleep: Callable[[float], None] = time.sleep,
         kernels: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # sleep waits between attempts (tests pass a no-op); notify_sleep between deliveries.
+        # sleep waits between attempts (tests pass a no-op).
         # kernels: a sweep's warm KernelPool (pool.py); each attempt takes one fresh kernel.
         # clock: when a model pin's expiry is evaluated (the scheduler passes its own).
         self.kernels = kernels
@@ -151,7 +151,6 @@ class PipelineRunner:
         self.engine = get_engine(engine)
         self.progress = progress
         self.sleep = sleep
-        self.notify_sleep = notify_sleep
 
     @property
     def store_dir(self) -> Path:
@@ -182,7 +181,8 @@ class PipelineRunner:
         ``spec.retries`` times, after ``retry_backoff`` doubling each time: each attempt is a
         run of its own tagged ``attempt=k/n`` (its own output notebook and metrics), all under
         the same lock and firing. The result is the last attempt's. Then the spec's
-        notifications are sent and its retention applied; neither can fail the run.
+        notifications are queued in the store's outbox (``result.notifications``; sent by
+        :mod:`.outbox`) and its retention applied; neither can fail the run.
         """
         file_values = read_params_file(params_file) if params_file else None
         overrides = coerce_params(
@@ -266,12 +266,14 @@ class PipelineRunner:
             raise
 
     def _follow_up(self, spec: PipelineSpec, result: PipelineResult, started: float) -> None:
-        """Notifications and retention after a run: logged on failure, never raised."""
+        """Notifications (queued, not sent) and retention after a run: logged on failure,
+        never raised."""
         from .notify import notify_run
         from .retention import collect_garbage
 
         try:
-            notify_run(spec, result, self.tracker.store, started, sleep=self.notify_sleep)
+            queued = notify_run(spec, result, self.tracker.store, started)
+            result.notifications = [n.id for n in queued]
         except Exception:  # a notification must never fail the run
             log.exception("pipeline %s: notification failed", spec.name)
         if spec.retention is not None:
@@ -511,11 +513,25 @@ def run_pipeline(
     progress: bool = True,
     seed: int | None = None,
 ) -> PipelineResult:
-    """Run the pipeline named ``name_or_path`` (or the spec at that path) once."""
+    """Run the pipeline named ``name_or_path`` (or the spec at that path) once. Like
+    ``jupyter-mlops run``, it then tries to deliver the run's notifications for at most the
+    ``notify_wait`` setting (a script or an Airflow task may have no other sender), and logs
+    a warning naming what is left for the background senders."""
+    from .outbox import wait_for
+
     spec = find_spec(name_or_path, pipelines_dir)
-    return PipelineRunner(progress=progress).run(
-        spec, params, params_file, allow_changed=allow_changed, seed=seed
-    )
+    runner = PipelineRunner(progress=progress)
+    started = time.time()
+    result = runner.run(spec, params, params_file, allow_changed=allow_changed, seed=seed)
+    if result.notifications:
+        try:
+            left = wait_for(runner.tracker.store, started, runner.tracker.settings.notify_wait)
+        except MLOpsError as e:  # the run is recorded; its notifications stay queued
+            log.warning("pipeline %s: notifications not checked: %s", spec.name, e)
+        else:
+            if left.pending:
+                log.warning("pipeline %s: %s", spec.name, left.message())
+    return result
 
 
 __all__ = ["PipelineResult", "PipelineRunner", "find_spec", "run_pipeline"]

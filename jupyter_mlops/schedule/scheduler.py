@@ -25,6 +25,7 @@
   that pass while paused are not caught up on resume.
 - :meth:`Scheduler.serve` sleeps until the next firing (at most ``poll`` seconds, to notice new
   or edited specs), so a due run starts within a second and an idle scheduler costs nothing.
+  Between firings it delivers the notification outbox (:mod:`~jupyter_mlops.pipeline.outbox`).
 - Monitors with a ``schedule:`` are evaluated at their firings the same way, under keys of
   their own, catch-up ``latest`` (see :mod:`.monitors`).
 - The clock is injected (:class:`Scheduler` ``clock``, or ``tick(now=...)``); the CLI's hidden
@@ -51,6 +52,7 @@ from ..entities import ScheduleEvent
 from ..exceptions import ConflictError, MLOpsError, ValidationError
 from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
+from ..pipeline.outbox import PassReport, Sender
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..store.liveness import hostname
 from ..tracking import Tracker, default_tracker
@@ -258,7 +260,7 @@ class Scheduler:
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
         # on_event hears of each firing (and missed gap) as it ends, for a front-end to show.
-        # sleep is the wait between retry attempts and deliveries (tests pass a no-op).
+        # sleep is the wait between retry attempts (tests pass a no-op).
         # Leases expire in real elapsed time between processes, so they use their own clock,
         # not the (possibly pinned) schedule clock.
         self.pipelines_dir = Path(pipelines_dir)
@@ -280,6 +282,8 @@ class Scheduler:
         self.up_since: dt.datetime | None = None  # set by the first tick
         self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
         self.on_event = on_event
+        # Notifications are due in real elapsed time too (backoff), so on the lease clock.
+        self.outbox = Sender(self.tracker.store, clock=lease_clock)
 
     def _specs(self) -> dict[str, PipelineSpec]:
         specs = {}
@@ -459,9 +463,7 @@ class Scheduler:
         clock = lambda: self.clock().timestamp()  # noqa: E731
         if self.sleep is None:
             return PipelineRunner(self.tracker, progress=False, clock=clock)
-        return PipelineRunner(
-            self.tracker, progress=False, sleep=self.sleep, notify_sleep=self.sleep, clock=clock
-        )
+        return PipelineRunner(self.tracker, progress=False, sleep=self.sleep, clock=clock)
 
     def _fire(self, spec: PipelineSpec, fire_at: dt.datetime) -> dict[str, Any]:
         event: dict[str, Any] = {"pipeline": spec.name, "at": fire_at}
@@ -583,10 +585,20 @@ class Scheduler:
         stop = stop or threading.Event()
         while not stop.is_set():
             self.tick()  # each firing is logged (and reported to on_event) as it ends
+            sent = self._deliver_notifications()
             upcoming = self.next_fire().values()
             now = self.clock()
             wait = min([poll, *((t - now).total_seconds() for t in upcoming)])
+            wait = min(wait, self.outbox.next_wait(sent, poll))
             stop.wait(max(0.0, wait) + 0.005)  # just past the firing, so it is due
+
+    def _deliver_notifications(self) -> PassReport:
+        """One pass over the notification outbox (these firings' and any other due ones)."""
+        try:
+            return self.outbox.deliver_due()
+        except MLOpsError as e:  # a briefly unreachable store must not stop the scheduler
+            log.warning("notification outbox: %s", e)
+            return PassReport()
 
 
 def _held(result: Any) -> str:

@@ -6,6 +6,11 @@ server runs the same :meth:`~jupyter_mlops.schedule.scheduler.Scheduler.serve` l
 ``pipelines/`` and the scheduled monitors of its ``monitors/``). Each pipeline or monitor firing
 is taken under its lease in the store, so this loop and a standalone scheduler on the same store
 never start the same firing twice.
+
+The scheduler delivers the notification outbox between firings; with the scheduler off, the
+server runs a notification sender thread instead (``c.JupyterMLOps.notify``, on by default), so
+notifications queued by runs started from the panel, or left pending by a CLI command, are
+delivered while the server is up.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .handlers import ServerContext
 
 ENV = "JUPYTER_MLOPS_SCHEDULER"
 THREAD_NAME = "jupyter-mlops-scheduler"
+NOTIFY_THREAD_NAME = "jupyter-mlops-notify"
 
 
 class JupyterMLOps(Configurable):
@@ -37,6 +43,12 @@ class JupyterMLOps(Configurable):
     scheduler_lease_ttl = Float(
         30.0, help="Seconds a dead server's lease blocks its pipelines"
     ).tag(config=True)
+    notify = Bool(
+        True, help="Deliver the store's notification outbox (done by the scheduler when it runs)"
+    ).tag(config=True)
+    notify_poll = Float(30.0, help="Longest sleep of the notification sender, seconds").tag(
+        config=True
+    )
 
 
 class SchedulerLoop:
@@ -72,6 +84,43 @@ class SchedulerLoop:
             self.log.warning("jupyter-mlops: the scheduler is still finishing a run")
 
 
+class NotifyLoop:
+    """The notification sender thread (when the scheduler is off); :meth:`stop` ends it."""
+
+    def __init__(self, context: ServerContext, options: JupyterMLOps, log: Any) -> None:
+        self.context = context
+        self.poll = options.notify_poll
+        self.log = log
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name=NOTIFY_THREAD_NAME, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _serve(self) -> None:
+        from ..exceptions import MLOpsError
+        from ..pipeline.outbox import Sender
+
+        store = None
+        try:
+            while store is None and not self.stopping.is_set():
+                try:
+                    store = self.context.tracker().store
+                except MLOpsError:  # no store yet (it is made by the first run): look again
+                    self.stopping.wait(self.poll)
+            if store is not None:
+                Sender(store).serve(self.stopping, poll=self.poll)
+        except Exception:  # a sender that dies must say so, not take the server down
+            self.log.exception("jupyter-mlops: the notification sender stopped")
+        finally:
+            if store is not None:
+                store.release_thread()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.thread.join(timeout)
+
+
 def wanted(serverapp: Any) -> JupyterMLOps | None:
     """The options when the scheduler is switched on (config or environment), else None."""
     options = JupyterMLOps(config=serverapp.config)
@@ -99,9 +148,22 @@ def on_server_cleanup(serverapp: Any, fn: Callable[[], None], *, first: bool = F
 def start_loop(serverapp: Any, context: ServerContext) -> SchedulerLoop | None:
     options = wanted(serverapp)
     if options is None:
+        start_notify_loop(serverapp, context)
         return None
     loop = SchedulerLoop(context, options, serverapp.log or logging.getLogger(__name__))
     loop.start()
     on_server_cleanup(serverapp, loop.stop, first=True)
     serverapp.log.info("jupyter-mlops: scheduler running in the server (%s)", context.pipelines_dir)
+    return loop
+
+
+def start_notify_loop(serverapp: Any, context: ServerContext) -> NotifyLoop | None:
+    """The notification sender, unless ``c.JupyterMLOps.notify = False``."""
+    options = JupyterMLOps(config=serverapp.config)
+    if not options.notify:
+        return None
+    loop = NotifyLoop(context, options, serverapp.log or logging.getLogger(__name__))
+    loop.start()
+    on_server_cleanup(serverapp, loop.stop, first=True)
+    serverapp.web_app.settings["jupyter_mlops_notify"] = loop
     return loop

@@ -17,6 +17,8 @@ from ..entities import (
     ModelEvent,
     ModelPin,
     ModelVersion,
+    Notification,
+    NotificationStatus,
     PipelineRecord,
     Run,
     RunKind,
@@ -399,6 +401,46 @@ class RunStore(abc.ABC):
 
     @abc.abstractmethod
     def lease_holder(self, name: str, now: float) -> str | None: ...
+
+    # -- the notification outbox (see sql_notify.py for how rows are claimed) ------------------
+    @abc.abstractmethod
+    def queue_notifications(self, items: Sequence[Notification]) -> None: ...
+
+    @abc.abstractmethod
+    def claim_notification(
+        self,
+        holder: str,
+        now: float,
+        until: float,
+        skip_targets: Sequence[str] = (),
+        only: Sequence[str] | None = None,
+    ) -> Notification | None:
+        """Atomically claim the longest-due pending notification (of ``only``, if given) for
+        ``holder`` until ``until``; None when nothing is due."""
+
+    @abc.abstractmethod
+    def mark_notification_delivered(self, notification_id: str, now: float) -> None: ...
+
+    @abc.abstractmethod
+    def mark_notification_failed(
+        self, notification_id: str, holder: str, error: str, next_attempt: float, give_up: bool
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def notifications(
+        self,
+        status: NotificationStatus | None = None,
+        created_since: float | None = None,
+        limit: int | None = None,
+    ) -> list[Notification]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    def retry_notifications(self, ids: Sequence[str] | None, now: float) -> int:
+        """Make undelivered notifications (all when ``ids`` is None) due at ``now``."""
+
+    @abc.abstractmethod
+    def next_notification_due(self) -> float | None: ...
 
     # -- production monitoring ----------------------------------------------------------------
     # Not abstract: a backend without monitoring says so in one line instead of failing to load.

@@ -4,7 +4,8 @@
 
 - **complete**: the tables come from ``schema.py`` (the baseline and every migration, replayed),
   so a table added by a later migration is copied without an edit here. Only ``schema_info``
-  (each store keeps its own) and ``leases`` (live state of running schedulers) stay behind.
+  (each store keeps its own), ``leases`` (live state of running schedulers) and
+  ``notifications`` (the outbox of the store's senders) stay behind.
 - **idempotent and resumable**: rows go in with the target dialect's insert-ignore on each
   table's primary key, committed in batches; a second run copies nothing and a killed one
   continues where it stopped. A row the target already holds is compared with the source's: one
@@ -47,8 +48,9 @@ from .dialect import Connection
 from .sql import SQLStore
 
 DEFAULT_BATCH = 1000
-# Each store keeps its own version row; leases belong to the schedulers running on a store now.
-EXCLUDED_TABLES = ("schema_info", "leases")
+# Each store keeps its own version row; leases belong to the schedulers running on a store now,
+# and the notification outbox to its senders (copied, a pending row would be sent by both stores).
+EXCLUDED_TABLES = ("schema_info", "leases", "notifications")
 _URI_SHA = re.compile(r"^artifacts/[0-9a-f]{2}/([0-9a-f]{64})$")
 _KEY_CHUNK = 200  # keys per lookup: an OR of 200 ANDs stays under SQLite's expression depth
 _CHUNK = 8 << 20

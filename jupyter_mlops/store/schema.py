@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -301,6 +301,29 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             since {real} NOT NULL,
             until {real}
         )""",
+    ),
+    # 8 -> 9: the notification outbox. A notification is written here when its run ends and
+    # delivered by whichever sender (scheduler, Jupyter server, CLI) gets to it, at least once:
+    # ``id`` is the idempotency key receivers see. A sender claims a due row by moving its
+    # ``next_attempt`` past the claim's expiry (``claimed_by`` says who), so a sender killed
+    # mid-delivery leaves the row due again instead of lost.
+    8: (
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id TEXT PRIMARY KEY,
+            created {real} NOT NULL,
+            event TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt {real} NOT NULL,
+            last_error TEXT,
+            status TEXT NOT NULL,
+            delivered {real},
+            claimed_by TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS notifications_due ON notifications (status, next_attempt)",
+        "CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created)",
     ),
 }
 

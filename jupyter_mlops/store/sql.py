@@ -46,6 +46,7 @@ from .query import (
 )
 from .sql_common import Statements, _json
 from .sql_monitor import MonitorTables
+from .sql_notify import NotifyTables
 from .sql_registry import RegistryTables
 from .sql_schedule import ScheduleTables
 
@@ -61,7 +62,7 @@ _INTERRUPTED = (
 )
 
 
-class SQLStore(RegistryTables, ScheduleTables, MonitorTables, RunStore):
+class SQLStore(RegistryTables, ScheduleTables, MonitorTables, NotifyTables, RunStore):
     """A :class:`RunStore` over SQL; subclasses provide ``_write``, ``_read`` and ``close``."""
 
     dialect: Dialect

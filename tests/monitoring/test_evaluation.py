@@ -49,7 +49,9 @@ def feed(days: range, drift_from: int | None = None, n: int = 400) -> None:
         predict("churn", X, ids=[f"d{day}-{i}" for i in range(n)], now=T0 + day * DAY + 3600)
 
 
-def test_drift_breach_notifies_once_per_cooldown(tracker: mlops.Tracker, tmp_path: Path) -> None:
+def test_drift_breach_notifies_once_per_cooldown(
+    tracker: mlops.Tracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_monitor(tmp_path, "cooldown: 2d\nchecks:\n  - {kind: drift, action: notify}\n")
     register(tracker, "churn", Threshold())
     feed(range(7), drift_from=4)
@@ -57,20 +59,32 @@ def test_drift_breach_notifies_once_per_cooldown(tracker: mlops.Tracker, tmp_pat
     assert not quiet.breached and quiet.actions == []
     (check,) = quiet.checks
     assert check.value == 0.0 and check.detail["rows"] == 400
-    hit = evaluate("churn", now=T0 + 4 * DAY + 7200)
+    # No notify target configured: said so (not "done"), and not counted for the cooldown.
+    alone = evaluate("churn", now=T0 + 4 * DAY + 3600, act=True)
+    assert alone.breached and [a["status"] for a in alone.actions] == ["no target"]
+    assert alone.actions[0]["delivered"] is False
+    assert alone.describe() == "breached drift:drift; notify: no target configured, not delivered"
+    monkeypatch.setenv("JUPYTER_MLOPS_NOTIFY_WEBHOOK", "http://127.0.0.1:9/hook")
+    hit = evaluate("churn", now=T0 + 4 * DAY + 7200, clock=lambda: T0 + 4 * DAY + 7300)
     assert hit.breached and hit.checks[0].detail["drifted"] == ["x1"]
-    assert [a["status"] for a in hit.actions] == ["done"]
-    assert hit.actions[0]["delivered"] is False  # no notify target configured: said, not raised
+    (action,) = hit.actions
+    assert action["status"] == "queued" and action["delivered"] is False  # queued, not sent
+    (queued,) = tracker.store.notifications()
+    assert action["notifications"] == [queued.id] and queued.event == "monitor_breach"
+    assert queued.created == T0 + 4 * DAY + 7300  # the injected clock, not the evaluated time
+    assert queued.payload["monitor"] == "churn" and "drift" in queued.payload["error"]
+    assert hit.describe() == f"breached drift:drift; notify queued (notification {queued.id[:8]})"
     again = evaluate("churn", now=T0 + 5 * DAY + 7200)
     assert [a["status"] for a in again.actions] == ["cooldown"]
     later = evaluate("churn", now=T0 + 6 * DAY + 7200)
-    assert [a["status"] for a in later.actions] == ["done"]
+    assert [a["status"] for a in later.actions] == ["queued"]
     events = tracker.store.monitor_events("churn")
     assert [(e.kind, e.status) for e in events] == [
         ("evaluation", "ok"),
-        ("evaluation", "breach"), ("action", "done"),
+        ("evaluation", "breach"), ("action", "no target"),
+        ("evaluation", "breach"), ("action", "queued"),
         ("evaluation", "breach"), ("action", "cooldown"),
-        ("evaluation", "breach"), ("action", "done"),
+        ("evaluation", "breach"), ("action", "queued"),
     ]  # fmt: skip
 
 

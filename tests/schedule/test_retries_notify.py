@@ -1,25 +1,28 @@
-"""Retries as attempts of one firing, and notifications to a real local HTTP server and command."""
+"""Retries as attempts of one firing, and notifications (through the outbox) to a real local
+HTTP server and command."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import nbformat
 import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.pipeline import promote
+from jupyter_mlops.pipeline.outbox import Sender
 from jupyter_mlops.pipeline.runner import PipelineRunner
 from jupyter_mlops.pipeline.spec import NotifySpec, PipelineSpec, load_spec, save_spec
 from jupyter_mlops.schedule.scheduler import Scheduler
+from tests.conftest import python_env
+from tests.webhooks import closed_port_url, hanging_endpoint, receiver
 
 pytestmark = pytest.mark.slow
 UTC = dt.timezone.utc
@@ -99,56 +102,44 @@ def test_an_error_not_in_retry_on_is_not_retried(tmp_path: Path) -> None:
     assert "ValueError: flaky upstream" in (result.run.error or "")
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook() -> Any:
-    _Hook.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", _Hook.received
-    server.shutdown()
-    server.server_close()
+def _deliver() -> Any:
+    """One delivery pass over the outbox, as the scheduler runs between firings."""
+    return Sender(mlops.default_tracker().store).deliver_due()
 
 
 def test_failure_gate_failure_and_recovery_reach_the_webhook_and_the_command(
-    tmp_path: Path, webhook: Any
+    tmp_path: Path,
 ) -> None:
-    url, received = webhook
     out = tmp_path / "notified.txt"
-    command = f'echo "$JUPYTER_MLOPS_EVENT $JUPYTER_MLOPS_STATUS $JUPYTER_MLOPS_RUN_ID" >> {out}'
-    spec = _pipeline(
-        tmp_path,
-        "watched",
-        notify=NotifySpec(webhook=url, command=command),
-        gates=(),
+    command = (
+        'echo "$JUPYTER_MLOPS_EVENT $JUPYTER_MLOPS_STATUS $JUPYTER_MLOPS_RUN_ID'
+        f' $JUPYTER_MLOPS_NOTIFICATION_ID" >> {out}'
     )
     from jupyter_mlops.validation.gates import parse_gates
 
-    runner = PipelineRunner(progress=False, sleep=lambda s: None, notify_sleep=lambda s: None)
-    gated = dataclasses.replace(
-        spec, gates=parse_gates([{"kind": "metric", "metric": "accuracy", "min": 0.5}])
-    )
-    failed = runner.run(gated, {"fail_times": "1"})
-    gate_failed = runner.run(gated, {"accuracy": "0.1"})
-    recovered = runner.run(gated)
-    quiet = runner.run(gated)  # a success after a success: nothing to say
-    assert [r.outcome.value for r in (failed, gate_failed, recovered, quiet)] == [
-        "failed", "gate_failed", "passed", "passed",
-    ]  # fmt: skip
-    assert [m["event"] for m in received] == ["failure", "gate_failed", "recovery"]
+    runner = PipelineRunner(progress=False, sleep=lambda s: None)
+    with receiver() as hook:
+        spec = _pipeline(
+            tmp_path, "watched", notify=NotifySpec(webhook=hook.url, command=command), gates=()
+        )
+        gated = dataclasses.replace(
+            spec, gates=parse_gates([{"kind": "metric", "metric": "accuracy", "min": 0.5}])
+        )
+        results = []
+        for params in ({"fail_times": "1"}, {"accuracy": "0.1"}, {}, {}):
+            results.append(runner.run(gated, params))
+            # Queued by the run, not sent: only the earlier runs' notifications arrived.
+            assert len(hook.received) == sum(bool(r.notifications) for r in results[:-1])
+            _deliver()
+        failed, gate_failed, recovered, quiet = results
+        assert [r.outcome.value for r in results] == ["failed", "gate_failed", "passed", "passed"]
+        # A success after a success: nothing to say, nothing queued.
+        assert quiet.notifications == [] and len(failed.notifications) == 2  # webhook, command
+        received = [body for _, body in hook.received]
+        assert [m["event"] for m in received] == ["failure", "gate_failed", "recovery"]
+        keys = [k for k, _ in hook.received]
+        assert [m["notification_id"] for m in received] == keys
+        assert [r.notifications[0] for r in results[:3]] == keys  # the webhook's row of each run
     first, second, third = received
     assert first["run_id"] == failed.run.id and first["pipeline"] == "watched"
     assert first["status"] == "failed" and "ConnectionError" in first["error"]
@@ -157,27 +148,56 @@ def test_failure_gate_failure_and_recovery_reach_the_webhook_and_the_command(
     assert Path(second["link"].removeprefix("file://")).is_file()
     assert third["run_id"] == recovered.run.id and third["status"] == "passed"
     assert out.read_text().splitlines() == [
-        f"failure failed {failed.run.id}",
-        f"gate_failed gate_failed {gate_failed.run.id}",
-        f"recovery passed {recovered.run.id}",
+        f"failure failed {failed.run.id} {failed.notifications[1]}",
+        f"gate_failed gate_failed {gate_failed.run.id} {gate_failed.notifications[1]}",
+        f"recovery passed {recovered.run.id} {recovered.notifications[1]}",
     ]
+    store = mlops.default_tracker().store
+    assert {n.status.value for n in store.notifications()} == {"delivered"}
 
 
-def test_a_failed_delivery_is_retried_logged_and_never_fails_the_run(
+def test_a_failed_delivery_is_kept_logged_and_never_fails_or_holds_the_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    spec = _pipeline(
-        tmp_path, "unheard", notify=NotifySpec(webhook=f"http://127.0.0.1:{port}/hook")
-    )
-    waits: list[float] = []
-    runner = PipelineRunner(progress=False, notify_sleep=waits.append)
-    with caplog.at_level(logging.WARNING, logger="jupyter_mlops.pipeline.notify"):
-        result = runner.run(spec, {"fail_times": "1"})
+    spec = _pipeline(tmp_path, "unheard", notify=NotifySpec(webhook=closed_port_url()))
+    result = PipelineRunner(progress=False).run(spec, {"fail_times": "1"})
     assert result.outcome.value == "failed" and result.run.status.value == "failed"
-    assert waits == [1.0, 2.0]  # three attempts, backing off
-    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "delivery failed after 3 attempts" in errors[0]
-    assert f"127.0.0.1:{port}" in errors[0]
+    store = mlops.default_tracker().store
+    (queued,) = store.notifications()
+    assert [queued.id] == result.notifications and queued.attempts == 0  # not tried by the run
+    with caplog.at_level(logging.WARNING, logger="jupyter_mlops.pipeline.outbox"):
+        report = _deliver()
+    assert report.failed == {queued.id: "Connection refused"}
+    (row,) = store.notifications()
+    assert row.status.value == "pending" and row.attempts == 1
+    assert row.last_error == "Connection refused" and row.event == "failure"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "failed (attempt 1): Connection refused" in warnings[0]
+    assert f"127.0.0.1:{spec.notify.webhook.split(':')[2].split('/')[0]}" in warnings[0]
+
+
+def test_a_hanging_webhook_adds_little_to_jupyter_mlops_run(tmp_path: Path) -> None:
+    """The old synchronous delivery added 3 x 10 s time-outs plus backoff (33 s) to the run."""
+    _pipeline(tmp_path, "plain", 1)
+    with hanging_endpoint() as url:
+        _pipeline(tmp_path, "hooked", 1, notify=NotifySpec(webhook=url))
+        elapsed, outs = {}, {}
+        for name in ("plain", "hooked"):
+            started = time.monotonic()
+            outs[name] = subprocess.run(
+                [sys.executable, "-m", "jupyter_mlops", "run", name, "--no-progress"],
+                capture_output=True, text=True, cwd=tmp_path, env=python_env(), timeout=600,
+            )  # fmt: skip
+            elapsed[name] = time.monotonic() - started
+    for out in outs.values():
+        assert out.returncode == 1, out.stderr  # the notebook failed once, as asked
+    assert "not delivered yet" not in outs["plain"].stderr
+    assert (
+        "jupyter-mlops: 1 notification not delivered yet (timed out); they are retried in the"
+        " background by the scheduler, the Jupyter server or the next command: see"
+        " jupyter-mlops notify list"
+    ) in outs["hooked"].stderr
+    # The wait is 2 s (notify_wait); the bound leaves room for a loaded machine's kernel start.
+    assert elapsed["hooked"] - elapsed["plain"] < 12.0, elapsed
+    (row,) = mlops.default_tracker().store.notifications()
+    assert row.status.value == "pending" and row.last_error == "timed out"
