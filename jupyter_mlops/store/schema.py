@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -287,6 +287,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             "time",
         ),
         "CREATE INDEX IF NOT EXISTS metrics_run_key ON metrics (run_id, key, step)",
+    ),
+    # 7 -> 8: tags of any length (up to MAX_TAG_VALUE) on PostgreSQL, whose btree refuses an
+    # entry over ~2.7 kB: the index holds the dialect's {tag_value_key} (md5 of the value there,
+    # the value itself in SQLite), and equality filters compare it too.
+    7: (
+        "DROP INDEX IF EXISTS tags_key_value",
+        "CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, {tag_value_key})",
     ),
 }
 
