@@ -47,8 +47,9 @@ from .dialect import Connection
 from .sql import SQLStore
 
 DEFAULT_BATCH = 1000
-# Each store keeps its own version row; leases belong to the schedulers running on a store now.
-EXCLUDED_TABLES = ("schema_info", "leases")
+# Each store keeps its own version row; leases belong to the schedulers running on a store now,
+# journal marks to the writers that spilled into a local journal of that store (writer.py).
+EXCLUDED_TABLES = ("schema_info", "leases", "journal_marks")
 _URI_SHA = re.compile(r"^artifacts/[0-9a-f]{2}/([0-9a-f]{64})$")
 _KEY_CHUNK = 200  # keys per lookup: an OR of 200 ANDs stays under SQLite's expression depth
 _CHUNK = 8 << 20
