@@ -85,7 +85,8 @@ CHILD = textwrap.dedent("""
     run.log_params({"done": True})
     run._send()
     print(tracker.writer.spilled, flush=True)
-    sys.stdin.readline()  # killed here
+    if sys.stdin.readline() == "end\\n":  # else killed while waiting here
+        run.end(wait=False)  # and exit, while the store is still locked
 """)
 
 
@@ -137,6 +138,42 @@ def test_the_journal_of_a_killed_process_is_replayed_at_the_next_open_once(
     close_stores()
     open_store(isolated_store)
     assert _metric_rows(db) == (len(spilled), len(spilled))  # never twice
+
+
+@pytest.mark.slow
+def test_records_spilled_before_an_exit_on_a_locked_store_are_kept_and_said_so(
+    isolated_store: Path, tmp_path: Path
+) -> None:
+    db = isolated_store / "mlops.db"
+    proc = subprocess.Popen(
+        [PYTHON, "-c", CHILD, "50000"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**python_env(), "JUPYTER_MLOPS_FLUSH_TIMEOUT": "0.5"},
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        run_id = proc.stdout.readline().strip()
+        with lock_held(db, seconds=120):
+            proc.stdin.write("\n")
+            proc.stdin.flush()
+            assert int(proc.stdout.readline()) > 0
+            _out, err = proc.communicate("end\n", timeout=120)  # exits with the lock held
+            spilled = _journal_steps(_journal_files(isolated_store))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "are kept in" in err and "written the next time the store is opened" in err
+    close_stores()
+    reset_default_tracker()
+    got = open_store(isolated_store).get_run(run_id)
+    assert _metric_rows(db) == (len(spilled), len(spilled))
+    assert got.status is RunStatus.FINISHED and got.metrics == {"m": 49_999}  # its end, replayed
 
 
 def test_a_replay_that_dies_half_way_resumes_after_its_last_committed_batch(

@@ -137,12 +137,14 @@ class Journal:
         header = json.dumps({"journal": 1, "store": store.location}).encode() + b"\n"
         self._out.write(header)
         self.written = self.read = len(header)  # byte offsets: appended, taken by the writer
+        self.records = self.taken = 0  # counts of the same
 
     def append(self, record: bytes) -> None:
         """One record, in one write: a process killed mid-record leaves a partial last line,
         which a replay ignores (its caller had not got past logging it)."""
         self._out.write(record)
         self.written += len(record)
+        self.records += 1
 
     def take(self, max_items: int) -> list[tuple[dict[str, Any], int]]:
         """Records appended but not yet taken, up to about ``max_items`` rows, each with the
@@ -156,6 +158,7 @@ class Journal:
             rec = decode_record(line)
             items += record_weight(rec.get("update"))
             out.append((rec, self.read))
+        self.taken += len(out)
         return out
 
     @property

@@ -42,6 +42,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from ..entities import Artifact, DataRef, GitState, Run, RunStatus
@@ -204,6 +205,15 @@ class StoreWriter:
         with self._lock:
             errors, self._errors = self._errors, {}
         return {rid: why for rid, (why, _final) in errors.items()}
+
+    def journal_left(self) -> tuple[Path, int] | None:
+        """The spill journal still holding records not written yet, and how many; None when
+        there is none (what the next open of the store replays, should the process end now)."""
+        with self._lock:
+            j = self._journal
+            if j is None or j.drained:
+                return None
+            return j.path, j.records - j.taken
 
     def unwritten(self) -> list[str]:
         """Runs with records still queued or being written (in submission order)."""
