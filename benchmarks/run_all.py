@@ -39,6 +39,7 @@ import bench_server  # noqa: E402
 import bench_sweep  # noqa: E402
 import bench_team  # noqa: E402
 import bench_tracking  # noqa: E402
+import bench_writer  # noqa: E402
 from report import print_table  # noqa: E402
 
 RESULTS = HERE / "results" / "latest.json"
@@ -59,6 +60,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("reproduce", lambda: bench_reproduce.run(repeats=repeats)),
         ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
         ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),
+        ("writer", lambda: bench_writer.run(calls=1_000_000 if quick else 10_000_000)),
     ]
 
 

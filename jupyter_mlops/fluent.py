@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 from .tracker import (
     ActiveRun,
     Tracker,
+    TrackingWarning,
     _active,
     active_run,
     warn_not_recorded,
@@ -199,6 +201,15 @@ def _flush_at_exit() -> None:
         w.wait(timeout=max(0.0, deadline - time.monotonic()))
     for w in all_writers():
         _report_writer_errors(w)
+        left = w.journal_left()
+        if left is not None:  # kept on disk, not lost: say where, and when they are written
+            warnings.warn(
+                f"jupyter-mlops: {left[1]} record(s) the store {w.store.location} did not take "
+                f"within {timeout:g} s of exit are kept in {left[0]}; they are written the next "
+                "time the store is opened",
+                TrackingWarning,
+                stacklevel=2,
+            )
         for run_id in w.unwritten():
             warn_not_recorded(
                 f"the store {w.store.location} did not take its records within {timeout:g} s "

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 FLUSH_ITEMS = 5000
+# The longest tag value, in characters: every backend stores and finds it by equality through an
+# index (PostgreSQL's indexes the value's md5, since a btree entry holds at most ~2.7 kB).
+MAX_TAG_VALUE = 1_000_000
 HEARTBEAT_SECONDS = 30.0
 # Inside IPython, how long the end of a run waits for its records to be written when the store
 # answers but slowly. A local SQLite store takes about a millisecond, so write errors (disk full)
@@ -91,6 +94,16 @@ def _check_key(kind: str, key: Any) -> str:
             f"{kind} names must be non-empty strings of at most 250 characters, got {key!r}"
         )
     return key
+
+
+def _check_tag_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_TAG_VALUE:
+        raise ValidationError(
+            f"Tag {key!r} is {len(text):,} characters long; a tag value holds at most "
+            f"{MAX_TAG_VALUE:,}: log a longer text as an artifact (log_bytes)"
+        )
+    return text
 
 
 def _as_float(key: str, value: Any) -> float:
@@ -156,9 +169,9 @@ class ActiveRun:
         self._maybe_flush()
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
+        checked = {_check_key("Tag", k): _check_tag_value(k, v) for k, v in tags.items()}
         with self._lock:
-            for k, v in tags.items():
-                self._pending.tags[_check_key("Tag", k)] = str(v)
+            self._pending.tags.update(checked)
 
     def log_dataset(
         self, name: str, obj: Any, role: str = "input", save: bool | None = None
@@ -414,6 +427,8 @@ class Tracker:
             raise ValidationError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
         if run_id is not None and not re.fullmatch(r"[0-9a-f]{32}", run_id):
             raise ValidationError(f"A run id is 32 lowercase hex digits, got {run_id!r}")
+        if tags:  # refused before the run exists, not left running behind the error
+            tags = {_check_key("Tag", k): _check_tag_value(k, v) for k, v in tags.items()}
         exp = experiment or DEFAULT_EXPERIMENT
         if parent_id is None:
             current = active_run()

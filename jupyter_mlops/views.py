@@ -12,11 +12,12 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import entities
 from .entities import RunKind, RunStatus
@@ -27,6 +28,7 @@ from .exceptions import (
     StoreUnavailableError,
     ValidationError,
 )
+from .store.confined import ConfinedFile, open_confined
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -235,7 +237,7 @@ def run_detail(tracker: Tracker, run_id: str) -> dict[str, Any]:
     detail["children"] = tracker.store.search_run_ids(where=f"parent_id == {run.id!r}", limit=200)
     detail["gate_results"] = tracker.store.gate_results(run.id)
     detail["models"] = models
-    detail["output_notebook"] = _output_notebook_path(tracker, run.id).is_file()
+    detail["output_notebook"] = _has_output_notebook(tracker, run.id)
     return to_jsonable(detail)
 
 
@@ -255,17 +257,19 @@ def metric_series(tracker: Tracker, run_id: str, key: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ArtifactFile:
+    """An artifact opened for download: stream ``file`` (and close it), never reopen by path."""
+
     name: str
     kind: str
-    path: Path
+    file: BinaryIO
     size: int
 
 
 def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
     """The stored file of artifact ``name`` of a run (with an object store, the local cache's
-    verified copy). Only names the run logged resolve, and the file is the one its recorded
-    sha256 names, so no name reaches another file (``../``, absolute paths and symlinks end as
-    not found)."""
+    verified copy), opened. Only names the run logged resolve, and the file is the one its
+    recorded sha256 names, opened without following any link out of the store, so no name
+    reaches another file (``../``, absolute paths and links out end as not found)."""
     run = tracker.get_run(run_id)
     missing = NotFoundError(
         f"Run {run.short_id} has no artifact {name!r}; its artifacts: "
@@ -277,30 +281,41 @@ def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
     if art is None:
         raise missing
     try:
-        path = tracker.store.artifacts.local_path(art.uri, art.sha256)
+        f = tracker.store.artifacts.open_blob(art.uri, art.sha256)
     except StoreUnavailableError:  # the object store is down: say that, not "no such artifact"
         raise
-    except StoreError:
+    except (StoreError, LookupError):
         raise missing from None
-    if path.is_symlink():  # stores write regular files: a link was planted, maybe out of it
-        raise missing
-    return ArtifactFile(art.name, art.kind, path, path.stat().st_size)
+    return ArtifactFile(art.name, art.kind, f, os.fstat(f.fileno()).st_size)
 
 
-def _output_notebook_path(tracker: Tracker, run_id: str) -> Path:
-    return tracker.store.workdir / "runs" / run_id / "output.ipynb"
+def _open_output_notebook(tracker: Tracker, run_id: str) -> ConfinedFile:
+    """The executed notebook of a pipeline run, opened inside the store (NotFoundError when
+    it is missing or leads out of the store)."""
+    return open_confined(tracker.store.workdir, PurePath("runs", run_id, "output.ipynb"))
+
+
+def _has_output_notebook(tracker: Tracker, run_id: str) -> bool:
+    try:
+        _open_output_notebook(tracker, run_id).file.close()
+    except (NotFoundError, StoreUnavailableError):
+        return False
+    return True
 
 
 def output_notebook(tracker: Tracker, run_id: str) -> dict[str, Any]:
     """The executed notebook of a pipeline run: ``{run_id, path, content}``."""
     run = tracker.get_run(run_id)
-    path = _output_notebook_path(tracker, run.id)
-    if not path.is_file():
+    try:
+        opened = _open_output_notebook(tracker, run.id)
+    except NotFoundError:
         raise NotFoundError(
             f"Run {run.short_id} has no output notebook; only pipeline runs "
             "(`jupyter-mlops run`) have one"
-        )
-    return {"run_id": run.id, "path": str(path), "content": json.loads(path.read_text())}
+        ) from None
+    with opened.file as f:
+        content = json.loads(f.read())
+    return {"run_id": run.id, "path": str(opened.path), "content": content}
 
 
 def compare_runs(tracker: Tracker, run_ids: list[str]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import sqlite3
@@ -14,10 +15,16 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.entities import GateResult, GateStatus, RunStatus
-from jupyter_mlops.exceptions import ConfigError, SchemaVersionError, StoreUnavailableError
+from jupyter_mlops.exceptions import (
+    ConfigError,
+    SchemaVersionError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from jupyter_mlops.store import RunStore, close_stores, open_store, parse_location
 from jupyter_mlops.store.dialect import SQLITE
 from jupyter_mlops.store.schema import SCHEMA_VERSION
+from jupyter_mlops.tracker import MAX_TAG_VALUE
 from jupyter_mlops.tracking import reset_default_tracker
 
 from .conftest import PYTHON, python_env
@@ -208,7 +215,7 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_runs(tmp_path: Path) 
     store.set_schedule_state("p", 5.0)  # a table the migration added
     assert store.schedule_state() == {"p": 5.0}
     con = sqlite3.connect(store_dir / "mlops.db")
-    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 9
+    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 10
     assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'tags_key_value'").fetchone()
 
 
@@ -351,3 +358,36 @@ def test_a_read_never_creates_a_store(tmp_path: Path) -> None:
     open_store(where).close()
     close_stores()
     assert open_store(where, create=False).experiments() == []
+
+
+def test_a_100_kb_tag_value_is_stored_and_found_by_it_through_the_tags_index(
+    store: RunStore,
+) -> None:
+    from jupyter_mlops.store.query import compile_query
+
+    value = base64.b64encode(os.urandom(75_000)).decode()  # random: nothing to compress
+    with mlops.start_run(experiment="tags", tags={"blob": value, "team": "x"}) as run:
+        pass
+    with mlops.start_run(experiment="tags", tags={"blob": value[:-1] + "!"}):
+        pass
+    assert mlops.flush()
+    assert mlops.get_run(run.id).tags["blob"] == value
+    where = f"tags.blob == {value!r}"
+    assert store.search_run_ids(where=where) == [run.id]
+    assert list(mlops.runs(where=f"tags.blob in [{value!r}, 'other']")["id"]) == [run.id]
+    with pytest.raises(ValidationError, match="at most 1,000,000"):
+        mlops.start_run(tags={"blob": "x" * (MAX_TAG_VALUE + 1)})
+
+    # The lookup the filter compiles to can use the tags (key, value) index: on PostgreSQL,
+    # whose index holds the md5 of the value, it must compare that too.
+    q = compile_query(where, dialect=store.dialect)
+    sql = f"SELECT r.id FROM runs r {' '.join(q.joins)} WHERE {q.where}"
+    with store._read() as conn:  # type: ignore[attr-defined]
+        if store.dialect.name == "postgresql":  # type: ignore[attr-defined]
+            conn.execute("SET LOCAL enable_seqscan = off")  # two rows: it would rather scan
+            plan = [r[0] for r in conn.execute("EXPLAIN " + sql, q.args).fetchall()]
+            at = next(i for i, line in enumerate(plan) if "using tags_key_value" in line)
+            assert "md5(value) = " in plan[at + 1], plan  # the Index Cond, not a Filter
+        else:
+            plan = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, q.args)]
+            assert any("tags_key_value (key=? AND value=?)" in line for line in plan), plan

@@ -180,7 +180,9 @@ class ArtifactHandler(MLOpsHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Length", str(art.size))
         loop = IOLoop.current()
-        with art.path.open("rb") as f:
+        # From the descriptor the view opened inside the store: a link swapped in since then
+        # changes nothing here.
+        with art.file as f:
             while chunk := await loop.run_in_executor(self.ctx.executor, f.read, _CHUNK):
                 self.write(chunk)
                 await self.flush()

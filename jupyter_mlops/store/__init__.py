@@ -58,6 +58,11 @@ def open_store(
                 from .sqlite import SQLiteStore
 
                 store = SQLiteStore(target, create=create)
+            # Records a dead process spilled (store/journal.py) first: its runs' ends may be
+            # among them, and only what is still 'running' after that was interrupted.
+            from .journal import replay_journals
+
+            replay_journals(store)
             store.mark_interrupted_runs()
             _stores[key] = store
         # ``artifacts``, the artifact_store setting (s3://bucket/prefix or a directory), puts

@@ -6,8 +6,11 @@
 a row is valid in any store holding the same bytes (a migration copies blobs, not rows' uris).
 
 Every read is checked against the sha256 the row recorded: a blob swapped in a shared bucket is
-refused, never returned. Writes are atomic (a local file is written to a temporary name and
-renamed; an S3 PUT is atomic), and a blob already present is not written again.
+refused, never returned. A local blob is opened without following links out of its directory
+(``open_blob``), and hashed again when it was reached through one.
+
+Writes are atomic (a local file is written to a temporary name and renamed; an S3 PUT is
+atomic), and a blob already present is not written again.
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from ..exceptions import ConfigError, MissingDependencyError, StoreError, StoreUnavailableError
+from ..exceptions import (
+    ConfigError,
+    MissingDependencyError,
+    NotFoundError,
+    StoreError,
+    StoreUnavailableError,
+)
+from .confined import open_confined
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 8 << 20
@@ -103,9 +113,17 @@ class ArtifactStore:
         written or downloaded. Raises StoreError when the blob is missing or does not match."""
         raise NotImplementedError
 
+    def open_blob(self, uri: str, sha: str) -> BinaryIO:
+        """The artifact as a file opened inside the store (see ``confined.py``: no symbolic
+        link leads out of it), at its start; read it from there, never by path. Its content
+        was checked against ``sha`` when written or downloaded, and is hashed again when the
+        blob was reached through a link. StoreError when it is missing, changed or outside."""
+        raise NotImplementedError
+
     def read_bytes(self, uri: str, sha: str) -> bytes:
         """The artifact's bytes, checked against ``sha``; StoreError when missing or changed."""
-        data = self.local_path(uri, sha).read_bytes()
+        with self.open_blob(uri, sha) as f:
+            data = f.read()
         if hashlib.sha256(data).hexdigest() != sha:
             raise _mismatch(uri, self.describe())
         return data
@@ -196,6 +214,27 @@ class LocalArtifactStore(ArtifactStore):
         if not path.is_file():
             raise self._missing(uri)
         return path
+
+    def open_blob(self, uri: str, sha: str) -> BinaryIO:
+        if sha_of(uri) != sha:
+            raise _mismatch(uri, self.describe())
+        try:
+            opened = open_confined(self.root, PurePath(sha[:2], sha))
+        except NotFoundError as e:
+            raise self._missing(uri, str(e)) from None
+        if opened.linked:  # not the file this store wrote: its bytes are not vouched for
+            try:
+                h = hashlib.sha256()
+                while chunk := opened.file.read(_CHUNK):
+                    h.update(chunk)
+                opened.file.seek(0)
+            except BaseException:
+                opened.file.close()
+                raise
+            if h.hexdigest() != sha:
+                opened.file.close()
+                raise _mismatch(uri, self.describe())
+        return opened.file
 
     def delete(self, sha: str) -> int:
         path = self._path_for(sha)
@@ -380,6 +419,13 @@ class S3ArtifactStore(ArtifactStore):
             return cached
         self._download(uri, sha, cached)
         return cached
+
+    def open_blob(self, uri: str, sha: str) -> BinaryIO:
+        if sha_of(uri) != sha:
+            raise _mismatch(uri, self.describe())
+        if not os.path.lexists(self.cache._path_for(sha)):
+            self._download(uri, sha, self.cache._path_for(sha))
+        return self.cache.open_blob(uri, sha)
 
     def _download(self, uri: str, sha: str, dest: Path) -> None:
         """Download into a temporary file beside ``dest``, hashing on the way; renamed into

@@ -172,15 +172,27 @@ class RunStore(abc.ABC):
         self,
         writes: Sequence[RunStart | tuple[str, RunUpdate]],
         on_busy: Callable[[], None] | None = None,
+        journal_mark: tuple[str, int] | None = None,
     ) -> None:
         """Create and update runs in this order, all or none where the backend can (the
         background writer's unit of work). ``on_busy`` is called while another writer holds the
-        store, so whoever waits for this write can stop waiting."""
+        store, so whoever waits for this write can stop waiting. ``journal_mark`` (journal,
+        offset): these records come from a spill journal (``journal.py``), written up to
+        there; the mark is kept in the same transaction."""
+        if journal_mark is not None:
+            raise NotImplementedError("this store keeps no journal marks")
         for w in writes:
             if isinstance(w, RunStart):
                 self.create_run(w)
             else:
                 self.update_run(*w)
+
+    def journal_mark(self, journal: str) -> int | None:
+        """How far the spill journal ``journal`` was written into this store (None: not yet)."""
+        return None
+
+    def forget_journal_mark(self, journal: str) -> None:  # noqa: B027 (optional, as above)
+        """Drop the mark of a journal whose file is gone."""
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: list[str], now: float) -> None: ...

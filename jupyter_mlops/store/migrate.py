@@ -49,8 +49,9 @@ from .sql import SQLStore
 
 DEFAULT_BATCH = 1000
 # Each store keeps its own version row; leases belong to the schedulers running on a store now,
-# and the notification outbox to its senders (copied, a pending row would be sent by both stores).
-EXCLUDED_TABLES = ("schema_info", "leases", "notifications")
+# and the notification outbox to its senders (copied, a pending row would be sent by both stores);
+# journal marks to the writers that spilled into a local journal of that store (writer.py).
+EXCLUDED_TABLES = ("schema_info", "leases", "notifications", "journal_marks")
 _URI_SHA = re.compile(r"^artifacts/[0-9a-f]{2}/([0-9a-f]{64})$")
 _KEY_CHUNK = 200  # keys per lookup: an OR of 200 ANDs stays under SQLite's expression depth
 _CHUNK = 8 << 20

@@ -151,6 +151,9 @@ def _compare_value(col: str, ns: str, op: str, value: Any, q: Query) -> str:
         except ValueError as e:
             raise ValidationError(f"Bad time {value!r} in filter; use ISO format") from e
     q.where_args.append(value)
+    if ns == "tags" and op == "=" and (key := q.dialect.tag_value_key(col)):
+        q.where_args.append(value)  # the index holds a hash of the value: compare that too
+        return f"({col} = ? AND {key} = {q.dialect.tag_value_key('?')})"
     return f"{col} {op} ?"
 
 

@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -324,6 +324,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX IF NOT EXISTS notifications_due ON notifications (status, next_attempt)",
         "CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created)",
+    ),
+    # 9 -> 10: tags of any length (up to MAX_TAG_VALUE) on PostgreSQL, whose btree refuses an
+    # entry over ~2.7 kB: the index holds the dialect's {tag_value_key} (md5 of the value there,
+    # the value itself in SQLite), and equality filters compare it too. The background writer's
+    # journal marks (store/journal.py): how far each spilled journal was written, kept in the
+    # transaction that writes its records, so a replay after a crash never writes one twice.
+    9: (
+        "DROP INDEX IF EXISTS tags_key_value",
+        "CREATE INDEX IF NOT EXISTS tags_key_value ON tags (key, {tag_value_key})",
+        """CREATE TABLE IF NOT EXISTS journal_marks (
+            journal TEXT PRIMARY KEY,
+            position {bigint} NOT NULL
+        )""",
     ),
 }
 

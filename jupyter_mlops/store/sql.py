@@ -124,6 +124,7 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, NotifyTables, RunS
         self,
         writes: Sequence[RunStart | tuple[str, RunUpdate]],
         on_busy: Callable[[], None] | None = None,
+        journal_mark: tuple[str, int] | None = None,
     ) -> None:
         def apply(conn: Connection) -> None:
             for w in writes:
@@ -131,8 +132,22 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, NotifyTables, RunS
                     self._insert_run(conn, w)
                 elif not w[1].is_empty():
                     self._apply_update(conn, *w)
+            if journal_mark is not None:
+                conn.execute(self._sql.journal_mark, journal_mark)
 
         self._write(apply, on_busy)
+
+    def journal_mark(self, journal: str) -> int | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT position FROM journal_marks WHERE journal = ?", (journal,)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def forget_journal_mark(self, journal: str) -> None:
+        self._write(
+            lambda conn: conn.execute("DELETE FROM journal_marks WHERE journal = ?", (journal,))
+        )
 
     def heartbeat(self, run_ids: list[str], now: float) -> None:
         if run_ids:

@@ -30,6 +30,7 @@ class Statements:
         self.experiment = d.insert_ignore("experiments", ("name", "created"))
         self.param = d.upsert("params", ("run_id", "key", "value"), ("run_id", "key"))
         self.tag = d.upsert("tags", ("run_id", "key", "value"), ("run_id", "key"))
+        self.journal_mark = d.upsert("journal_marks", ("journal", "position"), ("journal",))
         metric = ("run_id", "key", "step", "value", "time")
         # Latest = highest step, then newest time; the WHERE keeps an older step from winning.
         self.latest = d.upsert(

@@ -15,6 +15,19 @@ Failure rules, which keep a run honest and never half-written:
   not recorded") is retried in front of every later batch, and if the process dies first the
   liveness sweep marks the row ``interrupted`` the next time the store is opened.
 
+The queue is bounded (``MAX_QUEUED_ITEMS`` rows: metric rows, params, tags, data), so a loop
+logging faster than the store writes, or a store locked for minutes, cannot grow memory without
+bound. When a record does not fit:
+
+1. the caller blocks, at most ``BLOCK_SECONDS``, until the writer takes a batch and frees room
+   (a loop that outpaces the store is slowed to the store's pace: backpressure);
+2. if there is still no room, the record is spilled to an append-only journal file under the
+   store (``<store>/journal/``, see ``journal.py``), and so is every later record until the
+   writer has caught up, so the store still receives them in submission order;
+3. the writer replays the journal once its queue is empty, each batch in one transaction with
+   the journal's mark, then deletes it; if the process dies first, the next open of the store
+   replays it. Never dropped silently, never written twice.
+
 :class:`RunImage` folds the same records the way the store does, so a front-end can show a run
 as it will be stored without reading it back.
 """
@@ -23,22 +36,29 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from ..entities import Artifact, DataRef, GitState, Run, RunStatus
 from ..exceptions import StoreError
 from .base import RunStart, RunStore, RunUpdate
+from .journal import REPLAY_BATCH_ITEMS, Journal, encode_record, record_weight
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # operations per transaction: bounds one transaction's size and lock time
 IDLE_SECONDS = 5.0  # an idle writer thread exits (and closes its connection) after this
 DEFAULT_EXIT_TIMEOUT = 10.0
+# The queue's bound, in rows (metric rows, params, tags, data; see record_weight): about 15 MB
+# of metric rows. A record always fits an empty queue, so the bound is this plus one record.
+MAX_QUEUED_ITEMS = 100_000
+BLOCK_SECONDS = 0.5  # how long a caller waits for room in a full queue before spilling
 
 
 @dataclass
@@ -49,6 +69,8 @@ class _Op:
     final: bool = False  # the run's last update (status, end time)
     report: bool = True  # a failure is the user's business (a late git state is not)
     seq: int = 0
+    weight: int = 1  # rows it holds (record_weight)
+    mark: int | None = None  # read from the spill journal: the offset just after it
 
 
 def _reason(e: BaseException) -> str:
@@ -75,6 +97,12 @@ class StoreWriter:
         self._unclosed: dict[str, RunUpdate] = {}  # closing records of runs whose end failed
         self._lost: dict[str, str] = {}  # runs whose creation failed -> why
         self._errors: dict[str, tuple[str, bool]] = {}  # unreported: run -> (why, final)
+        self.max_queued = MAX_QUEUED_ITEMS
+        self.block_seconds = BLOCK_SECONDS
+        self._queued = 0  # rows in _queue
+        self._room = threading.Condition(self._lock)  # callers wait for room in the queue
+        self._journal: Journal | None = None  # spilling: every new record goes there, in order
+        self.spilled = 0  # records spilled to a journal so far (for tests and benchmarks)
 
     # -- submitting and waiting -----------------------------------------------------------------
     def create(self, start: RunStart) -> int:
@@ -88,13 +116,41 @@ class StoreWriter:
         return self._submit(_Op(run_id, update=update, final=final, report=report))
 
     def _submit(self, op: _Op) -> int:
+        op.weight = record_weight(op.update)
         with self._lock:
+            if self._journal is not None and self._journal.pid != os.getpid():
+                self._journal = None  # a forked child: the journal is its parent's
+            if self._journal is None and not self._has_room(op.weight):
+                # Full: give the writer a moment to take a batch (the caller is logging
+                # faster than the store writes), then spill rather than grow.
+                self._ensure_thread()
+                deadline = time.monotonic() + self.block_seconds
+                while not self._has_room(op.weight) and (left := deadline - time.monotonic()) > 0:
+                    self._room.wait(left)
             self._submitted += 1
             op.seq = self._submitted
-            self._queue.append(op)
+            if self._journal is None and self._has_room(op.weight):
+                self._queue.append(op)
+                self._queued += op.weight
+            else:
+                self._spill(op)
             self._work.notify()
             self._ensure_thread()
             return op.seq
+
+    def _has_room(self, weight: int) -> bool:
+        return not self._queue or self._queued + weight <= self.max_queued
+
+    def _spill(self, op: _Op) -> None:
+        """Append ``op`` to the journal (opened on the first spill); once spilling, every later
+        record goes there too, so the store still gets them in submission order."""
+        if self._journal is None:
+            self._journal = Journal(self.store)
+            log.info("writer queue full: spilling to %s", self._journal.path)
+        self._journal.append(
+            encode_record(op.seq, op.run_id, op.start, op.update, op.final, op.report)
+        )
+        self.spilled += 1
 
     def _ensure_thread(self) -> None:
         # A forked child inherits this object but not the thread; an idle thread has exited.
@@ -150,6 +206,15 @@ class StoreWriter:
             errors, self._errors = self._errors, {}
         return {rid: why for rid, (why, _final) in errors.items()}
 
+    def journal_left(self) -> tuple[Path, int] | None:
+        """The spill journal still holding records not written yet, and how many; None when
+        there is none (what the next open of the store replays, should the process end now)."""
+        with self._lock:
+            j = self._journal
+            if j is None or j.drained:
+                return None
+            return j.path, j.records - j.taken
+
     def unwritten(self) -> list[str]:
         """Runs with records still queued or being written (in submission order)."""
         with self._lock:
@@ -166,6 +231,12 @@ class StoreWriter:
             self._work.notify_all()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        with self._lock:
+            journal = self._journal
+            if journal is not None and (thread is None or not thread.is_alive()):
+                # Unlocked and left in place: the next open of the store writes the rest.
+                self._journal = None
+                journal.close()
 
     def _loop(self) -> None:
         try:
@@ -176,16 +247,31 @@ class StoreWriter:
     def _serve(self) -> None:
         while True:
             with self._lock:
-                if not self._queue:
+                journal = self._journal
+                if not self._queue and journal is None:
                     if not self._stopping:
                         self._work.wait(IDLE_SECONDS)
-                    if not self._queue:
+                    if not self._queue and self._journal is None:
                         self._stopping = False
                         if self._thread is threading.current_thread():
                             self._thread = None
                         return
-                n = min(len(self._queue), MAX_BATCH)
-                batch = self._inflight = [self._queue.popleft() for _ in range(n)]
+                    continue
+                if self._queue:  # older than anything in the journal
+                    n = min(len(self._queue), MAX_BATCH)
+                    batch = self._inflight = [self._queue.popleft() for _ in range(n)]
+                    self._queued -= sum(op.weight for op in batch)
+                    self._room.notify_all()
+                elif journal is not None and journal.drained:
+                    self._journal = None  # all of it written: back to the queue
+                    batch = []
+                else:
+                    assert journal is not None
+                    batch = self._inflight = self._from_journal(journal)
+            if not batch:
+                if journal is not None:
+                    journal.retire(self.store)
+                continue
             try:
                 self._apply(batch)
             except Exception:  # a bug here must not kill the thread and strand every waiter
@@ -198,6 +284,21 @@ class StoreWriter:
                 self._done = batch[-1].seq
                 self._busy = False
                 self._progress.notify_all()
+
+    def _from_journal(self, journal: Journal) -> list[_Op]:
+        """The next records of the journal as operations (under the lock: appends go on)."""
+        return [
+            _Op(
+                rec["run"],
+                start=rec.get("start"),
+                update=rec.get("update"),
+                final=rec["final"],
+                report=rec["report"],
+                seq=rec["seq"],
+                mark=mark,
+            )
+            for rec, mark in journal.take(REPLAY_BATCH_ITEMS)
+        ]
 
     def _on_busy(self) -> None:
         with self._lock:
@@ -221,8 +322,15 @@ class StoreWriter:
                     carried.add(op.run_id)
                     update = RunUpdate().merge(self._carry[op.run_id]).merge(update)
                 writes.append((op.run_id, update))
+        marks = [op.mark for op in batch if op.mark is not None]
+        journal_mark = None
+        if marks and self._journal is not None:
+            journal_mark = (self._journal.name, marks[-1])
         try:
-            self.store.write_batch(writes, on_busy=self._on_busy)
+            if journal_mark is None:
+                self.store.write_batch(writes, on_busy=self._on_busy)
+            else:
+                self.store.write_batch(writes, on_busy=self._on_busy, journal_mark=journal_mark)
         except Exception as e:
             if not isinstance(e, StoreError) and len(ops) > 1:
                 # Not the store's fault (a value it cannot take): isolate the one record.

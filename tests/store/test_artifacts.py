@@ -440,7 +440,8 @@ def test_an_artifact_download_serves_only_the_recorded_blob(
     with tracker.start_run() as run:
         art = run.log_bytes(b"the report", "report.txt")
     got = artifact_file(tracker, run.id, "report.txt")
-    assert got.path.read_bytes() == b"the report" and got.size == len(b"the report")
+    with got.file as f:
+        assert f.read() == b"the report" and got.size == len(b"the report")
     secret = tmp_path / "secret.txt"
     secret.write_text("not an artifact")
     blob = tracker.store.artifacts.resolve(art.uri)  # the stored file, or the cached copy

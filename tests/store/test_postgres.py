@@ -214,11 +214,12 @@ def test_a_value_too_big_for_an_index_fails_only_its_own_run(pg_url: str) -> Non
     big, small = "b" * 32, "c" * 32
     for rid in (big, small):
         store.create_run(RunStart(rid, "big", RunKind.SCRIPT, 1.0))
-    huge = os.urandom(8000).hex()  # a tag no b-tree entry can hold, even compressed
+    # A tag key no b-tree entry can hold, even compressed (a value can: the index hashes it).
+    huge = os.urandom(8000).hex()
     with pytest.raises(psycopg.errors.ProgramLimitExceeded):  # not a StoreError: see below
-        store.write_batch([(big, RunUpdate(tags={"t": huge})), (small, RunUpdate(tags={"t": "s"}))])
+        store.write_batch([(big, RunUpdate(tags={huge: "t"})), (small, RunUpdate(tags={"t": "s"}))])
     writer = StoreWriter(store)  # isolates a record the store refuses from the rest of a batch
-    writer.update(big, RunUpdate(tags={"t": huge}))
+    writer.update(big, RunUpdate(tags={huge: "t"}))
     writer.update(small, RunUpdate(tags={"t": "s"}))
     assert writer.wait(timeout=60)
     assert "index row" in (writer.take_error(big) or "") and writer.take_error(small) is None
