@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import bounds
+from .cli import integer, number
 from .exit_codes import ExitCode
 
 EXIT_OK = int(ExitCode.OK)
@@ -110,7 +112,10 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--pipelines-dir", default="pipelines", help="where a pipeline's 'monitor:' key is read"
     )
     mo.add_argument(
-        "--now", type=float, default=None, help="evaluate as of this epoch time (back-fills)"
+        "--now",
+        type=number("--now", 0.0),
+        default=None,
+        help="evaluate as of this epoch time (back-fills)",
     )
     mo.add_argument(
         "--export-validation",
@@ -119,7 +124,10 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "Parquet, or CSV for a .csv suffix, instead of the table",
     )
     mo.add_argument(
-        "--limit", type=int, default=None, help="with --export-validation: the newest N rows"
+        "--limit",
+        type=integer("--limit", 1, bounds.MAX_OFFSET),
+        default=None,
+        help="with --export-validation: the newest N rows",
     )
     mo.add_argument(
         "--trust",

@@ -8,8 +8,10 @@ import json
 import sys
 from typing import Any
 
-from .cli import _tracker
+from . import bounds
+from .cli import _tracker, integer, number
 from .exit_codes import ExitCode, exit_code
+from .seeding import MAX_SEED
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -383,7 +385,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
     p.add_argument(
         "--retries",
-        type=int,
+        type=integer("--retries", 0, 100),
         help="retries after a kernel death, timeout or retry_on error (default 0)",
     )
     p.add_argument("--kernel")
@@ -399,7 +401,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run even if the notebook's code changed since promote",
     )
-    r.add_argument("--seed", type=int)
+    r.add_argument("--seed", type=integer("--seed", 0, MAX_SEED))
     # The Jupyter server's run-now answers with the id before this process records the run.
     r.add_argument("--run-id", help="use this id (32 hex digits) for the run")
     r.add_argument("--no-progress", action="store_true")
@@ -411,10 +413,13 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     sw.add_argument("pipeline", help="pipeline name or path of its YAML spec")
     sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
-    sw.add_argument("--random", type=int, metavar="N", help="run N random combinations")
-    sw.add_argument("--seed", type=int, help="seed of the --random draw")
     sw.add_argument(
-        "--parallel", type=int, metavar="N",
+        "--random", type=integer("--random", 1, 10**6), metavar="N",
+        help="run N random combinations",
+    )  # fmt: skip
+    sw.add_argument("--seed", type=integer("--seed", 0, MAX_SEED), help="seed of the --random draw")
+    sw.add_argument(
+        "--parallel", type=integer("--parallel", 1, 1024), metavar="N",
         help="runs at once (default 1; with --on, the cluster's worker threads)",
     )  # fmt: skip
     sw.add_argument("--metric", help="rank the runs by this metric")
@@ -457,11 +462,11 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     msh.add_argument("--reason")
     mps = msub.add_parser("promote-shadow", parents=[common])
     mps.add_argument("ref", metavar="NAME@VERSION")
-    mps.add_argument("--min-batches", type=int, default=3)
+    mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
     mps.add_argument("--metric")
     mr = msub.add_parser("rollback", parents=[common])
     mr.add_argument("name")
-    mr.add_argument("--to", type=int, metavar="VERSION")
+    mr.add_argument("--to", type=integer("--to", 1, bounds.MAX_VERSION), metavar="VERSION")
     mr.add_argument("--reason")
     for sp in (ml, ms, mb, msh, mps, mr):
         sp.add_argument("--json", action="store_true")
@@ -479,11 +484,17 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
-    sc.add_argument("--poll", type=float, default=30.0, help="longest sleep, seconds")
-    sc.add_argument("--limit", type=int, default=20, help="log entries shown by --status")
+    sc.add_argument(
+        "--poll", type=number("--poll", 0.01, 86400.0), default=30.0,
+        help="longest sleep, seconds",
+    )  # fmt: skip
+    sc.add_argument(
+        "--limit", type=integer("--limit", 1, bounds.MAX_OFFSET), default=20,
+        help="log entries shown by --status",
+    )  # fmt: skip
     sc.add_argument(
         "--lease-ttl",
-        type=float,
+        type=number("--lease-ttl", 1.0, 86400.0),
         default=30.0,
         help="seconds a killed scheduler's lease blocks its pipelines (default 30)",
     )
@@ -505,7 +516,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
             choices=["pipeline", "monitor"],
             help="which NAME means when a pipeline and its monitor both have a schedule",
         )
-    s_next.add_argument("-n", type=int, default=5, help="how many firings (default 5)")
+    s_next.add_argument(
+        "-n", type=integer("-n", 1, 10000), default=5, help="how many firings (default 5)"
+    )
     for sp in (s_list, s_pause, s_resume, s_next):
         sp.add_argument("--now", help=argparse.SUPPRESS)
         sp.add_argument("--json", action="store_true")
@@ -516,7 +529,10 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="Delete old pipeline outputs; keeps what model versions need.",
     )
-    gc.add_argument("--keep", type=int, default=10, help="newest runs kept per pipeline (10)")
+    gc.add_argument(
+        "--keep", type=integer("--keep", 0, bounds.MAX_OFFSET), default=10,
+        help="newest runs kept per pipeline (10)",
+    )  # fmt: skip
     gc.add_argument("--pipeline", help="only this pipeline")
     gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
     gc.add_argument("--json", action="store_true")
@@ -528,7 +544,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     rp.add_argument("run_id")
     rp.add_argument(
         "--tolerance",
-        type=float,
+        type=number("--tolerance", 0.0),
         default=0.0,
         help="relative/absolute tolerance for metrics (default: exact)",
     )
