@@ -304,9 +304,10 @@ def _recent(
     clock: Callable[[], float],
 ) -> History:
     """The history of monitor ``name`` (which must exist) over the period ``since``."""
+    # The parameters first: a bad one is the same 400 whether or not the monitor exists.
     bounds.check_name(name, "monitor name", "monitor")
-    _monitor(name, monitors_dir, pipelines_dir)
     start = _period(since, now, clock)
+    _monitor(name, monitors_dir, pipelines_dir)
     return history(name, start, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
 
 

@@ -123,7 +123,7 @@ class MLOpsHandler(APIHandler):
         is the client's mistake, not something for the store or the file system to choke on."""
         try:
             for arg in args:
-                bounds.check_key(arg, "a path segment of the URL")
+                bounds.check_key(arg, "a path segment of the URL", 4096)
         except ValidationError as e:
             self._error(400, str(e))
             return False

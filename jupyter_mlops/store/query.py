@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bounds import MAX_OFFSET, check_float, check_int
 from ..exceptions import ValidationError
 from .dialect import SQLITE, Dialect
 from .rows import FILTER_COLUMNS
@@ -287,6 +288,7 @@ def _prescan(where: str) -> None:
     ``or`` or comma: those are the chains that make the syntax tree deep."""
     tokens = 0
     chain = [0]  # operators chained at each open bracket level
+    counted = False  # whether the previous token was a chained operator
     for m in _TOKEN.finditer(where):
         kind, text = m.lastgroup, m.group()
         if kind is None:  # white space
@@ -298,6 +300,8 @@ def _prescan(where: str) -> None:
                 f"{MAX_FILTER_TOKENS}"
             )
         if text in _OPENERS:
+            if counted:  # "not (": one level of the tree, not two
+                chain[-1] -= 1
             chain.append(0)
         elif text in _CLOSERS:
             if len(chain) > 1:
@@ -306,6 +310,8 @@ def _prescan(where: str) -> None:
             chain[-1] = 0
         elif (kind == "op" and text != ".") or text == "not":
             chain[-1] += 1
+        counted = (kind == "op" and text not in _OPENERS + _CLOSERS + ".") or text == "not"
+        counted = counted and text not in _SEPARATORS
         if len(chain) - 1 + sum(chain) > MAX_FILTER_DEPTH:
             _too_deep()
 
@@ -413,8 +419,8 @@ def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
     (the page it points into would be a different list)."""
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = isinstance(position, dict) and position.get("q") == tag
-    except (ValueError, binascii.Error):
+        ok = isinstance(position, dict) and position.get("q") == tag and _sane(position)
+    except (ValueError, binascii.Error, RecursionError):
         ok = False
     if not ok:
         raise ValidationError(
@@ -422,3 +428,18 @@ def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
             "experiment, filter and order); ask for the first page again without a cursor"
         )
     return dict(position)
+
+
+def _sane(position: dict[str, Any]) -> bool:
+    """Whether a decoded cursor's offset and keyset have their types and bounds: a cursor comes
+    back from the client, so a forged ``o`` of 1e20 or -5 is refused like any bad input."""
+    try:
+        if "o" in position:
+            check_int(position["o"], "cursor offset", 0, MAX_OFFSET)
+        if "k" in position:
+            started, rid = position["k"]
+            check_float(started, "cursor time")
+            return isinstance(rid, str)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
