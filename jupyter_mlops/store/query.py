@@ -212,8 +212,11 @@ def _compare_one(left: ast.expr, op: ast.cmpop, right: ast.expr, q: Query) -> st
         return f"NOT ({joined})" if isinstance(op, ast.NotIn) else f"({joined})"
     if isinstance(op, (ast.Is, ast.IsNot)) and value is None:
         return f"{col} IS {'NOT ' if isinstance(op, ast.IsNot) else ''}NULL"
-    if type(op) not in _OPS or isinstance(value, (list, tuple, set)):
-        raise ValidationError(f"Unsupported comparison in filter {_unparse(op)}; {_HELP}")
+    # A list compares whole only with a param, whose JSON text it is compared with.
+    listed = isinstance(value, (list, tuple, set))
+    if type(op) not in _OPS or (listed and (ns != "params" or isinstance(value, set))):
+        shown = _unparse(ast.Compare(left=left, ops=[op], comparators=[right]))
+        raise ValidationError(f"Unsupported comparison in filter {shown}; {_HELP}")
     return _compare_value(col, ns, _OPS[type(op)], value, q)
 
 
