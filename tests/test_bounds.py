@@ -128,3 +128,14 @@ def test_the_cli_and_the_magic_use_the_same_bounds(shell, capsys) -> None:
         shell.run("%mlops runs --limit 99999999999999999999")
     with pytest.raises(UsageError, match="--tolerance must be a finite number"):
         shell.run("%mlops reproduce abc --tolerance nan")
+
+
+def test_monitor_since_is_a_duration_of_0_or_more(capsys) -> None:
+    import jupyter_mlops as mlops
+    from jupyter_mlops.cli import EXIT_USAGE, main
+
+    mlops.default_tracker()  # a store, so the command gets as far as its options
+    for since, message in (("-7d", "must be 0 or more"), ("1e400d", "finite"), ("soon", "bad")):
+        assert main(["monitor", "churn", f"--since={since}"]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
