@@ -217,13 +217,28 @@ class Body:
         value = self.data.get(key)
         return default if value is None else check_float(value, f'"{key}"', lo)
 
-    def text(self, key: str, limit: int = MAX_KEY_LENGTH, *, required: bool = False) -> str | None:
+    def text(
+        self,
+        key: str,
+        limit: int = MAX_KEY_LENGTH,
+        *,
+        required: bool = False,
+        prose: bool = False,
+    ) -> str | None:
+        """A text field; ``prose`` (a reason, a note) may hold line breaks and tabs, but no
+        NUL, which PostgreSQL's text refuses."""
         value = self._required(key, required, f'{{"{key}": "..."}}')
         if value is None:
             return None
         if not isinstance(value, str):
             raise ValidationError(f'"{key}" must be text, got {_short(value)}')
-        return check_key(value, f'"{key}"', limit)
+        if not prose:
+            return check_key(value, f'"{key}"', limit)
+        if len(value) > limit:
+            raise ValidationError(f'"{key}" is {len(value)} characters long; the limit is {limit}')
+        if "\x00" in value:
+            raise ValidationError(f'"{key}" contains a NUL character')
+        return value
 
     def flag(self, key: str) -> bool:
         value = self.data.get(key)

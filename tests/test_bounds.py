@@ -103,6 +103,10 @@ def test_body_fields_have_types() -> None:
     assert body.number("tolerance", lo=0) == 0.5
     with _refused("Unknown field 'verison' in the request body; fields: version, reason"):
         bounds.Body({"verison": 3}, ["version", "reason"])
+    prose = bounds.Body({"reason": "bad data\n\tsee #12"}, ["reason"])
+    assert prose.text("reason", prose=True) == "bad data\n\tsee #12"
+    with _refused('"reason" contains a NUL'):
+        bounds.Body({"reason": "a\x00"}, ["reason"]).text("reason", prose=True)
     with _refused('"reason" must be text'):
         bounds.Body({"reason": {"x": 1}}, ["reason"]).text("reason")
     with _refused('"to" must be from 1 to 2147483647'):

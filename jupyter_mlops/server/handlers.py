@@ -325,7 +325,9 @@ class BlessHandler(MLOpsHandler):
                 '"version" must be the integer version to bless, e.g. {"version": 3}'
             )
         bounds.check_int(version, '"version"', 1, bounds.MAX_VERSION)
-        return actions.bless_model(self.ctx.tracker(), f"{name}@{version}", body.text("reason"))
+        return actions.bless_model(
+            self.ctx.tracker(), f"{name}@{version}", body.text("reason", 10_000, prose=True)
+        )
 
 
 class RollbackHandler(MLOpsHandler):
@@ -333,7 +335,9 @@ class RollbackHandler(MLOpsHandler):
 
     def act(self, name: str, body: bounds.Body) -> Any:
         to = body.integer("to", 1, bounds.MAX_VERSION)
-        return actions.rollback_model(self.ctx.tracker(), name, to, body.text("reason"))
+        return actions.rollback_model(
+            self.ctx.tracker(), name, to, body.text("reason", 10_000, prose=True)
+        )
 
 
 class MonitorsHandler(MLOpsHandler):
