@@ -159,14 +159,15 @@ class MLOpsHandler(APIHandler):
         message = (exc.log_message if isinstance(exc, web.HTTPError) else None) or self._reason
         self.finish(json.dumps({"error": message}))
 
-    def param(self, name: str) -> str | None:
+    def param(self, name: str, limit: int = bounds.MAX_KEY_LENGTH) -> str | None:
         value = self.get_argument(name, None)
-        return None if value is None else bounds.check_key(value, name)
+        return None if value is None else bounds.check_key(value, name, limit)
 
 
 class RunsHandler(MLOpsHandler):
     def read(self) -> Any:
-        query = views.RunsQuery.from_strings(self.param)
+        # RunsQuery bounds each parameter itself (a filter may be 4,000 characters long).
+        query = views.RunsQuery.from_strings(lambda name: self.param(name, 4096))
         if query.notebook and not Path(query.notebook).is_absolute():
             # The sidebar knows a notebook by its path under the server root; a kernel may have
             # recorded that path or the absolute one, so either matches.

@@ -517,6 +517,10 @@ def test_the_crashers_of_issue_17_are_a_400(live) -> None:
         assert server.check("GET", "runs", {"order_by": order}) == 400
     for where in CRASH_WHERE:
         assert server.check("GET", "runs", {"where": where}) == 400, where
+    status, _, text = server.request("GET", "runs", {"where": "not " * 900 + "x"})
+    assert status == 400 and "nested more than 32 levels" in text  # the language's own bound
+    status, _, text = server.request("GET", "runs", {"where": "x" * 4001})
+    assert status == 400 and "where is 4001 characters long; the limit is 4000" in text
     for params in (
         {"offset": "9223372036854775807"},
         {"offset": "-1"},
