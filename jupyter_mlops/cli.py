@@ -48,6 +48,22 @@ def text(option: str, limit: int = bounds.MAX_KEY_LENGTH) -> Any:
     return _option_type(lambda value: bounds.check_key(value, option, limit))
 
 
+def pipeline_name(option: str, what: str = "pipeline") -> Any:
+    """A pipeline or monitor name: the name rule, at most 128 characters (it names a file)."""
+    return _option_type(lambda value: bounds.check_name(value, option, what))
+
+
+def spec_ref(option: str) -> Any:
+    """A pipeline name, or the path of its YAML spec (``.yaml``/``.yml``, or with a ``/``)."""
+
+    def parse(value: str) -> str:
+        if value.endswith((".yaml", ".yml")) or "/" in value:
+            return bounds.check_key(value, option, 4096)
+        return bounds.check_name(value, option)
+
+    return _option_type(parse)
+
+
 def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     def convert(value: str) -> Any:
         try:

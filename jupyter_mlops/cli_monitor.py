@@ -106,7 +106,11 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "monitor", parents=[common], help="Production monitoring of a model: batches, drift, "
         "metrics, breaches and actions.",
     )  # fmt: skip
-    mo.add_argument("name", help="the monitor (monitors/NAME.yaml) or model name")
+    mo.add_argument(
+        "name",
+        type=text("name", bounds.MAX_NAME_LENGTH),
+        help="the monitor (monitors/NAME.yaml) or model name",
+    )
     mo.add_argument(
         "--since",
         type=text("--since", 40),  # a duration; with --export-validation, an ISO time too

@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from . import bounds
-from .cli import _tracker, integer, number
+from .cli import _tracker, integer, number, pipeline_name, spec_ref
+from .cli import text as bounded_text
 from .exit_codes import ExitCode, exit_code
 from .seeding import MAX_SEED
 
@@ -378,7 +379,8 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("promote", parents=[common, pl], help="Turn a notebook into a pipeline.")
     p.add_argument("notebook")
-    p.add_argument("--name")
+    # Only the length here: promote itself suggests a valid name for one that breaks the rule.
+    p.add_argument("--name", type=bounded_text("--name", bounds.MAX_NAME_LENGTH))
     p.add_argument("--schedule", help="cron expression, e.g. '0 3 * * *' or @daily")
     p.add_argument("--timezone", help="IANA time zone the schedule is read in (default UTC)")
     p.add_argument("--gates", help="YAML file with a list of gates")
@@ -393,7 +395,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_promote)
 
     r = sub.add_parser("run", parents=[common, pl], help="Run a pipeline once, behind its gates.")
-    r.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    r.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE")
     r.add_argument("--params-file", help="YAML or JSON mapping of parameter values")
     r.add_argument(
@@ -411,7 +415,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sw = sub.add_parser(
         "sweep", parents=[common, pl], help="Run a pipeline once per parameter combination."
     )
-    sw.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    sw.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
     sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
     sw.add_argument(
         "--random", type=integer("--random", 1, 10**6), metavar="N",
@@ -438,7 +444,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     ea = exs.add_parser(
         "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
     )
-    ea.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    ea.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
     ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
     ea.add_argument("--json", action="store_true")
     ea.set_defaults(func=cmd_export)
@@ -510,7 +518,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s_resume = ssub.add_parser("resume", parents=[common, pl, md], help="fire NAME again from now")
     s_next = ssub.add_parser("next", parents=[common, pl, md], help="the next firings of NAME")
     for sp in (s_pause, s_resume, s_next):
-        sp.add_argument("name", help="a scheduled pipeline or monitor")
+        sp.add_argument("name", type=pipeline_name("name"), help="a scheduled pipeline or monitor")
         sp.add_argument(
             "--kind",
             choices=["pipeline", "monitor"],
@@ -533,7 +541,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--keep", type=integer("--keep", 0, bounds.MAX_OFFSET), default=10,
         help="newest runs kept per pipeline (10)",
     )  # fmt: skip
-    gc.add_argument("--pipeline", help="only this pipeline")
+    gc.add_argument("--pipeline", type=pipeline_name("--pipeline"), help="only this pipeline")
     gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
     gc.add_argument("--json", action="store_true")
     gc.set_defaults(func=cmd_gc, read_only=True)

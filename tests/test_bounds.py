@@ -143,3 +143,21 @@ def test_monitor_since_is_a_duration_of_0_or_more(capsys) -> None:
         assert main(["monitor", "churn", f"--since={since}"]) == EXIT_USAGE
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+def test_cli_names_that_would_make_a_file_name_too_long_are_exit_2(capsys) -> None:
+    from jupyter_mlops.cli import EXIT_USAGE, main
+
+    long = "a" * 2000
+    for argv in (
+        ["schedule", "next", long],
+        ["run", long],
+        ["gc", "--pipeline", long],
+        ["promote", "nb.ipynb", "--name", long],
+        ["monitor", long],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert "2000 characters long" in err and "128" in err and err.count("\n") == 1, err
