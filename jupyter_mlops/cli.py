@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from . import bounds
 from .display import display_time
 from .entities import to_jsonable
 from .exceptions import ConfigError, MLOpsError, ValidationError
@@ -33,6 +34,46 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = (
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Option types with bounds (jupyter_mlops.bounds): a value out of range is a usage error
+# (exit 2) naming the option and the limit, before any core call.
+def integer(option: str, lo: int = bounds.INT64_MIN, hi: int = bounds.INT64_MAX) -> Any:
+    return _option_type(lambda text: bounds.parse_int(text, option, lo, hi))
+
+
+def number(option: str, lo: float | None = None, hi: float | None = None) -> Any:
+    return _option_type(lambda text: bounds.parse_float(text, option, lo, hi))
+
+
+def text(option: str, limit: int = bounds.MAX_KEY_LENGTH) -> Any:
+    return _option_type(lambda value: bounds.check_key(value, option, limit))
+
+
+def pipeline_name(option: str, what: str = "pipeline") -> Any:
+    """A pipeline or monitor name: the name rule, at most 128 characters (it names a file)."""
+    return _option_type(lambda value: bounds.check_name(value, option, what))
+
+
+def spec_ref(option: str) -> Any:
+    """A pipeline name, or the path of its YAML spec (``.yaml``/``.yml``, or with a ``/``)."""
+
+    def parse(value: str) -> str:
+        if value.endswith((".yaml", ".yml")) or "/" in value:
+            return bounds.check_key(value, option, 4096)
+        return bounds.check_name(value, option)
+
+    return _option_type(parse)
+
+
+def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValidationError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return convert
 
 
 def _tracker(args: argparse.Namespace) -> Any:
@@ -129,10 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("runs", parents=[common], help="List runs, newest first.")
-    r.add_argument("-e", "--experiment")
-    r.add_argument("--where", help='Filter, e.g. "metrics.accuracy > 0.9 and params.C < 1"')
-    r.add_argument("--order-by", help='e.g. "metrics.accuracy DESC" or "-started"')
-    r.add_argument("--limit", type=int, default=None)
+    r.add_argument("-e", "--experiment", type=text("--experiment"))
+    r.add_argument(
+        "--where",
+        type=text("--where", bounds.MAX_WHERE_LENGTH),
+        help='Filter, e.g. "metrics.accuracy > 0.9 and params.C < 1"',
+    )
+    r.add_argument(
+        "--order-by",
+        type=text("--order-by", bounds.MAX_ORDER_LENGTH),
+        help='e.g. "metrics.accuracy DESC" or "-started"',
+    )
+    r.add_argument("--limit", type=integer("--limit", 1, bounds.MAX_OFFSET), default=None)
     r.add_argument("--json", action="store_true")
     r.add_argument("--all", action="store_true", help="Include the runs reproductions recorded.")
     r.set_defaults(func=cmd_runs, read_only=True)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import bounds
+from .cli import integer, number, text
 from .exit_codes import ExitCode
 
 EXIT_OK = int(ExitCode.OK)
@@ -20,7 +22,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from .monitoring.evaluation import evaluate
     from .monitoring.history import history
     from .monitoring.report import render_html, render_text, shadow_comparisons, to_json
-    from .monitoring.spec import seconds
     from .tracking import default_tracker
 
     store = default_tracker(create=args.evaluate).store
@@ -36,7 +37,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             monitors_dir=args.monitors_dir,
             pipelines_dir=args.pipelines_dir,
         )
-    since = now - seconds(args.since) if args.since else None
+    since = now - duration_seconds(args.since) if args.since else None
     dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
     h = history(args.name, since, store=store, **dirs)
     try:
@@ -56,6 +57,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         if args.html:
             print(f"report written to {args.html}")
     return EXIT_OK
+
+
+def duration_seconds(text: str) -> float:
+    """``--since``: a duration of 0 or more (``7d``), in finite seconds."""
+    from .monitoring.spec import seconds
+
+    return bounds.check_float(seconds(text), "--since (seconds)", lo=0)
 
 
 def _export_validation(args: argparse.Namespace, store: Any, now: float) -> int:
@@ -98,8 +106,16 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "monitor", parents=[common], help="Production monitoring of a model: batches, drift, "
         "metrics, breaches and actions.",
     )  # fmt: skip
-    mo.add_argument("name", help="the monitor (monitors/NAME.yaml) or model name")
-    mo.add_argument("--since", help="only this recent period, e.g. 7d, 12h (default: all)")
+    mo.add_argument(
+        "name",
+        type=text("name", bounds.MAX_NAME_LENGTH),
+        help="the monitor (monitors/NAME.yaml) or model name",
+    )
+    mo.add_argument(
+        "--since",
+        type=text("--since", 40),  # a duration; with --export-validation, an ISO time too
+        help="only this recent period, e.g. 7d, 12h (default: all)",
+    )
     mo.add_argument("--html", metavar="FILE", help="also write an HTML report with the plots")
     mo.add_argument("--json", action="store_true")
     mo.add_argument(
@@ -110,7 +126,10 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--pipelines-dir", default="pipelines", help="where a pipeline's 'monitor:' key is read"
     )
     mo.add_argument(
-        "--now", type=float, default=None, help="evaluate as of this epoch time (back-fills)"
+        "--now",
+        type=number("--now", 0.0),
+        default=None,
+        help="evaluate as of this epoch time (back-fills)",
     )
     mo.add_argument(
         "--export-validation",
@@ -119,7 +138,10 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "Parquet, or CSV for a .csv suffix, instead of the table",
     )
     mo.add_argument(
-        "--limit", type=int, default=None, help="with --export-validation: the newest N rows"
+        "--limit",
+        type=integer("--limit", 1, bounds.MAX_OFFSET),
+        default=None,
+        help="with --export-validation: the newest N rows",
     )
     mo.add_argument(
         "--trust",

@@ -8,9 +8,12 @@ import json
 import sys
 from typing import Any
 
-from .cli import _tracker
+from . import bounds
+from .cli import _tracker, integer, number, pipeline_name, spec_ref
+from .cli import text as bounded_text
 from .entities import iso_time as iso
 from .exit_codes import ExitCode, exit_code
+from .seeding import MAX_SEED
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -444,14 +447,15 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("promote", parents=[common, pl], help="Turn a notebook into a pipeline.")
     p.add_argument("notebook")
-    p.add_argument("--name")
+    # Only the length here: promote itself suggests a valid name for one that breaks the rule.
+    p.add_argument("--name", type=bounded_text("--name", bounds.MAX_NAME_LENGTH))
     p.add_argument("--schedule", help="cron expression, e.g. '0 3 * * *' or @daily")
     p.add_argument("--timezone", help="IANA time zone the schedule is read in (default UTC)")
     p.add_argument("--gates", help="YAML file with a list of gates")
     p.add_argument("--timeout", help="whole-run timeout, e.g. 30m (default 1h)")
     p.add_argument(
         "--retries",
-        type=int,
+        type=integer("--retries", 0, 100),
         help="retries after a kernel death, timeout or retry_on error (default 0)",
     )
     p.add_argument("--kernel")
@@ -459,7 +463,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_promote)
 
     r = sub.add_parser("run", parents=[common, pl], help="Run a pipeline once, behind its gates.")
-    r.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    r.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE")
     r.add_argument("--params-file", help="YAML or JSON mapping of parameter values")
     r.add_argument(
@@ -467,7 +473,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run even if the notebook's code changed since promote",
     )
-    r.add_argument("--seed", type=int)
+    r.add_argument("--seed", type=integer("--seed", 0, MAX_SEED))
     # The Jupyter server's run-now answers with the id before this process records the run.
     r.add_argument("--run-id", help="use this id (32 hex digits) for the run")
     r.add_argument("--no-progress", action="store_true")
@@ -477,12 +483,17 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sw = sub.add_parser(
         "sweep", parents=[common, pl], help="Run a pipeline once per parameter combination."
     )
-    sw.add_argument("pipeline", help="pipeline name or path of its YAML spec")
-    sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
-    sw.add_argument("--random", type=int, metavar="N", help="run N random combinations")
-    sw.add_argument("--seed", type=int, help="seed of the --random draw")
     sw.add_argument(
-        "--parallel", type=int, metavar="N",
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
+    sw.add_argument("--grid", action="append", metavar="NAME=V1,V2", required=True)
+    sw.add_argument(
+        "--random", type=integer("--random", 1, 10**6), metavar="N",
+        help="run N random combinations",
+    )  # fmt: skip
+    sw.add_argument("--seed", type=integer("--seed", 0, MAX_SEED), help="seed of the --random draw")
+    sw.add_argument(
+        "--parallel", type=integer("--parallel", 1, 1024), metavar="N",
         help="runs at once (default 1; with --on, the cluster's worker threads)",
     )  # fmt: skip
     sw.add_argument("--metric", help="rank the runs by this metric")
@@ -506,7 +517,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     ea = exs.add_parser(
         "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
     )
-    ea.add_argument("pipeline", help="pipeline name or path of its YAML spec")
+    ea.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
     ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
     ea.add_argument("--json", action="store_true")
     ea.set_defaults(func=cmd_export)
@@ -533,7 +546,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     msh.add_argument("--reason")
     mps = msub.add_parser("promote-shadow", parents=[common])
     mps.add_argument("ref", metavar="NAME@VERSION")
-    mps.add_argument("--min-batches", type=int, default=3)
+    mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
     mps.add_argument("--metric")
     until_help = "the pin expires then: a duration (3d, 12h) or an ISO 8601 time"
     mr = msub.add_parser(
@@ -542,14 +555,18 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="re-bless the previous version and pin it: runs register candidates until unpin",
     )
     mr.add_argument("name")
-    mr.add_argument("--to", type=int, metavar="VERSION")
+    mr.add_argument("--to", type=integer("--to", 1, bounds.MAX_VERSION), metavar="VERSION")
     mr.add_argument("--reason")
     mr.add_argument("--until", metavar="DURATION|TIME", help=until_help)
     mpin = msub.add_parser(
         "pin", parents=[common], help="hold NAME: runs register candidates but do not bless"
     )
     mpin.add_argument("name")
-    mpin.add_argument("--version", type=int, help="the version held (default: the blessed one)")
+    mpin.add_argument(
+        "--version",
+        type=integer("--version", 1, bounds.MAX_VERSION),
+        help="the version held (default: the blessed one)",
+    )
     mpin.add_argument("--until", metavar="DURATION|TIME", help=until_help)
     mpin.add_argument("--reason")
     mun = msub.add_parser("unpin", parents=[common], help="let runs bless NAME again")
@@ -571,11 +588,17 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
     sc.add_argument("--status", action="store_true", help="next firings and the recent log")
-    sc.add_argument("--poll", type=float, default=30.0, help="longest sleep, seconds")
-    sc.add_argument("--limit", type=int, default=20, help="log entries shown by --status")
+    sc.add_argument(
+        "--poll", type=number("--poll", 0.01, 86400.0), default=30.0,
+        help="longest sleep, seconds",
+    )  # fmt: skip
+    sc.add_argument(
+        "--limit", type=integer("--limit", 1, bounds.MAX_OFFSET), default=20,
+        help="log entries shown by --status",
+    )  # fmt: skip
     sc.add_argument(
         "--lease-ttl",
-        type=float,
+        type=number("--lease-ttl", 1.0, 86400.0),
         default=30.0,
         help="seconds a killed scheduler's lease blocks its pipelines (default 30)",
     )
@@ -591,13 +614,15 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s_resume = ssub.add_parser("resume", parents=[common, pl, md], help="fire NAME again from now")
     s_next = ssub.add_parser("next", parents=[common, pl, md], help="the next firings of NAME")
     for sp in (s_pause, s_resume, s_next):
-        sp.add_argument("name", help="a scheduled pipeline or monitor")
+        sp.add_argument("name", type=pipeline_name("name"), help="a scheduled pipeline or monitor")
         sp.add_argument(
             "--kind",
             choices=["pipeline", "monitor"],
             help="which NAME means when a pipeline and its monitor both have a schedule",
         )
-    s_next.add_argument("-n", type=int, default=5, help="how many firings (default 5)")
+    s_next.add_argument(
+        "-n", type=integer("-n", 1, 10000), default=5, help="how many firings (default 5)"
+    )
     for sp in (s_list, s_pause, s_resume, s_next):
         sp.add_argument("--now", help=argparse.SUPPRESS)
         sp.add_argument("--json", action="store_true")
@@ -608,8 +633,11 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="Delete old pipeline outputs; keeps what model versions need.",
     )
-    gc.add_argument("--keep", type=int, default=10, help="newest runs kept per pipeline (10)")
-    gc.add_argument("--pipeline", help="only this pipeline")
+    gc.add_argument(
+        "--keep", type=integer("--keep", 0, bounds.MAX_OFFSET), default=10,
+        help="newest runs kept per pipeline (10)",
+    )  # fmt: skip
+    gc.add_argument("--pipeline", type=pipeline_name("--pipeline"), help="only this pipeline")
     gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
     gc.add_argument("--json", action="store_true")
     gc.set_defaults(func=cmd_gc, read_only=True)
@@ -620,7 +648,7 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     rp.add_argument("run_id")
     rp.add_argument(
         "--tolerance",
-        type=float,
+        type=number("--tolerance", 0.0),
         default=0.0,
         help="relative/absolute tolerance for metrics (default: exact)",
     )

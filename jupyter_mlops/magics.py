@@ -343,10 +343,28 @@ def _parser(prog: str, description: str) -> MagicArgumentParser:
 
 def _runs_parser() -> MagicArgumentParser:
     p = _parser("runs", "The recorded runs as a sortable table, newest first.")
-    p.add_argument("-e", "--experiment", help="Only the runs of this experiment.")
-    p.add_argument("--limit", type=int, default=20, help="At most this many runs (default 20).")
-    p.add_argument("--where", help='A filter, e.g. "metrics.acc > 0.9 and params.lr < 0.1".')
-    p.add_argument("--order-by", help="A column to sort by; prefix - for descending.")
+    from . import bounds
+    from .cli import integer, text
+
+    p.add_argument(
+        "-e", "--experiment", type=text("--experiment"), help="Only the runs of this experiment."
+    )
+    p.add_argument(
+        "--limit",
+        type=integer("--limit", 1, bounds.MAX_OFFSET),
+        default=20,
+        help="At most this many runs (default 20).",
+    )
+    p.add_argument(
+        "--where",
+        type=text("--where", bounds.MAX_WHERE_LENGTH),
+        help='A filter, e.g. "metrics.acc > 0.9 and params.lr < 0.1".',
+    )
+    p.add_argument(
+        "--order-by",
+        type=text("--order-by", bounds.MAX_ORDER_LENGTH),
+        help="Columns to sort by, comma-separated; prefix - for descending.",
+    )
     return p
 
 
@@ -366,8 +384,13 @@ def _compare_parser() -> MagicArgumentParser:
 def _reproduce_parser() -> MagicArgumentParser:
     p = _parser("reproduce", "Re-execute a run's code and compare its metrics.")
     p.add_argument("run_id", help="A run id or a unique prefix of one.")
+    from .cli import number
+
     p.add_argument(
-        "--tolerance", type=float, default=0.0, help="Relative metric difference allowed."
+        "--tolerance",
+        type=number("--tolerance", 0.0),
+        default=0.0,
+        help="Relative metric difference allowed.",
     )
     return p
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from . import entities
+from . import bounds, entities
 from .entities import RunKind, RunStatus
 from .exceptions import (
     ExperimentNotFoundError,
@@ -64,18 +64,24 @@ class RunsQuery:
 
     @classmethod
     def from_strings(cls, get: Callable[[str], str | None]) -> RunsQuery:
-        """Build from query-string values (``get(name)`` is None when absent)."""
+        """Build from query-string values (``get(name)`` is None when absent), each checked
+        against its type and bounds."""
+
+        def text(name: str, limit: int = bounds.MAX_KEY_LENGTH, alias: str = "") -> str | None:
+            value = get(name) or (get(alias) if alias else None) or None
+            return None if value is None else bounds.check_key(value, name, limit)
+
         return cls(
-            experiment=get("experiment") or None,
-            status=get("status") or None,
-            kind=get("kind") or None,
-            notebook=get("notebook") or None,
-            where=get("where") or None,
-            text=get("q") or get("text") or None,
-            order_by=get("order_by") or get("sort") or None,
-            limit=_int_arg("limit", get("limit"), 50),
-            offset=_int_arg("offset", get("offset"), 0),
-            cursor=get("cursor") or None,
+            experiment=text("experiment"),
+            status=text("status"),
+            kind=text("kind"),
+            notebook=text("notebook", 4096),
+            where=text("where", bounds.MAX_WHERE_LENGTH),
+            text=text("q", alias="text"),
+            order_by=text("order_by", bounds.MAX_ORDER_LENGTH, alias="sort"),
+            limit=_int_arg("limit", get("limit"), 50, 1, MAX_PAGE),
+            offset=_int_arg("offset", get("offset"), 0, 0, bounds.MAX_OFFSET),
+            cursor=text("cursor", 1000),
         )
 
     def filter_expression(self) -> str | None:
@@ -100,13 +106,10 @@ class RunsQuery:
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
-def _int_arg(name: str, text: str | None, default: int) -> int:
+def _int_arg(name: str, text: str | None, default: int, lo: int, hi: int) -> int:
     if text is None or text == "":
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationError(f"{name} must be an integer, got {text!r}") from None
+    return bounds.parse_int(text, name, lo, hi)
 
 
 def _check_choice(name: str, value: str, choices: list[str]) -> None:
@@ -150,8 +153,13 @@ class _Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             d = json.loads(raw)
-            cur = cls(int(d["o"]), float(d["t"]), str(d["q"]))
-        except (binascii.Error, ValueError, KeyError, TypeError):
+            # A cursor comes back from the client, so it is input like any other: a forged
+            # offset past 64 bits or below 0, or a time that is not finite, is refused.
+            offset = bounds.check_int(d["o"], "cursor offset", 0, bounds.MAX_OFFSET)
+            cur = cls(offset, bounds.check_float(d["t"], "cursor time"), str(d["q"]))
+        except ValidationError as e:
+            raise ValidationError(f"Bad cursor: {e}; pass the next_cursor of a page") from None
+        except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
             raise ValidationError(
                 f"Bad cursor {text[:40]!r}; pass the next_cursor of a previous page"
             ) from None
@@ -188,8 +196,7 @@ def runs_page(
     pages leave out runs started after it, so new runs never shift rows between pages."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationError(f"limit must be from 1 to {MAX_PAGE}, got {query.limit}")
-    if query.offset < 0:
-        raise ValidationError(f"offset must be 0 or more, got {query.offset}")
+    bounds.check_int(query.offset, "offset", 0, bounds.MAX_OFFSET)
     if query.where:
         from .store.query import compile_query
 

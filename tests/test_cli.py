@@ -80,7 +80,7 @@ def test_entry_point_and_argparse_errors() -> None:
         env=python_env(),
     )
     assert out.returncode == EXIT_USAGE
-    assert "invalid int value" in out.stderr and "Traceback" not in out.stderr
+    assert "--limit must be an integer" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run(
         [sys.executable, "-m", "jupyter_mlops", "runs"],
         capture_output=True,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import bounds
 from ..exceptions import NotFoundError, ValidationError
 from ..store.base import MonitorEvent, RunStore
 from .history import History, history
@@ -280,15 +281,22 @@ def shadow_comparisons(h: History, store: RunStore) -> list[dict[str, Any]]:
 
 
 def _period(since: str | None, now: str | None, clock: Callable[[], float]) -> float | None:
-    """``since`` ('7d', '12h', seconds) back from ``now`` (epoch seconds; default the clock)."""
-    if now is not None:
+    """``since`` ('7d', '12h', seconds; 0 or more) back from ``now`` (finite epoch seconds;
+    default the clock)."""
+    at = clock()
+    if now not in (None, ""):
         try:
-            at = float(now)
+            at = float(str(now)[:100])
         except ValueError:
-            raise ValidationError(f"now {now!r} must be epoch seconds, e.g. 1700000000") from None
-    else:
-        at = clock()
-    return None if since in (None, "") else at - seconds(since)
+            raise ValidationError(
+                f"now {now!r:.60} must be epoch seconds, e.g. 1700000000"
+            ) from None
+        bounds.check_float(at, "now (epoch seconds)", lo=0)
+    if since in (None, ""):
+        return None
+    if len(str(since)) > 40:
+        raise ValidationError(f"since is {len(str(since))} characters long; the limit is 40")
+    return at - bounds.check_float(seconds(since), "since (seconds)", lo=0)
 
 
 def _monitor(name: str, monitors_dir: str | Path, pipelines_dir: str | Path) -> None:
@@ -310,8 +318,10 @@ def _recent(
     clock: Callable[[], float],
 ) -> History:
     """The history of monitor ``name`` (which must exist) over the period ``since``."""
-    _monitor(name, monitors_dir, pipelines_dir)
+    # The parameters first: a bad one is the same 400 whether or not the monitor exists.
+    bounds.check_name(name, "monitor name", "monitor")
     start = _period(since, now, clock)
+    _monitor(name, monitors_dir, pipelines_dir)
     return history(name, start, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
 
 

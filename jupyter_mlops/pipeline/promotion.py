@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..bounds import check_name
 from ..cron import UTC, CronSchedule, load_zone, parse_duration
 from ..exceptions import PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
@@ -74,7 +75,7 @@ def promote(
             f"Invalid pipeline name '{name}'; use letters, digits, '_', '-' and '.', e.g. "
             f"--name {sanitize_name(name)}"
         )
-    name = name or sanitize_name(nb_path.stem)
+    name = check_name(name or sanitize_name(nb_path.stem), "pipeline name")
     target = spec_file(name, pipelines_dir)
     previous, messages = _previous_spec(target)
     params, hints = notebook_parameters(nb, str(nb_path))

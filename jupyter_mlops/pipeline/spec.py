@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from ..bounds import MAX_NAME_LENGTH, NAME_PATTERN
 from ..cron import CronSchedule, ZonedSchedule, load_zone, parse_duration
 from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
@@ -25,7 +26,6 @@ from .monitor_spec import MonitorSpec
 from .params import TypeExpr, check_value, coerce_value, parse_type
 
 SPEC_VERSION = 1
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = (
     "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
@@ -315,6 +315,8 @@ def _field(
 
 
 def _valid_name(v: Any) -> str:
+    if isinstance(v, str) and len(v) > MAX_NAME_LENGTH:
+        raise ValueError(f"a pipeline name has at most {MAX_NAME_LENGTH} characters")
     if not isinstance(v, str) or not NAME_PATTERN.match(v):
         raise ValueError(
             f"{v!r} is not a valid pipeline name; use letters, digits, '_', '-' and '.', "

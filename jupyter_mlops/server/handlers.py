@@ -11,7 +11,11 @@ authenticated POSTs), running the call in a thread pool, and the one error table
 anything else                          500
 =====================================  ======
 
-Every error body is ``{"error": message}`` with the message the CLI prints.
+Every error body is ``{"error": message}`` with the message the CLI prints. Inputs are checked
+against their types and bounds (:mod:`jupyter_mlops.bounds`) before the core call: path
+arguments and query parameters are text without control characters, of bounded length; a POST
+body is a JSON object under a size and depth limit whose fields are the handler's ``fields``,
+each read with its type. So a client's mistake is a 400, and 500 is left for real bugs.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from .. import actions, views
+from .. import actions, bounds, views
 from ..config import Settings, load_settings
 from ..exceptions import ConfigError, ConflictError, ValidationError
 from ..tracking import Tracker
@@ -90,13 +94,16 @@ class MLOpsHandler(APIHandler):
     # Set by subclasses as methods; an endpoint without one answers 405.
     read: Callable[..., Any] | None = None
     act: Callable[..., Any] | None = None
+    # The fields a POST body may have (``act`` reads each with its type from a Body).
+    fields: tuple[str, ...] = ()
 
     @web.authenticated
     @authorized
     async def get(self, *args: str) -> None:
         if self.read is None:
             raise web.HTTPError(405)
-        await self._call(self.read, *args)
+        if self._check_path(args):
+            await self._call(self.read, *args)
 
     @web.authenticated
     @authorized
@@ -104,13 +111,23 @@ class MLOpsHandler(APIHandler):
         if self.act is None:
             raise web.HTTPError(405)
         try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            self._error(400, "The request body must be a JSON object")
+            body = bounds.Body(bounds.parse_json_body(self.request.body or b"{}"), self.fields)
+        except ValidationError as e:
+            self._error(400, str(e))
             return
-        await self._call(self.act, *args, body)
+        if self._check_path(args):
+            await self._call(self.act, *args, body)
+
+    def _check_path(self, args: tuple[str, ...]) -> bool:
+        """Path arguments (ids, names) are bounded text: a NUL byte or a megabyte of name
+        is the client's mistake, not something for the store or the file system to choke on."""
+        try:
+            for arg in args:
+                bounds.check_key(arg, "a path segment of the URL", 4096)
+        except ValidationError as e:
+            self._error(400, str(e))
+            return False
+        return True
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
@@ -142,13 +159,15 @@ class MLOpsHandler(APIHandler):
         message = (exc.log_message if isinstance(exc, web.HTTPError) else None) or self._reason
         self.finish(json.dumps({"error": message}))
 
-    def param(self, name: str) -> str | None:
-        return self.get_argument(name, None)
+    def param(self, name: str, limit: int = bounds.MAX_KEY_LENGTH) -> str | None:
+        value = self.get_argument(name, None)
+        return None if value is None else bounds.check_key(value, name, limit)
 
 
 class RunsHandler(MLOpsHandler):
     def read(self) -> Any:
-        query = views.RunsQuery.from_strings(self.param)
+        # RunsQuery bounds each parameter itself (a filter may be 4,000 characters long).
+        query = views.RunsQuery.from_strings(lambda name: self.param(name, 4096))
         if query.notebook and not Path(query.notebook).is_absolute():
             # The sidebar knows a notebook by its path under the server root; a kernel may have
             # recorded that path or the absolute one, so either matches.
@@ -201,13 +220,13 @@ class NotebookHandler(MLOpsHandler):
 
 
 class ReproduceHandler(MLOpsHandler):
-    def act(self, run_id: str, body: dict[str, Any]) -> Any:
+    fields = ("tolerance",)
+
+    def act(self, run_id: str, body: bounds.Body) -> Any:
         from ..reproduce import reproduce
 
-        tolerance = body.get("tolerance", 0.0)
-        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 0:
-            raise ValidationError('"tolerance" must be a number of 0 or more, e.g. 1e-6')
-        rep = reproduce(run_id, tolerance=float(tolerance), tracker=self.ctx.tracker())
+        tolerance = body.number("tolerance", lo=0.0)
+        rep = reproduce(run_id, tolerance=tolerance, tracker=self.ctx.tracker())
         return views.to_jsonable(rep.to_dict())
 
 
@@ -229,20 +248,24 @@ class PipelinesHandler(MLOpsHandler):
 
 class PipelineHandler(MLOpsHandler):
     def read(self, name: str) -> Any:
+        bounds.check_name(name, "pipeline name")
         return views.pipeline_detail(self.ctx.tracker(), self.ctx.pipelines_dir, name)
 
 
 class PipelineRunHandler(MLOpsHandler):
-    def act(self, name: str, body: dict[str, Any]) -> Any:
-        params = body.get("params") or {}
-        if not isinstance(params, dict):
-            raise ValidationError('"params" must be an object of name: value')
+    fields = ("params", "allow_changed")
+
+    def act(self, name: str, body: bounds.Body) -> Any:
+        bounds.check_name(name, "pipeline name")
+        params = body.mapping("params")
+        for key in params:
+            bounds.check_key(key, "a parameter name", bounds.MAX_NAME_LENGTH)
         return actions.launch_pipeline_run(
             self.ctx.tracker(),
             self.ctx.pipelines_dir,
             name,
             params,
-            allow_changed=bool(body.get("allow_changed")),
+            allow_changed=body.flag("allow_changed"),
         )
 
     async def respond(self, result: Any) -> None:
@@ -251,19 +274,37 @@ class PipelineRunHandler(MLOpsHandler):
 
 
 class PromoteHandler(MLOpsHandler):
-    def act(self, body: dict[str, Any]) -> Any:
+    fields = ("notebook", "name", "schedule", "gates", "timeout", "retries")
+
+    def act(self, body: bounds.Body) -> Any:
         notebook = body.get("notebook")
         if not isinstance(notebook, str) or not notebook:
             raise ValidationError('"notebook" must be the path of a notebook under the server root')
+        bounds.check_key(notebook, '"notebook"', 4096)
+        name = body.get("name")
+        if name is not None:
+            bounds.check_name(name, '"name"')
+        gates = body.get("gates")
+        # A list of gate objects; not a file name, which would read a file of the server's.
+        if gates is not None and not (
+            isinstance(gates, list) and all(isinstance(g, dict) for g in gates)
+        ):
+            raise ValidationError(
+                '"gates" must be a list of gate objects, e.g. [{"kind": "metric", '
+                '"metric": "accuracy", "min": 0.8}]'
+            )
+        timeout = body.get("timeout")
+        if timeout is not None and not isinstance(timeout, str):
+            bounds.check_float(timeout, '"timeout" (seconds)', lo=0, hi=366 * 86400.0)
         return actions.promote_notebook(
             self.ctx.root,
             notebook,
             self.ctx.pipelines_dir,
-            name=body.get("name"),
-            schedule=body.get("schedule"),
-            gates=body.get("gates"),
-            timeout=body.get("timeout"),
-            retries=body.get("retries"),
+            name=name,
+            schedule=body.text("schedule", 200),
+            gates=gates,
+            timeout=body.text("timeout", 40) if isinstance(timeout, str) else timeout,
+            retries=body.integer("retries", 0, 100),
         )
 
 
@@ -278,31 +319,39 @@ class ModelHandler(MLOpsHandler):
 
 
 class BlessHandler(MLOpsHandler):
-    def act(self, name: str, body: dict[str, Any]) -> Any:
+    fields = ("version", "reason")
+
+    def act(self, name: str, body: bounds.Body) -> Any:
         version = body.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValidationError(
                 '"version" must be the integer version to bless, e.g. {"version": 3}'
             )
-        return actions.bless_model(self.ctx.tracker(), f"{name}@{version}", body.get("reason"))
+        bounds.check_int(version, '"version"', 1, bounds.MAX_VERSION)
+        return actions.bless_model(
+            self.ctx.tracker(), f"{name}@{version}", body.text("reason", 10_000, prose=True)
+        )
 
 
 class RollbackHandler(MLOpsHandler):
-    def act(self, name: str, body: dict[str, Any]) -> Any:
-        to = body.get("to")
-        if to is not None and (not isinstance(to, int) or isinstance(to, bool)):
-            raise ValidationError('"to" must be an integer version or absent')
-        return actions.rollback_model(self.ctx.tracker(), name, to, body.get("reason"))
+    fields = ("to", "reason")
+
+    def act(self, name: str, body: bounds.Body) -> Any:
+        to = body.integer("to", 1, bounds.MAX_VERSION)
+        return actions.rollback_model(
+            self.ctx.tracker(), name, to, body.text("reason", 10_000, prose=True)
+        )
 
 
 class UnpinHandler(MLOpsHandler):
     """``POST models/NAME/unpin``: automated runs may bless NAME again."""
 
-    def act(self, name: str, body: dict[str, Any]) -> Any:
-        reason = body.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            raise ValidationError('"reason" must be a string or absent')
-        return actions.unpin_model(self.ctx.tracker(), name, reason)
+    fields = ("reason",)
+
+    def act(self, name: str, body: bounds.Body) -> Any:
+        return actions.unpin_model(
+            self.ctx.tracker(), name, body.text("reason", 10_000, prose=True)
+        )
 
 
 class MonitorsHandler(MLOpsHandler):

@@ -7,6 +7,13 @@ Filters are Python expressions over run fields, so users write what they already
 
 They are parsed with :mod:`ast` (never evaluated) and compiled to one parameterised SQL condition
 with a join per referenced metric/param/tag, so filtering and top-N ordering happen in the database.
+
+The language is bounded so that every query it builds is small for both the parser and the
+database: SQLite 3.40 crashes on an ``ORDER BY`` of 64+ terms and refuses expressions deeper than
+1,000 or joins of 64+ tables. A filter has at most :data:`MAX_FILTER_DEPTH` levels of nesting,
+:data:`MAX_FILTER_TERMS` comparisons and :data:`MAX_FILTER_FIELDS` distinct fields; an ordering at
+most :data:`MAX_ORDER_KEYS` keys (two ORDER BY terms each). Nesting is counted on the tokens
+before :func:`ast.parse`, whose parser recurses once per level.
 """
 
 from __future__ import annotations
@@ -15,9 +22,12 @@ import ast
 import base64
 import binascii
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bounds import MAX_OFFSET, check_float, check_int
 from ..exceptions import ValidationError
 from .dialect import SQLITE, Dialect
 from .rows import FILTER_COLUMNS
@@ -51,6 +61,27 @@ def run_models(dialect: Dialect) -> str:
     )
 
 
+# Bounds of the language (see the module docstring); each violation names its limit.
+MAX_FILTER_DEPTH = 32
+MAX_FILTER_TERMS = 100
+MAX_FILTER_FIELDS = 32
+MAX_IN_VALUES = 1000
+MAX_ORDER_KEYS = 8
+# Tokens a filter may hold: a page of 500 run ids (``id in [...]``, which the views build) fits.
+MAX_FILTER_TOKENS = 5000
+# Text the store compares with a number (REAL or BIGINT columns): PostgreSQL refuses text there.
+_NUMERIC_COLUMNS = {"started", "ended", "duration", "seed", "peak_memory"}
+_TOKEN = re.compile(
+    r"""\s+|(?P<str>[rRbBuUfF]{0,2}(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"))"""
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9.][0-9._a-zA-Z]*(?:[eE][+-][0-9_]+)?)"
+    r"|(?P<op>==|!=|<=|>=|\*\*|//|<<|>>|.)",
+    re.DOTALL,
+)
+_OPENERS, _CLOSERS = "([{", ")]}"
+# Tokens after which nesting goes back to the enclosing level: a flat list of comparisons joined
+# by these is one level in the syntax tree, however long.
+_SEPARATORS = {",", "and", "or", "==", "!=", "<", "<=", ">", ">=", "in", "is", ":"}
+
 _HELP = (
     "write e.g. metrics.accuracy > 0.9 and params.C == 0.5 "
     f"(fields: metrics.*, params.*, tags.*, {', '.join(FILTER_COLUMNS)})"
@@ -70,11 +101,19 @@ class Query:
     # run has, since ordering by one silently orders by nothing.
     order_keys: list[tuple[str, str]] = field(default_factory=list)
     dialect: Dialect = SQLITE
+    # Comparisons compiled so far, and the columns ordered by (each once).
+    terms: int = 0
+    ordered: list[str] = field(default_factory=list)
     _aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def alias(self, namespace: str, key: str) -> str:
         """The alias of the LEFT JOIN that brings in ``namespace.key`` (made once per key)."""
         if (namespace, key) not in self._aliases:
+            if len(self._aliases) >= MAX_FILTER_FIELDS + MAX_ORDER_KEYS:
+                raise ValidationError(
+                    f"The filter and order name more than {MAX_FILTER_FIELDS + MAX_ORDER_KEYS}"
+                    " distinct metrics, params and tags; name fewer"
+                )
             a = f"j{len(self._aliases)}"
             table = _NAMESPACES[namespace]
             self.joins.append(f"LEFT JOIN {table} {a} ON {a}.run_id = r.id AND {a}.key = ?")
@@ -102,17 +141,50 @@ def _field(node: ast.expr, q: Query) -> tuple[str, str, str]:
     ):
         ns, key = node.value.id, node.slice.value
     if key is None or ns not in _NAMESPACES:
-        raise ValidationError(f"Unknown field {ast.unparse(node)!r} in filter; {_HELP}")
+        raise ValidationError(f"Unknown field {_unparse(node)} in filter; {_HELP}")
     return f"{q.alias(ns, key)}.value", ns, key
 
 
 def _literal(node: ast.expr) -> Any:
     try:
-        return ast.literal_eval(node)
-    except ValueError as e:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
         raise ValidationError(
-            f"Expected a literal value in filter, got {ast.unparse(node)!r}; {_HELP}"
+            f"Expected a literal value in filter, got {_unparse(node)}; {_HELP}"
         ) from e
+    for v in value if isinstance(value, (list, tuple, set)) else [value]:
+        _check_scalar(v, node)
+    return value
+
+
+def _check_scalar(value: Any, node: ast.expr) -> None:
+    """Only what every backend binds and compares: text, finite numbers in 64 bits, None."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValidationError(
+                f"Integer {_unparse(node)} in filter is outside 64 bits; write it as a float"
+            )
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"Number {_unparse(node)} in filter is not finite")
+        return
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError(f"Text {_unparse(node)} in filter holds a NUL character")
+        return
+    raise ValidationError(
+        f"Expected text, a number, True/False or None in filter, got {_unparse(node)}; {_HELP}"
+    )
+
+
+def _unparse(node: ast.AST, limit: int = 80) -> str:
+    """``node`` as source for a message, cut short (the tree is bounded, so this cannot
+    recurse deeply)."""
+    text = repr(ast.unparse(node))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _compare_one(left: ast.expr, op: ast.cmpop, right: ast.expr, q: Query) -> str:
@@ -120,44 +192,88 @@ def _compare_one(left: ast.expr, op: ast.cmpop, right: ast.expr, q: Query) -> st
     value = _literal(right)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(value, (list, tuple, set)) or not value:
-            raise ValidationError(f"'in' needs a non-empty list, got {ast.unparse(right)}")
-        parts = [_compare_value(col, ns, "=", v, q) for v in value]
+            raise ValidationError(f"'in' needs a non-empty list, got {_unparse(right)}")
+        if len(value) > MAX_IN_VALUES:
+            raise ValidationError(
+                f"'in' list of {len(value)} values in filter; the limit is {MAX_IN_VALUES}"
+            )
+        values = list(value)
+        flat = [v for v in values if v is not None and ns != "params"]
+        # One flat IN (...) where the column compares plainly: a chain of ORs nests one level
+        # per value in SQLite's parser, whose expression depth is limited to 1,000.
+        parts = [_compare_value(col, ns, "=", v, q) for v in values if v is None or ns == "params"]
+        q.terms += len(parts)
+        _check_terms(q)
+        if flat:
+            for v in flat:
+                q.where_args.append(_typed(col, ns, v))
+            parts.append(f"{col} IN ({', '.join('?' * len(flat))})")
         joined = " OR ".join(parts)
         return f"NOT ({joined})" if isinstance(op, ast.NotIn) else f"({joined})"
     if isinstance(op, (ast.Is, ast.IsNot)) and value is None:
         return f"{col} IS {'NOT ' if isinstance(op, ast.IsNot) else ''}NULL"
-    if type(op) not in _OPS:
-        raise ValidationError(f"Unsupported operator in filter {ast.unparse(op)!r}; {_HELP}")
+    # A list compares whole only with a param, whose JSON text it is compared with.
+    listed = isinstance(value, (list, tuple, set))
+    if type(op) not in _OPS or (listed and (ns != "params" or isinstance(value, set))):
+        shown = _unparse(ast.Compare(left=left, ops=[op], comparators=[right]))
+        raise ValidationError(f"Unsupported comparison in filter {shown}; {_HELP}")
     return _compare_value(col, ns, _OPS[type(op)], value, q)
 
 
-def _compare_value(col: str, ns: str, op: str, value: Any, q: Query) -> str:
-    if value is None:
-        return f"{col} IS {'NOT ' if op == '!=' else ''}NULL"
+def _check_terms(q: Query) -> None:
+    if q.terms > MAX_FILTER_TERMS:
+        raise ValidationError(
+            f"The filter has more than {MAX_FILTER_TERMS} comparisons; the limit is "
+            f"{MAX_FILTER_TERMS} (use 'in [...]' for a list of values)"
+        )
+
+
+def _typed(col: str, ns: str, value: Any) -> Any:
+    """``value`` as the column compares it; a value no backend can compare is refused."""
     if ns == "params":
-        # Params are stored as JSON text: numbers compare numerically, anything else as JSON.
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            q.where_args.append(value)
-            d = q.dialect
-            return f"({d.json_number(col)} AND {d.as_real(col)} {op} ?)"
-        value = json.dumps(value)
-    if ns == "tags" and not isinstance(value, str):
-        value = str(value)
-    if ns == "run" and col in ("r.started", "r.ended") and isinstance(value, str):
+        return json.dumps(value)
+    if ns == "tags":
+        return value if isinstance(value, str) else str(value)
+    numeric = ns == "metrics" or col.removeprefix("r.") in _NUMERIC_COLUMNS
+    if numeric and col in ("r.started", "r.ended") and isinstance(value, str):
         import datetime as dt
 
         try:
-            value = dt.datetime.fromisoformat(value).timestamp()
-        except ValueError as e:
-            raise ValidationError(f"Bad time {value!r} in filter; use ISO format") from e
-    q.where_args.append(value)
+            return dt.datetime.fromisoformat(value).timestamp()
+        except (ValueError, OverflowError, OSError) as e:
+            raise ValidationError(f"Bad time {value[:40]!r} in filter; use ISO format") from e
+    if numeric and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        name = col if ns == "run" else f"{ns}.*"
+        raise ValidationError(
+            f"{name.removeprefix('r.')} is a number; compare it with a number, got {value!r:.40}"
+        )
+    if not numeric and not isinstance(value, str):
+        raise ValidationError(
+            f"{col.removeprefix('r.')} is text; compare it with text, got {value!r:.40}"
+        )
+    return value
+
+
+def _compare_value(col: str, ns: str, op: str, value: Any, q: Query) -> str:
+    q.terms += 1
+    _check_terms(q)
+    if value is None:
+        return f"{col} IS {'NOT ' if op == '!=' else ''}NULL"
+    if ns == "params" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Params are stored as JSON text: numbers compare numerically, anything else as JSON.
+        q.where_args.append(value)
+        d = q.dialect
+        return f"({d.json_number(col)} AND {d.as_real(col)} {op} ?)"
+    typed = _typed(col, ns, value)
+    q.where_args.append(typed)
     if ns == "tags" and op == "=" and (key := q.dialect.tag_value_key(col)):
-        q.where_args.append(value)  # the index holds a hash of the value: compare that too
+        q.where_args.append(typed)  # the index holds a hash of the value: compare that too
         return f"({col} = ? AND {key} = {q.dialect.tag_value_key('?')})"
     return f"{col} {op} ?"
 
 
 def _compile(node: ast.expr, q: Query) -> str:
+    # Recursive, but over a tree _check_depth has bounded to MAX_FILTER_DEPTH levels.
     if isinstance(node, ast.BoolOp):
         sql_op = " AND " if isinstance(node.op, ast.And) else " OR "
         return "(" + sql_op.join(_compile(v, q) for v in node.values) + ")"
@@ -169,7 +285,71 @@ def _compile(node: ast.expr, q: Query) -> str:
             parts.append(_compare_one(left, op, right, q))
             left = right
         return "(" + " AND ".join(parts) + ")"
-    raise ValidationError(f"Cannot filter on {ast.unparse(node)!r}; {_HELP}")
+    raise ValidationError(f"Cannot filter on {_unparse(node)}; {_HELP}")
+
+
+def _prescan(where: str) -> None:
+    """Refuse a filter with too many tokens or nested too deep, from its tokens alone, before
+    :func:`ast.parse` (whose parser recurses once per level) sees it. Nesting is brackets plus
+    the operators (``not``, unary ``-``, ``+`` …) chained since the last comparison, ``and``,
+    ``or`` or comma: those are the chains that make the syntax tree deep."""
+    tokens = 0
+    chain = [0]  # operators chained at each open bracket level
+    counted = False  # whether the previous token was a chained operator
+    for m in _TOKEN.finditer(where):
+        kind, text = m.lastgroup, m.group()
+        if kind is None:  # white space
+            continue
+        tokens += 1
+        if tokens > MAX_FILTER_TOKENS:
+            raise ValidationError(
+                f"The filter has more than {MAX_FILTER_TOKENS} tokens; the limit is "
+                f"{MAX_FILTER_TOKENS}"
+            )
+        if text in _OPENERS:
+            if counted:  # "not (": one level of the tree, not two
+                chain[-1] -= 1
+            chain.append(0)
+        elif text in _CLOSERS:
+            if len(chain) > 1:
+                chain.pop()
+        elif text in _SEPARATORS:
+            chain[-1] = 0
+        elif (kind == "op" and text != ".") or text == "not":
+            chain[-1] += 1
+        counted = (kind == "op" and text not in _OPENERS + _CLOSERS + ".") or text == "not"
+        counted = counted and text not in _SEPARATORS
+        if len(chain) - 1 + sum(chain) > MAX_FILTER_DEPTH:
+            _too_deep()
+
+
+def _too_deep() -> None:
+    raise ValidationError(
+        f"The filter is nested more than {MAX_FILTER_DEPTH} levels deep (brackets, not, "
+        f"signs); the limit is {MAX_FILTER_DEPTH}"
+    )
+
+
+def _check_depth(tree: ast.AST) -> None:
+    """Bound the syntax tree's depth without recursing, so nothing after this can."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_FILTER_DEPTH + 2:  # + Expression and the top node
+            _too_deep()
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _parse(where: str) -> ast.expr:
+    _prescan(where)
+    try:
+        tree = ast.parse(where.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ValidationError(f"Cannot parse filter {where[:80]!r}: {e.msg}; {_HELP}") from None
+    except (ValueError, RecursionError, MemoryError):  # a NUL byte; a parser limit
+        raise ValidationError(f"Cannot parse filter {where[:80]!r}; {_HELP}") from None
+    _check_depth(tree)
+    return tree.body
 
 
 def compile_query(
@@ -180,11 +360,7 @@ def compile_query(
     """Compile a filter and an ordering (``"metrics.acc DESC"`` or ``"-metrics.acc"``)."""
     q = Query(dialect=dialect)
     if where:
-        try:
-            tree = ast.parse(where.strip(), mode="eval")
-        except SyntaxError as e:
-            raise ValidationError(f"Cannot parse filter {where!r}: {e.msg}; {_HELP}") from e
-        q.where = _compile(tree.body, q)
+        q.where = _compile(_parse(where), q)
     if order_by:
         q.order = ", ".join(_order_term(t, q) for t in _order_terms(order_by))
     return q
@@ -192,22 +368,34 @@ def compile_query(
 
 def _order_terms(order_by: str | list[str]) -> list[str]:
     if isinstance(order_by, str):
-        return [t.strip() for t in order_by.split(",") if t.strip()]
-    return list(order_by)
+        terms = [t.strip() for t in order_by.split(",") if t.strip()]
+    else:
+        terms = list(order_by)
+    if len(terms) > MAX_ORDER_KEYS:
+        raise ValidationError(f"order_by has {len(terms)} keys; the limit is {MAX_ORDER_KEYS}")
+    return terms
 
 
 def _order_term(term: str, q: Query) -> str:
+    if not isinstance(term, str) or len(term) > 200:
+        raise ValidationError(f"Bad order {str(term)[:40]!r}; write e.g. 'metrics.acc DESC'")
     desc = term.startswith("-")
     words = term.lstrip("-").split()
     if len(words) == 2 and words[1].upper() in ("ASC", "DESC"):
         desc = words[1].upper() == "DESC"
     elif len(words) != 1:
-        raise ValidationError(f"Bad order {term!r}; write e.g. 'metrics.acc DESC' or '-started'")
+        raise ValidationError(
+            f"Bad order {term[:80]!r}; write e.g. 'metrics.acc DESC' or '-started'"
+        )
     try:
-        node = ast.parse(words[0], mode="eval").body
-    except SyntaxError as e:
-        raise ValidationError(f"Bad order field {words[0]!r}; {_HELP}") from e
-    col, ns, key = _field(node, q)
+        tree = ast.parse(words[0], mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ValidationError(f"Bad order field {words[0][:80]!r}; {_HELP}") from None
+    _check_depth(tree)
+    col, ns, key = _field(tree.body, q)
+    if col in q.ordered:
+        raise ValidationError(f"order_by names {words[0][:80]!r} twice; name each key once")
+    q.ordered.append(col)
     if ns != "run":
         q.order_keys.append((ns, key))
     # NULLs last whatever the direction: runs without the metric are the least interesting.
@@ -238,8 +426,8 @@ def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
     (the page it points into would be a different list)."""
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = isinstance(position, dict) and position.get("q") == tag
-    except (ValueError, binascii.Error):
+        ok = isinstance(position, dict) and position.get("q") == tag and _sane(position)
+    except (ValueError, binascii.Error, RecursionError):
         ok = False
     if not ok:
         raise ValidationError(
@@ -247,3 +435,18 @@ def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
             "experiment, filter and order); ask for the first page again without a cursor"
         )
     return dict(position)
+
+
+def _sane(position: dict[str, Any]) -> bool:
+    """Whether a decoded cursor's offset and keyset have their types and bounds: a cursor comes
+    back from the client, so a forged ``o`` of 1e20 or -5 is refused like any bad input."""
+    try:
+        if "o" in position:
+            check_int(position["o"], "cursor offset", 0, MAX_OFFSET)
+        if "k" in position:
+            started, rid = position["k"]
+            check_float(started, "cursor time")
+            return isinstance(rid, str)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True

@@ -29,9 +29,33 @@ from .writer import existing_writer
 T = TypeVar("T")
 
 DB_NAME = "mlops.db"
+# The oldest SQLite whose SQL the store uses: UPSERT (``ON CONFLICT ... DO UPDATE ... WHERE``,
+# 3.24.0) and the JSON functions (``json_type``, built in by default since 3.38.0, earlier an
+# option most builds, Python's included, turn on; checked separately at open).
+MIN_SQLITE_VERSION = (3, 24, 0)
 LOCK_RETRY_SECONDS = 120.0
 BUSY_TIMEOUT_MS = 30000
 BUSY_POLL_MS = 10
+
+
+def check_sqlite_version(version: str = sqlite3.sqlite_version) -> None:
+    """Refuse a SQLite library older than :data:`MIN_SQLITE_VERSION` or without JSON support,
+    in one line, rather than fail on the first query that needs what it lacks."""
+    have = tuple(int(p) for p in version.split(".")[:3] if p.isdigit())
+    need = ".".join(map(str, MIN_SQLITE_VERSION))
+    if have < MIN_SQLITE_VERSION:
+        raise StoreUnavailableError(
+            f"The store needs SQLite {need} or newer; Python links SQLite {version}: use a "
+            "Python built with a newer SQLite, or a PostgreSQL store"
+        )
+    try:
+        with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+            conn.execute("SELECT json_type('1')")
+    except sqlite3.OperationalError:
+        raise StoreUnavailableError(
+            f"The store needs SQLite's JSON functions; Python links SQLite {version} built "
+            "without them: use a Python built with a newer SQLite, or a PostgreSQL store"
+        ) from None
 
 
 class SQLiteStore(SQLStore):
@@ -39,6 +63,7 @@ class SQLiteStore(SQLStore):
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
         super().__init__(str(self.db_path), self.directory, SQLITE)
+        check_sqlite_version()
         if not create and not self.db_path.is_file():
             raise StoreNotFoundError(str(self.directory), os.getcwd())
         self.artifacts = LocalArtifactStore(self.directory / "artifacts")
