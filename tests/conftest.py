@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fixture_restarts_processes: processes started during the test belong to a fixture "
+        "that outlives it (a Dask nanny restarting the worker the test killed); the session's "
+        "final check still covers them",
+    )
     # Kernels (a dozen ZeroMQ sockets each), a browser and a Jupyter server share this process's
     # descriptor limit; some CI machines default to a soft limit of 1,024, well below the hard one.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -66,6 +72,32 @@ def describe_process(p: psutil.Process) -> str:
         return f"{p.pid} (access denied)"
 
 
+# multiprocessing's helper (Dask's LocalCluster starts it): one per interpreter, started on
+# first use and kept until the interpreter exits, when it ends by itself.
+_INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def _started_since(children: set[int]) -> list[psutil.Process]:
+    """Our descendants that are not in ``children`` and were not started by one that is: a
+    fixture's process that starts more (a Dask nanny restarting a killed worker, PostgreSQL
+    starting a backend) owns those, and stops them with itself."""
+    found = []
+    for pid, p in _children().items():
+        if pid in children:
+            continue
+        try:
+            if any(a.pid in children for a in p.parents()):
+                continue
+            if any(h in " ".join(p.cmdline()) for h in _INTERPRETER_HELPERS):
+                continue
+        except psutil.ZombieProcess:
+            pass  # a zombie runs no code; reaped (or found left) below
+        except psutil.Error:  # gone meanwhile
+            continue
+        found.append(p)
+    return found
+
+
 def _reap(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Process]:
     """Wait up to ``timeout`` s for ``procs`` to end, reaping our own zombies; those still
     running. A zombie grandchild is its parent's to reap: it runs no code, so it counts as ended."""
@@ -98,7 +130,7 @@ def check_left_behind(
         t.join(max(0.0, deadline - time.monotonic()))
         if t.is_alive():
             found.append(f"thread {t.name!r} ({t.ident})")
-    new = [p for pid, p in _children().items() if pid not in children]
+    new = _started_since(children)
     left = _reap(new, max(0.1, deadline - time.monotonic())) if new else []
     found += [f"process {describe_process(p)}" for p in left]
     _kill(left)
@@ -121,7 +153,10 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     result = yield
     before = item.stash.get(_BEFORE, None)
     if before is not None:
-        left = check_left_behind(*before, time.monotonic() + LEFTOVER_DEADLINE)
+        threads, children = before
+        if item.get_closest_marker("fixture_restarts_processes"):
+            children = children | set(_children())
+        left = check_left_behind(threads, children, time.monotonic() + LEFTOVER_DEADLINE)
         if left:
             pytest.fail(f"{item.nodeid} left behind: {'; '.join(left)}", pytrace=False)
     return result

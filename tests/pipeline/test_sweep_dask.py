@@ -124,6 +124,7 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
 
 
+@pytest.mark.fixture_restarts_processes  # the cluster's nanny restarts the killed worker
 def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
     tmp_path: Path, isolated_store: Path, dask_address: str
 ) -> None:
