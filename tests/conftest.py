@@ -184,8 +184,8 @@ def nothing_left_behind() -> Iterator[None]:
     yield
     close_stores()
     left = check_left_behind(threads, children, time.monotonic() + LEFTOVER_DEADLINE)
-    added = installed_packages() - packages
-    removed = packages - installed_packages()
+    now = installed_packages()
+    added, removed = now - packages, packages - now
     left += [f"package {n}=={v} installed into {sys.prefix}" for n, v in sorted(added)]
     left += [f"package {n}=={v} removed from {sys.prefix}" for n, v in sorted(removed)]
     if left:
