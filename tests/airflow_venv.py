@@ -4,7 +4,8 @@
 ``<cache>/airflow-venv`` with ``apache-airflow==AIRFLOW_VERSION`` and jupyter-mlops' runtime
 dependencies from PyPI, then puts this checkout on its path with a ``.pth`` file (no build of the
 sidebar: the DAG only needs the runner). ``<cache>`` is ``$JUPYTER_MLOPS_TEST_CACHE`` or
-``~/.cache/jupyter-mlops-tests``. A venv whose ``VERSION`` marker differs is rebuilt.
+``.test-cache/`` in this checkout (git-ignored): inside the clone, so deleting the clone removes
+it, and nothing lands in the user's home. A venv whose ``VERSION`` marker differs is rebuilt.
 
 Airflow's constraints file is not reachable here (only PyPI is), so the Airflow version is
 pinned, and ``airflow-constraints.txt`` beside this file pins the rest once it exists (written
@@ -46,7 +47,7 @@ MARKER = (
 
 def cache_dir() -> Path:
     env = os.environ.get("JUPYTER_MLOPS_TEST_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "jupyter-mlops-tests"
+    return Path(env) if env else ROOT / ".test-cache"
 
 
 def venv_dir() -> Path:

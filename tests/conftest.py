@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import os
 import resource
+import site
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 
 import jupyter_mlops as mlops
@@ -18,12 +24,172 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fixture_restarts_processes: processes started during the test belong to a fixture "
+        "that outlives it (a Dask nanny restarting the worker the test killed); the session's "
+        "final check still covers them",
+    )
     # Kernels (a dozen ZeroMQ sockets each), a browser and a Jupyter server share this process's
     # descriptor limit; some CI machines default to a soft limit of 1,024, well below the hard one.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+# -- nothing left behind ---------------------------------------------------------------------
+# A test may leave no thread, no process and no installed package behind: a leftover kernel or
+# sweep thread breaks a later test (often only on a loaded machine), and a package installed into
+# the venv changes the user's environment. Each test is checked when it ends (cheap: a thread
+# list and a scan of our children), the session once more at the very end, with the venv's
+# packages. Waits are on the processes and threads themselves, with generous deadlines.
+
+LEFTOVER_DEADLINE = 60.0  # seconds a test's threads and processes get to end after its teardown
+
+
+def _threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()}
+
+
+def _children() -> dict[int, psutil.Process]:
+    """This process's descendants, zombies included (they are reaped by whoever waits)."""
+    try:
+        return {p.pid: p for p in psutil.Process().children(recursive=True)}
+    except psutil.Error:  # a child vanished while the tree was walked: walk again
+        return {p.pid: p for p in psutil.Process().children(recursive=True)}
+
+
+def describe_process(p: psutil.Process) -> str:
+    """pid and command line of ``p``, whatever state it is in (zombie, gone, not ours)."""
+    try:
+        return f"{p.pid} {' '.join(p.cmdline())[:200]}"
+    except psutil.ZombieProcess:
+        return f"{p.pid} (zombie)"
+    except psutil.NoSuchProcess:
+        return f"{p.pid} (gone)"
+    except psutil.AccessDenied:
+        return f"{p.pid} (access denied)"
+
+
+# multiprocessing's helper (Dask's LocalCluster starts it): one per interpreter, started on
+# first use and kept until the interpreter exits, when it ends by itself.
+_INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def _started_since(children: set[int]) -> list[psutil.Process]:
+    """Our descendants that are not in ``children`` and were not started by one that is: a
+    fixture's process that starts more (a Dask nanny restarting a killed worker, PostgreSQL
+    starting a backend) owns those, and stops them with itself."""
+    found = []
+    for pid, p in _children().items():
+        if pid in children:
+            continue
+        try:
+            if any(a.pid in children for a in p.parents()):
+                continue
+            if any(h in " ".join(p.cmdline()) for h in _INTERPRETER_HELPERS):
+                continue
+        except psutil.ZombieProcess:
+            pass  # a zombie runs no code; reaped (or found left) below
+        except psutil.Error:  # gone meanwhile
+            continue
+        found.append(p)
+    return found
+
+
+def _reap(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` s for ``procs`` to end, reaping our own zombies; those still
+    running. A zombie grandchild is its parent's to reap: it runs no code, so it counts as ended."""
+    procs = list(procs)
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    left = []
+    for p in alive:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                left.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return left
+
+
+def _kill(procs: list[psutil.Process]) -> None:
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(procs, timeout=10)
+
+
+def check_left_behind(
+    threads: set[threading.Thread], children: set[int], deadline: float
+) -> list[str]:
+    """What was started since ``threads`` and ``children`` were taken and is still alive by
+    ``deadline`` (monotonic); left-over processes are killed, so one leak fails one test."""
+    found = []
+    for t in _threads() - threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+        if t.is_alive():
+            found.append(f"thread {t.name!r} ({t.ident})")
+    new = _started_since(children)
+    left = _reap(new, max(0.1, deadline - time.monotonic())) if new else []
+    found += [f"process {describe_process(p)}" for p in left]
+    _kill(left)
+    return found
+
+
+_BEFORE = pytest.StashKey[tuple[set[threading.Thread], set[int]]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # Taken after the setup: what fixtures start for longer than the test (a session's
+    # PostgreSQL server, a module's Jupyter server) is not the test's to stop.
+    item.stash[_BEFORE] = (_threads(), set(_children()))
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    before = item.stash.get(_BEFORE, None)
+    if before is not None:
+        threads, children = before
+        if item.get_closest_marker("fixture_restarts_processes"):
+            children = children | set(_children())
+        left = check_left_behind(threads, children, time.monotonic() + LEFTOVER_DEADLINE)
+        if left:
+            pytest.fail(f"{item.nodeid} left behind: {'; '.join(left)}", pytrace=False)
+    return result
+
+
+def _site_dirs() -> list[str]:
+    dirs = site.getsitepackages()
+    user = site.getusersitepackages()
+    return [*dirs, user] if isinstance(user, str) else dirs
+
+
+def installed_packages() -> set[tuple[str, str]]:
+    """(name, version) of every distribution in this interpreter's site-packages (the venv's
+    and the user's), wherever the test process's sys.path points meanwhile."""
+    return {
+        (str(d.metadata["Name"]), d.version)
+        for d in importlib.metadata.distributions(path=_site_dirs())
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    """Set up before, so torn down after, every other session fixture (servers included)."""
+    threads, children, packages = _threads(), set(_children()), installed_packages()
+    yield
+    close_stores()
+    left = check_left_behind(threads, children, time.monotonic() + LEFTOVER_DEADLINE)
+    now = installed_packages()
+    added, removed = now - packages, packages - now
+    left += [f"package {n}=={v} installed into {sys.prefix}" for n, v in sorted(added)]
+    left += [f"package {n}=={v} removed from {sys.prefix}" for n, v in sorted(removed)]
+    if left:
+        pytest.fail(f"the test session left behind: {'; '.join(left)}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -147,25 +313,28 @@ def shell():
     InteractiveShell.clear_instance()
 
 
-def python_env() -> dict[str, str]:
-    """Environment for subprocesses: this interpreter's packages, the test's store."""
+def python_env(path: Sequence[Path] = ()) -> dict[str, str]:
+    """Environment for subprocesses: this interpreter's packages (and the folders ``path``,
+    e.g. a plug-in installed for the test), the test's store."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    parts = [str(ROOT), *map(str, path), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
     return env
 
 
 PYTHON = sys.executable
 
 
-def run_fresh(code: str, *args: str, timeout: float = 120) -> str:
+def run_fresh(code: str, *args: str, timeout: float = 300, path: Sequence[Path] = ()) -> str:
     """Run ``code`` in a fresh interpreter of this environment (from the repo root, with the
-    test's store); its stdout, after asserting that it succeeded."""
+    test's store, and ``path`` on its sys.path); its stdout, after asserting that it
+    succeeded."""
     out = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=python_env(),
+        env=python_env(path),
         timeout=timeout,
     )
     assert out.returncode == 0, out.stderr

@@ -532,6 +532,9 @@ def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypa
         return real_scan()
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # The extension's prewarm thread (started by the shell fixture) must be done first, or it
+    # sets the scan's result behind this test's back: waits for it under the scan's lock.
+    environment._distributions()
     monkeypatch.setattr(environment, "_dists", None)  # a fresh kernel
     monkeypatch.setattr(environment, "_env_cache", {"n_modules": -1, "env": None})
     monkeypatch.setattr(environment, "_scan_installation", blocked_scan)
@@ -539,7 +542,7 @@ def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypa
     run = _last_run()
     assert run.status is RunStatus.FINISHED and run.environment_id is None
     release.set()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while mlops.get_run(run.id).environment_id is None and time.monotonic() < deadline:
         time.sleep(0.02)
     env = mlops.default_tracker().store.get_environment(mlops.get_run(run.id).environment_id)

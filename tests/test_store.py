@@ -97,7 +97,7 @@ def test_killed_process_leaves_store_intact_and_run_marked_interrupted(
     run_id = p.stdout.readline().strip()
     assert mlops.get_run(run_id).status is RunStatus.RUNNING
     os.kill(p.pid, signal.SIGKILL)
-    p.wait(timeout=10)
+    p.wait(timeout=120)
     reset_default_tracker()
     close_stores()  # "next open" of the store in this process
     run = mlops.get_run(run_id)

@@ -173,8 +173,8 @@ def test_runs_on_empty_store(tracker: mlops.Tracker) -> None:
 
 def _git_recorded(run_id: str) -> mlops.Run:
     """The run once its git state is in: recorded late when the probe outlives the run."""
-    deadline = time.time() + 20
-    while mlops.get_run(run_id).git.commit is None and time.time() < deadline:
+    deadline = time.monotonic() + 120  # a background git process: slow on a loaded machine
+    while mlops.get_run(run_id).git.commit is None and time.monotonic() < deadline:
         time.sleep(0.05)
     return mlops.get_run(run_id)
 

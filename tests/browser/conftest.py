@@ -104,7 +104,7 @@ def start_lab(root: Path, tmp: Path, extra_env: dict[str, str] | None = None) ->
         cwd=str(root),
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a loaded machine starts jupyter lab slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"jupyter lab exited: {(tmp / 'lab.log').read_text()[-2000:]}")

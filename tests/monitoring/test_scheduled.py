@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import jupyter_mlops as mlops
@@ -124,6 +125,7 @@ def test_a_scheduled_retrain_waits_for_a_running_pipeline(
     assert [g.status.value for g in gates] == ["pass", "pass"]
 
 
+@pytest.mark.timeout(900)  # generous bounds below, for a loaded machine
 def test_ctrl_c_during_a_scheduled_retrain_stops_the_scheduler(tmp_path: Path) -> None:
     from .helpers import Threshold, features, register
 
@@ -138,12 +140,19 @@ def test_ctrl_c_during_a_scheduled_retrain_stops_the_scheduler(tmp_path: Path) -
     assert scheduler(DAY0).returncode == 0  # first sight
     X = features(300, seed=1, shift=2.0).drop(columns="region")
     mlops.predict("churn", X, ids=[str(i) for i in range(300)], now=T + 43200)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_mlops", "scheduler", "--once"],
-        env=python_env() | {NOW_ENV: "2026-11-24T00:00:30Z"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # Output to files, not pipes: the test waits for the scheduler to end, not for every process
+    # that inherited its pipes (a kernel left behind is checked for separately below).
+    out_path, err_path = tmp_path / "scheduler.out", tmp_path / "scheduler.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen(
+            # faulthandler: SIGABRT on a hang prints every thread's stack into the failure.
+            [sys.executable, "-X", "faulthandler", "-m", "jupyter_mlops", "scheduler", "--once"],
+            env=python_env() | {NOW_ENV: "2026-11-24T00:00:30Z"}, stdout=out, stderr=err,
+        )  # fmt: skip
     store = tracker.store
+
+    def output() -> str:
+        return f"stdout: {out_path.read_text()}\nstderr: {err_path.read_text()[-8000:]}"
 
     def retrain() -> str | None:  # the retrain's run, once its notebook runs in its kernel
         for run_id in store.search_run_ids():
@@ -152,14 +161,27 @@ def test_ctrl_c_during_a_scheduled_retrain_stops_the_scheduler(tmp_path: Path) -
                 return run_id
         return None
 
-    deadline = time.monotonic() + 120
-    while retrain() is None:
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (out, err)  # not "0, go on with the next tick"
+    try:
+        deadline = time.monotonic() + 240
+        while retrain() is None:
+            assert time.monotonic() < deadline and proc.poll() is None, output()
+            time.sleep(0.2)
+        started = psutil.Process(proc.pid).children(recursive=True)  # the run's kernel
+        assert started, "the retrain runs in a kernel"
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=240)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=60)
+            pytest.fail(f"scheduler --once still running 240 s after SIGINT\n{output()}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, output()  # not "0, go on with the next tick"
+    _, alive = psutil.wait_procs(started, timeout=60)  # the kernel ends with the scheduler
+    assert not alive, alive
     run_id = retrain()
     assert run_id is not None and store.get_run(run_id).status is RunStatus.INTERRUPTED
     (row,) = store.schedule_log("monitor:churn")  # logged before stopping

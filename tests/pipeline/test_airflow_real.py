@@ -1,7 +1,7 @@
 """``jupyter-mlops export airflow`` against real Apache Airflow 3 (``airflow dags test``).
 
 Airflow lives in its own virtualenv, made once by ``tests/airflow_venv.py`` under the test cache
-(``$JUPYTER_MLOPS_TEST_CACHE`` or ``~/.cache/jupyter-mlops-tests``) and reused; a cold install
+(``$JUPYTER_MLOPS_TEST_CACHE`` or ``.test-cache/`` in the checkout) and reused; a cold install
 took 59-103 s here (reused: 0.1 s), so this runs in the normal suite. The metadata database is
 SQLite in the test's own ``AIRFLOW_HOME``; no Airflow server or scheduler is started (``dags
 test`` runs the DAG in-process).

@@ -96,13 +96,16 @@ def test_a_bad_address_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert mlops.runs().empty  # nothing ran
 
 
-def _statuses(store: Path) -> dict[str, tuple[str, int | None]]:
-    """run id -> (status, pid of the process that runs it)."""
+def _statuses(store: Path, executing: bool = False) -> dict[str, tuple[str, int | None]]:
+    """run id -> (status, pid of the process that runs it); with ``executing``, only the runs
+    whose notebook runs in its kernel (the injected first cell recorded the environment)."""
     if not (store / "mlops.db").exists():
         return {}
     con = sqlite3.connect(store / "mlops.db", timeout=30)
+    sql = "SELECT id, status, pid FROM runs"
     try:
-        return {i: (s, p) for i, s, p in con.execute("SELECT id, status, pid FROM runs")}
+        rows = con.execute(sql + " WHERE environment_id IS NOT NULL" if executing else sql)
+        return {i: (s, p) for i, s, p in rows}
     except sqlite3.OperationalError:  # tables not created yet
         return {}
     finally:
@@ -110,11 +113,12 @@ def _statuses(store: Path) -> dict[str, tuple[str, int | None]]:
 
 
 def _wait_running(store: Path, n: int) -> dict[str, tuple[str, int | None]]:
-    deadline = time.monotonic() + 120
-    while sum(s == "running" for s, _ in _statuses(store).values()) < n:
+    """Once ``n`` runs execute their notebooks (waited for, not slept: a loaded machine starts
+    kernels slowly)."""
+    deadline = time.monotonic() + 240
+    while sum(s == "running" for s, _ in _statuses(store, executing=True).values()) < n:
         assert time.monotonic() < deadline, f"{n} runs never started: {_statuses(store)}"
         time.sleep(0.2)
-    time.sleep(1.5)  # into the cell
     return _statuses(store)
 
 
@@ -122,6 +126,7 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
 
 
+@pytest.mark.fixture_restarts_processes  # the cluster's nanny restarts the killed worker
 def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
     tmp_path: Path, isolated_store: Path, dask_address: str
 ) -> None:

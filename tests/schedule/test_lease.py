@@ -89,7 +89,7 @@ def _runs(store: RunStore) -> list[tuple[object, ...]]:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    proc.wait(timeout=120)
 
 
 def _seed(tmp_path: Path) -> None:

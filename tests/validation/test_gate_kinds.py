@@ -1,6 +1,6 @@
 """The gate-kind table: built-in kinds load on first lookup, third-party kinds through the
-``jupyter_mlops.gate_kinds`` entry-point group (tests/plugins/mlops_gate_plugin, installed into
-this venv by the ``gate_plugin`` fixture)."""
+``jupyter_mlops.gate_kinds`` entry-point group (tests/plugins/mlops_gate_plugin, installed by the
+``gate_plugin`` fixture into a folder of the session's own, never into the venv)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import importlib.metadata
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,28 +18,25 @@ from tests.conftest import ROOT, run_fresh
 PLUGIN = ROOT / "tests" / "plugins" / "mlops_gate_plugin"
 
 
-def _installed_kinds() -> set[str]:
-    try:
-        dist = importlib.metadata.distribution("mlops-gate-plugin")
-    except importlib.metadata.PackageNotFoundError:
-        return set()
-    return {ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP}
-
-
 @pytest.fixture(scope="session")
-def gate_plugin(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Install the plug-in package into the running venv, once; a later session reuses it."""
-    if _installed_kinds() >= {"even_rows", "broken_kind"}:
-        return
+def gate_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plug-in package installed (``pip install --target``) into a temporary folder, which
+    goes on the ``sys.path`` of the interpreters that load it: the venv is left as it was."""
     src = tmp_path_factory.mktemp("plugin") / "mlops_gate_plugin"
     shutil.copytree(PLUGIN, src)  # the build writes build/ and *.egg-info: not into the repo
+    target = tmp_path_factory.mktemp("plugin-site")
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", src],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--no-compile", "--target", str(target), str(src)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
+    (dist,) = importlib.metadata.distributions(name="mlops-gate-plugin", path=[str(target)])
+    assert {ep.name for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP} == {
+        "even_rows",
+        "broken_kind",
+    }
+    return target
 
 
 # Runs in a fresh interpreter, so the table loads with the plug-in installed, as a user's would.
@@ -68,8 +66,8 @@ for bad in ({"kind": "even_rows", "dataset": "train", "expect": "prime"}, {"kind
 """
 
 
-def test_a_plugin_gate_kind_is_evaluated_through_the_gate_spec_path(gate_plugin: None) -> None:
-    even, odd, bad_field, broken = run_fresh(_EVALUATE).strip().splitlines()
+def test_a_plugin_gate_kind_is_evaluated_through_the_gate_spec_path(gate_plugin: Path) -> None:
+    even, odd, bad_field, broken = run_fresh(_EVALUATE, path=[gate_plugin]).strip().splitlines()
     assert (
         even == "4 [('even_rows', 'pass', 4), ('even_rows', 'warn', 4), ('row_count', 'pass', 4)]"
     )
