@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import bounds
 from .config import Settings, load_settings
 from .entities import (
     Artifact,
@@ -572,8 +573,8 @@ class Tracker:
         """Runs as a DataFrame; the runs a ``reproduce`` recorded only with
         ``include_reproductions`` (they re-record earlier cells and would swamp the listing)."""
         self._read_own_writes()
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ValidationError(f"limit must be a positive integer, got {limit!r}")
+        if limit is not None:
+            bounds.check_int(limit, "limit", 1, bounds.MAX_OFFSET)
         if not include_reproductions and self.store.search_run_ids(
             where=f"tags.{REPRODUCES_TAG} is not None", limit=1
         ):  # checked first so a store without reproductions keeps the fast listing

@@ -161,3 +161,14 @@ def test_cli_names_that_would_make_a_file_name_too_long_are_exit_2(capsys) -> No
         assert e.value.code == EXIT_USAGE
         err = capsys.readouterr().err
         assert "2000 characters long" in err and "128" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("limit", [10**30, 0, -1, "5", 2.0, True])
+def test_the_python_api_takes_the_same_limit_bounds(limit: object) -> None:
+    import jupyter_mlops as mlops
+
+    with mlops.start_run():
+        mlops.log_metric("accuracy", 0.5)
+    with _refused("limit must be"):
+        mlops.runs(limit=limit)  # type: ignore[arg-type]
+    assert len(mlops.runs(limit=1)) == 1
