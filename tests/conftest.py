@@ -154,6 +154,10 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     before = item.stash.get(_BEFORE, None)
     if before is not None:
         threads, children = before
+        # An event loop's default executor starts its worker threads ('asyncio_N') on first
+        # use and keeps them until the loop closes; the loop may be a longer-lived fixture's
+        # (Playwright's, in the browser tests). The session's own check still counts them.
+        threads = threads | {t for t in _threads() if t.name.startswith("asyncio_")}
         if item.get_closest_marker("fixture_restarts_processes"):
             children = children | set(_children())
         left = check_left_behind(threads, children, time.monotonic() + LEFTOVER_DEADLINE)
