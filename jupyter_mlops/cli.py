@@ -9,11 +9,15 @@ gate failed, 4 a reproduction differs, 5 a reproduction failed to re-execute, 13
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import bounds
@@ -211,9 +215,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd's stop, Airflow's kill, ``kill PID``) ends a command as Ctrl-C does: the
+    run in progress is recorded ``interrupted`` and leases and locks are released by their
+    ``finally`` blocks, instead of the process vanishing mid-transaction."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with _terminate_as_interrupt():
+        return _dispatch(args)
+
+
+def run() -> NoReturn:
+    """The ``jupyter-mlops`` command (console script and ``python -m jupyter_mlops``)."""
+    code = main()
+    if code == ExitCode.INTERRUPTED:
+        # An interrupted kernel run can leave jupyter_client's daemon threads holding ZeroMQ
+        # sockets; the interpreter's final teardown then blocks in the ZeroMQ context's
+        # termination (seen on a loaded machine: minutes after Ctrl-C). Everything of ours is
+        # done by now and the exit handlers still run (stores flushed, kernels stopped); only
+        # that teardown is skipped.
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         if args.store:
@@ -251,4 +296,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

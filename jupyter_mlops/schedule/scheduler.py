@@ -410,13 +410,14 @@ class Scheduler:
     @contextmanager
     def _leased(self, key: str) -> Iterator[bool]:
         """Hold lease ``key`` (renewed by a heartbeat thread) for the block; yields False,
-        holding nothing, when another scheduler has it."""
+        holding nothing, when another scheduler has it.
+
+        The lease is released however the block ends, including when Ctrl-C or SIGTERM lands
+        between the acquiring commit and the ``yield``: releasing a lease this holder does not
+        hold changes nothing, so the release needs no knowledge of how far the acquire got."""
         store = self.tracker.store
-        name = key
-        if not store.acquire_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
-            yield False
-            return
         done = threading.Event()
+        beater: threading.Thread | None = None
 
         def beat() -> None:
             try:
@@ -425,21 +426,26 @@ class Scheduler:
                         if not store.renew_lease(
                             key, self.holder, self.lease_ttl, self.lease_clock()
                         ):
-                            log.error("lost the lease of %s (expired and taken over)", name)
+                            if not done.is_set():
+                                log.error("lost the lease of %s (expired and taken over)", key)
                             return
                     except MLOpsError as e:  # a busy store now and then must not end the beat
-                        log.warning("could not renew the lease of %s: %s", name, e)
+                        log.warning("could not renew the lease of %s: %s", key, e)
             finally:
                 store.release_thread()
 
-        beater = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
-        beater.start()
         try:
+            if not store.acquire_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
+                yield False
+                return
+            beater = threading.Thread(target=beat, name=f"lease-{key}", daemon=True)
+            beater.start()
             yield True
         finally:
             done.set()
-            beater.join()
-            store.release_lease(key, self.holder)
+            store.release_lease(key, self.holder)  # first: an interrupt in join() must not skip it
+            if beater is not None:
+                beater.join()
 
     def _log_gap(self, pipeline: str, missed: Missed) -> dict[str, Any]:
         if pipeline.startswith(MONITOR_PREFIX):

@@ -187,7 +187,9 @@ def test_annotated_complex_parameters_reach_the_kernel(tmp_path: Path) -> None:
         run_pipeline(name, {"model": "svm"}, progress=False)
 
 
-def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path, signame: str) -> None:
+    """Ctrl-C, and SIGTERM (systemd's stop, ``kill PID``) alike."""
     import os
     import signal
     import subprocess
@@ -213,7 +215,7 @@ def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path) -> None:
                 break
             assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
             time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, signame))
         proc.wait(timeout=240)
     finally:
         if proc.poll() is None:

@@ -217,4 +217,4 @@ def test_a_lease_ttl_must_be_positive(tmp_path: Path, ttl: str) -> None:
         timeout=120,
     )
     err = p.stderr.strip()
-    assert p.returncode == 2 and "Invalid lease TTL" in err and "\n" not in err
+    assert p.returncode == 2 and "--lease-ttl must be" in err and "\n" not in err
