@@ -401,9 +401,7 @@ def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
         seed = src.seed if src else None
         state = src.tags.get(RNG_STATE_TAG) if src and seed is None else None
         if state:  # the RNG states the cell started with (and met on importing NumPy/torch)
-            replay.append(
-                f"__import__('jupyter_mlops.seeding').seeding.restore_recorded({state!r});"
-            )
+            replay.append(f"__import__('jupyter_mlops.fluent').fluent.restore_recorded({state!r});")
         replay.append(_retag_line(first, seed, original.id, last, record=bool(state)) + "\n" + body)
     _execute_cells(replay, original, tracker)
     found = tracker.store.search_run_ids(
