@@ -21,7 +21,7 @@ from .entities import DataRef, DataRole, Run, RunKind, RunStatus
 from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
-from .pipeline.spec import plain_value
+from .pipeline.params import plain_value
 from .seeding import RNG_STATE_TAG
 from .store.base import RunUpdate
 from .tracking import REPRODUCES_TAG, Tracker, default_tracker

@@ -31,8 +31,8 @@ from .gate_inputs import build_context
 from .in_kernel import INJECTED_TAG, init_source
 from .lock import running
 from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
-from .params import coerce_params, resolve_params
-from .spec import PipelineSpec, load_pipeline, load_spec, plain_value
+from .params import coerce_params, plain_value, resolve_params
+from .spec import PipelineSpec, load_pipeline, load_spec
 
 log = logging.getLogger(__name__)
 
