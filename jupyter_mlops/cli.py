@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import bounds
+from .cli_common import command_tracker, integer, text
 from .display import display_time
 from .entities import to_jsonable
 from .exceptions import ConfigError, MLOpsError, ValidationError
@@ -38,53 +39,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = (
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-# Option types with bounds (jupyter_mlops.bounds): a value out of range is a usage error
-# (exit 2) naming the option and the limit, before any core call.
-def integer(option: str, lo: int = bounds.INT64_MIN, hi: int = bounds.INT64_MAX) -> Any:
-    return _option_type(lambda text: bounds.parse_int(text, option, lo, hi))
-
-
-def number(option: str, lo: float | None = None, hi: float | None = None) -> Any:
-    return _option_type(lambda text: bounds.parse_float(text, option, lo, hi))
-
-
-def text(option: str, limit: int = bounds.MAX_KEY_LENGTH) -> Any:
-    return _option_type(lambda value: bounds.check_key(value, option, limit))
-
-
-def pipeline_name(option: str, what: str = "pipeline") -> Any:
-    """A pipeline or monitor name: the name rule, at most 128 characters (it names a file)."""
-    return _option_type(lambda value: bounds.check_name(value, option, what))
-
-
-def spec_ref(option: str) -> Any:
-    """A pipeline name, or the path of its YAML spec (``.yaml``/``.yml``, or with a ``/``)."""
-
-    def parse(value: str) -> str:
-        if value.endswith((".yaml", ".yml")) or "/" in value:
-            return bounds.check_key(value, option, 4096)
-        return bounds.check_name(value, option)
-
-    return _option_type(parse)
-
-
-def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(value: str) -> Any:
-        try:
-            return parse(value)
-        except ValidationError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
-
-    return convert
-
-
-def _tracker(args: argparse.Namespace) -> Any:
-    from .tracking import default_tracker
-
-    # main() pointed it at --store; read-only commands never create a store.
-    return default_tracker(create=not getattr(args, "read_only", False))
 
 
 def runs_table(frame: Any, width: int = 240) -> str:
@@ -108,7 +62,7 @@ def runs_table(frame: Any, width: int = 240) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    frame = _tracker(args).runs(
+    frame = command_tracker(args).runs(
         args.experiment, args.where, args.order_by, args.limit, include_reproductions=args.all
     )
     if args.json:
@@ -125,7 +79,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from .summary import format_run
 
-    run = _tracker(args).get_run(args.run_id)
+    run = command_tracker(args).get_run(args.run_id)
     print(json.dumps(run.to_dict(), indent=2, default=str) if args.json else format_run(run))
     return EXIT_OK
 
@@ -133,7 +87,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare_frame, inputs_changed
 
-    tracker = _tracker(args)
+    tracker = command_tracker(args)
     runs = [tracker.get_run(r) for r in args.run_ids]
     frame = compare_frame(runs)
     if args.json:

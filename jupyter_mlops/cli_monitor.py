@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bounds
-from .cli import integer, number, text
+from .cli_common import integer, number, text
 from .exit_codes import ExitCode
 
 EXIT_OK = int(ExitCode.OK)

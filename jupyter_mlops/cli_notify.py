@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from .cli_common import command_tracker
 from .exceptions import MLOpsError, ValidationError
 from .exit_codes import ExitCode
 
@@ -62,10 +63,9 @@ def notifications_table(items: list[Any], now: float) -> str:
 def cmd_notify(args: argparse.Namespace) -> int:
     import time
 
-    from .cli import _tracker
     from .pipeline.outbox import retry, undelivered
 
-    store = _tracker(args).store
+    store = command_tracker(args).store
     if args.notify_command == "list":
         items = undelivered(store, include_delivered=args.all)
         if args.json:
@@ -96,11 +96,10 @@ def after_command(args: argparse.Namespace, started: float) -> None:
     option = NOTIFYING[args.command]
     if option is not None and not getattr(args, option, False):
         return
-    from .cli import _tracker
     from .pipeline.outbox import wait_for
 
     try:
-        tracker = _tracker(args)
+        tracker = command_tracker(args)
         left = wait_for(tracker.store, started, tracker.settings.notify_wait)
     except MLOpsError as e:  # the command itself succeeded: say it, keep its exit code
         print(f"jupyter-mlops: notifications not checked: {e}", file=sys.stderr)

@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from . import bounds
-from .cli import _tracker, integer, number, pipeline_name, spec_ref
-from .cli import text as bounded_text
+from .cli_common import command_tracker, integer, number, pipeline_name, spec_ref
+from .cli_common import text as bounded_text
 from .entities import iso_time as iso
 from .exit_codes import ExitCode, exit_code
 from .seeding import MAX_SEED
@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline.runner import PipelineRunner, find_spec, model_outcome
 
     spec = find_spec(args.pipeline, args.pipelines_dir)
-    tracker = _tracker(args)
+    tracker = command_tracker(args)
     runner = PipelineRunner(
         tracker, progress=not args.no_progress and sys.stderr.isatty(), clock=_clock()
     )
@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_gates(args: argparse.Namespace) -> int:
     from .validation.report import format_gate_table
 
-    tracker = _tracker(args)
+    tracker = command_tracker(args)
     run = tracker.get_run(args.run_id)
     results = tracker.store.gate_results(run.id)
     text = (
@@ -153,7 +153,7 @@ def _pin_line(pin: Any) -> str:
 def cmd_models(args: argparse.Namespace) -> int:
     from .registry import ModelRegistry, parse_until
 
-    registry = ModelRegistry(_tracker(args).store, clock=_clock())
+    registry = ModelRegistry(command_tracker(args).store, clock=_clock())
     action = args.action
     until = getattr(args, "until", None)
     until_ts = parse_until(until, registry.clock()) if until else None
@@ -232,7 +232,7 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
-    rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=_tracker(args))
+    rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=command_tracker(args))
     _out(args, rep.to_dict(), rep.summary())
     if rep.verdict == "failed":
         return int(ExitCode.NOT_REPLAYED)
@@ -248,7 +248,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = run_sweep(
         spec,
         combos,
-        tracker=_tracker(args),
+        tracker=command_tracker(args),
         parallel=args.parallel,
         metric=args.metric,
         maximize=args.maximize,
@@ -290,7 +290,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
     project = Path(args.pipelines_dir).resolve().parent
     # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
-    store = _tracker(args).store.workdir
+    store = command_tracker(args).store.workdir
     path = write_airflow_dag(spec, Path(args.output), project, store)
     _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
     return EXIT_OK
@@ -304,7 +304,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     scheduler = Scheduler(
         args.pipelines_dir,
-        _tracker(args),
+        command_tracker(args),
         scheduler_clock(args.now),
         lease_ttl=args.lease_ttl,
         monitors_dir=args.monitors_dir,
@@ -390,7 +390,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     scheduler = Scheduler(
         args.pipelines_dir,
-        _tracker(args),
+        command_tracker(args),
         scheduler_clock(args.now),
         monitors_dir=args.monitors_dir,
     )
@@ -431,7 +431,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
         raise ValidationError(f"--keep must be 0 or more, got {args.keep}; e.g. --keep 10")
     report = collect_garbage(
-        _tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
+        command_tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
     )
     _out(args, report.to_dict(), report.describe())
     return EXIT_OK

@@ -22,7 +22,7 @@ import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .exceptions import ValidationError
@@ -334,6 +334,28 @@ def load_zone(name: str) -> dt.tzinfo:
             f"Unknown time zone '{name}'; use an IANA name such as Europe/Berlin, "
             "America/New_York or UTC (pip install tzdata if the system has no zone database)"
         ) from None
+
+
+def parse_schedule(v: object) -> tuple[str | None, str | None]:
+    """A spec's ``schedule:`` field (a pipeline's or a monitor's) as (cron, time zone):
+    ``'0 3 * * *'`` (UTC) or ``{cron: '0 3 * * *', timezone: Europe/Berlin}``. Raises ValueError
+    (a ValidationError for a bad cron or zone)."""
+    if v is None:
+        return None, None
+    if isinstance(v, Mapping):
+        unknown = set(v) - {"cron", "timezone"}
+        if unknown or "cron" not in v:
+            raise ValueError(
+                f"expected a cron string or {{cron: '0 3 * * *', timezone: Europe/Berlin}}, "
+                f"got {dict(v)!r}"
+            )
+        zone = v.get("timezone")
+        if zone is not None:
+            if not isinstance(zone, str):
+                raise ValueError(f"timezone {zone!r} must be an IANA name such as Europe/Berlin")
+            load_zone(zone)
+        return CronSchedule.parse(str(v["cron"])).expr, zone or None
+    return CronSchedule.parse(v if isinstance(v, str) else str(v)).expr, None
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,17 @@ def metric_history(run_id: str, key: str | None = None) -> pd.DataFrame:
     return default_tracker(create=False).metric_history(run_id, key)
 
 
+def restore_recorded(sha: str) -> list[str]:
+    """Restore the RNG states a run recorded under ``sha`` in the default store; what
+    ``reproduce`` runs before replaying a tracked cell that was not seeded."""
+    from .seeding import decode_states, restore_states
+
+    text = default_tracker(create=False).store.get_code([sha]).get(sha)
+    if text is None:
+        raise ValidationError(f"The store holds no RNG state {sha}; it cannot be restored")
+    return restore_states(decode_states(text))
+
+
 def flush(timeout: float | None = None) -> bool:
     """Wait until every run record queued in this process is in its store (or ``timeout``
     seconds pass). True when all of it was written; failures are reported as

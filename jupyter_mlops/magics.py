@@ -344,7 +344,7 @@ def _parser(prog: str, description: str) -> MagicArgumentParser:
 def _runs_parser() -> MagicArgumentParser:
     p = _parser("runs", "The recorded runs as a sortable table, newest first.")
     from . import bounds
-    from .cli import integer, text
+    from .cli_common import integer, text
 
     p.add_argument(
         "-e", "--experiment", type=text("--experiment"), help="Only the runs of this experiment."
@@ -384,7 +384,7 @@ def _compare_parser() -> MagicArgumentParser:
 def _reproduce_parser() -> MagicArgumentParser:
     p = _parser("reproduce", "Re-execute a run's code and compare its metrics.")
     p.add_argument("run_id", help="A run id or a unique prefix of one.")
-    from .cli import number
+    from .cli_common import number
 
     p.add_argument(
         "--tolerance",

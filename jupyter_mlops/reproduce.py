@@ -21,7 +21,7 @@ from .entities import DataRef, DataRole, Run, RunKind, RunStatus
 from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
-from .pipeline.spec import plain_value
+from .pipeline.params import plain_value
 from .seeding import RNG_STATE_TAG
 from .store.base import RunUpdate
 from .tracking import REPRODUCES_TAG, Tracker, default_tracker
@@ -401,9 +401,7 @@ def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
         seed = src.seed if src else None
         state = src.tags.get(RNG_STATE_TAG) if src and seed is None else None
         if state:  # the RNG states the cell started with (and met on importing NumPy/torch)
-            replay.append(
-                f"__import__('jupyter_mlops.seeding').seeding.restore_recorded({state!r});"
-            )
+            replay.append(f"__import__('jupyter_mlops.fluent').fluent.restore_recorded({state!r});")
         replay.append(_retag_line(first, seed, original.id, last, record=bool(state)) + "\n" + body)
     _execute_cells(replay, original, tracker)
     found = tracker.store.search_run_ids(

@@ -264,18 +264,6 @@ def decode_states(text: str) -> dict[str, Any]:
     return states
 
 
-def restore_recorded(sha: str) -> list[str]:
-    """Restore the RNG states a run recorded under ``sha``; what ``reproduce`` runs before
-    replaying a tracked cell that was not seeded."""
-    from .exceptions import ValidationError
-    from .tracking import default_tracker
-
-    text = default_tracker(create=False).store.get_code([sha]).get(sha)
-    if text is None:
-        raise ValidationError(f"The store holds no RNG state {sha}; it cannot be restored")
-    return restore_states(decode_states(text))
-
-
 class RngRecorder:
     """For one tracked cell: record (``seed`` None) or set (``seed`` given) the state of every
     RNG at cell start, and of NumPy/torch when the cell itself imports them (an import hook

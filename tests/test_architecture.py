@@ -1,15 +1,19 @@
-"""Dependencies point one way: core → validation → pipeline → schedule → front-ends.
+"""Dependencies point one way, in STYLE.md's order, and no module imports itself in a circle.
 
 Checked twice: statically, over every import statement of every module (function-level imports
-included, so a lazy import cannot hide an upward edge), and at run time, by importing each layer's
-modules in a fresh interpreter and looking at ``sys.modules``.
+included, so a lazy import cannot hide an upward edge or a cycle; only ``if TYPE_CHECKING:``
+imports are left out, as they never run), and at run time, by importing each layer's modules in
+a fresh interpreter and looking at ``sys.modules``.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import pkgutil
+import textwrap
+from dataclasses import dataclass
+from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -17,98 +21,258 @@ import pytest
 import jupyter_mlops
 from tests.conftest import run_fresh
 
-PACKAGE = Path(jupyter_mlops.__file__).parent
-LAYERS = ("core", "validation", "pipeline", "schedule", "front-end")
-FRONT_ENDS = {"magics", "widgets", "plots", "cli", "cli_pipelines", "__main__", "server"}
-FRONT_ENDS.add("cli_monitor")  # `jupyter-mlops monitor`
-FRONT_ENDS.add("cli_store")  # `jupyter-mlops store info | migrate`
-FRONT_ENDS.add("cli_notify")  # `jupyter-mlops notify list | retry`
-# reproduce re-executes runs with the pipeline runner; views and actions are what every
-# front-end shows and does (runs pages, pipelines with next firings, run-now, bless), so they
-# sit above the pipeline and scheduler and below the front-ends; monitoring runs pipelines
-# (retrain) from its actions.
-ABOVE_PIPELINE = {"schedule", "reproduce", "views", "actions", "monitoring"}
+# STYLE.md's dependency order, lowest first: a module may import modules of its own rank and
+# below, never above. Names are relative to the package; a name covers its submodules.
+RANKS: tuple[tuple[str, str], ...] = (
+    ("exceptions", "exceptions"),
+    # Plain values and the rules on them, importing nothing but the errors.
+    ("entities", "entities bounds cron display exit_codes model_format lazy_exports"),
+    ("config/project", "config"),
+    ("store/hashing", "store hashing"),
+    (
+        "tracking",
+        "tracking tracker fluent cell seeding environment summary compare filewatch stdout_tail",
+    ),
+    ("registry", "registry"),
+    ("validation", "validation"),
+    ("pipeline", "pipeline"),
+    # monitoring.serving (predict, log_labels) records the batches the monitors read, so it sits
+    # with them; the "serving" rank is for the model server STYLE.md places above them.
+    ("reproduce/schedule/monitoring", "reproduce schedule monitoring"),
+    ("serving", "serving"),
+    ("views", "views actions"),
+    (
+        "front-ends",
+        "magics widgets plots server __main__ "
+        "cli cli_common cli_monitor cli_notify cli_pipelines cli_store",
+    ),
+    # `import jupyter_mlops` re-exports from every layer (most lazily): nothing inside imports it.
+    ("front door", ""),
+)
+LAYERS = tuple(name for name, _ in RANKS)
 # Front-end libraries: only front-end modules may import them.
 UI_LIBRARIES = {"IPython", "ipywidgets", "tornado", "jupyter_server", "ipykernel"}
-# The package's front door imports the extension hook (magics) inside load_ipython_extension.
-FRONT_DOOR = "jupyter_mlops"
 
 
-def layer(module: str) -> int:
-    parts = module.split(".")
-    top = parts[1] if len(parts) > 1 else ""
-    if top in FRONT_ENDS:
-        return LAYERS.index("front-end")
-    if top in ABOVE_PIPELINE:
-        return LAYERS.index("schedule")
-    if top in ("pipeline", "validation"):
-        return LAYERS.index(top)
-    return LAYERS.index("core")
+def rank_of(relative: str) -> int | None:
+    """The rank of a module named relative to its package ('' for the package itself)."""
+    if not relative:
+        return LAYERS.index("front door")
+    best: tuple[int, int] | None = None  # (length of the matching name, rank)
+    for level, (_, names) in enumerate(RANKS):
+        for name in names.split():
+            covers = relative == name or relative.startswith(name + ".")
+            if covers and (best is None or len(name) > best[0]):
+                best = (len(name), level)
+    return None if best is None else best[1]
 
 
-def all_modules() -> list[str]:
-    names = [m.name for m in pkgutil.walk_packages([str(PACKAGE)], "jupyter_mlops.")]
-    return ["jupyter_mlops", *names]
+@dataclass(frozen=True)
+class Tree:
+    """The modules of a package folder, and what each imports of the others."""
+
+    root: Path
+    name: str
+
+    @cached_property
+    def module_set(self) -> frozenset[str]:
+        # Read from the folders, not pkgutil.walk_packages: that imports every package it
+        # enters, and a planted tree is not importable.
+        names = set()
+        for path in self.root.rglob("*.py"):
+            parts = path.relative_to(self.root).with_suffix("").parts
+            if all(
+                (self.root.joinpath(*parts[:i]) / "__init__.py").exists() for i in range(len(parts))
+            ):
+                names.add(
+                    ".".join((self.name, *(parts[:-1] if parts[-1] == "__init__" else parts)))
+                )
+        return frozenset(names)
+
+    def modules(self) -> list[str]:
+        return sorted(self.module_set)
+
+    def relative(self, module: str) -> str:
+        return module.removeprefix(self.name).removeprefix(".")
+
+    def source(self, module: str) -> Path:
+        rel = Path(*self.relative(module).split(".")) if module != self.name else Path()
+        package = self.root / rel / "__init__.py"
+        return package if package.exists() else (self.root / rel).with_suffix(".py")
+
+    def imports(self, module: str) -> dict[str, int]:
+        """The modules of this tree that ``module`` imports anywhere in its code (function
+        bodies included, ``if TYPE_CHECKING:`` blocks excluded), with the first line of each."""
+        path = self.source(module)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        known = self.module_set
+        tree = ast.parse(path.read_text())
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+            for stmt in node.body
+            for inner in ast.walk(stmt)
+        }
+        found: dict[str, int] = {}
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+                # `from pkg import mod` imports the submodule; any other name runs pkg's init
+                subs = [f"{base}.{a.name}" for a in node.names]
+                targets = [s for s in subs if s in known]
+                if len(targets) < len(subs):
+                    targets.append(base)
+            for target in targets:
+                if target in known and target != module:
+                    found.setdefault(target, node.lineno)
+        return found
+
+    def graph(self) -> dict[str, dict[str, int]]:
+        return {m: self.imports(m) for m in self.modules()}
 
 
-def source_of(module: str) -> Path:
-    rel = Path(*module.split(".")[1:])
-    pkg = PACKAGE / rel / "__init__.py"
-    return pkg if pkg.exists() else (PACKAGE / rel).with_suffix(".py")
+def upward_imports(tree: Tree) -> list[str]:
+    """Every import that points to a higher rank, as 'module:line (rank) imports target (rank)'."""
+    found = []
+    for module, targets in tree.graph().items():
+        own = rank_of(tree.relative(module))
+        for target, line in sorted(targets.items()):
+            theirs = rank_of(tree.relative(target))
+            if own is not None and theirs is not None and theirs > own:
+                found.append(f"{module}:{line} ({LAYERS[own]}) imports {target} ({LAYERS[theirs]})")
+    return found
 
 
-def imports_of(module: str) -> set[str]:
-    """Absolute names of every module ``module`` imports, at any depth of its code."""
-    path = source_of(module)
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            found.add(target)
-            # `from . import x` and `from .pkg import mod` may name modules
-            found.update(f"{target}.{a.name}" for a in node.names)
-    known = set(all_modules())
-    return {n for n in found if not n.startswith("jupyter_mlops") or n in known}
+def import_cycle(tree: Tree) -> list[str]:
+    """One cycle of imports among the tree's modules ([] when there is none)."""
+    try:
+        TopologicalSorter({m: set(t) for m, t in tree.graph().items()}).prepare()
+    except CycleError as e:
+        return list(e.args[1])
+    return []
+
+
+PACKAGE = Tree(Path(jupyter_mlops.__file__).parent, "jupyter_mlops")
+
+
+def _rank(module: str) -> int:
+    return rank_of(PACKAGE.relative(module)) or 0
+
+
+def test_every_module_has_a_rank() -> None:
+    unranked = [m for m in PACKAGE.modules() if rank_of(PACKAGE.relative(m)) is None]
+    assert not unranked, f"add these to RANKS: {unranked}"
 
 
 def test_layers_import_only_downwards() -> None:
-    upward = []
-    for module in all_modules():
-        if module == FRONT_DOOR:
-            continue
-        for target in imports_of(module):
-            if target.startswith("jupyter_mlops") and layer(target) > layer(module):
-                upward.append(f"{module} ({LAYERS[layer(module)]}) imports {target}")
+    upward = upward_imports(PACKAGE)
     assert not upward, "\n".join(upward)
+
+
+def test_no_import_cycle() -> None:
+    assert not import_cycle(PACKAGE), " -> ".join(import_cycle(PACKAGE))
 
 
 def test_only_front_ends_import_ui_libraries() -> None:
     found = []
-    for module in all_modules():
-        if layer(module) == LAYERS.index("front-end"):
+    for module in PACKAGE.modules():
+        if _rank(module) == LAYERS.index("front-ends"):
             continue
-        libs = {t.split(".")[0] for t in imports_of(module)} & UI_LIBRARIES
+        source = ast.parse(PACKAGE.source(module).read_text())
+        names = {a.name for n in ast.walk(source) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(source) if isinstance(n, ast.ImportFrom) and n.module}
+        libs = {n.split(".")[0] for n in names} & UI_LIBRARIES
         if libs:
             found.append(f"{module} imports {sorted(libs)}")
     assert not found, "\n".join(found)
 
 
-def test_front_door_imports_no_front_end_at_import_time() -> None:
-    tree = ast.parse(source_of(FRONT_DOOR).read_text())
-    top_level = set()
-    for node in tree.body:  # statements run on import; function bodies do not
-        if isinstance(node, ast.ImportFrom) and node.level:
-            top_level.add(f"jupyter_mlops.{node.module}")
-    assert all(layer(m) == 0 for m in top_level), top_level
+def test_layers_are_as_style_draws_them() -> None:
+    def layer(module: str) -> str:
+        return LAYERS[rank_of(module) or 0]
 
+    assert layer("tracking") == layer("seeding") == layer("fluent") == "tracking"
+    assert [layer(m) for m in ("exceptions", "entities", "config", "store.sql", "hashing")] == [
+        "exceptions", "entities", "config/project", "store/hashing", "store/hashing",
+    ]  # fmt: skip
+    assert layer("registry") == "registry"
+    assert layer("validation.kinds") == "validation"
+    assert layer("pipeline.runner") == "pipeline"
+    assert layer("schedule.scheduler") == layer("reproduce") == layer("monitoring.report")
+    assert layer("views") == "views"
+    assert layer("cli") == layer("magics") == layer("server.handlers") == "front-ends"
+    ranks = [rank_of(m) for m in ("bounds", "config", "tracker", "registry", "views", "cli")]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+
+
+# --- the checker catches what it is for ------------------------------------------------------
+
+
+def _plant(tmp_path: Path, files: dict[str, str]) -> Tree:
+    root = tmp_path / "planted"
+    for name, code in {"__init__.py": "", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(code))
+    return Tree(root, "planted")
+
+
+def test_an_upward_import_inside_a_function_is_caught(tmp_path: Path) -> None:
+    tree = _plant(
+        tmp_path,
+        {
+            "cli.py": "from .exceptions import MLOpsError\n",
+            "exceptions.py": """
+                class MLOpsError(Exception):
+                    def hint(self) -> str:
+                        from .cli import main  # a lazy import still points up
+                        return main()
+            """,
+        },
+    )
+    assert upward_imports(tree) == [
+        "planted.exceptions:4 (exceptions) imports planted.cli (front-ends)"
+    ]
+    assert import_cycle(tree) in (
+        ["planted.cli", "planted.exceptions", "planted.cli"],
+        ["planted.exceptions", "planted.cli", "planted.exceptions"],
+    )
+
+
+def test_type_checking_imports_and_submodule_imports_are_read_as_python_runs_them(
+    tmp_path: Path,
+) -> None:
+    tree = _plant(
+        tmp_path,
+        {
+            "store/__init__.py": "from .base import RunStore\n",
+            "store/base.py": "class RunStore: ...\n",
+            "store/sql.py": "from . import base\n",  # the submodule, not the package's init
+            "entities.py": """
+                from typing import TYPE_CHECKING
+                if TYPE_CHECKING:  # never runs
+                    from .store import RunStore
+            """,
+        },
+    )
+    assert tree.imports("planted.store.sql") == {"planted.store.base": 1}
+    assert tree.imports("planted.entities") == {}
+    assert upward_imports(tree) == [] and import_cycle(tree) == []
+    (tree.root / "entities.py").write_text("def f():\n    from .store import sql\n")
+    assert upward_imports(tree) == [
+        "planted.entities:2 (entities) imports planted.store.sql (store/hashing)"
+    ]
+
+
+# --- at run time -------------------------------------------------------------------------------
 
 _LOADED = r"""
 import importlib, json, sys
@@ -122,21 +286,29 @@ def loaded_after_importing(modules: list[str]) -> set[str]:
     return set(json.loads(run_fresh(_LOADED, *modules)))
 
 
-@pytest.mark.parametrize("name", LAYERS[:-1])
-def test_importing_a_layer_loads_nothing_above_it(name: str) -> None:
+@pytest.fixture(scope="module")
+def front_door_loads() -> set[str]:
+    return loaded_after_importing(["jupyter_mlops"])
+
+
+def test_the_front_door_loads_only_the_tracking_api(front_door_loads: set[str]) -> None:
+    ours = {m for m in front_door_loads if m.startswith("jupyter_mlops.")}
+    above = sorted(m for m in ours if _rank(m) > LAYERS.index("tracking"))
+    assert not above, f"import jupyter_mlops loaded {above}"
+    assert not {m.split(".")[0] for m in front_door_loads} & UI_LIBRARIES
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in LAYERS[: LAYERS.index("front-ends")] if n != "serving"]
+)
+def test_importing_a_layer_loads_nothing_above_it(name: str, front_door_loads: set[str]) -> None:
     level = LAYERS.index(name)
-    own = [m for m in all_modules() if layer(m) == level]
+    own = [m for m in PACKAGE.modules() if m != PACKAGE.name and _rank(m) == level]
     assert own, name
-    loaded = loaded_after_importing(own)
-    above = sorted(m for m in loaded if m.startswith("jupyter_mlops") and layer(m) > level)
+    # Importing any submodule runs the package's own init first: what that loads is not the
+    # layer's doing (and is checked above).
+    loaded = loaded_after_importing(own) - front_door_loads
+    above = sorted(m for m in loaded if m.startswith("jupyter_mlops.") and _rank(m) > level)
     assert not above, f"importing the {name} layer loaded {above}"
     ui = sorted({m.split(".")[0] for m in loaded} & UI_LIBRARIES)
     assert not ui, f"importing the {name} layer loaded {ui}"
-
-
-def test_layers_are_as_the_readme_draws_them() -> None:
-    assert [layer(m) for m in ("jupyter_mlops.tracking", "jupyter_mlops.registry")] == [0, 0]
-    assert layer("jupyter_mlops.validation.kinds") == 1
-    assert layer("jupyter_mlops.pipeline.runner") == 2
-    assert layer("jupyter_mlops.schedule.scheduler") == layer("jupyter_mlops.reproduce") == 3
-    assert layer("jupyter_mlops.cli") == layer("jupyter_mlops.magics") == 4

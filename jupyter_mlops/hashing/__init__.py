@@ -22,8 +22,8 @@ Known limits: ``-0.0`` and ``0.0`` differ (they are different values); sets insi
 columns are sorted by encoding, but other pickled objects are only as deterministic as pickle.
 
 The work is split by what is hashed: :mod:`.frames` (DataFrames, Series, Index, arrays, bytes),
-:mod:`.strings` (Arrow strings and Python objects), :mod:`.files` (files and the cache), over the
-field stream of :mod:`.stream`.
+:mod:`.strings` (Arrow strings, Python objects and the arrays that hold them), :mod:`.files`
+(files and the cache), over the field stream of :mod:`.stream`.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-from .stream import _BLOCK, _feed_array, _Stream
-from .strings import _encode_object, _feed_arrow, _feed_arrow_strings, _feed_objects
+from .stream import _BLOCK, _Stream
+from .strings import _encode_object, _feed_array, _feed_arrow, _feed_arrow_strings, _feed_objects
 
 _SUPPORTED = (
     "pandas DataFrame, Series or Index, NumPy ndarray, bytes, bytearray, memoryview, "

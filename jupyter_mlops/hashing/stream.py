@@ -107,28 +107,3 @@ def _hash_content(h: Any, arr: np.ndarray) -> Any:
         else:
             h.update(block.view(np.uint8))  # datetime64 has no buffer export; uint8 always does
     return h
-
-
-def _feed_array(s: _Stream, arr: np.ndarray) -> None:
-    """Feed dtype, shape and C-order content of any NumPy array."""
-    dtype = arr.dtype
-    s.text(dtype.str)
-    s.ints(*arr.shape)
-    if dtype.names is not None:
-        s.text(repr(dtype.names))
-        for name in dtype.names:  # field by field, so padding bytes are never read
-            _feed_array(s, arr[name])
-    elif dtype.kind in "OT":  # Python objects, NumPy 2 StringDType
-        # Imported here: objects may hold arrays, so .strings imports this module in turn.
-        from .strings import _feed_objects
-
-        _feed_objects(s, arr.astype(object, copy=False).reshape(-1))
-    else:
-        s.h = _hash_content(s.h, arr)
-        s.nbytes += arr.nbytes
-
-
-def _array_digest(arr: np.ndarray) -> bytes:
-    s = _Stream("ndarray")
-    _feed_array(s, arr)
-    return s.h.digest()

@@ -1,4 +1,5 @@
-"""Strings and Python objects: Arrow-style string buffers, element-wise object encoding."""
+"""Strings, Python objects and NumPy arrays, which may hold each other: Arrow-style string
+buffers, element-wise object encoding, and any array fed into the stream of :mod:`.stream`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,34 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from typing_extensions import Buffer  # NumPy declares __buffer__ only for Python >= 3.12
 
-from .stream import _F64, _MAX_DEPTH, _array_digest, _frame, _hash_content, _Stream
+from .stream import _F64, _MAX_DEPTH, _frame, _hash_content, _Stream
+
+# --- NumPy arrays --------------------------------------------------------------------------------
+# Here, not in .stream: an array of objects is fed element by element, and an object may be an
+# array, so these and the object encoding below call each other.
+
+
+def _feed_array(s: _Stream, arr: np.ndarray) -> None:
+    """Feed dtype, shape and C-order content of any NumPy array."""
+    dtype = arr.dtype
+    s.text(dtype.str)
+    s.ints(*arr.shape)
+    if dtype.names is not None:
+        s.text(repr(dtype.names))
+        for name in dtype.names:  # field by field, so padding bytes are never read
+            _feed_array(s, arr[name])
+    elif dtype.kind in "OT":  # Python objects, NumPy 2 StringDType
+        _feed_objects(s, arr.astype(object, copy=False).reshape(-1))
+    else:
+        s.h = _hash_content(s.h, arr)
+        s.nbytes += arr.nbytes
+
+
+def _array_digest(arr: np.ndarray) -> bytes:
+    s = _Stream("ndarray")
+    _feed_array(s, arr)
+    return s.h.digest()
+
 
 # --- Python objects ------------------------------------------------------------------------------
 

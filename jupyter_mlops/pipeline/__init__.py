@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "GateResult": "validation.gates",
     "GateSpec": "validation.gates",
     "GateStatus": "validation.gates",
-    "Parameter": "pipeline.spec",
+    "Parameter": "pipeline.params",
     "PipelineSpec": "pipeline.spec",
     "PromoteResult": "pipeline.promotion",
     "Severity": "validation.gates",

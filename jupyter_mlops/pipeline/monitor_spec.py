@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cron import ZonedSchedule
+from ..cron import ZonedSchedule, parse_schedule
 from ..exceptions import ValidationError
 
 WINDOWS = {"batch": 0.0, "daily": 86400.0, "weekly": 7 * 86400.0}
@@ -134,12 +134,8 @@ class MonitorSpec:
             cooldown = seconds(d.get("cooldown", "1d"))
         except ValidationError as e:
             raise ValidationError(f"{where}: cooldown: {e}") from None
-        # The pipeline spec's parser, so both schedules read alike. Imported here because the
-        # pipeline spec imports this module at its top.
-        from .spec import _schedule
-
-        try:
-            schedule, timezone = _schedule(d.get("schedule"))
+        try:  # one parser for the schedules of monitors and pipelines, so both read alike
+            schedule, timezone = parse_schedule(d.get("schedule"))
         except ValueError as e:  # ValidationError is one too
             raise ValidationError(f"{where}: schedule: {e}") from None
         return cls(

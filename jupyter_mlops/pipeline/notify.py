@@ -21,14 +21,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..entities import Notification, NotificationStatus, PipelineOutcome, RunKind, RunStatus
 from ..store.base import RunStore
+from .result import PipelineResult
 from .spec import NOTIFY_EVENTS, NotifySpec, PipelineSpec
-
-if TYPE_CHECKING:
-    from .runner import PipelineResult
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,14 @@ import ast
 import contextlib
 import difflib
 import json
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import parse_pairs
 from ..exceptions import ParameterError, ValidationError
-
-if TYPE_CHECKING:
-    from .spec import Parameter
 
 _SIMPLE = {"int", "float", "str", "bool", "None", "Any"}
 _CONTAINERS = {"list": "list", "dict": "dict", "tuple": "tuple", "set": "set"}
@@ -223,6 +221,100 @@ def _common_type(items: Iterable[Any]) -> str | None:
     if names == {"int", "float"}:
         return "float"
     return names.pop() if len(names) == 1 and "Any" not in names else None
+
+
+# --- declared parameters -------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A notebook parameter: ``type`` is an annotation string such as 'int' or 'list[str]'.
+
+    A *derived* parameter (``expression`` set, e.g. ``out_dir = f"runs/{date}"``) is computed by
+    the notebook from other parameters; it has no declared type or default, and an override may
+    be any literal, as with papermill.
+    """
+
+    name: str
+    type: str = "Any"
+    default: Any = None
+    help: str = ""
+    expression: str | None = None
+
+    @property
+    def derived(self) -> bool:
+        return self.expression is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.expression is not None:
+            return {"name": self.name, "expression": self.expression, "help": self.help}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": plain_value(self.default),
+            "help": self.help,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Parameter:
+        """Validate a mapping (from YAML); the default must fit the declared type."""
+        name = d.get("name")
+        if not isinstance(name, str) or not _IDENTIFIER.match(name):
+            raise ValidationError(f"Parameter name {name!r} is not a Python identifier")
+        if "expression" in d:
+            return cls(name, help=str(d.get("help") or ""), expression=_expression(name, d))
+        type_text = d.get("type") or "Any"
+        if not isinstance(type_text, str):
+            raise ValidationError(f"Parameter '{name}' has type {type_text!r}; write it as text")
+        t = parse_type(type_text)
+        default = d.get("default")
+        if default is not None and not check_value(default, t):
+            raise ValidationError(
+                f"Parameter '{name}' has default {default!r}, which is not a {t}; fix the "
+                "default or the type"
+            )
+        return cls(name, str(t), _restore(default, t), str(d.get("help") or ""))
+
+
+def _expression(name: str, d: Mapping[str, Any]) -> str:
+    """A derived parameter's expression: Python, and without a type or default beside it."""
+    text = d.get("expression")
+    extra = [k for k in ("type", "default") if k in d]
+    if extra:
+        raise ValidationError(
+            f"Parameter '{name}' is derived (expression {text!r}) and cannot also have "
+            f"{' or '.join(extra)}; remove {' and '.join(extra)}, or replace the expression "
+            "with a literal default"
+        )
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(
+            f"Parameter '{name}' has expression {text!r}; write the Python expression as text"
+        )
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ValidationError(
+            f"Parameter '{name}' has expression {text!r}, which is not Python ({e.msg}); "
+            "re-promote the notebook to rewrite it"
+        ) from None
+    return text.strip()
+
+
+def plain_value(value: Any) -> Any:
+    """Tuples and sets as lists, so the value can be written as YAML and JSON."""
+    if isinstance(value, (tuple, set, frozenset, list)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [plain_value(v) for v in items]
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    return value
+
+
+def _restore(value: Any, t: TypeExpr) -> Any:
+    """Lists read from YAML back to the declared tuple/set types."""
+    return value if value is None else coerce_value(value, t)
 
 
 def parse_kv(pairs: Iterable[str]) -> dict[str, str]:

@@ -13,56 +13,27 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..entities import ModelVersion, PipelineOutcome, Run, RunKind, RunStatus, iso_time
+from ..entities import Run, RunKind, RunStatus, iso_time
 from ..exceptions import MLOpsError, ValidationError
-from ..exit_codes import exit_code
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
-from ..validation.gates import GateResult, evaluate_gates, gates_passed
+from ..validation.gates import evaluate_gates, gates_passed
 from ..validation.report import render_gate_report_html
 from .engine import Ending, Execution, get_engine, kernel_language
 from .gate_inputs import build_context
 from .in_kernel import INJECTED_TAG, init_source
 from .lock import running
 from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
-from .params import coerce_params, resolve_params
-from .spec import PipelineSpec, load_pipeline, load_spec, plain_value
+from .params import coerce_params, plain_value, resolve_params
+from .result import PipelineResult
+from .spec import PipelineSpec, load_pipeline, load_spec
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PipelineResult:
-    run: Run
-    execution: Execution
-    output_notebook: Path
-    gates: list[GateResult] = field(default_factory=list)
-    model: ModelVersion | None = None
-    blessed: bool = False
-    report: Path | None = None
-    notes: list[str] = field(default_factory=list)
-    attempts: int = 1  # how many runs this firing took (retries included)
-    held: str | None = None  # why a model that passed its gates was not blessed (a pin, a sweep)
-    notifications: list[str] = field(default_factory=list)  # outbox ids queued for this run
-
-    @property
-    def outcome(self) -> PipelineOutcome:
-        if self.execution.ending in (Ending.INTERRUPTED, Ending.KILLED):
-            return PipelineOutcome.INTERRUPTED
-        if not self.execution.succeeded:
-            return PipelineOutcome.FAILED
-        return PipelineOutcome.PASSED if gates_passed(self.gates) else PipelineOutcome.GATE_FAILED
-
-    @property
-    def exit_code(self) -> int:
-        """The ``jupyter-mlops run`` exit code of this outcome, for scripts."""
-        return exit_code(self.outcome)
 
 
 def find_spec(name_or_path: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:

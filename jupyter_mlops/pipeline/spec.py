@@ -6,7 +6,6 @@ loading validates every field and names the file and the field in its error.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import os
 import re
@@ -19,14 +18,13 @@ from typing import Any
 import yaml
 
 from ..bounds import MAX_NAME_LENGTH, NAME_PATTERN
-from ..cron import CronSchedule, ZonedSchedule, load_zone, parse_duration
-from ..exceptions import GateSpecError, PipelineSpecError, ValidationError
+from ..cron import ZonedSchedule, parse_duration, parse_schedule
+from ..exceptions import GateSpecError, PipelineSpecError
 from ..validation.gates import GateSpec, parse_gates
 from .monitor_spec import MonitorSpec
-from .params import TypeExpr, check_value, coerce_value, parse_type
+from .params import Parameter
 
 SPEC_VERSION = 1
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = (
     "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
     "timeout", "retries", "gates", "cell_hashes", "catchup", "max_catchup", "retry_backoff",
@@ -73,95 +71,6 @@ class NotifySpec:
         if not isinstance(on, list) or not all(e in NOTIFY_EVENTS for e in on):
             raise ValueError(f"on {on!r} must list events from {', '.join(NOTIFY_EVENTS)}")
         return cls(webhook, command, tuple(on))
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A notebook parameter: ``type`` is an annotation string such as 'int' or 'list[str]'.
-
-    A *derived* parameter (``expression`` set, e.g. ``out_dir = f"runs/{date}"``) is computed by
-    the notebook from other parameters; it has no declared type or default, and an override may
-    be any literal, as with papermill.
-    """
-
-    name: str
-    type: str = "Any"
-    default: Any = None
-    help: str = ""
-    expression: str | None = None
-
-    @property
-    def derived(self) -> bool:
-        return self.expression is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.expression is not None:
-            return {"name": self.name, "expression": self.expression, "help": self.help}
-        return {
-            "name": self.name,
-            "type": self.type,
-            "default": plain_value(self.default),
-            "help": self.help,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Parameter:
-        """Validate a mapping (from YAML); the default must fit the declared type."""
-        name = d.get("name")
-        if not isinstance(name, str) or not _IDENTIFIER.match(name):
-            raise ValidationError(f"Parameter name {name!r} is not a Python identifier")
-        if "expression" in d:
-            return cls(name, help=str(d.get("help") or ""), expression=_expression(name, d))
-        type_text = d.get("type") or "Any"
-        if not isinstance(type_text, str):
-            raise ValidationError(f"Parameter '{name}' has type {type_text!r}; write it as text")
-        t = parse_type(type_text)
-        default = d.get("default")
-        if default is not None and not check_value(default, t):
-            raise ValidationError(
-                f"Parameter '{name}' has default {default!r}, which is not a {t}; fix the "
-                "default or the type"
-            )
-        return cls(name, str(t), _restore(default, t), str(d.get("help") or ""))
-
-
-def _expression(name: str, d: Mapping[str, Any]) -> str:
-    """A derived parameter's expression: Python, and without a type or default beside it."""
-    text = d.get("expression")
-    extra = [k for k in ("type", "default") if k in d]
-    if extra:
-        raise ValidationError(
-            f"Parameter '{name}' is derived (expression {text!r}) and cannot also have "
-            f"{' or '.join(extra)}; remove {' and '.join(extra)}, or replace the expression "
-            "with a literal default"
-        )
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationError(
-            f"Parameter '{name}' has expression {text!r}; write the Python expression as text"
-        )
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError as e:
-        raise ValidationError(
-            f"Parameter '{name}' has expression {text!r}, which is not Python ({e.msg}); "
-            "re-promote the notebook to rewrite it"
-        ) from None
-    return text.strip()
-
-
-def plain_value(value: Any) -> Any:
-    """Tuples and sets as lists, so the value can be written as YAML and JSON."""
-    if isinstance(value, (tuple, set, frozenset, list)):
-        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [plain_value(v) for v in items]
-    if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
-    return value
-
-
-def _restore(value: Any, t: TypeExpr) -> Any:
-    """Lists read from YAML back to the declared tuple/set types."""
-    return value if value is None else coerce_value(value, t)
 
 
 @dataclass(frozen=True)
@@ -254,7 +163,7 @@ class PipelineSpec:
         if not isinstance(d, Mapping):
             raise PipelineSpecError(f"{where}: expected a mapping of fields, got {d!r}", path=path)
         _check_keys(d, where, path)
-        cron_zone = _field(d, "schedule", where, path, _schedule, None)
+        cron_zone = _field(d, "schedule", where, path, parse_schedule, None)
         schedule, timezone = cron_zone or (None, None)
         return cls(
             name=_field(d, "name", where, path, _valid_name),
@@ -335,26 +244,6 @@ def _str_list(v: Any) -> list[str]:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise ValueError(f"expected a list of text, got {v!r}")
     return v
-
-
-def _schedule(v: Any) -> tuple[str | None, str | None]:
-    """``'0 3 * * *'`` (UTC) or ``{cron: '0 3 * * *', timezone: Europe/Berlin}``."""
-    if v is None:
-        return None, None
-    if isinstance(v, Mapping):
-        unknown = set(v) - {"cron", "timezone"}
-        if unknown or "cron" not in v:
-            raise ValueError(
-                f"expected a cron string or {{cron: '0 3 * * *', timezone: Europe/Berlin}}, "
-                f"got {dict(v)!r}"
-            )
-        zone = v.get("timezone")
-        if zone is not None:
-            if not isinstance(zone, str):
-                raise ValueError(f"timezone {zone!r} must be an IANA name such as Europe/Berlin")
-            load_zone(zone)
-        return CronSchedule.parse(str(v["cron"])).expr, zone or None
-    return CronSchedule.parse(v if isinstance(v, str) else str(v)).expr, None
 
 
 def _catchup(v: Any) -> str:

@@ -27,7 +27,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     context = ServerContext(Path(serverapp.root_dir))
     web_app.settings["jupyter_mlops"] = context
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", route_table(base_url))
+    web_app.add_handlers(".*$", route_table(base_url, API_PREFIX))
     serverapp.log.info(
         "jupyter-mlops: REST API at %s%s/ (store %s)", base_url, API_PREFIX, context.settings.store
     )

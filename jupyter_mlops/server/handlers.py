@@ -434,9 +434,8 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
 ]
 
 
-def route_table(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
+def route_table(base_url: str, prefix: str) -> list[tuple[str, type[MLOpsHandler]]]:
+    """The handlers under ``{base_url}/{prefix}/`` (the package's ``API_PREFIX``)."""
     from jupyter_server.utils import url_path_join
 
-    from . import API_PREFIX
-
-    return [(url_path_join(base_url, API_PREFIX, path) + "$", h) for path, h in ROUTES]
+    return [(url_path_join(base_url, prefix, path) + "$", h) for path, h in ROUTES]
