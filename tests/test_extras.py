@@ -8,6 +8,8 @@ extra would (the packages are installed in this environment, for the rest of the
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +119,7 @@ def test_an_s3_artifact_store_setting_without_the_extra_is_one_line(tmp_path: Pa
 _EMBEDDED = """
 import json, sys
 import jupyter_mlops as mlops
+import jupyter_mlops.magics, jupyter_mlops.server, jupyter_mlops.widgets  # the front-ends
 
 team = {team!r}
 assert not [m for m in sys.modules if m.partition(".")[0] in team], "imported at import time"
@@ -142,6 +145,25 @@ def test_the_embedded_store_needs_no_extra(tmp_path: Path, isolated_store: Path)
         '{"status": "finished", "acc": 0.9, "C": 0.5, "artifacts": ["model", "notes.txt"]}'
     )
     assert (isolated_store / "mlops.db").is_file()
+
+
+@pytest.mark.slow
+def test_a_gated_pipeline_run_needs_no_extra(tmp_path: Path, isolated_store: Path) -> None:
+    """The README's main job, in short: promote, a gated run (a kernel, which inherits the
+    blocker), the registry; without any team package."""
+    shutil.copy(ROOT / "tests" / "notebooks" / "train_ok.ipynb", tmp_path / "train_ok.ipynb")
+    (tmp_path / "gates.yaml").write_text("- {kind: metric, metric: accuracy, min: 0.5}\n")
+    steps = [
+        ["promote", "train_ok.ipynb", "--name", "solo", "--gates", "gates.yaml"],
+        ["run", "solo", "--no-progress", "--json"],
+        ["models", "show", "solo", "--json"],
+    ]
+    outs = [_python(tmp_path, TEAM_PACKAGES, "-m", "jupyter_mlops", *argv) for argv in steps]
+    for argv, out in zip(steps, outs, strict=True):
+        assert out.returncode == 0, (argv, out.stderr[-3000:])
+    run = json.loads(outs[1].stdout)
+    assert run["blessed"] and [g["status"] for g in run["gates"]] == ["pass"]
+    assert json.loads(outs[2].stdout)["versions"][0]["stage"] == "blessed"
 
 
 _MAGICS = """
