@@ -11,7 +11,7 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   └── NotebookError                missing/unreadable notebook, unparsable parameters cell
     │       └── NotebookChangedError     the notebook's code changed since it was promoted
     ├── FingerprintError(TypeError)      an object or file that cannot be fingerprinted
-    ├── MissingDependencyError(ImportError)  an optional package is needed: names the extra
+    ├── MissingDependencyError(ImportError)  an optional package is missing: names the extra
     ├── StoreError                       the run store cannot do what was asked
     │   ├── StoreUnavailableError(OSError)   cannot open or write the store (read-only, disk full)
     │   ├── StoreNotFoundError(LookupError)  a read found no store: where it looked, how to make one
@@ -51,14 +51,18 @@ class FingerprintError(MLOpsError, TypeError):
 
 
 class MissingDependencyError(MLOpsError, ImportError):
-    """An optional dependency is missing."""
+    """An optional dependency is missing: one line saying what needs it and what to install,
+    the jupyter-mlops extra that brings it (``extra``) or else the package itself. Raised where
+    the optional import happens, as papermill's ``missing_dependency_generator`` does::
 
-    def __init__(self, package: str, extra: str | None = None, purpose: str = "") -> None:
+        A postgresql:// store needs psycopg: pip install 'jupyter-mlops[postgres]'
+    """
+
+    def __init__(self, package: str, needed_by: str, extra: str | None = None) -> None:
         self.package = package
         self.extra = extra
         install = f"pip install 'jupyter-mlops[{extra}]'" if extra else f"pip install {package}"
-        what = f" for {purpose}" if purpose else ""
-        super().__init__(f"{package} is required{what}; install it with: {install}")
+        super().__init__(f"{needed_by} needs {package}: {install}", name=package)
 
 
 class StoreError(MLOpsError):

@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = Path(__file__).with_name("airflow-constraints.txt")
 # jupyter-mlops' own runtime dependencies, read from pyproject.toml so that a new one reaches this
 # venv too (the DAG imports the runner); the front-end ones a DAG never imports are left out.
+# No extra: the test's DAG records into the embedded store, so the venv also proves that a DAG
+# on it runs without [postgres] and [s3] (a DAG on a team store would need them).
 FRONT_END_ONLY = {"jupyterlab", "ipywidgets"}
 RUNTIME = [
     dep

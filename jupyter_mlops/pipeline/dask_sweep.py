@@ -64,9 +64,7 @@ def connect(address: str, timeout: float = 10.0) -> Any:
     try:
         from distributed import Client
     except ImportError as e:
-        raise MissingDependencyError(
-            "sweep --on needs dask.distributed: pip install 'jupyter-mlops[dask]'"
-        ) from e
+        raise MissingDependencyError("dask.distributed", "sweep --on", "dask") from e
     try:
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as e:

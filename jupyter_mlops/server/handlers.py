@@ -35,7 +35,7 @@ from tornado.ioloop import IOLoop
 
 from .. import actions, bounds, views
 from ..config import Settings, load_settings
-from ..exceptions import ConfigError, ConflictError, ValidationError
+from ..exceptions import ConfigError, ConflictError, MissingDependencyError, ValidationError
 from ..tracking import Tracker
 
 AUTH_RESOURCE = "jupyter_mlops"
@@ -136,7 +136,10 @@ class MLOpsHandler(APIHandler):
             raise
         except Exception as e:
             status = error_status(e)
-            if status == 500:
+            if isinstance(e, MissingDependencyError):  # the server's install: one line, no bug
+                self.log.error("jupyter-mlops: %s", e)
+                self._error(status, str(e))
+            elif status == 500:
                 self.log.error("jupyter-mlops: %s failed", self.request.path, exc_info=True)
                 self._error(500, f"internal error: {type(e).__name__}: {e}")
             else:

@@ -16,6 +16,7 @@ atomic), and a blob already present is not written again.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -296,6 +297,10 @@ class S3ArtifactStore(ArtifactStore):
                 "options; credentials come from the AWS environment (AWS_ACCESS_KEY_ID, "
                 "AWS_PROFILE, ~/.aws) and the endpoint from AWS_ENDPOINT_URL_S3"
             )
+        if not _installed("boto3"):
+            # Checked when the store opens, without importing boto3 (that is paid on first use):
+            # a missing [s3] extra is then one line up front, not a failed upload mid-run.
+            raise MissingDependencyError("boto3", "An s3:// artifact store", "s3")
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
         self.location = url
@@ -314,7 +319,7 @@ class S3ArtifactStore(ArtifactStore):
                     import boto3  # type: ignore[import-untyped]
                     from botocore.config import Config  # type: ignore[import-untyped]
                 except ImportError as e:
-                    raise MissingDependencyError("boto3", purpose="an s3:// artifact store") from e
+                    raise MissingDependencyError("boto3", "An s3:// artifact store", "s3") from e
                 self._client = boto3.session.Session().client(
                     "s3", config=Config(retries={"mode": "standard", "max_attempts": 5})
                 )
@@ -491,6 +496,14 @@ class S3ArtifactStore(ArtifactStore):
             p = urlsplit(endpoint)
             where += f" at {p.scheme}://{p.hostname}" + (f":{p.port}" if p.port else "")
         return where
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, found without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # an import hook that refuses it
+        return False
 
 
 def open_artifact_store(location: str | None, default_root: Path, cache_dir: Path) -> ArtifactStore:

@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from ..config import find_project_root
-from ..exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
+from ..exceptions import (
+    MissingDependencyError,
+    StoreError,
+    StoreNotFoundError,
+    StoreUnavailableError,
+)
 from . import schema
 from .artifacts import ArtifactStore
 from .dialect import POSTGRES
@@ -116,7 +121,12 @@ def _disconnected(e: BaseException) -> bool:
 
 class PostgresStore(SQLStore):
     def __init__(self, url: str, *, create: bool = True) -> None:
-        from psycopg_pool import ConnectionPool
+        try:  # the [postgres] extra: the embedded store's users do not install it
+            import psycopg  # noqa: F401  (imported again where used, once this check passed)
+            from psycopg_pool import ConnectionPool
+        except ImportError as e:
+            package = "psycopg-pool" if e.name == "psycopg_pool" else "psycopg"
+            raise MissingDependencyError(package, "A postgresql:// store", "postgres") from e
 
         # Local files (pipeline locks, executed notebooks, the artifact store until an object
         # store is configured) stay where the embedded store keeps them.

@@ -67,7 +67,7 @@ def _skm() -> Any:
     except ImportError:
         from ..exceptions import MissingDependencyError
 
-        raise MissingDependencyError("scikit-learn", purpose="model-metric gates") from None
+        raise MissingDependencyError("scikit-learn", "A model-metric gate") from None
     return skm
 
 
