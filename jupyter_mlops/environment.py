@@ -9,7 +9,9 @@ the extension loads; a run that ends before it is ready gets its environment rec
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -175,16 +177,23 @@ def _platform() -> str:
     return platform.platform()  # runs `uname` and parses libc: once per process
 
 
-def prewarm() -> None:
+def prewarm(modules: tuple[str, ...] = ()) -> None:
     """Scan the installation on a background thread now (an extension being loaded), so the
-    first tracked cell finds the package versions ready."""
-    if _dists is None:
-        threading.Thread(target=_warm, daemon=True, name="jupyter-mlops-env").start()
+    first tracked cell finds the package versions ready; then import ``modules``, which that
+    cell would otherwise import on its own path."""
+    if _dists is None or modules:
+        threading.Thread(
+            target=_warm, args=(modules,), daemon=True, name="jupyter-mlops-env"
+        ).start()
 
 
-def _warm() -> None:
+def _warm(modules: tuple[str, ...]) -> None:
     _distributions()
     _platform()
+    for name in modules:
+        # A module that fails to import is reported by the cell that needs it, in its context.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def environment_nowait() -> Environment | Future[Environment]:
@@ -227,10 +236,11 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState:
     in a kernel points into site-packages.
     """
     where = Path(cwd or os.getcwd())
-    commit = _git(["rev-parse", "HEAD"], where)
-    if commit is None:
+    # One process for both: the commit, then the branch ("HEAD" when detached).
+    heads = _git(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], where)
+    if heads is None:
         return GitState()
-    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], where)
+    commit, _, branch = heads.partition(b"\n")
     status = _git(["status", "--porcelain", "--untracked-files=no"], where) or b""
     dirty = bool(status.strip())
     diff_hash = None
@@ -239,7 +249,7 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState:
         diff_hash = hashlib.sha256(diff).hexdigest()[:16]
     return GitState(
         commit=commit.decode().strip(),
-        branch=branch.decode().strip() if branch else None,
+        branch=branch.decode().strip() or None,
         dirty=dirty,
         diff_hash=diff_hash,
     )
@@ -297,6 +307,21 @@ def _status_kb(field: bytes) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _page_size() -> int:
+    return os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss() -> int | None:
+    """The current RSS in bytes: VmRSS, read from ``statm``, one short line, where ``status``
+    formats some fifty (it runs under every tracked cell)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _page_size()
+    except (OSError, ValueError, IndexError):
+        return _status_kb(b"VmRSS:")
+
+
 def reset_peak_rss() -> int | None:
     """Reset the kernel's peak-RSS counter (Linux) and return the current RSS in bytes."""
     try:
@@ -304,7 +329,7 @@ def reset_peak_rss() -> int | None:
             f.write("5")
     except OSError:
         pass
-    return _status_kb(b"VmRSS:")
+    return _rss()
 
 
 def peak_rss() -> int | None:
