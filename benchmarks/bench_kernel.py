@@ -5,7 +5,9 @@ against the untracked ``x = 1`` cell measured in the same kernel.
 
 A cell's time is what a front-end waits for: from sending ``execute_request`` to having both the
 ``execute_reply`` and the kernel's ``idle`` status (so the summary's display message, sent over
-IOPub before it, is included). Cells carry a ``cellId`` as JupyterLab sends it.
+IOPub before it, is included). Cells carry a ``cellId`` as JupyterLab sends it. The kernels run
+in a git repository (a tracked cell records the git state) and load jupyter_mlops byte-compiled,
+as ``pip install`` leaves it.
 
 - ``%%track`` on ``x = 1`` alternated with the same cell untracked, ``--pairs`` times, the
   same two cells re-run (target: < 1 ms added, median of the paired differences);

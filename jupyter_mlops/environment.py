@@ -9,9 +9,7 @@ the extension loads; a run that ends before it is ready gets its environment rec
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib
 import json
 import os
 import platform
@@ -177,23 +175,16 @@ def _platform() -> str:
     return platform.platform()  # runs `uname` and parses libc: once per process
 
 
-def prewarm(modules: tuple[str, ...] = ()) -> None:
+def prewarm() -> None:
     """Scan the installation on a background thread now (an extension being loaded), so the
-    first tracked cell finds the package versions ready; then import ``modules``, which that
-    cell would otherwise import on its own path."""
-    if _dists is None or modules:
-        threading.Thread(
-            target=_warm, args=(modules,), daemon=True, name="jupyter-mlops-env"
-        ).start()
+    first tracked cell finds the package versions ready."""
+    if _dists is None:
+        threading.Thread(target=_warm, daemon=True, name="jupyter-mlops-env").start()
 
 
-def _warm(modules: tuple[str, ...]) -> None:
+def _warm() -> None:
     _distributions()
     _platform()
-    for name in modules:
-        # A module that fails to import is reported by the cell that needs it, in its context.
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
 
 
 def environment_nowait() -> Environment | Future[Environment]:

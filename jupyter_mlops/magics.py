@@ -417,9 +417,7 @@ MLOpsMagics.mlops.__doc__ = f"{MLOpsMagics.mlops.__doc__}\n\n{_commands_help()}"
 def load_ipython_extension(ipython: Any) -> None:
     from .environment import prewarm
 
-    # Off the first tracked cell's path: the installation's package versions, and the store
-    # and fingerprint modules (only imported, so a session that tracks nothing writes nothing).
-    prewarm(("jupyter_mlops.store.sqlite", "jupyter_mlops.hashing"))
+    prewarm()  # read the installation's package versions before the first tracked cell
     magics = MLOpsMagics(ipython)
     ipython.register_magics(magics)
     magics.hooks.install()
