@@ -31,6 +31,7 @@ if str(HERE) not in sys.path:  # the bench_* modules import each other and `repo
 import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
+import bench_kernel  # noqa: E402
 import bench_panel  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_reproduce  # noqa: E402
@@ -50,6 +51,12 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
     gates: Callable[[], list[dict[str, Any]]] = getattr(bench_gates, "run", bench_gates.bench_gates)
     return [
         ("tracking", lambda: bench_tracking.run(runs=runs, with_mlflow=not quick)),
+        (
+            "kernel",
+            lambda: bench_kernel.run(
+                pairs=100 if quick else 400, kernels=2 if quick else 3, spaced=0 if quick else 5
+            ),
+        ),
         ("fingerprint", lambda: bench_fingerprint.run(rows=rows)),
         ("pipeline", lambda: bench_pipeline.run(repeats=repeats, gates=False)),
         ("gates", gates),

@@ -426,6 +426,7 @@ class CellTracker:
                 tags=tags,
                 notebook=notebook,
                 execution_count=execution_count,
+                wait=False,  # waited for below: the set-up runs while the row is written
             )
         except MLOpsError as e:  # unrecordable (read-only store, disk full): the code still runs
             return PendingCell(None, code, namespace, options, not_recorded=str(e))
@@ -442,6 +443,7 @@ class CellTracker:
         pending.tail = StdoutTail(tracker.settings.capture_stdout_chars).start()
         if options.seed is not None:  # --no-seed: record nothing
             pending.rng = RngRecorder(None if options.seed == "auto" else options.seed).start()
+        run.wait_created()
         run.__enter__()  # the fluent API (mlops.log_metric) inside the cell logs to this run
         return pending
 

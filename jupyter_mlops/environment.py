@@ -227,10 +227,11 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState:
     in a kernel points into site-packages.
     """
     where = Path(cwd or os.getcwd())
-    commit = _git(["rev-parse", "HEAD"], where)
-    if commit is None:
+    # One process for both: the commit, then the branch ("HEAD" when detached).
+    heads = _git(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], where)
+    if heads is None:
         return GitState()
-    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], where)
+    commit, _, branch = heads.partition(b"\n")
     status = _git(["status", "--porcelain", "--untracked-files=no"], where) or b""
     dirty = bool(status.strip())
     diff_hash = None
@@ -239,7 +240,7 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState:
         diff_hash = hashlib.sha256(diff).hexdigest()[:16]
     return GitState(
         commit=commit.decode().strip(),
-        branch=branch.decode().strip() if branch else None,
+        branch=branch.decode().strip() or None,
         dirty=dirty,
         diff_hash=diff_hash,
     )
@@ -297,6 +298,21 @@ def _status_kb(field: bytes) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _page_size() -> int:
+    return os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss() -> int | None:
+    """The current RSS in bytes: VmRSS, read from ``statm``, one short line, where ``status``
+    formats some fifty (it runs under every tracked cell)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _page_size()
+    except (OSError, ValueError, IndexError):
+        return _status_kb(b"VmRSS:")
+
+
 def reset_peak_rss() -> int | None:
     """Reset the kernel's peak-RSS counter (Linux) and return the current RSS in bytes."""
     try:
@@ -304,7 +320,7 @@ def reset_peak_rss() -> int | None:
             f.write("5")
     except OSError:
         pass
-    return _status_kb(b"VmRSS:")
+    return _rss()
 
 
 def peak_rss() -> int | None:

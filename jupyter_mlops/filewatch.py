@@ -79,6 +79,8 @@ def _install() -> None:
 
 
 def _data_files(paths: set[str], exclude: tuple[str, ...]) -> list[str]:
+    if not paths:  # most cells open no file: no realpath calls on the cell's path
+        return []
     skip = _ignored_roots() + tuple(os.path.realpath(e) + os.sep for e in exclude)
     seen: set[str] = set()
     result = []

@@ -133,6 +133,7 @@ class ActiveRun:
         self._pending = RunUpdate()
         self._image = RunImage(start)  # everything handed to the writer, folded
         self._ticket = 0  # the writer's ticket for this run's latest handed-over records
+        self._created = 0  # the writer's ticket for the run's row
         self._final: Run | None = None  # the snapshot once the run ended
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
@@ -337,6 +338,12 @@ class ActiveRun:
             self.tracker.writer.wait(self._ticket)
             self.tracker._report_errors()
 
+    def wait_created(self) -> None:
+        """Wait until the run's row is in the store, so a process killed (or a disk filled) by
+        the code about to run leaves a trace; at most ``SETTLE_SECONDS``, and not at all once
+        the store is found locked by another process (a busy store is not waited for)."""
+        self.tracker.writer.wait(self._created, SETTLE_SECONDS, until_busy=True)
+
     def settle(self, timeout: float = SETTLE_SECONDS) -> str | None:
         """Wait up to ``timeout`` for this run's records to be written, and not at all once the
         store is found locked by another process. Returns why the run could not be recorded,
@@ -411,12 +418,16 @@ class Tracker:
         execution_count: int | None = None,
         probe_git: bool = True,
         run_id: str | None = None,
+        wait: bool = True,
     ) -> ActiveRun:
         """Create a run (recorded at once as ``running``) and seed the RNGs.
 
         ``seed="auto"`` draws a seed and records it; an int is used as given; ``None`` leaves
         the RNGs alone and records no seed. ``run_id`` (32 hex digits) pre-assigns the id, so a
         caller that starts the run in another process can answer with it at once.
+        ``wait=False``: return while the row is being written; the caller calls
+        :meth:`ActiveRun.wait_created` before the run's code runs (the ``%%track`` cell does its
+        own set-up meanwhile).
         """
         from .seeding import MAX_SEED, apply_seed, draw_seed
 
@@ -456,12 +467,10 @@ class Tracker:
             failure = self.writer.take_error(start.id)
             if failure is not None:
                 raise StoreError(failure)
-        else:
-            # The row is normally in the store before the user's code runs, so a process killed
-            # (or a disk filled) by that code leaves a trace; a busy store is not waited for.
-            self.writer.wait(ticket, SETTLE_SECONDS, until_busy=True)
         run = ActiveRun(self, start)
-        run._ticket = ticket
+        run._ticket = run._created = ticket
+        if kind is not RunKind.PIPELINE and wait:
+            run.wait_created()
         if probe_git:
             run._git_future = self.git_probe.request()
         if seed is not None:
