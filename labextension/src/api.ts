@@ -5,7 +5,8 @@
 import { queryString, requestAPI } from './request';
 
 export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
+export type Value =
+  string | number | boolean | null | Value[] | { [k: string]: Value };
 
 /** What a runs-table row and a run's detail share (`Run.to_dict()` names). */
 export interface IRunBase {
@@ -292,7 +293,12 @@ export interface IMonitorDetail {
     /** `pending`: too few labels to judge yet (fewer than the check's `min_labels`). */
     status: 'ok' | 'breach' | 'pending';
   }[];
-  breaches: { time: number; version: number; checks: IMonitorCheck[]; description: string }[];
+  breaches: {
+    time: number;
+    version: number;
+    checks: IMonitorCheck[];
+    description: string;
+  }[];
   actions: ({
     time: number;
     action: string;
@@ -324,7 +330,12 @@ export interface IMonitorSeries {
     label: string;
     version: number | null;
     role: string;
-    points: { time: number; value: number; breach: boolean; threshold?: number }[];
+    points: {
+      time: number;
+      value: number;
+      breach: boolean;
+      threshold?: number;
+    }[];
   }[];
 }
 
@@ -336,13 +347,17 @@ const seg = encodeURIComponent;
 
 /** The typed calls of the REST API. */
 export const MLOpsAPI = {
-  runs: (query: IRunsQuery) => requestAPI<IRunsPage>(`runs${queryString({ ...query })}`),
+  runs: (query: IRunsQuery) =>
+    requestAPI<IRunsPage>(`runs${queryString({ ...query })}`),
   run: (id: string) => requestAPI<IRunDetail>(`runs/${seg(id)}`),
   metric: (id: string, key: string) =>
     requestAPI<IMetricSeries>(`runs/${seg(id)}/metrics/${seg(key)}`),
-  outputNotebook: (id: string) => requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
-  reproduce: (id: string) => requestAPI<IReproduction>(`runs/${seg(id)}/reproduce`, post({})),
-  compare: (ids: string[]) => requestAPI<ICompare>(`compare${queryString({ ids: ids.join(',') })}`),
+  outputNotebook: (id: string) =>
+    requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
+  reproduce: (id: string) =>
+    requestAPI<IReproduction>(`runs/${seg(id)}/reproduce`, post({})),
+  compare: (ids: string[]) =>
+    requestAPI<ICompare>(`compare${queryString({ ids: ids.join(',') })}`),
   experiments: () => requestAPI<{ experiments: string[] }>('experiments'),
   pipelines: () => requestAPI<{ pipelines: IPipeline[] }>('pipelines'),
   pipeline: (name: string) => requestAPI<IPipeline>(`pipelines/${seg(name)}`),
@@ -353,17 +368,25 @@ export const MLOpsAPI = {
   models: () => requestAPI<{ models: IModelSummary[] }>('models'),
   model: (name: string) => requestAPI<IModelDetail>(`models/${seg(name)}`),
   bless: (name: string, version: number, reason: string) =>
-    requestAPI<IModelVersion>(`models/${seg(name)}/bless`, post({ version, reason })),
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/bless`,
+      post({ version, reason })
+    ),
   rollback: (name: string, to: number | null, reason: string) =>
     requestAPI<{ archived: IModelVersion; blessed: IModelVersion }>(
       `models/${seg(name)}/rollback`,
       post({ to, reason })
     ),
   unpin: (name: string, reason: string) =>
-    requestAPI<{ unpinned: IModelPin | null }>(`models/${seg(name)}/unpin`, post({ reason })),
+    requestAPI<{ unpinned: IModelPin | null }>(
+      `models/${seg(name)}/unpin`,
+      post({ reason })
+    ),
   monitors: () => requestAPI<{ monitors: IMonitorSummary[] }>('monitors'),
   monitor: (name: string, since?: string) =>
-    requestAPI<IMonitorDetail>(`monitors/${seg(name)}${queryString({ since })}`),
+    requestAPI<IMonitorDetail>(
+      `monitors/${seg(name)}${queryString({ since })}`
+    ),
   monitorSeries: (name: string, kind: 'drift' | 'performance', what?: string) =>
     requestAPI<IMonitorSeries>(
       `monitors/${seg(name)}/series${queryString(

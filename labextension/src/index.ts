@@ -7,15 +7,26 @@ import {
 import { ICommandPalette, IToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
-import { CommandIDs, addCommands, createPanel, linkRunSummaries } from './plugin';
+import {
+  CommandIDs,
+  addCommands,
+  createPanel,
+  linkRunSummaries
+} from './plugin';
 
 /** The sidebar panel, its commands, and links from `%%track` summaries to run details. */
 const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlops:panel',
-  description: 'A sidebar over the jupyter-mlops store: runs, compare, pipelines and models.',
+  description:
+    'A sidebar over the jupyter-mlops store: runs, compare, pipelines and models.',
   autoStart: true,
   requires: [],
-  optional: [ILayoutRestorer, ICommandPalette, INotebookTracker, IToolbarWidgetRegistry],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    INotebookTracker,
+    IToolbarWidgetRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,

@@ -3,7 +3,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IMLOpsAPI, IOutputNotebook } from './api';
 
-export type ViewName = 'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
+export type ViewName =
+  'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
 
 /** What the views need from JupyterLab; the plugin provides it. */
 export interface IPanelContext {

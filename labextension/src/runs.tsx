@@ -2,7 +2,13 @@
 import * as React from 'react';
 
 import type { IRunRow, IRunsPage, IRunsQuery } from './api';
-import { ErrorLine, GateChip, StatusChip, useInterval, useLoad } from './common';
+import {
+  ErrorLine,
+  GateChip,
+  StatusChip,
+  useInterval,
+  useLoad
+} from './common';
 import { fmtDuration, fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
@@ -33,26 +39,39 @@ function metricKeys(rows: IRunRow[]): string[] {
 
 function columns(metrics: string[]): IColumn[] {
   return [
-    { label: 'status', order: 'status', cell: r => <StatusChip status={r.status} /> },
+    {
+      label: 'status',
+      order: 'status',
+      cell: r => <StatusChip status={r.status} />
+    },
     {
       label: 'run',
       order: 'name',
       cell: r => (
         <span title={r.id}>
           {r.name ?? <code>{shortId(r.id)}</code>}
-          {r.kind === 'pipeline' && <span className="jp-mlops-kind"> pipeline</span>}
+          {r.kind === 'pipeline' && (
+            <span className="jp-mlops-kind"> pipeline</span>
+          )}
         </span>
       )
     },
     { label: 'experiment', order: 'experiment', cell: r => r.experiment },
     { label: 'started', order: 'started', cell: r => fmtTime(r.started) },
-    { label: 'duration', order: 'duration', cell: r => fmtDuration(r.duration) },
+    {
+      label: 'duration',
+      order: 'duration',
+      cell: r => fmtDuration(r.duration)
+    },
     { label: 'gates', cell: r => <GateChip gates={r.gates} /> },
     {
       label: 'model',
       cell: r =>
         r.model ? (
-          <span className={`jp-mlops-model-${r.model_stage ?? ''}`} title={r.model_stage ?? ''}>
+          <span
+            className={`jp-mlops-model-${r.model_stage ?? ''}`}
+            title={r.model_stage ?? ''}
+          >
             {r.model}
           </span>
         ) : (
@@ -67,7 +86,10 @@ function columns(metrics: string[]): IColumn[] {
   ];
 }
 
-export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function RunsView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const { ctx, model } = props;
   const [scope, setScope] = React.useState<Scope>('project');
   const [experiment, setExperiment] = React.useState<string>('');
@@ -92,7 +114,13 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
   const page = useLoad<IRunsPage>(
     () =>
       noNotebook
-        ? Promise.resolve({ runs: [], offset: 0, limit: PAGE, has_more: false, next_cursor: null })
+        ? Promise.resolve({
+            runs: [],
+            offset: 0,
+            limit: PAGE,
+            has_more: false,
+            next_cursor: null
+          })
         : ctx.api.runs(query),
     [JSON.stringify(query), noNotebook]
   );
@@ -154,7 +182,9 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
           </select>
         )}
         {scope === 'notebook' && (
-          <span className="jp-mlops-muted">{notebook ?? 'no notebook in focus'}</span>
+          <span className="jp-mlops-muted">
+            {notebook ?? 'no notebook in focus'}
+          </span>
         )}
       </div>
       <form
@@ -209,9 +239,16 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
                   }
                 >
                   {c.order ? (
-                    <button className="jp-mlops-sort" onClick={() => sortBy(c.order!)}>
+                    <button
+                      className="jp-mlops-sort"
+                      onClick={() => sortBy(c.order!)}
+                    >
                       {c.label}
-                      {order === `-${c.order}` ? ' ▼' : order === c.order ? ' ▲' : ''}
+                      {order === `-${c.order}`
+                        ? ' ▼'
+                        : order === c.order
+                          ? ' ▲'
+                          : ''}
                     </button>
                   ) : (
                     c.label
@@ -249,7 +286,9 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
             ))}
           </tbody>
         </table>
-        {page.data && rows.length === 0 && <div className="jp-mlops-muted">No runs match.</div>}
+        {page.data && rows.length === 0 && (
+          <div className="jp-mlops-muted">No runs match.</div>
+        )}
       </div>
       <div className="jp-mlops-pager">
         <button
