@@ -2,9 +2,26 @@
  * Interfaces mirroring the JSON of the REST API (`jupyter_mlops/views.py`, `actions.py`) and
  * the typed calls over it. Panel components reach the server only through `MLOpsAPI`.
  */
-import { queryString, requestAPI } from './request';
+import { API_PREFIX, queryString, requestAPI } from './request';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
+// The unions below mirror the str enums of jupyter_mlops/entities.py, value for value
+// (tests/test_labextension.py compares them).
+/** `RunStatus`: every status gets a chip (`jp-mlops-status-*` in style/base.css). */
+export const RUN_STATUSES = [
+  'running',
+  'finished',
+  'failed',
+  'interrupted'
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** `RunKind` */
+export type RunKind = 'cell' | 'pipeline' | 'script';
+/** `ModelStage` */
+export type ModelStage = 'candidate' | 'blessed' | 'archived' | 'shadow';
+/** `GateStatus` */
+export type GateStatus = 'pass' | 'fail' | 'warn' | 'skip';
+/** `Severity` */
+export type Severity = 'error' | 'warn';
 export type Value =
   string | number | boolean | null | Value[] | { [k: string]: Value };
 
@@ -14,7 +31,7 @@ export interface IRunBase {
   experiment: string;
   name: string | null;
   status: RunStatus;
-  kind: string;
+  kind: RunKind;
   parent_id: string | null;
   started: string | null;
   duration: number | null;
@@ -26,7 +43,7 @@ export interface IRunBase {
 export interface IRunRow extends IRunBase {
   gates: string | null;
   model: string | null;
-  model_stage: string | null;
+  model_stage: ModelStage | null;
   metrics: Record<string, number>;
   [column: string]: unknown;
 }
@@ -74,8 +91,8 @@ export interface IArtifact {
 export interface IGateResult {
   gate: string;
   kind: string;
-  status: 'pass' | 'fail' | 'warn' | 'error' | string;
-  severity: string;
+  status: GateStatus;
+  severity: Severity;
   observed: Value;
   threshold: string | null;
   message: string;
@@ -88,7 +105,7 @@ export interface IModelVersion {
   run_id: string;
   artifact_uri: string;
   size: number;
-  stage: 'candidate' | 'blessed' | 'archived' | string;
+  stage: ModelStage;
   created: string;
   updated: string;
   metrics: Record<string, number>;
@@ -394,7 +411,7 @@ export const MLOpsAPI = {
       )}`
     ),
   artifactURL: (id: string, name: string, baseUrl: string) =>
-    `${baseUrl}${'jupyter-mlops/api'}/runs/${seg(id)}/artifacts/${name
+    `${baseUrl}${API_PREFIX}/runs/${seg(id)}/artifacts/${name
       .split('/')
       .map(seg)
       .join('/')}`

@@ -151,7 +151,11 @@ export function RunDetailView(props: {
   const { ctx, model, runId } = props;
   const detail = useLoad(() => ctx.api.run(runId), [runId]);
   const run = detail.data;
-  useInterval(detail.reload, 2000, run?.status === 'running');
+  useInterval(
+    detail.reload,
+    model.settings.refreshInterval,
+    run?.status === 'running'
+  );
   const [repro, setRepro] = React.useState<IReproduction | null>(null);
   const [reproBusy, setReproBusy] = React.useState(false);
   const [actionError, setActionError] = React.useState<unknown>(null);

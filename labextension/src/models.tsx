@@ -8,7 +8,7 @@ import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
 /** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
-function pinTitle(pin: IModelPin): string {
+export function pinTitle(pin: IModelPin): string {
   const who = pin.by ? ` by ${pin.by}` : '';
   const until = pin.until ? `, until ${fmtTime(pin.until)}` : '';
   return (

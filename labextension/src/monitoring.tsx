@@ -20,7 +20,8 @@ function fmtEpoch(t: number | null | undefined): string {
     : fmtTime(new Date(t * 1000).toISOString());
 }
 
-function fmtDay(t: number): string {
+/** Epoch seconds as the month and day of a chart's axis (UTC). */
+export function fmtDay(t: number): string {
   return new Date(t * 1000).toISOString().slice(5, 10);
 }
 
@@ -32,7 +33,8 @@ function MonitorChip(props: { status: string }): JSX.Element {
   );
 }
 
-function limitText(min: number | null, max: number | null): string {
+/** A performance check's limits, as `≥ min and ≤ max`. */
+export function limitText(min: number | null, max: number | null): string {
   const parts = [];
   if (min !== null) {
     parts.push(`≥ ${fmtNumber(min)}`);

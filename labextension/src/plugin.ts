@@ -27,6 +27,8 @@ export namespace CommandIDs {
 }
 
 const CATEGORY = 'jupyter-mlops';
+/** What a command that takes no arguments tells `describedBy`. */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
 /** Where copies of output notebooks go when the store is not visible to the contents API. */
 const OUTPUTS_DIR = 'mlops-outputs';
 
@@ -119,11 +121,19 @@ export function addCommands(
   const { commands, shell } = app;
   commands.addCommand(CommandIDs.open, {
     label: 'Open jupyter-mlops',
+    describedBy: NO_ARGS,
     icon: mlopsIcon,
     execute: () => shell.activateById(panel.id)
   });
   commands.addCommand(CommandIDs.showRun, {
     label: 'Show jupyter-mlops run',
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { id: { type: 'string', description: 'The run id' } },
+        required: ['id']
+      }
+    },
     execute: args => {
       shell.activateById(panel.id);
       panel.model.openRun(String(args.id));
@@ -132,6 +142,7 @@ export function addCommands(
   commands.addCommand(CommandIDs.trackCell, {
     label: 'Track this cell',
     caption: 'Record this cell as an experiment run (%%track)',
+    describedBy: NO_ARGS,
     isEnabled: () =>
       !!notebooks?.activeCell && notebooks.activeCell.model.type === 'code',
     execute: () => {
@@ -148,6 +159,7 @@ export function addCommands(
   commands.addCommand(CommandIDs.promote, {
     label: 'Promote notebook to pipeline',
     caption: 'Turn this notebook into a papermill pipeline behind gates',
+    describedBy: NO_ARGS,
     isEnabled: () => !!notebooks?.currentWidget,
     execute: async () => {
       const nb = notebooks?.currentWidget;

@@ -15,7 +15,6 @@ import type { IPanelContext, PanelModel } from './model';
 export type Scope = 'notebook' | 'experiment' | 'project';
 
 const PAGE = 50;
-const MAX_METRICS = 4;
 
 interface IColumn {
   label: string;
@@ -23,7 +22,8 @@ interface IColumn {
   cell: (r: IRunRow) => React.ReactNode;
 }
 
-function metricKeys(rows: IRunRow[]): string[] {
+/** The `max` metric keys most rows have (ties by name), sorted by name. */
+export function metricKeys(rows: IRunRow[], max: number): string[] {
   const count = new Map<string, number>();
   for (const r of rows) {
     for (const k of Object.keys(r.metrics)) {
@@ -32,7 +32,7 @@ function metricKeys(rows: IRunRow[]): string[] {
   }
   return [...count.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, MAX_METRICS)
+    .slice(0, max)
     .map(([k]) => k)
     .sort();
 }
@@ -126,9 +126,13 @@ export function RunsView(props: {
   );
   const rows = page.data?.runs ?? [];
   const running = rows.some(r => r.status === 'running');
-  useInterval(page.reload, 2000, running);
+  useInterval(page.reload, model.settings.refreshInterval, running);
 
-  const metrics = React.useMemo(() => metricKeys(rows), [rows]);
+  const maxMetrics = model.settings.metricColumns;
+  const metrics = React.useMemo(
+    () => metricKeys(rows, maxMetrics),
+    [rows, maxMetrics]
+  );
   const cols = columns(metrics);
 
   const sortBy = (field: string) => {
