@@ -47,7 +47,7 @@ def _run(script: str) -> str:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=270,  # under the suite's 300 s per test, so the failure names the script
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, f"jlpm {script} failed ({done.returncode}):\n{out[-6000:]}"
