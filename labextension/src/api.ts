@@ -2,10 +2,28 @@
  * Interfaces mirroring the JSON of the REST API (`jupyter_mlops/views.py`, `actions.py`) and
  * the typed calls over it. Panel components reach the server only through `MLOpsAPI`.
  */
-import { queryString, requestAPI } from './request';
+import { API_PREFIX, queryString, requestAPI } from './request';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
+// The unions below mirror the str enums of jupyter_mlops/entities.py, value for value
+// (tests/test_labextension.py compares them).
+/** `RunStatus`: every status gets a chip (`jp-mlops-status-*` in style/base.css). */
+export const RUN_STATUSES = [
+  'running',
+  'finished',
+  'failed',
+  'interrupted'
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** `RunKind` */
+export type RunKind = 'cell' | 'pipeline' | 'script';
+/** `ModelStage` */
+export type ModelStage = 'candidate' | 'blessed' | 'archived' | 'shadow';
+/** `GateStatus` */
+export type GateStatus = 'pass' | 'fail' | 'warn' | 'skip';
+/** `Severity` */
+export type Severity = 'error' | 'warn';
+export type Value =
+  string | number | boolean | null | Value[] | { [k: string]: Value };
 
 /** What a runs-table row and a run's detail share (`Run.to_dict()` names). */
 export interface IRunBase {
@@ -13,7 +31,7 @@ export interface IRunBase {
   experiment: string;
   name: string | null;
   status: RunStatus;
-  kind: string;
+  kind: RunKind;
   parent_id: string | null;
   started: string | null;
   duration: number | null;
@@ -25,7 +43,7 @@ export interface IRunBase {
 export interface IRunRow extends IRunBase {
   gates: string | null;
   model: string | null;
-  model_stage: string | null;
+  model_stage: ModelStage | null;
   metrics: Record<string, number>;
   [column: string]: unknown;
 }
@@ -73,8 +91,8 @@ export interface IArtifact {
 export interface IGateResult {
   gate: string;
   kind: string;
-  status: 'pass' | 'fail' | 'warn' | 'error' | string;
-  severity: string;
+  status: GateStatus;
+  severity: Severity;
   observed: Value;
   threshold: string | null;
   message: string;
@@ -87,7 +105,7 @@ export interface IModelVersion {
   run_id: string;
   artifact_uri: string;
   size: number;
-  stage: 'candidate' | 'blessed' | 'archived' | string;
+  stage: ModelStage;
   created: string;
   updated: string;
   metrics: Record<string, number>;
@@ -292,7 +310,12 @@ export interface IMonitorDetail {
     /** `pending`: too few labels to judge yet (fewer than the check's `min_labels`). */
     status: 'ok' | 'breach' | 'pending';
   }[];
-  breaches: { time: number; version: number; checks: IMonitorCheck[]; description: string }[];
+  breaches: {
+    time: number;
+    version: number;
+    checks: IMonitorCheck[];
+    description: string;
+  }[];
   actions: ({
     time: number;
     action: string;
@@ -324,7 +347,12 @@ export interface IMonitorSeries {
     label: string;
     version: number | null;
     role: string;
-    points: { time: number; value: number; breach: boolean; threshold?: number }[];
+    points: {
+      time: number;
+      value: number;
+      breach: boolean;
+      threshold?: number;
+    }[];
   }[];
 }
 
@@ -336,13 +364,17 @@ const seg = encodeURIComponent;
 
 /** The typed calls of the REST API. */
 export const MLOpsAPI = {
-  runs: (query: IRunsQuery) => requestAPI<IRunsPage>(`runs${queryString({ ...query })}`),
+  runs: (query: IRunsQuery) =>
+    requestAPI<IRunsPage>(`runs${queryString({ ...query })}`),
   run: (id: string) => requestAPI<IRunDetail>(`runs/${seg(id)}`),
   metric: (id: string, key: string) =>
     requestAPI<IMetricSeries>(`runs/${seg(id)}/metrics/${seg(key)}`),
-  outputNotebook: (id: string) => requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
-  reproduce: (id: string) => requestAPI<IReproduction>(`runs/${seg(id)}/reproduce`, post({})),
-  compare: (ids: string[]) => requestAPI<ICompare>(`compare${queryString({ ids: ids.join(',') })}`),
+  outputNotebook: (id: string) =>
+    requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
+  reproduce: (id: string) =>
+    requestAPI<IReproduction>(`runs/${seg(id)}/reproduce`, post({})),
+  compare: (ids: string[]) =>
+    requestAPI<ICompare>(`compare${queryString({ ids: ids.join(',') })}`),
   experiments: () => requestAPI<{ experiments: string[] }>('experiments'),
   pipelines: () => requestAPI<{ pipelines: IPipeline[] }>('pipelines'),
   pipeline: (name: string) => requestAPI<IPipeline>(`pipelines/${seg(name)}`),
@@ -353,17 +385,25 @@ export const MLOpsAPI = {
   models: () => requestAPI<{ models: IModelSummary[] }>('models'),
   model: (name: string) => requestAPI<IModelDetail>(`models/${seg(name)}`),
   bless: (name: string, version: number, reason: string) =>
-    requestAPI<IModelVersion>(`models/${seg(name)}/bless`, post({ version, reason })),
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/bless`,
+      post({ version, reason })
+    ),
   rollback: (name: string, to: number | null, reason: string) =>
     requestAPI<{ archived: IModelVersion; blessed: IModelVersion }>(
       `models/${seg(name)}/rollback`,
       post({ to, reason })
     ),
   unpin: (name: string, reason: string) =>
-    requestAPI<{ unpinned: IModelPin | null }>(`models/${seg(name)}/unpin`, post({ reason })),
+    requestAPI<{ unpinned: IModelPin | null }>(
+      `models/${seg(name)}/unpin`,
+      post({ reason })
+    ),
   monitors: () => requestAPI<{ monitors: IMonitorSummary[] }>('monitors'),
   monitor: (name: string, since?: string) =>
-    requestAPI<IMonitorDetail>(`monitors/${seg(name)}${queryString({ since })}`),
+    requestAPI<IMonitorDetail>(
+      `monitors/${seg(name)}${queryString({ since })}`
+    ),
   monitorSeries: (name: string, kind: 'drift' | 'performance', what?: string) =>
     requestAPI<IMonitorSeries>(
       `monitors/${seg(name)}/series${queryString(
@@ -371,7 +411,7 @@ export const MLOpsAPI = {
       )}`
     ),
   artifactURL: (id: string, name: string, baseUrl: string) =>
-    `${baseUrl}${'jupyter-mlops/api'}/runs/${seg(id)}/artifacts/${name
+    `${baseUrl}${API_PREFIX}/runs/${seg(id)}/artifacts/${name
       .split('/')
       .map(seg)
       .join('/')}`

@@ -33,7 +33,9 @@ export function LineChart(props: {
   const width = props.width ?? 280;
   const height = props.height ?? 120;
   const pad = { l: 44, r: 8, t: 8, b: 18 };
-  const all = props.series.flatMap(s => s.points).filter(p => Number.isFinite(p.y));
+  const all = props.series
+    .flatMap(s => s.points)
+    .filter(p => Number.isFinite(p.y));
   if (all.length === 0) {
     return <div className="jp-mlops-muted">no values</div>;
   }
@@ -55,11 +57,18 @@ export function LineChart(props: {
   }
   const sx = (x: number) =>
     pad.l + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (width - pad.l - pad.r);
-  const sy = (y: number) => pad.t + (1 - (y - y0) / (y1 - y0)) * (height - pad.t - pad.b);
+  const sy = (y: number) =>
+    pad.t + (1 - (y - y0) / (y1 - y0)) * (height - pad.t - pad.b);
   return (
     <figure className="jp-mlops-chart" aria-label={props.title}>
       <svg width={width} height={height} role="img">
-        <line className="jp-mlops-axis" x1={pad.l} x2={pad.l} y1={pad.t} y2={height - pad.b} />
+        <line
+          className="jp-mlops-axis"
+          x1={pad.l}
+          x2={pad.l}
+          y1={pad.t}
+          y2={height - pad.b}
+        />
         <line
           className="jp-mlops-axis"
           x1={pad.l}
@@ -67,16 +76,31 @@ export function LineChart(props: {
           y1={height - pad.b}
           y2={height - pad.b}
         />
-        <text className="jp-mlops-tick" x={pad.l - 4} y={pad.t + 8} textAnchor="end">
+        <text
+          className="jp-mlops-tick"
+          x={pad.l - 4}
+          y={pad.t + 8}
+          textAnchor="end"
+        >
           {fmtNumber(y1)}
         </text>
-        <text className="jp-mlops-tick" x={pad.l - 4} y={height - pad.b} textAnchor="end">
+        <text
+          className="jp-mlops-tick"
+          x={pad.l - 4}
+          y={height - pad.b}
+          textAnchor="end"
+        >
           {fmtNumber(y0)}
         </text>
         <text className="jp-mlops-tick" x={pad.l} y={height - 4}>
           {fx(x0)}
         </text>
-        <text className="jp-mlops-tick" x={width - pad.r} y={height - 4} textAnchor="end">
+        <text
+          className="jp-mlops-tick"
+          x={width - pad.r}
+          y={height - 4}
+          textAnchor="end"
+        >
           {fx(x1)}
         </text>
         {thresholds.map(t => (
@@ -94,7 +118,9 @@ export function LineChart(props: {
         ))}
         {props.series.map((s, i) => {
           const pts = s.points.filter(p => Number.isFinite(p.y));
-          const d = pts.map((p, j) => `${j ? 'L' : 'M'}${sx(p.x)},${sy(p.y)}`).join(' ');
+          const d = pts
+            .map((p, j) => `${j ? 'L' : 'M'}${sx(p.x)},${sy(p.y)}`)
+            .join(' ');
           const color = COLORS[i % COLORS.length];
           return (
             <g key={s.label}>
@@ -127,7 +153,10 @@ export function LineChart(props: {
         <figcaption className="jp-mlops-legend">
           {props.series.map((s, i) => (
             <span key={s.label}>
-              <span className="jp-mlops-swatch" style={{ background: COLORS[i % COLORS.length] }} />
+              <span
+                className="jp-mlops-swatch"
+                style={{ background: COLORS[i % COLORS.length] }}
+              />
               {s.label}
             </span>
           ))}

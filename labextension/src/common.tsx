@@ -3,23 +3,32 @@ import * as React from 'react';
 
 import type { IGateResult } from './api';
 
-export function StatusChip(props: { status: string | null | undefined }): JSX.Element {
+export function StatusChip(props: {
+  status: string | null | undefined;
+}): JSX.Element {
   const s = props.status ?? 'unknown';
   return <span className={`jp-mlops-chip jp-mlops-status-${s}`}>{s}</span>;
 }
 
-export function GateChip(props: { gates: string | null | undefined }): JSX.Element | null {
+export function GateChip(props: {
+  gates: string | null | undefined;
+}): JSX.Element | null {
   if (!props.gates) {
     return <span className="jp-mlops-muted">—</span>;
   }
-  return <span className={`jp-mlops-chip jp-mlops-gates-${props.gates}`}>{props.gates}</span>;
+  return (
+    <span className={`jp-mlops-chip jp-mlops-gates-${props.gates}`}>
+      {props.gates}
+    </span>
+  );
 }
 
 export function ErrorLine(props: { error: unknown }): JSX.Element | null {
   if (!props.error) {
     return null;
   }
-  const message = props.error instanceof Error ? props.error.message : String(props.error);
+  const message =
+    props.error instanceof Error ? props.error.message : String(props.error);
   return (
     <div className="jp-mlops-error" role="alert">
       {message}
@@ -46,9 +55,15 @@ export function GateTable(props: { results: IGateResult[] }): JSX.Element {
           <tr key={g.gate} title={g.message}>
             <td>{g.gate}</td>
             <td>
-              <span className={`jp-mlops-chip jp-mlops-gate-${g.status}`}>{g.status}</span>
+              <span className={`jp-mlops-chip jp-mlops-gate-${g.status}`}>
+                {g.status}
+              </span>
             </td>
-            <td>{typeof g.observed === 'object' ? JSON.stringify(g.observed) : String(g.observed)}</td>
+            <td>
+              {typeof g.observed === 'object'
+                ? JSON.stringify(g.observed)
+                : String(g.observed)}
+            </td>
             <td>{g.threshold ?? '—'}</td>
           </tr>
         ))}
@@ -68,7 +83,10 @@ export interface ILoad<T> {
  * Load `fn()` whenever `deps` change. The last data stays on screen while a new load runs, so
  * a refresh never blanks the view; an answer that arrives after a newer request is dropped.
  */
-export function useLoad<T>(fn: () => Promise<T>, deps: React.DependencyList): ILoad<T> {
+export function useLoad<T>(
+  fn: () => Promise<T>,
+  deps: React.DependencyList
+): ILoad<T> {
   const [data, setData] = React.useState<T | null>(null);
   const [error, setError] = React.useState<unknown>(null);
   const [loading, setLoading] = React.useState(true);

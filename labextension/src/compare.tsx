@@ -9,10 +9,15 @@ import type { IPanelContext, PanelModel } from './model';
 
 function Curves(props: { ctx: IPanelContext; cmp: ICompare }) {
   const { ctx, cmp } = props;
-  const keys = cmp.rows.filter(r => r.key.startsWith('metrics.')).map(r => r.key.slice(8));
+  const keys = cmp.rows
+    .filter(r => r.key.startsWith('metrics.'))
+    .map(r => r.key.slice(8));
   const [key, setKey] = React.useState(keys[0] ?? '');
   const series = useLoad<(IMetricSeries | null)[]>(
-    () => Promise.all(cmp.runs.map(id => ctx.api.metric(id, key).catch(() => null))),
+    () =>
+      Promise.all(
+        cmp.runs.map(id => ctx.api.metric(id, key).catch(() => null))
+      ),
     [cmp.runs.join(','), key]
   );
   if (keys.length === 0) {
@@ -22,7 +27,11 @@ function Curves(props: { ctx: IPanelContext; cmp: ICompare }) {
     <div className="jp-mlops-curves">
       <label>
         metric{' '}
-        <select className="jp-mlops-select" value={key} onChange={e => setKey(e.target.value)}>
+        <select
+          className="jp-mlops-select"
+          value={key}
+          onChange={e => setKey(e.target.value)}
+        >
           {keys.map(k => (
             <option key={k}>{k}</option>
           ))}
@@ -43,7 +52,10 @@ function Curves(props: { ctx: IPanelContext; cmp: ICompare }) {
   );
 }
 
-export function CompareView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function CompareView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const { ctx, model } = props;
   const ids = model.compareIds;
   const cmp = useLoad(
@@ -67,7 +79,11 @@ export function CompareView(props: { ctx: IPanelContext; model: PanelModel }): J
       {data && (
         <>
           <label className="jp-mlops-pad">
-            <input type="checkbox" checked={onlyDiff} onChange={e => setOnlyDiff(e.target.checked)} />{' '}
+            <input
+              type="checkbox"
+              checked={onlyDiff}
+              onChange={e => setOnlyDiff(e.target.checked)}
+            />{' '}
             only differences
           </label>
           <div className="jp-mlops-table-wrap">
@@ -77,7 +93,10 @@ export function CompareView(props: { ctx: IPanelContext; model: PanelModel }): J
                   <th />
                   {data.columns.map((c, i) => (
                     <th key={c}>
-                      <button className="jp-mlops-link" onClick={() => model.openRun(data.runs[i])}>
+                      <button
+                        className="jp-mlops-link"
+                        onClick={() => model.openRun(data.runs[i])}
+                      >
                         {c}
                       </button>
                     </th>
@@ -89,18 +108,26 @@ export function CompareView(props: { ctx: IPanelContext; model: PanelModel }): J
                   const isMetric = r.key.startsWith('metrics.');
                   const base = first ? r.values[first] : null;
                   return (
-                    <tr key={r.key} className={r.differs ? 'jp-mlops-differs' : ''}>
+                    <tr
+                      key={r.key}
+                      className={r.differs ? 'jp-mlops-differs' : ''}
+                    >
                       <th>{r.key}</th>
                       {data.columns.map(c => {
                         const v = r.values[c];
                         const delta =
-                          isMetric && c !== first && typeof v === 'number' && typeof base === 'number'
+                          isMetric &&
+                          c !== first &&
+                          typeof v === 'number' &&
+                          typeof base === 'number'
                             ? fmtDelta(base, v)
                             : '';
                         return (
                           <td key={c}>
                             {fmtValue(v)}
-                            {delta && <span className="jp-mlops-delta"> ({delta})</span>}
+                            {delta && (
+                              <span className="jp-mlops-delta"> ({delta})</span>
+                            )}
                           </td>
                         );
                       })}

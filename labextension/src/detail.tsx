@@ -3,11 +3,29 @@ import * as React from 'react';
 
 import type { IMetricSeries, IReproduction, IRunDetail } from './api';
 import { LineChart } from './chart';
-import { ErrorLine, GateTable, StatusChip, useInterval, useLoad } from './common';
-import { fmtDelta, fmtDuration, fmtKeyed, fmtNumber, fmtTime, fmtValue, shortId } from './format';
+import {
+  ErrorLine,
+  GateTable,
+  StatusChip,
+  useInterval,
+  useLoad
+} from './common';
+import {
+  fmtDelta,
+  fmtDuration,
+  fmtKeyed,
+  fmtNumber,
+  fmtTime,
+  fmtValue,
+  shortId
+} from './format';
 import type { IPanelContext, PanelModel } from './model';
 
-function Section(props: { title: string; children: React.ReactNode; open?: boolean }) {
+function Section(props: {
+  title: string;
+  children: React.ReactNode;
+  open?: boolean;
+}) {
   return (
     <details className="jp-mlops-section" open={props.open ?? true}>
       <summary>{props.title}</summary>
@@ -16,7 +34,10 @@ function Section(props: { title: string; children: React.ReactNode; open?: boole
   );
 }
 
-function KeyValues(props: { items: Record<string, unknown>; highlight?: Set<string> }) {
+function KeyValues(props: {
+  items: Record<string, unknown>;
+  highlight?: Set<string>;
+}) {
   const keys = Object.keys(props.items);
   if (keys.length === 0) {
     return <div className="jp-mlops-muted">none</div>;
@@ -25,7 +46,10 @@ function KeyValues(props: { items: Record<string, unknown>; highlight?: Set<stri
     <table className="jp-mlops-table jp-mlops-kv">
       <tbody>
         {keys.map(k => (
-          <tr key={k} className={props.highlight?.has(k) ? 'jp-mlops-differs' : ''}>
+          <tr
+            key={k}
+            className={props.highlight?.has(k) ? 'jp-mlops-differs' : ''}
+          >
             <th>{k}</th>
             <td>{fmtKeyed(k, props.items[k])}</td>
           </tr>
@@ -39,7 +63,9 @@ function KeyValues(props: { items: Record<string, unknown>; highlight?: Set<stri
 function SincePrevious(props: { run: IRunDetail; model: PanelModel }) {
   const d = props.run.since_previous;
   if (!d || !d.previous_id) {
-    return <div className="jp-mlops-muted">first run of {props.run.experiment}</div>;
+    return (
+      <div className="jp-mlops-muted">first run of {props.run.experiment}</div>
+    );
   }
   const params = Object.entries(d.params_changed);
   const inputs = Object.entries(d.inputs_changed);
@@ -47,7 +73,10 @@ function SincePrevious(props: { run: IRunDetail; model: PanelModel }) {
     <div className="jp-mlops-since">
       <div>
         since{' '}
-        <button className="jp-mlops-link" onClick={() => props.model.openRun(d.previous_id!)}>
+        <button
+          className="jp-mlops-link"
+          onClick={() => props.model.openRun(d.previous_id!)}
+        >
           {shortId(d.previous_id)}
         </button>
         :
@@ -58,8 +87,12 @@ function SincePrevious(props: { run: IRunDetail; model: PanelModel }) {
             input <b>{name}</b> changed: {parts.join(', ')}
           </li>
         ))}
-        {d.inputs_same.length > 0 && <li>inputs unchanged: {d.inputs_same.join(', ')}</li>}
-        {d.inputs_new.length > 0 && <li>new inputs: {d.inputs_new.join(', ')}</li>}
+        {d.inputs_same.length > 0 && (
+          <li>inputs unchanged: {d.inputs_same.join(', ')}</li>
+        )}
+        {d.inputs_new.length > 0 && (
+          <li>new inputs: {d.inputs_new.join(', ')}</li>
+        )}
         {params.map(([k, [o, n]]) => (
           <li key={k}>
             param <b>{k}</b>: {fmtValue(o)} → {fmtValue(n)}
@@ -67,10 +100,13 @@ function SincePrevious(props: { run: IRunDetail; model: PanelModel }) {
         ))}
         {Object.entries(d.metric_deltas).map(([k, v]) => (
           <li key={k}>
-            metric <b>{k}</b>: {fmtNumber(v.old)} → {fmtNumber(v.new)} ({fmtDelta(v.old, v.new)})
+            metric <b>{k}</b>: {fmtNumber(v.old)} → {fmtNumber(v.new)} (
+            {fmtDelta(v.old, v.new)})
           </li>
         ))}
-        {inputs.length === 0 && params.length === 0 && <li>same inputs and params</li>}
+        {inputs.length === 0 && params.length === 0 && (
+          <li>same inputs and params</li>
+        )}
       </ul>
     </div>
   );
@@ -115,7 +151,11 @@ export function RunDetailView(props: {
   const { ctx, model, runId } = props;
   const detail = useLoad(() => ctx.api.run(runId), [runId]);
   const run = detail.data;
-  useInterval(detail.reload, 2000, run?.status === 'running');
+  useInterval(
+    detail.reload,
+    model.settings.refreshInterval,
+    run?.status === 'running'
+  );
   const [repro, setRepro] = React.useState<IReproduction | null>(null);
   const [reproBusy, setReproBusy] = React.useState(false);
   const [actionError, setActionError] = React.useState<unknown>(null);
@@ -158,7 +198,10 @@ export function RunDetailView(props: {
             </code>
           </h2>
           <div className="jp-mlops-actions">
-            <button className="jp-mlops-button" onClick={() => ctx.copy(run.id)}>
+            <button
+              className="jp-mlops-button"
+              onClick={() => ctx.copy(run.id)}
+            >
               Copy id
             </button>
             {run.output_notebook && (
@@ -176,14 +219,19 @@ export function RunDetailView(props: {
           </div>
           <ErrorLine error={actionError} />
           {repro && (
-            <div className={`jp-mlops-verdict jp-mlops-verdict-${repro.verdict.replace(' ', '-')}`}>
+            <div
+              className={`jp-mlops-verdict jp-mlops-verdict-${repro.verdict.replace(' ', '-')}`}
+            >
               <b>{repro.verdict}</b>
               {repro.message && ` — ${repro.message}`}
               {repro.new && (
                 <>
                   {' '}
                   (new run{' '}
-                  <button className="jp-mlops-link" onClick={() => model.openRun(repro.new!)}>
+                  <button
+                    className="jp-mlops-link"
+                    onClick={() => model.openRun(repro.new!)}
+                  >
                     {shortId(repro.new)}
                   </button>
                   )
@@ -223,7 +271,10 @@ export function RunDetailView(props: {
                 <tr>
                   <th>parent</th>
                   <td>
-                    <button className="jp-mlops-link" onClick={() => model.openRun(run.parent_id!)}>
+                    <button
+                      className="jp-mlops-link"
+                      onClick={() => model.openRun(run.parent_id!)}
+                    >
                       {shortId(run.parent_id)}
                     </button>
                   </td>
@@ -242,7 +293,9 @@ export function RunDetailView(props: {
           <Section title="Params">
             <KeyValues
               items={run.params}
-              highlight={new Set(Object.keys(run.since_previous?.params_changed ?? {}))}
+              highlight={
+                new Set(Object.keys(run.since_previous?.params_changed ?? {}))
+              }
             />
           </Section>
           <Section title="Metrics">
@@ -270,9 +323,13 @@ export function RunDetailView(props: {
                 </thead>
                 <tbody>
                   {run.data.map(d => {
-                    const changed = run.since_previous?.inputs_changed?.[d.name];
+                    const changed =
+                      run.since_previous?.inputs_changed?.[d.name];
                     return (
-                      <tr key={`${d.role}:${d.name}`} className={changed ? 'jp-mlops-differs' : ''}>
+                      <tr
+                        key={`${d.role}:${d.name}`}
+                        className={changed ? 'jp-mlops-differs' : ''}
+                      >
                         <td>{d.name}</td>
                         <td>{d.role}</td>
                         <td>{d.shape ? d.shape.join(' × ') : '—'}</td>
@@ -292,7 +349,10 @@ export function RunDetailView(props: {
               <ul>
                 {run.models.map(m => (
                   <li key={`${m.name}@${m.version}`}>
-                    {m.name}@{m.version} <span className={`jp-mlops-chip jp-mlops-stage-${m.stage}`}>{m.stage}</span>
+                    {m.name}@{m.version}{' '}
+                    <span className={`jp-mlops-chip jp-mlops-stage-${m.stage}`}>
+                      {m.stage}
+                    </span>
                   </li>
                 ))}
               </ul>
@@ -305,7 +365,10 @@ export function RunDetailView(props: {
               <ul className="jp-mlops-artifacts">
                 {run.artifacts.map(a => (
                   <li key={a.name}>
-                    <a href={ctx.api.artifactURL(run.id, a.name, ctx.baseUrl)} download>
+                    <a
+                      href={ctx.api.artifactURL(run.id, a.name, ctx.baseUrl)}
+                      download
+                    >
                       {a.name}
                     </a>{' '}
                     <span className="jp-mlops-muted">
@@ -321,7 +384,10 @@ export function RunDetailView(props: {
               <ul>
                 {run.children.map(c => (
                   <li key={c}>
-                    <button className="jp-mlops-link" onClick={() => model.openRun(c)}>
+                    <button
+                      className="jp-mlops-link"
+                      onClick={() => model.openRun(c)}
+                    >
                       {shortId(c)}
                     </button>
                   </li>
@@ -341,7 +407,9 @@ export function RunDetailView(props: {
                 'git commit': run.git?.commit,
                 'git branch': run.git?.branch,
                 'git dirty': run.git?.dirty,
-                ...Object.fromEntries(Object.entries(run.tags).map(([k, v]) => [`tag ${k}`, v]))
+                ...Object.fromEntries(
+                  Object.entries(run.tags).map(([k, v]) => [`tag ${k}`, v])
+                )
               }}
             />
             {run.warnings.length > 0 && (

@@ -13,7 +13,9 @@ export function fmtNumber(v: unknown): string {
     return String(v);
   }
   const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4).replace(/\.?0+$/, '');
+  return a !== 0 && (a < 1e-3 || a >= 1e5)
+    ? v.toExponential(3)
+    : v.toPrecision(4).replace(/\.?0+$/, '');
 }
 
 export function fmtValue(v: Value | unknown): string {
@@ -65,7 +67,8 @@ export function fmtTime(iso: string | null | undefined): string {
 
 // As jupyter_mlops/display.py: a key naming a moment holding epoch seconds (a tag such as
 // reproduced_at) reads as a time; a number outside 1973-2286 is a duration, not a moment.
-const TIME_KEY = /(?:^|[_.-])(?:at|time|timestamp|created|updated|started|ended)$/;
+const TIME_KEY =
+  /(?:^|[_.-])(?:at|time|timestamp|created|updated|started|ended)$/;
 
 /** ``v`` as a time when ``key`` names one and it holds epoch seconds, else as ``fmtValue``. */
 export function fmtKeyed(key: string, v: Value | unknown): string {

@@ -3,7 +3,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IMLOpsAPI, IOutputNotebook } from './api';
 
-export type ViewName = 'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
+export type ViewName =
+  'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
 
 /** What the views need from JupyterLab; the plugin provides it. */
 export interface IPanelContext {
@@ -20,8 +21,51 @@ export interface IPanelContext {
   copy(text: string): void;
 }
 
+/** The panel's settings (schema/plugin.json); the defaults hold without a settings registry. */
+export interface IPanelSettings {
+  /** How often (ms) the runs table and a run's detail refresh while a run is running. */
+  refreshInterval: number;
+  /** How many metric columns the runs table shows. */
+  metricColumns: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<IPanelSettings> = {
+  refreshInterval: 2000,
+  metricColumns: 4
+};
+
+// The schema's bounds, kept here too: a value edited in the JSON settings editor reaches the
+// plugin before any validation would stop it.
+const MIN_REFRESH_MS = 500;
+const MAX_METRIC_COLUMNS = 20;
+
+/** The panel's settings from a plugin's composite settings, defaults for what is missing. */
+export function readSettings(composite: {
+  [key: string]: unknown;
+}): IPanelSettings {
+  const int = (v: unknown, fallback: number, min: number, max: number) =>
+    typeof v === 'number' && Number.isFinite(v)
+      ? Math.min(max, Math.max(min, Math.round(v)))
+      : fallback;
+  return {
+    refreshInterval: int(
+      composite.refreshInterval,
+      DEFAULT_SETTINGS.refreshInterval,
+      MIN_REFRESH_MS,
+      Number.MAX_SAFE_INTEGER
+    ),
+    metricColumns: int(
+      composite.metricColumns,
+      DEFAULT_SETTINGS.metricColumns,
+      0,
+      MAX_METRIC_COLUMNS
+    )
+  };
+}
+
 export class PanelModel {
   private _view: ViewName = 'runs';
+  private _settings: IPanelSettings = { ...DEFAULT_SETTINGS };
   private _runId: string | null = null;
   private _compareIds: string[] = [];
   private _changed = new Signal<this, void>(this);
@@ -38,6 +82,14 @@ export class PanelModel {
   }
   get compareIds(): string[] {
     return this._compareIds;
+  }
+  get settings(): Readonly<IPanelSettings> {
+    return this._settings;
+  }
+
+  setSettings(settings: IPanelSettings): void {
+    this._settings = { ...settings };
+    this._changed.emit();
   }
 
   show(view: ViewName): void {

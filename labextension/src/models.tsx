@@ -8,7 +8,7 @@ import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
 /** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
-function pinTitle(pin: IModelPin): string {
+export function pinTitle(pin: IModelPin): string {
   const who = pin.by ? ` by ${pin.by}` : '';
   const until = pin.until ? `, until ${fmtTime(pin.until)}` : '';
   return (
@@ -17,13 +17,21 @@ function pinTitle(pin: IModelPin): string {
   );
 }
 
-function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string }) {
+function ModelCard(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+  name: string;
+}) {
   const { ctx, model, name } = props;
   const detail = useLoad<IModelDetail>(() => ctx.api.model(name), [name]);
   const [error, setError] = React.useState<unknown>(null);
   const [busy, setBusy] = React.useState(false);
 
-  const act = async (title: string, question: string, call: (reason: string) => Promise<unknown>) => {
+  const act = async (
+    title: string,
+    question: string,
+    call: (reason: string) => Promise<unknown>
+  ) => {
     const reason = await ctx.askReason(title, question);
     if (reason === null) {
       return;
@@ -42,14 +50,19 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
   };
 
   const d = detail.data;
-  const metricKeys = [...new Set((d?.versions ?? []).flatMap(v => Object.keys(v.metrics)))].sort();
+  const metricKeys = [
+    ...new Set((d?.versions ?? []).flatMap(v => Object.keys(v.metrics)))
+  ].sort();
   const blessed = d?.versions.find(v => v.stage === 'blessed');
   return (
     <section className="jp-mlops-card jp-mlops-model" data-model={name}>
       <header>
         <h3>{name}</h3>
         {d?.pin && (
-          <span className="jp-mlops-chip jp-mlops-pinned" title={pinTitle(d.pin)}>
+          <span
+            className="jp-mlops-chip jp-mlops-pinned"
+            title={pinTitle(d.pin)}
+          >
             pinned v{d.pin.version}
           </span>
         )}
@@ -58,8 +71,10 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
             className="jp-mlops-button"
             disabled={busy}
             onClick={() =>
-              act(`Unpin ${name}`, `Why let runs bless ${name} again?`, reason =>
-                ctx.api.unpin(name, reason)
+              act(
+                `Unpin ${name}`,
+                `Why let runs bless ${name} again?`,
+                reason => ctx.api.unpin(name, reason)
               )
             }
           >
@@ -70,8 +85,10 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
           className="jp-mlops-button"
           disabled={busy || !blessed}
           onClick={() =>
-            act(`Roll back ${name}`, `Why roll back ${name}@${blessed?.version}?`, reason =>
-              ctx.api.rollback(name, null, reason)
+            act(
+              `Roll back ${name}`,
+              `Why roll back ${name}@${blessed?.version}?`,
+              reason => ctx.api.rollback(name, null, reason)
             )
           }
         >
@@ -98,13 +115,18 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
               <tr key={v.version} data-version={v.version}>
                 <td>{v.version}</td>
                 <td>
-                  <span className={`jp-mlops-chip jp-mlops-stage-${v.stage}`}>{v.stage}</span>
+                  <span className={`jp-mlops-chip jp-mlops-stage-${v.stage}`}>
+                    {v.stage}
+                  </span>
                 </td>
                 {metricKeys.map(k => (
                   <td key={k}>{fmtNumber(v.metrics[k])}</td>
                 ))}
                 <td>
-                  <button className="jp-mlops-link" onClick={() => model.openRun(v.run_id)}>
+                  <button
+                    className="jp-mlops-link"
+                    onClick={() => model.openRun(v.run_id)}
+                  >
                     {shortId(v.run_id)}
                   </button>
                 </td>
@@ -115,8 +137,10 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
                       className="jp-mlops-button"
                       disabled={busy}
                       onClick={() =>
-                        act(`Bless ${name}@${v.version}`, `Why bless ${name}@${v.version}?`, reason =>
-                          ctx.api.bless(name, v.version, reason)
+                        act(
+                          `Bless ${name}@${v.version}`,
+                          `Why bless ${name}@${v.version}?`,
+                          reason => ctx.api.bless(name, v.version, reason)
                         )
                       }
                     >
@@ -147,14 +171,19 @@ function ModelCard(props: { ctx: IPanelContext; model: PanelModel; name: string 
   );
 }
 
-export function ModelsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function ModelsView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const list = useLoad(() => props.ctx.api.models(), []);
   const names = (list.data?.models ?? []).map(m => m.name);
   return (
     <div className="jp-mlops-models">
       <ErrorLine error={list.error} />
       {list.data && names.length === 0 && (
-        <div className="jp-mlops-muted jp-mlops-pad">No models registered yet.</div>
+        <div className="jp-mlops-muted jp-mlops-pad">
+          No models registered yet.
+        </div>
       )}
       {names.map(n => (
         <ModelCard key={n} ctx={props.ctx} model={props.model} name={n} />

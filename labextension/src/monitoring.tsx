@@ -15,20 +15,26 @@ import type { IPanelContext, PanelModel } from './model';
 
 /** Epoch seconds as the panel writes times. */
 function fmtEpoch(t: number | null | undefined): string {
-  return t === null || t === undefined ? '—' : fmtTime(new Date(t * 1000).toISOString());
+  return t === null || t === undefined
+    ? '—'
+    : fmtTime(new Date(t * 1000).toISOString());
 }
 
-function fmtDay(t: number): string {
+/** Epoch seconds as the month and day of a chart's axis (UTC). */
+export function fmtDay(t: number): string {
   return new Date(t * 1000).toISOString().slice(5, 10);
 }
 
 function MonitorChip(props: { status: string }): JSX.Element {
   return (
-    <span className={`jp-mlops-chip jp-mlops-monitor-${props.status}`}>{props.status}</span>
+    <span className={`jp-mlops-chip jp-mlops-monitor-${props.status}`}>
+      {props.status}
+    </span>
   );
 }
 
-function limitText(min: number | null, max: number | null): string {
+/** A performance check's limits, as `≥ min and ≤ max`. */
+export function limitText(min: number | null, max: number | null): string {
   const parts = [];
   if (min !== null) {
     parts.push(`≥ ${fmtNumber(min)}`);
@@ -53,7 +59,11 @@ function SeriesChart(props: {
   );
   const s = data.data;
   return (
-    <div className="jp-mlops-monitor-chart" data-kind={kind} data-what={what ?? ''}>
+    <div
+      className="jp-mlops-monitor-chart"
+      data-kind={kind}
+      data-what={what ?? ''}
+    >
       <ErrorLine error={data.error} />
       {s && (
         <>
@@ -69,7 +79,11 @@ function SeriesChart(props: {
             formatX={fmtDay}
             series={s.series.map(line => ({
               label: line.label,
-              points: line.points.map(p => ({ x: p.time, y: p.value, breach: p.breach }))
+              points: line.points.map(p => ({
+                x: p.time,
+                y: p.value,
+                breach: p.breach
+              }))
             }))}
           />
         </>
@@ -87,7 +101,8 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
   return (
     <>
       <div className="jp-mlops-muted">
-        window from {fmtEpoch(last.start)}: {last.rows} rows in {last.batches} batch
+        window from {fmtEpoch(last.start)}: {last.rows} rows in {last.batches}{' '}
+        batch
         {last.batches === 1 ? '' : 'es'} of @{last.version}, share drifted{' '}
         {fmtNumber(last.share_drifted)}
       </div>
@@ -108,12 +123,20 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
               key={col}
               data-column={col}
               className={d.drifted ? 'jp-mlops-drifted' : undefined}
-              title={d.p_value === null ? 'drifts above the threshold' : 'drifts below alpha'}
+              title={
+                d.p_value === null
+                  ? 'drifts above the threshold'
+                  : 'drifts below alpha'
+              }
             >
               <td>{col}</td>
               <td>{d.method}</td>
               <td>{fmtNumber(d.statistic)}</td>
-              <td>{d.p_value === null ? '—' : fmtNumber(d.p_adjusted ?? d.p_value)}</td>
+              <td>
+                {d.p_value === null
+                  ? '—'
+                  : fmtNumber(d.p_adjusted ?? d.p_value)}
+              </td>
               <td>{fmtNumber(d.threshold)}</td>
               <td>{d.drifted ? <MonitorChip status="drifted" /> : 'no'}</td>
             </tr>
@@ -124,7 +147,11 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
   );
 }
 
-function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => void }) {
+function MonitorDetail(props: {
+  ctx: IPanelContext;
+  name: string;
+  onBack: () => void;
+}) {
   const { ctx, name } = props;
   const detail = useLoad<IMonitorDetail>(() => ctx.api.monitor(name), [name]);
   const [column, setColumn] = React.useState('');
@@ -134,7 +161,10 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
     : [];
   const metric = d?.performance[0]?.metric;
   return (
-    <section className="jp-mlops-card jp-mlops-monitor-detail" data-monitor={name}>
+    <section
+      className="jp-mlops-card jp-mlops-monitor-detail"
+      data-monitor={name}
+    >
       <header>
         <h3>
           {name} {d && <MonitorChip status={d.status} />}
@@ -203,13 +233,26 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
                     <td>{fmtNumber(p.value)}</td>
                     <td>{p.labelled}</td>
                     <td>{limitText(p.min, p.max)}</td>
-                    <td>{p.status !== 'ok' ? <MonitorChip status={p.status} /> : ''}</td>
+                    <td>
+                      {p.status !== 'ok' ? (
+                        <MonitorChip status={p.status} />
+                      ) : (
+                        ''
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
-          {metric && <SeriesChart ctx={ctx} name={name} kind="performance" what={metric} />}
+          {metric && (
+            <SeriesChart
+              ctx={ctx}
+              name={name}
+              kind="performance"
+              what={metric}
+            />
+          )}
           <h4>Breaches and actions</h4>
           {d.breaches.length === 0 && d.actions.length === 0 ? (
             <div className="jp-mlops-muted">none</div>
@@ -229,7 +272,10 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
               ]
                 .sort((a, b) => b.time - a.time)
                 .map((e, i) => (
-                  <li key={i} className={`jp-mlops-event-${e.kind.split(' ')[0]}`}>
+                  <li
+                    key={i}
+                    className={`jp-mlops-event-${e.kind.split(' ')[0]}`}
+                  >
                     {fmtEpoch(e.time)} — <strong>{e.kind}</strong>: {e.text}
                   </li>
                 ))}
@@ -255,7 +301,11 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
                       <td>{s.metric ?? '—'}</td>
                       <td>{fmtNumber(s.shadow)}</td>
                       <td>{fmtNumber(s.blessed)}</td>
-                      <td>{s.batches === undefined ? '—' : `${s.won} of ${s.batches}`}</td>
+                      <td>
+                        {s.batches === undefined
+                          ? '—'
+                          : `${s.won} of ${s.batches}`}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -268,10 +318,17 @@ function MonitorDetail(props: { ctx: IPanelContext; name: string; onBack: () => 
   );
 }
 
-function MonitorRow(props: { m: IMonitorSummary; onOpen: () => void }): JSX.Element {
+function MonitorRow(props: {
+  m: IMonitorSummary;
+  onOpen: () => void;
+}): JSX.Element {
   const { m } = props;
   return (
-    <tr className="jp-mlops-monitor-row" data-monitor={m.name} onClick={props.onOpen}>
+    <tr
+      className="jp-mlops-monitor-row"
+      data-monitor={m.name}
+      onClick={props.onOpen}
+    >
       <td>
         <button className="jp-mlops-link">{m.name}</button>
       </td>
@@ -287,7 +344,10 @@ function MonitorRow(props: { m: IMonitorSummary; onOpen: () => void }): JSX.Elem
   );
 }
 
-export function MonitoringView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function MonitoringView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const list = useLoad(() => props.ctx.api.monitors(), []);
   const [open, setOpen] = React.useState<string | null>(null);
   const monitors = list.data?.monitors ?? [];
@@ -308,7 +368,8 @@ export function MonitoringView(props: { ctx: IPanelContext; model: PanelModel })
       <ErrorLine error={list.error} />
       {list.data && monitors.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">
-          No monitors yet: write monitors/NAME.yaml or a monitor: key in a pipeline spec.
+          No monitors yet: write monitors/NAME.yaml or a monitor: key in a
+          pipeline spec.
         </div>
       )}
       {monitors.length > 0 && (

@@ -48,15 +48,23 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
         ))}
       </div>
       <div className="jp-mlops-body">
-        {runId && <RunDetailView key={runId} ctx={ctx} model={model} runId={runId} />}
+        {runId && (
+          <RunDetailView key={runId} ctx={ctx} model={model} runId={runId} />
+        )}
         {/* The runs view stays mounted under a detail so its filter and page survive. */}
         <div hidden={!!runId || view !== 'runs'} className="jp-mlops-view">
           <RunsView ctx={ctx} model={model} />
         </div>
-        {!runId && view === 'compare' && <CompareView ctx={ctx} model={model} />}
-        {!runId && view === 'pipelines' && <PipelinesView ctx={ctx} model={model} />}
+        {!runId && view === 'compare' && (
+          <CompareView ctx={ctx} model={model} />
+        )}
+        {!runId && view === 'pipelines' && (
+          <PipelinesView ctx={ctx} model={model} />
+        )}
         {!runId && view === 'models' && <ModelsView ctx={ctx} model={model} />}
-        {!runId && view === 'monitoring' && <MonitoringView ctx={ctx} model={model} />}
+        {!runId && view === 'monitoring' && (
+          <MonitoringView ctx={ctx} model={model} />
+        )}
       </div>
     </div>
   );

@@ -2,7 +2,13 @@
 import * as React from 'react';
 
 import type { IPipeline, IRunDetail } from './api';
-import { ErrorLine, GateTable, StatusChip, useInterval, useLoad } from './common';
+import {
+  ErrorLine,
+  GateTable,
+  StatusChip,
+  useInterval,
+  useLoad
+} from './common';
 import { fmtDuration, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
@@ -12,12 +18,17 @@ interface IProgress {
   started: number;
 }
 
-function PipelineCard(props: { ctx: IPanelContext; model: PanelModel; name: string }) {
+function PipelineCard(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+  name: string;
+}) {
   const { ctx, model, name } = props;
   const detail = useLoad<IPipeline>(() => ctx.api.pipeline(name), [name]);
   const [progress, setProgress] = React.useState<IProgress | null>(null);
   const [error, setError] = React.useState<unknown>(null);
-  const active = !!progress && (!progress.run || progress.run.status === 'running');
+  const active =
+    !!progress && (!progress.run || progress.run.status === 'running');
 
   const poll = async () => {
     if (!progress) {
@@ -53,7 +64,11 @@ function PipelineCard(props: { ctx: IPanelContext; model: PanelModel; name: stri
     <section className="jp-mlops-card jp-mlops-pipeline" data-pipeline={name}>
       <header>
         <h3>{name}</h3>
-        <button className="jp-mlops-button jp-mod-accept" onClick={runNow} disabled={active}>
+        <button
+          className="jp-mlops-button jp-mod-accept"
+          onClick={runNow}
+          disabled={active}
+        >
           {active ? 'Running…' : 'Run now'}
         </button>
       </header>
@@ -65,14 +80,18 @@ function PipelineCard(props: { ctx: IPanelContext; model: PanelModel; name: stri
           ) : (
             <>
               run{' '}
-              <button className="jp-mlops-link" onClick={() => model.openRun(progress.runId)}>
+              <button
+                className="jp-mlops-link"
+                onClick={() => model.openRun(progress.runId)}
+              >
                 {shortId(progress.runId)}
               </button>{' '}
               <StatusChip status={progress.run.status} />
               {progress.run.status === 'running'
                 ? ` ${Math.round((Date.now() - progress.started) / 1000)} s`
                 : ` in ${fmtDuration(progress.run.duration)}`}
-              {progress.run.tags?.gates && ` · gates ${progress.run.tags.gates}`}
+              {progress.run.tags?.gates &&
+                ` · gates ${progress.run.tags.gates}`}
             </>
           )}
           {active && <progress aria-label="run in progress" />}
@@ -100,7 +119,10 @@ function PipelineCard(props: { ctx: IPanelContext; model: PanelModel; name: stri
                   {last ? (
                     <>
                       <StatusChip status={last.status} />{' '}
-                      <button className="jp-mlops-link" onClick={() => model.openRun(last.id)}>
+                      <button
+                        className="jp-mlops-link"
+                        onClick={() => model.openRun(last.id)}
+                      >
                         {shortId(last.id)}
                       </button>{' '}
                       {fmtTime(last.started)}
@@ -113,14 +135,21 @@ function PipelineCard(props: { ctx: IPanelContext; model: PanelModel; name: stri
             </tbody>
           </table>
           <h4>Gates of the last run</h4>
-          {last ? <GateTable results={last.gate_results ?? []} /> : <div className="jp-mlops-muted">{p.gates} gates</div>}
+          {last ? (
+            <GateTable results={last.gate_results ?? []} />
+          ) : (
+            <div className="jp-mlops-muted">{p.gates} gates</div>
+          )}
         </>
       )}
     </section>
   );
 }
 
-export function PipelinesView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function PipelinesView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const list = useLoad(() => props.ctx.api.pipelines(), []);
   const names = (list.data?.pipelines ?? []).map(p => p.name);
   return (
@@ -128,7 +157,8 @@ export function PipelinesView(props: { ctx: IPanelContext; model: PanelModel }):
       <ErrorLine error={list.error} />
       {list.data && names.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">
-          No pipelines yet: promote a notebook (command “Promote notebook to pipeline”).
+          No pipelines yet: promote a notebook (command “Promote notebook to
+          pipeline”).
         </div>
       )}
       {names.map(n => (

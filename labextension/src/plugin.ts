@@ -27,10 +27,15 @@ export namespace CommandIDs {
 }
 
 const CATEGORY = 'jupyter-mlops';
+/** What a command that takes no arguments tells `describedBy`. */
+const NO_ARGS = { args: { type: 'object', properties: {} } };
 /** Where copies of output notebooks go when the store is not visible to the contents API. */
 const OUTPUTS_DIR = 'mlops-outputs';
 
-export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | null): MLOpsPanel {
+export function createPanel(
+  app: JupyterFrontEnd,
+  notebooks: INotebookTracker | null
+): MLOpsPanel {
   const ctx: IPanelContext = {
     api: MLOpsAPI,
     baseUrl: ServerConnection.makeSettings().baseUrl,
@@ -39,7 +44,8 @@ export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | 
     openOutputNotebook: async nb => {
       // The store usually sits in the hidden .mlops/, which the contents API will not open:
       // then the notebook is copied to a visible folder first.
-      const visible = nb.root_path && !nb.root_path.split('/').some(p => p.startsWith('.'));
+      const visible =
+        nb.root_path && !nb.root_path.split('/').some(p => p.startsWith('.'));
       let path = nb.root_path ?? '';
       if (!visible) {
         const contents = app.serviceManager.contents;
@@ -50,7 +56,11 @@ export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | 
           await contents.save(dir, { type: 'directory' });
         }
         path = `${dir}/${nb.run_id.slice(0, 8)}-output.ipynb`;
-        await contents.save(path, { type: 'notebook', format: 'json', content: nb.content });
+        await contents.save(path, {
+          type: 'notebook',
+          format: 'json',
+          content: nb.content
+        });
       }
       await app.commands.execute('docmanager:open', { path });
     },
@@ -64,7 +74,9 @@ export function createPanel(app: JupyterFrontEnd, notebooks: INotebookTracker | 
       return result.button.accept ? (result.value ?? '') : null;
     },
     notify: (message, kind) => {
-      Notification.emit(message, kind, { autoClose: kind === 'error' ? false : 4000 });
+      Notification.emit(message, kind, {
+        autoClose: kind === 'error' ? false : 4000
+      });
     },
     copy: text => {
       Clipboard.copyToSystem(text);
@@ -87,12 +99,15 @@ class PromoteBody extends Widget {
       <label>Schedule (cron, empty for manual runs)
         <input class="jp-mod-styled" name="schedule" placeholder="0 3 * * *"></label>`;
     super({ node });
-    (node.querySelector('input[name=name]') as HTMLInputElement).value = defaultName;
+    (node.querySelector('input[name=name]') as HTMLInputElement).value =
+      defaultName;
   }
 
   getValue(): { name: string; schedule: string } {
     const get = (n: string) =>
-      (this.node.querySelector(`input[name=${n}]`) as HTMLInputElement).value.trim();
+      (
+        this.node.querySelector(`input[name=${n}]`) as HTMLInputElement
+      ).value.trim();
     return { name: get('name'), schedule: get('schedule') };
   }
 }
@@ -106,11 +121,19 @@ export function addCommands(
   const { commands, shell } = app;
   commands.addCommand(CommandIDs.open, {
     label: 'Open jupyter-mlops',
+    describedBy: NO_ARGS,
     icon: mlopsIcon,
     execute: () => shell.activateById(panel.id)
   });
   commands.addCommand(CommandIDs.showRun, {
     label: 'Show jupyter-mlops run',
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { id: { type: 'string', description: 'The run id' } },
+        required: ['id']
+      }
+    },
     execute: args => {
       shell.activateById(panel.id);
       panel.model.openRun(String(args.id));
@@ -119,7 +142,9 @@ export function addCommands(
   commands.addCommand(CommandIDs.trackCell, {
     label: 'Track this cell',
     caption: 'Record this cell as an experiment run (%%track)',
-    isEnabled: () => !!notebooks?.activeCell && notebooks.activeCell.model.type === 'code',
+    describedBy: NO_ARGS,
+    isEnabled: () =>
+      !!notebooks?.activeCell && notebooks.activeCell.model.type === 'code',
     execute: () => {
       const cell = notebooks?.activeCell;
       if (!cell || cell.model.type !== 'code') {
@@ -134,6 +159,7 @@ export function addCommands(
   commands.addCommand(CommandIDs.promote, {
     label: 'Promote notebook to pipeline',
     caption: 'Turn this notebook into a papermill pipeline behind gates',
+    describedBy: NO_ARGS,
     isEnabled: () => !!notebooks?.currentWidget,
     execute: async () => {
       const nb = notebooks?.currentWidget;
@@ -157,27 +183,42 @@ export function addCommands(
           result.value.name || undefined,
           result.value.schedule || undefined
         );
-        Notification.success(`Promoted ${path} → ${out.path}`, { autoClose: 5000 });
+        Notification.success(`Promoted ${path} → ${out.path}`, {
+          autoClose: 5000
+        });
         shell.activateById(panel.id);
         panel.model.show('pipelines');
       } catch (e) {
-        Notification.error(`Promote failed: ${(e as Error).message}`, { autoClose: false });
+        Notification.error(`Promote failed: ${(e as Error).message}`, {
+          autoClose: false
+        });
       }
     }
   });
-  for (const command of [CommandIDs.open, CommandIDs.trackCell, CommandIDs.promote]) {
+  for (const command of [
+    CommandIDs.open,
+    CommandIDs.trackCell,
+    CommandIDs.promote
+  ]) {
     palette?.addItem({ command, category: CATEGORY });
   }
   notebooks?.widgetAdded.connect((_, nb: NotebookPanel) => {
     const add = (name: string, id: string, rank: number, label: string) =>
-      nb.toolbar.insertItem(rank, name, new CommandToolbarButton({ commands, id, label }));
+      nb.toolbar.insertItem(
+        rank,
+        name,
+        new CommandToolbarButton({ commands, id, label })
+      );
     add('jupyter-mlops-track', CommandIDs.trackCell, 10, '%%track');
     add('jupyter-mlops-promote', CommandIDs.promote, 11, 'Promote');
   });
 }
 
 /** A click on a `%%track` summary (it carries `data-jupyter-mlops-run`) opens that run. */
-export function linkRunSummaries(app: JupyterFrontEnd, panel: MLOpsPanel): void {
+export function linkRunSummaries(
+  app: JupyterFrontEnd,
+  panel: MLOpsPanel
+): void {
   document.addEventListener('click', event => {
     const target = event.target as Element | null;
     const el = target?.closest?.('[data-jupyter-mlops-run]');

@@ -2,14 +2,19 @@
 import * as React from 'react';
 
 import type { IRunRow, IRunsPage, IRunsQuery } from './api';
-import { ErrorLine, GateChip, StatusChip, useInterval, useLoad } from './common';
+import {
+  ErrorLine,
+  GateChip,
+  StatusChip,
+  useInterval,
+  useLoad
+} from './common';
 import { fmtDuration, fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
 export type Scope = 'notebook' | 'experiment' | 'project';
 
 const PAGE = 50;
-const MAX_METRICS = 4;
 
 interface IColumn {
   label: string;
@@ -17,7 +22,8 @@ interface IColumn {
   cell: (r: IRunRow) => React.ReactNode;
 }
 
-function metricKeys(rows: IRunRow[]): string[] {
+/** The `max` metric keys most rows have (ties by name), sorted by name. */
+export function metricKeys(rows: IRunRow[], max: number): string[] {
   const count = new Map<string, number>();
   for (const r of rows) {
     for (const k of Object.keys(r.metrics)) {
@@ -26,33 +32,46 @@ function metricKeys(rows: IRunRow[]): string[] {
   }
   return [...count.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, MAX_METRICS)
+    .slice(0, max)
     .map(([k]) => k)
     .sort();
 }
 
 function columns(metrics: string[]): IColumn[] {
   return [
-    { label: 'status', order: 'status', cell: r => <StatusChip status={r.status} /> },
+    {
+      label: 'status',
+      order: 'status',
+      cell: r => <StatusChip status={r.status} />
+    },
     {
       label: 'run',
       order: 'name',
       cell: r => (
         <span title={r.id}>
           {r.name ?? <code>{shortId(r.id)}</code>}
-          {r.kind === 'pipeline' && <span className="jp-mlops-kind"> pipeline</span>}
+          {r.kind === 'pipeline' && (
+            <span className="jp-mlops-kind"> pipeline</span>
+          )}
         </span>
       )
     },
     { label: 'experiment', order: 'experiment', cell: r => r.experiment },
     { label: 'started', order: 'started', cell: r => fmtTime(r.started) },
-    { label: 'duration', order: 'duration', cell: r => fmtDuration(r.duration) },
+    {
+      label: 'duration',
+      order: 'duration',
+      cell: r => fmtDuration(r.duration)
+    },
     { label: 'gates', cell: r => <GateChip gates={r.gates} /> },
     {
       label: 'model',
       cell: r =>
         r.model ? (
-          <span className={`jp-mlops-model-${r.model_stage ?? ''}`} title={r.model_stage ?? ''}>
+          <span
+            className={`jp-mlops-model-${r.model_stage ?? ''}`}
+            title={r.model_stage ?? ''}
+          >
             {r.model}
           </span>
         ) : (
@@ -67,7 +86,10 @@ function columns(metrics: string[]): IColumn[] {
   ];
 }
 
-export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
+export function RunsView(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+}): JSX.Element {
   const { ctx, model } = props;
   const [scope, setScope] = React.useState<Scope>('project');
   const [experiment, setExperiment] = React.useState<string>('');
@@ -92,15 +114,25 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
   const page = useLoad<IRunsPage>(
     () =>
       noNotebook
-        ? Promise.resolve({ runs: [], offset: 0, limit: PAGE, has_more: false, next_cursor: null })
+        ? Promise.resolve({
+            runs: [],
+            offset: 0,
+            limit: PAGE,
+            has_more: false,
+            next_cursor: null
+          })
         : ctx.api.runs(query),
     [JSON.stringify(query), noNotebook]
   );
   const rows = page.data?.runs ?? [];
   const running = rows.some(r => r.status === 'running');
-  useInterval(page.reload, 2000, running);
+  useInterval(page.reload, model.settings.refreshInterval, running);
 
-  const metrics = React.useMemo(() => metricKeys(rows), [rows]);
+  const maxMetrics = model.settings.metricColumns;
+  const metrics = React.useMemo(
+    () => metricKeys(rows, maxMetrics),
+    [rows, maxMetrics]
+  );
   const cols = columns(metrics);
 
   const sortBy = (field: string) => {
@@ -154,7 +186,9 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
           </select>
         )}
         {scope === 'notebook' && (
-          <span className="jp-mlops-muted">{notebook ?? 'no notebook in focus'}</span>
+          <span className="jp-mlops-muted">
+            {notebook ?? 'no notebook in focus'}
+          </span>
         )}
       </div>
       <form
@@ -209,9 +243,16 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
                   }
                 >
                   {c.order ? (
-                    <button className="jp-mlops-sort" onClick={() => sortBy(c.order!)}>
+                    <button
+                      className="jp-mlops-sort"
+                      onClick={() => sortBy(c.order!)}
+                    >
                       {c.label}
-                      {order === `-${c.order}` ? ' ▼' : order === c.order ? ' ▲' : ''}
+                      {order === `-${c.order}`
+                        ? ' ▼'
+                        : order === c.order
+                          ? ' ▲'
+                          : ''}
                     </button>
                   ) : (
                     c.label
@@ -249,7 +290,9 @@ export function RunsView(props: { ctx: IPanelContext; model: PanelModel }): JSX.
             ))}
           </tbody>
         </table>
-        {page.data && rows.length === 0 && <div className="jp-mlops-muted">No runs match.</div>}
+        {page.data && rows.length === 0 && (
+          <div className="jp-mlops-muted">No runs match.</div>
+        )}
       </div>
       <div className="jp-mlops-pager">
         <button
