@@ -32,6 +32,7 @@ import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_kernel  # noqa: E402
+import bench_notify  # noqa: E402
 import bench_panel  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_reproduce  # noqa: E402
@@ -68,6 +69,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
         ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),
         ("writer", lambda: bench_writer.run(calls=1_000_000 if quick else 10_000_000)),
+        ("notify", lambda: bench_notify.run(repeats=1 if quick else 3)),
     ]
 
 
