@@ -99,19 +99,25 @@ def _journal_steps(files: list[Path]) -> list[int]:
     return steps
 
 
+def _spilling_child(tmp_path: Path, stderr: int | None = None, **env: str) -> subprocess.Popen[str]:
+    """A process running CHILD (50,000 metrics of one run), driven over its stdin and stdout."""
+    return subprocess.Popen(
+        [PYTHON, "-c", CHILD, "50000"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env={**python_env(), **env},
+        cwd=tmp_path,
+    )
+
+
 @pytest.mark.slow
 def test_the_journal_of_a_killed_process_is_replayed_at_the_next_open_once(
     isolated_store: Path, tmp_path: Path
 ) -> None:
     db = isolated_store / "mlops.db"
-    proc = subprocess.Popen(
-        [PYTHON, "-c", CHILD, "50000"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=python_env(),
-        cwd=tmp_path,
-    )
+    proc = _spilling_child(tmp_path)
     try:
         assert proc.stdin is not None and proc.stdout is not None
         run_id = proc.stdout.readline().strip()
@@ -145,15 +151,7 @@ def test_records_spilled_before_an_exit_on_a_locked_store_are_kept_and_said_so(
     isolated_store: Path, tmp_path: Path
 ) -> None:
     db = isolated_store / "mlops.db"
-    proc = subprocess.Popen(
-        [PYTHON, "-c", CHILD, "50000"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**python_env(), "JUPYTER_MLOPS_FLUSH_TIMEOUT": "0.5"},
-        cwd=tmp_path,
-    )
+    proc = _spilling_child(tmp_path, stderr=subprocess.PIPE, JUPYTER_MLOPS_FLUSH_TIMEOUT="0.5")
     try:
         assert proc.stdin is not None and proc.stdout is not None
         run_id = proc.stdout.readline().strip()
