@@ -182,7 +182,7 @@ import jupyter_mlops.pipeline.in_kernel as k
 t1 = time.perf_counter()
 k.init(run_id=sys.argv[1], seed=0, store=sys.argv[2], notebook=sys.argv[3])
 t2 = time.perf_counter()
-from jupyter_mlops.environment import current_environment
+from jupyter_mlops.tracking.environment import current_environment
 current_environment()
 t3 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))

@@ -73,21 +73,21 @@ def fingerprint(obj: Any) -> Fingerprint:
 
 def plot_metric(runs: Any, key: str, *, tracker: Tracker | None = None) -> Any:
     """A matplotlib Figure with one curve per run of metric ``key`` over its steps."""
-    from .plots import plot_metric as _plot
+    from .notebook.plots import plot_metric as _plot
 
     return _plot(runs, key, tracker=tracker)
 
 
 def plot_params(runs: Any, x: str, y: str, *, tracker: Tracker | None = None) -> Any:
     """A matplotlib Figure: ``y`` against ``x`` (params or metrics), one point per run."""
-    from .plots import plot_params as _plot
+    from .notebook.plots import plot_params as _plot
 
     return _plot(runs, x, y, tracker=tracker)
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_mlops``: register ``%%track`` and ``%mlops``."""
-    from .magics import load_ipython_extension as load
+    from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
@@ -153,7 +153,7 @@ def plot_performance(name: str, metric: str, **kwargs: Any) -> Any:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    from .magics import unload_ipython_extension as unload
+    from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
 

@@ -1,6 +1,6 @@
 """``python -m jupyter_mlops`` is the ``jupyter-mlops`` command."""
 
-from .cli import run
+from .cli.app import run
 
 if __name__ == "__main__":  # importing the module (pkgutil.walk_packages) must not run the CLI
     run()

@@ -22,9 +22,9 @@ from .exceptions import ValidationError
 from .pipeline.in_kernel import INJECTED_TAG
 from .pipeline.notebook import notebook_parameters
 from .pipeline.params import plain_value
-from .seeding import RNG_STATE_TAG
 from .store.base import RunUpdate
 from .tracking import REPRODUCES_TAG, Tracker, default_tracker
+from .tracking.seeding import RNG_STATE_TAG
 
 PAPERMILL_TAG = "injected-parameters"
 # Every run a reproduction records carries REPRODUCES_TAG=<original id>: listings leave them out
@@ -151,7 +151,7 @@ def _explain(rep: Reproduction, cells: list[str]) -> tuple[str, bool]:
     """The message for changed inputs and outputs, naming the file a changed frame was read
     from and its columns, and telling changed data from cells that are not deterministic.
     Also whether only non-determinism explains the changes (no data changed)."""
-    from .seeding import nondeterministic_calls
+    from .tracking.seeding import nondeterministic_calls
 
     files = {k: v for k, v in rep.input_changes.items() if v in ("content changed", "missing")}
     frames = {k: v for k, v in rep.input_changes.items() if k not in files}
@@ -383,7 +383,7 @@ def _tracked_run(body_sha: str, before: float, tracker: Tracker) -> Run | None:
 
 
 def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
-    from .cell import code_sha
+    from .tracking.cell import code_sha
 
     texts = tracker.store.get_code(list(original.history))
     missing = [s for s in original.history if s not in texts]
@@ -401,7 +401,10 @@ def _replay_cells(original: Run, tracker: Tracker) -> Run | None:
         seed = src.seed if src else None
         state = src.tags.get(RNG_STATE_TAG) if src and seed is None else None
         if state:  # the RNG states the cell started with (and met on importing NumPy/torch)
-            replay.append(f"__import__('jupyter_mlops.fluent').fluent.restore_recorded({state!r});")
+            replay.append(
+                "__import__('jupyter_mlops.tracking.fluent', fromlist=['_'])"
+                f".restore_recorded({state!r});"
+            )
         replay.append(_retag_line(first, seed, original.id, last, record=bool(state)) + "\n" + body)
     _execute_cells(replay, original, tracker)
     found = tracker.store.search_run_ids(
@@ -418,8 +421,8 @@ def _execute_cells(cells: list[str], original: Run, tracker: Tracker) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    from .cell import CWD_TAG
     from .pipeline.engine import QUIET_KERNEL_ARGS
+    from .tracking.cell import CWD_TAG
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]

@@ -235,7 +235,7 @@ def run_detail(tracker: Tracker, run_id: str) -> dict[str, Any]:
     has an output notebook, its child runs, and ``since_previous``: what changed since the
     previous run of its experiment (``diff_runs``: params, metric deltas, and the names of the
     changed parts — columns, index, schema — of each input)."""
-    from .compare import diff_runs
+    from .tracking.compare import diff_runs
 
     run = tracker.get_run(run_id)
     models = [m.to_dict() for m in tracker.store.list_models() if m.run_id == run.id]
@@ -328,7 +328,7 @@ def output_notebook(tracker: Tracker, run_id: str) -> dict[str, Any]:
 def compare_runs(tracker: Tracker, run_ids: list[str]) -> dict[str, Any]:
     """Params and metrics of runs aligned: ``{runs, columns, inputs_changed, rows}``; each row
     is ``{key, differs, values: {short id: value}}``, differing rows first in each group."""
-    from .compare import compare_frame, inputs_changed
+    from .tracking.compare import compare_frame, inputs_changed
 
     if len(run_ids) < 2:
         raise ValidationError("compare needs at least two run ids, e.g. ids=3f2a,9c1e")

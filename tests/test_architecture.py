@@ -29,10 +29,7 @@ RANKS: tuple[tuple[str, str], ...] = (
     ("entities", "entities bounds cron display exit_codes model_format lazy_exports"),
     ("config/project", "config"),
     ("store/hashing", "store hashing"),
-    (
-        "tracking",
-        "tracking tracker fluent cell seeding environment summary compare filewatch stdout_tail",
-    ),
+    ("tracking", "tracking"),
     ("registry", "registry"),
     ("validation", "validation"),
     ("pipeline", "pipeline"),
@@ -41,11 +38,7 @@ RANKS: tuple[tuple[str, str], ...] = (
     ("reproduce/schedule/monitoring", "reproduce schedule monitoring"),
     ("serving", "serving"),
     ("views", "views actions"),
-    (
-        "front-ends",
-        "magics widgets plots server __main__ "
-        "cli cli_common cli_monitor cli_notify cli_pipelines cli_store",
-    ),
+    ("front-ends", "notebook server cli __main__"),
     # `import jupyter_mlops` re-exports from every layer (most lazily): nothing inside imports it.
     ("front door", ""),
 )
@@ -200,7 +193,7 @@ def test_layers_are_as_style_draws_them() -> None:
     def layer(module: str) -> str:
         return LAYERS[rank_of(module) or 0]
 
-    assert layer("tracking") == layer("seeding") == layer("fluent") == "tracking"
+    assert layer("tracking") == layer("tracking.seeding") == layer("tracking.fluent") == "tracking"
     assert [layer(m) for m in ("exceptions", "entities", "config", "store.sql", "hashing")] == [
         "exceptions", "entities", "config/project", "store/hashing", "store/hashing",
     ]  # fmt: skip
@@ -209,8 +202,9 @@ def test_layers_are_as_style_draws_them() -> None:
     assert layer("pipeline.runner") == "pipeline"
     assert layer("schedule.scheduler") == layer("reproduce") == layer("monitoring.report")
     assert layer("views") == "views"
-    assert layer("cli") == layer("magics") == layer("server.handlers") == "front-ends"
-    ranks = [rank_of(m) for m in ("bounds", "config", "tracker", "registry", "views", "cli")]
+    assert layer("cli") == layer("notebook.magics") == layer("server.handlers") == "front-ends"
+    modules = ("bounds", "config", "tracking.tracker", "registry", "views", "cli")
+    ranks = [rank_of(m) for m in modules]
     assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
 
 

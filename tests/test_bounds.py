@@ -122,7 +122,7 @@ def test_body_fields_have_types() -> None:
 def test_the_cli_and_the_magic_use_the_same_bounds(shell, capsys) -> None:
     from IPython.core.error import UsageError
 
-    from jupyter_mlops.cli import EXIT_USAGE, main
+    from jupyter_mlops.cli.app import EXIT_USAGE, main
 
     with pytest.raises(SystemExit) as e:
         main(["runs", "--limit", "1e20"])
@@ -136,7 +136,7 @@ def test_the_cli_and_the_magic_use_the_same_bounds(shell, capsys) -> None:
 
 def test_monitor_since_is_a_duration_of_0_or_more(capsys) -> None:
     import jupyter_mlops as mlops
-    from jupyter_mlops.cli import EXIT_USAGE, main
+    from jupyter_mlops.cli.app import EXIT_USAGE, main
 
     mlops.default_tracker()  # a store, so the command gets as far as its options
     for since, message in (("-7d", "must be 0 or more"), ("1e400d", "finite"), ("soon", "bad")):
@@ -146,7 +146,7 @@ def test_monitor_since_is_a_duration_of_0_or_more(capsys) -> None:
 
 
 def test_cli_names_that_would_make_a_file_name_too_long_are_exit_2(capsys) -> None:
-    from jupyter_mlops.cli import EXIT_USAGE, main
+    from jupyter_mlops.cli.app import EXIT_USAGE, main
 
     long = "a" * 2000
     for argv in (

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 
 from .conftest import python_env
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.pipeline.notify import queue_notification
 from jupyter_mlops.pipeline.outbox import BACKOFF_S, Sender
 from jupyter_mlops.pipeline.spec import NotifySpec

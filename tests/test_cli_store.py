@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.store import open_store, schema
 from jupyter_mlops.store.sql import SQLStore

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.display import as_time, display_time
-from jupyter_mlops.summary import format_run
-from jupyter_mlops.widgets import _fmt
+from jupyter_mlops.notebook.widgets import _fmt
+from jupyter_mlops.tracking.summary import format_run
 
 T = 1796626466.502  # 2026-12-07 06:54:26 UTC
 UTC = dt.timezone.utc

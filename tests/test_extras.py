@@ -119,7 +119,8 @@ def test_an_s3_artifact_store_setting_without_the_extra_is_one_line(tmp_path: Pa
 _EMBEDDED = """
 import json, sys
 import jupyter_mlops as mlops
-import jupyter_mlops.magics, jupyter_mlops.server, jupyter_mlops.widgets  # the front-ends
+import jupyter_mlops.notebook.magics, jupyter_mlops.notebook.widgets  # the front-ends
+import jupyter_mlops.server
 
 team = {team!r}
 assert not [m for m in sys.modules if m.partition(".")[0] in team], "imported at import time"

@@ -505,8 +505,8 @@ def test_experiment_comes_from_the_front_end_or_the_folder(shell, tmp_path, monk
 
 
 def test_metric_matcher_agrees_with_the_rules() -> None:
-    from jupyter_mlops.cell import metric_matcher
     from jupyter_mlops.config import DEFAULT_METRIC_NAMES
+    from jupyter_mlops.tracking.cell import metric_matcher
 
     is_metric = metric_matcher(DEFAULT_METRIC_NAMES)
     assert metric_matcher(DEFAULT_METRIC_NAMES) is is_metric  # built once per settings
@@ -522,7 +522,7 @@ def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypa
     import threading
     import time
 
-    from jupyter_mlops import environment
+    from jupyter_mlops.tracking import environment
 
     release = threading.Event()
     real_scan = environment._scan_installation
@@ -552,7 +552,7 @@ def test_first_cell_does_not_wait_for_the_package_scan(shell, tmp_path, monkeypa
 def test_fast_package_scan_agrees_with_importlib_metadata() -> None:
     from importlib.metadata import distributions, packages_distributions
 
-    from jupyter_mlops.environment import _scan_installation
+    from jupyter_mlops.tracking.environment import _scan_installation
 
     dists, versions = _scan_installation()
     for module, names in packages_distributions().items():

@@ -21,6 +21,9 @@ PACKAGES = (
     "jupyter_mlops.hashing",
     "jupyter_mlops.server",
     "jupyter_mlops.monitoring",
+    "jupyter_mlops.tracking",
+    "jupyter_mlops.cli",
+    "jupyter_mlops.notebook",
 )
 
 

@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exit_codes import ExitCode
 from jupyter_mlops.reproduce import reproduce
 from jupyter_mlops.tracking import default_tracker
@@ -223,7 +223,8 @@ def test_the_import_hook_records_numpy_imported_during_the_cell(tmp_path: Path) 
     import sys
 
     code = (
-        "import sys\nfrom jupyter_mlops.seeding import RngRecorder, decode_states, restore_states\n"
+        "import sys\n"
+        "from jupyter_mlops.tracking.seeding import RngRecorder, decode_states, restore_states\n"
         "assert 'numpy' not in sys.modules\n"
         "rec = RngRecorder(None).start()\nimport numpy as np\na = np.random.rand(3)\n"
         "sha, text = rec.stop()\nassert rec not in sys.meta_path\n"

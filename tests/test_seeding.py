@@ -21,7 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeRegressor
 
-from jupyter_mlops.seeding import random_state_unpinned, uses_randomness
+from jupyter_mlops.tracking.seeding import random_state_unpinned, uses_randomness
 
 DETERMINISTIC = [
     Ridge(),

@@ -24,8 +24,8 @@ from jupyter_mlops.exceptions import (
 from jupyter_mlops.store import RunStore, close_stores, open_store, parse_location
 from jupyter_mlops.store.dialect import SQLITE
 from jupyter_mlops.store.schema import SCHEMA_VERSION
-from jupyter_mlops.tracker import MAX_TAG_VALUE
 from jupyter_mlops.tracking import reset_default_tracker
+from jupyter_mlops.tracking.tracker import MAX_TAG_VALUE
 
 from .conftest import PYTHON, python_env
 

@@ -275,17 +275,18 @@ def test_runs_of_an_unknown_experiment_is_an_error(tracker: mlops.Tracker) -> No
 
 
 def test_tracking_re_exports_the_tracker_and_the_fluent_api() -> None:
-    from jupyter_mlops import fluent, tracker, tracking
+    from jupyter_mlops import tracking
+    from jupyter_mlops.tracking import fluent, tracker
 
     for name in tracking.__all__:
         own = getattr(fluent, name, None) or getattr(tracker, name)
         assert getattr(tracking, name) is own, name
-    assert tracking.Tracker.__module__ == "jupyter_mlops.tracker"
-    assert tracking.start_run.__module__ == "jupyter_mlops.fluent"
+    assert tracking.Tracker.__module__ == "jupyter_mlops.tracking.tracker"
+    assert tracking.start_run.__module__ == "jupyter_mlops.tracking.fluent"
 
 
 def test_cell_collector_gathers_what_a_cell_produced(tracker: mlops.Tracker) -> None:
-    from jupyter_mlops.cell import CellCollector, CellTracker, TrackOptions
+    from jupyter_mlops.tracking.cell import CellCollector, CellTracker, TrackOptions
 
     code = "lr = 0.1\nacc = 0.75\nsize = 3"
     ns: dict[str, object] = {}

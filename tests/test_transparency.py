@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from jupyter_mlops.summary import SUMMARY_MIMETYPE
+from jupyter_mlops.tracking.summary import SUMMARY_MIMETYPE
 
 from .conftest import ROOT
 

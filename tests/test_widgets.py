@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 import jupyter_mlops as mlops
-from jupyter_mlops.widgets import WIDGET_MIME, CompareFrame, RunsFrame
+from jupyter_mlops.notebook.widgets import WIDGET_MIME, CompareFrame, RunsFrame
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
@@ -73,7 +73,7 @@ def _descendants(state: dict, model_id: str) -> list[dict]:
 def test_runs_and_compare_render_as_widgets_in_a_kernel(tmp_path: Path, runs: list[str]) -> None:
     a, b = runs[0][:8], runs[2][:8]
     probe = (
-        "import json\nfrom jupyter_mlops.widgets import RunsTable\n"
+        "import json\nfrom jupyter_mlops.notebook.widgets import RunsTable\n"
         "t = RunsTable(frame)\n"
         "t.filter.value = 'RUN1'\nshown = list(t.visible()['id'])\n"
         "t.filter.value = ''\nt.sort.value = 'metrics.acc'\nt.descending.value = False\n"
@@ -138,8 +138,8 @@ def test_terminal_ipython_gets_html_and_text_but_no_widget(shell, runs: list[str
 
 
 def test_track_summary_html_names_its_run_for_the_sidebar(shell) -> None:
-    from jupyter_mlops.compare import diff_runs
-    from jupyter_mlops.summary import RunSummary
+    from jupyter_mlops.tracking.compare import diff_runs
+    from jupyter_mlops.tracking.summary import RunSummary
 
     shell.run("%%track -e s\nacc = 0.5")
     run = mlops.get_run(mlops.runs(experiment="s")["id"].iloc[0])

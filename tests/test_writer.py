@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.compare import diff_runs
 from jupyter_mlops.config import load_settings
 from jupyter_mlops.entities import RunStatus
 from jupyter_mlops.exceptions import ConfigError
 from jupyter_mlops.store import close_stores, open_store
-from jupyter_mlops.summary import format_summary
 from jupyter_mlops.tracking import TrackingWarning, reset_default_tracker
+from jupyter_mlops.tracking.compare import diff_runs
+from jupyter_mlops.tracking.summary import format_summary
 
 from .conftest import PYTHON, python_env
 

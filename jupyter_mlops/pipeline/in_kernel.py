@@ -12,12 +12,12 @@ import os
 import sys
 from typing import Any
 
-from ..environment import current_environment, peak_rss
-from ..filewatch import FileCollector
 from ..hashing.files import file_inputs
-from ..seeding import apply_seed
 from ..store import RunUpdate
 from ..tracking import PARENT_ENV, default_tracker, reset_default_tracker, set_ambient_run
+from ..tracking.environment import current_environment, peak_rss
+from ..tracking.filewatch import FileCollector
+from ..tracking.seeding import apply_seed
 
 INJECTED_TAG = "jupyter-mlops-injected"
 _seeded: set[str] = set()

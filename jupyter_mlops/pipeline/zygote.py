@@ -236,7 +236,7 @@ def serve() -> None:
         for name in sys.argv[1:]:
             with contextlib.suppress(ImportError):  # an optional one (NumPy) not installed
                 importlib.import_module(name)
-        from ..environment import _distributions, _platform
+        from ..tracking.environment import _distributions, _platform
 
         _distributions()  # each kernel inherits the package list: no scan per run
         _platform()

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.monitoring import evaluate
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline

@@ -151,7 +151,7 @@ def test_failed_action_is_recorded_not_raised(tracker: mlops.Tracker) -> None:
 def test_too_few_labels_is_pending_everywhere(
     tracker: mlops.Tracker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from jupyter_mlops.cli import main
+    from jupyter_mlops.cli.app import main
     from jupyter_mlops.monitoring.report import detail
 
     write_monitor(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import MLOpsError, UntrustedModelError
 from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.registry import is_team_store

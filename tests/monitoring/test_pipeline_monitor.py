@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import MLOpsError, PipelineSpecError
 from jupyter_mlops.monitoring import evaluate, load_monitor
 from jupyter_mlops.monitoring.spec import list_monitors

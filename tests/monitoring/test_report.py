@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import evaluate, log_labels, predict
 

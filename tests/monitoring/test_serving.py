@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import LabelsLogged, log_labels, predict
 from jupyter_mlops.monitoring.metrics import grouped, scores

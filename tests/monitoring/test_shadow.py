@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.monitoring.shadow import shadow_evidence
 from jupyter_mlops.registry import ModelRegistry

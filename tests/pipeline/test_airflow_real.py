@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.store import open_store
 from tests import airflow_venv

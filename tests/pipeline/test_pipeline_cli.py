@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_GATE, EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_GATE, EXIT_USAGE, main
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.pipeline import CronSchedule, promote
 from jupyter_mlops.schedule.scheduler import NOW_ENV, Missed, Scheduler, due, pipeline_lock
 

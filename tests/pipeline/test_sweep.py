@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.pool import KernelPool, shutdown

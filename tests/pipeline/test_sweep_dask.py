@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.store import open_store
 from tests.conftest import PYTHON, python_env

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.pipeline import promote
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import load_monitor, predict
 from jupyter_mlops.monitoring.spec import MonitorSpec

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline
 from jupyter_mlops.pipeline.spec import load_spec, save_spec

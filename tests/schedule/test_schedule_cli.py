@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.pipeline.spec import load_spec
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main as cli_main
+from jupyter_mlops.cli.app import main as cli_main
 from jupyter_mlops.entities import RunKind
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import main as cli_main
+from jupyter_mlops.cli.app import main as cli_main
 from jupyter_mlops.monitoring.plots import plot_drift, plot_performance
 from tests.monitoring.helpers import DAY, T0, build_monitored
 

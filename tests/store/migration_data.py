@@ -11,13 +11,13 @@ from typing import Any
 import pandas as pd
 
 import jupyter_mlops as mlops
-from jupyter_mlops import environment
 from jupyter_mlops.entities import Artifact, GateResult, GateStatus, RunKind, RunStatus
 from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.store import RunStart, RunUpdate
 from jupyter_mlops.store.base import MonitorEvent
 from jupyter_mlops.store.sql import SQLStore
+from jupyter_mlops.tracking import environment
 from tests.monitoring.helpers import DAY, T0, Threshold, features, register, truth
 
 SETUP = """import numpy as np

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli import EXIT_USAGE, main
+from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.store import RunStore
 from jupyter_mlops.store.query import (

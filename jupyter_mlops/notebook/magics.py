@@ -23,12 +23,12 @@ from IPython.core.magic_arguments import (
 )
 from IPython.display import display
 
-from .cell import CellTracker, PendingCell, TrackOptions
-from .compare import compare_frame, diff_runs
-from .config import notebook_path, parse_pairs
-from .exceptions import MLOpsError
-from .summary import RunSummary, format_run
-from .tracking import default_tracker, warn_not_recorded
+from ..config import notebook_path, parse_pairs
+from ..exceptions import MLOpsError
+from ..tracking import default_tracker, warn_not_recorded
+from ..tracking.cell import CellTracker, PendingCell, TrackOptions
+from ..tracking.compare import compare_frame, diff_runs
+from ..tracking.summary import RunSummary, format_run
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ class MLOpsMagics(Magics):
             raise UsageError(str(e)) from None
 
     def _cmd_runs(self, args: Any) -> Any:
-        from .widgets import RunsFrame  # a DataFrame that displays as a sortable run table
+        from .widgets import RunsFrame
 
         frame = default_tracker().runs(args.experiment, args.where, args.order_by, args.limit)
         return RunsFrame(frame)
@@ -317,12 +317,12 @@ class MLOpsMagics(Magics):
             from .plots import plot_metric_comparison
 
             plot_metric_comparison(runs, tracker, args.plot)
-        from .widgets import CompareFrame  # displays with differences highlighted and a chart
+        from .widgets import CompareFrame
 
         return CompareFrame(compare_frame(runs), run_ids=[r.id for r in runs])
 
     def _cmd_reproduce(self, args: Any) -> Any:
-        from .reproduce import reproduce
+        from ..reproduce import reproduce
 
         # Its repr is the verdict line and its HTML the verdict with a table of what differed.
         return reproduce(args.run_id, tolerance=args.tolerance)
@@ -343,8 +343,8 @@ def _parser(prog: str, description: str) -> MagicArgumentParser:
 
 def _runs_parser() -> MagicArgumentParser:
     p = _parser("runs", "The recorded runs as a sortable table, newest first.")
-    from . import bounds
-    from .cli_common import integer, text
+    from .. import bounds
+    from ..cli.common import integer, text
 
     p.add_argument(
         "-e", "--experiment", type=text("--experiment"), help="Only the runs of this experiment."
@@ -384,7 +384,7 @@ def _compare_parser() -> MagicArgumentParser:
 def _reproduce_parser() -> MagicArgumentParser:
     p = _parser("reproduce", "Re-execute a run's code and compare its metrics.")
     p.add_argument("run_id", help="A run id or a unique prefix of one.")
-    from .cli_common import number
+    from ..cli.common import number
 
     p.add_argument(
         "--tolerance",
@@ -415,7 +415,7 @@ MLOpsMagics.mlops.__doc__ = f"{MLOpsMagics.mlops.__doc__}\n\n{_commands_help()}"
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from .environment import prewarm
+    from ..tracking.environment import prewarm
 
     prewarm()  # read the installation's package versions before the first tracked cell
     magics = MLOpsMagics(ipython)

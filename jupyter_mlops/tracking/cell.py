@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
-from .config import default_experiment
-from .entities import DataRef, DataRole, Environment, Run, RunKind
+from ..config import default_experiment
+from ..entities import DataRef, DataRole, Environment, Run, RunKind
+from ..exceptions import MLOpsError, StoreError
+from ..store import RunUpdate
 from .environment import environment_nowait, peak_rss, reset_peak_rss
-from .exceptions import MLOpsError, StoreError
 from .filewatch import FileCollector
 from .seeding import RNG_STATE_TAG, RngRecorder, random_state_unpinned, unseeded_rng_creations
 from .stdout_tail import StdoutTail
-from .store import RunUpdate
-from .tracking import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
+from .tracker import REPRODUCES_TAG, ActiveRun, Tracker, status_for_exception
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def _holds_estimators(value: Any) -> bool:
 
 
 def _estimator_params(name: str, est: Any) -> dict[str, Any]:
-    from .entities import to_jsonable
+    from ..entities import to_jsonable
 
     out = {}
     for k, v in est.get_params(deep=True).items():
@@ -313,7 +313,7 @@ class CellCollector:
             u.warnings.extend(w for name, w in analysis.rng_warnings if name not in recorded)
         for name in self.pending.options.params:
             if name in self.ns:
-                from .entities import to_jsonable
+                from ..entities import to_jsonable
 
                 u.params[name] = to_jsonable(self.ns[name])
             else:
@@ -336,7 +336,7 @@ class CellCollector:
                     self.update.metrics.append((name, float(v), 0, now))
 
     def data(self) -> None:
-        from .hashing.files import file_inputs  # numpy and xxhash: loaded on first use
+        from ..hashing.files import file_inputs
 
         data = self.update.data
         data.extend(self.pending.inputs)
@@ -646,7 +646,7 @@ def _figure_numbers() -> set[int]:
 def _fingerprint_names(
     ns: Mapping[str, Any], names: Iterable[str], role: DataRole, run: ActiveRun
 ) -> list[DataRef]:
-    from .hashing import fingerprint, is_data
+    from ..hashing import fingerprint, is_data
 
     refs = []
     for name in names:
@@ -664,7 +664,7 @@ def _literal_inputs(analysis: CellAnalysis, run: ActiveRun) -> list[DataRef]:
     """Large literal containers (a table typed into the cell) as fingerprinted inputs."""
     import dataclasses
 
-    from .hashing import fingerprint
+    from ..hashing import fingerprint
 
     refs = []
     for name, value in analysis.literal_inputs.items():

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .exit_codes import ExitCode
+from ..exit_codes import ExitCode
 
 EXIT_OK, EXIT_FAILED = int(ExitCode.OK), int(ExitCode.FAILED)
 
 
 def _sql_store(store: Any) -> Any:
-    from .exceptions import StoreError
-    from .store.sql import SQLStore
+    from ..exceptions import StoreError
+    from ..store.sql import SQLStore
 
     if not isinstance(store, SQLStore):
         raise StoreError(f"The store {store.location} is not a SQL store; it cannot be copied")
@@ -24,7 +24,7 @@ def _sql_store(store: Any) -> Any:
 
 
 def _current_store() -> Any:
-    from .tracking import default_tracker
+    from ..tracking import default_tracker
 
     # main() pointed it at --store; neither command creates the store it reads.
     return _sql_store(default_tracker(create=False).store)
@@ -42,7 +42,7 @@ def human_bytes(n: int | None) -> str:
 
 
 def cmd_store_info(args: argparse.Namespace) -> int:
-    from .store.info import store_info
+    from ..store.info import store_info
 
     info = store_info(_current_store())
     if args.json:
@@ -66,7 +66,7 @@ def cmd_store_info(args: argparse.Namespace) -> int:
 
 
 def _open_target(url: str, artifacts: str | None) -> Any:
-    from .store import open_store
+    from ..store import open_store
 
     # The same location opens the same store object, which migrate_store refuses by name.
     target = _sql_store(open_store(url))
@@ -78,8 +78,8 @@ def _open_target(url: str, artifacts: str | None) -> Any:
 def open_artifacts(location: str) -> Any:
     """The artifact store at ``location`` (``--artifacts``): a local directory here; the
     object-store backend opens its URLs (s3://bucket/prefix) at this one place."""
-    from .exceptions import ConfigError
-    from .store.artifacts import ArtifactStore
+    from ..exceptions import ConfigError
+    from ..store.artifacts import ArtifactStore
 
     if "://" in location:
         raise ConfigError(
@@ -105,8 +105,8 @@ class _Progress:
 
 
 def cmd_store_migrate(args: argparse.Namespace) -> int:
-    from .exceptions import ValidationError
-    from .store.migrate import migrate_store
+    from ..exceptions import ValidationError
+    from ..store.migrate import migrate_store
 
     rename = {}
     for pair in args.rename_model or ():

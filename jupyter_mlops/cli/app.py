@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
-from . import bounds
-from .cli_common import command_tracker, integer, text
-from .display import display_time
-from .entities import to_jsonable
-from .exceptions import ConfigError, MLOpsError, ValidationError
-from .exit_codes import ExitCode, describe
+from .. import bounds
+from ..display import display_time
+from ..entities import to_jsonable
+from ..exceptions import ConfigError, MLOpsError, ValidationError
+from ..exit_codes import ExitCode, describe
+from .common import command_tracker, integer, text
 
 # Names kept for scripts and tests that import them from here.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = (
@@ -66,7 +66,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         args.experiment, args.where, args.order_by, args.limit, include_reproductions=args.all
     )
     if args.json:
-        from .views import runs_records  # the HTTP API's records: the same JSON shape
+        from ..views import runs_records
 
         print(json.dumps(runs_records(frame), indent=2, default=str))
     elif frame.empty and (args.where or args.experiment):
@@ -77,7 +77,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .summary import format_run
+    from ..tracking.summary import format_run
 
     run = command_tracker(args).get_run(args.run_id)
     print(json.dumps(run.to_dict(), indent=2, default=str) if args.json else format_run(run))
@@ -85,7 +85,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare_frame, inputs_changed
+    from ..tracking.compare import compare_frame, inputs_changed
 
     tracker = command_tracker(args)
     runs = [tracker.get_run(r) for r in args.run_ids]
@@ -154,16 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_compare, read_only=True)
 
-    from .cli_pipelines import add_pipeline_commands
+    from .pipelines import add_pipeline_commands
 
     add_pipeline_commands(sub, common)
-    from .cli_monitor import add_monitor_commands
+    from .monitor import add_monitor_commands
 
     add_monitor_commands(sub, common)
-    from .cli_store import add_store_commands
+    from .store import add_store_commands
 
     add_store_commands(sub, common)
-    from .cli_notify import add_notify_commands
+    from .notify import add_notify_commands
 
     add_notify_commands(sub, common)
     return p
@@ -216,12 +216,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         if args.store:
-            from .tracking import set_store
+            from ..tracking import set_store
 
             set_store(args.store, create=not getattr(args, "read_only", False))
         started = time.time()
         code = func(args)
-        from .cli_notify import after_command
+        from .notify import after_command
 
         after_command(args, started)  # delivers what the command queued, for a short while
         return code

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .entities import DataRole, Run
+from ..entities import DataRole, Run
 
 if TYPE_CHECKING:
     import pandas as pd

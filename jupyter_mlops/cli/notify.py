@@ -10,9 +10,9 @@ import json
 import sys
 from typing import Any
 
-from .cli_common import command_tracker
-from .exceptions import MLOpsError, ValidationError
-from .exit_codes import ExitCode
+from ..exceptions import MLOpsError, ValidationError
+from ..exit_codes import ExitCode
+from .common import command_tracker
 
 EXIT_OK = int(ExitCode.OK)
 # The commands that may queue notifications, with the option that makes them do so (None: any).
@@ -63,7 +63,7 @@ def notifications_table(items: list[Any], now: float) -> str:
 def cmd_notify(args: argparse.Namespace) -> int:
     import time
 
-    from .pipeline.outbox import retry, undelivered
+    from ..pipeline.outbox import retry, undelivered
 
     store = command_tracker(args).store
     if args.notify_command == "list":
@@ -96,7 +96,7 @@ def after_command(args: argparse.Namespace, started: float) -> None:
     option = NOTIFYING[args.command]
     if option is not None and not getattr(args, option, False):
         return
-    from .pipeline.outbox import wait_for
+    from ..pipeline.outbox import wait_for
 
     try:
         tracker = command_tracker(args)

@@ -1,6 +1,6 @@
 """The ``Tracker`` (a store and the runs started on it) and the ``ActiveRun`` it hands out.
 
-The fluent module API over a default tracker is :mod:`jupyter_mlops.fluent`; both are
+The fluent module API over a default tracker is :mod:`jupyter_mlops.tracking.fluent`; both are
 re-exported, with the batching and durability rules, from :mod:`jupyter_mlops.tracking`.
 """
 
@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import bounds
-from .config import Settings, load_settings
-from .entities import (
+from .. import bounds
+from ..config import Settings, load_settings
+from ..entities import (
     Artifact,
     DataRef,
     DataRole,
@@ -35,10 +35,10 @@ from .entities import (
     RunStatus,
     to_jsonable,
 )
-from .exceptions import StoreError, ValidationError
-from .store import RunStart, RunStore, RunUpdate, open_store
-from .store.liveness import hostname, own_start
-from .store.writer import RunImage, StoreWriter, writer_for
+from ..exceptions import StoreError, ValidationError
+from ..store import RunStart, RunStore, RunUpdate, open_store
+from ..store.liveness import hostname, own_start
+from ..store.writer import RunImage, StoreWriter, writer_for
 
 # The tag every run recorded by a reproduction carries (the value: the reproduced run's id).
 REPRODUCES_TAG = "reproduces"
@@ -183,7 +183,7 @@ class ActiveRun:
         ``save=True`` also stores a DataFrame's content (Parquet) so pipeline data gates can check
         it; the default saves inside pipeline runs only.
         """
-        from .hashing import fingerprint
+        from ..hashing import fingerprint
 
         fp = fingerprint(obj)
         with self._lock:
@@ -232,7 +232,7 @@ class ActiveRun:
         the model loads in another process (the pipeline runner, a server) that never ran the
         notebook. ``model_format`` reads the format back from the bytes.
         """
-        from .model_format import dumps
+        from ..model_format import dumps
 
         return self.log_bytes(dumps(model, name), name, kind="model")
 

@@ -10,8 +10,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from . import bounds
-from .exceptions import ValidationError
+from .. import bounds
+from ..exceptions import ValidationError
 
 
 # Option types with bounds (jupyter_mlops.bounds): a value out of range is a usage error
@@ -56,7 +56,7 @@ def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def command_tracker(args: argparse.Namespace) -> Any:
     """The store's tracker for this command (``--store`` already applied by ``main``)."""
-    from .tracking import default_tracker
+    from ..tracking import default_tracker
 
     # read-only commands never create a store
     return default_tracker(create=not getattr(args, "read_only", False))

@@ -10,19 +10,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import bounds
-from .cli_common import integer, number, text
-from .exit_codes import ExitCode
+from .. import bounds
+from ..exit_codes import ExitCode
+from .common import integer, number, text
 
 EXIT_OK = int(ExitCode.OK)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from .exceptions import ModelNotFoundError
-    from .monitoring.evaluation import evaluate
-    from .monitoring.history import history
-    from .monitoring.report import render_html, render_text, shadow_comparisons, to_json
-    from .tracking import default_tracker
+    from ..exceptions import ModelNotFoundError
+    from ..monitoring.evaluation import evaluate
+    from ..monitoring.history import history
+    from ..monitoring.report import render_html, render_text, shadow_comparisons, to_json
+    from ..tracking import default_tracker
 
     store = default_tracker(create=args.evaluate).store
     now = time.time() if args.now is None else args.now
@@ -61,14 +61,14 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 def duration_seconds(text: str) -> float:
     """``--since``: a duration of 0 or more (``7d``), in finite seconds."""
-    from .monitoring.spec import seconds
+    from ..monitoring.spec import seconds
 
     return bounds.check_float(seconds(text), "--since (seconds)", lo=0)
 
 
 def _export_validation(args: argparse.Namespace, store: Any, now: float) -> int:
     """``--export-validation PATH``: the live validation set as Parquet (CSV for ``.csv``)."""
-    from .monitoring.live_data import live_validation_set
+    from ..monitoring.live_data import live_validation_set
 
     df = live_validation_set(
         args.name, args.since, now=now, limit=args.limit, trust=args.trust, store=store
@@ -89,7 +89,7 @@ def _export_validation(args: argparse.Namespace, store: Any, now: float) -> int:
 
 
 def _figures(args: argparse.Namespace, h: Any, store: Any, since: float | None) -> list[Any]:
-    from .monitoring.plots import plot_drift, plot_performance
+    from ..monitoring.plots import plot_drift, plot_performance
 
     dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
     out = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..display import as_time, display_time
+from ..entities import DataRef, Run
 from .compare import RunDiff, format_delta
-from .display import as_time, display_time
-from .entities import DataRef, Run
 from .seeding import RNG_STATE_TAG
 
 MAX_ITEMS = 12

@@ -1,7 +1,7 @@
 """The module-level fluent API (``mlops.start_run``, ``mlops.log_metric`` …) over a default
 tracker for the current project, and the flush of queued records at exit.
 
-The active run is the ``ContextVar`` of :mod:`jupyter_mlops.tracker`; see
+The active run is the ``ContextVar`` of :mod:`jupyter_mlops.tracking.tracker`; see
 :mod:`jupyter_mlops.tracking` for the batching and durability rules.
 """
 
@@ -16,26 +16,15 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .config import load_settings
-from .entities import (
-    Artifact,
-    Fingerprint,
-    Run,
-)
-from .exceptions import ValidationError
-from .store.writer import StoreWriter, all_writers
+from ..config import load_settings
+from ..entities import Artifact, Fingerprint, Run
+from ..exceptions import ValidationError
+from ..store.writer import StoreWriter, all_writers
 
 if TYPE_CHECKING:
     import pandas as pd
 
-from .tracker import (
-    ActiveRun,
-    Tracker,
-    TrackingWarning,
-    _active,
-    active_run,
-    warn_not_recorded,
-)
+from .tracker import ActiveRun, Tracker, TrackingWarning, _active, active_run, warn_not_recorded
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .display import display_time
+from ..display import display_time
 from .plots import plot_metric
 
 if TYPE_CHECKING:
-    from .tracking import Tracker
+    from ..tracking import Tracker
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _DIFF_STYLE = "background-color: #fff3b0"
@@ -152,8 +152,8 @@ class RunsTable:
         self.compare_button.disabled = len(self.select.value) < 2
 
     def show_compare(self) -> None:
-        from .compare import compare_frame
-        from .tracking import reading_tracker
+        from ..tracking import reading_tracker
+        from ..tracking.compare import compare_frame
 
         tracker = reading_tracker(self.tracker)
         runs = [tracker.get_run(r) for r in self.selected_ids]

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .entities import Environment, GitState
+from ..entities import Environment, GitState
 
 _pkg_lock = threading.Lock()  # guards the environment cache below
 _env_cache: dict[str, Any] = {"n_modules": -1, "env": None}  # env: Environment | None

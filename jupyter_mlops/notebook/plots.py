@@ -11,21 +11,21 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ValidationError
+from ..exceptions import ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from .entities import Run
-    from .tracking import Tracker
+    from ..entities import Run
+    from ..tracking import Tracker
 
 RunsLike = Any  # a runs() DataFrame, Run objects, run ids (or prefixes), or a mix
 
 
 def _runs(runs: RunsLike, tracker: Tracker) -> list[Run]:
     """Resolve ``runs`` to Run objects, in the order given."""
-    from .entities import Run
+    from ..entities import Run
 
     if hasattr(runs, "columns") and "id" in getattr(runs, "columns", ()):
         items: Iterable[Any] = list(runs["id"])
@@ -43,7 +43,7 @@ def plot_metric(runs: RunsLike, key: str, *, tracker: Tracker | None = None) -> 
     """One curve per run of metric ``key`` over its steps (a marker for a single value)."""
     from matplotlib.figure import Figure
 
-    from .tracking import reading_tracker
+    from ..tracking import reading_tracker
 
     tracker = reading_tracker(tracker)
     resolved = _runs(runs, tracker)
@@ -85,7 +85,7 @@ def _frame(runs: RunsLike, tracker: Tracker | None) -> pd.DataFrame:
 
     if hasattr(runs, "columns"):  # already a runs() frame: no store access needed
         return runs
-    from .tracking import reading_tracker
+    from ..tracking import reading_tracker
 
     rows = []
     for r in _runs(runs, reading_tracker(tracker)):

@@ -8,12 +8,12 @@ import json
 import sys
 from typing import Any
 
-from . import bounds
-from .cli_common import command_tracker, integer, number, pipeline_name, spec_ref
-from .cli_common import text as bounded_text
-from .entities import iso_time as iso
-from .exit_codes import ExitCode, exit_code
-from .seeding import MAX_SEED
+from .. import bounds
+from ..entities import iso_time as iso
+from ..exit_codes import ExitCode, exit_code
+from ..tracking.seeding import MAX_SEED
+from .common import command_tracker, integer, number, pipeline_name, spec_ref
+from .common import text as bounded_text
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -23,8 +23,8 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from .pipeline import promote
-    from .pipeline.params import describe_param
+    from ..pipeline import promote
+    from ..pipeline.params import describe_param
 
     result = promote(
         args.notebook,
@@ -55,8 +55,8 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import format_gate_table, parse_kv
-    from .pipeline.runner import PipelineRunner, find_spec, model_outcome
+    from ..pipeline import format_gate_table, parse_kv
+    from ..pipeline.runner import PipelineRunner, find_spec, model_outcome
 
     spec = find_spec(args.pipeline, args.pipelines_dir)
     tracker = command_tracker(args)
@@ -115,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_gates(args: argparse.Namespace) -> int:
-    from .validation.report import format_gate_table
+    from ..validation.report import format_gate_table
 
     tracker = command_tracker(args)
     run = tracker.get_run(args.run_id)
@@ -137,7 +137,7 @@ def _model_line(m: Any) -> str:
 
 def _clock() -> Any:
     """Epoch seconds now, or at ``$JUPYTER_MLOPS_NOW`` (tests): when pins start and expire."""
-    from .schedule.scheduler import scheduler_clock
+    from ..schedule.scheduler import scheduler_clock
 
     clock = scheduler_clock()
     return lambda: clock().timestamp()
@@ -151,7 +151,7 @@ def _pin_line(pin: Any) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .registry import ModelRegistry, parse_until
+    from ..registry import ModelRegistry, parse_until
 
     registry = ModelRegistry(command_tracker(args).store, clock=_clock())
     action = args.action
@@ -173,7 +173,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         m = registry.shadow(args.ref, args.reason)
         _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
     elif action == "promote-shadow":
-        from .monitoring.shadow import promote_shadow
+        from ..monitoring.shadow import promote_shadow
 
         m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
         _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
@@ -209,7 +209,7 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
             f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}" for e in events
         )
     )
-    from .monitoring.report import describe_event
+    from ..monitoring.report import describe_event
 
     # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
     acts = [e for e in registry.store.monitor_events(name) if e.kind == "action"]
@@ -230,7 +230,7 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import reproduce
+    from ..reproduce import reproduce
 
     rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=command_tracker(args))
     _out(args, rep.to_dict(), rep.summary())
@@ -240,8 +240,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .pipeline.runner import find_spec
-    from .pipeline.sweep import combinations, parse_grid, run_sweep
+    from ..pipeline.runner import find_spec
+    from ..pipeline.sweep import combinations, parse_grid, run_sweep
 
     spec = find_spec(args.pipeline, args.pipelines_dir)
     combos = combinations(parse_grid(args.grid or []), args.random, args.seed)
@@ -283,8 +283,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .pipeline.airflow_export import write_airflow_dag
-    from .pipeline.runner import find_spec
+    from ..pipeline.airflow_export import write_airflow_dag
+    from ..pipeline.runner import find_spec
 
     spec = find_spec(args.pipeline, args.pipelines_dir)
     # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
@@ -299,8 +299,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .entities import PipelineOutcome
-    from .schedule.scheduler import Scheduler, scheduler_clock
+    from ..entities import PipelineOutcome
+    from ..schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(
         args.pipelines_dir,
@@ -350,8 +350,8 @@ def firing_line(event: dict[str, Any]) -> str:
     """What the foreground scheduler prints for a firing (or a missed gap): when it ended, the
     pipeline or monitor, the time it was scheduled for, the outcome, the run and how long it
     took, and the scheduler's message."""
-    from .display import display_time
-    from .schedule.monitors import PREFIX
+    from ..display import display_time
+    from ..schedule.monitors import PREFIX
 
     key = str(event["pipeline"])
     what = f"monitor {key.removeprefix(PREFIX)}" if key.startswith(PREFIX) else f"pipeline {key}"
@@ -385,8 +385,8 @@ def _schedule_line(info: Any, zone: Any) -> str:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from .cron import load_zone
-    from .schedule.scheduler import Scheduler, scheduler_clock
+    from ..cron import load_zone
+    from ..schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(
         args.pipelines_dir,
@@ -424,10 +424,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from .pipeline.retention import collect_garbage
+    from ..pipeline.retention import collect_garbage
 
     if args.keep < 0:
-        from .exceptions import ValidationError
+        from ..exceptions import ValidationError
 
         raise ValidationError(f"--keep must be 0 or more, got {args.keep}; e.g. --keep 10")
     report = collect_garbage(
