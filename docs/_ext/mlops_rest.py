@@ -1,0 +1,112 @@
+"""``mlops-routes``: the REST reference table, generated from the server's route table.
+
+Each row's path, methods and body fields come from ``jupyter_mlops.server.handlers.ROUTES``
+(a method exists when its handler defines ``read`` (GET) or ``act`` (POST); a POST body's
+fields are the handler's ``fields``). What an endpoint answers is prose and stays in the page,
+one ``path: text`` entry per route in the directive's body; the build fails (a warning under
+``-W``) when a route has no entry or an entry names no route, so the page cannot drift from
+the code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+
+def display_path(pattern: str) -> str:
+    """``runs/([^/]+)/metrics/(.+)`` -> ``runs/ID/metrics/KEY``: the route's placeholders named
+    as the reference names them."""
+    names = iter(_placeholders(pattern))
+    return re.sub(r"\([^)]*\)", lambda _m: next(names), pattern)
+
+
+def _placeholders(pattern: str) -> list[str]:
+    head = pattern.split("/")[0]
+    first = {"runs": "ID", "pipelines": "NAME", "models": "NAME", "monitors": "NAME"}.get(
+        head, "ID"
+    )
+    second = {"metrics": "KEY", "artifacts": "NAME"}
+    parts = pattern.split("/")
+    out = [first]
+    for i, part in enumerate(parts):
+        if part.startswith("(") and i > 1:
+            out.append(second.get(parts[i - 1], "ARG"))
+    return out
+
+
+def routes() -> list[dict[str, Any]]:
+    """One entry per route: display path, methods, POST fields and handler name."""
+    from jupyter_mlops.server.handlers import ROUTES
+
+    found = []
+    for pattern, handler in ROUTES:
+        methods = [m for m, attr in (("GET", "read"), ("POST", "act")) if getattr(handler, attr)]
+        found.append(
+            {
+                "path": display_path(pattern),
+                "methods": methods,
+                "fields": list(handler.fields),
+                "handler": handler.__name__,
+            }
+        )
+    return found
+
+
+class RoutesDirective(SphinxDirective):
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        described = self._descriptions()
+        table = routes()
+        known = {r["path"] for r in table}
+        for path in sorted(set(described) - known):
+            logger.warning(
+                "mlops-routes: %r is described but not in ROUTES",
+                path,
+                location=self.get_location(),
+            )
+        lines = ["| endpoint | body | answers |", "|---|---|---|"]
+        for r in table:
+            if r["path"] not in described:
+                logger.warning(
+                    "mlops-routes: route %r (%s) has no description",
+                    r["path"],
+                    r["handler"],
+                    location=self.get_location(),
+                )
+            methods = " ".join(f"`{m}`" for m in r["methods"])
+            body = ", ".join(f"`{f}`" for f in r["fields"]) or "—"
+            answer = described.get(r["path"], "").replace("|", "\\|")
+            lines.append(f"| {methods} `{r['path']}` | {body} | {answer} |")
+        container = nodes.section() if False else nodes.container()
+        self.state.nested_parse(
+            StringList(lines, source=self.get_source_info()[0]), self.content_offset, container
+        )
+        return list(container.children)
+
+    def _descriptions(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        current = None
+        for line in self.content:
+            if not line.strip():
+                continue
+            if not line.startswith((" ", "\t")) and ": " in line:
+                current, text = line.split(": ", 1)
+                out[current.strip()] = text.strip()
+            elif current is not None:
+                out[current] += " " + line.strip()
+        return out
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("mlops-routes", RoutesDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
