@@ -94,6 +94,6 @@ def test_every_name_the_readme_shows_under_mlops_exists() -> None:
     names = set(_README_NAME.findall(text)) - _README_FILES
     assert {"predict", "log_labels", "log_profile", "start_run"} <= names  # the scan works
     missing = sorted(n for n in names if n not in jupyter_mlops.__all__)
-    assert not missing, f"README.md or docs/ show mlops.{missing}; jupyter_mlops does not export them"
+    assert not missing, f"README.md or docs/ show mlops.{missing}: not exported by jupyter_mlops"
     for name in names:
         assert callable(getattr(jupyter_mlops, name)), name
