@@ -4,6 +4,10 @@ Every ```` ```python ```` block of a page runs, in order, in one namespace per p
 test's empty working directory with its own store (the ``isolated_store`` fixture); notebook-
 only code is fenced ```` ```ipython ```` and shell ```` ```bash ````, which sybil does not run.
 The build is the CI's docs build: ``sphinx-build -W`` (warnings are errors) into tmp_path.
+
+Sybil is driven from a test here rather than through its pytest plugin in a ``docs/conftest.py``:
+pytest collects only ``tests/``, and this way the examples get the suite's own fixtures (an
+isolated store and working directory, the check that nothing is left running).
 """
 
 from __future__ import annotations

@@ -22,25 +22,23 @@ from sphinx.util.docutils import SphinxDirective
 logger = logging.getLogger(__name__)
 
 
+_FIRST = {"runs": "ID", "pipelines": "NAME", "models": "NAME", "monitors": "NAME"}
+_AFTER = {"metrics/": "KEY", "artifacts/": "NAME"}
+
+
 def display_path(pattern: str) -> str:
-    """``runs/([^/]+)/metrics/(.+)`` -> ``runs/ID/metrics/KEY``: the route's placeholders named
-    as the reference names them."""
-    names = iter(_placeholders(pattern))
-    return re.sub(r"\([^)]*\)", lambda _m: next(names), pattern)
-
-
-def _placeholders(pattern: str) -> list[str]:
-    head = pattern.split("/")[0]
-    first = {"runs": "ID", "pipelines": "NAME", "models": "NAME", "monitors": "NAME"}.get(
-        head, "ID"
-    )
-    second = {"metrics": "KEY", "artifacts": "NAME"}
-    parts = pattern.split("/")
-    out = [first]
-    for i, part in enumerate(parts):
-        if part.startswith("(") and i > 1:
-            out.append(second.get(parts[i - 1], "ARG"))
-    return out
+    """``runs/([^/]+)/metrics/(.+)`` -> ``runs/ID/metrics/KEY``: each regex group of a route
+    named as the reference names it (by the resource it follows)."""
+    pieces = re.split(r"(\([^)]*\))", pattern)  # odd pieces are the groups
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            out.append(piece)
+            continue
+        before = "".join(pieces[:i])
+        later = next((n for s, n in _AFTER.items() if before.endswith(s)), None)
+        out.append(later or _FIRST.get(before.rstrip("/"), "ARG"))
+    return "".join(out)
 
 
 def routes() -> list[dict[str, Any]]:
@@ -87,7 +85,7 @@ class RoutesDirective(SphinxDirective):
             body = ", ".join(f"`{f}`" for f in r["fields"]) or "—"
             answer = described.get(r["path"], "").replace("|", "\\|")
             lines.append(f"| {methods} `{r['path']}` | {body} | {answer} |")
-        container = nodes.section() if False else nodes.container()
+        container = nodes.container()
         self.state.nested_parse(
             StringList(lines, source=self.get_source_info()[0]), self.content_offset, container
         )
