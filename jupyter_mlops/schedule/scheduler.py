@@ -64,6 +64,7 @@ from .monitors import PREFIX as MONITOR_PREFIX
 from .monitors import MonitorJobs
 from .status import ScheduleInfo as ScheduleInfo
 from .status import SchedulerStatus as SchedulerStatus
+from .status import schedule_info
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +334,7 @@ class Scheduler:
     def schedules(self, count: int = 3) -> list[ScheduleInfo]:
         """Every scheduled pipeline and monitor: time zone, next firings, pause, last status and
         gates (of a monitor: of the run its latest retrain started)."""
-        store = self.store
+        store, now = self.store, self.clock()
         paused = self.paused()
         out = []
         entries: list[tuple[str, str, str, PipelineSpec | MonitorSpec]] = [
@@ -344,7 +345,6 @@ class Scheduler:
             for name, spec in self.monitors.scheduled()[0].items()
         ]
         for name, key, kind, spec in sorted(entries, key=lambda e: (e[0], e[2] != "pipeline")):
-            assert spec.cron is not None
             fired = [
                 e for e in store.schedule_log(key, limit=20) if e.outcome != Outcome.MISSED.value
             ]
@@ -355,21 +355,7 @@ class Scheduler:
                     gates = self.tracker.get_run(last.run_id).tags.get("gates")
                 except MLOpsError:
                     gates = None
-            out.append(
-                ScheduleInfo(
-                    pipeline=name,
-                    cron=spec.cron.expr,
-                    timezone=spec.timezone or "UTC",
-                    paused=key in paused,
-                    catchup=spec.catchup if isinstance(spec, PipelineSpec) else "latest",
-                    next=[] if key in paused else spec.cron.upcoming(self.clock(), count),
-                    last_status=last.outcome if last else None,
-                    last_run=last.run_id if last else None,
-                    last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
-                    gates=gates,
-                    kind=kind,
-                )
-            )
+            out.append(schedule_info(name, kind, spec, key in paused, last, gates, count, now))
         return out
 
     def serve(self, stop: threading.Event | None = None, poll: float = 30.0) -> None:

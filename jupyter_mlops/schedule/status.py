@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..entities import ScheduleEvent
+from ..monitoring.spec import MonitorSpec
+from ..pipeline.spec import PipelineSpec
+
+UTC = dt.timezone.utc
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,30 @@ class ScheduleInfo:
             "last_at": self.last_at.isoformat() if self.last_at else None,
             "gates": self.gates,
         }
+
+
+def schedule_info(
+    name: str,
+    kind: str,
+    spec: PipelineSpec | MonitorSpec,
+    paused: bool,
+    last: ScheduleEvent | None,
+    gates: str | None,
+    count: int,
+    now: dt.datetime,
+) -> ScheduleInfo:
+    """The line of a scheduled pipeline or monitor, from its spec and its latest firing."""
+    assert spec.cron is not None
+    return ScheduleInfo(
+        pipeline=name,
+        cron=spec.cron.expr,
+        timezone=spec.timezone or "UTC",
+        paused=paused,
+        catchup=spec.catchup if isinstance(spec, PipelineSpec) else "latest",
+        next=[] if paused else spec.cron.upcoming(now, count),
+        last_status=last.outcome if last else None,
+        last_run=last.run_id if last else None,
+        last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
+        gates=gates,
+        kind=kind,
+    )
