@@ -9,9 +9,9 @@
   under the lease, so the next holder sees the firing as done. A manual ``jupyter-mlops run``
   still meets the runner's per-pipeline lock file, which makes an overlapping firing
   ``skipped``. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
-- Schedules are read in UTC, or in the spec's ``timezone`` (see :class:`~jupyter_mlops.cron.
-  ZonedSchedule` for the daylight-saving rule). Timeouts, retries, notifications and retention
-  are the pipeline's own (see the runner).
+- Schedules are read in UTC, or in the spec's ``timezone`` (see
+  :class:`~jupyter_mlops.cron.zoned.ZonedSchedule` for the daylight-saving rule). Timeouts,
+  retries, notifications and retention are the pipeline's own (see the runner).
 - A paused pipeline is not fired; the pause is kept in the store (a ``pause:NAME`` row of the
   schedule state), so it survives restarts and holds for every scheduler on the store. Firings
   that pass while paused are not caught up on resume.
