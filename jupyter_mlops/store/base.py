@@ -1,12 +1,15 @@
 """The run store interface every backend implements, and the records written through it.
 
 A store plays four roles, each an interface of its own, so that code types against the role it
-needs (as MLflow keeps its tracking and registry stores apart): :class:`RunsStore` (runs, their
-metrics, artifacts index, pipelines and gate results, search), :class:`~.registry_store.
-RegistryStore` (model versions, stages, pins, events), :class:`~.schedule_store.ScheduleStore`
-(firing state, the scheduler's log, leases, the notification outbox) and :class:`~.
-monitor_store.MonitorStore` (scored batches, labels, monitor events). :class:`RunStore` is all
-four: what a backend implements and what ``open_store`` returns.
+needs (as MLflow keeps its tracking and registry stores apart):
+
+- :class:`RunsStore`: runs, their metrics, artifacts index, pipelines and gate results, search;
+- :class:`~.registry_store.RegistryStore`: model versions, stages, pins, events;
+- :class:`~.schedule_store.ScheduleStore`: firing state, the scheduler's log, leases, the
+  notification outbox;
+- :class:`~.monitor_store.MonitorStore`: scored batches, labels, monitor events.
+
+:class:`RunStore` is all four: what a backend implements and what ``open_store`` returns.
 """
 
 from __future__ import annotations
