@@ -20,7 +20,8 @@ from . import model_format
 from .config import Settings, load_settings
 from .entities import ModelEvent, ModelPin, ModelVersion, Run
 from .exceptions import ValidationError
-from .store.base import RunStore
+from .store.handle import StoreHandle
+from .store.registry_store import RegistryStore
 from .tracking import default_tracker
 
 
@@ -41,7 +42,7 @@ def _actor() -> str:
         return "unknown"
 
 
-def is_team_store(store: RunStore) -> bool:
+def is_team_store(store: StoreHandle) -> bool:
     """Whether others can write this store's artifacts: blobs in an object store, or rows on a
     database server (whose artifact rows anyone with access can point anywhere)."""
     dialect = getattr(store, "dialect", None)
@@ -75,7 +76,7 @@ class ModelRegistry:
 
     def __init__(
         self,
-        store: RunStore | None = None,
+        store: RegistryStore | None = None,
         settings: Settings | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -84,7 +85,7 @@ class ModelRegistry:
         if store is None:
             tracker = default_tracker()
             store, settings = tracker.store, settings or tracker.settings
-        self.store: RunStore = store
+        self.store: RegistryStore = store
         self._settings = settings
         self.clock = clock
 
@@ -232,7 +233,7 @@ def load_model(name: str, version: int | None = None, *, trust: bool = False) ->
     return registry.load_version(registry.store.get_model(name, version), trust=trust)
 
 
-def load_run_artifact(store: RunStore, run: Run, name: str, kind: str) -> Any:
+def load_run_artifact(store: StoreHandle, run: Run, name: str, kind: str) -> Any:
     """Load an artifact our own run wrote (validation data, its candidate model), hash-checked.
 
     Trusted whatever the store: the sha256 checked here is the one the pipeline's own run

@@ -18,6 +18,7 @@ PACKAGES = (
     "jupyter_mlops.pipeline",
     "jupyter_mlops.validation",
     "jupyter_mlops.schedule",
+    "jupyter_mlops.cron",
     "jupyter_mlops.hashing",
     "jupyter_mlops.server",
     "jupyter_mlops.monitoring",

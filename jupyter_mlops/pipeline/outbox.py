@@ -34,8 +34,8 @@ from typing import Any
 
 from ..entities import Notification, NotificationStatus
 from ..exceptions import ValidationError
-from ..store.base import RunStore
 from ..store.liveness import hostname
+from ..store.schedule_store import ScheduleStore
 
 log = logging.getLogger(__name__)
 HTTP_TIMEOUT_S = 5.0  # per attempt: a webhook that hangs costs this much, once per pass
@@ -66,7 +66,7 @@ class Sender:
 
     def __init__(
         self,
-        store: RunStore,
+        store: ScheduleStore,
         *,
         clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.monotonic,
@@ -217,7 +217,7 @@ class WaitResult:
 
 
 def wait_for(
-    store: RunStore,
+    store: ScheduleStore,
     since: float,
     wait: float,
     *,
@@ -237,7 +237,7 @@ def wait_for(
     return WaitResult(pending)
 
 
-def undelivered(store: RunStore, include_delivered: bool = False) -> list[Notification]:
+def undelivered(store: ScheduleStore, include_delivered: bool = False) -> list[Notification]:
     """What ``notify list`` shows: the pending and failed notifications (with
     ``include_delivered``, the newest 200 of all), newest first."""
     if include_delivered:
@@ -248,7 +248,7 @@ def undelivered(store: RunStore, include_delivered: bool = False) -> list[Notifi
 
 
 def retry(
-    store: RunStore,
+    store: ScheduleStore,
     ids: list[str] | None,
     *,
     sender: Sender | None = None,
@@ -262,7 +262,7 @@ def retry(
     return count, sender.deliver_due(budget=budget, only=chosen)
 
 
-def _resolve(store: RunStore, prefix: str) -> str:
+def _resolve(store: ScheduleStore, prefix: str) -> str:
     found = [n for n in undelivered(store) if n.id.startswith(prefix.strip())]
     if len(found) == 1 and prefix.strip():
         return found[0].id

@@ -1,8 +1,9 @@
 """Scheduling: run promoted pipelines when their cron expression fires.
 
-:mod:`.scheduler` holds the pure :func:`~.scheduler.due`, the per-pipeline lock and the loop;
-cron syntax itself is :mod:`jupyter_mlops.cron` (a pipeline spec validates its schedule with it,
-and the spec sits below this package).
+:mod:`.firings` holds the pure :func:`~.firings.due`, :mod:`.lease` the lease a firing runs
+under, :mod:`.clock` the (injectable) clock, :mod:`.status` what is reported, and
+:mod:`.scheduler` the loop; cron syntax itself is :mod:`jupyter_mlops.cron` (a pipeline spec
+validates its schedule with it, and the spec sits below this package).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    "Due": "scheduler",
-    "Missed": "scheduler",
+    "Due": "firings",
+    "Missed": "firings",
     "Scheduler": "scheduler",
-    "due": "scheduler",
+    "due": "firings",
     "pipeline_lock": "scheduler",
-    "scheduler_clock": "scheduler",
+    "scheduler_clock": "clock",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,25 +1,17 @@
 """The embedded scheduler: run promoted pipelines when their cron schedule fires.
 
-- :func:`due` is pure: given the schedules, when each last fired and the time now, it says what
-  to run. Firing times that passed while no scheduler ran are *missed*, and each pipeline's
-  ``catchup`` policy says what happens to them: ``latest`` (default) runs the latest, ``all``
-  runs the latest ``max_catchup`` of them in order, ``none`` runs none. Firings not run are
-  recorded as one gap per stretch (count, first, last), not one row each. Finding the latest
-  firing steps back from now, so a tick costs the same after three minutes or three days down.
-  Firings that came due while this scheduler was up but busy with another run are not
-  "missed while down": the latest of them runs whatever the policy.
+- :func:`~.firings.due` is pure: given the schedules, when each last fired and the time now,
+  it says what to run, following each pipeline's ``catchup`` policy (see :mod:`.firings`).
 - The last firing time of each pipeline lives in the store, so a restarted scheduler neither
   repeats nor forgets a run. A pipeline first seen starts from "now" (no backfill).
 - No firing starts twice, even with several schedulers on one store: each pipeline is fired
-  under a lease row in the store (``schedule:NAME``), taken atomically, renewed by a heartbeat
-  thread while the run goes on and taken over once it expired (``lease_ttl`` seconds after its
-  holder's last heartbeat, e.g. after a ``kill -9``). The firing state is read and advanced only
+  under a lease row in the store (see :mod:`.lease`). The firing state is read and advanced only
   under the lease, so the next holder sees the firing as done. A manual ``jupyter-mlops run``
   still meets the runner's per-pipeline lock file, which makes an overlapping firing
   ``skipped``. Each fired run is logged with its :class:`~jupyter_mlops.entities.PipelineOutcome`.
-- Schedules are read in UTC, or in the spec's ``timezone`` (see :class:`~jupyter_mlops.cron.
-  ZonedSchedule` for the daylight-saving rule). Timeouts, retries, notifications and retention
-  are the pipeline's own (see the runner).
+- Schedules are read in UTC, or in the spec's ``timezone`` (see
+  :class:`~jupyter_mlops.cron.zoned.ZonedSchedule` for the daylight-saving rule). Timeouts,
+  retries, notifications and retention are the pipeline's own (see the runner).
 - A paused pipeline is not fired; the pause is kept in the store (a ``pause:NAME`` row of the
   schedule state), so it survives restarts and holds for every scheduler on the store. Firings
   that pass while paused are not caught up on resume.
@@ -40,209 +32,46 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..cron import CronSchedule, ZonedSchedule
+from ..cron import ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
-from ..entities import ScheduleEvent
 from ..exceptions import ConflictError, MLOpsError, ValidationError
 from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
 from ..pipeline.outbox import PassReport, Sender
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
 from ..store.liveness import hostname
+from ..store.schedule_store import ScheduleStore
 from ..tracking import Tracker, default_tracker
+from .clock import NOW_ENV as NOW_ENV
+from .clock import UTC
+from .clock import parse_now as parse_now
+from .clock import scheduler_clock as scheduler_clock
+from .clock import utcnow as utcnow
+from .firings import Catchup as Catchup
+from .firings import Due as Due
+from .firings import Missed as Missed
+from .firings import due as due
+from .lease import LEASE_TTL as LEASE_TTL
+from .lease import leased
 from .monitors import LEASE_PREFIX as MONITOR_LEASE_PREFIX
 from .monitors import PREFIX as MONITOR_PREFIX
 from .monitors import MonitorJobs
+from .status import ScheduleInfo as ScheduleInfo
+from .status import SchedulerStatus as SchedulerStatus
+from .status import schedule_info
 
 log = logging.getLogger(__name__)
-UTC = dt.timezone.utc
 
-
-NOW_ENV = "JUPYTER_MLOPS_NOW"
 # Firings this long before a scheduler's first tick count as on time, not missed while down.
 ON_TIME_GRACE = dt.timedelta(seconds=60)
 PAUSE_PREFIX = "pause:"  # pipeline names cannot contain ':', so these keys never collide
 LEASE_PREFIX = "schedule:"
-# How long a lease outlives its holder's last heartbeat: a scheduler killed mid-run blocks its
-# pipeline this long at most. Heartbeats come every third of it.
-LEASE_TTL = 30.0
-
-
-@dataclass(frozen=True)
-class Missed:
-    """Firing times that passed unrun, as one gap: ``count`` of them from ``first`` to ``last``."""
-
-    count: int
-    first: dt.datetime
-    last: dt.datetime
-    action: str = "running the latest"  # what happened instead, for the log message
-
-    def describe(self) -> str:
-        if self.count == 1:
-            return f"1 firing missed at {self.first.isoformat()}; {self.action}"
-        return (
-            f"{self.count:,} firings missed between {self.first.isoformat()} and "
-            f"{self.last.isoformat()}; {self.action}"
-        )
-
-
-@dataclass(frozen=True)
-class Due:
-    pipeline: str
-    fire_at: dt.datetime | None  # the firing this run stands for; None: only a gap to record
-    missed: Missed | None = None  # firing times just before it that passed unrun
-
-
-@dataclass(frozen=True)
-class Catchup:
-    policy: str = "latest"  # none | latest | all
-    limit: int = 10  # with 'all': at most this many missed firings run
-
-
-def due(
-    schedules: Mapping[str, CronSchedule | ZonedSchedule],
-    last: Mapping[str, dt.datetime],
-    now: dt.datetime,
-    catchup: Mapping[str, Catchup] | None = None,
-    up_since: dt.datetime | None = None,
-) -> list[Due]:
-    """What to run at ``now``: per pipeline, the firings in (last, now] its policy runs.
-
-    Firings at or before ``up_since`` passed while no scheduler ran and follow the pipeline's
-    :class:`Catchup` policy; the latest firing after it always runs. Without ``up_since`` every
-    firing counts as missed while down.
-    """
-    out = []
-    for name in sorted(schedules):
-        since = last.get(name)
-        if since is None:
-            continue
-        sched = schedules[name]
-        cron = sched if isinstance(sched, ZonedSchedule) else ZonedSchedule(sched)
-        latest = cron.latest_at_or_before(now)
-        if latest <= since:
-            continue
-        out += _due_one(name, cron, since, latest, (catchup or {}).get(name, Catchup()), up_since)
-    return out
-
-
-def _due_one(
-    name: str,
-    cron: ZonedSchedule,
-    since: dt.datetime,
-    latest: dt.datetime,
-    policy: Catchup,
-    up_since: dt.datetime | None,
-) -> list[Due]:
-    current = up_since is not None and latest > up_since
-    runs: list[dt.datetime] = []
-    action = ""
-    if policy.policy == "all":
-        cut = min(latest, up_since) if up_since is not None else latest
-        runs = [t for t in cron.latest(cut, policy.limit) if t > since] if cut > since else []
-        action = f"running the latest {policy.limit} (catchup: all, max_catchup {policy.limit})"
-    if current or policy.policy in ("latest", "all"):
-        runs = sorted({*runs, latest})
-    out, prev = [], since
-    for i, fire_at in enumerate(runs):
-        gap = _gap(cron, prev, fire_at, include_end=False)
-        if gap and policy.policy == "all" and i == 0 and len(runs) > 1:
-            gap = Missed(gap.count, gap.first, gap.last, action)
-        out.append(Due(name, fire_at, gap))
-        prev = fire_at
-    if prev < latest:  # catchup none: nothing ran, the whole stretch is one gap
-        gap = _gap(cron, prev, latest, include_end=True)
-        if gap:
-            note = "not run (catchup: none)"
-            out.append(Due(name, None, Missed(gap.count, gap.first, gap.last, note)))
-    return out
-
-
-def _gap(
-    cron: ZonedSchedule, after: dt.datetime, until: dt.datetime, include_end: bool
-) -> Missed | None:
-    """The firings in (after, until) — or (after, until] — as one gap, or None if there are none."""
-    count = cron.count_between(after, until) - (0 if include_end else 1)
-    if count <= 0:
-        return None
-    last = until if include_end else cron.previous_before(until)
-    return Missed(count, cron.next_after(after), last)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(UTC)
-
-
-def parse_now(text: str) -> dt.datetime:
-    """A fixed "now" from ISO 8601 text; a time without an offset is read as UTC."""
-    try:
-        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(
-            f"Invalid time '{text}' for --now / ${NOW_ENV}: use ISO 8601, e.g. 2026-11-23T10:02:00Z"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def scheduler_clock(now: str | None = None) -> Callable[[], dt.datetime]:
-    """The real UTC clock, or a fixed time from ``now`` or ``$JUPYTER_MLOPS_NOW`` (tests only)."""
-    text = now if now is not None else os.environ.get(NOW_ENV)
-    if not text:
-        return utcnow
-    fixed = parse_now(text)
-    return lambda: fixed
-
-
-@dataclass(frozen=True)
-class SchedulerStatus:
-    """What ``jupyter-mlops scheduler --status`` shows: next firings, then the latest log rows."""
-
-    next: dict[str, dt.datetime]  # pipeline -> next firing time (UTC), by name
-    log: list[ScheduleEvent]  # newest first
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "next": {k: v.isoformat() for k, v in self.next.items()},
-            "log": [e.to_dict() for e in self.log],
-        }
-
-
-@dataclass(frozen=True)
-class ScheduleInfo:
-    """One line of ``jupyter-mlops schedule list``: a scheduled pipeline and how it is doing."""
-
-    pipeline: str
-    cron: str
-    timezone: str
-    paused: bool
-    catchup: str
-    next: list[dt.datetime]  # UTC instants
-    last_status: str | None  # the outcome of its latest firing (passed, gate_failed, ...)
-    last_run: str | None
-    last_at: dt.datetime | None
-    gates: str | None  # passed | failed | None: the gate outcome of the latest run
-    kind: str = "pipeline"  # pipeline | monitor (then `pipeline` is the monitor's name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline,
-            "kind": self.kind,
-            "cron": self.cron,
-            "timezone": self.timezone,
-            "paused": self.paused,
-            "catchup": self.catchup,
-            "next": [t.isoformat() for t in self.next],
-            "last_status": self.last_status,
-            "last_run": self.last_run,
-            "last_at": self.last_at.isoformat() if self.last_at else None,
-            "gates": self.gates,
-        }
 
 
 class Scheduler:
@@ -271,6 +100,7 @@ class Scheduler:
             else self.pipelines_dir.parent / "monitors"
         )
         self.tracker = tracker or default_tracker()
+        self.store: ScheduleStore = self.tracker.store
         self.clock = clock or scheduler_clock()
         self.sleep = sleep
         if lease_ttl <= 0:
@@ -278,7 +108,7 @@ class Scheduler:
         self.lease_ttl = lease_ttl
         self.holder = holder or f"{hostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_clock = lease_clock
-        self.lock_dir = self.tracker.store.workdir / "locks"
+        self.lock_dir = self.store.workdir / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
         self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
         self.on_event = on_event
@@ -300,7 +130,7 @@ class Scheduler:
     # -- pause ----------------------------------------------------------------------------------
 
     def paused(self) -> set[str]:
-        state = self.tracker.store.schedule_state()
+        state = self.store.schedule_state()
         n = len(PAUSE_PREFIX)
         return {k[n:] for k, v in state.items() if k.startswith(PAUSE_PREFIX) and v}
 
@@ -310,7 +140,7 @@ class Scheduler:
         if self.monitors.kind(name, kind) == "monitor":
             self.monitors.with_schedule(name)
             key = PAUSE_PREFIX + MONITOR_PREFIX + name
-            self.tracker.store.set_schedule_state(key, self.clock().timestamp())
+            self.store.set_schedule_state(key, self.clock().timestamp())
             return "monitor"
         spec = load_pipeline(name, self.pipelines_dir)  # an unknown name gets a did-you-mean
         if not spec.schedule:
@@ -318,7 +148,7 @@ class Scheduler:
                 f"Pipeline '{name}' has no schedule, so there is nothing to pause; give it one "
                 "with jupyter-mlops promote NOTEBOOK --schedule CRON"
             )
-        self.tracker.store.set_schedule_state(PAUSE_PREFIX + name, self.clock().timestamp())
+        self.store.set_schedule_state(PAUSE_PREFIX + name, self.clock().timestamp())
         return "pipeline"
 
     def resume(self, name: str, kind: str | None = None) -> str:
@@ -330,9 +160,8 @@ class Scheduler:
         else:
             load_pipeline(name, self.pipelines_dir)
             key = name
-        store = self.tracker.store
-        store.set_schedule_state(PAUSE_PREFIX + key, 0.0)
-        store.set_schedule_state(key, self.clock().timestamp())
+        self.store.set_schedule_state(PAUSE_PREFIX + key, 0.0)
+        self.store.set_schedule_state(key, self.clock().timestamp())
         return kind
 
     # -- firing ---------------------------------------------------------------------------------
@@ -378,7 +207,7 @@ class Scheduler:
         paused: bool,
         fire: Callable[[dt.datetime], dict[str, Any]],
     ) -> list[dict[str, Any]]:
-        store = self.tracker.store
+        store = self.store
         # Read under the lease: a firing the previous holder started is already recorded here.
         state = store.schedule_state()
         if key not in state:  # first seen: start counting from now
@@ -407,52 +236,17 @@ class Scheduler:
         if self.on_event is not None:
             self.on_event(event)
 
-    @contextmanager
-    def _leased(self, key: str) -> Iterator[bool]:
-        """Hold lease ``key`` (renewed by a heartbeat thread) for the block; yields False,
-        holding nothing, when another scheduler has it.
-
-        The lease is released however the block ends, including when Ctrl-C or SIGTERM lands
-        between the acquiring commit and the ``yield``: releasing a lease this holder does not
-        hold changes nothing, so the release needs no knowledge of how far the acquire got."""
-        store = self.tracker.store
-        done = threading.Event()
-        beater: threading.Thread | None = None
-
-        def beat() -> None:
-            try:
-                while not done.wait(self.lease_ttl / 3):
-                    try:
-                        if not store.renew_lease(
-                            key, self.holder, self.lease_ttl, self.lease_clock()
-                        ):
-                            if not done.is_set():
-                                log.error("lost the lease of %s (expired and taken over)", key)
-                            return
-                    except MLOpsError as e:  # a busy store now and then must not end the beat
-                        log.warning("could not renew the lease of %s: %s", key, e)
-            finally:
-                store.release_thread()
-
-        try:
-            if not store.acquire_lease(key, self.holder, self.lease_ttl, self.lease_clock()):
-                yield False
-                return
-            beater = threading.Thread(target=beat, name=f"lease-{key}", daemon=True)
-            beater.start()
-            yield True
-        finally:
-            done.set()
-            store.release_lease(key, self.holder)  # first: an interrupt in join() must not skip it
-            if beater is not None:
-                beater.join()
+    def _leased(self, key: str) -> AbstractContextManager[bool]:
+        """Hold lease ``key`` for the block (see :func:`.lease.leased`); False: another
+        scheduler has it."""
+        return leased(self.store, key, self.holder, self.lease_ttl, self.lease_clock)
 
     def _log_gap(self, pipeline: str, missed: Missed) -> dict[str, Any]:
         if pipeline.startswith(MONITOR_PREFIX):
             missed = replace(missed, action="evaluating the latest")
         message = missed.describe()
         first = missed.first.timestamp()
-        self.tracker.store.log_schedule(pipeline, first, Outcome.MISSED.value, None, message)
+        self.store.log_schedule(pipeline, first, Outcome.MISSED.value, None, message)
         return {
             "pipeline": pipeline,
             "outcome": Outcome.MISSED.value,
@@ -492,7 +286,7 @@ class Scheduler:
                 if interrupted
                 else result.run.status.value + attempts + _held(result),
             )
-        self.tracker.store.log_schedule(
+        self.store.log_schedule(
             spec.name,
             fire_at.timestamp(),
             event["outcome"],
@@ -508,7 +302,7 @@ class Scheduler:
     def status(self, limit: int = 20) -> SchedulerStatus:
         """The next firing of each scheduled pipeline and the ``limit`` latest log entries."""
         upcoming = dict(sorted(self.next_fire().items()))
-        return SchedulerStatus(upcoming, self.tracker.store.schedule_log(limit=limit))
+        return SchedulerStatus(upcoming, self.store.schedule_log(limit=limit))
 
     def next_fire(self) -> dict[str, dt.datetime]:
         """The next firing of each scheduled pipeline and monitor (``monitor:NAME``) that is not
@@ -540,7 +334,7 @@ class Scheduler:
     def schedules(self, count: int = 3) -> list[ScheduleInfo]:
         """Every scheduled pipeline and monitor: time zone, next firings, pause, last status and
         gates (of a monitor: of the run its latest retrain started)."""
-        store = self.tracker.store
+        store, now = self.store, self.clock()
         paused = self.paused()
         out = []
         entries: list[tuple[str, str, str, PipelineSpec | MonitorSpec]] = [
@@ -551,7 +345,6 @@ class Scheduler:
             for name, spec in self.monitors.scheduled()[0].items()
         ]
         for name, key, kind, spec in sorted(entries, key=lambda e: (e[0], e[2] != "pipeline")):
-            assert spec.cron is not None
             fired = [
                 e for e in store.schedule_log(key, limit=20) if e.outcome != Outcome.MISSED.value
             ]
@@ -562,21 +355,7 @@ class Scheduler:
                     gates = self.tracker.get_run(last.run_id).tags.get("gates")
                 except MLOpsError:
                     gates = None
-            out.append(
-                ScheduleInfo(
-                    pipeline=name,
-                    cron=spec.cron.expr,
-                    timezone=spec.timezone or "UTC",
-                    paused=key in paused,
-                    catchup=spec.catchup if isinstance(spec, PipelineSpec) else "latest",
-                    next=[] if key in paused else spec.cron.upcoming(self.clock(), count),
-                    last_status=last.outcome if last else None,
-                    last_run=last.run_id if last else None,
-                    last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
-                    gates=gates,
-                    kind=kind,
-                )
-            )
+            out.append(schedule_info(name, kind, spec, key in paused, last, gates, count, now))
         return out
 
     def serve(self, stop: threading.Event | None = None, poll: float = 30.0) -> None:

@@ -7,9 +7,28 @@ import threading
 from pathlib import Path
 
 from ..exceptions import ConfigError
-from .base import RunStart, RunStore, RunUpdate
+from .base import (
+    MonitorStore,
+    RegistryStore,
+    RunsStore,
+    RunStart,
+    RunStore,
+    RunUpdate,
+    ScheduleStore,
+)
 
-__all__ = ["RunStart", "RunStore", "RunUpdate", "close_stores", "open_store", "parse_location"]
+__all__ = [
+    "MonitorStore",
+    "RegistryStore",
+    "RunStart",
+    "RunStore",
+    "RunUpdate",
+    "RunsStore",
+    "ScheduleStore",
+    "close_stores",
+    "open_store",
+    "parse_location",
+]
 
 _stores: dict[tuple[int, str], RunStore] = {}
 _lock = threading.Lock()

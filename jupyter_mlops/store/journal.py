@@ -34,7 +34,7 @@ from .base import RunStart, RunUpdate
 from .liveness import hostname
 
 if TYPE_CHECKING:
-    from .base import RunStore
+    from .base import RunsStore
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +117,14 @@ def record_weight(update: RunUpdate | None) -> int:
 
 
 # -- one journal file ---------------------------------------------------------------------------
-def journal_dir(store: RunStore) -> Path:
+def journal_dir(store: RunsStore) -> Path:
     return Path(store.workdir) / "journal"
 
 
 class Journal:
     """One spill episode's file, owned (locked) by the writer that appends to it."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunsStore) -> None:
         folder = journal_dir(store)
         folder.mkdir(parents=True, exist_ok=True)
         self.name = f"{hostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -170,7 +170,7 @@ class Journal:
         self._in.close()
         self._out.close()
 
-    def retire(self, store: RunStore) -> None:
+    def retire(self, store: RunsStore) -> None:
         """Delete the file (everything in it was taken), then its mark: a crash in between
         leaves a mark without a file, never a file replayed from the start."""
         self._in.close()
@@ -181,7 +181,7 @@ class Journal:
 
 
 # -- replay at open -----------------------------------------------------------------------------
-def replay_journals(store: RunStore) -> int:
+def replay_journals(store: RunsStore) -> int:
     """Write the records of every journal of ``store`` whose writer is gone (a process that
     died before its writer caught up); returns how many records were written."""
     folder = journal_dir(store)
@@ -196,7 +196,7 @@ def replay_journals(store: RunStore) -> int:
     return total
 
 
-def _replay_one(store: RunStore, path: Path) -> int:
+def _replay_one(store: RunsStore, path: Path) -> int:
     with path.open("rb") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -239,7 +239,7 @@ def _replay_one(store: RunStore, path: Path) -> int:
 
 
 def _write_of(
-    rec: dict[str, Any], store: RunStore, known: dict[str, bool]
+    rec: dict[str, Any], store: RunsStore, known: dict[str, bool]
 ) -> RunStart | tuple[str, RunUpdate] | None:
     """What to write for a record: None for a run the store does not have (its creation was
     still queued in memory when the process died, so the run was never recorded)."""

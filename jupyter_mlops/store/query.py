@@ -19,17 +19,25 @@ before :func:`ast.parse`, whose parser recurses once per level.
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..bounds import MAX_OFFSET, check_float, check_int
 from ..exceptions import ValidationError
 from .dialect import SQLITE, Dialect
+from .paging import decode_cursor as decode_cursor
+from .paging import encode_cursor as encode_cursor
+from .query_limits import MAX_FILTER_DEPTH as MAX_FILTER_DEPTH
+from .query_limits import (
+    MAX_FILTER_FIELDS,
+    MAX_FILTER_TERMS,
+    MAX_IN_VALUES,
+    MAX_ORDER_KEYS,
+    check_depth,
+    prescan,
+)
+from .query_limits import MAX_FILTER_TOKENS as MAX_FILTER_TOKENS
 from .rows import FILTER_COLUMNS
 
 _NAMESPACES = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}
@@ -61,26 +69,8 @@ def run_models(dialect: Dialect) -> str:
     )
 
 
-# Bounds of the language (see the module docstring); each violation names its limit.
-MAX_FILTER_DEPTH = 32
-MAX_FILTER_TERMS = 100
-MAX_FILTER_FIELDS = 32
-MAX_IN_VALUES = 1000
-MAX_ORDER_KEYS = 8
-# Tokens a filter may hold: a page of 500 run ids (``id in [...]``, which the views build) fits.
-MAX_FILTER_TOKENS = 5000
 # Text the store compares with a number (REAL or BIGINT columns): PostgreSQL refuses text there.
 _NUMERIC_COLUMNS = {"started", "ended", "duration", "seed", "peak_memory"}
-_TOKEN = re.compile(
-    r"""\s+|(?P<str>[rRbBuUfF]{0,2}(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"))"""
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9.][0-9._a-zA-Z]*(?:[eE][+-][0-9_]+)?)"
-    r"|(?P<op>==|!=|<=|>=|\*\*|//|<<|>>|.)",
-    re.DOTALL,
-)
-_OPENERS, _CLOSERS = "([{", ")]}"
-# Tokens after which nesting goes back to the enclosing level: a flat list of comparisons joined
-# by these is one level in the syntax tree, however long.
-_SEPARATORS = {",", "and", "or", "==", "!=", "<", "<=", ">", ">=", "in", "is", ":"}
 
 _HELP = (
     "write e.g. metrics.accuracy > 0.9 and params.C == 0.5 "
@@ -288,67 +278,15 @@ def _compile(node: ast.expr, q: Query) -> str:
     raise ValidationError(f"Cannot filter on {_unparse(node)}; {_HELP}")
 
 
-def _prescan(where: str) -> None:
-    """Refuse a filter with too many tokens or nested too deep, from its tokens alone, before
-    :func:`ast.parse` (whose parser recurses once per level) sees it. Nesting is brackets plus
-    the operators (``not``, unary ``-``, ``+`` …) chained since the last comparison, ``and``,
-    ``or`` or comma: those are the chains that make the syntax tree deep."""
-    tokens = 0
-    chain = [0]  # operators chained at each open bracket level
-    counted = False  # whether the previous token was a chained operator
-    for m in _TOKEN.finditer(where):
-        kind, text = m.lastgroup, m.group()
-        if kind is None:  # white space
-            continue
-        tokens += 1
-        if tokens > MAX_FILTER_TOKENS:
-            raise ValidationError(
-                f"The filter has more than {MAX_FILTER_TOKENS} tokens; the limit is "
-                f"{MAX_FILTER_TOKENS}"
-            )
-        if text in _OPENERS:
-            if counted:  # "not (": one level of the tree, not two
-                chain[-1] -= 1
-            chain.append(0)
-        elif text in _CLOSERS:
-            if len(chain) > 1:
-                chain.pop()
-        elif text in _SEPARATORS:
-            chain[-1] = 0
-        elif (kind == "op" and text != ".") or text == "not":
-            chain[-1] += 1
-        counted = (kind == "op" and text not in _OPENERS + _CLOSERS + ".") or text == "not"
-        counted = counted and text not in _SEPARATORS
-        if len(chain) - 1 + sum(chain) > MAX_FILTER_DEPTH:
-            _too_deep()
-
-
-def _too_deep() -> None:
-    raise ValidationError(
-        f"The filter is nested more than {MAX_FILTER_DEPTH} levels deep (brackets, not, "
-        f"signs); the limit is {MAX_FILTER_DEPTH}"
-    )
-
-
-def _check_depth(tree: ast.AST) -> None:
-    """Bound the syntax tree's depth without recursing, so nothing after this can."""
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_FILTER_DEPTH + 2:  # + Expression and the top node
-            _too_deep()
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-
-
 def _parse(where: str) -> ast.expr:
-    _prescan(where)
+    prescan(where)
     try:
         tree = ast.parse(where.strip(), mode="eval")
     except SyntaxError as e:
         raise ValidationError(f"Cannot parse filter {where[:80]!r}: {e.msg}; {_HELP}") from None
     except (ValueError, RecursionError, MemoryError):  # a NUL byte; a parser limit
         raise ValidationError(f"Cannot parse filter {where[:80]!r}; {_HELP}") from None
-    _check_depth(tree)
+    check_depth(tree)
     return tree.body
 
 
@@ -391,7 +329,7 @@ def _order_term(term: str, q: Query) -> str:
         tree = ast.parse(words[0], mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ValidationError(f"Bad order field {words[0][:80]!r}; {_HELP}") from None
-    _check_depth(tree)
+    check_depth(tree)
     col, ns, key = _field(tree.body, q)
     if col in q.ordered:
         raise ValidationError(f"order_by names {words[0][:80]!r} twice; name each key once")
@@ -414,39 +352,3 @@ def unknown_key_error(namespace: str, key: str, known: list[str], location: str)
         f"Cannot order by {namespace}.{key}: no run in {location} has {namespace[:-1]} {key!r}; "
         f"{hint}{listing}"
     )
-
-
-def encode_cursor(position: dict[str, Any]) -> str:
-    """An opaque page cursor for ``position`` (see ``decode_cursor``)."""
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, tag: str) -> dict[str, Any]:
-    """The position a cursor of this query stands for; a cursor of another query is refused
-    (the page it points into would be a different list)."""
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = isinstance(position, dict) and position.get("q") == tag and _sane(position)
-    except (ValueError, binascii.Error, RecursionError):
-        ok = False
-    if not ok:
-        raise ValidationError(
-            f"Bad page cursor {cursor[:40]!r}: it does not come from this listing (same "
-            "experiment, filter and order); ask for the first page again without a cursor"
-        )
-    return dict(position)
-
-
-def _sane(position: dict[str, Any]) -> bool:
-    """Whether a decoded cursor's offset and keyset have their types and bounds: a cursor comes
-    back from the client, so a forged ``o`` of 1e20 or -5 is refused like any bad input."""
-    try:
-        if "o" in position:
-            check_int(position["o"], "cursor offset", 0, MAX_OFFSET)
-        if "k" in position:
-            started, rid = position["k"]
-            check_float(started, "cursor time")
-            return isinstance(rid, str)
-    except (ValidationError, TypeError, ValueError):
-        return False
-    return True

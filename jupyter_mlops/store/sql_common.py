@@ -26,6 +26,7 @@ def _json(value: Any) -> str:
 class Statements:
     """The statements whose spelling depends on the dialect, built once per store."""
 
+    # size: a flat table, one statement per attribute; split, it would be read in two places.
     def __init__(self, d: Dialect) -> None:
         self.experiment = d.insert_ignore("experiments", ("name", "created"))
         self.param = d.upsert("params", ("run_id", "key", "value"), ("run_id", "key"))

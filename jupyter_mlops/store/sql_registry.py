@@ -1,5 +1,5 @@
-"""The model registry's tables (versions and their events), promoted pipelines and gate
-results, as a mixin of ``SQLStore`` over the same dialect and transactions.
+"""The model registry's tables (versions, their events and pins), as a mixin of ``SQLStore``
+over the same dialect and transactions.
 
 Stage changes happen in one write transaction each, so "bless the new version and archive the
 old blessed one" is atomic: there is never zero or two blessed versions of a model. A pin (set
@@ -9,19 +9,15 @@ pin another host has just committed.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from ..entities import (
     DataRef,
-    GateResult,
     ModelEvent,
     ModelPin,
     ModelStage,
     ModelVersion,
-    PipelineRecord,
     iso_time,
 )
 from ..exceptions import ModelNotFoundError, ModelPinnedError, ValidationError
@@ -31,50 +27,7 @@ from .sql_common import SQLTables, _json
 
 
 class RegistryTables(SQLTables):
-    """Pipelines, gate results and the model registry."""
-
-    # -- pipelines and gate results --------------------------------------------------------------
-    def save_pipeline(
-        self,
-        name: str,
-        spec: dict[str, Any],
-        notebook: str,
-        notebook_hash: str,
-        schedule: str | None,
-    ) -> None:
-        row = (name, _json(spec), notebook, notebook_hash, schedule, time.time())
-        self._write(lambda c: c.execute(self._sql.pipeline, row))
-
-    def list_pipelines(self) -> list[PipelineRecord]:
-        with self._read() as c:
-            found = c.execute(
-                "SELECT name, spec, notebook, notebook_hash, schedule, updated"
-                " FROM pipelines ORDER BY name"
-            ).fetchall()
-        return [rows.pipeline_record(r) for r in found]
-
-    def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
-        found = [
-            (run_id, i, r.gate, r.kind, r.status.value, _json(r.to_dict()))
-            for i, r in enumerate(results)
-        ]
-
-        def write(c: Connection) -> None:
-            c.execute("DELETE FROM gate_results WHERE run_id = ?", (run_id,))
-            c.executemany(
-                "INSERT INTO gate_results (run_id, position, gate, kind, status, result)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                found,
-            )
-
-        self._write(write)
-
-    def gate_results(self, run_id: str) -> list[GateResult]:
-        with self._read() as c:
-            found = c.execute(
-                "SELECT result FROM gate_results WHERE run_id = ? ORDER BY position", (run_id,)
-            ).fetchall()
-        return [GateResult.from_dict(json.loads(r[0])) for r in found]
+    """The model registry: versions, stages, pins and events."""
 
     # -- the model registry ----------------------------------------------------------------------
     def register_model(

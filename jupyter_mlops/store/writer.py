@@ -28,27 +28,24 @@ bound. When a record does not fit:
    the journal's mark, then deletes it; if the process dies first, the next open of the store
    replays it. Never dropped silently, never written twice.
 
-:class:`RunImage` folds the same records the way the store does, so a front-end can show a run
-as it will be stored without reading it back.
+:class:`~.run_image.RunImage` (re-exported here) folds the same records the way the store does.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from ..entities import Artifact, DataRef, GitState, Run, RunStatus
 from ..exceptions import StoreError
-from .base import RunStart, RunStore, RunUpdate
-from .journal import REPLAY_BATCH_ITEMS, Journal, encode_record, record_weight
+from .base import RunsStore, RunStart, RunUpdate
+from .journal import Journal, encode_record, record_weight
+from .run_image import RunImage as RunImage
+from .writer_ops import Op, failure_reason, ops_from_journal
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +58,17 @@ MAX_QUEUED_ITEMS = 100_000
 BLOCK_SECONDS = 0.5  # how long a caller waits for room in a full queue before spilling
 
 
-@dataclass
-class _Op:
-    run_id: str
-    start: RunStart | None = None
-    update: RunUpdate | None = None
-    final: bool = False  # the run's last update (status, end time)
-    report: bool = True  # a failure is the user's business (a late git state is not)
-    seq: int = 0
-    weight: int = 1  # rows it holds (record_weight)
-    mark: int | None = None  # read from the spill journal: the offset just after it
-
-
-def _reason(e: BaseException) -> str:
-    return str(e) if isinstance(e, StoreError) else f"{type(e).__name__}: {e}"
-
-
 class StoreWriter:
     """Applies run records to ``store`` on a background thread; see the module docstring."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunsStore) -> None:
         self.store = store
         self.exit_timeout = DEFAULT_EXIT_TIMEOUT
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)  # the writer thread waits for work
         self._progress = threading.Condition(self._lock)  # callers wait for the writer
-        self._queue: deque[_Op] = deque()
-        self._inflight: list[_Op] = []
+        self._queue: deque[Op] = deque()
+        self._inflight: list[Op] = []
         self._submitted = 0
         self._done = 0
         self._busy = False  # the current batch found the store locked by another writer
@@ -107,15 +88,15 @@ class StoreWriter:
     # -- submitting and waiting -----------------------------------------------------------------
     def create(self, start: RunStart) -> int:
         """Queue the creation of a run; returns a ticket for :meth:`wait`."""
-        return self._submit(_Op(start.id, start=start))
+        return self._submit(Op(start.id, start=start))
 
     def update(
         self, run_id: str, update: RunUpdate, *, final: bool = False, report: bool = True
     ) -> int:
         """Queue an update of a run (``final``: its end); returns a ticket for :meth:`wait`."""
-        return self._submit(_Op(run_id, update=update, final=final, report=report))
+        return self._submit(Op(run_id, update=update, final=final, report=report))
 
-    def _submit(self, op: _Op) -> int:
+    def _submit(self, op: Op) -> int:
         op.weight = record_weight(op.update)
         with self._lock:
             if self._journal is not None and self._journal.pid != os.getpid():
@@ -141,7 +122,7 @@ class StoreWriter:
     def _has_room(self, weight: int) -> bool:
         return not self._queue or self._queued + weight <= self.max_queued
 
-    def _spill(self, op: _Op) -> None:
+    def _spill(self, op: Op) -> None:
         """Append ``op`` to the journal (opened on the first spill); once spilling, every later
         record goes there too, so the store still gets them in submission order."""
         if self._journal is None:
@@ -267,7 +248,7 @@ class StoreWriter:
                     batch = []
                 else:
                     assert journal is not None
-                    batch = self._inflight = self._from_journal(journal)
+                    batch = self._inflight = ops_from_journal(journal)
             if not batch:
                 if journal is not None:
                     journal.retire(self.store)
@@ -285,28 +266,13 @@ class StoreWriter:
                 self._busy = False
                 self._progress.notify_all()
 
-    def _from_journal(self, journal: Journal) -> list[_Op]:
-        """The next records of the journal as operations (under the lock: appends go on)."""
-        return [
-            _Op(
-                rec["run"],
-                start=rec.get("start"),
-                update=rec.get("update"),
-                final=rec["final"],
-                report=rec["report"],
-                seq=rec["seq"],
-                mark=mark,
-            )
-            for rec, mark in journal.take(REPLAY_BATCH_ITEMS)
-        ]
-
     def _on_busy(self) -> None:
         with self._lock:
             if not self._busy:
                 self._busy = True
                 self._progress.notify_all()
 
-    def _apply(self, batch: list[_Op]) -> None:
+    def _apply(self, batch: list[Op]) -> None:
         with self._lock:
             ops = [op for op in batch if op.run_id not in self._lost]
             closing = dict(self._unclosed)
@@ -339,7 +305,7 @@ class StoreWriter:
                 return
             with self._lock:
                 for op in ops:
-                    self._failed(op, _reason(e))
+                    self._failed(op, failure_reason(e))
             return
         with self._lock:
             for rid in closing:
@@ -350,7 +316,7 @@ class StoreWriter:
                 if op.run_id in self._errors and not self._errors[op.run_id][1]:
                     del self._errors[op.run_id]
 
-    def _failed(self, op: _Op, why: str) -> None:
+    def _failed(self, op: Op, why: str) -> None:
         rid = op.run_id
         if not op.report:
             log.warning("could not record details of run %s: %s", rid[:8], why)
@@ -385,7 +351,7 @@ _writers: weakref.WeakSet[StoreWriter] = weakref.WeakSet()
 _ATTR = "_jupyter_mlops_writer"
 
 
-def writer_for(store: RunStore) -> StoreWriter:
+def writer_for(store: RunsStore) -> StoreWriter:
     """The one writer of ``store`` in this process (created on first use)."""
     writer: StoreWriter | None = getattr(store, _ATTR, None)
     if writer is not None:
@@ -399,124 +365,13 @@ def writer_for(store: RunStore) -> StoreWriter:
         return writer
 
 
-def existing_writer(store: RunStore) -> StoreWriter | None:
+def existing_writer(store: RunsStore) -> StoreWriter | None:
     return getattr(store, _ATTR, None)
 
 
 def all_writers() -> list[StoreWriter]:
     with _registry_lock:
         return list(_writers)
-
-
-# -- the run as it will be stored -------------------------------------------------------------
-
-
-def _as_stored(value: Any) -> Any:
-    """A param value as reading it back from the store gives it (tuples become lists …)."""
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return json.loads(json.dumps(value, default=str, allow_nan=True))
-
-
-@dataclass
-class RunImage:
-    """A run folded from its start and every update, by the store's own rules: one value per
-    param/tag key and per data (role, name) and artifact name, the last one winning; the latest
-    metric is the highest step, then the newest time; listed in the order the store lists them."""
-
-    start: RunStart
-    params: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, tuple[int, float, float]] = field(default_factory=dict)  # step, t, value
-    tags: dict[str, str] = field(default_factory=dict)
-    data: dict[tuple[str, str], DataRef] = field(default_factory=dict)
-    artifacts: dict[str, Artifact] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    code: str | None = None
-    code_sha: str | None = None
-    history: list[str] | None = None
-    environment_id: str | None = None
-    git: GitState | None = None
-    peak_memory: int | None = None
-    stdout_tail: str | None = None
-    status: RunStatus = RunStatus.RUNNING
-    ended: float | None = None
-    duration: float | None = None
-    error: str | None = None
-
-    def fold(self, u: RunUpdate, code_texts: dict[str, str] | None = None) -> None:
-        self.params.update({k: _as_stored(v) for k, v in u.params.items()})
-        for key, value, step, t in u.metrics:
-            old = self.metrics.get(key)
-            if old is None or step > old[0] or (step == old[0] and t >= old[1]):
-                self.metrics[key] = (step, t, value)
-        self.tags.update({k: str(v) for k, v in u.tags.items()})
-        for d in u.data:
-            self.data[(d.role.value, d.name)] = d
-        for a in u.artifacts:
-            self.artifacts[a.name] = a
-        if u.warnings:
-            self.warnings += [w for w in u.warnings if w not in self.warnings]
-        if u.code_sha is not None:
-            self.code_sha = u.code_sha
-            texts = {**(code_texts or {}), **u.code}
-            self.code = texts.get(u.code_sha, self.code)
-        if u.history is not None:
-            self.history = list(u.history)
-        if u.environment is not None:
-            self.environment_id = u.environment.id
-        for name in ("git", "peak_memory", "stdout_tail"):
-            if getattr(u, name) is not None:
-                setattr(self, name, getattr(u, name))
-        if u.status is not None:
-            self.status, self.ended, self.duration, self.error = (
-                u.status,
-                u.ended,
-                u.duration,
-                u.error,
-            )
-
-    def copy(self) -> RunImage:
-        return replace(
-            self,
-            params=dict(self.params),
-            metrics=dict(self.metrics),
-            tags=dict(self.tags),
-            data=dict(self.data),
-            artifacts=dict(self.artifacts),
-            warnings=list(self.warnings),
-        )
-
-    def to_run(self) -> Run:
-        s = self.start
-        return Run(
-            id=s.id,
-            experiment=s.experiment,
-            status=self.status,
-            kind=s.kind,
-            started=s.started,
-            name=s.name,
-            parent_id=s.parent_id,
-            ended=self.ended,
-            duration=self.duration,
-            seed=s.seed,
-            notebook=s.notebook,
-            execution_count=s.execution_count,
-            code=self.code,
-            history=tuple(self.history or ()),
-            peak_memory=self.peak_memory,
-            git=self.git or GitState(),
-            environment_id=self.environment_id,
-            error=self.error,
-            stdout_tail=self.stdout_tail,
-            host=s.host,
-            pid=s.pid,
-            params=dict(sorted(self.params.items())),
-            metrics={k: float(v[2]) for k, v in sorted(self.metrics.items())},
-            tags=dict(sorted(self.tags.items())),
-            data=tuple(v for _k, v in sorted(self.data.items())),
-            artifacts=tuple(v for _k, v in sorted(self.artifacts.items())),
-            warnings=tuple(self.warnings),
-        )
 
 
 __all__ = ["RunImage", "StoreWriter", "all_writers", "existing_writer", "writer_for"]

@@ -175,7 +175,8 @@ def test_backend_specific_sql_lives_in_the_dialect_only() -> None:
         r"\browid\b|json_type|group_concat|sqlite_master|BEGIN IMMEDIATE|INSERT OR|\bsqlite3\b"
     )
     shared = ("sql.py", "sql_common.py", "sql_registry.py", "sql_schedule.py", "sql_monitor.py")
-    for name in (*shared, "query.py", "rows.py", "base.py", "schema.py"):
+    shared += ("sql_writes.py", "sql_search.py", "sql_pipelines.py", "sql_notify.py")
+    for name in (*shared, "query.py", "query_limits.py", "rows.py", "base.py", "schema.py"):
         text = (STORE_DIR / name).read_text()
         assert not sqlite_only.findall(text), name
     assert not (STORE_DIR / "registry_sql.py").exists()
