@@ -59,6 +59,10 @@ def check_sqlite_version(version: str = sqlite3.sqlite_version) -> None:
 
 
 class SQLiteStore(SQLStore):
+    # A commit is local and short (WAL, synchronous=NORMAL): the writer may make one the caller
+    # waits for on the caller's own thread (StoreWriter.write_here).
+    local_writes = True
+
     def __init__(self, directory: str | os.PathLike[str], *, create: bool = True) -> None:
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
