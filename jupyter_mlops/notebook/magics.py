@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import (
     magic_arguments,
     parse_argstring,
 )
-from IPython.display import display
+from IPython.display import publish_display_data
 
 from ..config import notebook_path, parse_pairs
 from ..exceptions import MLOpsError
@@ -225,7 +225,10 @@ class TrackHooks:
         if outcome.not_recorded:
             warn_not_recorded(outcome.not_recorded)
         elif outcome.run is not None:
-            display(RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run)))
+            summary = RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run))
+            # The bundle display() would build, published directly: its formatter machinery
+            # (a lookup per mimetype) is the slowest part of showing it.
+            publish_display_data(summary._repr_mimebundle_())
 
     def _history(self, tracked: _Tracked) -> list[str] | None:
         hm = self.shell.history_manager
