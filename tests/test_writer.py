@@ -398,6 +398,11 @@ def test_a_record_waited_for_at_once_is_written_on_the_callers_thread(tracker) -
     assert writer.pending == 0 and writer._thread is None
     got = tracker.store.get_run(run.id)
     assert got.status is RunStatus.FINISHED and got.params == {"a": 1}
+    # The write polled the lock briefly (BUSY_POLL_MS); this thread's reads wait as long as ever.
+    from jupyter_mlops.store.sqlite import BUSY_TIMEOUT_MS
+
+    conn = tracker.store._conn()  # type: ignore[attr-defined]
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
 
 
 def test_a_locked_store_hands_the_callers_record_to_the_writer_thread(

@@ -176,6 +176,8 @@ class SQLiteStore(SQLStore):
         if conn.in_transaction:  # nested: the outer read already holds the snapshot
             yield conn
             return
+        # A write made on this thread for the background writer polled the lock briefly.
+        self._set_busy_timeout(conn, BUSY_TIMEOUT_MS)
         try:
             conn.execute("BEGIN")
             try:
