@@ -176,7 +176,7 @@ class CellTracker:
                 tags=tags,
                 notebook=notebook,
                 execution_count=execution_count,
-                wait=False,  # waited for below: the set-up runs while the row is written
+                wait=False,  # waited for below: on a remote store the set-up runs meanwhile
             )
         except MLOpsError as e:  # unrecordable (read-only store, disk full): the code still runs
             return PendingCell(None, code, namespace, options, not_recorded=str(e))
