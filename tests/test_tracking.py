@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import subprocess
@@ -285,8 +286,9 @@ def test_tracking_re_exports_the_tracker_and_the_fluent_api() -> None:
     assert tracking.start_run.__module__ == "jupyter_mlops.tracking.fluent"
 
 
-def test_cell_collector_gathers_what_a_cell_produced(tracker: mlops.Tracker) -> None:
-    from jupyter_mlops.tracking.cell import CellCollector, CellTracker, TrackOptions
+def test_collect_cell_returns_what_a_cell_produced(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.tracking.cell import CellTracker, TrackOptions
+    from jupyter_mlops.tracking.collect import collect_cell
 
     code = "lr = 0.1\nacc = 0.75\nsize = 3"
     ns: dict[str, object] = {}
@@ -294,10 +296,12 @@ def test_cell_collector_gathers_what_a_cell_produced(tracker: mlops.Tracker) -> 
         code, ns, options=TrackOptions(experiment="c", params=("size", "missing"))
     )
     exec(code, ns)
-    update = CellCollector(pending, [], []).collect()
-    assert update.params["lr"] == 0.1 and update.params["size"] == 3
-    assert "acc" not in update.params  # a metric name: recorded as a metric only
-    assert [(k, v) for k, v, _, _ in update.metrics] == [("acc", 0.75)]
-    assert any("'missing'" in w for w in update.warnings)
+    made = collect_cell(pending, [], [])
+    assert made.params["lr"] == 0.1 and made.params["size"] == 3
+    assert "acc" not in made.params  # a metric name: recorded as a metric only
+    assert [(k, v) for k, v, _, _ in made.metrics] == [("acc", 0.75)]
+    assert any("'missing'" in w for w in made.warnings)
+    with pytest.raises(dataclasses.FrozenInstanceError):  # a value, not an accumulator
+        made.warnings = ()  # type: ignore[misc]
     assert pending.run is not None
     pending.run.end(*mlops.tracking.status_for_exception(None))

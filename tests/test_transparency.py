@@ -209,3 +209,29 @@ def test_kernel_runs_store_the_displayed_png_and_know_their_cell(tmp_path: Path)
     assert len(summaries) == 2
     assert "first run of this cell" in summaries[0]
     assert f"vs {runs[1].short_id}: C 1 → 2" in summaries[1]
+
+
+def test_the_summary_follows_what_the_cell_printed_in_a_kernel(tmp_path: Path) -> None:
+    # The summary skips ipykernel's stream flush only when nothing is waiting to be sent.
+    cells = [
+        "%load_ext jupyter_mlops",
+        "%%track\nprint('out')",
+        "%%track\nx = 1",
+        "%%track\nimport sys\nprint('err', file=sys.stderr)\nprint('out')",
+        "%%track\nimport sys\nsys.stdout.write('no newline');",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    _execute(nb, tmp_path, tmp_path / ".mlops")
+
+    def kinds(cell: nbformat.NotebookNode) -> list[str]:
+        return [
+            "summary" if SUMMARY_MIMETYPE in o.get("data", {}) else o.get("name", o.output_type)
+            for o in cell.outputs
+        ]
+
+    assert kinds(nb.cells[1]) == ["stdout", "summary"]
+    assert kinds(nb.cells[2]) == ["summary"]
+    *streams, last = kinds(nb.cells[3])  # ipykernel sends stdout before stderr, whatever came first
+    assert sorted(streams) == ["stderr", "stdout"] and last == "summary"
+    assert kinds(nb.cells[4]) == ["stdout", "summary"]

@@ -385,3 +385,36 @@ def test_flush_is_public_and_safe_with_nothing_queued() -> None:
     assert mlops.flush() is True
     assert mlops.flush(timeout=0) is True
     assert "flush" in mlops.__all__ and sys.modules["jupyter_mlops"].flush is mlops.flush
+
+
+def test_a_record_waited_for_at_once_is_written_on_the_callers_thread(tracker) -> None:
+    _sqlite_only(tracker)
+    writer = tracker.writer
+    writer.stop()
+    run = tracker.start_run(experiment="here", seed=None, probe_git=False)
+    assert writer.pending == 0 and writer._thread is None  # no hand-off to a writer thread
+    run.log_params({"a": 1})
+    run.end(wait=False, now=True)
+    assert writer.pending == 0 and writer._thread is None
+    got = tracker.store.get_run(run.id)
+    assert got.status is RunStatus.FINISHED and got.params == {"a": 1}
+    # The write polled the lock briefly (BUSY_POLL_MS); this thread's reads wait as long as ever.
+    from jupyter_mlops.store.sqlite import BUSY_TIMEOUT_MS
+
+    conn = tracker.store._conn()  # type: ignore[attr-defined]
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
+
+
+def test_a_locked_store_hands_the_callers_record_to_the_writer_thread(
+    isolated_store: Path, tracker
+) -> None:
+    _sqlite_only(tracker)
+    with lock_held(isolated_store / "mlops.db") as holder:
+        run = tracker.start_run(experiment="handed", seed=None, probe_git=False)
+        assert tracker.writer.busy and tracker.writer.pending == 1  # queued, first in line
+        run.log_params({"a": 1})
+        run.end(wait=False, now=True)  # queued behind it: the order is kept
+        holder.release()
+        assert mlops.flush(timeout=60)
+    got = tracker.store.get_run(run.id)
+    assert got.status is RunStatus.FINISHED and got.params == {"a": 1}

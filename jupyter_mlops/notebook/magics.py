@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import (
     magic_arguments,
     parse_argstring,
 )
-from IPython.display import display
+from IPython.display import publish_display_data
 
 from ..config import notebook_path, parse_pairs
 from ..exceptions import MLOpsError
@@ -225,7 +225,8 @@ class TrackHooks:
         if outcome.not_recorded:
             warn_not_recorded(outcome.not_recorded)
         elif outcome.run is not None:
-            display(RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run)))
+            summary = RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run))
+            _show(self.shell, summary._repr_mimebundle_())
 
     def _history(self, tracked: _Tracked) -> list[str] | None:
         hm = self.shell.history_manager
@@ -235,6 +236,38 @@ class TrackHooks:
         if not tracked.info.store_history:  # a nested cell: not in the shell's history
             history.append(tracked.raw_cell.rstrip("\n"))
         return history
+
+
+def _show(shell: InteractiveShell, bundle: dict[str, Any]) -> None:
+    """Publish the summary: the bundle ``display()`` would build, without its formatter lookup
+    per mimetype. ipykernel's publisher first flushes stdout and stderr, each a round trip to
+    its IOPub thread that the kernel waits for; when neither holds unsent text (the cell
+    printed nothing) that flush sends nothing and is skipped, so the order of outputs is the
+    same. The check reads ipykernel's ``_flush_pending``; any other stream or publisher takes
+    the ordinary path."""
+    pub = getattr(shell, "display_pub", None)
+    idle = all(
+        getattr(s, "_flush_pending", True) is False
+        and getattr(s, "_subprocess_flush_pending", True) is False
+        for s in (sys.stdout, sys.stderr)
+    )
+    if (
+        not idle
+        or pub is None
+        or "_flush_streams" in vars(pub)
+        or not hasattr(pub, "_flush_streams")
+    ):
+        publish_display_data(bundle)
+        return
+    pub._flush_streams = _nothing_to_flush
+    try:
+        publish_display_data(bundle)
+    finally:
+        del pub._flush_streams
+
+
+def _nothing_to_flush() -> None:
+    return None
 
 
 @magics_class

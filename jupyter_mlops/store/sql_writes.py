@@ -160,7 +160,9 @@ def _update_run_row(conn: Connection, rid: str, u: RunUpdate) -> None:
     if u.code_sha is not None:
         sets["code_sha"] = u.code_sha
     if u.history is not None:
-        sets["history"] = _json(u.history)
+        # Hex digests, already JSON: the session's whole history goes with every tracked cell,
+        # so cleaning each entry (to_jsonable) cost ~1 us per cell of the session, every cell.
+        sets["history"] = json.dumps(u.history)
     if u.environment is not None:
         sets["environment_id"] = u.environment.id
     if u.git is not None:

@@ -59,6 +59,10 @@ def check_sqlite_version(version: str = sqlite3.sqlite_version) -> None:
 
 
 class SQLiteStore(SQLStore):
+    # A commit is local and short (WAL, synchronous=NORMAL): the writer may make one the caller
+    # waits for on the caller's own thread (StoreWriter.write_here).
+    local_writes = True
+
     def __init__(self, directory: str | os.PathLike[str], *, create: bool = True) -> None:
         self.directory = Path(directory)
         self.db_path = self.directory / DB_NAME
@@ -172,6 +176,8 @@ class SQLiteStore(SQLStore):
         if conn.in_transaction:  # nested: the outer read already holds the snapshot
             yield conn
             return
+        # A write made on this thread for the background writer polled the lock briefly.
+        self._set_busy_timeout(conn, BUSY_TIMEOUT_MS)
         try:
             conn.execute("BEGIN")
             try:

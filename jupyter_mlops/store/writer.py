@@ -39,6 +39,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from ..exceptions import StoreError
@@ -56,6 +57,15 @@ DEFAULT_EXIT_TIMEOUT = 10.0
 # of metric rows. A record always fits an empty queue, so the bound is this plus one record.
 MAX_QUEUED_ITEMS = 100_000
 BLOCK_SECONDS = 0.5  # how long a caller waits for room in a full queue before spilling
+
+
+class _Contended(Exception):
+    """Raised from ``on_busy`` to hand a write made on the caller's thread to the writer thread:
+    the caller must not sit in SQLite's lock retries (see :meth:`StoreWriter._write_here`)."""
+
+
+def _give_up() -> None:
+    raise _Contended
 
 
 class StoreWriter:
@@ -84,19 +94,32 @@ class StoreWriter:
         self._room = threading.Condition(self._lock)  # callers wait for room in the queue
         self._journal: Journal | None = None  # spilling: every new record goes there, in order
         self.spilled = 0  # records spilled to a journal so far (for tests and benchmarks)
+        # Whether a record the caller waits for at once may be written on the caller's thread
+        # (see _write_here): a local SQLite commit takes ~50 us, handing it to the writer thread
+        # and waking the caller again costs several times that on a busy machine.
+        self.write_here = bool(getattr(store, "local_writes", False))
 
     # -- submitting and waiting -----------------------------------------------------------------
-    def create(self, start: RunStart) -> int:
-        """Queue the creation of a run; returns a ticket for :meth:`wait`."""
-        return self._submit(Op(start.id, start=start))
+    def create(self, start: RunStart, *, now: bool = False) -> int:
+        """Queue the creation of a run; returns a ticket for :meth:`wait`. ``now``: the caller
+        waits for it at once, so it is written on the caller's thread when nothing else is
+        queued and the store is a local one (same records, same order, same failures)."""
+        return self._submit(Op(start.id, start=start), now=now)
 
     def update(
-        self, run_id: str, update: RunUpdate, *, final: bool = False, report: bool = True
+        self,
+        run_id: str,
+        update: RunUpdate,
+        *,
+        final: bool = False,
+        report: bool = True,
+        now: bool = False,
     ) -> int:
-        """Queue an update of a run (``final``: its end); returns a ticket for :meth:`wait`."""
-        return self._submit(Op(run_id, update=update, final=final, report=report))
+        """Queue an update of a run (``final``: its end); returns a ticket for :meth:`wait`.
+        ``now``: as for :meth:`create`."""
+        return self._submit(Op(run_id, update=update, final=final, report=report), now=now)
 
-    def _submit(self, op: Op) -> int:
+    def _submit(self, op: Op, now: bool = False) -> int:
         op.weight = record_weight(op.update)
         with self._lock:
             if self._journal is not None and self._journal.pid != os.getpid():
@@ -110,14 +133,59 @@ class StoreWriter:
                     self._room.wait(left)
             self._submitted += 1
             op.seq = self._submitted
-            if self._journal is None and self._has_room(op.weight):
+            if now and self._idle():
+                self._inflight = [op]  # the writer thread takes nothing until it is written
+            elif self._journal is None and self._has_room(op.weight):
                 self._queue.append(op)
                 self._queued += op.weight
             else:
                 self._spill(op)
-            self._work.notify()
-            self._ensure_thread()
-            return op.seq
+            if not self._inflight or self._inflight[0] is not op:
+                self._work.notify()
+                self._ensure_thread()
+                return op.seq
+        self._write_here(op)
+        return op.seq
+
+    def _idle(self) -> bool:
+        """Nothing queued, being written, spilled or contended: a record written now keeps
+        the submission order (the caller holds the lock)."""
+        return (
+            self.write_here
+            and not self._queue
+            and not self._inflight
+            and self._journal is None
+            and not self._busy
+            and self._done == self._submitted - 1
+        )
+
+    def _write_here(self, op: Op) -> None:
+        """Write ``op`` on the caller's thread. Another process holding the store's lock makes
+        it give up at once and queue ``op`` for the writer thread, first in line, so the
+        caller is never held up by contention (it waits with ``until_busy``)."""
+        try:
+            self._apply([op], on_busy=_give_up)
+        except _Contended:
+            with self._lock:
+                self._inflight = []
+                self._busy = True
+                self._queue.appendleft(op)
+                self._queued += op.weight
+                self._progress.notify_all()
+                self._work.notify()
+                self._ensure_thread()
+            return
+        except Exception:  # as in the writer thread: never leave the waiters stranded
+            log.exception("jupyter-mlops writer failed on a record")
+            with self._lock:
+                self._errors.setdefault(op.run_id, ("internal error in writer", True))
+        with self._lock:
+            self._inflight = []
+            self._done = op.seq
+            self._progress.notify_all()
+            if self._queue:  # submitted meanwhile: the writer thread goes on with them
+                self._work.notify()
+                self._ensure_thread()
 
     def _has_room(self, weight: int) -> bool:
         return not self._queue or self._queued + weight <= self.max_queued
@@ -229,6 +297,9 @@ class StoreWriter:
         while True:
             with self._lock:
                 journal = self._journal
+                if self._inflight:  # a caller writes a record on its own thread: it goes first
+                    self._work.wait(IDLE_SECONDS)
+                    continue
                 if not self._queue and journal is None:
                     if not self._stopping:
                         self._work.wait(IDLE_SECONDS)
@@ -272,7 +343,7 @@ class StoreWriter:
                 self._busy = True
                 self._progress.notify_all()
 
-    def _apply(self, batch: list[Op]) -> None:
+    def _apply(self, batch: list[Op], on_busy: Callable[[], None] | None = None) -> None:
         with self._lock:
             ops = [op for op in batch if op.run_id not in self._lost]
             closing = dict(self._unclosed)
@@ -294,9 +365,11 @@ class StoreWriter:
             journal_mark = (self._journal.name, marks[-1])
         try:
             if journal_mark is None:
-                self.store.write_batch(writes, on_busy=self._on_busy)
+                self.store.write_batch(writes, on_busy=on_busy or self._on_busy)
             else:
                 self.store.write_batch(writes, on_busy=self._on_busy, journal_mark=journal_mark)
+        except _Contended:
+            raise
         except Exception as e:
             if not isinstance(e, StoreError) and len(ops) > 1:
                 # Not the store's fault (a value it cannot take): isolate the one record.

@@ -217,9 +217,14 @@ class ActiveRun:
             self._pending.artifacts.append(art)
         return art
 
-    def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Artifact:
+    def put_bytes(self, data: bytes, name: str, kind: str = "file") -> Artifact:
+        """Store ``data`` content-addressed and return its artifact, not yet recorded on the
+        run (the ``%%track`` cell records what it made in one record)."""
         sha, size, uri = self.tracker.store.artifacts.put_bytes(data)
-        art = Artifact(name, kind, sha, size, uri)
+        return Artifact(name, kind, sha, size, uri)
+
+    def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Artifact:
+        art = self.put_bytes(data, name, kind)
         with self._lock:
             self._pending.artifacts.append(art)
         return art
@@ -237,13 +242,8 @@ class ActiveRun:
         return self.log_bytes(dumps(model, name), name, kind="model")
 
     def log_figure(self, figure: Any, name: str = "figure.png") -> Artifact:
-        import io
-
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png", dpi=80, bbox_inches="tight")
-        return self.log_bytes(
-            buf.getvalue(), name if name.endswith(".png") else name + ".png", kind="figure"
-        )
+        png = figure_png(figure)
+        return self.log_bytes(png, name if name.endswith(".png") else name + ".png", "figure")
 
     def warn(self, message: str) -> None:
         with self._lock:
@@ -300,11 +300,14 @@ class ActiveRun:
         error: str | None = None,
         *,
         wait: bool | None = None,
+        now: bool = False,
     ) -> None:
         """Record everything collected and the final status; safe to call twice.
 
         ``wait`` (default: True outside IPython) waits until the run is in the store; inside
-        IPython the run is written in the background (see :meth:`settle`)."""
+        IPython the run is written in the background (see :meth:`settle`). ``now``: the
+        caller settles at once, so the records are written on this thread when the store is
+        local and idle (``wait`` implies it)."""
         if self.ended:
             return
         self.ended = True
@@ -318,9 +321,11 @@ class ActiveRun:
         git = self._git_future
         if update.git is None and git is not None and git.done() and git.exception() is None:
             update.git = git.result()
+        waiting = wait if wait is not None else not _in_ipython()
         try:
             update = self._take()
-            self._ticket = self.tracker.writer.update(self.id, update, final=True)
+            writer = self.tracker.writer
+            self._ticket = writer.update(self.id, update, final=True, now=now or waiting)
             self._final = self._image.to_run()
             self.tracker._remember_run(self._final)
         finally:
@@ -334,7 +339,7 @@ class ActiveRun:
         if update.git is None and git is not None:
             # Git is slow; record it when the probe finishes instead of waiting for it.
             git.add_done_callback(lambda f: self.tracker._late_git(self.id, f))
-        if wait if wait is not None else not _in_ipython():
+        if waiting:
             self.tracker.writer.wait(self._ticket)
             self.tracker._report_errors()
 
@@ -362,6 +367,15 @@ class ActiveRun:
         status, error = status_for_exception(exc)
         self.end(status, error)
         return False
+
+
+def figure_png(figure: Any) -> bytes:
+    """A matplotlib figure as the PNG a run stores."""
+    import io
+
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    return buf.getvalue()
 
 
 def status_for_exception(exc: BaseException | None) -> tuple[RunStatus, str | None]:
@@ -460,7 +474,9 @@ class Tracker:
             pid_start=own_start(),
         )
         self._report_errors()
-        ticket = self.writer.create(start)
+        # Written at once when the store is local and idle: every caller waits for the row
+        # (a pipeline's kernel writes into it, a cell's code may kill the process).
+        ticket = self.writer.create(start, now=True)
         if kind is RunKind.PIPELINE:
             # Its id goes to the kernel process at once, which writes into that row.
             self.writer.wait(ticket)
