@@ -50,6 +50,8 @@ from .writer_ops import Op, failure_reason, ops_from_journal
 
 log = logging.getLogger(__name__)
 
+# size: one lock guards the queue, the spill journal and the record written on a caller's
+# thread; the methods that take it stay together in StoreWriter, where its invariants read whole.
 MAX_BATCH = 1000  # operations per transaction: bounds one transaction's size and lock time
 IDLE_SECONDS = 5.0  # an idle writer thread exits (and closes its connection) after this
 DEFAULT_EXIT_TIMEOUT = 10.0
