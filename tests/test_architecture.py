@@ -398,7 +398,6 @@ SIZE_ALLOWED: frozenset[str] = frozenset(
         "pipeline.spec",
         "reproduce",
         "server.handlers",
-        "tracking.cell",
         "tracking.tracker",
         "tracking.tracker:start_run",
         "validation.drift",
