@@ -98,10 +98,9 @@ class PipelineRunner:
             attempt, attempts = self._attempts(
                 spec, prepared, seed, tags or {}, on_start, run_id, bless
             )
-        result = pipeline_result(attempt, attempts)
-        return pipeline_result(
-            attempt, attempts, follow_up(spec, result, self.tracker.store, started)
-        )
+        # A notification's payload is the result itself; the final value adds their ids.
+        queued = follow_up(spec, pipeline_result(attempt, attempts), self.tracker.store, started)
+        return pipeline_result(attempt, attempts, queued)
 
     def _attempts(
         self,
