@@ -275,17 +275,22 @@ def evaluate(
             },
         )
     )
-    if act:
-        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none"):
-            reason = "; ".join(
-                f"{r.check} {r.value:.3g} breaches {r.threshold}"
-                for r in results
-                if r.breached and r.action == action and r.value is not None
-            )
-            evaluation.actions.append(
-                _act(spec, st, action, reason, when, Path(pipelines_dir), clock)
-            )
-    return evaluation
+    if not act:
+        return evaluation
+    actions = [
+        _act(spec, st, action, _reason(results, action), when, Path(pipelines_dir), clock)
+        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none")
+    ]
+    return Evaluation(spec.model, when, blessed.version, results, actions)
+
+
+def _reason(results: list[CheckResult], action: str) -> str:
+    """Why ``action`` is taken: the breaches that call for it."""
+    return "; ".join(
+        f"{r.check} {r.value:.3g} breaches {r.threshold}"
+        for r in results
+        if r.breached and r.action == action and r.value is not None
+    )
 
 
 def _check(
