@@ -137,15 +137,17 @@ def _assigning_cell(name: str, cells: list[str]) -> int | None:
     return None
 
 
-def _explain(rep: Reproduction, cells: list[str]) -> tuple[str, bool]:
+def _explain(
+    input_changes: dict[str, str], output_diffs: dict[str, str], cells: list[str]
+) -> tuple[str, bool]:
     """The message for changed inputs and outputs, naming the file a changed frame was read
     from and its columns, and telling changed data from cells that are not deterministic.
     Also whether only non-determinism explains the changes (no data changed)."""
     from .tracking.seeding import nondeterministic_calls
 
-    files = {k: v for k, v in rep.input_changes.items() if v in ("content changed", "missing")}
-    frames = {k: v for k, v in rep.input_changes.items() if k not in files}
-    frames.update({k: v for k, v in rep.output_diffs.items() if k not in frames})
+    files = {k: v for k, v in input_changes.items() if v in ("content changed", "missing")}
+    frames = {k: v for k, v in input_changes.items() if k not in files}
+    frames.update({k: v for k, v in output_diffs.items() if k not in frames})
     parts, named, random_only = [], set(), bool(frames)
     for var, what in frames.items():
         cols = what.removeprefix("changed: ")
@@ -180,48 +182,60 @@ def _quoted(text: str) -> list[str]:
     return re.findall(r"""['"]([^'"\n]+)['"]""", text)
 
 
-def _verdict(rep: Reproduction, tolerance: float, cells: list[str] | None = None) -> Reproduction:
-    if rep.new is None or rep.new.status is not RunStatus.FINISHED:
-        rep.verdict = "failed"
-        if not rep.message:
-            why = rep.new.error if rep.new is not None and rep.new.error else None
-            rep.message = (
-                f"the re-execution failed: {why}"
-                if why
-                else "the re-execution did not record the reproduced cell's run"
-            )
-        return rep
-    rep.input_changes.update(compare_inputs(rep.original.inputs, rep.new.inputs))
-    rep.output_diffs.update(compare_outputs(rep.original, rep.new))
-    for key, value in rep.original.metrics.items():
-        got = rep.new.metrics.get(key, float("nan"))
+def _verdict(
+    original: Run, new: Run | None, tolerance: float, cells: list[str] | None = None
+) -> Reproduction:
+    """Judge the re-execution ``new`` of ``original``: what differs, and the verdict."""
+    if new is None or new.status is not RunStatus.FINISHED:
+        why = new.error if new is not None and new.error else None
+        message = (
+            f"the re-execution failed: {why}"
+            if why
+            else "the re-execution did not record the reproduced cell's run"
+        )
+        return Reproduction(original, new, "failed", message=message)
+    inputs = compare_inputs(original.inputs, new.inputs)
+    outputs = compare_outputs(original, new)
+    metric_diffs = {}
+    for key, value in original.metrics.items():
+        got = new.metrics.get(key, float("nan"))
         if not _same(value, got, tolerance):
-            rep.metric_diffs[key] = (value, got)
-    metrics = "; ".join(f"{k} {a} → {b}" for k, (a, b) in rep.metric_diffs.items())
-    if rep.input_changes:
-        why, random_only = _explain(rep, cells or [])
-        rep.verdict = "differs" if random_only else "inputs changed"
-        rep.message = ("not deterministic: " if random_only else "inputs changed: ") + why
-    elif rep.metric_diffs or rep.output_diffs:
-        rep.verdict = "differs"
-        outputs = "; ".join(f"{k} ({v})" for k, v in rep.output_diffs.items())
-        rep.message = "; ".join(
+            metric_diffs[key] = (value, got)
+    verdict, message = _judge(original, inputs, outputs, metric_diffs, tolerance, cells or [])
+    return Reproduction(original, new, verdict, inputs, metric_diffs, message, outputs)
+
+
+def _judge(
+    original: Run,
+    inputs: dict[str, str],
+    outputs: dict[str, str],
+    metric_diffs: dict[str, tuple[float, float]],
+    tolerance: float,
+    cells: list[str],
+) -> tuple[str, str]:
+    """The verdict on a re-execution that finished, and the message saying why."""
+    if inputs:
+        why, random_only = _explain(inputs, outputs, cells)
+        verdict = "differs" if random_only else "inputs changed"
+        return verdict, ("not deterministic: " if random_only else "inputs changed: ") + why
+    if metric_diffs or outputs:
+        metrics = "; ".join(f"{k} {a} → {b}" for k, (a, b) in metric_diffs.items())
+        changed = "; ".join(f"{k} ({v})" for k, v in outputs.items())
+        return "differs", "; ".join(
             m
             for m in (
                 metrics and f"metrics differ: {metrics}",
-                outputs and f"outputs differ: {outputs}",
+                changed and f"outputs differ: {changed}",
             )
             if m
         )
-    else:
-        rep.verdict = "reproduced"
-        rep.message = f"all {len(rep.original.metrics)} metrics match" + (
-            f" within {tolerance}" if tolerance else " exactly"
-        )
-        if rep.original.data:
-            n = sum(d.role is DataRole.OUTPUT for d in rep.original.data)
-            rep.message += f"; {n} outputs the same" if n else ""
-    return rep
+    message = f"all {len(original.metrics)} metrics match" + (
+        f" within {tolerance}" if tolerance else " exactly"
+    )
+    if original.data:
+        n = sum(d.role is DataRole.OUTPUT for d in original.data)
+        message += f"; {n} outputs the same" if n else ""
+    return "reproduced", message
 
 
 def reproduce(
@@ -276,7 +290,7 @@ def _reproduce(run_id: str, tolerance: float, tracker: Tracker, progress: bool) 
             f"Run {original.short_id} is a script run; only pipeline and "
             "%%track cell runs record the code needed to reproduce them"
         )
-    return _verdict(Reproduction(original, new, ""), tolerance, cells)
+    return _verdict(original, new, tolerance, cells)
 
 
 __all__ = ["REPRODUCES_TAG", "Reproduction", "compare_inputs", "reproduce"]
