@@ -157,19 +157,19 @@ class _TimedEngine:
 @contextmanager
 def _instrumented(runner: Any, phases: _Phases) -> Iterator[None]:
     """Time the runner's phases: the module functions it calls are wrapped for the duration."""
-    from jupyter_mlops.pipeline import runner as runner_mod
+    from jupyter_mlops.pipeline import gating as gating_mod
 
     runner.engine = _TimedEngine(runner.engine, phases)
     runner._attempt = phases.wrap("attempt", runner._attempt)
     runner._gate_and_register = phases.wrap("gate_and_register", runner._gate_and_register)
-    saved = {n: getattr(runner_mod, n) for n in ("build_context", "evaluate_gates")}
+    saved = {n: getattr(gating_mod, n) for n in ("build_context", "evaluate_gates")}
     for name, fn in saved.items():
-        setattr(runner_mod, name, phases.wrap(name, fn))
+        setattr(gating_mod, name, phases.wrap(name, fn))
     try:
         yield
     finally:
         for name, fn in saved.items():
-            setattr(runner_mod, name, fn)
+            setattr(gating_mod, name, fn)
 
 
 # What the injected first cell costs, step by step, in a fresh interpreter like the kernel's:

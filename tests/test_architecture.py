@@ -37,7 +37,7 @@ RANKS: tuple[tuple[str, str], ...] = (
     ("pipeline", "pipeline"),
     # monitoring.serving (predict, log_labels) records the batches the monitors read, so it sits
     # with them; the "serving" rank is for the model server STYLE.md places above them.
-    ("reproduce/schedule/monitoring", "reproduce schedule monitoring"),
+    ("reproduce/schedule/monitoring", "reproduce replay schedule monitoring"),
     ("serving", "serving"),
     ("views", "views actions"),
     ("front-ends", "notebook server cli __main__"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..entities import ModelVersion
 from ..exceptions import ConflictError, MLOpsError
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from .metrics import HIGHER_IS_BETTER, grouped, task_of
@@ -258,25 +259,7 @@ def evaluate(
     batches = [b for b in st.monitor_batches(spec.model) if b.role == "blessed"]
     mine = [b for b in batches if b.version == blessed.version]
     window = _window(spec, mine, when)
-    # Performance is judged on the labels that arrived in the window (labels come days after
-    # the predictions), for rows the blessed version scored; a per-batch window takes the
-    # labelled rows of its batch.
-    span = WINDOWS[spec.window] or float("inf")
-    rows = [
-        r for r in st.labelled_predictions(spec.model) if r[0] == blessed.version
-        and (r[1] == window[-1].batch_id if spec.window == "batch" and window
-             else when - span < r[6] <= when)
-    ]  # fmt: skip
-    task = task_of(cached_model(st, blessed), [json.loads(r[4]) for r in rows])
-    results = []
-    for check in spec.checks:
-        if check.kind == "drift":
-            ref = _reference(spec, st, blessed, batches)
-            results.append(_drift(check, ref, window))
-        else:
-            by = "all" if check.kind == "performance" else "slice"
-            metrics = {k[1]: m for k, m in grouped(rows, {blessed.version: task}, by).items()}
-            results.append(_performance(check, metrics))
+    results = _check(spec, st, blessed, batches, window, when)
     evaluation = Evaluation(spec.model, when, blessed.version, results, [])
     st.log_monitor_event(
         MonitorEvent(
@@ -292,17 +275,53 @@ def evaluate(
             },
         )
     )
-    if act:
-        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none"):
-            reason = "; ".join(
-                f"{r.check} {r.value:.3g} breaches {r.threshold}"
-                for r in results
-                if r.breached and r.action == action and r.value is not None
-            )
-            evaluation.actions.append(
-                _act(spec, st, action, reason, when, Path(pipelines_dir), clock)
-            )
-    return evaluation
+    if not act:
+        return evaluation
+    actions = [
+        _act(spec, st, action, _reason(results, action), when, Path(pipelines_dir), clock)
+        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none")
+    ]
+    return Evaluation(spec.model, when, blessed.version, results, actions)
+
+
+def _reason(results: list[CheckResult], action: str) -> str:
+    """Why ``action`` is taken: the breaches that call for it."""
+    return "; ".join(
+        f"{r.check} {r.value:.3g} breaches {r.threshold}"
+        for r in results
+        if r.breached and r.action == action and r.value is not None
+    )
+
+
+def _check(
+    spec: MonitorSpec,
+    st: RunStore,
+    blessed: ModelVersion,
+    batches: list[MonitorBatch],
+    window: list[MonitorBatch],
+    when: float,
+) -> list[CheckResult]:
+    """Run each of the monitor's checks on the blessed version's window."""
+    # Performance is judged on the labels that arrived in the window (labels come days after
+    # the predictions), for rows the blessed version scored; a per-batch window takes the
+    # labelled rows of its batch.
+    span = WINDOWS[spec.window] or float("inf")
+    rows = [
+        r for r in st.labelled_predictions(spec.model) if r[0] == blessed.version
+        and (r[1] == window[-1].batch_id if spec.window == "batch" and window
+             else when - span < r[6] <= when)
+    ]  # fmt: skip
+    task = task_of(cached_model(st, blessed), [json.loads(r[4]) for r in rows])
+    results: list[CheckResult] = []
+    for check in spec.checks:
+        if check.kind == "drift":
+            ref = _reference(spec, st, blessed, batches)
+            results.append(_drift(check, ref, window))
+        else:
+            by = "all" if check.kind == "performance" else "slice"
+            metrics = {k[1]: m for k, m in grouped(rows, {blessed.version: task}, by).items()}
+            results.append(_performance(check, metrics))
+    return results
 
 
 def _act(

@@ -59,6 +59,52 @@ def _rows(st: RunStore, batch: MonitorBatch, trust: bool) -> Any:
     )
 
 
+def _kept_batches(
+    st: RunStore, name: str, lo: float | None, hi: float | None, window: str
+) -> list[MonitorBatch]:
+    """The blessed batches of ``name`` that kept their rows, with times in [lo, hi)."""
+    kept = [
+        b
+        for b in st.monitor_batches(name, since=lo)
+        if b.role == "blessed" and b.rows_uri is not None and (hi is None or b.time < hi)
+    ]
+    if not kept:
+        raise ValidationError(
+            f"No rows of {name!r} were kept{window}; pass keep_rows=True to mlops.predict "
+            "so that its rows can make a validation set"
+        )
+    return kept
+
+
+def _labelled_part(
+    name: str,
+    b: MonitorBatch,
+    frame: Any,
+    row_ids: list[str],
+    take: list[int],
+    labels: dict[str, str],
+    label: str,
+) -> Any:
+    """The rows ``take`` of batch ``b``'s kept ``frame``, with their labels and the set's
+    columns (``row_ids`` are theirs)."""
+    import pandas as pd
+
+    clash = sorted({label, *META} & {str(c) for c in frame.columns})
+    if clash:
+        raise ValidationError(
+            f"the kept rows of {name!r} have columns named {clash}; pass another label= "
+            "(row_id, batch_id, batch_time and version are the set's own columns)"
+        )
+    part = frame.iloc[take].copy()
+    part.attrs = {}
+    part[label] = [json.loads(labels[rid]) for rid in row_ids]
+    part["row_id"] = row_ids
+    part["batch_id"] = b.batch_id
+    part["batch_time"] = pd.Timestamp(b.time, unit="s", tz="UTC")
+    part["version"] = b.version
+    return part
+
+
 def live_validation_set(
     name: str,
     since: Any = None,
@@ -88,16 +134,7 @@ def live_validation_set(
     t = time.time() if now is None else now
     lo, hi = bound(since, t), bound(until, t)
     window = "" if lo is None and hi is None else " in that time window"
-    kept = [
-        b
-        for b in st.monitor_batches(name, since=lo)
-        if b.role == "blessed" and b.rows_uri is not None and (hi is None or b.time < hi)
-    ]
-    if not kept:
-        raise ValidationError(
-            f"No rows of {name!r} were kept{window}; pass keep_rows=True to mlops.predict "
-            "so that its rows can make a validation set"
-        )
+    kept = _kept_batches(st, name, lo, hi, window)
     labels = st.monitor_labels(name)
     if not labels:
         raise ValidationError(
@@ -114,19 +151,7 @@ def live_validation_set(
         seen.update(ids)
         if not take:
             continue
-        clash = sorted({label, *META} & {str(c) for c in frame.columns})
-        if clash:
-            raise ValidationError(
-                f"the kept rows of {name!r} have columns named {clash}; pass another label= "
-                "(row_id, batch_id, batch_time and version are the set's own columns)"
-            )
-        part = frame.iloc[take].copy()
-        part.attrs = {}
-        part[label] = [json.loads(labels[ids[i]]) for i in take]
-        part["row_id"] = [ids[i] for i in take]
-        part["batch_id"] = b.batch_id
-        part["batch_time"] = pd.Timestamp(b.time, unit="s", tz="UTC")
-        part["version"] = b.version
+        part = _labelled_part(name, b, frame, [ids[i] for i in take], take, labels, label)
         parts.append(part)
         n += len(part)
         if limit is not None and n >= limit:

@@ -11,7 +11,7 @@ from ..exceptions import ValidationError
 from ..store.base import RunStore
 from .history import history
 from .metrics import HIGHER_IS_BETTER
-from .report import series
+from .trends import series
 
 
 def _figure() -> tuple[Any, Any]:

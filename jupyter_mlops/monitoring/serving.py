@@ -16,7 +16,7 @@ import pickle
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +99,33 @@ def _ids(ids: Sequence[Any] | None, n: int, batch_id: str) -> list[str]:
     return out
 
 
+def _keep_rows(st: RunStore, frame: Any, row_ids: list[str]) -> str:
+    """Store the batch's rows; returns their artifact URI."""
+    # The ids ride in ``attrs`` (which pickle keeps and ``equals`` ignores): they are what
+    # joins a kept row to its delayed label (``live_validation_set``).
+    kept = frame.copy(deep=False)
+    kept.attrs = {"row_ids": row_ids}
+    return st.artifacts.put_bytes(pickle.dumps(kept))[2]
+
+
+def _scores(
+    st: RunStore, name: str, blessed: ModelVersion, X: Any, y: Any, latency: float
+) -> Iterator[tuple[ModelVersion, str, list[Any], float]]:
+    """(version, role, predictions, seconds) for the blessed version (already scored: ``y``
+    in ``latency``), then each shadow version, scored on ``X`` as it comes."""
+    for mv, role in [
+        (blessed, "blessed"),
+        *((m, "shadow") for m in st.list_models(name) if m.stage is ModelStage.SHADOW),
+    ]:
+        if role == "blessed":
+            out, took = y, latency
+        else:
+            t1 = time.perf_counter()
+            out = cached_model(st, mv).predict(X)
+            took = time.perf_counter() - t1
+        yield mv, role, [_plain(v) for v in list(out)], took
+
+
 def predict(
     name: str,
     X: Any,
@@ -131,26 +158,10 @@ def predict(
     row_ids = _ids(ids, len(frame), batch_id)
     slices = [None] * len(frame) if slice_by is None else frame[slice_by].astype(str).tolist()
     prof = profile(frame, bins_from=bins_for(st, blessed)).to_dict()
-    rows_uri = None
-    if keep_rows:
-        # The ids ride in ``attrs`` (which pickle keeps and ``equals`` ignores): they are what
-        # joins a kept row to its delayed label (``live_validation_set``).
-        kept = frame.copy(deep=False)
-        kept.attrs = {"row_ids": row_ids}
-        rows_uri = st.artifacts.put_bytes(pickle.dumps(kept))[2]
+    rows_uri = _keep_rows(st, frame, row_ids) if keep_rows else None
     batches: list[MonitorBatch] = []
     preds: list[tuple[Any, ...]] = []
-    for mv, role in [
-        (blessed, "blessed"),
-        *((m, "shadow") for m in st.list_models(name) if m.stage is ModelStage.SHADOW),
-    ]:
-        if role == "blessed":
-            out, took = y, latency
-        else:
-            t1 = time.perf_counter()
-            out = cached_model(st, mv).predict(X)
-            took = time.perf_counter() - t1
-        values = [_plain(v) for v in list(out)]
+    for mv, role, values, took in _scores(st, name, blessed, X, y, latency):
         import pandas as pd
 
         batches.append(

@@ -11,6 +11,7 @@ import logging
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -102,6 +103,55 @@ def _exit_ok(evalue: str | None) -> bool:
     return (evalue or "").strip() in ("", "0", "None")
 
 
+def _budget(start: float, timeout_s: float | None) -> Callable[[Any], int | None]:
+    """nbclient's ``timeout_func``: the seconds a cell may take, what is left of the run's."""
+    from nbclient.exceptions import CellTimeoutError
+
+    deadline = None if timeout_s is None else start + timeout_s
+
+    def remaining(_cell: Any) -> int | None:
+        if deadline is None:
+            return None
+        left = deadline - time.monotonic()
+        if left <= 0:  # stop before the next cell instead of granting it a second
+            raise CellTimeoutError(f"the whole-run timeout of {timeout_s:g}s was reached")
+        return max(1, int(left + 0.999))
+
+    return remaining
+
+
+def _cell_error(e: Any, seconds: float) -> Execution:
+    """A cell raised (papermill's PapermillExecutionError ``e``); ``sys.exit(0)`` ends well."""
+    ending = Ending.EXITED if e.ename == "SystemExit" and _exit_ok(e.evalue) else Ending.CELL_ERROR
+    return Execution(
+        ending,
+        seconds,
+        e.cell_index,
+        e.exec_count,
+        e.ename,
+        e.evalue,
+        "\n".join(e.traceback or []),
+    )
+
+
+def _dead_kernel(e: BaseException, km: Any, start: float) -> Execution:
+    """The kernel died: killed by a signal when ours says so, else it died by itself."""
+    signum = kernel_signal(km)
+    if signum is not None:
+        return Execution(
+            Ending.KILLED,
+            time.monotonic() - start,
+            ename="KernelKilled",
+            evalue=f"the kernel was killed by {_signal_name(signum)}",
+        )
+    return Execution(
+        Ending.KERNEL_DIED,
+        time.monotonic() - start,
+        ename="DeadKernel",
+        evalue=str(e) or "the kernel died",
+    )
+
+
 class PapermillEngine:
     """papermill + nbclient. The whole-run timeout is enforced per cell through nbclient's
     ``timeout_func``: each cell may only use what is left of the run's budget."""
@@ -125,16 +175,6 @@ class PapermillEngine:
         for name in ("papermill", "papermill.translators"):
             logging.getLogger(name).addFilter(_PARAMETERS_CHECKED)  # a no-op once added
         start = time.monotonic()
-        deadline = None if timeout_s is None else start + timeout_s
-
-        def remaining(_cell: Any) -> int | None:
-            if deadline is None:
-                return None
-            left = deadline - time.monotonic()
-            if left <= 0:  # stop before the next cell instead of granting it a second
-                raise CellTimeoutError(f"the whole-run timeout of {timeout_s:g}s was reached")
-            return max(1, int(left + 0.999))
-
         try:
             pm.execute_notebook(
                 notebook,
@@ -147,27 +187,14 @@ class PapermillEngine:
                 language=language,
                 cwd=str(cwd),
                 progress_bar=progress,
-                timeout_func=remaining,
+                timeout_func=_budget(start, timeout_s),
                 log_output=False,
                 extra_arguments=list(QUIET_KERNEL_ARGS),
                 # A pre-started kernel from a sweep's pool (nbclient leaves it running).
                 **({"km": km} if km is not None else {}),
             )
         except pm.PapermillExecutionError as e:
-            ending = (
-                Ending.EXITED
-                if e.ename == "SystemExit" and _exit_ok(e.evalue)
-                else Ending.CELL_ERROR
-            )
-            return Execution(
-                ending,
-                time.monotonic() - start,
-                e.cell_index,
-                e.exec_count,
-                e.ename,
-                e.evalue,
-                "\n".join(e.traceback or []),
-            )
+            return _cell_error(e, time.monotonic() - start)
         except CellTimeoutError as e:
             return Execution(
                 Ending.TIMEOUT,
@@ -176,20 +203,7 @@ class PapermillEngine:
                 evalue=str(e).splitlines()[0] if str(e) else "timeout",
             )
         except DeadKernelError as e:
-            signum = kernel_signal(km)
-            if signum is not None:
-                return Execution(
-                    Ending.KILLED,
-                    time.monotonic() - start,
-                    ename="KernelKilled",
-                    evalue=f"the kernel was killed by {_signal_name(signum)}",
-                )
-            return Execution(
-                Ending.KERNEL_DIED,
-                time.monotonic() - start,
-                ename="DeadKernel",
-                evalue=str(e) or "the kernel died",
-            )
+            return _dead_kernel(e, km, start)
         except KeyboardInterrupt:
             return Execution(
                 Ending.INTERRUPTED,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bounds import check_name
+from ..bounds import NAME_PATTERN, check_name
 from ..cron import UTC, CronSchedule, load_zone, parse_duration
 from ..exceptions import PipelineSpecError, ValidationError
 from ..validation.gates import GateSpec, parse_gates
@@ -23,7 +23,7 @@ from .notebook import (
     read_notebook,
     read_notebook_parameters,
 )
-from .spec import NAME_PATTERN, Parameter, PipelineSpec, load_gates, load_spec, save_spec, spec_file
+from .spec import Parameter, PipelineSpec, load_gates, load_spec, save_spec, spec_file
 
 # Reading the notebook lives in notebook.py; these are re-exported as part of promote's API.
 __all__ = [
@@ -79,20 +79,8 @@ def promote(
     target = spec_file(name, pipelines_dir)
     previous, messages = _previous_spec(target)
     params, hints = notebook_parameters(nb, str(nb_path))
-    derived = [p.name for p in params if p.derived]
-    if derived:
-        hints.append(
-            f"derived parameter(s) {', '.join(derived)}: computed in the notebook from other "
-            "parameters, and recomputed when one of those is overridden; -p overrides them "
-            "with any literal"
-        )
     recorded_kernel = kernel_name(nb, str(nb_path)) if kernel is None else None
-    if kernel is None and recorded_kernel is None:
-        fallback = previous.kernel if previous else "python3"
-        hints.append(
-            f"the notebook records no kernel (metadata.kernelspec); runs use '{fallback}', "
-            "set another with --kernel NAME"
-        )
+    hints += _hints(params, kernel, recorded_kernel, previous)
     code = notebook_code(nb)
     # Hand-edited scheduling fields (catch-up, retry_on, notify, retention,
     # monitor) survive a re-promote.
@@ -116,6 +104,30 @@ def promote(
     changes = _changes(previous, spec) if previous else []
     save_spec(spec, target)
     return PromoteResult(spec, target, previous is None, tuple(messages + hints), tuple(changes))
+
+
+def _hints(
+    params: list[Parameter],
+    kernel: str | None,
+    recorded_kernel: str | None,
+    previous: PipelineSpec | None,
+) -> list[str]:
+    """What the user should know about the promoted spec: derived parameters, a kernel guessed."""
+    hints = []
+    derived = [p.name for p in params if p.derived]
+    if derived:
+        hints.append(
+            f"derived parameter(s) {', '.join(derived)}: computed in the notebook from other "
+            "parameters, and recomputed when one of those is overridden; -p overrides them "
+            "with any literal"
+        )
+    if kernel is None and recorded_kernel is None:
+        fallback = previous.kernel if previous else "python3"
+        hints.append(
+            f"the notebook records no kernel (metadata.kernelspec); runs use '{fallback}', "
+            "set another with --kernel NAME"
+        )
+    return hints
 
 
 _SCHEDULING = (

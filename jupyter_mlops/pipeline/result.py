@@ -1,6 +1,8 @@
 """What one pipeline run came to: its run, how the execution ended, the gates, the model.
 
-Below the runner, which builds it, and what reads it (notifications, sweeps, the CLI).
+Below the runner, which builds it, and what reads it (notifications, sweeps, the CLI). Every
+value here is frozen: each stage of the runner returns its piece (an :class:`Attempt`, with the
+:class:`Verdict` of its gates), and :func:`pipeline_result` assembles them once, at the end.
 """
 
 from __future__ import annotations
@@ -14,8 +16,32 @@ from ..validation.gates import GateResult, gates_passed
 from .engine import Ending, Execution
 
 
-@dataclass
+@dataclass(frozen=True)
+class Verdict:
+    """What the gates found on a run that executed, and what became of its model."""
+
+    gates: tuple[GateResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    model: ModelVersion | None = None
+    blessed: bool = False
+    held: str | None = None  # why a model that passed its gates was not blessed
+    report: Path | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One execution of the notebook as a run of its own; ``verdict`` is None when it failed."""
+
+    run: Run
+    execution: Execution
+    output_notebook: Path
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
 class PipelineResult:
+    # The lists are built whole by the runner (pipeline_result) and never changed afterwards;
+    # they stay lists, as callers compare them with lists.
     run: Run
     execution: Execution
     output_notebook: Path
@@ -42,4 +68,24 @@ class PipelineResult:
         return exit_code(self.outcome)
 
 
-__all__ = ["PipelineResult"]
+def pipeline_result(
+    attempt: Attempt, attempts: int, notifications: list[str] | None = None
+) -> PipelineResult:
+    """The result of a firing: its last attempt, how many attempts it took, what was queued."""
+    verdict = attempt.verdict or Verdict()
+    return PipelineResult(
+        run=attempt.run,
+        execution=attempt.execution,
+        output_notebook=attempt.output_notebook,
+        gates=list(verdict.gates),
+        model=verdict.model,
+        blessed=verdict.blessed,
+        report=verdict.report,
+        notes=list(verdict.notes),
+        attempts=attempts,
+        held=verdict.held,
+        notifications=list(notifications or []),
+    )
+
+
+__all__ = ["Attempt", "PipelineResult", "Verdict", "pipeline_result"]
