@@ -70,7 +70,7 @@ async def test_every_cli_json_is_the_rest_body(api, project, jp_root_dir, capsys
         validate(body, name)
     # The pairs are not empty answers.
     _, runs = await api("runs", params={"limit": "50"})
-    assert len(runs["runs"]) == len(script) + 3
+    assert len(runs["runs"]) == len(script) + 4  # and the failed, exp-b and 2 pipeline runs
     _, pipes = await api("pipelines")
     assert [p["name"] for p in pipes["pipelines"]] == ["train_ok"]
     _, models = await api("models")
