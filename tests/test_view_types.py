@@ -89,3 +89,34 @@ def test_the_committed_unions_list_the_python_enum_values(enum: type) -> None:
     """Without node: the enums in types.ts are the Python ones, value for value."""
     committed = (LABEXT / "src" / "types.ts").read_text()
     assert union(committed, enum.__name__) == {m.value for m in enum}
+
+
+@pytest.mark.slow
+def test_the_panel_does_not_compile_without_a_chip_for_a_new_status(tmp_path: Path) -> None:
+    """With the planted status in types.ts, tsc refuses api.ts until RUN_STATUSES (the chips)
+    lists it: the panel cannot ship missing it."""
+    import shutil
+
+    planted = generate(tmp_path, ["-c", PLANT])
+    # Beside the real sources (node_modules resolves from there), in the ignored lib/ folder.
+    copy = LABEXT / "lib" / f"planted-{os.getpid()}"
+    shutil.rmtree(copy, ignore_errors=True)
+    try:
+        shutil.copytree(LABEXT / "src", copy / "src", ignore=shutil.ignore_patterns("__tests__"))
+        (copy / "src" / "types.ts").write_text(planted)
+        options = {"composite": False, "noEmit": True, "incremental": False, "rootDir": "src"}
+        config = {"extends": "../../tsconfig.json", "compilerOptions": options}
+        config |= {"include": ["src/*"], "exclude": []}  # lib/ (outDir) is excluded by default
+        (copy / "tsconfig.json").write_text(json.dumps(config))
+        done = subprocess.run(
+            [str(BIN / "tsc"), "-p", str(copy / "tsconfig.json")],
+            cwd=LABEXT, capture_output=True, text=True, timeout=270, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "ALL_STATUSES_HAVE_A_CHIP" in out or "queued" in out, out
+    assert [line for line in out.splitlines() if "error TS" in line] == [
+        line for line in out.splitlines() if "error TS" in line and "api.ts" in line
+    ], out  # only the exhaustive check fails, not something else of the copy
