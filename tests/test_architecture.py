@@ -39,7 +39,7 @@ RANKS: tuple[tuple[str, str], ...] = (
     # with them; the "serving" rank is for the model server STYLE.md places above them.
     ("reproduce/schedule/monitoring", "reproduce replay schedule monitoring"),
     ("serving", "serving"),
-    ("views", "views actions"),
+    ("views", "views"),
     ("front-ends", "notebook server cli __main__"),
     # `import jupyter_mlops` re-exports from every layer (most lazily): nothing inside imports it.
     ("front door", ""),

@@ -28,18 +28,21 @@ def test_runs_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert ids[0][:8] in out and "accuracy" in out
     assert main(["runs", "--json", "--where", "metrics.accuracy > 0.85"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    records = json.loads(capsys.readouterr().out)["runs"]  # the body of GET runs
     assert [r["id"] for r in records] == [ids[1]]
     assert records[0]["params"] == {"C": 1.0}
     assert records[0]["metrics"] == {"accuracy": 0.9}
     assert records[0]["status"] == "finished"
 
 
-def test_show_json_is_the_entity_dict(capsys) -> None:
+def test_show_json_is_the_run_detail(capsys) -> None:
+    """The entity's dict and what the detail adds (GET runs/ID's body)."""
     ids = _seed_runs()
     assert main(["show", ids[0][:8], "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == mlops.get_run(ids[0]).to_dict()
+    entity = mlops.get_run(ids[0]).to_dict()
+    assert {k: data[k] for k in entity} == entity
+    assert data["gate_results"] == [] and data["since_previous"]["previous_id"] is None
     for key in ("id", "experiment", "status", "params", "metrics", "data", "git", "seed"):
         assert key in data
     assert main(["show", ids[0]]) == 0
@@ -140,7 +143,7 @@ def test_runs_shows_gate_outcome_and_model_in_table_and_json(capsys) -> None:
     with mlops.start_run(experiment="wine"):
         pass
     assert main(["runs", "--json"]) == 0
-    records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    records = {r["id"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
     assert {k: records[passed][k] for k in ("gates", "model", "model_stage")} == {
         "gates": "passed",
         "model": "wine@1",
@@ -191,4 +194,5 @@ def test_compare_names_the_changed_column(capsys) -> None:
     assert main(["compare", *ids, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["inputs_changed"] == {"X_train": {ids[2]: ["bmi"]}}
-    assert data["rows"]["data.X_train"][ids[2][:8]].endswith("(changed: bmi)")
+    (row,) = [r for r in data["rows"] if r["key"] == "data.X_train"]
+    assert row["differs"] and row["values"][ids[2][:8]].endswith("(changed: bmi)")

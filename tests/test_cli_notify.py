@@ -53,7 +53,7 @@ def test_notify_list_and_retry(store: RunStore, capsys: pytest.CaptureFixture[st
         ]  # fmt: skip
 
         assert main(["notify", "list", "--json"]) == 0
-        rows = json.loads(capsys.readouterr().out)
+        rows = json.loads(capsys.readouterr().out)["notifications"]
         assert [r["id"] for r in rows] == [second.id, first.id]
         assert rows[1]["created"] == dt.datetime.fromtimestamp(t0, dt.timezone.utc).isoformat(
             timespec="milliseconds"
@@ -86,7 +86,7 @@ def test_notify_list_and_retry(store: RunStore, capsys: pytest.CaptureFixture[st
     assert main(["notify", "list"]) == 0
     assert capsys.readouterr().out.startswith("no notifications waiting")
     assert main(["notify", "list", "--all", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["notifications"]
     assert [(r["id"], r["status"]) for r in rows] == [
         (second.id, "delivered"), (first.id, "delivered"),
     ]  # fmt: skip
@@ -111,7 +111,7 @@ def test_the_monitor_says_no_target_or_queued(
     assert "notify done" not in out
     assert main(["monitor", "churn", "--json"]) == 0
     (action,) = json.loads(capsys.readouterr().out)["actions"]
-    assert action["status"] == "no target" and action["delivered"] is False
+    assert action["status"] == "no target" and action["detail"]["delivered"] is False
 
     with receiver() as hook:
         monkeypatch.setenv("JUPYTER_MLOPS_NOTIFY_WEBHOOK", hook.url)
@@ -127,5 +127,5 @@ def test_the_monitor_says_no_target_or_queued(
         assert hook.keys() == [queued.id] and hook.received[0][1]["event"] == "monitor_breach"
     assert main(["monitor", "churn", "--json"]) == 0
     action = json.loads(capsys.readouterr().out)["actions"][-1]
-    assert action["status"] == "queued" and action["delivered"] is False
-    assert action["notifications"] == [queued.id]
+    assert action["status"] == "queued" and action["detail"]["delivered"] is False
+    assert action["detail"]["notifications"] == [queued.id]

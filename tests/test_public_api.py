@@ -25,6 +25,7 @@ PACKAGES = (
     "jupyter_mlops.tracking",
     "jupyter_mlops.cli",
     "jupyter_mlops.notebook",
+    "jupyter_mlops.views",
 )
 
 

@@ -52,9 +52,9 @@ def test_a_reproduction_leaves_the_experiment_as_it_was(tmp_path: Path, capsys) 
     assert {mlops.get_run(i).tags["reproduces"] for i in hidden} == {target}
     capsys.readouterr()
     assert main(["runs", "-e", "pol", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert len(json.loads(capsys.readouterr().out)["runs"]) == 2
     assert main(["runs", "-e", "pol", "--all", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 4
+    assert len(json.loads(capsys.readouterr().out)["runs"]) == 4
 
     # Never anyone's previous run, though they are the newest of the experiment.
     store = default_tracker().store
@@ -124,7 +124,7 @@ def test_integer_params_stay_integers_in_the_frame_and_json(capsys) -> None:
     assert sorted(map(repr, frame["params.lr"])) == ["0.5", "1"]
     capsys.readouterr()
     assert main(["runs", "-e", "ints", "--json"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    records = json.loads(capsys.readouterr().out)["runs"]
     assert [r["params"].get("n_estimators") for r in records] == [None, 20]
     assert json.dumps([r["params"]["lr"] for r in records]) == "[1, 0.5]"
 

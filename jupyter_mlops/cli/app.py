@@ -11,18 +11,17 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import json
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from .. import bounds
 from ..display import display_time
-from ..entities import to_jsonable
 from ..exceptions import ConfigError, MLOpsError, ValidationError
 from ..exit_codes import ExitCode, describe
 from .common import command_tracker, integer, text
@@ -61,55 +60,47 @@ def runs_table(frame: Any, width: int = 240) -> str:
     return show.to_string(index=False, max_colwidth=36, line_width=width)
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
-    frame = command_tracker(args).runs(
-        args.experiment, args.where, args.order_by, args.limit, include_reproductions=args.all
-    )
-    if args.json:
-        from ..views import runs_records
+def _print_json(value: Any) -> None:
+    """What ``--json`` prints: the view's value, as the REST API sends it."""
+    from ..views import encode
 
-        print(json.dumps(runs_records(frame), indent=2, default=str))
-    elif frame.empty and (args.where or args.experiment):
+    print(encode(value, indent=2))
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from ..views import RunsQuery, all_runs
+
+    query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
+    page = all_runs(command_tracker(args), replace(query, reproductions=args.all), args.limit)
+    if args.json:
+        _print_json(page)
+    elif not page.runs and (args.where or args.experiment):
         print(f"no runs match{f' in experiment {args.experiment}' if args.experiment else ''}")
     else:
-        print(runs_table(frame))
+        print(runs_table(page.frame()))
     return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..tracking.summary import format_run
+    from ..views import run_detail
 
-    run = command_tracker(args).get_run(args.run_id)
-    print(json.dumps(run.to_dict(), indent=2, default=str) if args.json else format_run(run))
+    detail = run_detail(command_tracker(args), args.run_id)
+    if args.json:
+        _print_json(detail)
+    else:
+        print(format_run(detail))
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from ..tracking.compare import compare_frame, inputs_changed
+    from ..views import compare_runs
 
-    tracker = command_tracker(args)
-    runs = [tracker.get_run(r) for r in args.run_ids]
-    frame = compare_frame(runs)
+    comparison = compare_runs(command_tracker(args), args.run_ids)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "runs": [r.id for r in runs],
-                    "inputs_changed": inputs_changed(runs),
-                    "rows": {
-                        k: {
-                            c: to_jsonable(v, non_finite="null", fallback=str)
-                            for c, v in row.items()
-                        }
-                        for k, row in frame.to_dict(orient="index").items()
-                    },
-                },
-                indent=2,
-                default=str,
-            )
-        )
+        _print_json(comparison)
     else:
-        print(frame.to_string())
+        print(comparison.frame().to_string())
     return EXIT_OK
 
 

@@ -5,7 +5,6 @@ breaches, actions), ``--html`` for a report, ``--evaluate`` to run its monitor o
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from ..exceptions import ModelNotFoundError
     from ..monitoring.evaluation import evaluate
     from ..monitoring.history import history
-    from ..monitoring.report import render_html, render_text, shadow_comparisons, to_json
+    from ..monitoring.report import render_html, render_text
     from ..tracking import default_tracker
 
     store = default_tracker(create=args.evaluate).store
@@ -47,9 +46,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if args.html:
         figures = _figures(args, h, store, since)
         Path(args.html).write_text(render_html(h, blessed, figures))
-    if args.json:
-        shadows = shadow_comparisons(h, store)
-        print(json.dumps(to_json(h, blessed, shadows), indent=2, default=str))
+    if args.json:  # the report GET monitors/NAME sends
+        from ..views import encode, report_of
+
+        print(encode(report_of(h, blessed, store), indent=2))
     else:
         if evaluated is not None:  # what this evaluation did, before the history
             print(f"evaluated {args.name}: {evaluated.describe()}")

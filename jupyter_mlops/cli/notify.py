@@ -63,15 +63,17 @@ def notifications_table(items: list[Any], now: float) -> str:
 def cmd_notify(args: argparse.Namespace) -> int:
     import time
 
-    from ..pipeline.outbox import retry, undelivered
+    from ..pipeline.outbox import retry
+    from ..views import encode, notifications
 
-    store = command_tracker(args).store
+    tracker = command_tracker(args)
+    store = tracker.store
     if args.notify_command == "list":
-        items = undelivered(store, include_delivered=args.all)
+        found = notifications(tracker, include_delivered=args.all)  # what GET notifications sends
         if args.json:
-            print(json.dumps([n.to_dict() for n in items], indent=2, default=str))
+            print(encode(found, indent=2))
         else:
-            print(notifications_table(items, time.time()))
+            print(notifications_table(list(found.notifications), time.time()))
         return EXIT_OK
     if bool(args.ids) == args.all:
         raise ValidationError(

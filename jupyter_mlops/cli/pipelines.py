@@ -4,7 +4,6 @@ gc``."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -19,7 +18,10 @@ EXIT_OK = int(ExitCode.OK)
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
+    """``--json``: the value by the package's one encoder (a view's is the REST body)."""
+    from ..views import encode
+
+    print(encode(data, indent=2) if getattr(args, "json", False) else text)
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -159,12 +161,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     until = getattr(args, "until", None)
     until_ts = parse_until(until, registry.clock()) if until else None
     if action == "list":
-        models = registry.versions(args.name)
-        _out(
-            args,
-            [m.to_dict() for m in models],
-            "\n".join(_model_line(m) for m in models) or "no models registered yet",
-        )
+        _list_models(args, registry)
     elif action == "show":
         _show_model(args, registry)
     elif action == "bless":
@@ -197,37 +194,77 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _list_models(args: argparse.Namespace, registry: Any) -> None:
+    """Every model (``GET models``), or the versions of one (``GET models/NAME``)."""
+    from ..views import model_detail, model_list
+
+    tracker = command_tracker(args)
+    if args.name:
+        detail = model_detail(tracker, args.name, registry.clock)
+        _out(args, detail, "\n".join(_model_line(m) for m in detail.versions))
+        return
+    found = model_list(tracker, registry.clock)
+    lines = [
+        f"{_model_line(s.latest)}  ({s.versions} version{'s' if s.versions != 1 else ''}"
+        + (f", blessed v{s.blessed}" if s.blessed is not None else "")
+        + (f", pinned v{s.pinned}" if s.pinned is not None else "")
+        + ")"
+        for s in found.models
+    ]
+    _out(args, found, "\n".join(lines) or "no models registered yet")
+
+
 def _show_model(args: argparse.Namespace, registry: Any) -> None:
-    models = registry.lookup(args.ref)
-    name = models[0].name
-    events = registry.events(name)
-    pin = registry.pin_of(name)
+    from ..views import model_detail
+
+    detail = model_detail(command_tracker(args), args.ref, registry.clock)
     text = (
-        "\n".join(_model_line(m) for m in models)
-        + (f"\npinned: {_pin_line(pin)}" if pin is not None else "")
+        "\n".join(_model_line(m) for m in detail.versions)
+        + (f"\npinned: {_pin_line(detail.pin)}" if detail.pin is not None else "")
         + "\nhistory:\n"
         + "\n".join(
-            f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}" for e in events
+            f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}"
+            for e in detail.events
         )
     )
-    from ..monitoring.report import describe_event
-
     # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
-    acts = [e for e in registry.store.monitor_events(name) if e.kind == "action"]
-    if acts:
+    if detail.monitor_actions:
         text += "\nmonitor actions:\n" + "\n".join(
-            f"  {e.status:9} {describe_event(e)}" for e in acts
+            f"  {a.status:9} {a.description}" for a in detail.monitor_actions
         )
-    _out(
-        args,
-        {
-            "versions": [m.to_dict() for m in models],
-            "pin": pin.to_dict() if pin is not None else None,
-            "events": [e.to_dict() for e in events],
-            "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
-        },
-        text,
-    )
+    _out(args, detail, text)
+
+
+def cmd_pipelines(args: argparse.Namespace) -> int:
+    """``pipelines list`` (``GET pipelines``) and ``pipelines show NAME`` (``GET
+    pipelines/NAME``)."""
+    from pathlib import Path
+
+    from ..views import pipeline_detail, pipeline_list
+
+    tracker = command_tracker(args)
+    if args.action == "list":
+        found = pipeline_list(tracker, Path(args.pipelines_dir))
+        lines = [_pipeline_line(p) for p in found.pipelines]
+        _out(args, found, "\n".join(lines) or f"no pipelines in {args.pipelines_dir}/ yet")
+        return EXIT_OK
+    detail = pipeline_detail(tracker, Path(args.pipelines_dir), args.name)
+    lines = [_pipeline_line(detail), *(f"  parameter {p.name}: {p.type or p.expression}"
+                                       for p in detail.parameters)]  # fmt: skip
+    lines += [
+        f"  run {r.id[:8]} {r.status.value:11} gates {r.gates or '-':7} {iso(r.started)}"
+        for r in detail.last_runs
+    ]
+    _out(args, detail, "\n".join(lines))
+    return EXIT_OK
+
+
+def _pipeline_line(p: Any) -> str:
+    if p.error:
+        return f"{p.name:24} error: {p.error}"
+    when = f"schedule {p.schedule} next {p.next_fire}" if p.schedule else "no schedule"
+    last = p.last_runs[0].status.value if p.last_runs else "never ran"
+    return f"{p.name:24} {p.notebook}  {p.gates} gate(s)  {when}  last {last}"
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -311,7 +348,15 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         monitors_dir=args.monitors_dir,
     )
     if args.status:
-        status = scheduler.status(limit=args.limit)
+        from ..views import schedule_status
+
+        status = schedule_status(
+            command_tracker(args),
+            args.pipelines_dir,
+            args.monitors_dir,
+            scheduler_clock(args.now),
+            limit=args.limit,
+        )
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
         lines += [
             f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
@@ -321,7 +366,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         ]
         _out(
             args,
-            status.to_dict(),
+            status,
             "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
         )
         return EXIT_OK
@@ -524,6 +569,15 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
     ea.add_argument("--json", action="store_true")
     ea.set_defaults(func=cmd_export)
+
+    ps = sub.add_parser("pipelines", parents=[common], help="The promoted pipelines.")
+    psub = ps.add_subparsers(dest="action", required=True, parser_class=type(ps))
+    psub.add_parser("list", parents=[common, pl], help="every pipeline, its schedule, last runs")
+    pshow = psub.add_parser("show", parents=[common, pl], help="one pipeline: spec, runs, log")
+    pshow.add_argument("name", type=pipeline_name("name"))
+    for sp in psub.choices.values():
+        sp.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_pipelines, read_only=True)
 
     g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
     g.add_argument("run_id")

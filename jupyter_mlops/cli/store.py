@@ -42,11 +42,12 @@ def human_bytes(n: int | None) -> str:
 
 
 def cmd_store_info(args: argparse.Namespace) -> int:
-    from ..store.info import store_info
+    from ..tracking import default_tracker
+    from ..views import encode, store_summary
 
-    info = store_info(_current_store())
+    info = store_summary(default_tracker(create=False))  # what GET store sends
     if args.json:
-        print(json.dumps(info.to_dict(), indent=2))
+        print(encode(info, indent=2))
         return EXIT_OK
     rows = [
         ("backend", info.backend),

@@ -27,7 +27,7 @@ from ..config import notebook_path, parse_pairs
 from ..exceptions import MLOpsError
 from ..tracking import default_tracker, warn_not_recorded
 from ..tracking.cell import CellTracker, PendingCell, TrackOptions
-from ..tracking.compare import compare_frame, diff_runs
+from ..tracking.compare import diff_runs
 from ..tracking.summary import RunSummary, format_run
 
 log = logging.getLogger(__name__)
@@ -333,26 +333,28 @@ class MLOpsMagics(Magics):
             raise UsageError(str(e)) from None
 
     def _cmd_runs(self, args: Any) -> Any:
+        from ..views import RunsQuery, all_runs
         from .widgets import RunsFrame
 
-        frame = default_tracker().runs(args.experiment, args.where, args.order_by, args.limit)
-        return RunsFrame(frame)
+        query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
+        return RunsFrame(all_runs(default_tracker(), query, args.limit).frame())
 
     def _cmd_show(self, args: Any) -> Any:
         print(format_run(default_tracker().get_run(args.run_id)))
 
     def _cmd_compare(self, args: Any) -> Any:
-        if len(args.run_ids) < 2:
-            raise UsageError("compare needs at least two run ids, e.g. %mlops compare 3f2a 9c1e")
+        from ..views import compare_runs
+
         tracker = default_tracker()
-        runs = [tracker.get_run(r) for r in args.run_ids]
+        comparison = compare_runs(tracker, args.run_ids)  # at least two: the view says so
         if args.plot:
             from .plots import plot_metric_comparison
 
+            runs = [tracker.get_run(r) for r in comparison.runs]
             plot_metric_comparison(runs, tracker, args.plot)
         from .widgets import CompareFrame
 
-        return CompareFrame(compare_frame(runs), run_ids=[r.id for r in runs])
+        return CompareFrame(comparison.frame(), run_ids=list(comparison.runs))
 
     def _cmd_reproduce(self, args: Any) -> Any:
         from ..reproduce import reproduce

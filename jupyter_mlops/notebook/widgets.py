@@ -153,15 +153,14 @@ class RunsTable:
 
     def show_compare(self) -> None:
         from ..tracking import reading_tracker
-        from ..tracking.compare import compare_frame
+        from ..views import compare_runs
 
-        tracker = reading_tracker(self.tracker)
-        runs = [tracker.get_run(r) for r in self.selected_ids]
+        comparison = compare_runs(reading_tracker(self.tracker), list(self.selected_ids))
         self.output.clear_output()
         with self.output:
             from IPython.display import display
 
-            display(CompareFrame(compare_frame(runs), run_ids=[r.id for r in runs]))
+            display(CompareFrame(comparison.frame(), run_ids=list(comparison.runs)))
 
 
 class RunsFrame(pd.DataFrame):

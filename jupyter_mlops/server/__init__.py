@@ -3,8 +3,9 @@
 ``etc/jupyter/jupyter_server_config.d/jupyter_mlops.json``. With ``c.JupyterMLOps.scheduler =
 True`` it also runs the embedded scheduler in a background thread (:mod:`.loop`).
 
-The handlers (:mod:`.handlers`) only parse a request, make one core call (:mod:`jupyter_mlops.views`
-or :mod:`jupyter_mlops.actions`) off the event loop, and write JSON.
+The handlers (:mod:`.handlers`) only parse a request, make one core call
+(:mod:`jupyter_mlops.views`) off the event loop, and write its value as JSON (what
+``jupyter-mlops … --json`` prints).
 """
 
 from __future__ import annotations

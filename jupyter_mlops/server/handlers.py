@@ -33,7 +33,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from .. import actions, bounds, views
+from .. import bounds, views
 from ..config import Settings, load_settings
 from ..exceptions import ConfigError, ConflictError, MissingDependencyError, ValidationError
 from ..tracking import Tracker
@@ -148,9 +148,8 @@ class MLOpsHandler(APIHandler):
         await self.respond(result)
 
     async def respond(self, result: Any) -> None:
-        if hasattr(result, "to_dict"):
-            result = result.to_dict()
-        await self.finish(json.dumps(result, default=str))
+        # The view's value, by the package's one encoder: what `jupyter-mlops … --json` prints.
+        await self.finish(views.encode(result))
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)
@@ -213,13 +212,8 @@ class ArtifactHandler(MLOpsHandler):
 
 class NotebookHandler(MLOpsHandler):
     def read(self, run_id: str) -> Any:
-        out = views.output_notebook(self.ctx.tracker(), run_id)
-        # The path a front-end opens through the contents API: relative to the server root,
-        # or None when the store lies outside it.
-        path = Path(out["path"]).resolve()
-        root = self.ctx.root.resolve()
-        out["root_path"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
-        return out
+        # root_path: what a front-end opens through the contents API (relative to the root).
+        return views.output_notebook(self.ctx.tracker(), run_id, self.ctx.root)
 
 
 class ReproduceHandler(MLOpsHandler):
@@ -229,8 +223,7 @@ class ReproduceHandler(MLOpsHandler):
         from ..reproduce import reproduce
 
         tolerance = body.number("tolerance", lo=0.0)
-        rep = reproduce(run_id, tolerance=tolerance, tracker=self.ctx.tracker())
-        return views.to_jsonable(rep.to_dict())
+        return reproduce(run_id, tolerance=tolerance, tracker=self.ctx.tracker())
 
 
 class CompareHandler(MLOpsHandler):
@@ -241,12 +234,12 @@ class CompareHandler(MLOpsHandler):
 
 class ExperimentsHandler(MLOpsHandler):
     def read(self) -> Any:
-        return {"experiments": views.experiments(self.ctx.tracker())}
+        return views.experiments(self.ctx.tracker())
 
 
 class PipelinesHandler(MLOpsHandler):
     def read(self) -> Any:
-        return {"pipelines": views.pipelines(self.ctx.tracker(), self.ctx.pipelines_dir)}
+        return views.pipeline_list(self.ctx.tracker(), self.ctx.pipelines_dir)
 
 
 class PipelineHandler(MLOpsHandler):
@@ -263,7 +256,7 @@ class PipelineRunHandler(MLOpsHandler):
         params = body.mapping("params")
         for key in params:
             bounds.check_key(key, "a parameter name", bounds.MAX_NAME_LENGTH)
-        return actions.launch_pipeline_run(
+        return views.launch_pipeline_run(
             self.ctx.tracker(),
             self.ctx.pipelines_dir,
             name,
@@ -299,7 +292,7 @@ class PromoteHandler(MLOpsHandler):
         timeout = body.get("timeout")
         if timeout is not None and not isinstance(timeout, str):
             bounds.check_float(timeout, '"timeout" (seconds)', lo=0, hi=366 * 86400.0)
-        return actions.promote_notebook(
+        return views.promote_notebook(
             self.ctx.root,
             notebook,
             self.ctx.pipelines_dir,
@@ -313,7 +306,7 @@ class PromoteHandler(MLOpsHandler):
 
 class ModelsHandler(MLOpsHandler):
     def read(self) -> Any:
-        return {"models": views.models(self.ctx.tracker())}
+        return views.model_list(self.ctx.tracker())
 
 
 class ModelHandler(MLOpsHandler):
@@ -331,7 +324,7 @@ class BlessHandler(MLOpsHandler):
                 '"version" must be the integer version to bless, e.g. {"version": 3}'
             )
         bounds.check_int(version, '"version"', 1, bounds.MAX_VERSION)
-        return actions.bless_model(
+        return views.bless_model(
             self.ctx.tracker(), f"{name}@{version}", body.text("reason", 10_000, prose=True)
         )
 
@@ -341,7 +334,7 @@ class RollbackHandler(MLOpsHandler):
 
     def act(self, name: str, body: bounds.Body) -> Any:
         to = body.integer("to", 1, bounds.MAX_VERSION)
-        return actions.rollback_model(
+        return views.rollback_model(
             self.ctx.tracker(), name, to, body.text("reason", 10_000, prose=True)
         )
 
@@ -352,30 +345,23 @@ class UnpinHandler(MLOpsHandler):
     fields = ("reason",)
 
     def act(self, name: str, body: bounds.Body) -> Any:
-        return actions.unpin_model(
-            self.ctx.tracker(), name, body.text("reason", 10_000, prose=True)
-        )
+        return views.unpin_model(self.ctx.tracker(), name, body.text("reason", 10_000, prose=True))
 
 
 class MonitorsHandler(MLOpsHandler):
     def read(self) -> Any:
-        from ..monitoring.report import summaries
-
         ctx = self.ctx
-        found = summaries(
+        return views.monitor_list(
             store=ctx.tracker().store,
             monitors_dir=ctx.monitors_dir,
             pipelines_dir=ctx.pipelines_dir,
         )
-        return {"monitors": views.to_jsonable(found)}
 
 
 class MonitorHandler(MLOpsHandler):
     def read(self, name: str) -> Any:
-        from ..monitoring.report import detail
-
         ctx = self.ctx
-        found = detail(
+        return views.monitor_report(
             name,
             self.param("since"),
             self.param("now"),
@@ -383,15 +369,12 @@ class MonitorHandler(MLOpsHandler):
             monitors_dir=ctx.monitors_dir,
             pipelines_dir=ctx.pipelines_dir,
         )
-        return views.to_jsonable(found)
 
 
 class MonitorSeriesHandler(MLOpsHandler):
     def read(self, name: str) -> Any:
-        from ..monitoring.report import monitor_series
-
         ctx = self.ctx
-        found = monitor_series(
+        return views.monitor_series(
             name,
             self.param("kind"),
             self.param("column"),
@@ -402,12 +385,37 @@ class MonitorSeriesHandler(MLOpsHandler):
             monitors_dir=ctx.monitors_dir,
             pipelines_dir=ctx.pipelines_dir,
         )
-        return views.to_jsonable(found)
 
 
 class StatusHandler(MLOpsHandler):
     def read(self) -> Any:
-        return views.status(self.ctx.tracker(), self.ctx.pipelines_dir)
+        return views.status_summary(self.ctx.tracker(), self.ctx.pipelines_dir)
+
+
+class StoreHandler(MLOpsHandler):
+    """``GET store``: what ``jupyter-mlops store info`` shows."""
+
+    def read(self) -> Any:
+        return views.store_summary(self.ctx.tracker())
+
+
+class ScheduleHandler(MLOpsHandler):
+    """``GET schedule?limit=N``: what ``jupyter-mlops scheduler --status`` shows."""
+
+    def read(self) -> Any:
+        limit = bounds.parse_int(self.param("limit") or "20", "limit", 1, bounds.MAX_OFFSET)
+        ctx = self.ctx
+        return views.schedule_status(
+            ctx.tracker(), ctx.pipelines_dir, ctx.monitors_dir, limit=limit
+        )
+
+
+class NotificationsHandler(MLOpsHandler):
+    """``GET notifications?all=1``: what ``jupyter-mlops notify list [--all]`` shows."""
+
+    def read(self) -> Any:
+        every = self.param("all") not in (None, "", "0", "false")
+        return views.notifications(self.ctx.tracker(), include_delivered=every)
 
 
 _ID = r"([^/]+)"
@@ -434,6 +442,9 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"monitors/{_ID}", MonitorHandler),
     (f"monitors/{_ID}/series", MonitorSeriesHandler),
     ("status", StatusHandler),
+    ("store", StoreHandler),
+    ("schedule", ScheduleHandler),
+    ("notifications", NotificationsHandler),
 ]
 
 

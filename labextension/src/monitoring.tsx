@@ -296,7 +296,7 @@ function MonitorDetail(props: {
                 </thead>
                 <tbody>
                   {d.shadows.map(s => (
-                    <tr key={s.ref} title={s.error}>
+                    <tr key={s.ref} title={s.error ?? undefined}>
                       <td>{s.ref}</td>
                       <td>{s.metric ?? '—'}</td>
                       <td>{fmtNumber(s.shadow)}</td>

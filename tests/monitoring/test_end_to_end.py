@@ -109,7 +109,7 @@ def test_drift_retrains_and_a_degraded_model_is_rolled_back(
 
     # Visible everywhere: runs, models show, the monitor report.
     assert main(["runs", "--json"]) == 0
-    ids = {r["id"] for r in json.loads(capsys.readouterr().out)}
+    ids = {r["id"] for r in json.loads(capsys.readouterr().out)["runs"]}
     assert {first.run.id, run.id, bad.run.id} <= ids
     assert main(["models", "show", name]) == 0
     shown = capsys.readouterr().out

@@ -65,7 +65,7 @@ async def test_monitor_detail_is_the_cli_json(api, capsys: pytest.CaptureFixture
     assert (action["action"], action["status"], action["time"]) == (
         "notify", "no target", T0 + 3 * DAY + 120,
     )  # fmt: skip
-    assert action["delivered"] is False  # the project has no notify target: said so
+    assert action["detail"]["delivered"] is False  # the project has no notify target: said so
     # the shadow against the blessed version on the labelled batches both scored
     (shadow,) = data["shadows"]
     assert (shadow["ref"], shadow["metric"], shadow["batches"]) == ("churn@2", "accuracy", 2)

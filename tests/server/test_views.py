@@ -66,7 +66,7 @@ def test_core_views_import_no_front_end() -> None:
     import sys
 
     code = (
-        "import sys, jupyter_mlops.views, jupyter_mlops.actions; "
+        "import sys, jupyter_mlops.views, jupyter_mlops.views.actions; "
         "print(sorted(m for m in ('tornado', 'jupyter_server', 'IPython', 'ipywidgets') "
         "if m in sys.modules))"
     )

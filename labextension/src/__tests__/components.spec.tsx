@@ -20,7 +20,7 @@ function row(id: string, metrics: Record<string, number>): IRunRow {
     status: 'finished',
     kind: 'cell',
     parent_id: null,
-    started: null,
+    started: '2026-01-01T00:00:00.000+00:00',
     duration: null,
     seed: null,
     params: {},

@@ -1,5 +1,5 @@
 """Actions front-ends offer besides the CLI: run a pipeline now (in another process), promote a
-notebook, bless and roll back a model. Each returns JSON-ready values; nothing here imports
+notebook, bless, roll back and unpin a model. Each returns a typed value; nothing here imports
 tornado or IPython.
 """
 
@@ -15,28 +15,48 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import ConflictError, NotFoundError, ValidationError
-from .views import to_jsonable
+from ..entities import ModelPin, ModelVersion
+from ..exceptions import ConflictError, NotFoundError, ValidationError
+from .values import View
 
 if TYPE_CHECKING:
-    from .tracking import Tracker
+    from ..tracking import Tracker
 
 
 @dataclass(frozen=True)
-class Launch:
-    """A pipeline run started in a subprocess; ``run_id`` is its id in the store."""
+class Launch(View):
+    """A pipeline run started in a subprocess; ``run_id`` is its id in the store (its output
+    goes to ``runs/RUN_ID/launch.log`` in the store's directory)."""
 
     run_id: str
     pipeline: str
     pid: int
-    log: Path
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "pipeline": self.pipeline, "pid": self.pid}
+
+@dataclass(frozen=True)
+class Promoted(View):
+    """A notebook promoted to a pipeline spec: where it was written and what changed."""
+
+    path: str
+    created: bool
+    messages: tuple[str, ...]
+    changes: tuple[str, ...]
+    spec: dict[str, Any]  # the YAML spec as written: free-form
+
+
+@dataclass(frozen=True)
+class RolledBack(View):
+    archived: ModelVersion
+    blessed: ModelVersion
+
+
+@dataclass(frozen=True)
+class Unpinned(View):
+    unpinned: ModelPin | None  # the removed pin; None when the model was not pinned
 
 
 def _load(name: str, pipelines_dir: Path) -> Any:
-    from .pipeline.spec import list_pipelines, load_pipeline
+    from ..pipeline.spec import list_pipelines, load_pipeline
 
     if name not in list_pipelines(pipelines_dir):
         try:
@@ -60,9 +80,9 @@ def launch_pipeline_run(
     What can be checked cheaply is checked here, so the caller gets the error now rather than
     a run id that never appears: the pipeline exists, the parameters have their declared types,
     the notebook is unchanged, the kernel is installed, and no run of it is in progress."""
-    from .pipeline.engine import kernel_language
-    from .pipeline.notebook import check_notebook_unchanged
-    from .pipeline.params import coerce_params
+    from ..pipeline.engine import kernel_language
+    from ..pipeline.notebook import check_notebook_unchanged
+    from ..pipeline.params import coerce_params
 
     spec = _load(name, pipelines_dir)
     raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
@@ -104,7 +124,7 @@ def launch_pipeline_run(
     out.close()
     # Reap the child when it ends, so no zombie stays behind in a long-lived server.
     threading.Thread(target=proc.wait, daemon=True, name=f"jupyter-mlops-run-{run_id[:8]}").start()
-    return Launch(run_id, spec.name, proc.pid, log)
+    return Launch(run_id, spec.name, proc.pid)
 
 
 def promote_notebook(
@@ -117,9 +137,9 @@ def promote_notebook(
     gates: Any = None,
     timeout: str | None = None,
     retries: int | None = None,
-) -> dict[str, Any]:
+) -> Promoted:
     """Promote a notebook under ``root`` (paths outside it are refused) to a pipeline spec."""
-    from .pipeline import promote
+    from ..pipeline import promote
 
     path = (root / notebook).resolve()
     if not path.is_relative_to(root.resolve()):
@@ -133,35 +153,32 @@ def promote_notebook(
         retries=retries,
         pipelines_dir=pipelines_dir,
     )
-    return to_jsonable(
-        {
-            "path": str(result.path),
-            "created": result.created,
-            "messages": list(result.messages),
-            "changes": list(result.changes),
-            "spec": result.spec.to_dict(),
-        }
+    return Promoted(
+        str(result.path),
+        result.created,
+        tuple(result.messages),
+        tuple(result.changes),
+        result.spec.to_dict(),
     )
 
 
-def bless_model(tracker: Tracker, ref: str, reason: str | None = None) -> dict[str, Any]:
-    from .registry import ModelRegistry
+def bless_model(tracker: Tracker, ref: str, reason: str | None = None) -> ModelVersion:
+    from ..registry import ModelRegistry
 
-    return to_jsonable(ModelRegistry(tracker.store).bless(ref, reason).to_dict())
+    return ModelRegistry(tracker.store).bless(ref, reason)
 
 
 def rollback_model(
     tracker: Tracker, name: str, to: int | None = None, reason: str | None = None
-) -> dict[str, Any]:
-    from .registry import ModelRegistry
+) -> RolledBack:
+    from ..registry import ModelRegistry
 
     old, new = ModelRegistry(tracker.store).rollback(name, to, reason)
-    return to_jsonable({"archived": old.to_dict(), "blessed": new.to_dict()})
+    return RolledBack(old, new)
 
 
-def unpin_model(tracker: Tracker, name: str, reason: str | None = None) -> dict[str, Any]:
-    """Let automated runs bless ``name`` again; ``unpinned`` is the removed pin or None."""
-    from .registry import ModelRegistry
+def unpin_model(tracker: Tracker, name: str, reason: str | None = None) -> Unpinned:
+    """Let automated runs bless ``name`` again."""
+    from ..registry import ModelRegistry
 
-    pin = ModelRegistry(tracker.store).unpin(name, reason)
-    return to_jsonable({"unpinned": pin.to_dict() if pin is not None else None})
+    return Unpinned(ModelRegistry(tracker.store).unpin(name, reason))

@@ -1,0 +1,70 @@
+"""Runs side by side (``GET compare``, ``jupyter-mlops compare``, ``%mlops compare``) and the
+list of experiments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ValidationError
+from .values import View, to_jsonable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..tracking import Tracker
+
+
+@dataclass(frozen=True)
+class CompareRow(View):
+    """A param or metric (``params.C``, ``metrics.acc``) across the runs, by short id."""
+
+    key: str
+    differs: bool
+    values: dict[str, Any]  # short id -> value: params are free-form
+
+
+@dataclass(frozen=True)
+class Comparison(View):
+    """Params and metrics of runs aligned, differing rows first in each group."""
+
+    runs: tuple[str, ...]
+    columns: tuple[str, ...]  # the runs' short ids, the keys of each row's values
+    inputs_changed: dict[str, dict[str, list[str]]]  # input -> run id -> changed parts
+    rows: tuple[CompareRow, ...]
+
+    def frame(self) -> pd.DataFrame:
+        """As ``compare_frame`` lays it out: ``differs``, then a column per run (short id)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [[r.differs, *(r.values.get(c) for c in self.columns)] for r in self.rows],
+            index=[r.key for r in self.rows],
+            columns=["differs", *self.columns],
+            dtype=object,
+        )
+
+
+def compare_runs(tracker: Tracker, run_ids: list[str]) -> Comparison:
+    """Runs ``run_ids`` (ids or unique prefixes) compared; at least two."""
+    from ..tracking.compare import compare_frame, inputs_changed
+
+    if len(run_ids) < 2:
+        raise ValidationError("compare needs at least two run ids, e.g. 3f2a 9c1e")
+    runs = [tracker.get_run(r) for r in run_ids]
+    frame = compare_frame(runs)
+    columns = tuple(r.short_id for r in runs)
+    rows = tuple(
+        CompareRow(str(key), bool(row["differs"]), {c: to_jsonable(row[c]) for c in columns})
+        for key, row in frame.iterrows()
+    )
+    return Comparison(tuple(r.id for r in runs), columns, inputs_changed(runs), rows)
+
+
+@dataclass(frozen=True)
+class Experiments(View):
+    experiments: tuple[str, ...]
+
+
+def experiments(tracker: Tracker) -> Experiments:
+    return Experiments(tuple(tracker.store.experiments()))

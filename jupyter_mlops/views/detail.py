@@ -1,0 +1,189 @@
+"""One run: its detail (``GET runs/ID``, ``jupyter-mlops show``), a metric's history, an
+artifact's file and the executed notebook of a pipeline run."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ..entities import GateResult, ModelVersion, Run
+from ..exceptions import NotFoundError, StoreError, StoreUnavailableError
+from ..store.confined import ConfinedFile, open_confined
+from .values import View
+
+if TYPE_CHECKING:
+    from ..tracking import Tracker
+    from ..tracking.compare import RunDiff
+
+
+@dataclass(frozen=True)
+class MetricDelta(View):
+    old: float | None
+    new: float | None
+
+
+@dataclass(frozen=True)
+class RunChanges(View):
+    """What changed since the previous run of the experiment (``diff_runs``): params as
+    ``[old, new]``, metric deltas, and the changed parts (columns, index, schema) of inputs."""
+
+    previous_id: str | None
+    params_changed: dict[str, tuple[Any, Any]]
+    metric_deltas: dict[str, MetricDelta]
+    inputs_changed: dict[str, list[str]]
+    inputs_same: tuple[str, ...]
+    inputs_new: tuple[str, ...]
+
+    @classmethod
+    def of(cls, diff: RunDiff) -> RunChanges:
+        return cls(
+            previous_id=diff.previous_id,
+            params_changed=dict(diff.params_changed),
+            metric_deltas={k: MetricDelta(o, n) for k, (o, n) in diff.metric_deltas.items()},
+            inputs_changed=dict(diff.inputs_changed),
+            inputs_same=tuple(diff.inputs_same),
+            inputs_new=tuple(diff.inputs_new),
+        )
+
+
+@dataclass(frozen=True)
+class RunDetail(Run):
+    """A run (``Run.to_dict()``) with its gate results, the model versions it registered,
+    whether it has an output notebook, its child runs, and what changed since the previous run."""
+
+    since_previous: RunChanges | None = None
+    children: tuple[str, ...] = ()
+    gate_results: tuple[GateResult, ...] = ()
+    models: tuple[ModelVersion, ...] = ()
+    output_notebook: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        extra = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _EXTRA}
+        return {**super().to_dict(), **extra}
+
+
+_EXTRA = {"since_previous", "children", "gate_results", "models", "output_notebook"}
+
+
+def run_detail(tracker: Tracker, run_id: str) -> RunDetail:
+    """Run ``run_id`` (an id or unique prefix) with everything its detail page shows."""
+    from ..tracking.compare import diff_runs
+
+    run = tracker.get_run(run_id)
+    store = tracker.store
+    return RunDetail(
+        **{f.name: getattr(run, f.name) for f in fields(Run)},
+        since_previous=RunChanges.of(diff_runs(tracker.previous_run(run), run)),
+        children=tuple(store.search_run_ids(where=f"parent_id == {run.id!r}", limit=200)),
+        gate_results=tuple(store.gate_results(run.id)),
+        models=tuple(m for m in store.list_models() if m.run_id == run.id),
+        output_notebook=_has_output_notebook(tracker, run.id),
+    )
+
+
+@dataclass(frozen=True)
+class MetricPoint(View):
+    step: int
+    value: float | None
+    time: float | None  # epoch seconds
+
+
+@dataclass(frozen=True)
+class MetricSeries(View):
+    """The history of one metric of one run."""
+
+    run_id: str
+    key: str
+    steps: tuple[MetricPoint, ...]
+
+
+def metric_series(tracker: Tracker, run_id: str, key: str) -> MetricSeries:
+    run = tracker.get_run(run_id)
+    hist = tracker.metric_history(run.id, key)
+    if hist.empty:
+        known = ", ".join(sorted(run.metrics)) or "none"
+        raise NotFoundError(f"Run {run.short_id} has no metric {key!r}; its metrics: {known}")
+    steps = tuple(
+        MetricPoint(int(s), float(v), float(t))
+        for s, v, t in zip(hist["step"], hist["value"], hist["time"], strict=False)
+    )
+    return MetricSeries(run.id, key, steps)
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """An artifact opened for download: stream ``file`` (and close it), never reopen by path."""
+
+    name: str
+    kind: str
+    file: BinaryIO
+    size: int
+
+
+def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
+    """The stored file of artifact ``name`` of a run (with an object store, the local cache's
+    verified copy), opened. Only names the run logged resolve, and the file is the one its
+    recorded sha256 names, opened without following any link out of the store, so no name
+    reaches another file (``../``, absolute paths and links out end as not found)."""
+    run = tracker.get_run(run_id)
+    missing = NotFoundError(
+        f"Run {run.short_id} has no artifact {name!r}; its artifacts: "
+        + (", ".join(a.name for a in run.artifacts) or "none")
+    )
+    if not name or name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        raise missing
+    art = next((a for a in reversed(run.artifacts) if a.name == name), None)
+    if art is None:
+        raise missing
+    try:
+        f = tracker.store.artifacts.open_blob(art.uri, art.sha256)
+    except StoreUnavailableError:  # the object store is down: say that, not "no such artifact"
+        raise
+    except (StoreError, LookupError):
+        raise missing from None
+    return ArtifactFile(art.name, art.kind, f, os.fstat(f.fileno()).st_size)
+
+
+def _open_output_notebook(tracker: Tracker, run_id: str) -> ConfinedFile:
+    """The executed notebook of a pipeline run, opened inside the store (NotFoundError when
+    it is missing or leads out of the store)."""
+    return open_confined(tracker.store.workdir, PurePath("runs", run_id, "output.ipynb"))
+
+
+def _has_output_notebook(tracker: Tracker, run_id: str) -> bool:
+    try:
+        _open_output_notebook(tracker, run_id).file.close()
+    except (NotFoundError, StoreUnavailableError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class OutputNotebook(View):
+    """The executed notebook of a pipeline run; ``root_path`` is its path relative to the
+    Jupyter server's root (None elsewhere, and when it lies outside)."""
+
+    run_id: str
+    path: str
+    content: dict[str, Any]  # the notebook's JSON: free-form
+    root_path: str | None = None
+
+
+def output_notebook(tracker: Tracker, run_id: str, root: Path | None = None) -> OutputNotebook:
+    run = tracker.get_run(run_id)
+    try:
+        opened = _open_output_notebook(tracker, run.id)
+    except NotFoundError:
+        raise NotFoundError(
+            f"Run {run.short_id} has no output notebook; only pipeline runs "
+            "(`jupyter-mlops run`) have one"
+        ) from None
+    with opened.file as f:
+        content = json.loads(f.read())
+    path = Path(opened.path).resolve()
+    inside = root is not None and path.is_relative_to(root.resolve())
+    rel = path.relative_to(root.resolve()).as_posix() if root is not None and inside else None
+    return OutputNotebook(run.id, str(opened.path), content, rel)

@@ -1,0 +1,90 @@
+"""The model registry: every model (``GET models``, ``jupyter-mlops models list``) and one
+model's versions, pin and history (``GET models/NAME``, ``jupyter-mlops models show NAME``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..entities import ModelEvent, ModelPin, ModelStage, ModelVersion
+from .monitors import ActionTaken
+from .values import View
+
+if TYPE_CHECKING:
+    from ..tracking import Tracker
+
+
+@dataclass(frozen=True)
+class ModelSummary(View):
+    name: str
+    versions: int  # how many
+    blessed: int | None  # the blessed version
+    pinned: int | None  # the version a rollback or `models pin` holds; None: runs may bless
+    latest: ModelVersion
+
+
+@dataclass(frozen=True)
+class Models(View):
+    models: tuple[ModelSummary, ...]
+
+
+@dataclass(frozen=True)
+class ModelDetail(View):
+    """Versions of a model (all, or the one a ``NAME@VERSION`` names) with their stages, its pin
+    (None when runs may bless), the history of stage changes and the monitor's actions."""
+
+    name: str
+    versions: tuple[ModelVersion, ...]
+    pin: ModelPin | None
+    events: tuple[ModelEvent, ...]
+    monitor_actions: tuple[ActionTaken, ...]  # times in epoch seconds, as monitoring keeps them
+
+
+def model_list(tracker: Tracker, clock: Callable[[], float] = time.time) -> Models:
+    """One entry per model name: how many versions, the blessed, pinned and latest one."""
+    from ..registry import ModelRegistry
+
+    by_name: dict[str, list[ModelVersion]] = {}
+    for m in tracker.store.list_models():
+        by_name.setdefault(m.name, []).append(m)
+    registry = ModelRegistry(tracker.store, clock=clock)
+    out = []
+    for name, versions in sorted(by_name.items()):
+        versions.sort(key=lambda m: m.version)
+        blessed = [m.version for m in versions if m.stage is ModelStage.BLESSED]
+        pin = registry.pin_of(name)
+        out.append(
+            ModelSummary(
+                name=name,
+                versions=len(versions),
+                blessed=blessed[-1] if blessed else None,
+                pinned=pin.version if pin is not None else None,
+                latest=versions[-1],
+            )
+        )
+    return Models(tuple(out))
+
+
+def model_detail(tracker: Tracker, ref: str, clock: Callable[[], float] = time.time) -> ModelDetail:
+    """Model ``ref`` (``NAME`` or ``NAME@VERSION``); raises the registry's "no model named"."""
+    from ..monitoring.report import describe_event
+    from ..registry import ModelRegistry
+
+    registry = ModelRegistry(tracker.store, clock=clock)
+    versions = registry.lookup(ref)
+    name = versions[0].name
+    actions = tuple(
+        ActionTaken.of({**e.detail, "time": e.time, "status": e.status,
+                        "description": describe_event(e)})
+        for e in tracker.store.monitor_events(name)
+        if e.kind == "action"
+    )  # fmt: skip
+    return ModelDetail(
+        name=name,
+        versions=tuple(versions),
+        pin=registry.pin_of(name),
+        events=tuple(registry.events(name)),
+        monitor_actions=actions,
+    )
