@@ -389,7 +389,6 @@ SIZE_ALLOWED: frozenset[str] = frozenset(
         "server.handlers",
         "tracking.tracker",
         "tracking.tracker:start_run",
-        "views",
     }
 )
 
