@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from .. import bounds
@@ -17,11 +16,15 @@ from ..exceptions import ValidationError
 
 # Option types with bounds (jupyter_mlops.bounds): a value out of range is a usage error
 # (exit 2, or the magic's UsageError) naming the option and the limit, before any core call.
-# Frozen dataclasses rather than closures, so two parsers' types compare equal when they accept
-# the same values: tests/test_grammar.py holds the magic's grammar to the CLI's with them.
-@dataclass(frozen=True)
+# Values that compare equal when they accept the same input (closures never do), so
+# tests/test_magic_grammar.py can hold the magic's grammar to the CLI's. Plain classes, not
+# dataclasses: the magic imports this module at %load_ext, and a dataclass costs ~1 ms to define.
 class _OptionType:
-    option: str
+    __slots__ = ("limits", "option")
+
+    def __init__(self, option: str, *limits: Any) -> None:
+        self.option = option
+        self.limits = limits
 
     def __call__(self, value: str) -> Any:
         try:
@@ -32,44 +35,42 @@ class _OptionType:
     def parse(self, value: str) -> Any:
         raise NotImplementedError
 
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and isinstance(other, _OptionType)
+            and (self.option, self.limits) == (other.option, other.limits)
+        )
 
-@dataclass(frozen=True)
+    def __hash__(self) -> int:  # argparse looks a type up in its registry: it must hash
+        return hash((type(self), self.option, self.limits))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{(self.option, *self.limits)!r}"
+
+
 class Integer(_OptionType):
-    lo: int = bounds.INT64_MIN
-    hi: int = bounds.INT64_MAX
-
     def parse(self, value: str) -> int:
-        return bounds.parse_int(value, self.option, self.lo, self.hi)
+        return bounds.parse_int(value, self.option, *self.limits)
 
 
-@dataclass(frozen=True)
 class Number(_OptionType):
-    lo: float | None = None
-    hi: float | None = None
-
     def parse(self, value: str) -> float:
-        return bounds.parse_float(value, self.option, self.lo, self.hi)
+        return bounds.parse_float(value, self.option, *self.limits)
 
 
-@dataclass(frozen=True)
 class Text(_OptionType):
-    limit: int = bounds.MAX_KEY_LENGTH
-
     def parse(self, value: str) -> str:
-        return bounds.check_key(value, self.option, self.limit)
+        return bounds.check_key(value, self.option, *self.limits)
 
 
-@dataclass(frozen=True)
 class Name(_OptionType):
     """A pipeline or monitor name: the name rule, at most 128 characters (it names a file)."""
 
-    what: str = "pipeline"
-
     def parse(self, value: str) -> str:
-        return bounds.check_name(value, self.option, self.what)
+        return bounds.check_name(value, self.option, *self.limits)
 
 
-@dataclass(frozen=True)
 class SpecRef(_OptionType):
     """A pipeline name, or the path of its YAML spec (``.yaml``/``.yml``, or with a ``/``)."""
 
