@@ -12,11 +12,12 @@ import glob
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from tests.processes import free_port
 
 PASSWORD_USER = "mlops_pw"
 PASSWORD = "s3cr3t-Pa55"
@@ -30,12 +31,6 @@ def server_bindir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PGServer:
     """A running cluster; :meth:`stop` removes it. ``stop_now``/``start`` simulate a crash."""
 
@@ -46,7 +41,7 @@ class PGServer:
         self.bindir = bindir
         self.tmp = Path(tempfile.mkdtemp(prefix="mlops-pg-", dir=root))
         self.data = self.tmp / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._run_as: dict[str, Any] = {}
         if os.geteuid() == 0:
             shutil.chown(self.tmp, "postgres", "postgres")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.processes import stop_process
+
 BUCKET = "mlops-test"
 START_TIMEOUT = 90.0
 
@@ -83,12 +85,7 @@ class S3Server:
         )
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
+        stop_process(self.proc, timeout=15)
         # weed leaves gRPC sockets in /tmp whatever -dir says: remove the ones of our ports.
         for port in self.ports:
             for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):

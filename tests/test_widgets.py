@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 
 import jupyter_mlops as mlops
 from jupyter_mlops.notebook.widgets import WIDGET_MIME, CompareFrame, RunsFrame
+from tests.notebook_files import python_notebook
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
@@ -31,13 +32,7 @@ def runs(tracker: mlops.Tracker) -> list[str]:
 
 
 def _execute(tmp_path: Path, *sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb = python_notebook(*sources)
     client = NotebookClient(
         nb,
         timeout=120,

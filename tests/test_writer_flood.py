@@ -20,6 +20,7 @@ from jupyter_mlops.entities import RunKind, RunStatus
 from jupyter_mlops.exceptions import StoreUnavailableError
 from jupyter_mlops.store import close_stores, journal, open_store
 from jupyter_mlops.tracking import reset_default_tracker
+from tests.processes import kill_if_running
 
 from .conftest import PYTHON, python_env
 from .test_writer import lock_held
@@ -129,9 +130,7 @@ def test_the_journal_of_a_killed_process_is_replayed_at_the_next_open_once(
             proc.wait(timeout=60)
             spilled = _journal_steps(_journal_files(isolated_store))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     # The records the child still held in memory died with it; those it spilled did not.
     assert len(spilled) >= 30_000 and _metric_rows(db) == (0, 0)
     close_stores()
@@ -162,9 +161,7 @@ def test_records_spilled_before_an_exit_on_a_locked_store_are_kept_and_said_so(
             _out, err = proc.communicate("end\n", timeout=120)  # exits with the lock held
             spilled = _journal_steps(_journal_files(isolated_store))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert proc.returncode == 0, err
     assert "are kept in" in err and "written the next time the store is opened" in err
     close_stores()

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.processes import free_port
+
 WAIT_S = 120.0  # generous: the suite runs on a loaded 2-core machine
 
 
@@ -81,7 +83,4 @@ def hanging_endpoint() -> Iterator[str]:
 
 def closed_port_url() -> str:
     """A URL nobody listens on: connections are refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hook"
+    return f"http://127.0.0.1:{free_port()}/hook"

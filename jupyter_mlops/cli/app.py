@@ -17,14 +17,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from typing import Any, NoReturn
 
-from .. import bounds
-from ..display import display_time
 from ..exceptions import ConfigError, MLOpsError, ValidationError
 from ..exit_codes import ExitCode, describe
-from .common import command_tracker, integer, text
+from .models import add_model_commands
+from .monitor import add_monitor_commands
+from .notify import add_notify_commands, after_command
+from .pipelines import add_pipeline_commands
+from .runs import add_run_commands
+from .schedule import add_schedule_commands
+from .store import add_store_commands
 
 # Names kept for scripts and tests that import them from here.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_GATE = (
@@ -40,70 +43,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def runs_table(frame: Any, width: int = 240) -> str:
-    if frame.empty:
-        return "no runs recorded yet; track a cell with %%track or use mlops.start_run()"
-    show = frame.copy()
-    show["id"] = show["id"].str[:8]
-    show["started"] = show["started"].map(display_time)
-    show["duration"] = show["duration"].round(3)
-    show = show.drop(columns=["kind", "parent_id"])
-    show["name"] = show["name"].fillna("")
-    if show["gates"].isna().all() and show["model"].isna().all():
-        show = show.drop(columns=["gates", "model", "model_stage"])  # no pipeline runs listed
-    else:
-        show["gates"] = show["gates"].fillna("-")
-        show["model"] = (show["model"] + " " + show["model_stage"]).fillna("-")
-        show = show.drop(columns=["model_stage"])
-    show.columns = [c.removeprefix("metrics.").removeprefix("params.") for c in show.columns]
-    # Wide enough for "name@version stage"; a terminal wraps long lines itself.
-    return show.to_string(index=False, max_colwidth=36, line_width=width)
-
-
-def _print_json(value: Any) -> None:
-    """What ``--json`` prints: the view's value, as the REST API sends it."""
-    from ..views import encode
-
-    print(encode(value, indent=2))
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from ..views import RunsQuery, all_runs
-
-    query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
-    page = all_runs(command_tracker(args), replace(query, reproductions=args.all), args.limit)
-    if args.json:
-        _print_json(page)
-    elif not page.runs and (args.where or args.experiment):
-        print(f"no runs match{f' in experiment {args.experiment}' if args.experiment else ''}")
-    else:
-        print(runs_table(page.frame()))
-    return EXIT_OK
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    from ..tracking.summary import format_run
-    from ..views import run_detail
-
-    detail = run_detail(command_tracker(args), args.run_id)
-    if args.json:
-        _print_json(detail)
-    else:
-        print(format_run(detail))
-    return EXIT_OK
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from ..views import compare_runs
-
-    comparison = compare_runs(command_tracker(args), args.run_ids)
-    if args.json:
-        _print_json(comparison)
-    else:
-        print(comparison.frame().to_string())
-    return EXIT_OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="jupyter-mlops",
@@ -117,46 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)  # a parent of subcommands, so of their parser class
     common.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    r = sub.add_parser("runs", parents=[common], help="List runs, newest first.")
-    r.add_argument("-e", "--experiment", type=text("--experiment"))
-    r.add_argument(
-        "--where",
-        type=text("--where", bounds.MAX_WHERE_LENGTH),
-        help='Filter, e.g. "metrics.accuracy > 0.9 and params.C < 1"',
-    )
-    r.add_argument(
-        "--order-by",
-        type=text("--order-by", bounds.MAX_ORDER_LENGTH),
-        help='e.g. "metrics.accuracy DESC" or "-started"',
-    )
-    r.add_argument("--limit", type=integer("--limit", 1, bounds.MAX_OFFSET), default=None)
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--all", action="store_true", help="Include the runs reproductions recorded.")
-    r.set_defaults(func=cmd_runs, read_only=True)
-
-    s = sub.add_parser("show", parents=[common], help="Show one run (id or unique prefix).")
-    s.add_argument("run_id")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_show, read_only=True)
-
-    c = sub.add_parser("compare", parents=[common], help="Params and metrics of runs side by side.")
-    c.add_argument("run_ids", nargs="+")
-    c.add_argument("--json", action="store_true")
-    c.set_defaults(func=cmd_compare, read_only=True)
-
-    from .pipelines import add_pipeline_commands
-
-    add_pipeline_commands(sub, common)
-    from .monitor import add_monitor_commands
-
-    add_monitor_commands(sub, common)
-    from .store import add_store_commands
-
-    add_store_commands(sub, common)
-    from .notify import add_notify_commands
-
-    add_notify_commands(sub, common)
+    for add_commands in (
+        add_run_commands,
+        add_pipeline_commands,
+        add_model_commands,
+        add_schedule_commands,
+        add_monitor_commands,
+        add_store_commands,
+        add_notify_commands,
+    ):
+        add_commands(sub, common)
     return p
 
 
@@ -212,8 +121,6 @@ def _dispatch(args: argparse.Namespace) -> int:
             set_store(args.store, create=not getattr(args, "read_only", False))
         started = time.time()
         code = func(args)
-        from .notify import after_command
-
         after_command(args, started)  # delivers what the command queued, for a short while
         return code
     except (ValidationError, ConfigError, LookupError) as e:

@@ -1,5 +1,4 @@
-"""``jupyter-mlops promote | run | sweep | gates | models | reproduce | scheduler | schedule |
-gc``."""
+"""``jupyter-mlops promote | run | sweep | export airflow | gates | gc``: pipelines."""
 
 from __future__ import annotations
 
@@ -11,17 +10,12 @@ from .. import bounds
 from ..entities import iso_time as iso
 from ..exit_codes import ExitCode, exit_code
 from ..tracking.seeding import MAX_SEED
-from .common import command_tracker, integer, number, pipeline_name, spec_ref
+from .common import clock as _clock
+from .common import command_tracker, integer, pipeline_name, pipelines_dir_option, spec_ref
+from .common import out as _out
 from .common import text as bounded_text
 
 EXIT_OK = int(ExitCode.OK)
-
-
-def _out(args: argparse.Namespace, data: Any, text: str) -> None:
-    """``--json``: the value by the package's one encoder (a view's is the REST body)."""
-    from ..views import encode
-
-    print(encode(data, indent=2) if getattr(args, "json", False) else text)
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -132,151 +126,6 @@ def cmd_gates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _model_line(m: Any) -> str:
-    metrics = "  ".join(f"{k}={v:.4g}" for k, v in list(m.metrics.items())[:4])
-    return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}"
-
-
-def _clock() -> Any:
-    """Epoch seconds now, or at ``$JUPYTER_MLOPS_NOW`` (tests): when pins start and expire."""
-    from ..schedule.scheduler import scheduler_clock
-
-    clock = scheduler_clock()
-    return lambda: clock().timestamp()
-
-
-def _pin_line(pin: Any) -> str:
-    by = f" by {pin.actor}" if pin.actor else ""
-    until = f" until {iso(pin.until)}" if pin.until is not None else ""
-    why = f": {pin.reason}" if pin.reason else ""
-    return f"{pin.describe()}{by} since {iso(pin.since)}{until}{why}"
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from ..registry import ModelRegistry, parse_until
-
-    store = command_tracker(args).store
-    registry = ModelRegistry(store, clock=_clock())
-    action = args.action
-    until = getattr(args, "until", None)
-    until_ts = parse_until(until, registry.clock()) if until else None
-    if action == "list":
-        _list_models(args, registry)
-    elif action == "show":
-        _show_model(args, registry)
-    elif action == "bless":
-        m = registry.bless(args.ref, args.reason, force=args.force)
-        _out(args, m.to_dict(), f"{m.ref} is now blessed")
-    elif action == "shadow":
-        m = registry.shadow(args.ref, args.reason)
-        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
-    elif action == "promote-shadow":
-        from ..monitoring.shadow import promote_shadow
-
-        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=store)
-        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
-             f" labelled batches won by {ev['metric']})")  # fmt: skip
-    elif action == "pin":
-        pin = registry.pin(args.name, args.version, args.reason, until_ts)
-        _out(args, pin.to_dict(), f"{args.name}: {_pin_line(pin)}; runs register candidates only")
-    elif action == "unpin":
-        gone = registry.unpin(args.name, args.reason)
-        text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
-        _out(args, {"unpinned": gone.to_dict() if gone else None}, text)
-    else:
-        old, new = registry.rollback(args.name, args.to, args.reason, until_ts)
-        _out(
-            args,
-            {"archived": old.to_dict(), "blessed": new.to_dict()},
-            f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
-            f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
-        )
-    return EXIT_OK
-
-
-def _list_models(args: argparse.Namespace, registry: Any) -> None:
-    """Every model (``GET models``), or the versions of one (``GET models/NAME``)."""
-    from ..views import model_detail, model_list
-
-    tracker = command_tracker(args)
-    if args.name:
-        detail = model_detail(tracker, args.name, registry.clock)
-        _out(args, detail, "\n".join(_model_line(m) for m in detail.versions))
-        return
-    found = model_list(tracker, registry.clock)
-    lines = [
-        f"{_model_line(s.latest)}  ({s.versions} version{'s' if s.versions != 1 else ''}"
-        + (f", blessed v{s.blessed}" if s.blessed is not None else "")
-        + (f", pinned v{s.pinned}" if s.pinned is not None else "")
-        + ")"
-        for s in found.models
-    ]
-    _out(args, found, "\n".join(lines) or "no models registered yet")
-
-
-def _show_model(args: argparse.Namespace, registry: Any) -> None:
-    from ..views import model_detail
-
-    detail = model_detail(command_tracker(args), args.ref, registry.clock)
-    text = (
-        "\n".join(_model_line(m) for m in detail.versions)
-        + (f"\npinned: {_pin_line(detail.pin)}" if detail.pin is not None else "")
-        + "\nhistory:\n"
-        + "\n".join(
-            f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}"
-            for e in detail.events
-        )
-    )
-    # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
-    if detail.monitor_actions:
-        text += "\nmonitor actions:\n" + "\n".join(
-            f"  {a.status:9} {a.description}" for a in detail.monitor_actions
-        )
-    _out(args, detail, text)
-
-
-def cmd_pipelines(args: argparse.Namespace) -> int:
-    """``pipelines list`` (``GET pipelines``) and ``pipelines show NAME`` (``GET
-    pipelines/NAME``)."""
-    from pathlib import Path
-
-    from ..views import pipeline_detail, pipeline_list
-
-    tracker = command_tracker(args)
-    if args.action == "list":
-        found = pipeline_list(tracker, Path(args.pipelines_dir))
-        lines = [_pipeline_line(p) for p in found.pipelines]
-        _out(args, found, "\n".join(lines) or f"no pipelines in {args.pipelines_dir}/ yet")
-        return EXIT_OK
-    detail = pipeline_detail(tracker, Path(args.pipelines_dir), args.name)
-    lines = [_pipeline_line(detail), *(f"  parameter {p.name}: {p.type or p.expression}"
-                                       for p in detail.parameters)]  # fmt: skip
-    lines += [
-        f"  run {r.id[:8]} {r.status.value:11} gates {r.gates or '-':7} {iso(r.started)}"
-        for r in detail.last_runs
-    ]
-    _out(args, detail, "\n".join(lines))
-    return EXIT_OK
-
-
-def _pipeline_line(p: Any) -> str:
-    if p.error:
-        return f"{p.name:24} error: {p.error}"
-    when = f"schedule {p.schedule} next {p.next_fire}" if p.schedule else "no schedule"
-    last = p.last_runs[0].status.value if p.last_runs else "never ran"
-    return f"{p.name:24} {p.notebook}  {p.gates} gate(s)  {when}  last {last}"
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..reproduce import reproduce
-
-    rep = reproduce(args.run_id, tolerance=args.tolerance, tracker=command_tracker(args))
-    _out(args, rep.to_dict(), rep.summary())
-    if rep.verdict == "failed":
-        return int(ExitCode.NOT_REPLAYED)
-    return int(ExitCode.OK if rep.verdict == "reproduced" else ExitCode.DIFFERS)
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     from ..pipeline.runner import find_spec
     from ..pipeline.sweep import combinations, parse_grid, run_sweep
@@ -334,141 +183,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_scheduler(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from ..entities import PipelineOutcome
-    from ..schedule.scheduler import Scheduler, scheduler_clock
-
-    scheduler = Scheduler(
-        args.pipelines_dir,
-        command_tracker(args),
-        scheduler_clock(args.now),
-        lease_ttl=args.lease_ttl,
-        monitors_dir=args.monitors_dir,
-    )
-    if args.status:
-        from ..views import schedule_status
-
-        status = schedule_status(
-            command_tracker(args),
-            args.pipelines_dir,
-            args.monitors_dir,
-            scheduler_clock(args.now),
-            limit=args.limit,
-        )
-        lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
-        lines += [
-            f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
-            f"  {e.pipeline:24} {e.outcome:10} {(e.run_id or '')[:8]}  "
-            f"{e.message or ''}"
-            for e in status.log
-        ]
-        _out(
-            args,
-            status,
-            "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
-        )
-        return EXIT_OK
-    if args.once:
-        events = scheduler.tick()
-        lines = [
-            f"{e['pipeline']}: {e['message']}"  # a missed gap is one sentence
-            if e["outcome"] == PipelineOutcome.MISSED
-            else f"{e['pipeline']}: {e['outcome']} {e.get('message', '')}"
-            for e in events
-        ]
-        _out(args, events, "\n".join(lines) or "nothing due")
-        return EXIT_OK
-    names = ", ".join(sorted(scheduler.next_fire())) or "none yet"
-    print(
-        f"scheduler: watching {args.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
-        file=sys.stderr,
-    )
-    # One line per firing as it ends; flushed, since a foreground scheduler's output is often
-    # piped to a log file.
-    scheduler.on_event = lambda event: print(firing_line(event), flush=True)
-    scheduler.serve(poll=args.poll)
-    return EXIT_OK
-
-
-def firing_line(event: dict[str, Any]) -> str:
-    """What the foreground scheduler prints for a firing (or a missed gap): when it ended, the
-    pipeline or monitor, the time it was scheduled for, the outcome, the run and how long it
-    took, and the scheduler's message."""
-    from ..display import display_time
-    from ..schedule.monitors import PREFIX
-
-    key = str(event["pipeline"])
-    what = f"monitor {key.removeprefix(PREFIX)}" if key.startswith(PREFIX) else f"pipeline {key}"
-    parts = [display_time(event.get("ended") or event["at"]), what]
-    parts += [f"scheduled {display_time(event['at'])}", str(event["outcome"])]
-    if event.get("run_id"):
-        parts.append(f"run {str(event['run_id'])[:8]}")
-    if event.get("duration") is not None:
-        parts.append(f"{event['duration']:.1f}s")
-    if event.get("message"):
-        parts.append(str(event["message"]))
-    return "  ".join(parts)
-
-
-def _when(t: Any) -> str:
-    return t.isoformat() if t is not None else "-"
-
-
-def _schedule_line(info: Any, zone: Any) -> str:
-    where = info.timezone
-    nxt = (
-        "paused"
-        if info.paused
-        else ", ".join(t.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") for t in info.next)
-    )
-    last = f"{info.last_status} {(info.last_run or '')[:8]}" if info.last_status else "never ran"
-    gates = f" gates {info.gates}" if info.gates else ""
-    return (
-        f"{info.pipeline:20} {info.kind:8} {info.cron:16} {where:16} next {nxt}  last {last}{gates}"
-    )
-
-
-def cmd_schedule(args: argparse.Namespace) -> int:
-    from ..cron import load_zone
-    from ..schedule.scheduler import Scheduler, scheduler_clock
-
-    scheduler = Scheduler(
-        args.pipelines_dir,
-        command_tracker(args),
-        scheduler_clock(args.now),
-        monitors_dir=args.monitors_dir,
-    )
-    kind = getattr(args, "kind", None)
-    if args.action == "list":
-        infos = scheduler.schedules(count=3)
-        text = "\n".join(_schedule_line(i, load_zone(i.timezone)) for i in infos)
-        _out(
-            args,
-            [i.to_dict() for i in infos],
-            text or "no scheduled pipelines or monitors (promote with --schedule CRON)",
-        )
-    elif args.action == "next":
-        spec_zone = load_zone(scheduler.schedules_zone(args.name, kind))
-        times = scheduler.next_firings(args.name, args.n, kind)
-        text = "\n".join(f"{t.astimezone(spec_zone).isoformat()}  ({t.isoformat()})" for t in times)
-        _out(args, [t.isoformat() for t in times], text)
-    elif args.action == "pause":
-        kind = scheduler.pause(args.name, kind)
-        what = f"monitor {args.name}" if kind == "monitor" else args.name
-        _out(args, {"pipeline": args.name, "kind": kind, "paused": True}, f"{what}: paused")
-    else:
-        kind = scheduler.resume(args.name, kind)
-        what = f"monitor {args.name}" if kind == "monitor" else args.name
-        _out(
-            args,
-            {"pipeline": args.name, "kind": kind, "paused": False},
-            f"{what}: resumed; firings missed while paused are not run",
-        )
-    return EXIT_OK
-
-
 def cmd_gc(args: argparse.Namespace) -> int:
     from ..pipeline.retention import collect_garbage
 
@@ -483,15 +197,87 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    pl = argparse.ArgumentParser(add_help=False)
-    pl.add_argument(
-        "--pipelines-dir",
-        default="pipelines",
-        help="Where pipeline specs live (default: ./pipelines)",
-    )
+def cmd_pipelines(args: argparse.Namespace) -> int:
+    """``pipelines list`` (``GET pipelines``) and ``pipelines show NAME`` (``GET
+    pipelines/NAME``)."""
+    from pathlib import Path
 
-    p = sub.add_parser("promote", parents=[common, pl], help="Turn a notebook into a pipeline.")
+    from ..views import pipeline_detail, pipeline_list
+
+    tracker = command_tracker(args)
+    if args.action == "list":
+        found = pipeline_list(tracker, Path(args.pipelines_dir))
+        lines = [_pipeline_line(p) for p in found.pipelines]
+        _out(args, found, "\n".join(lines) or f"no pipelines in {args.pipelines_dir}/ yet")
+        return EXIT_OK
+    detail = pipeline_detail(tracker, Path(args.pipelines_dir), args.name)
+    lines = [_pipeline_line(detail), *(f"  parameter {p.name}: {p.type or p.expression}"
+                                       for p in detail.parameters)]  # fmt: skip
+    lines += [
+        f"  run {r.id[:8]} {r.status.value:11} gates {r.gates or '-':7} {iso(r.started)}"
+        for r in detail.last_runs
+    ]
+    _out(args, detail, "\n".join(lines))
+    return EXIT_OK
+
+
+def _pipeline_line(p: Any) -> str:
+    if p.error:
+        return f"{p.name:24} error: {p.error}"
+    when = f"schedule {p.schedule} next {p.next_fire}" if p.schedule else "no schedule"
+    last = p.last_runs[0].status.value if p.last_runs else "never ran"
+    return f"{p.name:24} {p.notebook}  {p.gates} gate(s)  {when}  last {last}"
+
+
+def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    pl = pipelines_dir_option()
+    _add_promote(sub, [common, pl])
+    _add_run(sub, [common, pl])
+    _add_sweep(sub, [common, pl])
+
+    ex = sub.add_parser("export", help="Export a pipeline to another engine.")
+    exs = ex.add_subparsers(dest="engine", required=True)
+    ea = exs.add_parser(
+        "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
+    )
+    ea.add_argument(
+        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
+    )
+    ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
+    ea.add_argument("--json", action="store_true")
+    ea.set_defaults(func=cmd_export)
+
+    ps = sub.add_parser("pipelines", parents=[common], help="The promoted pipelines.")
+    psub = ps.add_subparsers(dest="action", required=True, parser_class=type(ps))
+    psub.add_parser("list", parents=[common, pl], help="every pipeline, its schedule, last runs")
+    pshow = psub.add_parser("show", parents=[common, pl], help="one pipeline: spec, runs, log")
+    pshow.add_argument("name", type=pipeline_name("name"))
+    for sp in psub.choices.values():
+        sp.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_pipelines, read_only=True)
+
+    g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
+    g.add_argument("run_id")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_gates, read_only=True)
+
+    gc = sub.add_parser(
+        "gc",
+        parents=[common],
+        help="Delete old pipeline outputs; keeps what model versions need.",
+    )
+    gc.add_argument(
+        "--keep", type=integer("--keep", 0, bounds.MAX_OFFSET), default=10,
+        help="newest runs kept per pipeline (10)",
+    )  # fmt: skip
+    gc.add_argument("--pipeline", type=pipeline_name("--pipeline"), help="only this pipeline")
+    gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
+    gc.add_argument("--json", action="store_true")
+    gc.set_defaults(func=cmd_gc, read_only=True)
+
+
+def _add_promote(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("promote", parents=parents, help="Turn a notebook into a pipeline.")
     p.add_argument("notebook")
     # Only the length here: promote itself suggests a valid name for one that breaks the rule.
     p.add_argument("--name", type=bounded_text("--name", bounds.MAX_NAME_LENGTH))
@@ -508,7 +294,9 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_promote)
 
-    r = sub.add_parser("run", parents=[common, pl], help="Run a pipeline once, behind its gates.")
+
+def _add_run(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    r = sub.add_parser("run", parents=parents, help="Run a pipeline once, behind its gates.")
     r.add_argument(
         "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
     )
@@ -526,8 +314,10 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_run)
 
+
+def _add_sweep(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     sw = sub.add_parser(
-        "sweep", parents=[common, pl], help="Run a pipeline once per parameter combination."
+        "sweep", parents=parents, help="Run a pipeline once per parameter combination."
     )
     sw.add_argument(
         "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
@@ -558,154 +348,13 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
 
-    ex = sub.add_parser("export", help="Export a pipeline to another engine.")
-    exs = ex.add_subparsers(dest="engine", required=True)
-    ea = exs.add_parser(
-        "airflow", parents=[common, pl], help="Write an Airflow DAG calling the same runner."
-    )
-    ea.add_argument(
-        "pipeline", type=spec_ref("pipeline"), help="pipeline name or path of its YAML spec"
-    )
-    ea.add_argument("-o", "--output", default="dags", help="directory of the DAG file")
-    ea.add_argument("--json", action="store_true")
-    ea.set_defaults(func=cmd_export)
 
-    ps = sub.add_parser("pipelines", parents=[common], help="The promoted pipelines.")
-    psub = ps.add_subparsers(dest="action", required=True, parser_class=type(ps))
-    psub.add_parser("list", parents=[common, pl], help="every pipeline, its schedule, last runs")
-    pshow = psub.add_parser("show", parents=[common, pl], help="one pipeline: spec, runs, log")
-    pshow.add_argument("name", type=pipeline_name("name"))
-    for sp in psub.choices.values():
-        sp.add_argument("--json", action="store_true")
-    ps.set_defaults(func=cmd_pipelines, read_only=True)
-
-    g = sub.add_parser("gates", parents=[common], help="Show the gate results of a run.")
-    g.add_argument("run_id")
-    g.add_argument("--json", action="store_true")
-    g.set_defaults(func=cmd_gates, read_only=True)
-
-    m = sub.add_parser("models", parents=[common], help="The model registry.")
-    msub = m.add_subparsers(dest="action", required=True, parser_class=type(m))
-    ml = msub.add_parser("list", parents=[common])
-    ml.add_argument("name", nargs="?")
-    ms = msub.add_parser("show", parents=[common])
-    ms.add_argument("ref", metavar="NAME[@VERSION]")
-    mb = msub.add_parser("bless", parents=[common])
-    mb.add_argument("ref", metavar="NAME@VERSION")
-    mb.add_argument("--reason")
-    mb.add_argument(
-        "--force", action="store_true", help="bless a pinned model; the pin moves to this version"
-    )
-    msh = msub.add_parser("shadow", parents=[common])
-    msh.add_argument("ref", metavar="NAME@VERSION")
-    msh.add_argument("--reason")
-    mps = msub.add_parser("promote-shadow", parents=[common])
-    mps.add_argument("ref", metavar="NAME@VERSION")
-    mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
-    mps.add_argument("--metric")
-    until_help = "the pin expires then: a duration (3d, 12h) or an ISO 8601 time"
-    mr = msub.add_parser(
-        "rollback",
-        parents=[common],
-        help="re-bless the previous version and pin it: runs register candidates until unpin",
-    )
-    mr.add_argument("name")
-    mr.add_argument("--to", type=integer("--to", 1, bounds.MAX_VERSION), metavar="VERSION")
-    mr.add_argument("--reason")
-    mr.add_argument("--until", metavar="DURATION|TIME", help=until_help)
-    mpin = msub.add_parser(
-        "pin", parents=[common], help="hold NAME: runs register candidates but do not bless"
-    )
-    mpin.add_argument("name")
-    mpin.add_argument(
-        "--version",
-        type=integer("--version", 1, bounds.MAX_VERSION),
-        help="the version held (default: the blessed one)",
-    )
-    mpin.add_argument("--until", metavar="DURATION|TIME", help=until_help)
-    mpin.add_argument("--reason")
-    mun = msub.add_parser("unpin", parents=[common], help="let runs bless NAME again")
-    mun.add_argument("name")
-    mun.add_argument("--reason")
-    for sp in (ml, ms, mb, msh, mps, mr, mpin, mun):
-        sp.add_argument("--json", action="store_true")
-    m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
-
-    # Where monitor specs live, for the commands that schedule monitors too.
-    md = argparse.ArgumentParser(add_help=False)
-    md.add_argument(
-        "--monitors-dir", default=None, help="where monitor specs live (default: beside pipelines/)"
-    )
-    sc = sub.add_parser(
-        "scheduler",
-        parents=[common, pl, md],
-        help="Run scheduled pipelines, and evaluate scheduled monitors, when their cron fires.",
-    )
-    sc.add_argument("--once", action="store_true", help="run what is due now, then exit")
-    sc.add_argument("--status", action="store_true", help="next firings and the recent log")
-    sc.add_argument(
-        "--poll", type=number("--poll", 0.01, 86400.0), default=30.0,
-        help="longest sleep, seconds",
-    )  # fmt: skip
-    sc.add_argument(
-        "--limit", type=integer("--limit", 1, bounds.MAX_OFFSET), default=20,
-        help="log entries shown by --status",
-    )  # fmt: skip
-    sc.add_argument(
-        "--lease-ttl",
-        type=number("--lease-ttl", 1.0, 86400.0),
-        default=30.0,
-        help="seconds a killed scheduler's lease blocks its pipelines (default 30)",
-    )
-    # Pins the clock (ISO 8601), like $JUPYTER_MLOPS_NOW: for tests, hence hidden.
-    sc.add_argument("--now", help=argparse.SUPPRESS)
-    sc.add_argument("--json", action="store_true")
-    sc.set_defaults(func=cmd_scheduler)
-
-    sd = sub.add_parser("schedule", parents=[common], help="List, pause, resume schedules.")
-    ssub = sd.add_subparsers(dest="action", required=True, parser_class=type(sd))
-    s_list = ssub.add_parser("list", parents=[common, pl, md], help="schedules, next firings")
-    s_pause = ssub.add_parser("pause", parents=[common, pl, md], help="stop firing NAME")
-    s_resume = ssub.add_parser("resume", parents=[common, pl, md], help="fire NAME again from now")
-    s_next = ssub.add_parser("next", parents=[common, pl, md], help="the next firings of NAME")
-    for sp in (s_pause, s_resume, s_next):
-        sp.add_argument("name", type=pipeline_name("name"), help="a scheduled pipeline or monitor")
-        sp.add_argument(
-            "--kind",
-            choices=["pipeline", "monitor"],
-            help="which NAME means when a pipeline and its monitor both have a schedule",
-        )
-    s_next.add_argument(
-        "-n", type=integer("-n", 1, 10000), default=5, help="how many firings (default 5)"
-    )
-    for sp in (s_list, s_pause, s_resume, s_next):
-        sp.add_argument("--now", help=argparse.SUPPRESS)
-        sp.add_argument("--json", action="store_true")
-    sd.set_defaults(func=cmd_schedule)
-
-    gc = sub.add_parser(
-        "gc",
-        parents=[common],
-        help="Delete old pipeline outputs; keeps what model versions need.",
-    )
-    gc.add_argument(
-        "--keep", type=integer("--keep", 0, bounds.MAX_OFFSET), default=10,
-        help="newest runs kept per pipeline (10)",
-    )  # fmt: skip
-    gc.add_argument("--pipeline", type=pipeline_name("--pipeline"), help="only this pipeline")
-    gc.add_argument("--dry-run", action="store_true", help="report what would be freed")
-    gc.add_argument("--json", action="store_true")
-    gc.set_defaults(func=cmd_gc, read_only=True)
-
-    rp = sub.add_parser(
-        "reproduce", parents=[common], help="Re-execute a run and compare inputs and metrics."
-    )
-    rp.add_argument("run_id")
-    rp.add_argument(
-        "--tolerance",
-        type=number("--tolerance", 0.0),
-        default=0.0,
-        help="relative/absolute tolerance for metrics (default: exact)",
-    )
-    rp.add_argument("--json", action="store_true")
-    rp.set_defaults(func=cmd_reproduce)
+__all__ = [
+    "add_pipeline_commands",
+    "cmd_export",
+    "cmd_gates",
+    "cmd_gc",
+    "cmd_promote",
+    "cmd_run",
+    "cmd_sweep",
+]

@@ -1,4 +1,5 @@
-"""IPython front-end: ``%%track`` and ``%mlops``. Parses, makes one core call, displays."""
+"""IPython front-end: ``%%track`` (and the extension's loading, which registers ``%mlops`` of
+:mod:`.mlops_magic`). Parses, makes one core call, displays."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import base64
 import contextlib
 import logging
 import re
-import shlex
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,21 +14,19 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import (
-    MagicArgumentParser,
     argument,
     magic_arguments,
     parse_argstring,
 )
-from IPython.display import publish_display_data
+from IPython.display import display
 
 from ..config import notebook_path, parse_pairs
-from ..exceptions import MLOpsError
 from ..tracking import default_tracker, warn_not_recorded
 from ..tracking.cell import CellTracker, PendingCell, TrackOptions
 from ..tracking.compare import diff_runs
-from ..tracking.summary import RunSummary, format_run
+from ..tracking.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +223,7 @@ class TrackHooks:
         if outcome.not_recorded:
             warn_not_recorded(outcome.not_recorded)
         elif outcome.run is not None:
-            summary = RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run))
-            _show(self.shell, summary._repr_mimebundle_())
+            display(RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run)))
 
     def _history(self, tracked: _Tracked) -> list[str] | None:
         hm = self.shell.history_manager
@@ -236,38 +233,6 @@ class TrackHooks:
         if not tracked.info.store_history:  # a nested cell: not in the shell's history
             history.append(tracked.raw_cell.rstrip("\n"))
         return history
-
-
-def _show(shell: InteractiveShell, bundle: dict[str, Any]) -> None:
-    """Publish the summary: the bundle ``display()`` would build, without its formatter lookup
-    per mimetype. ipykernel's publisher first flushes stdout and stderr, each a round trip to
-    its IOPub thread that the kernel waits for; when neither holds unsent text (the cell
-    printed nothing) that flush sends nothing and is skipped, so the order of outputs is the
-    same. The check reads ipykernel's ``_flush_pending``; any other stream or publisher takes
-    the ordinary path."""
-    pub = getattr(shell, "display_pub", None)
-    idle = all(
-        getattr(s, "_flush_pending", True) is False
-        and getattr(s, "_subprocess_flush_pending", True) is False
-        for s in (sys.stdout, sys.stderr)
-    )
-    if (
-        not idle
-        or pub is None
-        or "_flush_streams" in vars(pub)
-        or not hasattr(pub, "_flush_streams")
-    ):
-        publish_display_data(bundle)
-        return
-    pub._flush_streams = _nothing_to_flush
-    try:
-        publish_display_data(bundle)
-    finally:
-        del pub._flush_streams
-
-
-def _nothing_to_flush() -> None:
-    return None
 
 
 @magics_class
@@ -305,156 +270,15 @@ class MLOpsMagics(Magics):
         if cell.strip():
             self._shell.run_cell(f"%%track {line}\n{cell}", store_history=False)
 
-    @line_magic
-    def mlops(self, line: str) -> Any:
-        """%mlops COMMAND [options]: look at recorded runs. ``%mlops COMMAND --help`` shows
-        one command's options; the commands are listed below."""
-        try:
-            words = shlex.split(line)
-        except ValueError as e:
-            raise UsageError(f"Cannot parse %mlops arguments: {e}") from None
-        if not words or words[0] not in _COMMANDS:
-            raise UsageError(
-                f"Unknown %mlops command {words[0]!r}; use one of: {', '.join(_COMMANDS)}"
-                if words
-                else f"%mlops needs a command: {', '.join(_COMMANDS)}"
-            )
-        parser = _COMMANDS[words[0]]()
-        if "-h" in words[1:] or "--help" in words[1:]:
-            print(parser.format_help())
-            return None
-        try:
-            args = parser.parse_args(words[1:])
-        except UsageError as e:
-            raise UsageError(f"%mlops {words[0]}: {e} (see %mlops {words[0]} --help)") from None
-        try:
-            return getattr(self, "_cmd_" + words[0])(args)
-        except MLOpsError as e:
-            raise UsageError(str(e)) from None
-
-    def _cmd_runs(self, args: Any) -> Any:
-        from ..views import RunsQuery, all_runs
-        from .widgets import RunsFrame
-
-        query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
-        return RunsFrame(all_runs(default_tracker(), query, args.limit).frame())
-
-    def _cmd_show(self, args: Any) -> Any:
-        print(format_run(default_tracker().get_run(args.run_id)))
-
-    def _cmd_compare(self, args: Any) -> Any:
-        from ..views import compare_runs
-
-        tracker = default_tracker()
-        comparison = compare_runs(tracker, args.run_ids)  # at least two: the view says so
-        if args.plot:
-            from .plots import plot_metric_comparison
-
-            runs = [tracker.get_run(r) for r in comparison.runs]
-            plot_metric_comparison(runs, tracker, args.plot)
-        from .widgets import CompareFrame
-
-        return CompareFrame(comparison.frame(), run_ids=list(comparison.runs))
-
-    def _cmd_reproduce(self, args: Any) -> Any:
-        from ..reproduce import reproduce
-
-        # Its repr is the verdict line and its HTML the verdict with a table of what differed.
-        return reproduce(args.run_id, tolerance=args.tolerance)
-
-    def _cmd_config(self, args: Any) -> Any:
-        s = default_tracker().settings
-        print(
-            f"project root  {s.root}\nstore         {s.store}\n"
-            f"metric names  {', '.join(s.metric_names)}"
-        )
-
-
-def _parser(prog: str, description: str) -> MagicArgumentParser:
-    # add_help=False: ``--help`` is answered by ``mlops`` itself, since argparse's own help
-    # action would exit the interpreter.
-    return MagicArgumentParser(prog=f"mlops {prog}", description=description, add_help=False)
-
-
-def _runs_parser() -> MagicArgumentParser:
-    p = _parser("runs", "The recorded runs as a sortable table, newest first.")
-    from .. import bounds
-    from ..cli.common import integer, text
-
-    p.add_argument(
-        "-e", "--experiment", type=text("--experiment"), help="Only the runs of this experiment."
-    )
-    p.add_argument(
-        "--limit",
-        type=integer("--limit", 1, bounds.MAX_OFFSET),
-        default=20,
-        help="At most this many runs (default 20).",
-    )
-    p.add_argument(
-        "--where",
-        type=text("--where", bounds.MAX_WHERE_LENGTH),
-        help='A filter, e.g. "metrics.acc > 0.9 and params.lr < 0.1".',
-    )
-    p.add_argument(
-        "--order-by",
-        type=text("--order-by", bounds.MAX_ORDER_LENGTH),
-        help="Columns to sort by, comma-separated; prefix - for descending.",
-    )
-    return p
-
-
-def _show_parser() -> MagicArgumentParser:
-    p = _parser("show", "Everything recorded about one run.")
-    p.add_argument("run_id", help="A run id or a unique prefix of one.")
-    return p
-
-
-def _compare_parser() -> MagicArgumentParser:
-    p = _parser("compare", "Runs side by side, differences highlighted.")
-    p.add_argument("run_ids", nargs="+", help="Two or more run ids (or unique prefixes).")
-    p.add_argument("--plot", metavar="METRIC", help="Also plot this metric's curves.")
-    return p
-
-
-def _reproduce_parser() -> MagicArgumentParser:
-    p = _parser("reproduce", "Re-execute a run's code and compare its metrics.")
-    p.add_argument("run_id", help="A run id or a unique prefix of one.")
-    from ..cli.common import number
-
-    p.add_argument(
-        "--tolerance",
-        type=number("--tolerance", 0.0),
-        default=0.0,
-        help="Relative metric difference allowed.",
-    )
-    return p
-
-
-_COMMANDS = {
-    "runs": _runs_parser,
-    "show": _show_parser,
-    "compare": _compare_parser,
-    "reproduce": _reproduce_parser,
-    "config": lambda: _parser("config", "The project root, store and metric names in use."),
-}
-
-
-def _commands_help() -> str:
-    """Every command's usage and options, for ``%mlops?``."""
-    return "\n".join(make().format_help() for make in _COMMANDS.values())
-
-
-# ``%mlops?`` shows the docstring: append each subcommand's help, as magic_arguments does for
-# a magic with one parser.
-MLOpsMagics.mlops.__doc__ = f"{MLOpsMagics.mlops.__doc__}\n\n{_commands_help()}"
-
 
 def load_ipython_extension(ipython: Any) -> None:
     from ..tracking.environment import prewarm
 
     prewarm()  # read the installation's package versions before the first tracked cell
+    from .mlops_magic import MLOpsCommands
+
     magics = MLOpsMagics(ipython)
-    ipython.register_magics(magics)
+    ipython.register_magics(magics, MLOpsCommands(ipython))
     magics.hooks.install()
     ipython._jupyter_mlops_magics = magics  # found again by unload
 

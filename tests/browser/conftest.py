@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.processes import free_port, stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -37,12 +38,6 @@ except ImportError:
     _missing = "playwright is not installed: pip install -e '.[dev]'"
 
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -117,45 +112,27 @@ def start_lab(root: Path, tmp: Path, extra_env: dict[str, str] | None = None) ->
     raise RuntimeError(f"jupyter lab did not start: {(tmp / 'lab.log').read_text()[-2000:]}")
 
 
-def stop(proc: Any) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     import jupyter_mlops as mlops
     from jupyter_mlops.pipeline.runner import run_pipeline
-    from jupyter_mlops.store import close_stores
-    from jupyter_mlops.tracking import reset_default_tracker
     from tests.monitoring.helpers import build_monitored
-    from tests.server.conftest import _build
+    from tests.server.conftest import _build, building_in
 
     root = tmp_path_factory.mktemp("project")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JUPYTER_MLOPS_STORE", str(root / ".mlops"))
-        mp.chdir(root)
-        reset_default_tracker()
-        try:
-            ids = _build(root)
-            # More label noise: the input "train" changes in its column "label" only.
-            changed = run_pipeline("train_ok", {"noise": "0.5"}, progress=False, seed=3)
-            assert changed.exit_code == 0
-            ids.changed = changed.run.id
-            # Monitored models (churn: drifted on its last day, a shadow; steady: quiet).
-            build_monitored(mlops.default_tracker(), root, steady_in_pipeline=False)
-        finally:
-            reset_default_tracker()
-            close_stores()
+    with building_in(root):
+        ids = _build(root)
+        # More label noise: the input "train" changes in its column "label" only.
+        changed = run_pipeline("train_ok", {"noise": "0.5"}, progress=False, seed=3)
+        assert changed.exit_code == 0
+        ids.changed = changed.run.id
+        # Monitored models (churn: drifted on its last day, a shadow; steady: quiet).
+        build_monitored(mlops.default_tracker(), root, steady_in_pipeline=False)
     proc, url = start_lab(root, tmp_path_factory.mktemp("lab"))
     try:
         yield Lab(url, TOKEN, root, ids)
     finally:
-        stop(proc)
+        stop_process(proc, timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline
 from jupyter_mlops.schedule.scheduler import NOW_ENV, Scheduler, parse_now, pipeline_lock
 from tests.conftest import ROOT, python_env
+from tests.processes import kill_if_running
 
 from .test_end_to_end import GATES, MONITOR, serve
 
@@ -187,9 +188,7 @@ def test_ctrl_c_during_a_scheduled_retrain_stops_the_scheduler(tmp_path: Path) -
             proc.wait(timeout=60)
             pytest.fail(f"scheduler --once still running 240 s after SIGINT\n{output()}")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert proc.returncode == 130, output()  # not "0, go on with the next tick"
     _, alive = psutil.wait_procs(started, timeout=60)  # the kernel ends with the scheduler
     assert not alive, alive

@@ -12,21 +12,11 @@ import pytest
 from jupyter_mlops.validation.drift import check_drift
 from jupyter_mlops.validation.gates import GateContext, GateStatus, evaluate_gates
 from jupyter_mlops.validation.profiles import profile_dataframe
+from tests.drift_data import drift_frame
 
 
-def frame(
-    n: int, seed: int, shift: float = 0.0, cities: tuple[float, ...] = (0.5, 0.3, 0.2)
-) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "income": rng.normal(50 + shift, 10, n),
-            "age": rng.integers(18, 80, n),
-            "city": rng.choice(["paris", "lyon", "nice"], n, p=list(cities)),
-            "flag": rng.random(n) < 0.3,
-            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 100, n), "D"),
-        }
-    )
+def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    return drift_frame(n, seed, shift, flag=True, days=100)
 
 
 @pytest.fixture(scope="module")

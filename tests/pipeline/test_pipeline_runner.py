@@ -17,6 +17,7 @@ from jupyter_mlops.exceptions import NotebookChangedError, ParameterError
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.runner import run_pipeline
 from jupyter_mlops.store import RunStore
+from tests.processes import kill_if_running
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -218,9 +219,7 @@ def test_ctrl_c_interrupts_the_run_and_the_kernel(tmp_path: Path, signame: str) 
         proc.send_signal(getattr(signal, signame))
         proc.wait(timeout=240)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     err = (tmp_path / "err.txt").read_text()
     assert proc.returncode == 130, err
     assert "Traceback" not in err

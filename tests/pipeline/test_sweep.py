@@ -14,6 +14,8 @@ from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.pipeline.pool import KernelPool, shutdown
 from jupyter_mlops.pipeline.sweep import combinations, parse_grid
+from tests.notebook_files import write_python_notebook
+from tests.processes import kill_if_running
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -119,9 +121,7 @@ def test_ctrl_c_marks_the_run_under_way_interrupted_and_starts_no_more(
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert statuses() == ["interrupted"]  # the other two never started
 
 
@@ -130,25 +130,15 @@ def test_ctrl_c_marks_the_run_under_way_interrupted_and_starts_no_more(
 
 def _score_notebook(tmp_path: Path, name: str = "score") -> str:
     """A pipeline whose metric ``score`` is its parameter C; C < 0 fails its cell; gate: C >= 4."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell("C: float = 1.0")
-    params.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
+    write_python_notebook(
+        tmp_path / f"{name}.ipynb",
         "import jupyter_mlops as mlops\n"
         "if C < 0:\n"
         "    raise ValueError(f'negative C {C}')\n"
         "mlops.log_metric('score', C)\n"
-        "mlops.log_model({'C': C})"
+        "mlops.log_model({'C': C})",
+        parameters="C: float = 1.0",
     )
-    nb.cells = [params, body]
-    nbformat.write(nb, tmp_path / f"{name}.ipynb")
     gates = [{"kind": "metric", "metric": "score", "min": 4}]
     return promote(tmp_path / f"{name}.ipynb", gates=gates, timeout="5m").spec.name
 
@@ -233,25 +223,16 @@ def test_a_kernel_killed_mid_sweep_is_interrupted_and_the_sweep_goes_on(
     import threading
     import time
 
-    import nbformat
-
     from jupyter_mlops.pipeline.spec import load_pipeline
     from jupyter_mlops.pipeline.sweep import run_sweep
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell("seconds: float = 0")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
+    write_python_notebook(
+        tmp_path / "sleeps.ipynb",
         "import os, pathlib, time\n"
         "pathlib.Path(f'kernel-{seconds:g}.pid').write_text(str(os.getpid()))\n"
-        "time.sleep(seconds)"
-    )]  # fmt: skip
-    nbformat.write(nb, tmp_path / "sleeps.ipynb")
+        "time.sleep(seconds)",
+        parameters="seconds: float = 0",
+    )
     promote(tmp_path / "sleeps.ipynb", timeout="10m")
     spec = load_pipeline("sleeps")
     result: list[object] = []

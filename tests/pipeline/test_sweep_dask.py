@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -21,6 +20,7 @@ from jupyter_mlops.cli.app import EXIT_USAGE, main
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.store import open_store
 from tests.conftest import PYTHON, python_env
+from tests.processes import free_port, kill_if_running
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -78,15 +78,9 @@ def test_a_dask_sweep_records_every_run_and_ranks_like_the_local_pool(
     assert len(mlops.runs(experiment="train_ok")) == 8
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_bad_address_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _project(tmp_path, "train_ok")
-    port = _free_port()
+    port = free_port()
     assert main(["sweep", "train_ok", "--grid", "C=1", "--on", f"dask://127.0.0.1:{port}"]) != 0
     err = capsys.readouterr().err.strip()
     assert f"Cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: " in err
@@ -142,9 +136,7 @@ def test_a_dead_worker_leaves_its_run_interrupted_and_the_sweep_says_so(
         os.kill(_parent(child), signal.SIGKILL)  # the Dask worker running the 600 s run
         out, _ = proc.communicate(timeout=120)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert proc.returncode == 130  # a run was interrupted
     runs = {r["params"]["seconds"]: r for r in json.loads(out)["runs"]}
     assert runs["600"]["status"] == "interrupted" and runs["600"]["run_id"] == long_run
@@ -165,9 +157,7 @@ def test_ctrl_c_interrupts_the_runs_under_way_and_starts_no_more(
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert proc.returncode == 130
     statuses = [s for s, _ in _statuses(isolated_store).values()]
     assert statuses == ["interrupted", "interrupted"]  # the third never started

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import jupyter_mlops as mlops
-from jupyter_mlops.cli.pipelines import firing_line
+from jupyter_mlops.cli.schedule import firing_line
 from jupyter_mlops.display import display_time
 from jupyter_mlops.schedule.scheduler import Scheduler, parse_now
 from tests.conftest import python_env

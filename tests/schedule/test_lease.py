@@ -10,12 +10,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from jupyter_mlops.pipeline import promote
 from jupyter_mlops.store import RunStore
 from tests.conftest import PYTHON, python_env
+from tests.notebook_files import write_python_notebook
 
 T = 1_000_000.0  # lease times are explicit: no test reads the wall clock for them
 
@@ -38,15 +38,7 @@ def test_a_lease_has_one_holder_until_it_expires(store: RunStore) -> None:
 
 
 def _notebook(path: Path, source: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source)]
-    nbformat.write(nb, path)
-    return path
+    return write_python_notebook(path, source)
 
 
 def _env(host: str | None) -> dict[str, str]:

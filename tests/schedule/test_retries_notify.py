@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 import jupyter_mlops as mlops
@@ -22,6 +21,7 @@ from jupyter_mlops.pipeline.runner import PipelineRunner
 from jupyter_mlops.pipeline.spec import NotifySpec, PipelineSpec, load_spec, save_spec
 from jupyter_mlops.schedule.scheduler import Scheduler
 from tests.conftest import python_env
+from tests.notebook_files import write_python_notebook
 from tests.webhooks import closed_port_url, hanging_endpoint, receiver
 
 pytestmark = pytest.mark.slow
@@ -45,19 +45,12 @@ def _pipeline(
     tmp_path: Path, name: str, fail_times: int = 0, error: str = "ConnectionError", **fields: Any
 ) -> PipelineSpec:
     """A scheduled pipeline whose notebook fails ``fail_times`` times (by default) first."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell(
-        f'fail_times = {fail_times}\nmarker = "{tmp_path / (name + ".count")}"\naccuracy = 0.9'
+    path = write_python_notebook(
+        tmp_path / f"{name}.ipynb",
+        FLAKY.format(error=error),
+        parameters=f'fail_times = {fail_times}\nmarker = "{tmp_path / (name + ".count")}"\n'
+        "accuracy = 0.9",
     )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(FLAKY.format(error=error))]
-    path = tmp_path / f"{name}.ipynb"
-    nbformat.write(nb, path)
     result = promote(path, name=name, schedule="* * * * *", timeout="2m")
     save_spec(dataclasses.replace(load_spec(result.path), **fields), result.path)
     return load_spec(result.path)

@@ -3,8 +3,10 @@ runs made with the core API and two runs of a promoted pipeline (tests/notebooks
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,18 +67,26 @@ def _build(root: Path) -> Project:
     return Project(script, failed, run.id, [first.run.id, second.run.id])
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Project]:
-    root = tmp_path_factory.mktemp("template")
+@contextlib.contextmanager
+def building_in(root: Path) -> Iterator[None]:
+    """The default tracker writes to ``root/.mlops``, working in ``root``, for a fixture that
+    builds a project there; the tracker and stores are let go after."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_MLOPS_STORE", str(root / ".mlops"))
         mp.chdir(root)
         reset_default_tracker()
         try:
-            project = _build(root)
+            yield
         finally:
             reset_default_tracker()
             close_stores()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Project]:
+    root = tmp_path_factory.mktemp("template")
+    with building_in(root):
+        project = _build(root)
     return root, project
 
 

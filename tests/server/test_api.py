@@ -13,6 +13,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main as cli_main
 from jupyter_mlops.entities import RunKind
+from tests.server.shared_server import *  # noqa: F403  (one server for the module)
 
 pytestmark = pytest.mark.slow
 
@@ -316,14 +317,14 @@ async def test_bless_and_rollback(api, project) -> None:
     assert code == 400 and "integer version" in body["error"]
 
 
-async def test_promote(api, project, tmp_path: Path) -> None:
+async def test_promote(api, project, jp_root_dir: Path) -> None:
     code, body = await api(
         "promote",
         method="POST",
         body={"notebook": "train_ok.ipynb", "name": "again", "timeout": "10m"},
     )
     assert code == 200, body
-    assert body["created"] and (tmp_path / "pipelines" / "again.yaml").is_file()
+    assert body["created"] and (jp_root_dir / "pipelines" / "again.yaml").is_file()
     assert body["spec"]["timeout"] == "10m"
     code, body = await api("promote", method="POST", body={"notebook": "../outside.ipynb"})
     assert code == 400 and "outside" in body["error"]

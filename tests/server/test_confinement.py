@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
+from tests.server.shared_server import *  # noqa: F403  (one server for the module)
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +26,9 @@ def _outside(tmp_path: Path) -> Path:
     return out
 
 
-def _blob(tmp_path: Path, run_id: str, name: str) -> Path:
+def _blob(root: Path, run_id: str, name: str) -> Path:
     art = next(a for a in mlops.get_run(run_id).artifacts if a.name == name)
-    return tmp_path / ".mlops" / art.uri
+    return root / ".mlops" / art.uri
 
 
 def _artifact_cases(project) -> list[tuple[str, str]]:
@@ -41,10 +42,10 @@ async def _refused(api, *parts: str) -> None:
 
 
 async def test_a_linked_artifact_folder_leading_out_of_the_store_is_404(
-    api, project, tmp_path: Path
+    api, project, tmp_path: Path, jp_root_dir: Path
 ) -> None:
     for run_id, name in _artifact_cases(project):
-        blob = _blob(tmp_path, run_id, name)
+        blob = _blob(jp_root_dir, run_id, name)
         folder = _outside(tmp_path) / blob.parent.name
         shutil.move(blob.parent, folder)  # the real blobs, out of the store, then a secret
         for f in folder.iterdir():
@@ -63,22 +64,22 @@ async def test_a_linked_artifact_folder_leading_out_of_the_store_is_404(
 
 
 async def test_a_linked_artifact_file_leading_out_of_the_store_is_404(
-    api, project, tmp_path: Path
+    api, project, tmp_path: Path, jp_root_dir: Path
 ) -> None:
     secret = _outside(tmp_path) / "secret.txt"
     secret.write_text(SECRET)
     for run_id, name in _artifact_cases(project):
-        blob = _blob(tmp_path, run_id, name)
+        blob = _blob(jp_root_dir, run_id, name)
         blob.unlink()
         blob.symlink_to(secret)
         await _refused(api, run_id, "artifacts", name)
 
 
 async def test_a_link_inside_the_store_is_followed_only_to_the_recorded_bytes(
-    api, project, tmp_path: Path
+    api, project, tmp_path: Path, jp_root_dir: Path
 ) -> None:
     run_id, name = project.script[0], "notes.txt"
-    blob = _blob(tmp_path, run_id, name)
+    blob = _blob(jp_root_dir, run_id, name)
     moved = blob.parent.parent / "elsewhere"
     shutil.move(blob.parent, moved)
     blob.parent.symlink_to(moved, target_is_directory=True)  # still in the artifact store
@@ -90,10 +91,10 @@ async def test_a_link_inside_the_store_is_followed_only_to_the_recorded_bytes(
 
 @pytest.mark.parametrize("what", ["file", "folder"])
 async def test_a_linked_output_notebook_leading_out_of_the_store_is_404(
-    api, project, tmp_path: Path, what: str
+    api, project, tmp_path: Path, jp_root_dir: Path, what: str
 ) -> None:
     run_id = project.pipeline[0]
-    nb = tmp_path / ".mlops" / "runs" / run_id / "output.ipynb"
+    nb = jp_root_dir / ".mlops" / "runs" / run_id / "output.ipynb"
     secret = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [], "x": SECRET}
     if what == "file":
         target = _outside(tmp_path) / "private.ipynb"
@@ -111,7 +112,7 @@ async def test_a_linked_output_notebook_leading_out_of_the_store_is_404(
 
 
 async def test_a_link_swapped_in_after_the_artifact_was_opened_changes_nothing(
-    project, tmp_path: Path
+    project, tmp_path: Path, jp_root_dir: Path
 ) -> None:
     """The REST handler streams from the descriptor the view opened: a link planted between
     the view's open and the download (the handler's read, on another thread) is not seen."""
@@ -122,7 +123,7 @@ async def test_a_link_swapped_in_after_the_artifact_was_opened_changes_nothing(
     run_id, name = project.script[0], "notes.txt"
     tracker = mlops.default_tracker()
     opened = artifact_file(tracker, run_id, name)
-    blob = _blob(tmp_path, run_id, name)
+    blob = _blob(jp_root_dir, run_id, name)
     os.replace(_link_to(secret, blob.parent), blob)  # atomically: the blob is now a link out
     with opened.file as f:
         assert f.read() == b"artifact body\n"

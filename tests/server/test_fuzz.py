@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from jupyter_mlops import views
 from jupyter_mlops.server.handlers import ROUTES
 from jupyter_mlops.store import close_stores, open_store
 from tests.conftest import python_env
+from tests.processes import free_port, stop_process
 from tests.server.conftest import Project
 
 BUDGET = settings(
@@ -53,12 +53,6 @@ _GROUP = re.compile(r"\([^)]*\)")
 
 
 # -- a real jupyter server in its own process ---------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -139,7 +133,7 @@ def _start(root: Path, store: str, tmp: Path) -> LiveServer:
         JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"),
         IPYTHONDIR=str(tmp / "ipython"),
     )
-    port, token = _free_port(), os.urandom(16).hex()
+    port, token = free_port(), os.urandom(16).hex()
     log = tmp / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -166,15 +160,6 @@ def _start(root: Path, store: str, tmp: Path) -> LiveServer:
             pass
         assert time.monotonic() < deadline, f"no answer from the server: {log.read_text()[-2000:]}"
         time.sleep(0.2)  # polling for the port to open; not a timing assumption
-
-
-def _stop(server: LiveServer) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-        server.proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -205,7 +190,7 @@ def live(
         assert server.proc.poll() is None, server.log.read_text()[-2000:]
         assert server.request("GET", "status")[0] == 200  # still answering
     finally:
-        _stop(server)
+        stop_process(server.proc)
     _check_integrity(store, project)
     # The refused promote bodies wrote no spec.
     assert [p.name for p in (root / "pipelines").iterdir()] == ["train_ok.yaml"]

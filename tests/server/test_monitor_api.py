@@ -12,16 +12,20 @@ import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main as cli_main
 from jupyter_mlops.monitoring.plots import plot_drift, plot_performance
 from tests.monitoring.helpers import DAY, T0, build_monitored
+from tests.server.conftest import building_in
+from tests.server.shared_server import *  # noqa: F403  (one server for the module)
 
 pytestmark = pytest.mark.slow
 NOW = str(T0 + 3 * DAY + 200)
 
 
-@pytest.fixture
-def jp_root_dir(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def server_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, None]:
     # Not the shared template project: this module's root holds the monitored models only.
-    build_monitored(mlops.default_tracker(), tmp_path)
-    return tmp_path
+    root = tmp_path_factory.mktemp("monitored")
+    with building_in(root):
+        build_monitored(mlops.default_tracker(), root)
+    return root, None
 
 
 async def test_monitors_list(api) -> None:

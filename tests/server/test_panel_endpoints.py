@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import jupyter_mlops as mlops
+from tests.server.shared_server import *  # noqa: F403  (one server for the module)
 
 pytestmark = pytest.mark.slow
 

@@ -202,13 +202,9 @@ migrate_store(open_store(source), open_store(target, artifacts=blobs), batch=50,
 """
 
 
-@pytest.mark.parametrize("table", ["runs", "artifacts", "metrics"])
-def test_a_killed_migration_resumes_and_verifies(
-    source: SQLStore, target: SQLStore, table: str
-) -> None:
-    write_many_runs(source, 3000)
-    total = {t.name: len(table_rows(source, t)) for t in schema_tables()}
-    kill_at = total[table] // 2
+def migrate_until_killed(source: SQLStore, target: SQLStore, table: str, kill_at: int) -> None:
+    """Migrate ``source`` into ``target`` in a child process SIGKILLed once ``kill_at`` rows
+    of ``table`` are copied."""
     killed = subprocess.run(
         [
             sys.executable,
@@ -227,6 +223,16 @@ def test_a_killed_migration_resumes_and_verifies(
         timeout=300,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
+@pytest.mark.parametrize("table", ["runs", "artifacts", "metrics"])
+def test_a_killed_migration_resumes_and_verifies(
+    source: SQLStore, target: SQLStore, table: str
+) -> None:
+    write_many_runs(source, 3000)
+    total = {t.name: len(table_rows(source, t)) for t in schema_tables()}
+    kill_at = total[table] // 2
+    migrate_until_killed(source, target, table, kill_at)
     spec = {t.name: t for t in schema_tables()}
     partial = {name: len(table_rows(target, s)) for name, s in spec.items()}
     assert partial[table] == kill_at  # whole batches of 50, committed before the kill

@@ -5,9 +5,6 @@ refused before anything is copied."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,10 +17,10 @@ from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.store.migrate import migrate_store, schema_tables
 from jupyter_mlops.store.sql import SQLStore
-from tests.conftest import ROOT, STORE_BACKENDS, python_env
+from tests.conftest import STORE_BACKENDS
 
 from .migration_data import Populated, populate, write_many_runs
-from .test_migrate import _KILLER, empty_store, table_rows, url_of
+from .test_migrate import empty_store, migrate_until_killed, table_rows
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -114,24 +111,7 @@ def test_a_killed_second_merge_resumes(shell: Any, tmp_path: Path, team: SQLStor
     assert migrate_store(ana.store, team).ok
     before = counts(team)
     ben_metrics = counts(ben.store)["metrics"]
-    killed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _KILLER,
-            url_of(ben.store),
-            url_of(team),
-            "metrics",
-            "1500",
-            str(team.artifacts.location),
-        ],
-        cwd=ROOT,
-        env=python_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    migrate_until_killed(ben.store, team, "metrics", 1500)
     partial = counts(team)["metrics"] - before["metrics"]
     assert 1500 <= partial < ben_metrics  # whole batches, committed before the kill
 

@@ -16,20 +16,9 @@ import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import ValidationError
 from jupyter_mlops.validation.drift import SWITCH_N_EFF, check_drift
 from jupyter_mlops.validation.profiles import Profile, log_profile, profile
+from tests.drift_data import drift_frame
 
-
-def frame(
-    n: int, seed: int, shift: float = 0.0, cities: tuple[float, ...] = (0.5, 0.3, 0.2)
-) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "income": rng.normal(50 + shift, 10, n),
-            "age": rng.integers(18, 80, n),
-            "city": rng.choice(["paris", "lyon", "nice"], n, p=list(cities)),
-            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 9, n), "D"),
-        }
-    )
+frame = drift_frame
 
 
 def test_report_shape_and_json() -> None:

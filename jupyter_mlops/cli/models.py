@@ -1,0 +1,167 @@
+"""``jupyter-mlops models list | show | bless | shadow | promote-shadow | pin | unpin |
+rollback``: the model registry."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .. import bounds
+from ..entities import iso_time as iso
+from ..exit_codes import ExitCode
+from .common import clock as _clock
+from .common import command_tracker, integer
+from .common import out as _out
+
+EXIT_OK = int(ExitCode.OK)
+
+
+def _model_line(m: Any) -> str:
+    metrics = "  ".join(f"{k}={v:.4g}" for k, v in list(m.metrics.items())[:4])
+    return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}"
+
+
+def _pin_line(pin: Any) -> str:
+    by = f" by {pin.actor}" if pin.actor else ""
+    until = f" until {iso(pin.until)}" if pin.until is not None else ""
+    why = f": {pin.reason}" if pin.reason else ""
+    return f"{pin.describe()}{by} since {iso(pin.since)}{until}{why}"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from ..registry import ModelRegistry, parse_until
+
+    registry = ModelRegistry(command_tracker(args).store, clock=_clock())
+    action = args.action
+    until = getattr(args, "until", None)
+    until_ts = parse_until(until, registry.clock()) if until else None
+    if action == "list":
+        _list_models(args, registry)
+    elif action == "show":
+        _show_model(args, registry)
+    elif action == "bless":
+        m = registry.bless(args.ref, args.reason, force=args.force)
+        _out(args, m.to_dict(), f"{m.ref} is now blessed")
+    elif action == "shadow":
+        m = registry.shadow(args.ref, args.reason)
+        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
+    elif action == "promote-shadow":
+        from ..monitoring.shadow import promote_shadow
+
+        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
+        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
+             f" labelled batches won by {ev['metric']})")  # fmt: skip
+    elif action == "pin":
+        pin = registry.pin(args.name, args.version, args.reason, until_ts)
+        _out(args, pin.to_dict(), f"{args.name}: {_pin_line(pin)}; runs register candidates only")
+    elif action == "unpin":
+        gone = registry.unpin(args.name, args.reason)
+        text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
+        _out(args, {"unpinned": gone.to_dict() if gone else None}, text)
+    else:
+        old, new = registry.rollback(args.name, args.to, args.reason, until_ts)
+        _out(
+            args,
+            {"archived": old.to_dict(), "blessed": new.to_dict()},
+            f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
+            f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
+        )
+    return EXIT_OK
+
+
+def _list_models(args: argparse.Namespace, registry: Any) -> None:
+    """Every model (``GET models``), or the versions of one (``GET models/NAME``)."""
+    from ..views import model_detail, model_list
+
+    tracker = command_tracker(args)
+    if args.name:
+        detail = model_detail(tracker, args.name, registry.clock)
+        _out(args, detail, "\n".join(_model_line(m) for m in detail.versions))
+        return
+    found = model_list(tracker, registry.clock)
+    lines = [
+        f"{_model_line(s.latest)}  ({s.versions} version{'s' if s.versions != 1 else ''}"
+        + (f", blessed v{s.blessed}" if s.blessed is not None else "")
+        + (f", pinned v{s.pinned}" if s.pinned is not None else "")
+        + ")"
+        for s in found.models
+    ]
+    _out(args, found, "\n".join(lines) or "no models registered yet")
+
+
+def _show_model(args: argparse.Namespace, registry: Any) -> None:
+    from ..views import model_detail
+
+    detail = model_detail(command_tracker(args), args.ref, registry.clock)
+    text = (
+        "\n".join(_model_line(m) for m in detail.versions)
+        + (f"\npinned: {_pin_line(detail.pin)}" if detail.pin is not None else "")
+        + "\nhistory:\n"
+        + "\n".join(
+            f"  {e.action:9} {e.name}@{e.version}  by {e.actor}  {e.reason or ''}"
+            for e in detail.events
+        )
+    )
+    # The monitor's actions (retrain, rollback, notify) belong to the model's history too.
+    if detail.monitor_actions:
+        text += "\nmonitor actions:\n" + "\n".join(
+            f"  {a.status:9} {a.description}" for a in detail.monitor_actions
+        )
+    _out(args, detail, text)
+
+
+def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    m = sub.add_parser("models", parents=[common], help="The model registry.")
+    msub = m.add_subparsers(dest="action", required=True, parser_class=type(m))
+    ml = msub.add_parser("list", parents=[common])
+    ml.add_argument("name", nargs="?")
+    ms = msub.add_parser("show", parents=[common])
+    ms.add_argument("ref", metavar="NAME[@VERSION]")
+    mb = msub.add_parser("bless", parents=[common])
+    mb.add_argument("ref", metavar="NAME@VERSION")
+    mb.add_argument("--reason")
+    mb.add_argument(
+        "--force", action="store_true", help="bless a pinned model; the pin moves to this version"
+    )
+    msh = msub.add_parser("shadow", parents=[common])
+    msh.add_argument("ref", metavar="NAME@VERSION")
+    msh.add_argument("--reason")
+    mps = msub.add_parser("promote-shadow", parents=[common])
+    mps.add_argument("ref", metavar="NAME@VERSION")
+    mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
+    mps.add_argument("--metric")
+    pins = _add_pin_commands(msub, common)
+    for sp in (ml, ms, mb, msh, mps, *pins):
+        sp.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
+
+
+def _add_pin_commands(msub: Any, common: argparse.ArgumentParser) -> list[Any]:
+    until_help = "the pin expires then: a duration (3d, 12h) or an ISO 8601 time"
+    mr = msub.add_parser(
+        "rollback",
+        parents=[common],
+        help="re-bless the previous version and pin it: runs register candidates until unpin",
+    )
+    mr.add_argument("name")
+    mr.add_argument("--to", type=integer("--to", 1, bounds.MAX_VERSION), metavar="VERSION")
+    mr.add_argument("--reason")
+    mr.add_argument("--until", metavar="DURATION|TIME", help=until_help)
+    mpin = msub.add_parser(
+        "pin", parents=[common], help="hold NAME: runs register candidates but do not bless"
+    )
+    mpin.add_argument("name")
+    mpin.add_argument(
+        "--version",
+        type=integer("--version", 1, bounds.MAX_VERSION),
+        help="the version held (default: the blessed one)",
+    )
+    mpin.add_argument("--until", metavar="DURATION|TIME", help=until_help)
+    mpin.add_argument("--reason")
+    mun = msub.add_parser("unpin", parents=[common], help="let runs bless NAME again")
+    mun.add_argument("name")
+    mun.add_argument("--reason")
+    return [mr, mpin, mun]
+
+
+__all__ = ["add_model_commands", "cmd_models"]
