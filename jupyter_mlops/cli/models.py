@@ -31,7 +31,8 @@ def _pin_line(pin: Any) -> str:
 def cmd_models(args: argparse.Namespace) -> int:
     from ..registry import ModelRegistry, parse_until
 
-    registry = ModelRegistry(command_tracker(args).store, clock=_clock())
+    store = command_tracker(args).store
+    registry = ModelRegistry(store, clock=_clock())
     action = args.action
     until = getattr(args, "until", None)
     until_ts = parse_until(until, registry.clock()) if until else None
@@ -48,7 +49,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     elif action == "promote-shadow":
         from ..monitoring.shadow import promote_shadow
 
-        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
+        m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=store)
         _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
              f" labelled batches won by {ev['metric']})")  # fmt: skip
     elif action == "pin":
