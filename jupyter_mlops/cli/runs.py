@@ -54,9 +54,9 @@ class _AtLeastTwo(argparse.Action):
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
         if len(values) < 2:
-            raise argparse.ArgumentError(
-                self, "compare needs at least two run ids, e.g. compare 3f2a 9c1e"
-            )
+            from ..views.compare import NEEDS_TWO  # the message every front-end gives
+
+            raise argparse.ArgumentError(self, NEEDS_TWO)
         setattr(namespace, self.dest, values)
 
 

@@ -45,12 +45,15 @@ class Comparison(View):
         )
 
 
+NEEDS_TWO = "compare needs at least two run ids, e.g. 3f2a 9c1e"
+
+
 def compare_runs(tracker: Tracker, run_ids: list[str]) -> Comparison:
     """Runs ``run_ids`` (ids or unique prefixes) compared; at least two."""
     from ..tracking.compare import compare_frame, inputs_changed
 
     if len(run_ids) < 2:
-        raise ValidationError("compare needs at least two run ids, e.g. 3f2a 9c1e")
+        raise ValidationError(NEEDS_TWO)
     runs = [tracker.get_run(r) for r in run_ids]
     frame = compare_frame(runs)
     columns = tuple(r.short_id for r in runs)
