@@ -215,10 +215,8 @@ def run() -> NoReturn:
 def _dispatch(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        if args.store:
-            from ..tracking import set_store
-
-            set_store(args.store, create=not getattr(args, "read_only", False))
+        if args.store:  # opened now: a store that is not there is the first error
+            command_tracker(args)
         started = time.time()
         code = func(args)
         from .notify import after_command

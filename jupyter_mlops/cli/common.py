@@ -54,12 +54,37 @@ def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+def command_project(args: argparse.Namespace) -> Any:
+    """The project of this command, found once: ``--store``, ``--pipelines-dir`` and
+    ``--monitors-dir`` are the argument level of those settings."""
+    project = getattr(args, "project", None)
+    if project is None:
+        from ..project import find_project
+
+        project = find_project(
+            store=getattr(args, "store", None),
+            pipelines_dir=getattr(args, "pipelines_dir", None),
+            monitors_dir=getattr(args, "monitors_dir", None),
+        )
+        args.project = project
+    return project
+
+
 def command_tracker(args: argparse.Namespace) -> Any:
-    """The store's tracker for this command (``--store`` already applied by ``main``)."""
-    from ..tracking import default_tracker
+    """The tracker of this command's project, made the default one (what the command calls
+    records there too)."""
+    from ..tracking.fluent import use_project
 
     # read-only commands never create a store
-    return default_tracker(create=not getattr(args, "read_only", False))
+    return use_project(command_project(args), create=not getattr(args, "read_only", False))
 
 
-__all__ = ["command_tracker", "integer", "number", "pipeline_name", "spec_ref", "text"]
+__all__ = [
+    "command_project",
+    "command_tracker",
+    "integer",
+    "number",
+    "pipeline_name",
+    "spec_ref",
+    "text",
+]

@@ -12,7 +12,7 @@ from .. import bounds
 from ..entities import iso_time as iso
 from ..exit_codes import ExitCode, exit_code
 from ..tracking.seeding import MAX_SEED
-from .common import command_tracker, integer, number, pipeline_name, spec_ref
+from .common import command_project, command_tracker, integer, number, pipeline_name, spec_ref
 from .common import text as bounded_text
 
 EXIT_OK = int(ExitCode.OK)
@@ -34,7 +34,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         retries=args.retries,
         kernel=args.kernel,
-        pipelines_dir=args.pipelines_dir,
+        pipelines_dir=command_project(args).pipelines_dir,
         timezone=args.timezone,
     )
     spec = result.spec
@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..pipeline import format_gate_table, parse_kv
     from ..pipeline.runner import PipelineRunner, find_spec, model_outcome
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
+    spec = find_spec(args.pipeline, command_project(args).pipelines_dir)
     tracker = command_tracker(args)
     runner = PipelineRunner(
         tracker, progress=not args.no_progress and sys.stderr.isatty(), clock=_clock()
@@ -243,7 +243,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..pipeline.runner import find_spec
     from ..pipeline.sweep import combinations, parse_grid, run_sweep
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
+    spec = find_spec(args.pipeline, command_project(args).pipelines_dir)
     combos = combinations(parse_grid(args.grid or []), args.random, args.seed)
     result = run_sweep(
         spec,
@@ -286,12 +286,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..pipeline.airflow_export import write_airflow_dag
     from ..pipeline.runner import find_spec
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
-    # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
-    project = Path(args.pipelines_dir).resolve().parent
+    project = command_project(args)
+    spec = find_spec(args.pipeline, project.pipelines_dir)
     # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
     store = command_tracker(args).store.workdir
-    path = write_airflow_dag(spec, Path(args.output), project, store)
+    path = write_airflow_dag(spec, Path(args.output), project.root, store)
     _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
     return EXIT_OK
 
@@ -303,11 +302,10 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from ..schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(
-        args.pipelines_dir,
+        command_project(args),
         command_tracker(args),
         scheduler_clock(args.now),
         lease_ttl=args.lease_ttl,
-        monitors_dir=args.monitors_dir,
     )
     if args.status:
         status = scheduler.status(limit=args.limit)
@@ -336,7 +334,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         return EXIT_OK
     names = ", ".join(sorted(scheduler.next_fire())) or "none yet"
     print(
-        f"scheduler: watching {args.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
+        f"scheduler: watching {scheduler.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
         file=sys.stderr,
     )
     # One line per firing as it ends; flushed, since a foreground scheduler's output is often
@@ -388,12 +386,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from ..cron import load_zone
     from ..schedule.scheduler import Scheduler, scheduler_clock
 
-    scheduler = Scheduler(
-        args.pipelines_dir,
-        command_tracker(args),
-        scheduler_clock(args.now),
-        monitors_dir=args.monitors_dir,
-    )
+    scheduler = Scheduler(command_project(args), command_tracker(args), scheduler_clock(args.now))
     kind = getattr(args, "kind", None)
     if args.action == "list":
         infos = scheduler.schedules(count=3)
@@ -431,7 +424,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
         raise ValidationError(f"--keep must be 0 or more, got {args.keep}; e.g. --keep 10")
     report = collect_garbage(
-        command_tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
+        command_tracker(args).store,
+        args.keep,
+        outputs_dir=command_project(args).outputs_dir,
+        pipeline=args.pipeline,
+        dry_run=args.dry_run,
     )
     _out(args, report.to_dict(), report.describe())
     return EXIT_OK
@@ -441,8 +438,8 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     pl = argparse.ArgumentParser(add_help=False)
     pl.add_argument(
         "--pipelines-dir",
-        default="pipelines",
-        help="Where pipeline specs live (default: ./pipelines)",
+        help="Where pipeline specs live (default: <project>/pipelines, or the pipelines_dir "
+        "setting)",
     )
 
     p = sub.add_parser("promote", parents=[common, pl], help="Turn a notebook into a pipeline.")
@@ -579,7 +576,8 @@ def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     # Where monitor specs live, for the commands that schedule monitors too.
     md = argparse.ArgumentParser(add_help=False)
     md.add_argument(
-        "--monitors-dir", default=None, help="where monitor specs live (default: beside pipelines/)"
+        "--monitors-dir",
+        help="where monitor specs live (default: <project>/monitors, or the monitors_dir setting)",
     )
     sc = sub.add_parser(
         "scheduler",

@@ -328,9 +328,12 @@ class MLOpsMagics(Magics):
         return reproduce(args.run_id, tolerance=args.tolerance)
 
     def _cmd_config(self, args: Any) -> Any:
-        s = default_tracker().settings
+        project = default_tracker().project
+        s = project.settings
         print(
             f"project root  {s.root}\nstore         {s.store}\n"
+            f"pipelines     {project.pipelines_dir}\nmonitors      {project.monitors_dir}\n"
+            f"outputs       {project.outputs_dir}\n"
             f"metric names  {', '.join(s.metric_names)}"
         )
 
@@ -400,7 +403,9 @@ _COMMANDS = {
     "show": _show_parser,
     "compare": _compare_parser,
     "reproduce": _reproduce_parser,
-    "config": lambda: _parser("config", "The project root, store and metric names in use."),
+    "config": lambda: _parser(
+        "config", "The project root, store, folders and metric names in use."
+    ),
 }
 
 

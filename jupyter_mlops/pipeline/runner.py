@@ -20,6 +20,7 @@ import yaml
 
 from ..entities import Run, RunKind, RunStatus, iso_time
 from ..exceptions import MLOpsError, ValidationError
+from ..project import Project, project_environment
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker, default_tracker
 from ..validation.gates import evaluate_gates, gates_passed
@@ -36,8 +37,9 @@ from .spec import PipelineSpec, load_pipeline, load_spec
 log = logging.getLogger(__name__)
 
 
-def find_spec(name_or_path: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:
-    """A spec by pipeline name (``pipelines/NAME.yaml``) or by the path of its YAML file."""
+def find_spec(name_or_path: str, pipelines_dir: Path | None = None) -> PipelineSpec:
+    """A spec by pipeline name (``<pipelines_dir>/NAME.yaml``, by default the project's) or by
+    the path of its YAML file."""
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.is_file():
         return load_spec(p)
@@ -58,12 +60,18 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
 
 
 def _prepared_notebook(
-    path: Path, run_id: str, seed: int | None, store: str, overrides: Mapping[str, Any]
+    path: Path,
+    run_id: str,
+    seed: int | None,
+    store: str,
+    overrides: Mapping[str, Any],
+    project: Project,
 ) -> Any:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    cell = nbformat.v4.new_code_cell(init_source(run_id, seed, store, str(path)))
+    env = project_environment(project)  # the kernel's project is ours
+    cell = nbformat.v4.new_code_cell(init_source(run_id, seed, store, str(path), env))
     cell.metadata["tags"] = [INJECTED_TAG]
     nb.cells.insert(0, cell)
     found = find_parameters_cells(nb)
@@ -243,14 +251,21 @@ class PipelineRunner:
         from .retention import collect_garbage
 
         try:
-            queued = notify_run(spec, result, self.tracker.store, started)
+            queued = notify_run(
+                spec, result, self.tracker.store, started, root=self.tracker.project.root
+            )
             result.notifications = [n.id for n in queued]
         except Exception:  # a notification must never fail the run
             log.exception("pipeline %s: notification failed", spec.name)
         if spec.retention is not None:
             try:
                 store = self.tracker.store
-                report = collect_garbage(store, keep=spec.retention, pipeline=spec.name)
+                report = collect_garbage(
+                    store,
+                    keep=spec.retention,
+                    outputs_dir=self.tracker.project.outputs_dir,
+                    pipeline=spec.name,
+                )
                 log.info("pipeline %s: retention: %s", spec.name, report.describe())
             except Exception:  # retention must never fail the run
                 log.exception("pipeline %s: retention failed", spec.name)
@@ -271,7 +286,7 @@ class PipelineRunner:
             spec.notebook_hash,
             spec.schedule,
         )
-        out_dir = self.store_dir / "runs" / run.id
+        out_dir = self.tracker.project.run_outputs(run.id)
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
         execution = self._execute(spec, run, overrides, notebook, output, language)
@@ -315,7 +330,7 @@ class PipelineRunner:
         timeout_s: float,
     ) -> Execution:
         store = self.tracker.store.child_location  # a server store's URL: not store_dir
-        nb = _prepared_notebook(notebook, run.id, run.seed, store, parameters)
+        nb = _prepared_notebook(notebook, run.id, run.seed, store, parameters, self.tracker.project)
         km = self.kernels.take() if self.kernels is not None else None
         try:
             return self.engine.execute(
@@ -345,7 +360,7 @@ class PipelineRunner:
         timeout_s: float = 3600,
     ) -> Execution:
         """Execute ``notebook`` in ``cwd`` as ``run`` (reproduce), keeping its output."""
-        out_dir = self.store_dir / "runs" / run.id
+        out_dir = self.tracker.project.run_outputs(run.id)
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
         language = kernel_language(kernel, notebook, None, bool(params))
@@ -480,7 +495,7 @@ def run_pipeline(
     *,
     params_file: str | Path | None = None,
     allow_changed: bool = False,
-    pipelines_dir: str | Path = "pipelines",
+    pipelines_dir: Path | None = None,
     progress: bool = True,
     seed: int | None = None,
 ) -> PipelineResult:
@@ -490,8 +505,8 @@ def run_pipeline(
     a warning naming what is left for the background senders."""
     from .outbox import wait_for
 
-    spec = find_spec(name_or_path, pipelines_dir)
     runner = PipelineRunner(progress=progress)
+    spec = find_spec(name_or_path, pipelines_dir or runner.tracker.project.pipelines_dir)
     started = time.time()
     result = runner.run(spec, params, params_file, allow_changed=allow_changed, seed=seed)
     if result.notifications:
