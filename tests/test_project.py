@@ -15,16 +15,12 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli import main
 from jupyter_mlops.exceptions import ConfigError
-from jupyter_mlops.pipeline import promote
-from jupyter_mlops.pipeline.runner import run_pipeline
 from jupyter_mlops.project import find_project
-from jupyter_mlops.tracking import reset_default_tracker
 
 from .conftest import python_env
 
 PACKAGE = Path(mlops.__file__).parent
 NOTEBOOKS = Path(__file__).parent / "notebooks"
-FOLDER_ENV = ("JUPYTER_MLOPS_PIPELINES_DIR", "JUPYTER_MLOPS_MONITORS_DIR")
 
 
 def _project_root(tmp_path: Path, settings: str = "") -> Path:
@@ -132,35 +128,35 @@ def test_the_cli_run_from_a_subfolder_sees_the_roots_pipelines(
     assert [s["pipeline"] for s in json.loads(done.stdout)] == ["train_ok"]
 
 
-def test_a_pipeline_kernel_and_the_runner_share_the_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_pipeline_kernel_finds_the_runners_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import nbformat
 
-    root = _project_root(tmp_path, 'pipelines_dir = "flows"\n')
-    monkeypatch.setenv("JUPYTER_MLOPS_MONITORS_DIR", str(tmp_path / "watch"))
+    root = _project_root(tmp_path, 'monitors_dir = "watch"\n')
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import jupyter_mlops as mlops\n"
             "from jupyter_mlops.project import find_project\n"
-            "p = find_project()\n"
-            "mlops.log_params({k: str(v) for k, v in p.describe().items()})"
+            "mlops.log_params({k: str(v) for k, v in find_project().describe().items()})"
         ),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
     nbformat.write(nb, root / "notebooks" / "where.ipynb")
     monkeypatch.chdir(root / "notebooks")
-    reset_default_tracker()
-    promote(root / "notebooks" / "where.ipynb", timeout="5m")
+    # A flag is the runner's alone: the kernel, started in notebooks/, must still see it.
+    flag = ["--pipelines-dir", "../flows"]
+    assert main(["promote", "where.ipynb", "--timeout", "5m", *flag]) == 0
     assert (root / "flows" / "where.yaml").is_file()
-    result = run_pipeline("where", progress=False)
-    assert result.exit_code == 0, result.run.error
-    mine = find_project()
-    recorded = mlops.get_run(result.run.id).params
-    assert {k: recorded[k] for k in mine.describe()} == mine.describe()
-    assert (mine.outputs_dir / result.run.id / "output.ipynb").is_file()
+    capsys.readouterr()
+    assert main(["run", "where", "--no-progress", "--json", *flag]) == 0
+    run = json.loads(capsys.readouterr().out)["run"]
+    mine = find_project(pipelines_dir=root / "flows")
+    assert {k: run["params"][k] for k in mine.describe()} == mine.describe()
+    assert mine.monitors_dir == root / "watch"
+    assert (mine.outputs_dir / run["id"] / "output.ipynb").is_file()
 
 
 # -- nothing else computes a path ------------------------------------------------------------
