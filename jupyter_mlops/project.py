@@ -53,7 +53,8 @@ class Project:
         """The folder of one pipeline run's executed notebook, gate report and launch log."""
         return self.outputs_dir / run_id
 
-    def describe(self) -> dict[str, str]:
+    def paths(self) -> dict[str, str]:
+        """Each location by its setting's name, as text."""
         return {
             "root": str(self.root),
             "store": self.store,

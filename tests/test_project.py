@@ -140,7 +140,7 @@ def test_a_pipeline_kernel_finds_the_runners_project(
         nbformat.v4.new_code_cell(
             "import jupyter_mlops as mlops\n"
             "from jupyter_mlops.project import find_project\n"
-            "mlops.log_params({k: str(v) for k, v in find_project().describe().items()})"
+            "mlops.log_params({k: str(v) for k, v in find_project().paths().items()})"
         ),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
@@ -154,7 +154,7 @@ def test_a_pipeline_kernel_finds_the_runners_project(
     assert main(["run", "where", "--no-progress", "--json", *flag]) == 0
     run = json.loads(capsys.readouterr().out)["run"]
     mine = find_project(pipelines_dir=root / "flows")
-    assert {k: run["params"][k] for k in mine.describe()} == mine.describe()
+    assert {k: run["params"][k] for k in mine.paths()} == mine.paths()
     assert mine.monitors_dir == root / "watch"
     assert (mine.outputs_dir / run["id"] / "output.ipynb").is_file()
 

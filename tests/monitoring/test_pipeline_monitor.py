@@ -118,7 +118,9 @@ def test_evaluate_and_the_cli_find_the_monitor_by_pipeline_name(
     assert "drift:drift -> notify" in out and "breaches: 1" in out
     # --pipelines-dir says where the key is read; elsewhere there is no such monitor
     assert main(["monitor", "churn", "--evaluate", "--pipelines-dir", "elsewhere"]) == 2
-    assert "No monitor 'churn': neither monitors/churn.yaml nor" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"No monitor 'churn': neither {tmp_path}/monitors/churn.yaml nor" in err
+    assert f"key in {tmp_path}/elsewhere/churn.yaml;" in err
 
 
 def test_re_promote_keeps_the_monitor_key(tmp_path: Path) -> None:
