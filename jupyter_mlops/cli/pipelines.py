@@ -290,7 +290,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     spec = find_spec(args.pipeline, project.pipelines_dir)
     # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
     store = command_tracker(args).store.workdir
-    path = write_airflow_dag(spec, Path(args.output), project.root, store)
+    path = write_airflow_dag(spec, Path(args.output), project, store)
     _out(args, {"dag": str(path)}, f"wrote {path} (Airflow DAG of pipeline {spec.name})")
     return EXIT_OK
 
