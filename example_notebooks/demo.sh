@@ -2,8 +2,8 @@
 # The main job: promote 02_train_pipeline.ipynb to a gated pipeline and run it end to end on
 # the embedded store (<repo>/.mlops): two passing runs (blessed), one bad hyperparameter that a
 # gate stops (the blessed model stays), a rollback, and a reproduction of the first run.
-# It runs from the repository's root, so the spec lands in <repo>/pipelines/, where the
-# sidebar, the scheduler and the CLI (run from the root) look for pipelines.
+# The spec lands in the project's pipelines folder (<repo>/pipelines/ unless pipelines_dir says
+# otherwise), where the sidebar, the scheduler and the CLI look, from whichever folder they run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mlops() { echo; echo "\$ jupyter-mlops $*"; jupyter-mlops "$@"; }

@@ -63,7 +63,7 @@ def find_project_root(start: Path | None = None) -> Path:
     return here
 
 
-def _pyproject_settings(root: Path) -> dict[str, Any]:
+def pyproject_settings(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}
@@ -105,7 +105,7 @@ class Settings:
     notify_wait: float = DEFAULT_NOTIFY_WAIT
 
 
-def _pick(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> Any:
+def pick_setting(name: str, arg: Any, file_settings: dict[str, Any], default: Any) -> Any:
     if arg is not None:
         return arg
     env = os.environ.get(ENV_PREFIX + name.upper())
@@ -144,8 +144,8 @@ def load_settings(
 ) -> Settings:
     """Resolve settings for the project containing ``start`` (default: the working directory)."""
     root = find_project_root(start)
-    file_settings = _pyproject_settings(root)
-    store_value = _pick(
+    file_settings = pyproject_settings(root)
+    store_value = pick_setting(
         "store", os.fspath(store) if store is not None else None, file_settings, None
     )
     if store is None and not os.environ.get(ENV_PREFIX + "STORE") and "store" in file_settings:
@@ -156,14 +156,15 @@ def load_settings(
         p = Path(str(store_value)).expanduser()
         store_value = str(p if p.is_absolute() else (root / p))
     names = _as_names(
-        _pick("metric_names", metric_names, file_settings, DEFAULT_METRIC_NAMES), "metric_names"
+        pick_setting("metric_names", metric_names, file_settings, DEFAULT_METRIC_NAMES),
+        "metric_names",
     )
-    chars = _pick("capture_stdout_chars", None, file_settings, 2000)
+    chars = pick_setting("capture_stdout_chars", None, file_settings, 2000)
     try:
         chars = int(chars)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"capture_stdout_chars must be an integer, got {chars!r}") from e
-    raw_timeout = _pick("flush_timeout", None, file_settings, DEFAULT_FLUSH_TIMEOUT)
+    raw_timeout = pick_setting("flush_timeout", None, file_settings, DEFAULT_FLUSH_TIMEOUT)
     try:
         flush_timeout = float(raw_timeout)
     except (TypeError, ValueError):
@@ -175,7 +176,7 @@ def load_settings(
         )
     notify_wait = _seconds("notify_wait", file_settings, DEFAULT_NOTIFY_WAIT)
     # JUPYTER_MLOPS_ARTIFACTS is the documented name; _pick also reads ..._ARTIFACT_STORE.
-    artifacts = os.environ.get(ENV_PREFIX + "ARTIFACTS") or _pick(
+    artifacts = os.environ.get(ENV_PREFIX + "ARTIFACTS") or pick_setting(
         "artifact_store", None, file_settings, None
     )
     if artifacts is not None and "://" not in str(artifacts):
@@ -189,7 +190,7 @@ def load_settings(
         flush_timeout=flush_timeout,
         artifact_store=str(artifacts) if artifacts is not None else None,
         trusted_publishers=_as_names(
-            _pick("trusted_publishers", None, file_settings, ()), "trusted_publishers"
+            pick_setting("trusted_publishers", None, file_settings, ()), "trusted_publishers"
         ),
         notify_wait=notify_wait,
     )
@@ -197,7 +198,7 @@ def load_settings(
 
 def _seconds(name: str, file_settings: dict[str, Any], default: float) -> float:
     """Setting ``name`` as a finite number of seconds >= 0."""
-    raw = _pick(name, None, file_settings, default)
+    raw = pick_setting(name, None, file_settings, default)
     try:
         value = float(raw)
     except (TypeError, ValueError):

@@ -96,8 +96,10 @@ class RunNotFoundError(StoreError, LookupError):
 
     def __init__(self, run_id: str, location: str = "the store") -> None:
         self.run_id = run_id
+        # The id is the caller's input: a line break in it must not break the one-line message.
+        shown = run_id if run_id.isprintable() else repr(run_id)[1:-1]
         super().__init__(
-            f"Run '{run_id}' not found in {location}; list runs with `jupyter-mlops runs` "
+            f"Run '{shown}' not found in {location}; list runs with `jupyter-mlops runs` "
             "or `%mlops runs`"
         )
 

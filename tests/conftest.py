@@ -202,6 +202,10 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store = tmp_path / ".mlops"
     monkeypatch.setenv("JUPYTER_MLOPS_STORE", str(store))
     monkeypatch.delenv("JUPYTER_MLOPS_PARENT_RUN", raising=False)
+    # The project's folders are its own (set empty, not deleted, so that a value a test or an
+    # in-process pipeline kernel sets is undone too: an empty setting counts as unset).
+    for folder in ("PIPELINES_DIR", "MONITORS_DIR", "OUTPUTS_DIR"):
+        monkeypatch.setenv(f"JUPYTER_MLOPS_{folder}", "")
     # A team store (PostgreSQL, S3 artifacts) loads pickled models only from trusted publishers:
     # the suite trusts its own user, as a team lists its members. tests/store/test_artifacts.py
     # clears this where it tests the refusals.

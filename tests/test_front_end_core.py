@@ -70,7 +70,7 @@ def test_scheduler_status_lists_next_firings_by_name_and_the_log(tmp_path: Path)
     promote(tmp_path / "train_ok.ipynb", name="alpha", schedule="*/5 * * * *")
     tracker = mlops.default_tracker()
     tracker.store.log_schedule("alpha", T0.timestamp(), "missed", None, "1 firing missed")
-    status = Scheduler("pipelines", tracker, lambda: T0).status(limit=5)
+    status = Scheduler(tracker=tracker, clock=lambda: T0).status(limit=5)
     assert list(status.next) == ["alpha", "zeta"]
     assert status.next["alpha"] == T0.replace(minute=5)
     assert [e.outcome for e in status.log] == ["missed"]

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from ..exceptions import ConfigError, MLOpsError, ValidationError
 from ..exit_codes import ExitCode, describe
+from .common import command_tracker
 from .models import add_model_commands
 from .monitor import add_monitor_commands
 from .notify import add_notify_commands, after_command
@@ -115,10 +116,8 @@ def run() -> NoReturn:
 def _dispatch(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        if args.store:
-            from ..tracking import set_store
-
-            set_store(args.store, create=not getattr(args, "read_only", False))
+        if args.store:  # opened now: a store that is not there is the first error
+            command_tracker(args)
         started = time.time()
         code = func(args)
         after_command(args, started)  # delivers what the command queued, for a short while

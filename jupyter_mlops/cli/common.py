@@ -104,8 +104,8 @@ def pipelines_dir_option() -> argparse.ArgumentParser:
     pl = argparse.ArgumentParser(add_help=False)
     pl.add_argument(
         "--pipelines-dir",
-        default="pipelines",
-        help="Where pipeline specs live (default: ./pipelines)",
+        help="Where pipeline specs live (default: <project>/pipelines, or the pipelines_dir "
+        "setting)",
     )
     return pl
 
@@ -114,17 +114,35 @@ def monitors_dir_option() -> argparse.ArgumentParser:
     """The parent parser of the commands that schedule monitors too."""
     md = argparse.ArgumentParser(add_help=False)
     md.add_argument(
-        "--monitors-dir", default=None, help="where monitor specs live (default: beside pipelines/)"
+        "--monitors-dir",
+        help="where monitor specs live (default: <project>/monitors, or the monitors_dir setting)",
     )
     return md
 
 
+def command_project(args: argparse.Namespace) -> Any:
+    """The project of this command, found once: ``--store``, ``--pipelines-dir`` and
+    ``--monitors-dir`` are the argument level of those settings."""
+    project = getattr(args, "project", None)
+    if project is None:
+        from ..project import find_project
+
+        project = find_project(
+            store=getattr(args, "store", None),
+            pipelines_dir=getattr(args, "pipelines_dir", None),
+            monitors_dir=getattr(args, "monitors_dir", None),
+        )
+        args.project = project
+    return project
+
+
 def command_tracker(args: argparse.Namespace) -> Any:
-    """The store's tracker for this command (``--store`` already applied by ``main``)."""
-    from ..tracking import default_tracker
+    """The tracker of this command's project, made the default one (what the command calls
+    records there too)."""
+    from ..tracking.fluent import use_project
 
     # read-only commands never create a store
-    return default_tracker(create=not getattr(args, "read_only", False))
+    return use_project(command_project(args), create=not getattr(args, "read_only", False))
 
 
 def out(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -157,6 +175,7 @@ __all__ = [
     "SpecRef",
     "Text",
     "clock",
+    "command_project",
     "command_tracker",
     "integer",
     "monitors_dir_option",

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import bounds
 from ..exit_codes import ExitCode
-from .common import integer, number, text
+from .common import command_project, command_tracker, integer, number, text
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -21,9 +21,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from ..monitoring.evaluation import evaluate
     from ..monitoring.history import history
     from ..monitoring.report import render_html, render_text
-    from ..tracking import default_tracker
 
-    store = default_tracker(create=args.evaluate).store
+    project = command_project(args)
+    args.read_only = not args.evaluate  # only an evaluation may create the store
+    store = command_tracker(args).store
     now = time.time() if args.now is None else args.now
     if args.export_validation:
         return _export_validation(args, store, now)
@@ -33,11 +34,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             args.name,
             now=now,
             store=store,
-            monitors_dir=args.monitors_dir,
-            pipelines_dir=args.pipelines_dir,
+            project=project,
         )
     since = now - duration_seconds(args.since) if args.since else None
-    dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
+    dirs = {"monitors_dir": project.monitors_dir, "pipelines_dir": project.pipelines_dir}
     h = history(args.name, since, store=store, **dirs)
     try:
         blessed: str | None = store.get_model(h.name).ref
@@ -91,7 +91,8 @@ def _export_validation(args: argparse.Namespace, store: Any, now: float) -> int:
 def _figures(args: argparse.Namespace, h: Any, store: Any, since: float | None) -> list[Any]:
     from ..monitoring.plots import plot_drift, plot_performance
 
-    dirs = {"monitors_dir": args.monitors_dir, "pipelines_dir": args.pipelines_dir}
+    project = command_project(args)
+    dirs = {"monitors_dir": project.monitors_dir, "pipelines_dir": project.pipelines_dir}
     out = []
     if any(b.share_drifted is not None for b in h.batches):
         out.append(plot_drift(args.name, since=since, store=store, **dirs))
@@ -121,9 +122,9 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mo.add_argument(
         "--evaluate", action="store_true", help="run the monitor's checks and actions first"
     )
-    mo.add_argument("--monitors-dir", default="monitors")
+    mo.add_argument("--monitors-dir", help="where monitor specs live (default: the project's)")
     mo.add_argument(
-        "--pipelines-dir", default="pipelines", help="where a pipeline's 'monitor:' key is read"
+        "--pipelines-dir", help="where a pipeline's 'monitor:' key is read (default: the project's)"
     )
     mo.add_argument(
         "--now",

@@ -11,7 +11,14 @@ from ..entities import iso_time as iso
 from ..exit_codes import ExitCode, exit_code
 from ..tracking.seeding import MAX_SEED
 from .common import clock as _clock
-from .common import command_tracker, integer, pipeline_name, pipelines_dir_option, spec_ref
+from .common import (
+    command_project,
+    command_tracker,
+    integer,
+    pipeline_name,
+    pipelines_dir_option,
+    spec_ref,
+)
 from .common import out as _out
 from .common import text as bounded_text
 
@@ -30,7 +37,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         retries=args.retries,
         kernel=args.kernel,
-        pipelines_dir=args.pipelines_dir,
+        pipelines_dir=command_project(args).pipelines_dir,
         timezone=args.timezone,
     )
     spec = result.spec
@@ -54,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..pipeline import format_gate_table, parse_kv
     from ..pipeline.runner import PipelineRunner, find_spec, model_outcome
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
+    spec = find_spec(args.pipeline, command_project(args).pipelines_dir)
     tracker = command_tracker(args)
     runner = PipelineRunner(
         tracker, progress=not args.no_progress and sys.stderr.isatty(), clock=_clock()
@@ -130,7 +137,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..pipeline.runner import find_spec
     from ..pipeline.sweep import combinations, parse_grid, run_sweep
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
+    spec = find_spec(args.pipeline, command_project(args).pipelines_dir)
     combos = combinations(parse_grid(args.grid or []), args.random, args.seed)
     result = run_sweep(
         spec,
@@ -173,9 +180,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..pipeline.airflow_export import write_airflow_dag
     from ..pipeline.runner import find_spec
 
-    spec = find_spec(args.pipeline, args.pipelines_dir)
-    # The project is where `jupyter-mlops run` works: the directory holding pipelines/.
-    project = Path(args.pipelines_dir).resolve().parent
+    project = command_project(args)
+    spec = find_spec(args.pipeline, project.pipelines_dir)
     # The store too: the DAG records where this command would (--store, $JUPYTER_MLOPS_STORE).
     store = command_tracker(args).store.workdir
     path = write_airflow_dag(spec, Path(args.output), project, store)
@@ -191,7 +197,11 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
         raise ValidationError(f"--keep must be 0 or more, got {args.keep}; e.g. --keep 10")
     report = collect_garbage(
-        command_tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
+        command_tracker(args).store,
+        args.keep,
+        outputs_dir=command_project(args).outputs_dir,
+        pipeline=args.pipeline,
+        dry_run=args.dry_run,
     )
     _out(args, report.to_dict(), report.describe())
     return EXIT_OK
@@ -200,17 +210,16 @@ def cmd_gc(args: argparse.Namespace) -> int:
 def cmd_pipelines(args: argparse.Namespace) -> int:
     """``pipelines list`` (``GET pipelines``) and ``pipelines show NAME`` (``GET
     pipelines/NAME``)."""
-    from pathlib import Path
-
     from ..views import pipeline_detail, pipeline_list
 
     tracker = command_tracker(args)
+    folder = command_project(args).pipelines_dir
     if args.action == "list":
-        found = pipeline_list(tracker, Path(args.pipelines_dir))
+        found = pipeline_list(tracker, folder)
         lines = [_pipeline_line(p) for p in found.pipelines]
-        _out(args, found, "\n".join(lines) or f"no pipelines in {args.pipelines_dir}/ yet")
+        _out(args, found, "\n".join(lines) or f"no pipelines in {folder}/ yet")
         return EXIT_OK
-    detail = pipeline_detail(tracker, Path(args.pipelines_dir), args.name)
+    detail = pipeline_detail(tracker, folder, args.name)
     lines = [_pipeline_line(detail), *(f"  parameter {p.name}: {p.type or p.expression}"
                                        for p in detail.parameters)]  # fmt: skip
     lines += [

@@ -10,6 +10,7 @@ from typing import Any
 from .. import bounds
 from ..exit_codes import ExitCode
 from .common import (
+    command_project,
     command_tracker,
     integer,
     monitors_dir_option,
@@ -29,19 +30,17 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from ..schedule.scheduler import Scheduler, scheduler_clock
 
     scheduler = Scheduler(
-        args.pipelines_dir,
+        command_project(args),
         command_tracker(args),
         scheduler_clock(args.now),
         lease_ttl=args.lease_ttl,
-        monitors_dir=args.monitors_dir,
     )
     if args.status:
         from ..views import schedule_status
 
         status = schedule_status(
             command_tracker(args),
-            args.pipelines_dir,
-            args.monitors_dir,
+            command_project(args),
             scheduler_clock(args.now),
             limit=args.limit,
         )
@@ -70,7 +69,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         return EXIT_OK
     names = ", ".join(sorted(scheduler.next_fire())) or "none yet"
     print(
-        f"scheduler: watching {args.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
+        f"scheduler: watching {scheduler.pipelines_dir}/ (scheduled: {names}); Ctrl-C stops",
         file=sys.stderr,
     )
     # One line per firing as it ends; flushed, since a foreground scheduler's output is often
@@ -122,12 +121,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from ..cron import load_zone
     from ..schedule.scheduler import Scheduler, scheduler_clock
 
-    scheduler = Scheduler(
-        args.pipelines_dir,
-        command_tracker(args),
-        scheduler_clock(args.now),
-        monitors_dir=args.monitors_dir,
-    )
+    scheduler = Scheduler(command_project(args), command_tracker(args), scheduler_clock(args.now))
     kind = getattr(args, "kind", None)
     if args.action == "list":
         infos = scheduler.schedules(count=3)

@@ -21,10 +21,11 @@ from typing import Any
 
 from ..entities import ModelVersion
 from ..exceptions import ConflictError, MLOpsError
+from ..project import Project, find_project
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from .metrics import HIGHER_IS_BETTER, grouped, task_of
 from .serving import _store, cached_model, training_profile
-from .spec import WINDOWS, Check, MonitorSpec, load_monitor
+from .spec import WINDOWS, Check, MonitorSpec, folders, load_monitor
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,9 @@ def _in_cooldown(store: RunStore, spec: MonitorSpec, action: str, now: float) ->
     )
 
 
-def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Path) -> dict:
+def _retrain(
+    spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Path, project: Project | None
+) -> dict:
     from ..pipeline.runner import PipelineRunner, find_spec
     from ..tracking import Tracker
 
@@ -214,7 +217,7 @@ def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Pat
     if not name:
         raise MLOpsError(f"monitor {spec.name!r}: say which pipeline retrains {spec.model!r}")
     pspec = find_spec(name, pipelines_dir)
-    tracker = Tracker(store=store)
+    tracker = Tracker(store=store, project=project)  # None: the project around ``store``
     result = PipelineRunner(tracker, progress=False).run(pspec, tags={"trigger": reason[:200]})
     return {
         "run_id": result.run.id,
@@ -225,13 +228,13 @@ def _retrain(spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Pat
 
 
 def _notify(
-    spec: MonitorSpec, store: RunStore, reason: str, pipelines_dir: Path, now: float
+    spec: MonitorSpec, store: RunStore, reason: str, project: Project | None, now: float
 ) -> tuple[str, dict[str, Any]]:
     """Queue the breach in the notification outbox: (status, detail). Nothing is sent here,
     so the detail says ``delivered: false`` with the outbox ids (``notify list`` shows them)."""
     from ..pipeline.notify import project_notify, queue_notification
 
-    target = project_notify(pipelines_dir)
+    target = project_notify((project or find_project()).root)
     if target is None:
         return NO_TARGET, {"delivered": False, "why": "no notify target configured"}
     data = {"event": "monitor_breach", "pipeline": spec.pipeline, "status": "breach"}
@@ -246,13 +249,19 @@ def evaluate(
     *,
     spec: MonitorSpec | None = None,
     store: RunStore | None = None,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
     act: bool = True,
     clock: Callable[[], float] = time.time,
+    project: Project | None = None,
 ) -> Evaluation:
-    """Evaluate monitor ``name`` at ``now`` (default: ``clock()``), take and record actions."""
-    spec = spec or load_monitor(name, monitors_dir, pipelines_dir)
+    """Evaluate monitor ``name`` at ``now`` (default: ``clock()``), take and record actions.
+    The folders not given are ``project``'s (default: the working directory's project)."""
+    if project is not None:
+        monitors_dir = monitors_dir or project.monitors_dir
+        pipelines_dir = pipelines_dir or project.pipelines_dir
+    monitors, pipelines = folders(monitors_dir, pipelines_dir)
+    spec = spec or load_monitor(name, monitors, pipelines)
     st = _store(store)
     when = clock() if now is None else now
     blessed = st.get_model(spec.model)
@@ -278,7 +287,7 @@ def evaluate(
     if not act:
         return evaluation
     actions = [
-        _act(spec, st, action, _reason(results, action), when, Path(pipelines_dir), clock)
+        _act(spec, st, action, _reason(results, action), when, (pipelines, project), clock)
         for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none")
     ]
     return Evaluation(spec.model, when, blessed.version, results, actions)
@@ -330,7 +339,7 @@ def _act(
     action: str,
     reason: str,
     now: float,
-    pipelines_dir: Path,
+    where: tuple[Path, Project | None],  # the pipelines folder, and the project if known
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     detail: dict[str, Any] = {"monitor": spec.name, "action": action, "reason": reason}
@@ -339,7 +348,7 @@ def _act(
     else:
         try:
             if action == "retrain":
-                detail |= _retrain(spec, st, f"monitor {spec.name}: {reason}", pipelines_dir)
+                detail |= _retrain(spec, st, f"monitor {spec.name}: {reason}", *where)
             elif action == "rollback":
                 from ..registry import ModelRegistry
 
@@ -349,7 +358,7 @@ def _act(
                 detail |= {"from": old.version, "to": new.version}
             status = "done"
             if action == "notify":  # queued for delivery now (``now`` may be a back-fill)
-                status, queued = _notify(spec, st, reason, pipelines_dir, clock())
+                status, queued = _notify(spec, st, reason, where[1], clock())
                 detail |= queued
         except ConflictError as e:  # e.g. the pipeline is running: not done, so retried next time
             status, detail["why"] = "skipped", str(e)

@@ -92,7 +92,7 @@ class History:
 
 
 def optional_spec(
-    name: str, monitors_dir: str | Path, pipelines_dir: str | Path = "pipelines"
+    name: str, monitors_dir: str | Path | None = None, pipelines_dir: str | Path | None = None
 ) -> MonitorSpec | None:
     """The monitor ``name`` (its file or its pipeline's ``monitor:`` key), or None: a model
     without a monitor still has its batches to show."""
@@ -106,8 +106,8 @@ def history(
     since: float | None = None,
     *,
     store: RunStore | None = None,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
 ) -> History:
     """Every batch of model ``name`` since ``since``: drift against its version's reference
     (the training profile, else the version's first batch) and metrics from labelled rows."""

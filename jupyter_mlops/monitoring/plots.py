@@ -52,8 +52,8 @@ def plot_drift(
     *,
     since: float | None = None,
     store: RunStore | None = None,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
 ) -> Any:
     """Share of drifted columns per blessed batch (or ``column``'s statistic or adjusted p)."""
     h = history(name, since, store=store, monitors_dir=monitors_dir, pipelines_dir=pipelines_dir)
@@ -67,8 +67,8 @@ def plot_performance(
     *,
     since: float | None = None,
     store: RunStore | None = None,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
 ) -> Any:
     """``metric`` per labelled batch, one line per version (blessed and shadows)."""
     if metric not in HIGHER_IS_BETTER:

@@ -21,7 +21,7 @@ from .history import History, history
 from .rendering import describe_event
 from .rendering import render_html as render_html  # re-exported: the CLI imports them from here
 from .rendering import render_text as render_text
-from .spec import list_monitors, load_monitor, monitor_exists, seconds
+from .spec import folders, list_monitors, load_monitor, monitor_exists, seconds
 from .trends import series
 
 # -- what the sidebar's Monitoring tab and the REST API show ------------------------------------
@@ -218,14 +218,14 @@ def detail(
     now: str | None = None,
     *,
     store: RunStore,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """The whole monitoring record of monitor ``name``: ``jupyter-mlops monitor NAME --json``."""
     from ..exceptions import ModelNotFoundError
 
-    h = _recent(name, since, now, store, Path(monitors_dir), Path(pipelines_dir), clock)
+    h = _recent(name, since, now, store, *folders(monitors_dir, pipelines_dir), clock)
     try:
         blessed: str | None = store.get_model(h.name).ref
     except ModelNotFoundError:
@@ -242,26 +242,27 @@ def monitor_series(
     now: str | None = None,
     *,
     store: RunStore,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """:func:`series` of monitor ``name`` over ``since``."""
-    h = _recent(name, since, now, store, Path(monitors_dir), Path(pipelines_dir), clock)
+    h = _recent(name, since, now, store, *folders(monitors_dir, pipelines_dir), clock)
     return series(h, kind or "drift", column=column or None, metric=metric or None)
 
 
 def summaries(
     *,
     store: RunStore,
-    monitors_dir: str | Path = "monitors",
-    pipelines_dir: str | Path = "pipelines",
+    monitors_dir: str | Path | None = None,
+    pipelines_dir: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """One row per monitor: its model, blessed and shadow versions, last batch and breach."""
     from ..entities import ModelStage
     from ..exceptions import ModelNotFoundError
 
     out: list[dict[str, Any]] = []
+    monitors_dir, pipelines_dir = folders(monitors_dir, pipelines_dir)
     for name in list_monitors(monitors_dir, pipelines_dir):
         try:
             spec = load_monitor(name, monitors_dir, pipelines_dir)

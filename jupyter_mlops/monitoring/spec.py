@@ -1,6 +1,6 @@
-"""Finding a monitor by name: ``monitors/NAME.yaml``, or the ``monitor:`` key of
-``pipelines/NAME.yaml`` (never both). The schema and its parser live in
-``pipeline.monitor_spec``, which the pipeline spec uses too."""
+"""Finding a monitor by name: ``<monitors_dir>/NAME.yaml``, or the ``monitor:`` key of
+``<pipelines_dir>/NAME.yaml`` (never both); the folders are the project's unless given. The
+schema and its parser live in ``pipeline.monitor_spec``, which the pipeline spec uses too."""
 
 from __future__ import annotations
 
@@ -12,15 +12,25 @@ import yaml
 from ..exceptions import ValidationError
 from ..pipeline.monitor_spec import ACTIONS, KINDS, WINDOWS, Check, MonitorSpec, seconds
 from ..pipeline.spec import list_pipelines, load_pipeline, spec_file
+from ..project import find_project
 
 __all__ = [
-    "ACTIONS", "KINDS", "WINDOWS", "Check", "MonitorSpec", "list_monitors", "load_monitor",
-    "monitor_exists", "seconds",
+    "ACTIONS", "KINDS", "WINDOWS", "Check", "MonitorSpec", "folders", "list_monitors",
+    "load_monitor", "monitor_exists", "seconds",
 ]  # fmt: skip
 
 
-def _in_pipeline(name: str, pipelines_dir: str | Path) -> bool:
-    """Whether ``pipelines/NAME.yaml`` has a ``monitor:`` key (read without validating the
+def folders(monitors_dir: str | Path | None, pipelines_dir: str | Path | None) -> tuple[Path, Path]:
+    """The monitors and pipelines folders given, else the project's (a script's call)."""
+    if monitors_dir is None or pipelines_dir is None:
+        project = find_project()
+        monitors_dir = project.monitors_dir if monitors_dir is None else monitors_dir
+        pipelines_dir = project.pipelines_dir if pipelines_dir is None else pipelines_dir
+    return Path(monitors_dir), Path(pipelines_dir)
+
+
+def _in_pipeline(name: str, pipelines_dir: Path) -> bool:
+    """Whether ``<pipelines_dir>/NAME.yaml`` has a ``monitor:`` key (read without validating the
     rest, so a monitor-less pipeline with an unrelated error does not break monitoring)."""
     path = spec_file(name, pipelines_dir)
     if not path.is_file():
@@ -33,25 +43,27 @@ def _in_pipeline(name: str, pipelines_dir: str | Path) -> bool:
 
 
 def monitor_exists(
-    name: str, monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+    name: str, monitors_dir: str | Path | None = None, pipelines_dir: str | Path | None = None
 ) -> bool:
-    return (Path(monitors_dir) / f"{name}.yaml").is_file() or _in_pipeline(name, pipelines_dir)
+    monitors, pipelines = folders(monitors_dir, pipelines_dir)
+    return (monitors / f"{name}.yaml").is_file() or _in_pipeline(name, pipelines)
 
 
 def list_monitors(
-    monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+    monitors_dir: str | Path | None = None, pipelines_dir: str | Path | None = None
 ) -> list[str]:
     """Names of the monitor files and of the pipelines with a ``monitor:`` key, sorted."""
-    d = Path(monitors_dir)
+    d, pipelines_dir = folders(monitors_dir, pipelines_dir)
     files = {p.stem for p in d.glob("*.yaml")} if d.is_dir() else set()
     piped = {n for n in list_pipelines(pipelines_dir) if _in_pipeline(n, pipelines_dir)}
     return sorted(files | piped)
 
 
 def load_monitor(
-    name: str, monitors_dir: str | Path = "monitors", pipelines_dir: str | Path = "pipelines"
+    name: str, monitors_dir: str | Path | None = None, pipelines_dir: str | Path | None = None
 ) -> MonitorSpec:
-    path = Path(monitors_dir) / f"{name}.yaml"
+    monitors, pipelines_dir = folders(monitors_dir, pipelines_dir)
+    path = monitors / f"{name}.yaml"
     in_pipeline = _in_pipeline(name, pipelines_dir)
     if path.is_file() and in_pipeline:
         raise ValidationError(

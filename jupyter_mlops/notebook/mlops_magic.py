@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "show": ("Everything recorded about one run.", show_arguments),
     "compare": ("Runs side by side, differences highlighted.", _compare_arguments),
     "reproduce": ("Re-execute a run's code and compare its metrics.", reproduce_arguments),
-    "config": ("The project root, store and metric names in use.", _no_arguments),
+    "config": ("The project root, store, folders and metric names in use.", _no_arguments),
 }
 
 
@@ -98,9 +98,7 @@ class MLOpsCommands(Magics):
         from ..views import compare_runs
 
         tracker = default_tracker()
-        comparison = compare_runs(
-            tracker, args.run_ids
-        )  # at least two: grammar and view
+        comparison = compare_runs(tracker, args.run_ids)  # at least two: grammar and view
         if args.plot:
             from .plots import plot_metric_comparison
 
@@ -117,9 +115,12 @@ class MLOpsCommands(Magics):
         return reproduce(args.run_id, tolerance=args.tolerance)
 
     def _cmd_config(self, args: Any) -> Any:
-        s = default_tracker().settings
+        project = default_tracker().project
+        s = project.settings
         print(
             f"project root  {s.root}\nstore         {s.store}\n"
+            f"pipelines     {project.pipelines_dir}\nmonitors      {project.monitors_dir}\n"
+            f"outputs       {project.outputs_dir}\n"
             f"metric names  {', '.join(s.metric_names)}"
         )
 

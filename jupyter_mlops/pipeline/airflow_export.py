@@ -15,6 +15,7 @@ import pprint
 from pathlib import Path
 from typing import Any
 
+from ..project import Project, project_environment
 from .spec import PipelineSpec
 
 _TEMPLATE = '''"""Airflow DAG for the jupyter-mlops pipeline {name!r}.
@@ -43,6 +44,7 @@ except ImportError:  # Airflow 2
 PIPELINE = {name!r}
 PROJECT = {project!r}
 STORE = {store!r}  # the store `jupyter-mlops export` used
+FOLDERS = {folders}  # and its project's pipelines, monitors and outputs folders
 SCHEDULE = {schedule!r}  # cron, read in TIMEZONE
 TIMEZONE = {timezone!r}
 TIMEOUT_S = {timeout!r}  # the pipeline's whole-run timeout
@@ -55,6 +57,7 @@ def run_pipeline(**context):
     from jupyter_mlops.pipeline.runner import run_pipeline as run
 
     os.chdir(PROJECT)
+    os.environ.update(FOLDERS)
     os.environ["JUPYTER_MLOPS_STORE"] = STORE
     raw = {{k: v if isinstance(v, str) else json.dumps(v) for k, v in context["params"].items()}}
     result = run(PIPELINE, raw, progress=False)
@@ -83,15 +86,16 @@ with DAG(
 '''
 
 
-def airflow_dag(spec: PipelineSpec, project: Path, store: Path) -> str:
-    """The DAG file's text for ``spec`` in the project at ``project``, recording into ``store``."""
+def airflow_dag(spec: PipelineSpec, project: Project, store: Path) -> str:
+    """The DAG file's text for ``spec`` in ``project``, recording into ``store``."""
     params: dict[str, Any] = {}
     for p in spec.parameters:
         if p.expression is None:  # a derived parameter is computed in the notebook
             params[p.name] = json.loads(json.dumps(p.default, default=str))
     return _TEMPLATE.format(
         name=spec.name,
-        project=str(project.resolve()),
+        project=str(project.root.resolve()),
+        folders=pprint.pformat(project_environment(project), width=90),
         store=str(store.resolve()),
         schedule=spec.schedule,
         timezone=spec.timezone or "UTC",
@@ -103,7 +107,7 @@ def airflow_dag(spec: PipelineSpec, project: Path, store: Path) -> str:
     )
 
 
-def write_airflow_dag(spec: PipelineSpec, out_dir: Path, project: Path, store: Path) -> Path:
+def write_airflow_dag(spec: PipelineSpec, out_dir: Path, project: Project, store: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"jupyter_mlops_{spec.name}.py"
     path.write_text(airflow_dag(spec, project, store))

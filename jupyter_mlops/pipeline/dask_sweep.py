@@ -39,6 +39,7 @@ from ..exceptions import (
     RunNotFoundError,
     ValidationError,
 )
+from ..project import project_environment
 from ..tracking import Tracker
 from .spec import PipelineSpec
 
@@ -91,6 +92,7 @@ def drive_on_dask(
         "spec": str(Path(spec.path).resolve()),
         "store": str(tracker.store.workdir.resolve()),
         "cwd": str(Path.cwd()),
+        "env": project_environment(tracker.project),  # the worker's runs see our folders
         "tags": {"sweep": result.sweep_id},
         "cancel": cancel,
     }
@@ -236,7 +238,7 @@ def _task(job: dict[str, Any]) -> dict[str, Any]:
         store.get_run(job["run_id"])
         # Resubmitted after its worker died: that attempt's run ends interrupted, not re-run.
         return {"resubmitted": True}
-    env = {**os.environ, "JUPYTER_MLOPS_STORE": job["store"]}
+    env = {**os.environ, **job.get("env", {}), "JUPYTER_MLOPS_STORE": job["store"]}
     env.pop("JUPYTER_MLOPS_PARENT_RUN", None)
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(

@@ -23,17 +23,24 @@ INJECTED_TAG = "jupyter-mlops-injected"
 _seeded: set[str] = set()
 
 
-def init_source(run_id: str, seed: int | None, store: str, notebook: str) -> str:
+def init_source(
+    run_id: str, seed: int | None, store: str, notebook: str, env: dict[str, str] | None = None
+) -> str:
     """The source of the injected first cell."""
     return (
         "# Injected by jupyter-mlops: records this execution as pipeline run "
         f"{run_id[:8]}\nimport jupyter_mlops.pipeline.in_kernel as _jupyter_mlops_kernel\n"
         f"_jupyter_mlops_kernel.init(run_id={run_id!r}, seed={seed!r}, store={store!r}, "
-        f"notebook={notebook!r})\ndel _jupyter_mlops_kernel"
+        f"notebook={notebook!r}, env={env or {}!r})\ndel _jupyter_mlops_kernel"
     )
 
 
-def init(run_id: str, seed: int | None, store: str, notebook: str) -> None:
+def init(
+    run_id: str, seed: int | None, store: str, notebook: str, env: dict[str, str] | None = None
+) -> None:
+    """``env``: the runner's project folders as settings (``project_environment``), so the
+    kernel finds the runner's project from whichever folder the notebook runs in."""
+    os.environ.update(env or {})
     os.environ["JUPYTER_MLOPS_STORE"] = store
     os.environ[PARENT_ENV] = run_id
     os.environ["JUPYTER_MLOPS_NOTEBOOK"] = notebook

@@ -31,13 +31,14 @@ from .spec import NOTIFY_EVENTS, NotifySpec, PipelineSpec
 log = logging.getLogger(__name__)
 
 
-def project_notify(start: Path | None = None) -> NotifySpec | None:
-    """The project's default notification target (pyproject.toml or environment), if any."""
-    from ..config import _pyproject_settings, find_project_root
+def project_notify(root: Path) -> NotifySpec | None:
+    """The default notification target of the project at ``root`` (pyproject.toml or
+    environment), if any."""
+    from ..config import pyproject_settings
 
     webhook = os.environ.get("JUPYTER_MLOPS_NOTIFY_WEBHOOK") or None
     command = os.environ.get("JUPYTER_MLOPS_NOTIFY_COMMAND") or None
-    table: Any = _pyproject_settings(find_project_root(start)).get("notify") or {}
+    table: Any = pyproject_settings(root).get("notify") or {}
     if not webhook and not command and not isinstance(table, Mapping):
         return None
     merged = dict(table) if isinstance(table, Mapping) else {}
@@ -100,10 +101,12 @@ def notify_run(
     store: RunStore,
     started: float,
     *,
+    root: Path,
     clock: Callable[[], float] = time.time,
 ) -> list[Notification]:
-    """Queue the notification this run calls for, if any (one per target); returns them."""
-    target = spec.notify or project_notify(Path(spec.path).parent if spec.path else None)
+    """Queue the notification this run calls for, if any (one per target; the default one
+    from the project at ``root``); returns them."""
+    target = spec.notify or project_notify(root)
     if target is None:
         return []
     event = event_for(result, store, spec.name, started)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..exceptions import ValidationError
+from ..project import Project, project_environment
 from .engine import kernel_language
 from .in_kernel import INJECTED_TAG, init_source
 from .notebook import check_notebook_unchanged, find_parameters_cells, notebook_parameters
@@ -33,8 +34,9 @@ class Prepared:
     warning: str | None = None
 
 
-def find_spec(name_or_path: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:
-    """A spec by pipeline name (``pipelines/NAME.yaml``) or by the path of its YAML file."""
+def find_spec(name_or_path: str, pipelines_dir: Path | None = None) -> PipelineSpec:
+    """A spec by pipeline name (``<pipelines_dir>/NAME.yaml``, by default the project's) or by
+    the path of its YAML file."""
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.is_file():
         return load_spec(p)
@@ -78,14 +80,20 @@ def prepare(
 
 
 def prepared_notebook(
-    path: Path, run_id: str, seed: int | None, store: str, overrides: Mapping[str, Any]
+    path: Path,
+    run_id: str,
+    seed: int | None,
+    store: str,
+    overrides: Mapping[str, Any],
+    project: Project,
 ) -> Any:
     """The notebook at ``path`` with the cells a run injects: the kernel's init first, then the
     derived parameters recomputed from the overrides (see :func:`rederive_source`)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    cell = nbformat.v4.new_code_cell(init_source(run_id, seed, store, str(path)))
+    env = project_environment(project)  # the kernel's project is ours
+    cell = nbformat.v4.new_code_cell(init_source(run_id, seed, store, str(path), env))
     cell.metadata["tags"] = [INJECTED_TAG]
     nb.cells.insert(0, cell)
     found = find_parameters_cells(nb)

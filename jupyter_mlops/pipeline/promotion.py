@@ -60,10 +60,11 @@ def promote(
     timeout: str | float | None = None,
     retries: int | None = None,
     kernel: str | None = None,
-    pipelines_dir: str | Path = "pipelines",
+    pipelines_dir: str | Path | None = None,
     timezone: str | None = None,
 ) -> PromoteResult:
-    """Write ``pipelines/NAME.yaml`` for ``notebook``.
+    """Write ``<pipelines_dir>/NAME.yaml`` for ``notebook`` (by default the project's
+    pipelines folder).
 
     Options left as None keep the value of an existing spec (so re-promoting after a code change
     keeps hand-edited schedule and gates), else default to no schedule, no gates, 1h, 0 retries.

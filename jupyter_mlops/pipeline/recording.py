@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from ..entities import RunStatus
+from ..project import Project
 from ..store.base import RunStore
 from .engine import Ending, Execution
 from .result import PipelineResult
@@ -59,7 +60,7 @@ def retry_reason(spec: PipelineSpec, execution: Execution) -> str | None:
 
 
 def follow_up(
-    spec: PipelineSpec, result: PipelineResult, store: RunStore, started: float
+    spec: PipelineSpec, result: PipelineResult, store: RunStore, started: float, project: Project
 ) -> list[str]:
     """Notifications (queued, not sent) and retention after a firing: logged on failure, never
     raised. Returns the ids of the notifications queued."""
@@ -68,12 +69,14 @@ def follow_up(
 
     queued: list[str] = []
     try:
-        queued = [n.id for n in notify_run(spec, result, store, started)]
+        queued = [n.id for n in notify_run(spec, result, store, started, root=project.root)]
     except Exception:  # a notification must never fail the run
         log.exception("pipeline %s: notification failed", spec.name)
     if spec.retention is not None:
         try:
-            report = collect_garbage(store, keep=spec.retention, pipeline=spec.name)
+            report = collect_garbage(
+                store, keep=spec.retention, outputs_dir=project.outputs_dir, pipeline=spec.name
+            )
             log.info("pipeline %s: retention: %s", spec.name, report.describe())
         except Exception:  # retention must never fail the run
             log.exception("pipeline %s: retention failed", spec.name)

@@ -1,7 +1,8 @@
 """Retention: delete old pipeline outputs, never what a model version still needs.
 
 Per pipeline the newest ``keep`` runs keep everything. An older run loses its output folder
-(``.mlops/runs/<run-id>/``: executed notebook, gate report) and the stored copies of those two
+(``<outputs_dir>/<run-id>/``, by default under ``.mlops/runs/``: executed notebook, gate
+report) and the stored copies of those two
 (artifacts of kind ``notebook`` and ``report``, each unique to its run, deleted only when no kept
 run refers to the same content). Its row, params, metrics, gate results and data fingerprints
 stay: the record is small and is what lineage and ``runs`` read.
@@ -74,15 +75,21 @@ def protected_runs(store: RunStore) -> set[str]:
 
 
 def collect_garbage(
-    store: RunStore, keep: int, *, pipeline: str | None = None, dry_run: bool = False
+    store: RunStore,
+    keep: int,
+    *,
+    outputs_dir: Path,
+    pipeline: str | None = None,
+    dry_run: bool = False,
 ) -> GcReport:
-    """Delete the outputs of all but the newest ``keep`` runs of each pipeline (or of one)."""
+    """Delete the outputs (under the project's ``outputs_dir``) of all but the newest ``keep``
+    runs of each pipeline (or of one)."""
     if keep < 0:
         raise ValueError("keep must be >= 0")
     frame = store.runs_frame(experiment=pipeline) if pipeline else store.runs_frame()
     frame = frame[frame["kind"] == RunKind.PIPELINE.value]
     protected = protected_runs(store)
-    runs_dir = store.workdir / "runs"
+    runs_dir = outputs_dir
     report = GcReport(dry_run=dry_run)
     for _, group in frame.groupby("experiment"):
         ordered = group.sort_values("started", ascending=False)

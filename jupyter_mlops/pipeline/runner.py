@@ -99,7 +99,13 @@ class PipelineRunner:
                 spec, prepared, seed, tags or {}, on_start, run_id, bless
             )
         # A notification's payload is the result itself; the final value adds their ids.
-        queued = follow_up(spec, pipeline_result(attempt, attempts), self.tracker.store, started)
+        queued = follow_up(
+            spec,
+            pipeline_result(attempt, attempts),
+            self.tracker.store,
+            started,
+            self.tracker.project,
+        )
         return pipeline_result(attempt, attempts, queued)
 
     def _attempts(
@@ -181,7 +187,7 @@ class PipelineRunner:
             spec.notebook_hash,
             spec.schedule,
         )
-        out_dir = self.store_dir / "runs" / run.id
+        out_dir = self.tracker.project.run_outputs(run.id)
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
         execution = self._attempt(
@@ -210,7 +216,7 @@ class PipelineRunner:
         timeout_s: float,
     ) -> Execution:
         store = self.tracker.store.child_location  # a server store's URL: not store_dir
-        nb = prepared_notebook(notebook, run.id, run.seed, store, parameters)
+        nb = prepared_notebook(notebook, run.id, run.seed, store, parameters, self.tracker.project)
         km = self.kernels.take() if self.kernels is not None else None
         try:
             return self.engine.execute(
@@ -240,7 +246,7 @@ class PipelineRunner:
         timeout_s: float = 3600,
     ) -> Execution:
         """Execute ``notebook`` in ``cwd`` as ``run`` (reproduce), keeping its output."""
-        out_dir = self.store_dir / "runs" / run.id
+        out_dir = self.tracker.project.run_outputs(run.id)
         out_dir.mkdir(parents=True, exist_ok=True)
         output = out_dir / "output.ipynb"
         language = kernel_language(kernel, notebook, None, bool(params))
@@ -267,7 +273,7 @@ def run_pipeline(
     *,
     params_file: str | Path | None = None,
     allow_changed: bool = False,
-    pipelines_dir: str | Path = "pipelines",
+    pipelines_dir: Path | None = None,
     progress: bool = True,
     seed: int | None = None,
 ) -> PipelineResult:
@@ -277,8 +283,8 @@ def run_pipeline(
     a warning naming what is left for the background senders."""
     from .outbox import wait_for
 
-    spec = find_spec(name_or_path, pipelines_dir)
     runner = PipelineRunner(progress=progress)
+    spec = find_spec(name_or_path, pipelines_dir or runner.tracker.project.pipelines_dir)
     started = time.time()
     result = runner.run(spec, params, params_file, allow_changed=allow_changed, seed=seed)
     if result.notifications:

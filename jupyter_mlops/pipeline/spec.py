@@ -248,17 +248,27 @@ def load_gates(path: str | Path) -> tuple[GateSpec, ...]:
         raise PipelineSpecError(f"{p}: {e}", path=str(p), field="gates") from None
 
 
-def spec_file(name: str, pipelines_dir: str | Path = "pipelines") -> Path:
-    return Path(pipelines_dir) / f"{name}.yaml"
+def pipelines_folder(pipelines_dir: str | Path | None) -> Path:
+    """``pipelines_dir``, else the project's (a script calling without one)."""
+    if pipelines_dir is not None:
+        return Path(pipelines_dir)
+    from ..project import find_project
+
+    return find_project().pipelines_dir
 
 
-def list_pipelines(pipelines_dir: str | Path = "pipelines") -> list[str]:
-    d = Path(pipelines_dir)
+def spec_file(name: str, pipelines_dir: str | Path | None = None) -> Path:
+    return pipelines_folder(pipelines_dir) / f"{name}.yaml"
+
+
+def list_pipelines(pipelines_dir: str | Path | None = None) -> list[str]:
+    d = pipelines_folder(pipelines_dir)
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
-def load_pipeline(name: str, pipelines_dir: str | Path = "pipelines") -> PipelineSpec:
+def load_pipeline(name: str, pipelines_dir: str | Path | None = None) -> PipelineSpec:
     """The spec of pipeline ``name``; an unknown name gets a did-you-mean and the known names."""
+    pipelines_dir = pipelines_folder(pipelines_dir)
     path = spec_file(name, pipelines_dir)
     if not path.exists():
         known = list_pipelines(pipelines_dir)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any
 
 from ..entities import PipelineOutcome
 from ..exceptions import MLOpsError, ValidationError
 from ..monitoring.spec import MonitorSpec, list_monitors, load_monitor, monitor_exists
 from ..pipeline.spec import load_pipeline, spec_file
+from ..project import Project
 from ..store.base import RunStore
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,10 @@ class MonitorJobs:
     """The monitors of a project as the scheduler sees them: which are scheduled, which one a
     name means, and evaluating one at a firing."""
 
-    def __init__(self, monitors_dir: Path, pipelines_dir: Path, store: RunStore) -> None:
-        self.monitors_dir = monitors_dir
-        self.pipelines_dir = pipelines_dir
+    def __init__(self, project: Project, store: RunStore) -> None:
+        self.project = project
+        self.monitors_dir = project.monitors_dir
+        self.pipelines_dir = project.pipelines_dir
         self.store = store
 
     def load(self, name: str) -> MonitorSpec:
@@ -105,8 +106,7 @@ class MonitorJobs:
                 now=fire_at.timestamp(),
                 spec=spec,
                 store=self.store,
-                monitors_dir=self.monitors_dir,
-                pipelines_dir=self.pipelines_dir,
+                project=self.project,
             )
         except MLOpsError as e:  # e.g. its model has no blessed version yet
             event.update(outcome=ERROR, message=str(e))

@@ -35,7 +35,6 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from ..cron import ZonedSchedule
@@ -45,6 +44,7 @@ from ..monitoring.spec import MonitorSpec
 from ..pipeline.lock import pipeline_lock as pipeline_lock  # the lock test helpers use
 from ..pipeline.outbox import PassReport, Sender
 from ..pipeline.spec import PipelineSpec, list_pipelines, load_pipeline
+from ..project import Project
 from ..store.liveness import hostname
 from ..store.schedule_store import ScheduleStore
 from ..tracking import Tracker, default_tracker
@@ -77,30 +77,26 @@ LEASE_PREFIX = "schedule:"
 class Scheduler:
     def __init__(
         self,
-        pipelines_dir: str | Path = "pipelines",
+        project: Project | None = None,
         tracker: Tracker | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
         lease_ttl: float = LEASE_TTL,
         holder: str | None = None,
         lease_clock: Callable[[], float] = time.time,
-        monitors_dir: str | Path | None = None,
         on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         # tracker None is for scripts (the default tracker); front-ends pass the one they use.
+        # project None: the tracker's (its pipelines and monitors folders, its run outputs).
         # on_event hears of each firing (and missed gap) as it ends, for a front-end to show.
         # sleep is the wait between retry attempts (tests pass a no-op).
         # Leases expire in real elapsed time between processes, so they use their own clock,
         # not the (possibly pinned) schedule clock.
-        self.pipelines_dir = Path(pipelines_dir)
-        # The project's monitors/ sits beside its pipelines/.
-        self.monitors_dir = (
-            Path(monitors_dir)
-            if monitors_dir is not None
-            else self.pipelines_dir.parent / "monitors"
-        )
         self.tracker = tracker or default_tracker()
         self.store: ScheduleStore = self.tracker.store
+        self.project = project or self.tracker.project
+        self.pipelines_dir = self.project.pipelines_dir
+        self.monitors_dir = self.project.monitors_dir
         self.clock = clock or scheduler_clock()
         self.sleep = sleep
         if lease_ttl <= 0:
@@ -110,7 +106,7 @@ class Scheduler:
         self.lease_clock = lease_clock
         self.lock_dir = self.store.workdir / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
-        self.monitors = MonitorJobs(self.monitors_dir, self.pipelines_dir, self.tracker.store)
+        self.monitors = MonitorJobs(self.project, self.tracker.store)
         self.on_event = on_event
         # Notifications are due in real elapsed time too (backoff), so on the lease clock.
         self.outbox = Sender(self.tracker.store, clock=lease_clock)

@@ -34,8 +34,8 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from .. import bounds, views
-from ..config import Settings, load_settings
 from ..exceptions import ConfigError, ConflictError, MissingDependencyError, ValidationError
+from ..project import Project, find_project
 from ..tracking import Tracker
 
 AUTH_RESOURCE = "jupyter_mlops"
@@ -43,15 +43,17 @@ _CHUNK = 1 << 20
 
 
 class ServerContext:
-    """What the handlers share: settings read from the server's root, the tracker (opened on
-    first use, since the store may not exist when the server starts) and a thread pool that
-    keeps slow store calls away from the event loop and from jupyter_server's own executor."""
+    """What the handlers share: the project found from the server's root (``root``: the
+    folder notebook paths are relative to), the tracker (opened on first use, since the store
+    may not exist when the server starts) and a thread pool that keeps slow store calls away
+    from the event loop and from jupyter_server's own executor."""
 
-    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+    def __init__(self, root: Path, project: Project | None = None) -> None:
         self.root = root
-        self.settings = settings or load_settings(start=root)
-        self.pipelines_dir = self.settings.root / "pipelines"
-        self.monitors_dir = self.settings.root / "monitors"
+        self.project = project or find_project(start=root)
+        self.settings = self.project.settings
+        self.pipelines_dir = self.project.pipelines_dir
+        self.monitors_dir = self.project.monitors_dir
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-mlops")
         self._tracker: Tracker | None = None
         self._lock = threading.Lock()
@@ -59,7 +61,7 @@ class ServerContext:
     def tracker(self) -> Tracker:
         with self._lock:
             if self._tracker is None:
-                self._tracker = Tracker.from_settings(self.settings, create=False)
+                self._tracker = Tracker.from_project(self.project, create=False)
             return self._tracker
 
     def close(self) -> None:
@@ -258,7 +260,7 @@ class PipelineRunHandler(MLOpsHandler):
             bounds.check_key(key, "a parameter name", bounds.MAX_NAME_LENGTH)
         return views.launch_pipeline_run(
             self.ctx.tracker(),
-            self.ctx.pipelines_dir,
+            self.ctx.project,
             name,
             params,
             allow_changed=body.flag("allow_changed"),
@@ -405,9 +407,7 @@ class ScheduleHandler(MLOpsHandler):
     def read(self) -> Any:
         limit = bounds.parse_int(self.param("limit") or "20", "limit", 1, bounds.MAX_OFFSET)
         ctx = self.ctx
-        return views.schedule_status(
-            ctx.tracker(), ctx.pipelines_dir, ctx.monitors_dir, limit=limit
-        )
+        return views.schedule_status(ctx.tracker(), ctx.project, limit=limit)
 
 
 class NotificationsHandler(MLOpsHandler):

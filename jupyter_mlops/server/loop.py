@@ -69,10 +69,9 @@ class SchedulerLoop:
         from ..tracking import Tracker
 
         try:
-            tracker = Tracker.from_settings(self.context.settings)
-            scheduler = Scheduler(
-                self.context.pipelines_dir, tracker, lease_ttl=self.options.scheduler_lease_ttl
-            )
+            project = self.context.project
+            tracker = Tracker.from_project(project)
+            scheduler = Scheduler(project, tracker, lease_ttl=self.options.scheduler_lease_ttl)
             scheduler.serve(self.stopping, poll=self.options.scheduler_poll)
         except Exception:  # a scheduler that dies must say so, not take the server down
             self.log.exception("jupyter-mlops: the embedded scheduler stopped")

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from ..exceptions import ConfigError
+from ..project import embedded_store_dir
 from .base import (
     MonitorStore,
     RegistryStore,
@@ -38,15 +39,10 @@ def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
     """(backend, target) for a store location: a directory path, a ``sqlite:///dir`` URL or a
     ``postgresql://`` (``postgres://``) URL, passed to libpq as it is."""
     text = os.fspath(location)
-    if "://" not in text:
-        return "sqlite", str(Path(text).expanduser().resolve())
-    scheme, _, rest = text.partition("://")
-    if scheme == "sqlite":
-        # sqlite:///relative and sqlite:////absolute, as in SQLAlchemy.
-        path = rest[1:] if rest.startswith("/") else rest
-        if path.endswith(".db"):
-            path = str(Path(path).parent)
-        return "sqlite", str(Path(path).expanduser().resolve())
+    folder = embedded_store_dir(text)
+    if folder is not None:
+        return "sqlite", str(folder)
+    scheme = text.partition("://")[0]
     if scheme in ("postgresql", "postgres"):
         return "postgresql", text  # libpq reads the URL, and the environment, itself
     from .postgres import masked
@@ -58,12 +54,18 @@ def parse_location(location: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def open_store(
-    location: str | os.PathLike[str], *, create: bool = True, artifacts: str | None = None
+    location: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    artifacts: str | None = None,
+    workdir: Path | None = None,
 ) -> RunStore:
     """The store at ``location``, opened once per process; marks runs of dead processes.
 
     ``create=False`` is for reads: a missing store raises StoreNotFoundError instead of being
-    created empty (which would turn a wrong folder into "run not found")."""
+    created empty (which would turn a wrong folder into "run not found"). ``workdir`` is the
+    project's folder for a server store's local files (default: the working directory's
+    project's)."""
     backend, target = parse_location(location)
     key = (os.getpid(), target)  # a forked child must not reuse its parent's connections
     with _lock:
@@ -72,7 +74,7 @@ def open_store(
             if backend == "postgresql":
                 from .postgres import PostgresStore
 
-                store = PostgresStore(target, create=create)
+                store = PostgresStore(target, create=create, workdir=workdir)
             else:
                 from .sqlite import SQLiteStore
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
-from ..config import find_project_root
 from ..exceptions import (
     MissingDependencyError,
     StoreError,
@@ -120,7 +119,7 @@ def _disconnected(e: BaseException) -> bool:
 
 
 class PostgresStore(SQLStore):
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, workdir: Path | None = None) -> None:
         try:  # the [postgres] extra: the embedded store's users do not install it
             import psycopg  # noqa: F401  (imported again where used, once this check passed)
             from psycopg_pool import ConnectionPool
@@ -130,13 +129,14 @@ class PostgresStore(SQLStore):
 
         # Local files (pipeline locks, executed notebooks, the artifact store until an object
         # store is configured) stay where the embedded store keeps them.
-        root = find_project_root()
-        super().__init__(masked(url), root / ".mlops", POSTGRES)
+        if workdir is None:
+            from ..project import find_project
+
+            workdir = find_project(store=url).store_dir
+        super().__init__(masked(url), workdir, POSTGRES)
         self._url = url
-        artifacts = os.environ.get("JUPYTER_MLOPS_ARTIFACTS")
-        self.artifacts = ArtifactStore(
-            Path(artifacts).expanduser() if artifacts else root / ".mlops" / "artifacts"
-        )
+        # open_store puts the artifact_store setting's blobs elsewhere when one is set.
+        self.artifacts = ArtifactStore(workdir / "artifacts")
         self._local = threading.local()
         self._closed = False
         self._raise_if_unreachable()

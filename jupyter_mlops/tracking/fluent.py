@@ -16,9 +16,9 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..config import load_settings
 from ..entities import Artifact, Fingerprint, Run
 from ..exceptions import ValidationError
+from ..project import Project, find_project
 from ..store.writer import StoreWriter, all_writers
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def default_tracker(*, create: bool = True) -> Tracker:
     global _default
     with _default_lock:
         if _default is None or _default_pid != os.getpid():
-            _set_default(Tracker.from_settings(create=create))
+            _set_default(Tracker.from_project(find_project(), create=create))
         return _default  # type: ignore[return-value]
 
 
@@ -58,7 +58,16 @@ def _set_default(tracker: Tracker | None) -> None:
 def set_store(location: str | os.PathLike[str] | None, *, create: bool = True) -> Tracker:
     """Point the fluent API at another store (None: back to the project's default)."""
     with _default_lock:
-        _set_default(Tracker.from_settings(load_settings(location), create=create))
+        _set_default(Tracker.from_project(find_project(store=location), create=create))
+        return _default  # type: ignore[return-value]
+
+
+def use_project(project: Project, *, create: bool = True) -> Tracker:
+    """Make ``project``'s tracker the default one (a front-end's project, found once)."""
+    with _default_lock:
+        current = _default if _default_pid == os.getpid() else None
+        if current is None or current.project != project:
+            _set_default(Tracker.from_project(project, create=create))
         return _default  # type: ignore[return-value]
 
 

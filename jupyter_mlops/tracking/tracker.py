@@ -36,6 +36,7 @@ from ..entities import (
     to_jsonable,
 )
 from ..exceptions import StoreError, ValidationError
+from ..project import Project, find_project
 from ..store import RunStart, RunStore, RunUpdate, open_store
 from ..store.liveness import hostname, own_start
 from ..store.writer import RunImage, StoreWriter, writer_for
@@ -393,9 +394,15 @@ def status_for_exception(exc: BaseException | None) -> tuple[RunStatus, str | No
 class Tracker:
     """Records runs into one store. Thread-safe; one per store is plenty."""
 
-    def __init__(self, store: RunStore, settings: Settings | None = None) -> None:
+    def __init__(
+        self, store: RunStore, settings: Settings | None = None, project: Project | None = None
+    ) -> None:
         self.store = store
-        self.settings = settings or load_settings()
+        if project is None:
+            # A store opened by hand: the project around it, its run outputs beside that store.
+            project = find_project(settings=settings, store=None if settings else store.workdir)
+        self.project = project
+        self.settings = project.settings
         self._runs: dict[str, ActiveRun] = {}
         self._runs_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
@@ -414,9 +421,19 @@ class Tracker:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, create: bool = True) -> Tracker:
         """``create=False``: StoreNotFoundError rather than a new, empty store (reads)."""
-        settings = settings or load_settings()
-        store = open_store(settings.store, create=create, artifacts=settings.artifact_store)
-        return cls(store, settings)
+        return cls.from_project(find_project(settings=settings or load_settings()), create=create)
+
+    @classmethod
+    def from_project(cls, project: Project, *, create: bool = True) -> Tracker:
+        """The tracker of ``project``'s store (``create=False``: StoreNotFoundError rather
+        than a new, empty store)."""
+        store = open_store(
+            project.store,
+            create=create,
+            artifacts=project.artifact_store,
+            workdir=project.store_dir,
+        )
+        return cls(store, project.settings, project)
 
     def start_run(
         self,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..entities import ModelPin, ModelVersion
 from ..exceptions import ConflictError, NotFoundError, ValidationError
+from ..project import Project, project_environment
 from .values import View
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def _load(name: str, pipelines_dir: Path) -> Any:
 
 def launch_pipeline_run(
     tracker: Tracker,
-    pipelines_dir: Path,
+    project: Project,
     name: str,
     params: Mapping[str, Any] | None = None,
     *,
@@ -84,7 +85,7 @@ def launch_pipeline_run(
     from ..pipeline.notebook import check_notebook_unchanged
     from ..pipeline.params import coerce_params
 
-    spec = _load(name, pipelines_dir)
+    spec = _load(name, project.pipelines_dir)
     raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
     overrides = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
     if not allow_changed:
@@ -100,15 +101,14 @@ def launch_pipeline_run(
             "finish before starting another"
         )
     run_id = uuid.uuid4().hex
-    store_dir = tracker.store.workdir
     location = tracker.store.child_location
     cmd = [python, "-m", "jupyter_mlops", "--store", location, "run", spec.name]
-    cmd += ["--pipelines-dir", str(pipelines_dir), "--run-id", run_id, "--no-progress"]
+    cmd += ["--run-id", run_id, "--no-progress"]
     for k, v in raw.items():
         cmd += ["-p", f"{k}={v}"]
     if allow_changed:
         cmd.append("--allow-changed")
-    log = store_dir / "runs" / run_id / "launch.log"
+    log = project.run_outputs(run_id) / "launch.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("wb")
     # Its own session: the run survives a restart of the server that launched it.
@@ -117,8 +117,8 @@ def launch_pipeline_run(
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        cwd=str(pipelines_dir.parent),
-        env={**os.environ, "JUPYTER_MLOPS_STORE": location},
+        cwd=str(project.root),
+        env={**os.environ, **project_environment(project), "JUPYTER_MLOPS_STORE": location},
         start_new_session=True,
     )
     out.close()

@@ -148,9 +148,9 @@ def artifact_file(tracker: Tracker, run_id: str, name: str) -> ArtifactFile:
 
 
 def _open_output_notebook(tracker: Tracker, run_id: str) -> ConfinedFile:
-    """The executed notebook of a pipeline run, opened inside the store (NotFoundError when
-    it is missing or leads out of the store)."""
-    return open_confined(tracker.store.workdir, PurePath("runs", run_id, "output.ipynb"))
+    """The executed notebook of a pipeline run, opened inside the project's outputs folder
+    (NotFoundError when it is missing or leads out of that folder)."""
+    return open_confined(tracker.project.outputs_dir, PurePath(run_id, "output.ipynb"))
 
 
 def _has_output_notebook(tracker: Tracker, run_id: str) -> bool:

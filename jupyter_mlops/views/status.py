@@ -16,6 +16,7 @@ from ..store.info import StoreInfo
 from .values import View
 
 if TYPE_CHECKING:
+    from ..project import Project
     from ..tracking import Tracker
 
 
@@ -64,15 +65,15 @@ def store_summary(tracker: Tracker) -> StoreInfo:
 
 def schedule_status(
     tracker: Tracker,
-    pipelines_dir: Path,
-    monitors_dir: Path | None,
+    project: Project,
     clock: Callable[[], dt.datetime] | None = None,
     limit: int = 20,
 ) -> SchedulerStatus:
-    """The next firing of each scheduled pipeline and monitor, and the latest log entries."""
+    """The next firing of each scheduled pipeline and monitor of ``project``, and the latest
+    log entries."""
     from ..schedule.scheduler import Scheduler
 
-    scheduler = Scheduler(pipelines_dir, tracker, clock, monitors_dir=monitors_dir)
+    scheduler = Scheduler(project, tracker, clock)
     return scheduler.status(limit=limit)
 
 

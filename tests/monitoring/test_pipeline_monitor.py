@@ -73,7 +73,8 @@ def test_monitor_key_errors_match_the_monitor_files(
         load_pipeline("churn")
     message = str(err.value)
     assert "\n" not in message and needle in message
-    assert message.startswith("pipelines/churn.yaml: field 'monitor': monitor 'churn': ")
+    spec = tmp_path / "pipelines" / "churn.yaml"  # the project's folder, named in full
+    assert message.startswith(f"{spec}: field 'monitor': monitor 'churn': ")
     # The same error through the monitor's own door, and the same text a monitor file gets.
     with pytest.raises(PipelineSpecError, match="field 'monitor'"):
         load_monitor("churn")
@@ -92,10 +93,10 @@ def test_a_monitor_defined_twice_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MLOpsError) as err:
         load_monitor("churn")
     assert str(err.value) == (
-        "Monitor 'churn' is defined twice, in monitors/churn.yaml and under 'monitor:' in "
-        "pipelines/churn.yaml; keep one of them"
+        f"Monitor 'churn' is defined twice, in {tmp_path}/monitors/churn.yaml and under "
+        f"'monitor:' in {tmp_path}/pipelines/churn.yaml; keep one of them"
     )
-    with pytest.raises(MLOpsError, match="No monitor 'nope': neither monitors/nope.yaml nor"):
+    with pytest.raises(MLOpsError, match="No monitor 'nope': neither .*/monitors/nope.yaml nor"):
         load_monitor("nope")
     # A pipeline without the key is no monitor, and `monitor: null` is none either.
     write_pipeline(tmp_path, "plain", None)
@@ -117,7 +118,9 @@ def test_evaluate_and_the_cli_find_the_monitor_by_pipeline_name(
     assert "drift:drift -> notify" in out and "breaches: 1" in out
     # --pipelines-dir says where the key is read; elsewhere there is no such monitor
     assert main(["monitor", "churn", "--evaluate", "--pipelines-dir", "elsewhere"]) == 2
-    assert "No monitor 'churn': neither monitors/churn.yaml nor" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"No monitor 'churn': neither {tmp_path}/monitors/churn.yaml nor" in err
+    assert f"key in {tmp_path}/elsewhere/churn.yaml;" in err
 
 
 def test_re_promote_keeps_the_monitor_key(tmp_path: Path) -> None:

@@ -266,7 +266,7 @@ def test_a_kernel_that_is_not_installed_is_one_clear_line(tmp_path: Path) -> Non
     for argv in (["run", name], ["run", name, "-p", "C=0.5"]):
         done = _cli(tmp_path, *argv)
         assert done.returncode == 2, done.stderr
-        spec_file = str(Path("pipelines") / f"{name}.yaml")
+        spec_file = str(tmp_path / "pipelines" / f"{name}.yaml")  # the project's, in full
         assert done.stderr.startswith(
             f"jupyter-mlops: error: {spec_file}: kernel 'no-such-kernel' is not installed here "
             "(installed: "

@@ -39,6 +39,8 @@ def test_export_airflow_writes_a_dag_keeping_the_pipeline(
     c = _constants(tree)
     assert c["PIPELINE"] == "train_ok" and c["PROJECT"] == str(tmp_path.resolve())
     assert c["STORE"] == str((tmp_path / ".mlops").resolve())  # the store export used
+    folders = c["FOLDERS"]  # and its project's folders
+    assert folders["JUPYTER_MLOPS_PIPELINES_DIR"] == str(tmp_path / "pipelines")
     assert (c["SCHEDULE"], c["TIMEZONE"]) == ("30 2 * * *", "Europe/Berlin")
     assert (c["TIMEOUT_S"], c["RETRIES"]) == (600.0, 2)
     assert c["PARAMS"] == {"C": 1.0, "n_rows": 400, "features": ["a", "b", "c"], "noise": 0.1}

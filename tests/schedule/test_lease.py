@@ -119,7 +119,7 @@ from jupyter_mlops.schedule.scheduler import Scheduler
 from jupyter_mlops.pipeline import runner  # imported now, not inside the race
 
 now = dt.datetime(2026, 11, 23, 11, 0, 30, tzinfo=dt.timezone.utc)
-s = Scheduler("pipelines", clock=lambda: now)
+s = Scheduler(clock=lambda: now)
 s.up_since = now - dt.timedelta(seconds=60)
 Path(sys.argv[1]).touch()  # ready
 while not Path("go").exists():

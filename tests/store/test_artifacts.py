@@ -381,17 +381,17 @@ def test_gc_deletes_old_outputs_from_the_artifact_store(artifact_backend: str) -
         with tracker.start_run(experiment="nightly", kind=RunKind.PIPELINE) as run:
             arts.append(run.log_bytes(f"<html>report {i}</html>".encode(), "r.html", "report"))
             run.log_model({"v": i})
-    store = tracker.store
-    dry = collect_garbage(store, keep=1, dry_run=True)
+    store, outputs = tracker.store, tracker.project.outputs_dir
+    dry = collect_garbage(store, keep=1, outputs_dir=outputs, dry_run=True)
     old = arts[:2]
     assert dry.bytes_freed == sum(a.size for a in old) and dry.files == 2
     assert all(store.artifacts.exists(a.sha256) for a in arts)  # a dry run deletes nothing
-    done = collect_garbage(store, keep=1)
+    done = collect_garbage(store, keep=1, outputs_dir=outputs)
     assert (done.bytes_freed, done.files, len(done.deleted)) == (dry.bytes_freed, 2, 2)
     assert [store.artifacts.exists(a.sha256) for a in arts] == [False, False, True]
     if artifact_backend == "s3":
         assert _s3_object(store, old[0].sha256) is None
-    assert collect_garbage(store, keep=1).bytes_freed == 0
+    assert collect_garbage(store, keep=1, outputs_dir=outputs).bytes_freed == 0
 
 
 # -- a pipeline on a team store -------------------------------------------------------------------
