@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import parse_pairs
-from ..exceptions import ParameterError, ValidationError
+from ..exceptions import ParameterError, TypeMismatch, ValidationError
 
 _SIMPLE = {"int", "float", "str", "bool", "None", "Any"}
 _CONTAINERS = {"list": "list", "dict": "dict", "tuple": "tuple", "set": "set"}
@@ -129,10 +129,6 @@ def _from_node(node: ast.expr, text: str) -> TypeExpr:
 
 def _is_ellipsis(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
-
-
-class TypeMismatch(ValueError):
-    """A value does not fit a parameter type (raised by :func:`coerce_value`)."""
 
 
 def coerce_value(value: Any, t: TypeExpr) -> Any:
@@ -247,6 +243,7 @@ class Parameter:
     def derived(self) -> bool:
         return self.expression is not None
 
+    # The YAML form (codec.py keeps records only): a derived parameter has no type or default.
     def to_dict(self) -> dict[str, Any]:
         if self.expression is not None:
             return {"name": self.name, "expression": self.expression, "help": self.help}
