@@ -147,7 +147,7 @@ def promote_notebook(
 def bless_model(tracker: Tracker, ref: str, reason: str | None = None) -> dict[str, Any]:
     from .registry import ModelRegistry
 
-    return to_jsonable(ModelRegistry(tracker.store).bless(ref, reason).to_dict())
+    return to_jsonable(ModelRegistry(tracker.store).bless(ref, reason))
 
 
 def rollback_model(
@@ -156,7 +156,7 @@ def rollback_model(
     from .registry import ModelRegistry
 
     old, new = ModelRegistry(tracker.store).rollback(name, to, reason)
-    return to_jsonable({"archived": old.to_dict(), "blessed": new.to_dict()})
+    return to_jsonable({"archived": old, "blessed": new})
 
 
 def unpin_model(tracker: Tracker, name: str, reason: str | None = None) -> dict[str, Any]:
@@ -164,4 +164,4 @@ def unpin_model(tracker: Tracker, name: str, reason: str | None = None) -> dict[
     from .registry import ModelRegistry
 
     pin = ModelRegistry(tracker.store).unpin(name, reason)
-    return to_jsonable({"unpinned": pin.to_dict() if pin is not None else None})
+    return to_jsonable({"unpinned": pin})

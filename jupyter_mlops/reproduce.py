@@ -8,6 +8,7 @@ tracked cell. Inputs are compared by fingerprint, then metrics exactly or within
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import shlex
 import tempfile
@@ -72,6 +73,7 @@ class Reproduction:
             f"<th>original / change</th><th>replay</th></tr>{cells}</table>"
         )
 
+    # Not its fields (codec.py): runs as ids, metric pairs as {original, new}.
     def to_dict(self) -> dict[str, Any]:
         return {
             "original": self.original.id,
@@ -370,9 +372,12 @@ def _retag_line(
     return "%%track " + " ".join(shlex.quote(w) for w in out)
 
 
-def _tracked_run(body_sha: str, before: float, tracker: Tracker) -> Run | None:
+def _tracked_run(body_sha: str, before: dt.datetime, tracker: Tracker) -> Run | None:
     """The last run (not a reproduction's) recorded for this exact tracked cell before."""
-    ids = tracker.store.search_run_ids(where=f"started < {before!r}", order_by="-started")
+    # A datetime holds the stored epoch seconds to the microsecond: a margin of one keeps
+    # the run that started at ``before`` itself out.
+    where = f"started < {before.timestamp() - 1e-6!r}"
+    ids = tracker.store.search_run_ids(where=where, order_by="-started")
     for rid in ids[:500]:
         r = tracker.get_run(rid)
         if REPRODUCES_TAG in r.tags:

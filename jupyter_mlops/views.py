@@ -238,8 +238,8 @@ def run_detail(tracker: Tracker, run_id: str) -> dict[str, Any]:
     from .tracking.compare import diff_runs
 
     run = tracker.get_run(run_id)
-    models = [m.to_dict() for m in tracker.store.list_models() if m.run_id == run.id]
-    detail = run.to_dict()
+    models = [m for m in tracker.store.list_models() if m.run_id == run.id]
+    detail = to_jsonable(run)
     detail["since_previous"] = diff_runs(tracker.previous_run(run), run).to_dict()
     detail["children"] = tracker.store.search_run_ids(where=f"parent_id == {run.id!r}", limit=200)
     detail["gate_results"] = tracker.store.gate_results(run.id)
@@ -466,7 +466,7 @@ def models(tracker: Tracker) -> list[dict[str, Any]]:
                 "versions": len(versions),
                 "blessed": blessed[-1] if blessed else None,
                 "pinned": pin.version if pin is not None else None,
-                "latest": to_jsonable(versions[-1].to_dict()),
+                "latest": to_jsonable(versions[-1]),
             }
         )
     return out
@@ -485,9 +485,9 @@ def model_detail(tracker: Tracker, name: str) -> dict[str, Any]:
     return to_jsonable(
         {
             "name": name,
-            "versions": [m.to_dict() for m in versions],
-            "pin": pin.to_dict() if pin is not None else None,
-            "events": [e.to_dict() for e in registry.events(name)],
+            "versions": versions,
+            "pin": pin,
+            "events": registry.events(name),
         }
     )
 

@@ -8,6 +8,7 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import EXIT_USAGE, main
+from jupyter_mlops.codec import to_jsonable
 
 from .conftest import python_env
 
@@ -39,7 +40,7 @@ def test_show_json_is_the_entity_dict(capsys) -> None:
     ids = _seed_runs()
     assert main(["show", ids[0][:8], "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == mlops.get_run(ids[0]).to_dict()
+    assert data == to_jsonable(mlops.get_run(ids[0]))
     for key in ("id", "experiment", "status", "params", "metrics", "data", "git", "seed"):
         assert key in data
     assert main(["show", ids[0]]) == 0

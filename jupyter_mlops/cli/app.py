@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from .. import bounds
+from ..codec import dumps
 from ..display import display_time
 from ..entities import to_jsonable
 from ..exceptions import ConfigError, MLOpsError, ValidationError
@@ -68,7 +68,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         from ..views import runs_records
 
-        print(json.dumps(runs_records(frame), indent=2, default=str))
+        print(dumps(runs_records(frame), indent=2))
     elif frame.empty and (args.where or args.experiment):
         print(f"no runs match{f' in experiment {args.experiment}' if args.experiment else ''}")
     else:
@@ -80,7 +80,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ..tracking.summary import format_run
 
     run = command_tracker(args).get_run(args.run_id)
-    print(json.dumps(run.to_dict(), indent=2, default=str) if args.json else format_run(run))
+    print(dumps(run, indent=2) if args.json else format_run(run))
     return EXIT_OK
 
 
@@ -92,7 +92,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     frame = compare_frame(runs)
     if args.json:
         print(
-            json.dumps(
+            dumps(
                 {
                     "runs": [r.id for r in runs],
                     "inputs_changed": inputs_changed(runs),
@@ -105,7 +105,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     },
                 },
                 indent=2,
-                default=str,
             )
         )
     else:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import bounds
+from ..codec import parse_moment
 from ..exceptions import ValidationError
 
 
@@ -22,6 +23,11 @@ def integer(option: str, lo: int = bounds.INT64_MIN, hi: int = bounds.INT64_MAX)
 
 def number(option: str, lo: float | None = None, hi: float | None = None) -> Any:
     return _option_type(lambda text: bounds.parse_float(text, option, lo, hi))
+
+
+def moment(option: str) -> Any:
+    """An ISO-8601 time or epoch seconds, as epoch seconds."""
+    return _option_type(lambda value: parse_moment(value, option))
 
 
 def text(option: str, limit: int = bounds.MAX_KEY_LENGTH) -> Any:

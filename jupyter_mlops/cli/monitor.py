@@ -5,14 +5,14 @@ breaches, actions), ``--html`` for a report, ``--evaluate`` to run its monitor o
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from .. import bounds
+from ..codec import dumps
 from ..exit_codes import ExitCode
-from .common import integer, number, text
+from .common import integer, moment, text
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -49,7 +49,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         Path(args.html).write_text(render_html(h, blessed, figures))
     if args.json:
         shadows = shadow_comparisons(h, store)
-        print(json.dumps(to_json(h, blessed, shadows), indent=2, default=str))
+        print(dumps(to_json(h, blessed, shadows), indent=2))
     else:
         if evaluated is not None:  # what this evaluation did, before the history
             print(f"evaluated {args.name}: {evaluated.describe()}")
@@ -127,9 +127,9 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     mo.add_argument(
         "--now",
-        type=number("--now", 0.0),
+        type=moment("--now"),
         default=None,
-        help="evaluate as of this epoch time (back-fills)",
+        help="evaluate as of this time: ISO-8601 or epoch seconds (back-fills)",
     )
     mo.add_argument(
         "--export-validation",

@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from ..codec import dumps
 from ..exceptions import MLOpsError, ValidationError
 from ..exit_codes import ExitCode
 from .common import command_tracker
@@ -24,14 +25,12 @@ NOTIFYING: dict[str, str | None] = {
 }
 
 
-def _when(t: float | None) -> str:
-    if t is None:
-        return "-"
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+def _when(t: dt.datetime | None) -> str:
+    return "-" if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _state(n: Any, now: float) -> str:
-    if n.status.value == "pending" and n.claimed_by and n.next_attempt > now:
+    if n.status.value == "pending" and n.claimed_by and n.next_attempt.timestamp() > now:
         return "sending"
     return str(n.status.value)
 
@@ -69,7 +68,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if args.notify_command == "list":
         items = undelivered(store, include_delivered=args.all)
         if args.json:
-            print(json.dumps([n.to_dict() for n in items], indent=2, default=str))
+            print(dumps(items, indent=2))
         else:
             print(notifications_table(items, time.time()))
         return EXIT_OK

@@ -4,11 +4,11 @@ gc``."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from .. import bounds
+from ..codec import dumps
 from ..entities import iso_time as iso
 from ..exit_codes import ExitCode, exit_code
 from ..tracking.seeding import MAX_SEED
@@ -19,7 +19,7 @@ EXIT_OK = int(ExitCode.OK)
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
+    print(dumps(data, indent=2) if getattr(args, "json", False) else text)
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -87,9 +87,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             {
                 "exit_code": exit_code(result.outcome),
                 "outcome": result.outcome.value,
-                "run": run.to_dict(),
-                "gates": [g.to_dict() for g in result.gates],
-                "model": result.model.to_dict() if result.model else None,
+                "run": run,
+                "gates": result.gates,
+                "model": result.model,
                 "blessed": result.blessed,
                 "held": result.held,
                 "report": str(result.report or ""),
@@ -126,7 +126,7 @@ def cmd_gates(args: argparse.Namespace) -> int:
         else f"run {run.short_id} has no gate results: its pipeline declares no gates, or it is "
         "not a pipeline run"
     )
-    _out(args, [r.to_dict() for r in results], text)
+    _out(args, results, text)
     return EXIT_OK
 
 
@@ -144,7 +144,7 @@ def _clock() -> Any:
 
 
 def _pin_line(pin: Any) -> str:
-    by = f" by {pin.actor}" if pin.actor else ""
+    by = f" by {pin.by}" if pin.by else ""
     until = f" until {iso(pin.until)}" if pin.until is not None else ""
     why = f": {pin.reason}" if pin.reason else ""
     return f"{pin.describe()}{by} since {iso(pin.since)}{until}{why}"
@@ -161,35 +161,35 @@ def cmd_models(args: argparse.Namespace) -> int:
         models = registry.versions(args.name)
         _out(
             args,
-            [m.to_dict() for m in models],
+            models,
             "\n".join(_model_line(m) for m in models) or "no models registered yet",
         )
     elif action == "show":
         _show_model(args, registry)
     elif action == "bless":
         m = registry.bless(args.ref, args.reason, force=args.force)
-        _out(args, m.to_dict(), f"{m.ref} is now blessed")
+        _out(args, m, f"{m.ref} is now blessed")
     elif action == "shadow":
         m = registry.shadow(args.ref, args.reason)
-        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
+        _out(args, m, f"{m.ref} is now in shadow: scored by mlops.predict, not served")
     elif action == "promote-shadow":
         from ..monitoring.shadow import promote_shadow
 
         m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=registry.store)
-        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
+        _out(args, {"model": m, "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
              f" labelled batches won by {ev['metric']})")  # fmt: skip
     elif action == "pin":
         pin = registry.pin(args.name, args.version, args.reason, until_ts)
-        _out(args, pin.to_dict(), f"{args.name}: {_pin_line(pin)}; runs register candidates only")
+        _out(args, pin, f"{args.name}: {_pin_line(pin)}; runs register candidates only")
     elif action == "unpin":
         gone = registry.unpin(args.name, args.reason)
         text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
-        _out(args, {"unpinned": gone.to_dict() if gone else None}, text)
+        _out(args, {"unpinned": gone}, text)
     else:
         old, new = registry.rollback(args.name, args.to, args.reason, until_ts)
         _out(
             args,
-            {"archived": old.to_dict(), "blessed": new.to_dict()},
+            {"archived": old, "blessed": new},
             f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
             f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
         )
@@ -220,9 +220,9 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
     _out(
         args,
         {
-            "versions": [m.to_dict() for m in models],
-            "pin": pin.to_dict() if pin is not None else None,
-            "events": [e.to_dict() for e in events],
+            "versions": models,
+            "pin": pin,
+            "events": events,
             "monitor_actions": [{"time": e.time, "status": e.status, **e.detail} for e in acts],
         },
         text,
@@ -297,7 +297,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from ..entities import PipelineOutcome
     from ..schedule.scheduler import Scheduler, scheduler_clock
@@ -313,14 +312,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         status = scheduler.status(limit=args.limit)
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
         lines += [
-            f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
+            f"{e.scheduled_for.isoformat()}"
             f"  {e.pipeline:24} {e.outcome:10} {(e.run_id or '')[:8]}  "
             f"{e.message or ''}"
             for e in status.log
         ]
         _out(
             args,
-            status.to_dict(),
+            status,
             "\n".join(lines) or "no scheduled pipelines (promote with --schedule CRON)",
         )
         return EXIT_OK
@@ -400,7 +399,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         text = "\n".join(_schedule_line(i, load_zone(i.timezone)) for i in infos)
         _out(
             args,
-            [i.to_dict() for i in infos],
+            infos,
             text or "no scheduled pipelines or monitors (promote with --schedule CRON)",
         )
     elif args.action == "next":
@@ -433,7 +432,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
     report = collect_garbage(
         command_tracker(args).store, args.keep, pipeline=args.pipeline, dry_run=args.dry_run
     )
-    _out(args, report.to_dict(), report.describe())
+    _out(args, report, report.describe())
     return EXIT_OK
 
 

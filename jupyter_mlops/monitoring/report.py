@@ -4,7 +4,6 @@ and actions, as text for the terminal, JSON, or a self-contained HTML page."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import html
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import bounds
+from ..codec import iso_time, parse_moment, utc
 from ..exceptions import NotFoundError, ValidationError
 from ..store.base import MonitorEvent, RunStore
 from .history import History, history
@@ -19,7 +19,7 @@ from .spec import list_monitors, load_monitor, monitor_exists, seconds
 
 
 def _t(t: float) -> str:
-    return dt.datetime.fromtimestamp(t, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return utc(t).strftime("%Y-%m-%d %H:%M")
 
 
 def _metric_keys(h: History) -> list[str]:
@@ -160,7 +160,7 @@ def status_of(h: History) -> str:
 def _breaches(h: History) -> list[dict[str, Any]]:
     return [
         {
-            "time": e.time,
+            "time": iso_time(e.time),
             "version": e.detail.get("version"),
             "window": e.detail.get("window"),
             "checks": [
@@ -177,7 +177,7 @@ def _breaches(h: History) -> list[dict[str, Any]]:
 
 def _actions(h: History) -> list[dict[str, Any]]:
     return [
-        {**e.detail, "time": e.time, "status": e.status, "description": describe_event(e)}
+        {**e.detail, "time": iso_time(e.time), "status": e.status, "description": describe_event(e)}
         for e in h.events
         if e.kind == "action"
     ]
@@ -207,7 +207,7 @@ def _performance(h: History) -> list[dict[str, Any]]:
                 "max": hi,
                 "value": value,
                 "labelled": labelled,
-                "window_start": last.start if last else None,
+                "window_start": iso_time(last.start) if last else None,
                 "breached": breached and not pending,
                 "status": "pending" if pending else "breach" if breached else "ok",
             }
@@ -281,17 +281,11 @@ def shadow_comparisons(h: History, store: RunStore) -> list[dict[str, Any]]:
 
 
 def _period(since: str | None, now: str | None, clock: Callable[[], float]) -> float | None:
-    """``since`` ('7d', '12h', seconds; 0 or more) back from ``now`` (finite epoch seconds;
-    default the clock)."""
+    """``since`` ('7d', '12h', seconds; 0 or more) back from ``now`` (ISO-8601, or epoch seconds
+    as before; default the clock)."""
     at = clock()
     if now not in (None, ""):
-        try:
-            at = float(str(now)[:100])
-        except ValueError:
-            raise ValidationError(
-                f"now {now!r:.60} must be epoch seconds, e.g. 1700000000"
-            ) from None
-        bounds.check_float(at, "now (epoch seconds)", lo=0)
+        at = parse_moment(str(now), "now")
     if since in (None, ""):
         return None
     if len(str(since)) > 40:
@@ -398,9 +392,9 @@ def summaries(
                     (mv.ref for mv in versions if mv.stage is ModelStage.BLESSED), None
                 ),
                 "shadows": [mv.ref for mv in versions if mv.stage is ModelStage.SHADOW],
-                "last_batch": batches[-1].time if batches else None,
+                "last_batch": iso_time(batches[-1].time) if batches else None,
                 "batches": len(batches),
-                "last_breach": breaches[-1] if breaches else None,
+                "last_breach": iso_time(breaches[-1]) if breaches else None,
                 "status": status_of(h),
             }
         )
@@ -436,7 +430,7 @@ def _drift_series(h: History, column: str | None) -> dict[str, Any]:
             (c.max_share for c in (h.spec.checks if h.spec else ()) if c.kind == "drift"), 0.0
         )
         points = [
-            {"time": b.time, "value": float(b.share_drifted or 0.0), "version": b.version,
+            {"time": iso_time(b.time), "value": float(b.share_drifted or 0.0), "version": b.version,
              "breach": float(b.share_drifted or 0.0) > limit}
             for b in rows
         ]  # fmt: skip
@@ -451,7 +445,7 @@ def _drift_series(h: History, column: str | None) -> dict[str, Any]:
         raise ValidationError(f"No drift measured for column {column!r} of model {h.name!r}")
     test = rows[-1].columns.get(column, {}).get("p_value") is not None
     points = [
-        {"time": b.time, "value": b.column_stats[column][0], "version": b.version,
+        {"time": iso_time(b.time), "value": b.column_stats[column][0], "version": b.version,
          "threshold": b.column_stats[column][1], "breach": b.column_stats[column][2],
          "method": b.columns.get(column, {}).get("method")}
         for b in rows
@@ -489,7 +483,7 @@ def _performance_series(h: History, metric: str | None) -> dict[str, Any]:
         if not rows:
             continue
         points = [
-            {"time": b.time, "value": b.metrics[metric], "version": version,
+            {"time": iso_time(b.time), "value": b.metrics[metric], "version": version,
              "breach": (lo is not None and b.metrics[metric] < lo)
              or (hi is not None and b.metrics[metric] > hi)}
             for b in rows

@@ -10,11 +10,11 @@ a gate failure must not be retried. The task's ``execution_timeout`` covers ever
 
 from __future__ import annotations
 
-import json
 import pprint
 from pathlib import Path
 from typing import Any
 
+from ..codec import to_jsonable
 from .spec import PipelineSpec
 
 _TEMPLATE = '''"""Airflow DAG for the jupyter-mlops pipeline {name!r}.
@@ -88,7 +88,7 @@ def airflow_dag(spec: PipelineSpec, project: Path, store: Path) -> str:
     params: dict[str, Any] = {}
     for p in spec.parameters:
         if p.expression is None:  # a derived parameter is computed in the notebook
-            params[p.name] = json.loads(json.dumps(p.default, default=str))
+            params[p.name] = to_jsonable(p.default, fallback=str)
     return _TEMPLATE.format(
         name=spec.name,
         project=str(project.resolve()),

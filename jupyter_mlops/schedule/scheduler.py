@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..codec import utc
 from ..cron import CronSchedule, ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
 from ..entities import ScheduleEvent
@@ -206,12 +207,6 @@ class SchedulerStatus:
     next: dict[str, dt.datetime]  # pipeline -> next firing time (UTC), by name
     log: list[ScheduleEvent]  # newest first
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "next": {k: v.isoformat() for k, v in self.next.items()},
-            "log": [e.to_dict() for e in self.log],
-        }
-
 
 @dataclass(frozen=True)
 class ScheduleInfo:
@@ -228,21 +223,6 @@ class ScheduleInfo:
     last_at: dt.datetime | None
     gates: str | None  # passed | failed | None: the gate outcome of the latest run
     kind: str = "pipeline"  # pipeline | monitor (then `pipeline` is the monitor's name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline,
-            "kind": self.kind,
-            "cron": self.cron,
-            "timezone": self.timezone,
-            "paused": self.paused,
-            "catchup": self.catchup,
-            "next": [t.isoformat() for t in self.next],
-            "last_status": self.last_status,
-            "last_run": self.last_run,
-            "last_at": self.last_at.isoformat() if self.last_at else None,
-            "gates": self.gates,
-        }
 
 
 class Scheduler:
@@ -386,7 +366,7 @@ class Scheduler:
             state[key] = now.timestamp()
         if paused or not cron:
             return []
-        last = {key: dt.datetime.fromtimestamp(state[key], UTC)}
+        last = {key: utc(state[key])}
         events = []
         for d in due({key: cron}, last, now, {key: policy}, self.up_since):
             # Recorded before running: a crash mid-run must not make a restart run it again.
@@ -572,7 +552,7 @@ class Scheduler:
                     next=[] if key in paused else spec.cron.upcoming(self.clock(), count),
                     last_status=last.outcome if last else None,
                     last_run=last.run_id if last else None,
-                    last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
+                    last_at=last.scheduled_for if last else None,
                     gates=gates,
                     kind=kind,
                 )

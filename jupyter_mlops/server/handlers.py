@@ -34,6 +34,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from .. import actions, bounds, views
+from ..codec import dumps
 from ..config import Settings, load_settings
 from ..exceptions import ConfigError, ConflictError, MissingDependencyError, ValidationError
 from ..tracking import Tracker
@@ -150,7 +151,7 @@ class MLOpsHandler(APIHandler):
     async def respond(self, result: Any) -> None:
         if hasattr(result, "to_dict"):
             result = result.to_dict()
-        await self.finish(json.dumps(result, default=str))
+        await self.finish(dumps(result))
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +203,9 @@ class RunStore(abc.ABC):
         """The run with this id or unique id prefix; raises RunNotFoundError."""
 
     @abc.abstractmethod
-    def previous_run(self, experiment: str, before: float, exclude: str) -> Run | None:
+    def previous_run(
+        self, experiment: str, before: float | dt.datetime, exclude: str
+    ) -> Run | None:
         """The latest run of ``experiment`` started before ``before``, other than ``exclude``."""
 
     @abc.abstractmethod

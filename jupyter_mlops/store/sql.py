@@ -10,6 +10,7 @@ connections and transactions (``_write`` and ``_read``) and nothing else. Filter
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..codec import epoch
 from ..entities import (
     Environment,
     Run,
@@ -276,14 +278,16 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, NotifyTables, RunS
             code = text[0] if text else None
         return rows.build_run(row, children, code)
 
-    def previous_run(self, experiment: str, before: float, exclude: str) -> Run | None:
+    def previous_run(
+        self, experiment: str, before: float | dt.datetime, exclude: str
+    ) -> Run | None:
         with self._read() as conn:
             row = conn.execute(
                 "SELECT id FROM runs WHERE experiment = ? AND started <= ? AND id != ?"
                 # a reproduction's runs re-record old cells: never anyone's previous run
                 " AND id NOT IN (SELECT run_id FROM tags WHERE key = 'reproduces')"
                 " ORDER BY started DESC LIMIT 1",
-                (experiment, before, exclude),
+                (experiment, epoch(before), exclude),
             ).fetchone()
             return self._load_run(conn, row[0]) if row else None
 
@@ -433,11 +437,9 @@ class SQLStore(RegistryTables, ScheduleTables, MonitorTables, NotifyTables, RunS
         page = tuple(rows.run_rows(*found))
         nxt = None
         if len(ids) > limit:
-            last = page[-1]
+            last = found[0][len(page) - 1]  # the stored epoch seconds, not the datetime (µs)
             nxt = encode_cursor(
-                {"q": tag, "k": [last.started, last.id]}
-                if keyset
-                else {"q": tag, "o": offset + limit}
+                {"q": tag, "k": [last[6], last[0]]} if keyset else {"q": tag, "o": offset + limit}
             )
         return RunsPage(page, nxt)
 

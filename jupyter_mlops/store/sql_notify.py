@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..codec import epoch, utc
 from ..entities import Notification, NotificationStatus
 from .dialect import Connection
 from .sql_common import SQLTables, _json
@@ -28,16 +29,16 @@ _PENDING = NotificationStatus.PENDING.value
 def _notification(row: Sequence[Any]) -> Notification:
     return Notification(
         id=row[0],
-        created=row[1],
+        created=utc(row[1]),
         event=row[2],
         channel=row[3],
         target=row[4],
         payload=json.loads(row[5]),
         attempts=row[6],
-        next_attempt=row[7],
+        next_attempt=utc(row[7]) if row[8] == _PENDING else None,
         status=NotificationStatus(row[8]),
         last_error=row[9],
-        delivered=row[10],
+        delivered=utc(row[10]),
         claimed_by=row[11],
     )
 
@@ -47,8 +48,9 @@ class NotifyTables(SQLTables):
 
     def queue_notifications(self, items: Sequence[Notification]) -> None:
         found = [
-            (n.id, n.created, n.event, n.channel, n.target, _json(n.payload), n.attempts,
-             n.next_attempt, n.status.value, n.last_error, n.delivered, n.claimed_by)
+            (n.id, epoch(n.created), n.event, n.channel, n.target, _json(n.payload), n.attempts,
+             epoch(n.next_attempt), n.status.value, n.last_error, epoch(n.delivered),
+             n.claimed_by)
             for n in items
         ]  # fmt: skip
         if found:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..codec import epoch, from_jsonable, utc
 from ..entities import (
     DataRef,
     GateResult,
@@ -55,8 +56,7 @@ class RegistryTables(SQLTables):
 
     def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
         found = [
-            (run_id, i, r.gate, r.kind, r.status.value, _json(r.to_dict()))
-            for i, r in enumerate(results)
+            (run_id, i, r.gate, r.kind, r.status.value, _json(r)) for i, r in enumerate(results)
         ]
 
         def write(c: Connection) -> None:
@@ -74,7 +74,7 @@ class RegistryTables(SQLTables):
             found = c.execute(
                 "SELECT result FROM gate_results WHERE run_id = ? ORDER BY position", (run_id,)
             ).fetchall()
-        return [GateResult.from_dict(json.loads(r[0])) for r in found]
+        return [from_jsonable(json.loads(r[0]), GateResult) for r in found]
 
     # -- the model registry ----------------------------------------------------------------------
     def register_model(
@@ -108,7 +108,7 @@ class RegistryTables(SQLTables):
                     now,
                     now,
                     _json(metrics),
-                    _json([d.to_dict() for d in data]),
+                    _json(data),
                     pipeline,
                 ),
             )
@@ -191,7 +191,8 @@ class RegistryTables(SQLTables):
             if pin is not None and pin.version != version:
                 moved = f"moved from v{pin.version} by a forced bless"
                 c.execute(
-                    self._sql.pin, (name, version, pin.origin, actor, moved, stamp, pin.until)
+                    self._sql.pin,
+                    (name, version, pin.origin, actor, moved, stamp, epoch(pin.until)),
                 )
                 _event(c, name, version, "pin", actor, moved, stamp)
 
@@ -329,7 +330,7 @@ class RegistryTables(SQLTables):
                 return None
             c.execute("DELETE FROM model_pins WHERE name = ?", (name,))
             _event(c, name, row[1], "unpin", actor, reason, time.time())
-            return ModelPin(*row)
+            return _pin(row)
 
         return self._write(write)
 
@@ -341,7 +342,7 @@ class RegistryTables(SQLTables):
                 " WHERE name = ?",
                 (name,),
             ).fetchone()
-        return None if row is None else ModelPin(*row)
+        return None if row is None else _pin(row)
 
     def set_model_stage(
         self,
@@ -371,12 +372,18 @@ class RegistryTables(SQLTables):
 
 def _active_pin(c: Connection, sql: str, name: str, now: float | None) -> ModelPin | None:
     row = c.execute(sql, (name,)).fetchone()
-    pin = None if row is None else ModelPin(*row)
-    return pin if pin is not None and pin.active(time.time() if now is None else now) else None
+    pin = None if row is None else _pin(row)
+    return pin if pin is not None and pin.active(utc(time.time() if now is None else now)) else None
+
+
+def _pin(row: Sequence[Any]) -> ModelPin:
+    """A ``model_pins`` row: name, version, origin, actor, reason, since, until."""
+    name, version, origin, by, reason, since, until = row
+    return ModelPin(name, version, origin, by, reason, utc(since), utc(until))
 
 
 def _pinned_message(pin: ModelPin, version: int) -> str:
-    who = f" by {pin.actor}" if pin.actor else ""
+    who = f" by {pin.by}" if pin.by else ""
     why = f": {pin.reason}" if pin.reason else ""
     until = f" until {iso_time(pin.until)}" if pin.until is not None else ""
     return (

@@ -34,7 +34,6 @@ as it will be stored without reading it back.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -45,10 +44,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..codec import to_jsonable, utc
 from ..entities import Artifact, DataRef, GitState, Run, RunStatus
 from ..exceptions import StoreError
 from .base import RunStart, RunStore, RunUpdate
 from .journal import REPLAY_BATCH_ITEMS, Journal, encode_record, record_weight
+from .rows import supersedes
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +416,7 @@ def _as_stored(value: Any) -> Any:
     """A param value as reading it back from the store gives it (tuples become lists …)."""
     if value is None or isinstance(value, (str, int, float)):
         return value
-    return json.loads(json.dumps(value, default=str, allow_nan=True))
+    return to_jsonable(value, fallback=str)
 
 
 @dataclass
@@ -447,7 +448,7 @@ class RunImage:
         self.params.update({k: _as_stored(v) for k, v in u.params.items()})
         for key, value, step, t in u.metrics:
             old = self.metrics.get(key)
-            if old is None or step > old[0] or (step == old[0] and t >= old[1]):
+            if supersedes((step, t), None if old is None else old[:2]):
                 self.metrics[key] = (step, t, value)
         self.tags.update({k: str(v) for k, v in u.tags.items()})
         for d in u.data:
@@ -493,10 +494,10 @@ class RunImage:
             experiment=s.experiment,
             status=self.status,
             kind=s.kind,
-            started=s.started,
+            started=utc(s.started),
             name=s.name,
             parent_id=s.parent_id,
-            ended=self.ended,
+            ended=utc(self.ended),
             duration=self.duration,
             seed=s.seed,
             notebook=s.notebook,

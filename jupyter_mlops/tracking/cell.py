@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import logging
 import os
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
+from ..codec import dumps
 from ..config import default_experiment
 from ..entities import DataRef, DataRole, Environment, Run, RunKind
 from ..exceptions import MLOpsError, StoreError
@@ -172,7 +172,7 @@ def _is_large_container(v: Any) -> bool:
         return False
     if len(v) > MAX_PARAM_ITEMS:
         return True
-    return len(json.dumps(v, default=str)) > MAX_PARAM_CHARS
+    return len(dumps(v)) > MAX_PARAM_CHARS
 
 
 @lru_cache(maxsize=16)
@@ -668,7 +668,7 @@ def _literal_inputs(analysis: CellAnalysis, run: ActiveRun) -> list[DataRef]:
 
     refs = []
     for name, value in analysis.literal_inputs.items():
-        text = json.dumps(value, sort_keys=True, default=str).encode()
+        text = dumps(value, sort_keys=True).encode()
         fp = dataclasses.replace(fingerprint(text), kind="literal", shape=(len(value),))
         refs.append(DataRef(DataRole.INPUT, name, fp))
     return refs

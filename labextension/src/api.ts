@@ -240,16 +240,16 @@ export interface IOutputNotebook {
   content: Record<string, unknown>;
 }
 
-/** One row of `GET monitors` (`monitoring/report.py: summaries`). Times are epoch seconds. */
+/** One row of `GET monitors` (`monitoring/report.py: summaries`). Times are ISO-8601. */
 export interface IMonitorSummary {
   name: string;
   model?: string;
   window?: string;
   blessed?: string | null;
   shadows?: string[];
-  last_batch?: number | null;
+  last_batch?: string | null;
   batches?: number;
-  last_breach?: number | null;
+  last_breach?: string | null;
   status: 'ok' | 'breach' | 'pending' | 'error' | string;
   error?: string;
 }
@@ -266,8 +266,8 @@ export interface IColumnDrift {
 }
 
 export interface IMonitorWindow {
-  start: number;
-  end: number;
+  start: string;
+  end: string;
   version: number;
   batches: number;
   rows: number;
@@ -305,19 +305,19 @@ export interface IMonitorDetail {
     max: number | null;
     value: number | null;
     labelled: number;
-    window_start: number | null;
+    window_start: string | null;
     breached: boolean;
     /** `pending`: too few labels to judge yet (fewer than the check's `min_labels`). */
     status: 'ok' | 'breach' | 'pending';
   }[];
   breaches: {
-    time: number;
+    time: string;
     version: number;
     checks: IMonitorCheck[];
     description: string;
   }[];
   actions: ({
-    time: number;
+    time: string;
     action: string;
     status: string;
     description: string;
@@ -348,7 +348,7 @@ export interface IMonitorSeries {
     version: number | null;
     role: string;
     points: {
-      time: number;
+      time: string;
       value: number;
       breach: boolean;
       threshold?: number;
