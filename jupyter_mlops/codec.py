@@ -2,10 +2,12 @@
 (:func:`from_jsonable`), and the one form of a time (:func:`iso_time`, :func:`parse_time`).
 
 Records (the frozen dataclasses and ``str`` enums of :mod:`jupyter_mlops.entities` and the
-values above it) are encoded and decoded by msgspec, from their field names and annotations:
-no record writes its own ``to_dict``. Plain values (params, metrics, gate observations) are
-walked here instead, because msgspec costs ~20 ms to import and ``%%track`` records plain values
-on every cell; msgspec is imported only when a record is met.
+values above it) are encoded and decoded by msgspec, from their field names and annotations;
+the entities write no ``to_dict``. A report whose JSON is not its fields (derived values, a
+YAML or versioned file form) keeps a ``to_dict`` saying why, and :func:`to_jsonable` uses it.
+Plain values (params, metrics, gate observations) are walked here instead, because msgspec
+costs ~20 ms to import and ``%%track`` records plain values on every cell; msgspec is imported
+only when a record is met.
 
 Time is an aware UTC ``datetime`` inside, and ISO-8601 with milliseconds in every JSON
 (``2026-11-23T10:02:00.000+00:00``); the store keeps epoch seconds, converted at its boundary
@@ -21,6 +23,8 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, overload
+
+from .exceptions import ValidationError
 
 UTC = dt.timezone.utc
 T = TypeVar("T")
@@ -90,8 +94,6 @@ def parse_time(value: dt.datetime | float | str | None) -> dt.datetime | None:
 def parse_moment(text: str, what: str) -> float:
     """A time given by a user (``--now``, ``?now=``) as epoch seconds: ISO-8601, or epoch
     seconds as before. Raises ValidationError saying both forms."""
-    from .exceptions import ValidationError
-
     try:
         seconds = parse_time(str(text)[:100]).timestamp()
     except (ValueError, OverflowError, OSError):
