@@ -55,6 +55,13 @@ def epoch(when: dt.datetime | float | None) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
+def to_microsecond(ts: float) -> float:
+    """Epoch seconds as a datetime holds them (rounded to the microsecond): a bound compared in
+    SQL with times written from records must be rounded the same way, or a record written at
+    ``ts`` can miss a query for "at or after ``ts``"."""
+    return dt.datetime.fromtimestamp(ts, UTC).timestamp()
+
+
 def iso_time(when: dt.datetime | float | None) -> str | None:
     """The one JSON form of a time: ISO-8601 in UTC with milliseconds (epoch seconds accepted)."""
     if when is None:
