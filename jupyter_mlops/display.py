@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from .codec import epoch, utc
+
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Keys that name a moment: reproduced_at, time, start_time, created, updated, started, ended...
 _TIME_KEY = re.compile(r"(?:^|[_.\-])(?:at|time|timestamp|created|updated|started|ended)$")
@@ -23,10 +25,9 @@ _EPOCH_RANGE = (1e8, 1e10)
 def display_time(value: float | dt.datetime, tz: dt.tzinfo | None = None) -> str:
     """Epoch seconds or a datetime as ``YYYY-MM-DD HH:MM:SS`` in ``tz`` (default: local time;
     a naive datetime is read as UTC, the store's convention)."""
-    if isinstance(value, dt.datetime):  # pandas' Timestamp too (its astimezone(None) is UTC)
-        aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        value = aware.timestamp()
-    return dt.datetime.fromtimestamp(float(value), tz).strftime(TIME_FORMAT)
+    # pandas' Timestamp is a datetime too (its astimezone(None) is UTC: go through seconds)
+    seconds = epoch(value) if isinstance(value, dt.datetime) else float(value)
+    return utc(seconds).astimezone(tz).strftime(TIME_FORMAT)
 
 
 def is_time_key(key: str) -> bool:

@@ -8,6 +8,7 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   ├── PipelineSpecError            malformed pipelines/NAME.yaml or gates file: file and field
     │   ├── GateSpecError                a gate definition is invalid: gate index, name and field
     │   ├── ParameterError               a pipeline parameter is unknown or not of its declared type
+    │   ├── TypeMismatch                 a value does not fit a parameter type (coerce_value)
     │   └── NotebookError                missing/unreadable notebook, unparsable parameters cell
     │       └── NotebookChangedError     the notebook's code changed since it was promoted
     ├── FingerprintError(TypeError)      an object or file that cannot be fingerprinted
@@ -22,6 +23,9 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   ├── UntrustedModelError              a model whose loading could run code nobody vouched for
     │   └── AmbiguousRunIdError(LookupError) a run id prefix matches several runs
     ├── NotFoundError(LookupError)       a metric, artifact or output notebook that does not exist
+    │   └── KernelNotInstalledError      no kernelspec of that name: lists the installed ones
+    ├── GateInputError                   a check cannot find what it needs: the gate's result
+    │   └── FeatureMismatchError         a model expects other features than the rows hold
     ├── ConflictError                    the state changed under the call: a pipeline already
     │                                    running, a bless racing a bless (server: 409)
     │   └── ModelPinnedError             a bless of a model pinned by a rollback or `models pin`
@@ -183,6 +187,10 @@ class ParameterError(ValidationError):
         super().__init__(message)
 
 
+class TypeMismatch(ValidationError):
+    """A value does not fit a parameter type (raised by ``pipeline.params.coerce_value``)."""
+
+
 class NotebookError(ValidationError):
     """A notebook is missing or unreadable, or its ``parameters`` cell cannot be used."""
 
@@ -212,6 +220,23 @@ class NotebookChangedError(NotebookError):
 
 class NotFoundError(MLOpsError, LookupError):
     """Something a view was asked for does not exist (a metric, an artifact, a notebook)."""
+
+
+class KernelNotInstalledError(NotFoundError):
+    """No kernelspec of that name here; ``installed`` lists the names there are."""
+
+    def __init__(self, name: str, installed: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.installed = installed
+
+
+class GateInputError(MLOpsError):
+    """A check cannot find what it needs (dataset, column, model): its message is the result."""
+
+
+class FeatureMismatchError(GateInputError):
+    """A model expects other features than the validation rows hold."""
 
 
 class ConflictError(MLOpsError):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import model_format
+from .codec import utc
 from .config import Settings, load_settings
 from .entities import ModelEvent, ModelPin, ModelVersion, Run
 from .exceptions import ValidationError
@@ -186,7 +187,7 @@ class ModelRegistry:
     def pin_of(self, name: str) -> ModelPin | None:
         """The pin holding ``name`` now (an expired one is no pin)."""
         pin = self.store.model_pin(name)
-        return pin if pin is not None and pin.active(self.clock()) else None
+        return pin if pin is not None and pin.active(utc(self.clock())) else None
 
     def load(self, ref: str, *, trust: bool = False) -> Any:
         return self.load_version(self.get(ref), trust=trust)

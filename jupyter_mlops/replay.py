@@ -4,6 +4,7 @@ it recorded, in a fresh kernel, with each tracked cell's recorded seed (or RNG s
 
 from __future__ import annotations
 
+import datetime as dt
 import shlex
 import tempfile
 from pathlib import Path
@@ -105,9 +106,12 @@ def _retag_line(
     return "%%track " + " ".join(shlex.quote(w) for w in out)
 
 
-def _tracked_run(body_sha: str, before: float, tracker: Tracker) -> Run | None:
+def _tracked_run(body_sha: str, before: dt.datetime, tracker: Tracker) -> Run | None:
     """The last run (not a reproduction's) recorded for this exact tracked cell before."""
-    ids = tracker.store.search_run_ids(where=f"started < {before!r}", order_by="-started")
+    # A datetime holds the stored epoch seconds to the microsecond: a margin of one keeps
+    # the run that started at ``before`` itself out.
+    where = f"started < {before.timestamp() - 1e-6!r}"
+    ids = tracker.store.search_run_ids(where=where, order_by="-started")
     for rid in ids[:500]:
         r = tracker.get_run(rid)
         if REPRODUCES_TAG in r.tags:

@@ -62,6 +62,7 @@ class Reproduction:
             f"<th>original / change</th><th>replay</th></tr>{cells}</table>"
         )
 
+    # Not its fields (codec.py): runs as ids, metric pairs as {original, new}.
     def to_dict(self) -> dict[str, Any]:
         return {
             "original": self.original.id,

@@ -8,6 +8,7 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import EXIT_USAGE, main
+from jupyter_mlops.codec import to_jsonable
 
 from .conftest import python_env
 
@@ -40,7 +41,7 @@ def test_show_json_is_the_run_detail(capsys) -> None:
     ids = _seed_runs()
     assert main(["show", ids[0][:8], "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    entity = mlops.get_run(ids[0]).to_dict()
+    entity = to_jsonable(mlops.get_run(ids[0]))
     assert {k: data[k] for k in entity} == entity
     assert data["gate_results"] == [] and data["since_previous"]["previous_id"] is None
     for key in ("id", "experiment", "status", "params", "metrics", "data", "git", "seed"):

@@ -16,6 +16,7 @@ import pytest
 import jupyter_mlops as mlops
 import jupyter_mlops.exceptions as exceptions
 from jupyter_mlops.cli.app import EXIT_FAILED, main
+from jupyter_mlops.codec import to_jsonable
 from jupyter_mlops.entities import PipelineOutcome, RunKind
 from jupyter_mlops.exceptions import ConflictError, ModelNotFoundError, ValidationError
 from jupyter_mlops.exit_codes import FOR_OUTCOME, ExitCode
@@ -74,7 +75,7 @@ def test_scheduler_status_lists_next_firings_by_name_and_the_log(tmp_path: Path)
     assert list(status.next) == ["alpha", "zeta"]
     assert status.next["alpha"] == T0.replace(minute=5)
     assert [e.outcome for e in status.log] == ["missed"]
-    assert status.to_dict()["next"]["zeta"] == "2026-11-24T03:00:00+00:00"
+    assert to_jsonable(status)["next"]["zeta"] == "2026-11-24T03:00:00.000+00:00"
 
 
 def test_every_outcome_has_one_exit_code_and_the_cli_names_agree() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.codec import to_jsonable
 from jupyter_mlops.config import load_settings
 from jupyter_mlops.entities import RunStatus
 from jupyter_mlops.exceptions import ConfigError
@@ -162,8 +163,8 @@ def test_snapshot_matches_the_stored_run(tmp_path: Path, tracker: mlops.Tracker)
         run.set_tags({"t": "2"})
         mid = run.snapshot()
     assert mid.status is RunStatus.RUNNING and mid.params["C"] == 1.5
-    stored = mlops.get_run(run.id).to_dict()
-    mine = run.snapshot().to_dict()
+    stored = to_jsonable(mlops.get_run(run.id))
+    mine = to_jsonable(run.snapshot())
     for d in (stored, mine):
         d.pop("git")  # recorded late, when the probe finishes
     assert mine == stored

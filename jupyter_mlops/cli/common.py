@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from .. import bounds
+from ..codec import parse_moment
 from ..exceptions import ValidationError
 
 
@@ -58,6 +59,13 @@ class Number(_OptionType):
         return bounds.parse_float(value, self.option, *self.limits)
 
 
+class Moment(_OptionType):
+    """An ISO-8601 time or epoch seconds, as epoch seconds."""
+
+    def parse(self, value: str) -> float:
+        return parse_moment(value, self.option)
+
+
 class Text(_OptionType):
     def parse(self, value: str) -> str:
         return bounds.check_key(value, self.option, *self.limits)
@@ -85,6 +93,11 @@ def integer(option: str, lo: int = bounds.INT64_MIN, hi: int = bounds.INT64_MAX)
 
 def number(option: str, lo: float | None = None, hi: float | None = None) -> Any:
     return Number(option, lo, hi)
+
+
+def moment(option: str) -> Any:
+    """An ISO-8601 time or epoch seconds, as epoch seconds."""
+    return Moment(option)
 
 
 def text(option: str, limit: int = bounds.MAX_KEY_LENGTH) -> Any:
@@ -178,6 +191,7 @@ __all__ = [
     "command_project",
     "command_tracker",
     "integer",
+    "moment",
     "monitors_dir_option",
     "number",
     "out",

@@ -22,7 +22,7 @@ def _model_line(m: Any) -> str:
 
 
 def _pin_line(pin: Any) -> str:
-    by = f" by {pin.actor}" if pin.actor else ""
+    by = f" by {pin.by}" if pin.by else ""
     until = f" until {iso(pin.until)}" if pin.until is not None else ""
     why = f": {pin.reason}" if pin.reason else ""
     return f"{pin.describe()}{by} since {iso(pin.since)}{until}{why}"
@@ -42,28 +42,28 @@ def cmd_models(args: argparse.Namespace) -> int:
         _show_model(args, registry)
     elif action == "bless":
         m = registry.bless(args.ref, args.reason, force=args.force)
-        _out(args, m.to_dict(), f"{m.ref} is now blessed")
+        _out(args, m, f"{m.ref} is now blessed")
     elif action == "shadow":
         m = registry.shadow(args.ref, args.reason)
-        _out(args, m.to_dict(), f"{m.ref} is now in shadow: scored by mlops.predict, not served")
+        _out(args, m, f"{m.ref} is now in shadow: scored by mlops.predict, not served")
     elif action == "promote-shadow":
         from ..monitoring.shadow import promote_shadow
 
         m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=store)
-        _out(args, {"model": m.to_dict(), "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
+        _out(args, {"model": m, "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
              f" labelled batches won by {ev['metric']})")  # fmt: skip
     elif action == "pin":
         pin = registry.pin(args.name, args.version, args.reason, until_ts)
-        _out(args, pin.to_dict(), f"{args.name}: {_pin_line(pin)}; runs register candidates only")
+        _out(args, pin, f"{args.name}: {_pin_line(pin)}; runs register candidates only")
     elif action == "unpin":
         gone = registry.unpin(args.name, args.reason)
         text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
-        _out(args, {"unpinned": gone.to_dict() if gone else None}, text)
+        _out(args, {"unpinned": gone}, text)
     else:
         old, new = registry.rollback(args.name, args.to, args.reason, until_ts)
         _out(
             args,
-            {"archived": old.to_dict(), "blessed": new.to_dict()},
+            {"archived": old, "blessed": new},
             f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
             f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
         )

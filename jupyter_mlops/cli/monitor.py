@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import bounds
 from ..exit_codes import ExitCode
-from .common import command_project, command_tracker, integer, number, text
+from .common import command_project, command_tracker, integer, moment, text
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -128,9 +128,9 @@ def add_monitor_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     mo.add_argument(
         "--now",
-        type=number("--now", 0.0),
+        type=moment("--now"),
         default=None,
-        help="evaluate as of this epoch time (back-fills)",
+        help="evaluate as of this time: ISO-8601 or epoch seconds (back-fills)",
     )
     mo.add_argument(
         "--export-validation",

@@ -24,14 +24,12 @@ NOTIFYING: dict[str, str | None] = {
 }
 
 
-def _when(t: float | None) -> str:
-    if t is None:
-        return "-"
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+def _when(t: dt.datetime | None) -> str:
+    return "-" if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _state(n: Any, now: float) -> str:
-    if n.status.value == "pending" and n.claimed_by and n.next_attempt > now:
+    if n.status.value == "pending" and n.claimed_by and n.next_attempt.timestamp() > now:
         return "sending"
     return str(n.status.value)
 

@@ -90,9 +90,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             {
                 "exit_code": exit_code(result.outcome),
                 "outcome": result.outcome.value,
-                "run": run.to_dict(),
-                "gates": [g.to_dict() for g in result.gates],
-                "model": result.model.to_dict() if result.model else None,
+                "run": run,
+                "gates": result.gates,
+                "model": result.model,
                 "blessed": result.blessed,
                 "held": result.held,
                 "report": str(result.report or ""),
@@ -129,7 +129,7 @@ def cmd_gates(args: argparse.Namespace) -> int:
         else f"run {run.short_id} has no gate results: its pipeline declares no gates, or it is "
         "not a pipeline run"
     )
-    _out(args, [r.to_dict() for r in results], text)
+    _out(args, results, text)
     return EXIT_OK
 
 
@@ -203,7 +203,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         pipeline=args.pipeline,
         dry_run=args.dry_run,
     )
-    _out(args, report.to_dict(), report.describe())
+    _out(args, report, report.describe())
     return EXIT_OK
 
 

@@ -24,7 +24,6 @@ EXIT_OK = int(ExitCode.OK)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from ..entities import PipelineOutcome
     from ..schedule.scheduler import Scheduler, scheduler_clock
@@ -46,7 +45,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         )
         lines = [f"next  {name:24} {when.isoformat()}" for name, when in status.next.items()]
         lines += [
-            f"{dt.datetime.fromtimestamp(e.scheduled_for, dt.timezone.utc).isoformat()}"
+            f"{e.scheduled_for.isoformat()}"
             f"  {e.pipeline:24} {e.outcome:10} {(e.run_id or '')[:8]}  "
             f"{e.message or ''}"
             for e in status.log
@@ -128,7 +127,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         text = "\n".join(_schedule_line(i, load_zone(i.timezone)) for i in infos)
         _out(
             args,
-            [i.to_dict() for i in infos],
+            infos,
             text or "no scheduled pipelines or monitors (promote with --schedule CRON)",
         )
     elif args.action == "next":

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from ..codec import dumps
 from ..exit_codes import ExitCode
 
 EXIT_OK, EXIT_FAILED = int(ExitCode.OK), int(ExitCode.FAILED)
@@ -127,7 +127,7 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
         progress=_Progress(args.quiet),
     )
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(dumps(report, indent=2))
     else:
         print(format_report(report))
         if args.artifacts and not args.dry_run:

@@ -50,6 +50,7 @@ class CheckResult:
             return BREACH
         return PENDING if self.value is None and "skip" in self.detail else OK
 
+    # Not its fields (codec.py): adds the derived `status` the panel shows.
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,

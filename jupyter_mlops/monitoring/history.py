@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codec import iso_time
 from ..store.base import MonitorEvent, RunStore
 from .metrics import grouped, task_of
 from .serving import _store, cached_model, training_profile
@@ -28,10 +29,11 @@ class BatchRow:
     metrics: dict[str, float] = field(default_factory=dict)
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)  # ColumnDrift.to_dict()
 
+    # Not its fields (codec.py): `n_rows` is `rows` on the wire; `column_stats` stays inside.
     def to_dict(self) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id,
-            "time": self.time,
+            "time": iso_time(self.time),
             "version": self.version,
             "role": self.role,
             "rows": self.n_rows,
@@ -58,10 +60,11 @@ class Window:
     columns: dict[str, dict[str, Any]]
     metrics: dict[str, float]
 
+    # Not its fields (codec.py): adds the derived `drifted` column list.
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start": self.start,
-            "end": self.end,
+            "start": iso_time(self.start),
+            "end": iso_time(self.end),
             "version": self.version,
             "batches": self.batches,
             "rows": self.rows,
@@ -80,12 +83,13 @@ class History:
     events: list[MonitorEvent]
     windows: list[Window] = field(default_factory=list)
 
+    # Not its fields (codec.py): the spec and windows are rendered by report.to_json.
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "batches": [b.to_dict() for b in self.batches],
             "events": [
-                {"time": e.time, "kind": e.kind, "status": e.status, "detail": e.detail}
+                {"time": iso_time(e.time), "kind": e.kind, "status": e.status, "detail": e.detail}
                 for e in self.events
             ],
         }

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from ..codec import parse_time
 from ..exceptions import ValidationError
 from ..store.base import RunStore
 from .history import history
@@ -22,8 +23,9 @@ def _figure() -> tuple[Any, Any]:
     return fig, fig.add_subplot()
 
 
-def _when(t: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(t, tz=dt.timezone.utc)
+def _when(t: str | float) -> dt.datetime:
+    """A point's time: ISO-8601 in the series JSON (epoch seconds accepted)."""
+    return parse_time(t)
 
 
 def _draw(data: dict[str, Any], title: str) -> Any:

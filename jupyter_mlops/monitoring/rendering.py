@@ -3,16 +3,16 @@ the terminal or a self-contained HTML page."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from typing import Any
 
+from ..codec import utc
 from ..store.base import MonitorEvent
 from .history import History
 
 
 def _t(t: float) -> str:
-    return dt.datetime.fromtimestamp(t, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return utc(t).strftime("%Y-%m-%d %H:%M")
 
 
 def _metric_keys(h: History) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import bounds
+from ..codec import iso_time, parse_moment
 from ..exceptions import NotFoundError, ValidationError
 from ..store.base import MonitorEvent, RunStore
 from .history import History, history
@@ -47,7 +48,7 @@ def status_of(h: History) -> str:
 def _breaches(h: History) -> list[dict[str, Any]]:
     return [
         {
-            "time": e.time,
+            "time": iso_time(e.time),
             "version": e.detail.get("version"),
             "window": e.detail.get("window"),
             "checks": [
@@ -64,7 +65,7 @@ def _breaches(h: History) -> list[dict[str, Any]]:
 
 def _actions(h: History) -> list[dict[str, Any]]:
     return [
-        {**e.detail, "time": e.time, "status": e.status, "description": describe_event(e)}
+        {**e.detail, "time": iso_time(e.time), "status": e.status, "description": describe_event(e)}
         for e in h.events
         if e.kind == "action"
     ]
@@ -94,7 +95,7 @@ def _performance(h: History) -> list[dict[str, Any]]:
                 "max": hi,
                 "value": value,
                 "labelled": labelled,
-                "window_start": last.start if last else None,
+                "window_start": iso_time(last.start) if last else None,
                 "breached": breached and not pending,
                 "status": "pending" if pending else "breach" if breached else "ok",
             }
@@ -168,17 +169,11 @@ def shadow_comparisons(h: History, store: RunStore) -> list[dict[str, Any]]:
 
 
 def _period(since: str | None, now: str | None, clock: Callable[[], float]) -> float | None:
-    """``since`` ('7d', '12h', seconds; 0 or more) back from ``now`` (finite epoch seconds;
-    default the clock)."""
+    """``since`` ('7d', '12h', seconds; 0 or more) back from ``now`` (ISO-8601, or epoch seconds
+    as before; default the clock)."""
     at = clock()
     if now not in (None, ""):
-        try:
-            at = float(str(now)[:100])
-        except ValueError:
-            raise ValidationError(
-                f"now {now!r:.60} must be epoch seconds, e.g. 1700000000"
-            ) from None
-        bounds.check_float(at, "now (epoch seconds)", lo=0)
+        at = parse_moment(str(now), "now")
     if since in (None, ""):
         return None
     if len(str(since)) > 40:
@@ -286,9 +281,9 @@ def summaries(
                     (mv.ref for mv in versions if mv.stage is ModelStage.BLESSED), None
                 ),
                 "shadows": [mv.ref for mv in versions if mv.stage is ModelStage.SHADOW],
-                "last_batch": batches[-1].time if batches else None,
+                "last_batch": iso_time(batches[-1].time) if batches else None,
                 "batches": len(batches),
-                "last_breach": breaches[-1] if breaches else None,
+                "last_breach": iso_time(breaches[-1]) if breaches else None,
                 "status": status_of(h),
             }
         )

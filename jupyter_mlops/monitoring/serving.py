@@ -210,13 +210,6 @@ class LabelsLogged:
             )
         return text
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "attached": self.attached,
-            "unknown": self.unknown,
-            "unknown_ids": list(self.unknown_ids),
-        }
-
 
 def log_labels(
     name: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..codec import iso_time
 from ..exceptions import ValidationError
 from .history import History
 
@@ -38,7 +39,7 @@ def _drift_series(h: History, column: str | None) -> dict[str, Any]:
             (c.max_share for c in (h.spec.checks if h.spec else ()) if c.kind == "drift"), 0.0
         )
         points = [
-            {"time": b.time, "value": float(b.share_drifted or 0.0), "version": b.version,
+            {"time": iso_time(b.time), "value": float(b.share_drifted or 0.0), "version": b.version,
              "breach": float(b.share_drifted or 0.0) > limit}
             for b in rows
         ]  # fmt: skip
@@ -53,7 +54,7 @@ def _drift_series(h: History, column: str | None) -> dict[str, Any]:
         raise ValidationError(f"No drift measured for column {column!r} of model {h.name!r}")
     test = rows[-1].columns.get(column, {}).get("p_value") is not None
     points = [
-        {"time": b.time, "value": b.column_stats[column][0], "version": b.version,
+        {"time": iso_time(b.time), "value": b.column_stats[column][0], "version": b.version,
          "threshold": b.column_stats[column][1], "breach": b.column_stats[column][2],
          "method": b.columns.get(column, {}).get("method")}
         for b in rows
@@ -91,7 +92,7 @@ def _performance_series(h: History, metric: str | None) -> dict[str, Any]:
         if not rows:
             continue
         points = [
-            {"time": b.time, "value": b.metrics[metric], "version": version,
+            {"time": iso_time(b.time), "value": b.metrics[metric], "version": version,
              "breach": (lo is not None and b.metrics[metric] < lo)
              or (hi is not None and b.metrics[metric] > hi)}
             for b in rows

@@ -10,11 +10,11 @@ a gate failure must not be retried. The task's ``execution_timeout`` covers ever
 
 from __future__ import annotations
 
-import json
 import pprint
 from pathlib import Path
 from typing import Any
 
+from ..codec import to_jsonable
 from ..project import Project, project_environment
 from .spec import PipelineSpec
 
@@ -91,7 +91,7 @@ def airflow_dag(spec: PipelineSpec, project: Project, store: Path) -> str:
     params: dict[str, Any] = {}
     for p in spec.parameters:
         if p.expression is None:  # a derived parameter is computed in the notebook
-            params[p.name] = json.loads(json.dumps(p.default, default=str))
+            params[p.name] = to_jsonable(p.default, fallback=str)
     return _TEMPLATE.format(
         name=spec.name,
         project=str(project.root.resolve()),

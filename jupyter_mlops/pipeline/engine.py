@@ -17,6 +17,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..exceptions import KernelNotInstalledError
+
 log = logging.getLogger(__name__)
 
 
@@ -65,15 +67,6 @@ class Engine(Protocol):
 # encryption" warning on every start, and the KeyboardInterrupt it logs on Ctrl-C. Cell errors
 # still reach the output notebook. Every place that starts a kernel passes these arguments.
 QUIET_KERNEL_ARGS = ("--IPKernelApp.log_level=CRITICAL",)
-
-
-class KernelNotInstalledError(LookupError):
-    """No kernelspec of that name here; ``installed`` lists the names there are."""
-
-    def __init__(self, name: str, installed: list[str]) -> None:
-        super().__init__(name)
-        self.name = name
-        self.installed = installed
 
 
 def installed_kernel_language(name: str) -> str:

@@ -80,6 +80,7 @@ class MonitorSpec:
         """The schedule in its time zone (UTC when none is given), or None: not scheduled."""
         return ZonedSchedule.parse(self.schedule, self.timezone) if self.schedule else None
 
+    # The YAML form (codec.py keeps records only): short specs stay short.
     def to_dict(self) -> dict[str, Any]:
         return dict(self.source)
 

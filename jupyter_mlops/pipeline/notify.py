@@ -15,6 +15,7 @@ the message.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..codec import to_jsonable, utc
 from ..entities import Notification, NotificationStatus, PipelineOutcome, RunKind, RunStatus
 from ..store.base import RunStore
 from .result import PipelineResult
@@ -53,7 +55,7 @@ def project_notify(root: Path) -> NotifySpec | None:
         return None
 
 
-def _was_bad(store: RunStore, pipeline: str, before: float, exclude: str) -> bool:
+def _was_bad(store: RunStore, pipeline: str, before: float | dt.datetime, exclude: str) -> bool:
     """Whether the previous firing of ``pipeline`` (before ``before``) failed or failed a gate."""
     for _ in range(50):  # skip tracked child runs that share the experiment
         prev = store.previous_run(pipeline, before, exclude)
@@ -88,7 +90,7 @@ def payload(event: str, spec: PipelineSpec, result: PipelineResult) -> dict[str,
         "attempt": f"{result.attempts}/{spec.retries + 1}",
         "scheduled_for": run.tags.get("scheduled_for"),
         "error": (run.error or "").strip().splitlines()[0] if run.error else None,
-        "gates": [g.to_dict() for g in result.gates],
+        "gates": to_jsonable(result.gates),
         "model": result.model.ref if result.model else None,
         "blessed": result.blessed,
         "link": Path(link).resolve().as_uri() if link else None,
@@ -122,13 +124,13 @@ def queue_notification(
     items = [
         Notification(
             id=uuid.uuid4().hex,
-            created=now,
+            created=utc(now),
             event=event,
             channel=channel,
             target=where,
             payload=dict(data),
             attempts=0,
-            next_attempt=now,
+            next_attempt=utc(now),
             status=NotificationStatus.PENDING,
         )
         for channel, where in (("webhook", target.webhook), ("command", target.command))

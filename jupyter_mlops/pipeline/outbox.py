@@ -19,7 +19,6 @@ per-attempt time-outs are real elapsed time, which is what a user waits for.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -32,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codec import dumps
 from ..entities import Notification, NotificationStatus
 from ..exceptions import ValidationError
 from ..store.liveness import hostname
@@ -118,7 +118,7 @@ class Sender:
             run_command(n.target, data, n.id, _cut(self.command_timeout, left))
 
     def _failed(self, n: Notification, error: str, now: float) -> None:
-        give_up = now - n.created >= MAX_AGE_S
+        give_up = now - n.created.timestamp() >= MAX_AGE_S
         retry_at = self.clock() + backoff(n.attempts)
         self.store.mark_notification_failed(n.id, self.holder, error, retry_at, give_up)
         if give_up:
@@ -170,7 +170,7 @@ def describe_error(e: BaseException) -> str:
 
 
 def post_json(url: str, data: Mapping[str, Any], key: str, timeout: float) -> None:
-    body = json.dumps(data, default=str).encode()
+    body = dumps(data).encode()
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": key,
@@ -186,8 +186,8 @@ def run_command(command: str, data: Mapping[str, Any], key: str, timeout: float)
     env = dict(os.environ)
     for name in ("event", "pipeline", "run_id", "status", "attempt", "link", "error"):
         env[f"JUPYTER_MLOPS_{name.upper()}"] = str(data.get(name) or "")
-    env["JUPYTER_MLOPS_GATES"] = json.dumps(data.get("gates") or [], default=str)
-    env["JUPYTER_MLOPS_PAYLOAD"] = json.dumps(data, default=str)
+    env["JUPYTER_MLOPS_GATES"] = dumps(data.get("gates") or [])
+    env["JUPYTER_MLOPS_PAYLOAD"] = dumps(data)
     env["JUPYTER_MLOPS_NOTIFICATION_ID"] = key
     done = subprocess.run(  # shell=True: the user's own configured command line
         command, shell=True, env=env, timeout=timeout, capture_output=True, text=True
@@ -244,7 +244,7 @@ def undelivered(store: ScheduleStore, include_delivered: bool = False) -> list[N
         return store.notifications(limit=200)
     found = store.notifications(NotificationStatus.PENDING)
     found += store.notifications(NotificationStatus.FAILED)
-    return sorted(found, key=lambda n: (-n.created, n.id))
+    return sorted(found, key=lambda n: (-n.created.timestamp(), n.id))
 
 
 def retry(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import ValidationError
+from ..exceptions import TypeMismatch, ValidationError
 
 _SIMPLE = {"int", "float", "str", "bool", "None", "Any"}
 _CONTAINERS = {"list": "list", "dict": "dict", "tuple": "tuple", "set": "set"}
@@ -124,10 +124,6 @@ def _from_node(node: ast.expr, text: str) -> TypeExpr:
 
 def _is_ellipsis(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
-
-
-class TypeMismatch(ValueError):
-    """A value does not fit a parameter type (raised by :func:`coerce_value`)."""
 
 
 def coerce_value(value: Any, t: TypeExpr) -> Any:

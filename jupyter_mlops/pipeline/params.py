@@ -47,6 +47,7 @@ class Parameter:
     def derived(self) -> bool:
         return self.expression is not None
 
+    # The YAML form (codec.py keeps records only): a derived parameter has no type or default.
     def to_dict(self) -> dict[str, Any]:
         if self.expression is not None:
             return {"name": self.name, "expression": self.expression, "help": self.help}

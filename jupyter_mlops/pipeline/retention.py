@@ -19,7 +19,6 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..entities import ModelStage, RunKind, RunStatus
 from ..exceptions import MLOpsError
@@ -47,15 +46,6 @@ class GcReport:
             f"{verb} {self.bytes_freed:,} bytes in {self.files} file(s) of "
             f"{len(self.deleted)} old run(s){kept}"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "deleted": self.deleted,
-            "protected": self.protected,
-            "files": self.files,
-            "bytes_freed": self.bytes_freed,
-            "dry_run": self.dry_run,
-        }
 
 
 def protected_runs(store: RunStore) -> set[str]:

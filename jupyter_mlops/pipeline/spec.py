@@ -53,6 +53,7 @@ class NotifySpec:
     command: str | None = None
     on: tuple[str, ...] = NOTIFY_EVENTS
 
+    # The YAML form (codec.py keeps records only): defaults left out, parsed with messages.
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"webhook": self.webhook, "command": self.command}
         return {**{k: v for k, v in d.items() if v}, "on": list(self.on)}
@@ -129,6 +130,7 @@ class PipelineSpec:
         base = Path(base_dir) if base_dir else Path(self.path).parent if self.path else Path()
         return (base / self.notebook).resolve()
 
+    # The YAML form (codec.py keeps records only): defaults left out, parsed with messages.
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,

@@ -37,6 +37,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
+from ..codec import utc
 from ..cron import ZonedSchedule
 from ..entities import PipelineOutcome as Outcome
 from ..exceptions import ConflictError, MLOpsError, ValidationError
@@ -49,7 +50,6 @@ from ..store.liveness import hostname
 from ..store.schedule_store import ScheduleStore
 from ..tracking import Tracker, default_tracker
 from .clock import NOW_ENV as NOW_ENV
-from .clock import UTC
 from .clock import parse_now as parse_now
 from .clock import scheduler_clock as scheduler_clock
 from .clock import utcnow as utcnow
@@ -211,7 +211,7 @@ class Scheduler:
             state[key] = now.timestamp()
         if paused or not cron:
             return []
-        last = {key: dt.datetime.fromtimestamp(state[key], UTC)}
+        last = {key: utc(state[key])}
         events = []
         for d in due({key: cron}, last, now, {key: policy}, self.up_since):
             # Recorded before running: a crash mid-run must not make a restart run it again.

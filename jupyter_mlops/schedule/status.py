@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from ..entities import ScheduleEvent
 from ..monitoring.spec import MonitorSpec
@@ -20,11 +19,6 @@ class SchedulerStatus:
     next: dict[str, dt.datetime]  # pipeline -> next firing time (UTC), by name
     log: list[ScheduleEvent]  # newest first
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "next": {k: v.isoformat() for k, v in self.next.items()},
-            "log": [e.to_dict() for e in self.log],
-        }
 
 
 @dataclass(frozen=True)
@@ -43,20 +37,6 @@ class ScheduleInfo:
     gates: str | None  # passed | failed | None: the gate outcome of the latest run
     kind: str = "pipeline"  # pipeline | monitor (then `pipeline` is the monitor's name)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline,
-            "kind": self.kind,
-            "cron": self.cron,
-            "timezone": self.timezone,
-            "paused": self.paused,
-            "catchup": self.catchup,
-            "next": [t.isoformat() for t in self.next],
-            "last_status": self.last_status,
-            "last_run": self.last_run,
-            "last_at": self.last_at.isoformat() if self.last_at else None,
-            "gates": self.gates,
-        }
 
 
 def schedule_info(
@@ -80,7 +60,7 @@ def schedule_info(
         next=[] if paused else spec.cron.upcoming(now, count),
         last_status=last.outcome if last else None,
         last_run=last.run_id if last else None,
-        last_at=dt.datetime.fromtimestamp(last.scheduled_for, UTC) if last else None,
+        last_at=last.scheduled_for if last else None,
         gates=gates,
         kind=kind,
     )

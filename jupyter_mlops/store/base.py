@@ -15,6 +15,7 @@ needs (as MLflow keeps its tracking and registry stores apart):
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -183,7 +184,9 @@ class RunsStore(StoreHandle):
         """The run with this id or unique id prefix; raises RunNotFoundError."""
 
     @abc.abstractmethod
-    def previous_run(self, experiment: str, before: float, exclude: str) -> Run | None:
+    def previous_run(
+        self, experiment: str, before: float | dt.datetime, exclude: str
+    ) -> Run | None:
         """The latest run of ``experiment`` started before ``before``, other than ``exclude``."""
 
     @abc.abstractmethod

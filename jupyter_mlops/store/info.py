@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .sql import SQLStore
 
@@ -40,9 +39,6 @@ class StoreInfo:
     artifact_count: int  # distinct artifact contents referenced
     artifact_bytes: int
     database_bytes: int | None  # None when the backend cannot tell
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def store_info(store: SQLStore) -> StoreInfo:

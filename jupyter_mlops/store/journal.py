@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..codec import dumps, from_jsonable
 from ..entities import Artifact, DataRef, Environment, GitState, RunKind, RunStatus
 from ..exceptions import StoreError, StoreUnavailableError
 from .base import RunStart, RunUpdate
@@ -60,13 +61,13 @@ def encode_record(
             "params": u.params,
             "metrics": u.metrics,
             "tags": u.tags,
-            "data": [d.to_dict() for d in u.data],
-            "artifacts": [a.to_dict() for a in u.artifacts],
+            "data": u.data,
+            "artifacts": u.artifacts,
             "code": u.code,
             "code_sha": u.code_sha,
             "history": u.history,
-            "environment": u.environment.to_dict() if u.environment else None,
-            "git": u.git.to_dict() if u.git else None,
+            "environment": u.environment,
+            "git": u.git,
             "warnings": u.warnings,
             "status": u.status.value if u.status else None,
             "ended": u.ended,
@@ -75,7 +76,7 @@ def encode_record(
             "error": u.error,
             "stdout_tail": u.stdout_tail,
         }
-    return json.dumps(rec, separators=(",", ":"), default=str).encode() + b"\n"
+    return dumps(rec, separators=(",", ":")).encode() + b"\n"
 
 
 def decode_record(line: bytes) -> dict[str, Any]:
@@ -91,8 +92,8 @@ def decode_record(line: bytes) -> dict[str, Any]:
             params=u["params"],
             metrics=[tuple(m) for m in u["metrics"]],
             tags=u["tags"],
-            data=[DataRef.from_dict(d) for d in u["data"]],
-            artifacts=[Artifact.from_dict(a) for a in u["artifacts"]],
+            data=from_jsonable(u["data"], list[DataRef]),
+            artifacts=from_jsonable(u["artifacts"], list[Artifact]),
             code=u["code"],
             code_sha=u["code_sha"],
             history=u["history"],

@@ -73,6 +73,7 @@ class MigrationReport:
     def ok(self) -> bool:
         return not self.problems and self.verified is not False
 
+    # Not its fields (codec.py): adds the derived totals and `ok`.
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["rows_copied"] = self.rows_copied

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..codec import from_jsonable, utc
 from ..entities import (
     Artifact,
     DataRef,
@@ -60,6 +61,21 @@ FILTER_COLUMNS = tuple(c.name for c in RUN_COLUMNS if c.filterable)
 LISTED_SQL = ", ".join(c.sql for c in RUN_COLUMNS if c.listed)
 
 
+# The latest value of a metric: the highest step, then the newest time. One rule for both
+# places that pick it: the store's upsert compares these columns as a row value (SQLite and
+# PostgreSQL), and the writer's in-memory RunImage compares the same tuple.
+LATEST_METRIC_ORDER = ("step", "time")
+LATEST_METRIC_WHERE = "({}) >= ({})".format(
+    ", ".join(f"excluded.{c}" for c in LATEST_METRIC_ORDER),
+    ", ".join(f"latest_metrics.{c}" for c in LATEST_METRIC_ORDER),
+)
+
+
+def supersedes(new: tuple[int, float], latest: tuple[int, float] | None) -> bool:
+    """Whether a metric value at ``new`` (step, time) replaces the one at ``latest``."""
+    return latest is None or new >= latest
+
+
 def _loads(text: str | None, default: Any) -> Any:
     return json.loads(text) if text else default
 
@@ -95,8 +111,8 @@ def build_run(
         status=RunStatus(row["status"]),
         kind=RunKind(row["kind"]),
         parent_id=row["parent_id"],
-        started=row["started"],
-        ended=row["ended"],
+        started=utc(row["started"]),
+        ended=utc(row["ended"]),
         duration=row["duration"],
         seed=row["seed"],
         notebook=row["notebook"],
@@ -150,7 +166,7 @@ def run_rows(
                 RunStatus(status),
                 RunKind(kind),
                 parent,
-                started,
+                utc(started),
                 duration,
                 seed,
                 gates,
@@ -237,26 +253,28 @@ def model_version(row: Sequence[Any]) -> ModelVersion:
         artifact_sha=row[4],
         size=row[5],
         stage=ModelStage(row[6]),
-        created=row[7],
-        updated=row[8],
+        created=utc(row[7]),
+        updated=utc(row[8]),
         metrics=_loads(row[9], {}),
-        data=tuple(DataRef.from_dict(d) for d in _loads(row[10], [])),
+        data=from_jsonable(_loads(row[10], []), tuple[DataRef, ...]),
         pipeline=row[11],
     )
 
 
 def model_event(row: Sequence[Any]) -> ModelEvent:
-    return ModelEvent(*row)
+    name, version, action, actor, reason, time = row
+    return ModelEvent(name, version, action, actor, reason, utc(time))
 
 
 def pipeline_record(row: Sequence[Any]) -> PipelineRecord:
     """A ``pipelines`` row: name, spec, notebook, notebook_hash, schedule, updated."""
-    return PipelineRecord(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5])
+    return PipelineRecord(row[0], json.loads(row[1]), row[2], row[3], row[4], utc(row[5]))
 
 
 def schedule_event(row: Sequence[Any]) -> ScheduleEvent:
     """A ``schedule_log`` row: pipeline, scheduled_for, outcome, run_id, message, time."""
-    return ScheduleEvent(*row)
+    pipeline, scheduled_for, outcome, run_id, message, time = row
+    return ScheduleEvent(pipeline, utc(scheduled_for), outcome, run_id, message, utc(time))
 
 
 def records(cursor: Any) -> list[dict[str, Any]]:

@@ -3,19 +3,20 @@ a front-end can show it without reading it back."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..codec import to_jsonable, utc
 from ..entities import Artifact, DataRef, GitState, Run, RunStatus
 from .base import RunStart, RunUpdate
+from .rows import supersedes
 
 
 def _as_stored(value: Any) -> Any:
     """A param value as reading it back from the store gives it (tuples become lists …)."""
     if value is None or isinstance(value, (str, int, float)):
         return value
-    return json.loads(json.dumps(value, default=str, allow_nan=True))
+    return to_jsonable(value, fallback=str)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class RunImage:
         self.params.update({k: _as_stored(v) for k, v in u.params.items()})
         for key, value, step, t in u.metrics:
             old = self.metrics.get(key)
-            if old is None or step > old[0] or (step == old[0] and t >= old[1]):
+            if supersedes((step, t), None if old is None else old[:2]):
                 self.metrics[key] = (step, t, value)
         self.tags.update({k: str(v) for k, v in u.tags.items()})
         for d in u.data:
@@ -93,10 +94,10 @@ class RunImage:
             experiment=s.experiment,
             status=self.status,
             kind=s.kind,
-            started=s.started,
+            started=utc(s.started),
             name=s.name,
             parent_id=s.parent_id,
-            ended=self.ended,
+            ended=utc(self.ended),
             duration=self.duration,
             seed=s.seed,
             notebook=s.notebook,

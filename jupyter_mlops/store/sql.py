@@ -12,10 +12,12 @@ connections and transactions (``_write`` and ``_read``) and nothing else. Filter
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..codec import epoch
 from ..entities import Environment, Run
 from ..exceptions import AmbiguousRunIdError, RunNotFoundError, SchemaVersionError, StoreError
 from . import rows, schema
@@ -131,14 +133,16 @@ class SQLStore(
             code = text[0] if text else None
         return rows.build_run(row, children, code)
 
-    def previous_run(self, experiment: str, before: float, exclude: str) -> Run | None:
+    def previous_run(
+        self, experiment: str, before: float | dt.datetime, exclude: str
+    ) -> Run | None:
         with self._read() as conn:
             row = conn.execute(
                 "SELECT id FROM runs WHERE experiment = ? AND started <= ? AND id != ?"
                 # a reproduction's runs re-record old cells: never anyone's previous run
                 " AND id NOT IN (SELECT run_id FROM tags WHERE key = 'reproduces')"
                 " ORDER BY started DESC LIMIT 1",
-                (experiment, before, exclude),
+                (experiment, epoch(before), exclude),
             ).fetchone()
             return self._load_run(conn, row[0]) if row else None
 

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ..entities import to_jsonable
+from . import rows
 from .dialect import Connection, Dialect
 from .query import run_models
 
@@ -33,13 +34,9 @@ class Statements:
         self.tag = d.upsert("tags", ("run_id", "key", "value"), ("run_id", "key"))
         self.journal_mark = d.upsert("journal_marks", ("journal", "position"), ("journal",))
         metric = ("run_id", "key", "step", "value", "time")
-        # Latest = highest step, then newest time; the WHERE keeps an older step from winning.
+        # The WHERE keeps an older step from winning (rows.LATEST_METRIC_ORDER).
         self.latest = d.upsert(
-            "latest_metrics",
-            metric,
-            ("run_id", "key"),
-            where="excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step"
-            " AND excluded.time >= latest_metrics.time)",
+            "latest_metrics", metric, ("run_id", "key"), where=rows.LATEST_METRIC_WHERE
         )
         self.data = d.upsert(
             "data",

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..codec import epoch, to_microsecond, utc
 from ..entities import Notification, NotificationStatus
 from .dialect import Connection
 from .sql_common import SQLTables, _json
@@ -28,27 +29,31 @@ _PENDING = NotificationStatus.PENDING.value
 def _notification(row: Sequence[Any]) -> Notification:
     return Notification(
         id=row[0],
-        created=row[1],
+        created=utc(row[1]),
         event=row[2],
         channel=row[3],
         target=row[4],
         payload=json.loads(row[5]),
         attempts=row[6],
-        next_attempt=row[7],
+        next_attempt=utc(row[7]) if row[8] == _PENDING else None,
         status=NotificationStatus(row[8]),
         last_error=row[9],
-        delivered=row[10],
+        delivered=utc(row[10]),
         claimed_by=row[11],
     )
 
 
 class NotifyTables(SQLTables):
-    """Notifications waiting to be delivered, and those delivered or given up on."""
+    """Notifications waiting to be delivered, and those delivered or given up on.
+
+    Their times are written and compared to the microsecond (``to_microsecond``), as the
+    :class:`Notification` records hold them: a time read back is the time stored."""
 
     def queue_notifications(self, items: Sequence[Notification]) -> None:
         found = [
-            (n.id, n.created, n.event, n.channel, n.target, _json(n.payload), n.attempts,
-             n.next_attempt, n.status.value, n.last_error, n.delivered, n.claimed_by)
+            (n.id, epoch(n.created), n.event, n.channel, n.target, _json(n.payload), n.attempts,
+             epoch(n.next_attempt), n.status.value, n.last_error, epoch(n.delivered),
+             n.claimed_by)
             for n in items
         ]  # fmt: skip
         if found:
@@ -74,7 +79,7 @@ class NotifyTables(SQLTables):
             "SELECT id FROM notifications WHERE status = ? AND next_attempt <= ?"
             f"{skip} ORDER BY next_attempt, created LIMIT 1"
         )
-        args = (_PENDING, now, *skip_targets, *(only or ()))
+        args = (_PENDING, to_microsecond(now), *skip_targets, *(only or ()))
 
         def claim(c: Connection) -> Notification | None:
             got = c.execute(find, args).fetchone()
@@ -83,7 +88,7 @@ class NotifyTables(SQLTables):
             c.execute(
                 "UPDATE notifications SET next_attempt = ?, claimed_by = ?,"
                 " attempts = attempts + 1 WHERE id = ?",
-                (until, holder, got[0]),
+                (to_microsecond(until), holder, got[0]),
             )
             row = c.execute(f"SELECT {_COLUMNS} FROM notifications WHERE id = ?", got).fetchone()
             return _notification(row)
@@ -96,7 +101,7 @@ class NotifyTables(SQLTables):
             lambda c: c.execute(
                 "UPDATE notifications SET status = ?, delivered = ?, claimed_by = NULL,"
                 " last_error = NULL WHERE id = ? AND status != ?",
-                (done, now, notification_id, done),
+                (done, to_microsecond(now), notification_id, done),
             )
         )
 
@@ -111,7 +116,14 @@ class NotifyTables(SQLTables):
             lambda c: c.execute(
                 "UPDATE notifications SET status = ?, next_attempt = ?, last_error = ?,"
                 " claimed_by = NULL WHERE id = ? AND status = ? AND claimed_by = ?",
-                (status, next_attempt, error[:2000], notification_id, _PENDING, holder),
+                (
+                    status,
+                    to_microsecond(next_attempt),
+                    error[:2000],
+                    notification_id,
+                    _PENDING,
+                    holder,
+                ),
             )
         )
 
@@ -130,7 +142,7 @@ class NotifyTables(SQLTables):
             args.append(status.value)
         if created_since is not None:
             where.append("created >= ?")
-            args.append(created_since)
+            args.append(to_microsecond(created_since))
         sql = f"SELECT {_COLUMNS} FROM notifications"
         sql += (" WHERE " + " AND ".join(where)) if where else ""
         sql += " ORDER BY created DESC, id"
@@ -153,7 +165,7 @@ class NotifyTables(SQLTables):
                 c.executemany(
                     "UPDATE notifications SET status = ?, next_attempt = ?, claimed_by = NULL"
                     " WHERE id = ?",
-                    [(_PENDING, now, i) for i in chosen],
+                    [(_PENDING, to_microsecond(now), i) for i in chosen],
                 )
             return len(chosen)
 

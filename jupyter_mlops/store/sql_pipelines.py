@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..codec import from_jsonable
 from ..entities import GateResult, PipelineRecord
 from . import rows
 from .dialect import Connection
@@ -38,7 +39,7 @@ class PipelineTables(SQLTables):
 
     def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
         found = [
-            (run_id, i, r.gate, r.kind, r.status.value, _json(r.to_dict()))
+            (run_id, i, r.gate, r.kind, r.status.value, _json(r))
             for i, r in enumerate(results)
         ]
 
@@ -57,4 +58,4 @@ class PipelineTables(SQLTables):
             found = c.execute(
                 "SELECT result FROM gate_results WHERE run_id = ? ORDER BY position", (run_id,)
             ).fetchall()
-        return [GateResult.from_dict(json.loads(r[0])) for r in found]
+        return [from_jsonable(json.loads(r[0]), GateResult) for r in found]

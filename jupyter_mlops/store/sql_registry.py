@@ -10,8 +10,10 @@ pin another host has just committed.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from ..codec import epoch, utc
 from ..entities import (
     DataRef,
     ModelEvent,
@@ -61,7 +63,7 @@ class RegistryTables(SQLTables):
                     now,
                     now,
                     _json(metrics),
-                    _json([d.to_dict() for d in data]),
+                    _json(data),
                     pipeline,
                 ),
             )
@@ -144,7 +146,8 @@ class RegistryTables(SQLTables):
             if pin is not None and pin.version != version:
                 moved = f"moved from v{pin.version} by a forced bless"
                 c.execute(
-                    self._sql.pin, (name, version, pin.origin, actor, moved, stamp, pin.until)
+                    self._sql.pin,
+                    (name, version, pin.origin, actor, moved, stamp, epoch(pin.until)),
                 )
                 _event(c, name, version, "pin", actor, moved, stamp)
 
@@ -282,7 +285,7 @@ class RegistryTables(SQLTables):
                 return None
             c.execute("DELETE FROM model_pins WHERE name = ?", (name,))
             _event(c, name, row[1], "unpin", actor, reason, time.time())
-            return ModelPin(*row)
+            return _pin(row)
 
         return self._write(write)
 
@@ -294,7 +297,7 @@ class RegistryTables(SQLTables):
                 " WHERE name = ?",
                 (name,),
             ).fetchone()
-        return None if row is None else ModelPin(*row)
+        return None if row is None else _pin(row)
 
     def set_model_stage(
         self,
@@ -324,12 +327,18 @@ class RegistryTables(SQLTables):
 
 def _active_pin(c: Connection, sql: str, name: str, now: float | None) -> ModelPin | None:
     row = c.execute(sql, (name,)).fetchone()
-    pin = None if row is None else ModelPin(*row)
-    return pin if pin is not None and pin.active(time.time() if now is None else now) else None
+    pin = None if row is None else _pin(row)
+    return pin if pin is not None and pin.active(utc(time.time() if now is None else now)) else None
+
+
+def _pin(row: Sequence[Any]) -> ModelPin:
+    """A ``model_pins`` row: name, version, origin, actor, reason, since, until."""
+    name, version, origin, by, reason, since, until = row
+    return ModelPin(name, version, origin, by, reason, utc(since), utc(until))
 
 
 def _pinned_message(pin: ModelPin, version: int) -> str:
-    who = f" by {pin.actor}" if pin.actor else ""
+    who = f" by {pin.by}" if pin.by else ""
     why = f": {pin.reason}" if pin.reason else ""
     until = f" until {iso_time(pin.until)}" if pin.until is not None else ""
     return (

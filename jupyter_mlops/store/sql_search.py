@@ -174,11 +174,9 @@ class RunSearch(SQLTables):
         page = tuple(rows.run_rows(*found))
         nxt = None
         if len(ids) > limit:
-            last = page[-1]
+            last = found[0][len(page) - 1]  # the stored epoch seconds, not the datetime (µs)
             nxt = encode_cursor(
-                {"q": tag, "k": [last.started, last.id]}
-                if keyset
-                else {"q": tag, "o": offset + limit}
+                {"q": tag, "k": [last[6], last[0]]} if keyset else {"q": tag, "o": offset + limit}
             )
         return RunsPage(page, nxt)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..codec import dumps
 from .seeding import unseeded_rng_creations
 
 _METRIC_PREFIXES = ("", "train_", "val_", "valid_", "test_", "eval_", "cv_", "mean_")
@@ -128,7 +128,7 @@ def _is_large_container(v: Any) -> bool:
         return False
     if len(v) > MAX_PARAM_ITEMS:
         return True
-    return len(json.dumps(v, default=str)) > MAX_PARAM_CHARS
+    return len(dumps(v)) > MAX_PARAM_CHARS
 
 
 @lru_cache(maxsize=16)

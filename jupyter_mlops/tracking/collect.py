@@ -6,7 +6,6 @@ function that finds it."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -14,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
+from ..codec import dumps
 from ..entities import Artifact, DataRef, DataRole, Environment, to_jsonable
 from ..exceptions import MLOpsError
 from .analysis import CellAnalysis, code_sha, metric_matcher
@@ -285,7 +285,7 @@ def literal_inputs(analysis: CellAnalysis) -> list[DataRef]:
 
     refs = []
     for name, value in analysis.literal_inputs.items():
-        text = json.dumps(value, sort_keys=True, default=str).encode()
+        text = dumps(value, sort_keys=True).encode()
         fp = dataclasses.replace(fingerprint(text), kind="literal", shape=(len(value),))
         refs.append(DataRef(DataRole.INPUT, name, fp))
     return refs

@@ -25,6 +25,7 @@ class RunDiff:
     def first_run(self) -> bool:
         return self.previous_id is None
 
+    # Not its fields (codec.py): (old, new) pairs as lists and {old, new} objects.
     def to_dict(self) -> dict[str, Any]:
         return {
             "previous_id": self.previous_id,

@@ -521,7 +521,11 @@ class Tracker:
         """A handle to log into an existing run that another process started and will end."""
         run = self.get_run(run_id)
         start = RunStart(
-            id=run.id, experiment=run.experiment, kind=run.kind, started=run.started, seed=run.seed
+            id=run.id,
+            experiment=run.experiment,
+            kind=run.kind,
+            started=run.started.timestamp(),
+            seed=run.seed,
         )
         return ActiveRun(self, start)
 

@@ -80,6 +80,7 @@ class ColumnDrift:
             text + f", {which}={p:.2g}" + (" <" if self.drifted else " >=") + f" {self.threshold:g}"
         )
 
+    # Not its fields (codec.py): keyed by column in DriftReport, so the name is left out.
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -117,6 +118,7 @@ class DriftReport:
         shown = "; ".join(f"{c.column}: {c.describe()}" for c in bad)
         return f"drift in {len(bad)} of {len(self.columns)} columns: {shown}"
 
+    # Not its fields (codec.py): adds the derived `drifted` and `share_drifted`.
     def to_dict(self) -> dict[str, Any]:
         return {
             "drifted": self.drifted,

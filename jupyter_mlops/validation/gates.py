@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cron import parse_duration
 from ..entities import GateResult, GateStatus, Severity, to_jsonable
-from ..exceptions import GateFailedError, GateSpecError
+from ..exceptions import GateFailedError, GateInputError, GateSpecError
 from .kinds import GATE_KINDS, GateKind, Validator
 from .kinds import Check as Check  # re-exported: the kinds and plug-ins import them from here
 from .kinds import register_gate_kind as register_gate_kind
@@ -54,6 +54,7 @@ class GateSpec:
         parts = [str(p) if not isinstance(p, list) else ",".join(map(str, p)) for p in target if p]
         return f"{self.kind}:{'.'.join(parts)}" if parts else self.kind
 
+    # The YAML form (codec.py keeps records only): a gate's own fields inline, validated.
     def to_dict(self) -> dict[str, Any]:
         """The mapping as written in YAML; defaults are omitted so a round trip stays reviewable."""
         d: dict[str, Any] = {"name": self.name} if self.name else {}
@@ -93,10 +94,6 @@ class Outcome:
     threshold: str = ""
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
-
-
-class GateInputError(Exception):
-    """A check cannot find what it needs (dataset, column, model): its message is the result."""
 
 
 # --- field validators: each returns what is wrong with a value, or None ----------------------

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..exceptions import FeatureMismatchError
 from .gates import (
     META_FIELDS,
     GateContext,
@@ -105,10 +106,6 @@ def _validation(ctx: GateContext) -> tuple[Any, Any]:
             "no validation data; log it in the notebook with mlops.log_validation_data(X, y)"
         )
     return ctx.validation
-
-
-class FeatureMismatchError(GateInputError):
-    """A model expects other features than the validation rows hold."""
 
 
 def _listed(names: list[str], limit: int = 5) -> str:

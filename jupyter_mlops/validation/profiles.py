@@ -70,6 +70,7 @@ class ColumnProfile:
             max=max(hi, key=str) if hi else None,
         )
 
+    # The stored profile format (versioned): only the fields of its kind, kept compact.
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "dtype": self.dtype}
         out |= {"count": self.count, "nulls": self.nulls, "min": self.min, "max": self.max}
@@ -163,6 +164,7 @@ class Profile:
             cols[name] = cols[name].merge(col) if name in cols else col
         return Profile(self.rows + other.rows, cols)
 
+    # The stored profile format (versioned): checked on load with a message to re-profile.
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": PROFILE_FORMAT,

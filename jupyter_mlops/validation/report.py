@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..codec import dumps
 from .gates import GateResult, GateStatus
 
 _COLUMNS = ("STATUS", "GATE", "KIND", "OBSERVED", "THRESHOLD", "MESSAGE")
@@ -17,7 +17,7 @@ def format_observed(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str, separators=(",", ":"))
+        return dumps(value, separators=(",", ":"))
     return "" if value is None else str(value)
 
 
@@ -109,7 +109,7 @@ def _html_row(r: GateResult) -> str:
     esc = html.escape
     details = ""
     if r.details:
-        text = json.dumps(r.details, indent=2, default=str, sort_keys=True)
+        text = dumps(r.details, indent=2, sort_keys=True)
         details = f"<details><summary>details</summary><pre>{esc(text)}</pre></details>"
     return (
         f'<tr class="{esc(r.status.value)}"><td><span class="badge">{esc(r.status.value)}</span>'

@@ -13,13 +13,6 @@ import { ErrorLine, useLoad } from './common';
 import { fmtNumber, fmtTime } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
-/** Epoch seconds as the panel writes times. */
-function fmtEpoch(t: number | null | undefined): string {
-  return t === null || t === undefined
-    ? '—'
-    : fmtTime(new Date(t * 1000).toISOString());
-}
-
 /** Epoch seconds as the month and day of a chart's axis (UTC). */
 export function fmtDay(t: number): string {
   return new Date(t * 1000).toISOString().slice(5, 10);
@@ -80,7 +73,7 @@ function SeriesChart(props: {
             series={s.series.map(line => ({
               label: line.label,
               points: line.points.map(p => ({
-                x: p.time,
+                x: Date.parse(p.time) / 1000,
                 y: p.value,
                 breach: p.breach
               }))
@@ -101,7 +94,7 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
   return (
     <>
       <div className="jp-mlops-muted">
-        window from {fmtEpoch(last.start)}: {last.rows} rows in {last.batches}{' '}
+        window from {fmtTime(last.start)}: {last.rows} rows in {last.batches}{' '}
         batch
         {last.batches === 1 ? '' : 'es'} of @{last.version}, share drifted{' '}
         {fmtNumber(last.share_drifted)}
@@ -270,13 +263,13 @@ function MonitorDetail(props: {
                   text: a.description
                 }))
               ]
-                .sort((a, b) => b.time - a.time)
+                .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
                 .map((e, i) => (
                   <li
                     key={i}
                     className={`jp-mlops-event-${e.kind.split(' ')[0]}`}
                   >
-                    {fmtEpoch(e.time)} — <strong>{e.kind}</strong>: {e.text}
+                    {fmtTime(e.time)} — <strong>{e.kind}</strong>: {e.text}
                   </li>
                 ))}
             </ul>
@@ -338,8 +331,8 @@ function MonitorRow(props: {
       <td>{m.error ?? m.model}</td>
       <td>{m.blessed ?? '—'}</td>
       <td>{m.shadows?.length ? m.shadows.join(', ') : '—'}</td>
-      <td>{fmtEpoch(m.last_batch)}</td>
-      <td>{fmtEpoch(m.last_breach)}</td>
+      <td>{fmtTime(m.last_batch)}</td>
+      <td>{fmtTime(m.last_breach)}</td>
     </tr>
   );
 }

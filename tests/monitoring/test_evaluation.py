@@ -71,7 +71,9 @@ def test_drift_breach_notifies_once_per_cooldown(
     assert action["status"] == "queued" and action["delivered"] is False  # queued, not sent
     (queued,) = tracker.store.notifications()
     assert action["notifications"] == [queued.id] and queued.event == "monitor_breach"
-    assert queued.created == T0 + 4 * DAY + 7300  # the injected clock, not the evaluated time
+    assert (
+        queued.created.timestamp() == T0 + 4 * DAY + 7300
+    )  # the injected clock, not the evaluated time
     assert queued.payload["monitor"] == "churn" and "drift" in queued.payload["error"]
     assert hit.describe() == f"breached drift:drift; notify queued (notification {queued.id[:8]})"
     again = evaluate("churn", now=T0 + 5 * DAY + 7200)

@@ -12,6 +12,7 @@ import yaml
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
+from jupyter_mlops.codec import iso_time
 from jupyter_mlops.exceptions import MLOpsError, PipelineSpecError
 from jupyter_mlops.monitoring import evaluate, load_monitor
 from jupyter_mlops.monitoring.spec import list_monitors
@@ -152,9 +153,9 @@ def test_two_monitors_of_one_model_keep_their_own_status(
     rows = {r["name"]: r for r in summaries(store=tracker.store)}
     assert (rows["churn"]["status"], rows["churn"]["last_breach"]) == (
         "breach",
-        T0 + 4 * DAY + 7200,
+        iso_time(T0 + 4 * DAY + 7200),
     )
     assert (rows["scorer"]["status"], rows["scorer"]["last_breach"]) == ("ok", None)
-    assert (
-        rows["scorer"]["model"] == "churn" and rows["scorer"]["last_batch"] == T0 + 4 * DAY + 3600
+    assert rows["scorer"]["model"] == "churn" and rows["scorer"]["last_batch"] == iso_time(
+        T0 + 4 * DAY + 3600
     )

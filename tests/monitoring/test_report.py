@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
+from jupyter_mlops.codec import iso_time
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import evaluate, log_labels, predict
 
@@ -54,7 +55,7 @@ def test_monitor_table_text_and_json(history: None, capsys: pytest.CaptureFixtur
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert [b["time"] for b in data["batches"]] == [T0 + 2 * DAY, T0 + 3 * DAY]
+    assert [b["time"] for b in data["batches"]] == [iso_time(T0 + 2 * DAY), iso_time(T0 + 3 * DAY)]
     assert data["batches"][0]["metrics"]["accuracy"] == 0.0
     assert data["batches"][1]["drifted"] == ["x1"] and data["blessed"] == "churn@1"
     assert [e["kind"] for e in data["events"]].count("action") == 1  # day 3's notify

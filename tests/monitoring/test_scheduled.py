@@ -77,7 +77,7 @@ def test_scheduler_process_evaluates_the_monitor_on_its_schedule_and_retrains(
     # Logged like a pipeline firing: the days nobody ticked are one gap, then the evaluation.
     log = store.schedule_log(f"monitor:{name}")
     assert [(e.outcome, e.run_id) for e in log] == [("breach", run.id), ("missed", None)]
-    assert log[0].scheduled_for == firing
+    assert log[0].scheduled_for.timestamp() == firing
     assert log[1].message == (
         "4 firings missed between 2026-11-24T00:00:00+00:00 and 2026-11-27T00:00:00+00:00; "
         "evaluating the latest"

@@ -11,6 +11,7 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
+from jupyter_mlops.codec import to_jsonable
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import LabelsLogged, log_labels, predict
 from jupyter_mlops.monitoring.metrics import grouped, scores
@@ -140,7 +141,7 @@ def test_labels_for_ids_never_scored_are_reported(
         logged = log_labels("u", ids, [1] * len(ids), now=T0 + 60)
     sample = tuple(f"typo{i}" for i in range(UNKNOWN_SAMPLE))
     assert logged == LabelsLogged(attached=2, unknown=UNKNOWN_SAMPLE + 2, unknown_ids=sample)
-    assert logged.to_dict()["unknown_ids"] == list(sample)
+    assert to_jsonable(logged)["unknown_ids"] == list(sample)
     (record,) = caplog.records
     assert record.getMessage().startswith(
         f"log_labels('u'): 2 label(s) attached; {UNKNOWN_SAMPLE + 2} id(s) were never scored "

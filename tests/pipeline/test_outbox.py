@@ -84,7 +84,10 @@ def test_an_endpoint_down_for_an_hour_gets_every_notification_once_per_key(
         for (key, body), headers in zip(hook.received, hook.headers, strict=True):
             assert body["notification_id"] == key == headers["X-Jupyter-MLOps-Notification-Id"]
         # Once up again, delivery waited at most the capped backoff.
-        assert max(n.delivered or 0 for n in delivered) <= T0 + 3600 + BACKOFF_CAP_S + 60
+        assert (
+            max(n.delivered.timestamp() if n.delivered else 0 for n in delivered)
+            <= T0 + 3600 + BACKOFF_CAP_S + 60
+        )
 
 
 def test_backoff_doubles_up_to_its_cap_and_an_old_notification_fails_for_good(
@@ -100,9 +103,9 @@ def test_backoff_doubles_up_to_its_cap_and_an_old_notification_fails_for_good(
         report = sender.deliver_due()
         assert list(report.failed) == [nid] and "refused" in report.failed[nid].lower()
         (row,) = store.notifications()
-        waits.append(row.next_attempt - clock.now)
+        waits.append(row.next_attempt.timestamp() - clock.now)
         assert sender.deliver_due().failed == {}  # not due before its backoff
-        clock.now = row.next_attempt
+        clock.now = row.next_attempt.timestamp()
     assert waits == [backoff(1), backoff(2), backoff(3), backoff(4)]
     (row,) = store.notifications()
     assert row.attempts == 4 and row.status is NotificationStatus.PENDING and row.last_error
@@ -175,8 +178,9 @@ def test_a_sender_killed_mid_delivery_loses_nothing(store: RunStore) -> None:
         (row,) = store.notifications()
         assert row.status is NotificationStatus.PENDING and row.claimed_by and row.attempts == 1
         # Another sender sees it due once the dead one's claim expired, and delivers it.
-        later = Sender(store, clock=lambda: row.next_attempt)
-        assert row.next_attempt <= now + CLAIM_S + 60
+        due = row.next_attempt.timestamp()
+        later = Sender(store, clock=lambda: due)
+        assert due <= now + CLAIM_S + 60
         assert Sender(store, clock=lambda: now + 1).deliver_due().delivered == []  # still claimed
         assert later.deliver_due().delivered == [nid]
         (row,) = store.notifications()

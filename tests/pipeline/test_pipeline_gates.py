@@ -4,10 +4,12 @@ import datetime as dt
 import json
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 import pytest
 
+from jupyter_mlops.codec import from_jsonable, to_jsonable
 from jupyter_mlops.exceptions import GateFailedError, GateSpecError
 from jupyter_mlops.validation.gates import (
     GATE_KINDS,
@@ -50,7 +52,7 @@ def ctx() -> GateContext:
 
 def run(ctx: GateContext, gate: dict[str, Any]) -> GateResult:
     (result,) = evaluate_gates([gate], ctx)
-    json.dumps(result.to_dict())  # every result is JSON-able
+    msgspec.json.encode(result)  # every result is JSON-able, with no fallback
     return result
 
 
@@ -198,7 +200,7 @@ def test_result_round_trip(ctx: GateContext) -> None:
     for r in evaluate_gates(
         [{"kind": "range", "dataset": "train", "column": "age", "min": 0, "max": 1}], ctx
     ):
-        assert GateResult.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+        assert from_jsonable(json.loads(json.dumps(to_jsonable(r))), GateResult) == r
 
 
 @pytest.mark.parametrize(

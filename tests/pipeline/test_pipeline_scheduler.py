@@ -112,7 +112,7 @@ def test_a_tick_after_three_days_down_writes_one_gap_row(tmp_path: Path) -> None
     store = mlops.default_tracker().store
     log = store.schedule_log("minutely", limit=10_000)
     assert [e.outcome for e in log] == ["skipped", "missed"]  # one row for the whole gap
-    assert log[1].scheduled_for == (T0 + MINUTE).timestamp()
+    assert log[1].scheduled_for == T0 + MINUTE
     assert log[1].message.startswith("4,319 firings missed between")
     assert store.schedule_state()["minutely"] == (T0 + 3 * DAY).timestamp()
     assert scheduler.tick() == []  # the same minute again: nothing due, nothing logged

@@ -50,7 +50,7 @@ def test_list_pause_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["schedule", "list", "--now", NOW, "--json"]) == 0
     rows = {r["pipeline"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["nightly"]["timezone"] == "UTC" and rows["berlin"]["timezone"] == "Europe/Berlin"
-    assert rows["berlin"]["next"][0] == "2026-03-28T02:00:00+00:00"  # 03:00 CET
+    assert rows["berlin"]["next"][0] == "2026-03-28T02:00:00.000+00:00"  # 03:00 CET
     assert rows["nightly"]["last_status"] is None and not rows["nightly"]["paused"]
     assert main(["schedule", "pause", "nightly", "--now", NOW]) == 0
     assert capsys.readouterr().out.strip() == "nightly: paused"

@@ -10,6 +10,7 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main as cli_main
+from jupyter_mlops.codec import iso_time
 from jupyter_mlops.monitoring.plots import plot_drift, plot_performance
 from tests.monitoring.helpers import DAY, T0, build_monitored
 from tests.server.conftest import building_in
@@ -35,11 +36,11 @@ async def test_monitors_list(api) -> None:
     assert set(rows) == {"churn", "steady"}
     churn, steady = rows["churn"], rows["steady"]
     assert (churn["model"], churn["blessed"], churn["shadows"]) == ("churn", "churn@1", ["churn@2"])
-    assert churn["status"] == "breach" and churn["last_breach"] == T0 + 3 * DAY + 120
-    assert churn["last_batch"] == T0 + 3 * DAY
+    assert churn["status"] == "breach" and churn["last_breach"] == iso_time(T0 + 3 * DAY + 120)
+    assert churn["last_batch"] == iso_time(T0 + 3 * DAY)
     # steady is monitored through its pipeline spec's `monitor:` key
     assert (steady["model"], steady["status"], steady["shadows"]) == ("steady", "ok", [])
-    assert steady["last_breach"] is None and steady["last_batch"] == T0 + DAY
+    assert steady["last_breach"] is None and steady["last_batch"] == iso_time(T0 + DAY)
 
 
 async def test_monitor_detail_is_the_cli_json(api, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,8 +52,8 @@ async def test_monitor_detail_is_the_cli_json(api, capsys: pytest.CaptureFixture
     # per window: drift per column with method, statistic, threshold and the verdict
     # (daily windows are UTC days; T0 is not a midnight)
     days = [T0 + 2 * DAY, T0 + 3 * DAY]
-    assert [w["start"] for w in data["windows"]] == [t - t % DAY for t in days]
-    assert [w["end"] - w["start"] for w in data["windows"]] == [DAY, DAY]
+    assert [w["start"] for w in data["windows"]] == [iso_time(t - t % DAY) for t in days]
+    assert [w["end"] for w in data["windows"]] == [iso_time(t - t % DAY + DAY) for t in days]
     last = data["windows"][-1]
     assert last["drifted"] == ["x1"] and last["share_drifted"] == 0.5
     x1, x2 = last["columns"]["x1"], last["columns"]["x2"]
@@ -63,11 +64,12 @@ async def test_monitor_detail_is_the_cli_json(api, capsys: pytest.CaptureFixture
     assert (accuracy["min"], accuracy["value"], accuracy["breached"]) == (0.8, 1.0, False)
     assert data["windows"][0]["metrics"]["accuracy"] == 0.0
     # breaches and the actions they took
-    assert [b["time"] for b in data["breaches"]] == [T0 + 2 * DAY + 120, T0 + 3 * DAY + 120]
+    breaches = [T0 + 2 * DAY + 120, T0 + 3 * DAY + 120]
+    assert [b["time"] for b in data["breaches"]] == [iso_time(t) for t in breaches]
     assert [c["check"] for c in data["breaches"][1]["checks"]] == ["drift:drift"]
     (action,) = data["actions"]
     assert (action["action"], action["status"], action["time"]) == (
-        "notify", "no target", T0 + 3 * DAY + 120,
+        "notify", "no target", iso_time(T0 + 3 * DAY + 120),
     )  # fmt: skip
     assert action["detail"]["delivered"] is False  # the project has no notify target: said so
     # the shadow against the blessed version on the labelled batches both scored
@@ -106,7 +108,7 @@ async def test_series_is_what_the_plots_draw(api) -> None:
         (("monitors", "nope"), {}, 404, "No monitor 'nope' (monitors: churn, steady)"),
         (("monitors", "nope", "series"), {}, 404, "No monitor 'nope'"),
         (("monitors", "churn"), {"since": "soon"}, 400, "bad duration 'soon'"),
-        (("monitors", "churn"), {"now": "later"}, 400, "now 'later' must be epoch seconds"),
+        (("monitors", "churn"), {"now": "later"}, 400, "now 'later' must be an ISO-8601 time"),
         (("monitors", "churn", "series"), {"kind": "latency"}, 400, "must be drift or perf"),
         (("monitors", "churn", "series"), {"column": "nope"}, 400, "column 'nope'"),
         (("monitors", "churn", "series"), {"kind": "performance", "metric": "auc"}, 400,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.entities import ModelStage
+from jupyter_mlops.entities import ModelStage, to_jsonable
 from jupyter_mlops.exceptions import ModelPinnedError, ValidationError
 from jupyter_mlops.registry import ModelRegistry, parse_until
 from jupyter_mlops.store import RunStore
@@ -39,7 +39,7 @@ def test_a_rollback_pins_and_runs_then_register_candidates(store: RunStore) -> N
     assert (old.version, new.version) == (2, 1)
     pin = registry.pin_of("m")
     assert pin is not None and (pin.version, pin.origin, pin.reason) == (1, "rollback", "v2 is bad")
-    assert pin.since == T0 and pin.until is None
+    assert pin.since.timestamp() == T0 and pin.until is None
     assert registry.offer(store.get_model("m", 3), reason="passed gates") == pin
     assert _stages(store) == {1: ModelStage.BLESSED, 2: ModelStage.ARCHIVED,
                               3: ModelStage.CANDIDATE}  # fmt: skip
@@ -89,7 +89,8 @@ def test_a_pin_expires_by_the_injected_clock(store: RunStore) -> None:
     until = parse_until("2h", clock())
     assert until == T0 + 7200
     pin = registry.pin("m", 1, until=until)
-    assert pin.until == until and pin.to_dict()["until"].startswith("2027-01-15T10:00")
+    assert pin.until is not None and pin.until.timestamp() == until
+    assert to_jsonable(pin)["until"].startswith("2027-01-15T10:00")
     assert registry.offer(store.get_model("m", 2)) is not None
     clock.now = until - 1
     assert registry.pin_of("m") is not None

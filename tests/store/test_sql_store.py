@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops.store as store_pkg
+from jupyter_mlops.codec import to_jsonable
 from jupyter_mlops.entities import (
     GateResult,
     GateStatus,
@@ -74,7 +75,7 @@ def test_a_page_row_says_what_the_frame_says(store: RunStore) -> None:
         {"i": frame["params.i"]},
         {"acc": frame["metrics.acc"]},
     )
-    assert row.to_dict()["started"] == "1970-01-01T00:00:02.000+00:00"
+    assert to_jsonable(row)["started"] == "1970-01-01T00:00:02.000+00:00"
 
 
 def test_the_newest_first_listing_pages_by_keyset(store: RunStore) -> None:
@@ -122,7 +123,7 @@ def test_the_store_returns_entities(store: RunStore) -> None:
     store.log_schedule("train", 160.0, "exit 0", "0123")
     log = store.schedule_log("train")
     assert all(isinstance(e, ScheduleEvent) for e in log)
-    assert [(e.scheduled_for, e.outcome, e.run_id) for e in log] == [
+    assert [(e.scheduled_for.timestamp(), e.outcome, e.run_id) for e in log] == [
         (160.0, "exit 0", "0123"),
         (100.0, "missed", None),
     ]
