@@ -20,7 +20,6 @@ class SchedulerStatus:
     log: list[ScheduleEvent]  # newest first
 
 
-
 @dataclass(frozen=True)
 class ScheduleInfo:
     """One line of ``jupyter-mlops schedule list``: a scheduled pipeline and how it is doing."""
@@ -36,7 +35,6 @@ class ScheduleInfo:
     last_at: dt.datetime | None
     gates: str | None  # passed | failed | None: the gate outcome of the latest run
     kind: str = "pipeline"  # pipeline | monitor (then `pipeline` is the monitor's name)
-
 
 
 def schedule_info(

@@ -39,8 +39,7 @@ class PipelineTables(SQLTables):
 
     def save_gate_results(self, run_id: str, results: Sequence[GateResult]) -> None:
         found = [
-            (run_id, i, r.gate, r.kind, r.status.value, _json(r))
-            for i, r in enumerate(results)
+            (run_id, i, r.gate, r.kind, r.status.value, _json(r)) for i, r in enumerate(results)
         ]
 
         def write(c: Connection) -> None:

@@ -51,21 +51,15 @@ class RunChanges(View):
 
 @dataclass(frozen=True)
 class RunDetail(Run):
-    """A run (``Run.to_dict()``) with its gate results, the model versions it registered,
-    whether it has an output notebook, its child runs, and what changed since the previous run."""
+    """A run (its fields, as the JSON contract lists them) with its gate results, the model
+    versions it registered, whether it has an output notebook, its child runs, and what changed
+    since the previous run."""
 
     since_previous: RunChanges | None = None
     children: tuple[str, ...] = ()
     gate_results: tuple[GateResult, ...] = ()
     models: tuple[ModelVersion, ...] = ()
     output_notebook: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        extra = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _EXTRA}
-        return {**super().to_dict(), **extra}
-
-
-_EXTRA = {"since_previous", "children", "gate_results", "models", "output_notebook"}
 
 
 def run_detail(tracker: Tracker, run_id: str) -> RunDetail:

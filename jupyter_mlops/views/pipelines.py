@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..codec import from_jsonable
 from ..entities import GateResult, RunRow, ScheduleEvent
 from ..exceptions import NotFoundError, ValidationError
 from .runs import runs_records
@@ -39,9 +40,10 @@ class PipelineRun(RunRow):
     gate_results: tuple[GateResult, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        if self.gate_results is not None:
-            d["gate_results"] = self.gate_results
+        # A runs-table row, plus gate_results only on the detail page (None: left out).
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.gate_results is None:
+            del d["gate_results"]
         return d
 
 
@@ -77,7 +79,7 @@ def _recent_runs(tracker: Tracker, name: str, limit: int, gates: bool) -> tuple[
     frame = tracker.runs(where=f"id in {ids!r}", order_by="-started", include_reproductions=True)
     out = []
     for record in runs_records(frame):
-        row = RunRow.from_dict(record)
+        row = from_jsonable(record, RunRow)
         results = tuple(tracker.store.gate_results(row.id)) if gates else None
         out.append(PipelineRun(**{f.name: getattr(row, f.name) for f in fields(RunRow)},
                                gate_results=results))  # fmt: skip

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .. import bounds
+from ..codec import from_jsonable
 from ..entities import RunKind, RunRow, RunStatus
 from ..exceptions import ExperimentNotFoundError, ValidationError
 from .values import View, to_jsonable
@@ -225,7 +226,7 @@ def runs_page(
     rows: tuple[RunRow, ...] = ()
     if ids:
         frame = tracker.runs(where=f"id in {ids!r}", include_reproductions=True)
-        by_id = {r["id"]: RunRow.from_dict(r) for r in runs_records(frame)}
+        by_id = {r["id"]: from_jsonable(r, RunRow) for r in runs_records(frame)}
         rows = tuple(by_id[i] for i in ids if i in by_id)
     nxt = replace(cur, offset=cur.offset + len(ids)).encode() if has_more else None
     return RunsPage(rows, cur.offset, query.limit, has_more, nxt)
