@@ -185,7 +185,7 @@ def _let_go(app: ServerApp) -> None:
     new copy, and a test leaves no thread behind."""
     context = app.web_app.settings["jupyter_mlops"]
     context.close()
-    app.web_app.settings["jupyter_mlops"] = ServerContext(context.root, context.settings)
+    app.web_app.settings["jupyter_mlops"] = ServerContext(context.root, context.project)
 
 
 @pytest.fixture
