@@ -3,12 +3,14 @@ artifact's file and the executed notebook of a pipeline run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ..codec import utc
 from ..entities import GateResult, ModelVersion, Run
 from ..exceptions import NotFoundError, StoreError, StoreUnavailableError
 from ..store.confined import ConfinedFile, open_confined
@@ -82,7 +84,7 @@ def run_detail(tracker: Tracker, run_id: str) -> RunDetail:
 class MetricPoint(View):
     step: int
     value: float | None
-    time: float | None  # epoch seconds
+    time: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def metric_series(tracker: Tracker, run_id: str, key: str) -> MetricSeries:
         known = ", ".join(sorted(run.metrics)) or "none"
         raise NotFoundError(f"Run {run.short_id} has no metric {key!r}; its metrics: {known}")
     steps = tuple(
-        MetricPoint(int(s), float(v), float(t))
+        MetricPoint(int(s), float(v), utc(float(t)))
         for s, v, t in zip(hist["step"], hist["value"], hist["time"], strict=False)
     )
     return MetricSeries(run.id, key, steps)

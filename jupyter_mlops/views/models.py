@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..codec import utc
 from ..entities import ModelEvent, ModelPin, ModelStage, ModelVersion
 from .monitors import ActionTaken
 from .values import View
@@ -39,7 +40,7 @@ class ModelDetail(View):
     versions: tuple[ModelVersion, ...]
     pin: ModelPin | None
     events: tuple[ModelEvent, ...]
-    monitor_actions: tuple[ActionTaken, ...]  # times in epoch seconds, as monitoring keeps them
+    monitor_actions: tuple[ActionTaken, ...]
 
 
 def model_list(tracker: Tracker, clock: Callable[[], float] = time.time) -> Models:
@@ -76,7 +77,7 @@ def model_detail(tracker: Tracker, ref: str, clock: Callable[[], float] = time.t
     versions = registry.lookup(ref)
     name = versions[0].name
     actions = tuple(
-        ActionTaken.of({**e.detail, "time": e.time, "status": e.status,
+        ActionTaken.of({**e.detail, "time": utc(e.time), "status": e.status,
                         "description": describe_event(e)})
         for e in tracker.store.monitor_events(name)
         if e.kind == "action"

@@ -8,6 +8,7 @@ tests instead of reaching the panel untyped."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,9 +41,9 @@ class MonitorSummary(View):
     window: str | None = None
     blessed: str | None = None
     shadows: tuple[str, ...] = ()
-    last_batch: float | None = None
+    last_batch: dt.datetime | None = None
     batches: int = 0
-    last_breach: float | None = None
+    last_breach: dt.datetime | None = None
     error: str | None = None
 
 
@@ -65,7 +66,7 @@ class ColumnDrift(View):
 @dataclass(frozen=True)
 class BatchInfo(View):
     batch_id: str
-    time: float
+    time: dt.datetime
     version: int
     role: str
     rows: int
@@ -78,7 +79,7 @@ class BatchInfo(View):
 
 @dataclass(frozen=True)
 class MonitorEventInfo(View):
-    time: float
+    time: dt.datetime
     kind: str  # evaluation | action
     status: str
     detail: dict[str, Any]  # what was evaluated or done: free-form
@@ -86,8 +87,8 @@ class MonitorEventInfo(View):
 
 @dataclass(frozen=True)
 class WindowInfo(View):
-    start: float
-    end: float
+    start: dt.datetime
+    end: dt.datetime
     version: int
     batches: int
     rows: int
@@ -116,7 +117,7 @@ class Performance(View):
     max: float | None
     value: float | None
     labelled: int
-    window_start: float | None
+    window_start: dt.datetime | None
     breached: bool
     status: Literal["ok", "breach", "pending"]
 
@@ -132,7 +133,7 @@ class BreachedCheck(View):
 
 @dataclass(frozen=True)
 class Breach(View):
-    time: float
+    time: dt.datetime
     version: int | None
     window: Any  # the evaluated window, as the evaluation recorded it
     checks: tuple[BreachedCheck, ...]
@@ -143,7 +144,7 @@ class Breach(View):
 class ActionTaken(View):
     """An action a monitor took (retrain, rollback, notify) and how it went."""
 
-    time: float
+    time: dt.datetime
     action: str | None
     status: str
     description: str
@@ -191,7 +192,7 @@ class MonitorReport(View):
 
 @dataclass(frozen=True)
 class SeriesPoint(View):
-    time: float
+    time: dt.datetime
     value: float
     breach: bool
     version: int | None = None

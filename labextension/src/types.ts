@@ -71,8 +71,9 @@ export interface RunRow {
   };
 }
 /**
- * A run (``Run.to_dict()``) with its gate results, the model versions it registered,
- * whether it has an output notebook, its child runs, and what changed since the previous run.
+ * A run (its fields, as the JSON contract lists them) with its gate results, the model
+ * versions it registered, whether it has an output notebook, its child runs, and what changed
+ * since the previous run.
  */
 export interface RunDetail {
   id: string;
@@ -121,11 +122,13 @@ export interface GitState {
   diff_hash: string | null;
 }
 /**
- * A dataset a run read (input) or produced (output), by the name it had in the run.
+ * A dataset a run read (input) or produced (output), by the name it had in the run: its
+ * fingerprint's fields with a role and a name.
+ *
+ * A subclass rather than a ``fingerprint`` field because its JSON (in the store, the journal
+ * and ``show --json``) has always been flat; msgspec fills the fields without ``__init__``.
  */
 export interface DataRef {
-  role: DataRole;
-  name: string;
   kind: string;
   hash: string;
   shape: number[] | null;
@@ -137,6 +140,8 @@ export interface DataRef {
   };
   nbytes: number;
   path: string | null;
+  role: DataRole;
+  name: string;
 }
 /**
  * A file stored content-addressed under ``artifacts/`` (``uri`` is relative to the store).
@@ -221,7 +226,7 @@ export interface MetricSeries {
 export interface MetricPoint {
   step: number;
   value: number | null;
-  time: number | null;
+  time: string | null;
 }
 /**
  * The executed notebook of a pipeline run; ``root_path`` is its path relative to the
@@ -405,7 +410,7 @@ export interface ModelEvent {
  * An action a monitor took (retrain, rollback, notify) and how it went.
  */
 export interface ActionTaken {
-  time: number;
+  time: string;
   action: string | null;
   status: string;
   description: string;
@@ -434,9 +439,9 @@ export interface MonitorSummary {
   window: string | null;
   blessed: string | null;
   shadows: string[];
-  last_batch: number | null;
+  last_batch: string | null;
   batches: number;
-  last_breach: number | null;
+  last_breach: string | null;
   error: string | null;
 }
 /**
@@ -467,7 +472,7 @@ export interface MonitorInfo {
 }
 export interface BatchInfo {
   batch_id: string;
-  time: number;
+  time: string;
   version: number;
   role: string;
   rows: number;
@@ -491,7 +496,7 @@ export interface ColumnDrift {
   p_adjusted: number | null;
 }
 export interface MonitorEventInfo {
-  time: number;
+  time: string;
   kind: string;
   status: string;
   detail: {
@@ -499,8 +504,8 @@ export interface MonitorEventInfo {
   };
 }
 export interface WindowInfo {
-  start: number;
-  end: number;
+  start: string;
+  end: string;
   version: number;
   batches: number;
   rows: number;
@@ -523,12 +528,12 @@ export interface Performance {
   max: number | null;
   value: number | null;
   labelled: number;
-  window_start: number | null;
+  window_start: string | null;
   breached: boolean;
   status: 'breach' | 'ok' | 'pending';
 }
 export interface Breach {
-  time: number;
+  time: string;
   version: number | null;
   window: unknown;
   checks: BreachedCheck[];
@@ -574,7 +579,7 @@ export interface SeriesLine {
   points: SeriesPoint[];
 }
 export interface SeriesPoint {
-  time: number;
+  time: string;
   value: number;
   breach: boolean;
   version: number | null;
@@ -640,7 +645,7 @@ export interface Notification {
     [k: string]: unknown;
   };
   attempts: number;
-  next_attempt: string;
+  next_attempt: string | null;
   status: NotificationStatus;
   last_error: string | null;
   delivered: string | null;
