@@ -381,7 +381,6 @@ def oversized(tree: Tree) -> list[str]:
 # and is emptied when their branches are merged.
 SIZE_ALLOWED: frozenset[str] = frozenset(
     {
-        "entities",
         "pipeline.monitor_spec:from_dict",
         "server.handlers",
         "tracking.tracker",
