@@ -379,14 +379,7 @@ def oversized(tree: Tree) -> list[str]:
 # Issue 18 (item 9): today's offenders, being cut down by the helpers of that issue; the list
 # only shrinks (an entry that no longer offends fails the test until it is removed from here)
 # and is emptied when their branches are merged.
-SIZE_ALLOWED: frozenset[str] = frozenset(
-    {
-        "pipeline.monitor_spec:from_dict",
-        "server.handlers",
-        "tracking.tracker",
-        "tracking.tracker:start_run",
-    }
-)
+SIZE_ALLOWED: frozenset[str] = frozenset()
 
 
 def test_modules_and_functions_are_short() -> None:

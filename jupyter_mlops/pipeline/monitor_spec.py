@@ -105,32 +105,7 @@ class MonitorSpec:
         reference = str(d.get("reference", "training"))
         if reference not in ("training", "first-batch"):
             raise ValidationError(f"{where}: reference must be training or first-batch")
-        checks = []
-        for i, c in enumerate(d.get("checks") or []):
-            if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
-                raise ValidationError(f"{where}: check {i + 1} needs kind: drift|performance|slice")
-            action = str(c.get("action", "notify"))
-            if action not in ACTIONS:
-                raise ValidationError(f"{where}: check {i + 1} action must be one of {ACTIONS}")
-            if c["kind"] != "drift" and (
-                not c.get("metric") or (c.get("min") is None and c.get("max") is None)
-            ):
-                raise ValidationError(f"{where}: check {i + 1} needs a metric and a min or max")
-            if c["kind"] == "slice" and not c.get("column"):
-                raise ValidationError(f"{where}: slice check {i + 1} needs the column it slices")
-            checks.append(
-                Check(
-                    kind=c["kind"],
-                    action=action,
-                    metric=c.get("metric"),
-                    min=c.get("min"),
-                    max=c.get("max"),
-                    max_share=float(c.get("max_share", 0.0)),
-                    method=str(c.get("method", "auto")),
-                    column=c.get("column"),
-                    min_labels=int(c.get("min_labels", 1)),
-                )
-            )
+        checks = [_check(where, i, c) for i, c in enumerate(d.get("checks") or [], 1)]
         try:
             cooldown = seconds(d.get("cooldown", "1d"))
         except ValidationError as e:
@@ -151,3 +126,29 @@ class MonitorSpec:
             timezone=timezone,
             source=dict(d),
         )
+
+
+def _check(where: str, i: int, c: Any) -> Check:
+    """Check ``i`` (from 1) of a monitor spec, validated."""
+    if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
+        raise ValidationError(f"{where}: check {i} needs kind: drift|performance|slice")
+    action = str(c.get("action", "notify"))
+    if action not in ACTIONS:
+        raise ValidationError(f"{where}: check {i} action must be one of {ACTIONS}")
+    if c["kind"] != "drift" and (
+        not c.get("metric") or (c.get("min") is None and c.get("max") is None)
+    ):
+        raise ValidationError(f"{where}: check {i} needs a metric and a min or max")
+    if c["kind"] == "slice" and not c.get("column"):
+        raise ValidationError(f"{where}: slice check {i} needs the column it slices")
+    return Check(
+        kind=c["kind"],
+        action=action,
+        metric=c.get("metric"),
+        min=c.get("min"),
+        max=c.get("max"),
+        max_share=float(c.get("max_share", 0.0)),
+        method=str(c.get("method", "auto")),
+        column=c.get("column"),
+        min_labels=int(c.get("min_labels", 1)),
+    )
