@@ -140,12 +140,18 @@ def check_left_behind(
 _BEFORE = pytest.StashKey[tuple[set[threading.Thread], set[int]]]()
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(wrapper=True, trylast=True)  # innermost: inside pytest's output capture
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     # Taken after the setup: what fixtures start for longer than the test (a session's
     # PostgreSQL server, a module's Jupyter server) is not the test's to stop.
     item.stash[_BEFORE] = (_threads(), set(_children()))
-    return (yield)
+    result = yield
+    # Checked here, not at teardown: pytest's capture stream is sys.stdout only while the test
+    # runs, and a wrapper left on it would be seen by the next test's cells.
+    left = _stdout_wrapper_left()
+    if left:
+        pytest.fail(f"{item.nodeid} left behind: {'; '.join(left)}", pytrace=False)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -164,6 +170,16 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
         if left:
             pytest.fail(f"{item.nodeid} left behind: {'; '.join(left)}", pytrace=False)
     return result
+
+
+def _stdout_wrapper_left() -> list[str]:
+    """A %%track stdout tail still wrapping ``sys.stdout.write`` (a cell begun and never
+    finished): removed, so the next test starts clean, and reported."""
+    write = getattr(sys.stdout, "__dict__", {}).get("write")
+    if write is None or "StdoutTail" not in getattr(write, "__qualname__", ""):
+        return []
+    del sys.stdout.write
+    return ["a %%track stdout tail wrapping sys.stdout.write"]
 
 
 def _site_dirs() -> list[str]:

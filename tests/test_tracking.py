@@ -295,8 +295,13 @@ def test_collect_cell_returns_what_a_cell_produced(tracker: mlops.Tracker) -> No
     pending = CellTracker(lambda: tracker).begin(
         code, ns, options=TrackOptions(experiment="c", params=("size", "missing"))
     )
-    exec(code, ns)
-    made = collect_cell(pending, [], [])
+    try:
+        exec(code, ns)
+        made = collect_cell(pending, [], [])
+    finally:  # what finish() would stop: the stdout tail and the file watcher stay on otherwise
+        for watcher in (pending.tail, pending.files):
+            if watcher is not None:
+                watcher.stop()
     assert made.params["lr"] == 0.1 and made.params["size"] == 3
     assert "acc" not in made.params  # a metric name: recorded as a metric only
     assert [(k, v) for k, v, _, _ in made.metrics] == [("acc", 0.75)]
