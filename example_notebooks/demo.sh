@@ -13,7 +13,7 @@ mlops promote example_notebooks/02_train_pipeline.ipynb --name breast-cancer \
     --schedule "0 3 * * *" --timeout 10m
 mlops run breast-cancer --no-progress
 first=$(jupyter-mlops runs -e breast-cancer --limit 1 --json | python3 -c \
-    'import json, sys; print(json.load(sys.stdin)[0]["id"][:12])')
+    'import json, sys; print(json.load(sys.stdin)["runs"][0]["id"][:12])')
 mlops run breast-cancer -p C=0.3 --no-progress
 
 # A deliberately bad hyperparameter: the gates refuse it (exit code 3) and nothing is blessed.
