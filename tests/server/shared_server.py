@@ -111,6 +111,11 @@ def jp_serverapp(
         ServerApp.clear_instance()
         config = Config({"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}}})
         config.NotebookNotary.db_file = ":memory:"
+        # No notification sender: it keeps the store it opened at start, and each test replaces
+        # the project's files under the server (it opened the first one's before its copy, under
+        # load, and the handlers then read that empty store). tests/server/test_scheduler_loop.py
+        # tests the sender, on a server of its own.
+        config.JupyterMLOps.notify = False
         config.IdentityProvider.token = hexlify(os.urandom(4)).decode("ascii")
         app = ServerApp.instance(
             log_level="DEBUG",
