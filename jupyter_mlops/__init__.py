@@ -92,8 +92,9 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-def load_model(name: str, version: int | None = None, *, trust: bool = False) -> Any:
-    """Load the blessed version of model ``name`` (or ``version``) from the registry.
+def load_model(name: str, version: int | str | None = None, *, trust: bool = False) -> Any:
+    """Load the blessed version of model ``name`` (or ``version``: a number or an alias such as
+    ``"champion"``; ``name`` may also be ``NAME@VERSION`` or ``NAME@ALIAS``) from the registry.
 
     ``trust=True`` vouches for a model whose loading may run code: a pickle from a team store
     (S3 artifacts, a PostgreSQL store), or a skops file holding types skops does not trust."""

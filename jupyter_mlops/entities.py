@@ -208,6 +208,9 @@ class ModelVersion:
     metrics: dict[str, float] = field(default_factory=dict)
     data: tuple[DataRef, ...] = ()
     pipeline: str | None = None
+    description: str | None = None
+    aliases: tuple[str, ...] = ()  # names that point at this version (``NAME@ALIAS``), sorted
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -241,7 +244,9 @@ class ModelPin:
 class ModelEvent:
     name: str
     version: int
-    action: str  # register | bless | archive | rollback | pin | unpin | held | shadow
+    # register | bless | archive | rollback | pin | unpin | held | shadow, and the edits of a
+    # version's metadata: alias | unalias | tag | untag | describe (``reason`` says what)
+    action: str
     actor: str | None
     reason: str | None
     time: dt.datetime

@@ -28,7 +28,8 @@ Every error derives from one root, so a front-end can catch ``MLOpsError`` once 
     │   └── FeatureMismatchError         a model expects other features than the rows hold
     ├── ConflictError                    the state changed under the call: a pipeline already
     │                                    running, a bless racing a bless (server: 409)
-    │   └── ModelPinnedError             a bless of a model pinned by a rollback or `models pin`
+    │   ├── ModelPinnedError             a bless of a model pinned by a rollback or `models pin`
+    │   └── FailedGatesError             a bless of a version whose gates failed (CLI exit 3)
     └── PipelineError                    a pipeline run could not complete (CLI exit code 1)
         └── GateFailedError              a blocking gate failed: gate, observed, expected (exit 3)
 
@@ -36,6 +37,8 @@ Messages say what failed, the value, and the next step.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class MLOpsError(Exception):
@@ -249,6 +252,15 @@ class ModelPinnedError(ConflictError):
     def __init__(self, message: str, pin: object) -> None:
         super().__init__(message)
         self.pin = pin
+
+
+class FailedGatesError(ConflictError):
+    """A bless refused because the version failed blocking gates; ``results`` holds them.
+    Overriding takes an explicit flag and a reason (``override_gates``)."""
+
+    def __init__(self, message: str, results: Sequence[object]) -> None:
+        super().__init__(message)
+        self.results = list(results)
 
 
 class PipelineError(MLOpsError):

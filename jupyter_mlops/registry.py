@@ -16,24 +16,56 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import model_format
+from . import bounds, model_format
 from .codec import utc
 from .config import Settings, load_settings
-from .entities import ModelEvent, ModelPin, ModelVersion, Run
-from .exceptions import ValidationError
+from .entities import GateResult, GateStatus, ModelEvent, ModelPin, ModelVersion, Run
+from .exceptions import FailedGatesError, ValidationError
+from .model_metadata import check_alias
 from .store.handle import StoreHandle
 from .store.registry_store import RegistryStore
 from .tracking import default_tracker
 
 
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """``name`` or ``name@version`` -> (name, version or None)."""
-    name, sep, version = ref.partition("@")
-    if not name or (sep and not version.isdigit()):
+def split_ref(ref: str) -> tuple[str, int | str | None]:
+    """``NAME``, ``NAME@VERSION`` or ``NAME@ALIAS`` -> (name, the version as an int or the
+    alias as text, or None); no store is read. An alias can never be read as a version
+    (see :mod:`.model_metadata`)."""
+    name, sep, after = ref.partition("@")
+    if not name or (sep and not after):
         raise ValidationError(
-            f"Bad model reference {ref!r}; write NAME or NAME@VERSION, e.g. churn@3"
+            f"Bad model reference {ref!r}; write NAME, NAME@VERSION or NAME@ALIAS, e.g. churn@3"
+            " or churn@champion"
         )
-    return name, int(version) if sep else None
+    if not sep:
+        return name, None
+    if after.isascii() and after.isdigit():
+        return name, bounds.parse_int(after, f"the version in {ref!r}", 1, bounds.MAX_VERSION)
+    try:
+        return name, check_alias(after)
+    except ValidationError as e:
+        raise ValidationError(f"Bad model reference {ref!r}: {e}") from None
+
+
+def parse_ref(ref: str, store: RegistryStore | None = None) -> tuple[str, int | None]:
+    """``NAME``, ``NAME@VERSION`` or ``NAME@ALIAS`` -> (name, version or None); an alias is
+    looked up in ``store`` (without one, an alias is refused)."""
+    name, version = split_ref(ref)
+    if isinstance(version, str):
+        if store is None:
+            raise ValidationError(f"{ref!r} names an alias; give NAME@VERSION here")
+        return name, store.resolve_model_alias(name, version)
+    return name, version
+
+
+def failed_gates_text(ref: str, failed: list[GateResult]) -> str:
+    """``wine@3 failed its gates: metric:accuracy 0.61 (needs >= 0.8)``: one line."""
+    parts = []
+    for g in failed:
+        seen = g.observed
+        shown = f"{seen:.4g}" if isinstance(seen, float) else (g.message or str(seen))
+        parts.append(f"{g.gate} {shown}" + (f" (needs {g.threshold})" if g.threshold else ""))
+    return f"{ref} failed its gates: " + "; ".join(parts)
 
 
 def _actor() -> str:
@@ -94,14 +126,18 @@ class ModelRegistry:
         """Registered versions of ``name`` (of every model when None)."""
         return self.store.list_models(name)
 
+    def resolve(self, ref: str) -> tuple[str, int | None]:
+        """``NAME[@VERSION|@ALIAS]`` -> (name, version or None), an alias looked up."""
+        return parse_ref(ref, self.store)
+
     def get(self, ref: str) -> ModelVersion:
-        name, version = parse_ref(ref)
+        name, version = self.resolve(ref)
         return self.store.get_model(name, version)
 
     def lookup(self, ref: str) -> list[ModelVersion]:
-        """``NAME@V``: that version; ``NAME``: every version of it, oldest first. Raises
-        ModelNotFoundError when there is none."""
-        name, version = parse_ref(ref)
+        """``NAME@V`` (or ``NAME@ALIAS``): that version; ``NAME``: every version of it, oldest
+        first. Raises ModelNotFoundError when there is none."""
+        name, version = self.resolve(ref)
         if version is not None:
             return [self.store.get_model(name, version)]
         versions = self.store.list_models(name)
@@ -133,17 +169,75 @@ class ModelRegistry:
             _actor(),
         )
 
-    def bless(self, ref: str, reason: str | None = None, *, force: bool = False) -> ModelVersion:
+    def bless(
+        self,
+        ref: str,
+        reason: str | None = None,
+        *,
+        force: bool = False,
+        override_gates: bool = False,
+    ) -> ModelVersion:
         """Bless ``NAME@V`` by hand. A pinned model is refused (ModelPinnedError, one line
-        saying how to unpin) unless ``force``, which blesses and moves the pin to ``V``."""
-        name, version = parse_ref(ref)
+        saying how to unpin) unless ``force``, which blesses and moves the pin to ``V``. A
+        version whose gates failed is refused (FailedGatesError) unless ``override_gates``
+        with a ``reason``; the failed gates are then recorded with the reason."""
+        name, version = self.resolve(ref)
         if version is None:
             raise ValidationError(
                 f"Say which version to bless, e.g. {name}@3; see `jupyter-mlops models show {name}`"
             )
+        failed = self.failed_gates(name, version)
+        if failed:
+            text = failed_gates_text(f"{name}@{version}", failed)
+            if not override_gates:
+                raise FailedGatesError(
+                    f"{text}; to bless it anyway, give --override-gates and a --reason "
+                    '(REST: "override_gates": true and a "reason")',
+                    failed,
+                )
+            if not (reason or "").strip():
+                raise ValidationError(
+                    f'{text}; say why you bless it anyway with --reason (REST: "reason")'
+                )
+            reason = f"{reason} [gates overridden: {text}]"
         return self.store.bless_model(
             name, version, _actor(), reason, force=force, now=self.clock()
         )
+
+    def failed_gates(self, name: str, version: int) -> list[GateResult]:
+        """The blocking gates ``name@version`` failed (none: it passed, or ran no gates)."""
+        results = self.store.model_gate_results(name).get(version, [])
+        return [g for g in results if g.status is GateStatus.FAIL]
+
+    def set_alias(self, ref: str, alias: str) -> ModelVersion:
+        """Point ``alias`` at the version ``ref`` names (``NAME@V`` or ``NAME@OTHER_ALIAS``)."""
+        name, version = self._version_of(ref, "alias")
+        return self.store.set_model_alias(name, alias, version, _actor())
+
+    def delete_alias(self, ref: str, alias: str) -> int:
+        """Remove ``alias`` of model ``ref`` (``NAME``, or ``NAME@V`` to check it names V);
+        returns the version it named."""
+        name, version = self.resolve(ref)
+        return self.store.delete_model_alias(name, alias, _actor(), version)
+
+    def set_tags(self, ref: str, tags: dict[str, str]) -> ModelVersion:
+        name, version = self._version_of(ref, "tag")
+        return self.store.set_model_tags(name, version, tags, _actor())
+
+    def delete_tags(self, ref: str, keys: list[str]) -> ModelVersion:
+        name, version = self._version_of(ref, "untag")
+        return self.store.delete_model_tags(name, version, keys, _actor())
+
+    def describe(self, ref: str, text: str | None) -> ModelVersion:
+        """Set the description of ``NAME@V``; empty text clears it."""
+        name, version = self._version_of(ref, "describe")
+        return self.store.set_model_description(name, version, text, _actor())
+
+    def _version_of(self, ref: str, what: str) -> tuple[str, int]:
+        name, version = self.resolve(ref)
+        if version is None:
+            raise ValidationError(f"Say which version to {what}, e.g. {name}@3")
+        return name, version
 
     def offer(self, mv: ModelVersion, reason: str | None = None) -> ModelPin | None:
         """An automated bless (a pipeline run that passed its gates): blesses ``mv`` unless
@@ -153,9 +247,7 @@ class ModelRegistry:
     def shadow(self, ref: str, reason: str | None = None) -> ModelVersion:
         """Put ``NAME@V`` in stage ``shadow``: ``mlops.predict`` scores production rows with it
         and records its predictions (never returned), so it can be compared before blessing."""
-        name, version = parse_ref(ref)
-        if version is None:
-            raise ValidationError(f"Say which version to shadow, e.g. {name}@3")
+        name, version = self._version_of(ref, "shadow")
         return self.store.set_model_stage(name, version, "shadow", _actor(), reason)
 
     def rollback(
@@ -227,11 +319,14 @@ class ModelRegistry:
         )
 
 
-def load_model(name: str, version: int | None = None, *, trust: bool = False) -> Any:
-    """The blessed version of ``name`` (or ``version``). ``trust=True`` vouches for a model
-    whose loading may run code (see the module docstring)."""
+def load_model(name: str, version: int | str | None = None, *, trust: bool = False) -> Any:
+    """The blessed version of ``name`` (or ``version``: a number or an alias; ``name`` may be
+    ``NAME@VERSION`` or ``NAME@ALIAS`` too). ``trust=True`` vouches for a model whose loading
+    may run code (see the module docstring)."""
     registry = ModelRegistry()
-    return registry.load_version(registry.store.get_model(name, version), trust=trust)
+    if version is not None:
+        name = f"{name}@{version}"
+    return registry.load_version(registry.get(name), trust=trust)
 
 
 def load_run_artifact(store: StoreHandle, run: Run, name: str, kind: str) -> Any:

@@ -21,7 +21,7 @@ def shadow_evidence(
     import json
 
     st = _store(store)
-    name, version = parse_ref(ref)
+    name, version = parse_ref(ref, st)
     if version is None:
         raise ValidationError(f"Say which shadow version, e.g. {name}@3")
     shadow = st.get_model(name, version)

@@ -17,6 +17,8 @@ MODEL_TABLES = (
     "model_versions",
     "model_events",
     "model_pins",
+    "model_aliases",
+    "model_tags",
     "monitor_batches",
     "monitor_predictions",
     "monitor_labels",

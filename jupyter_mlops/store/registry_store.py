@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 
-from ..entities import DataRef, ModelEvent, ModelPin, ModelVersion
+from ..entities import DataRef, GateResult, ModelEvent, ModelPin, ModelVersion
 from .handle import StoreHandle
 
 
@@ -108,3 +109,39 @@ class RegistryStore(StoreHandle):
         reason: str | None = None,
     ) -> ModelVersion:
         """Move ``name@version`` to ``stage`` (``shadow`` or ``candidate``), with an event."""
+
+    # -- what users attach to a version (rules: jupyter_mlops.model_metadata) --------------------
+    @abc.abstractmethod
+    def resolve_model_alias(self, name: str, alias: str) -> int:
+        """The version ``name@alias`` points at; ModelNotFoundError when there is none."""
+
+    @abc.abstractmethod
+    def set_model_alias(
+        self, name: str, alias: str, version: int, actor: str | None = None
+    ) -> ModelVersion:
+        """Point ``name@alias`` at ``version`` (moving it), with an ``alias`` event."""
+
+    @abc.abstractmethod
+    def delete_model_alias(
+        self, name: str, alias: str, actor: str | None = None, version: int | None = None
+    ) -> int:
+        """Remove ``name@alias`` (an ``unalias`` event); the version it named."""
+
+    @abc.abstractmethod
+    def set_model_tags(
+        self, name: str, version: int, tags: dict[str, str], actor: str | None = None
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def delete_model_tags(
+        self, name: str, version: int, keys: Iterable[str], actor: str | None = None
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def set_model_description(
+        self, name: str, version: int, text: str | None, actor: str | None = None
+    ) -> ModelVersion: ...
+
+    @abc.abstractmethod
+    def model_gate_results(self, name: str) -> dict[int, list[GateResult]]:
+        """The gate results each version of ``name`` was judged by (absent: no gates ran)."""

@@ -239,7 +239,7 @@ def _param_decoder() -> Callable[[str | None], Any]:
 
 MODEL_COLUMNS = (
     "name, version, run_id, artifact_uri, artifact_sha, size, stage, created, updated,"
-    " metrics, data, pipeline"
+    " metrics, data, pipeline, description"
 )
 
 
@@ -258,6 +258,7 @@ def model_version(row: Sequence[Any]) -> ModelVersion:
         metrics=_loads(row[9], {}),
         data=from_jsonable(_loads(row[10], []), tuple[DataRef, ...]),
         pipeline=row[11],
+        description=row[12],
     )
 
 

@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -336,6 +336,26 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TABLE IF NOT EXISTS journal_marks (
             journal TEXT PRIMARY KEY,
             position {bigint} NOT NULL
+        )""",
+    ),
+    # 10 -> 11: what users attach to a model version, as MLflow's registry has it: a
+    # description (a column: one per version), aliases (one row per name and alias, pointing at
+    # one version; setting it again moves it) and tags (key/value per version). Each change is
+    # also a model_events row, like a bless.
+    10: (
+        "ALTER TABLE model_versions ADD COLUMN description TEXT",
+        """CREATE TABLE IF NOT EXISTS model_aliases (
+            name TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (name, alias)
+        )""",
+        """CREATE TABLE IF NOT EXISTS model_tags (
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (name, version, key)
         )""",
     ),
 }

@@ -25,11 +25,14 @@ from ..entities import (
 from ..exceptions import ModelNotFoundError, ModelPinnedError, ValidationError
 from . import rows
 from .dialect import Connection
-from .sql_common import SQLTables, _json
+from .sql_common import _json
+from .sql_model_meta import ModelMetaTables
+from .sql_model_meta import record_event as _event
 
 
-class RegistryTables(SQLTables):
-    """The model registry: versions, stages, pins and events."""
+class RegistryTables(ModelMetaTables):
+    """The model registry: versions, stages, pins and events (and, in the mixin, what users
+    attach to a version)."""
 
     # -- the model registry ----------------------------------------------------------------------
     def register_model(
@@ -51,7 +54,7 @@ class RegistryTables(SQLTables):
             version = (last[0] if last else 0) + 1
             c.execute(
                 f"INSERT INTO model_versions ({rows.MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?, ?, ?)",
+                " ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     version,
@@ -65,6 +68,7 @@ class RegistryTables(SQLTables):
                     _json(metrics),
                     _json(data),
                     pipeline,
+                    None,  # no description yet
                 ),
             )
             _event(c, name, version, "register", actor, None, now)
@@ -80,9 +84,10 @@ class RegistryTables(SQLTables):
                 row = c.execute(sql + "stage = 'blessed'", (name,)).fetchone()
             else:
                 row = c.execute(sql + "version = ?", (name, version)).fetchone()
-        if row is None:
+            found = self._labelled(c, [rows.model_version(row)] if row else [], name)
+        if not found:
             raise ModelNotFoundError(self._missing(name, version))
-        return rows.model_version(row)
+        return found[0]
 
     def _missing(self, name: str, version: int | None) -> str:
         known = [m.name for m in self.list_models() if m.version == 1]
@@ -107,7 +112,7 @@ class RegistryTables(SQLTables):
             args.append(name)
         with self._read() as c:
             found = c.execute(sql + " ORDER BY name, version", args).fetchall()
-        return [rows.model_version(r) for r in found]
+            return self._labelled(c, [rows.model_version(r) for r in found], name)
 
     def model_events(self, name: str) -> list[ModelEvent]:
         with self._read() as c:
@@ -363,19 +368,3 @@ def _blessing_stack(events: list[ModelEvent]) -> list[int]:
             while stack and stack[-1] != e.version:
                 stack.pop()
     return stack
-
-
-def _event(
-    c: Connection,
-    name: str,
-    version: int,
-    action: str,
-    actor: str | None,
-    reason: str | None,
-    now: float,
-) -> None:
-    c.execute(
-        "INSERT INTO model_events (name, version, action, actor, reason, time)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (name, version, action, actor, reason, now),
-    )
