@@ -63,8 +63,13 @@ def failed_gates_text(ref: str, failed: list[GateResult]) -> str:
     parts = []
     for g in failed:
         seen = g.observed
-        shown = f"{seen:.4g}" if isinstance(seen, float) else (g.message or str(seen))
-        parts.append(f"{g.gate} {shown}" + (f" (needs {g.threshold})" if g.threshold else ""))
+        shown = (
+            f"{seen:.4g}"
+            if isinstance(seen, float)
+            else g.message or ("" if seen is None else str(seen))
+        )
+        needs = f" (needs {g.threshold})" if g.threshold else ""
+        parts.append(f"{g.gate} {shown}".rstrip() + needs)
     return f"{ref} failed its gates: " + "; ".join(parts)
 
 

@@ -1,9 +1,10 @@
 """``jupyter-mlops models list | show | bless | shadow | promote-shadow | pin | unpin |
-rollback``: the model registry."""
+rollback | alias | tag | describe``: the model registry."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .. import bounds
@@ -18,7 +19,21 @@ EXIT_OK = int(ExitCode.OK)
 
 def _model_line(m: Any) -> str:
     metrics = "  ".join(f"{k}={v:.4g}" for k, v in list(m.metrics.items())[:4])
-    return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}"
+    aliases = "".join(f"  @{a}" for a in m.aliases)
+    return f"{m.ref:24} {m.stage.value:10} run {m.run_id[:8]}  {m.size:>9,} B  {metrics}{aliases}"
+
+
+def _version_lines(m: Any, gates: Any) -> list[str]:
+    """A version's line, then its gate failures, tags and description, indented."""
+    lines = [_model_line(m)]
+    if gates is not None and gates.failed_text:
+        lines.append(f"    gates: {gates.failed_text}")
+    if m.tags:
+        lines.append("    tags: " + ", ".join(f"{k}={v}" for k, v in m.tags.items()))
+    if m.description:
+        first, *rest = m.description.splitlines() or [""]
+        lines.append(f"    description: {first}" + (" …" if rest else ""))
+    return lines
 
 
 def _pin_line(pin: Any) -> str:
@@ -41,8 +56,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     elif action == "show":
         _show_model(args, registry)
     elif action == "bless":
-        m = registry.bless(args.ref, args.reason, force=args.force)
-        _out(args, m, f"{m.ref} is now blessed")
+        return _bless(args, registry)
+    elif action in ("alias", "tag", "describe"):
+        _edit_version(args, command_tracker(args))
     elif action == "shadow":
         m = registry.shadow(args.ref, args.reason)
         _out(args, m, f"{m.ref} is now in shadow: scored by mlops.predict, not served")
@@ -70,6 +86,40 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bless(args: argparse.Namespace, registry: Any) -> int:
+    """A bless refused for failed gates exits 3 (a gate failed), with the way to override."""
+    from ..exceptions import FailedGatesError
+
+    try:
+        m = registry.bless(
+            args.ref, args.reason, force=args.force, override_gates=args.override_gates
+        )
+    except FailedGatesError as e:
+        print(f"jupyter-mlops: error: {e}", file=sys.stderr)
+        return int(ExitCode.GATE)
+    _out(args, m, f"{m.ref} is now blessed")
+    return EXIT_OK
+
+
+def _edit_version(args: argparse.Namespace, tracker: Any) -> None:
+    """``models alias | tag | describe``: one edit of a version, which is then shown."""
+    from ..model_metadata import parse_tag_assignment
+    from ..views import alias_model, describe_model, tag_model
+
+    if args.action == "alias":
+        m = alias_model(tracker, args.ref, args.alias, delete=args.delete)
+        text = f"{m.name}@{args.alias} " + ("removed" if args.delete else f"-> v{m.version}")
+    elif args.action == "tag":
+        tags = dict(parse_tag_assignment(t) for t in args.tags)
+        m = tag_model(tracker, args.ref, tags, args.delete or [])
+        shown = ", ".join(f"{k}={v}" for k, v in m.tags.items()) or "none"
+        text = f"{m.ref} tags: {shown}"
+    else:
+        m = describe_model(tracker, args.ref, args.text)
+        text = f"{m.ref}: description " + ("set" if m.description else "cleared")
+    _out(args, m, text)
+
+
 def _list_models(args: argparse.Namespace, registry: Any) -> None:
     """Every model (``GET models``), or the versions of one (``GET models/NAME``)."""
     from ..views import model_detail, model_list
@@ -94,8 +144,9 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
     from ..views import model_detail
 
     detail = model_detail(command_tracker(args), args.ref, registry.clock)
+    gates = {g.version: g for g in detail.gates}
     text = (
-        "\n".join(_model_line(m) for m in detail.versions)
+        "\n".join(line for m in detail.versions for line in _version_lines(m, gates.get(m.version)))
         + (f"\npinned: {_pin_line(detail.pin)}" if detail.pin is not None else "")
         + "\nhistory:\n"
         + "\n".join(
@@ -124,6 +175,11 @@ def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mb.add_argument(
         "--force", action="store_true", help="bless a pinned model; the pin moves to this version"
     )
+    mb.add_argument(
+        "--override-gates",
+        action="store_true",
+        help="bless a version whose gates failed (needs --reason, recorded with the failures)",
+    )
     msh = msub.add_parser("shadow", parents=[common])
     msh.add_argument("ref", metavar="NAME@VERSION")
     msh.add_argument("--reason")
@@ -132,7 +188,8 @@ def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
     mps.add_argument("--metric")
     pins = _add_pin_commands(msub, common)
-    for sp in (ml, ms, mb, msh, mps, *pins):
+    edits = _add_edit_commands(msub, common)
+    for sp in (ml, ms, mb, msh, mps, *pins, *edits):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 
@@ -163,6 +220,29 @@ def _add_pin_commands(msub: Any, common: argparse.ArgumentParser) -> list[Any]:
     mun.add_argument("name")
     mun.add_argument("--reason")
     return [mr, mpin, mun]
+
+
+def _add_edit_commands(msub: Any, common: argparse.ArgumentParser) -> list[Any]:
+    """``alias``, ``tag`` and ``describe``: what users attach to a version (MLflow's aliases,
+    version tags and descriptions). A version is ``NAME@VERSION`` or ``NAME@ALIAS``."""
+    ma = msub.add_parser(
+        "alias",
+        parents=[common],
+        help="point ALIAS (e.g. champion) at a version, moving it; NAME@ALIAS then names it",
+    )
+    ma.add_argument("ref", metavar="NAME@VERSION")
+    ma.add_argument("alias", metavar="ALIAS")
+    ma.add_argument(
+        "--delete", action="store_true", help="remove ALIAS (REF may then be just NAME)"
+    )
+    mt = msub.add_parser("tag", parents=[common], help="set or delete tags of a version")
+    mt.add_argument("ref", metavar="NAME@VERSION")
+    mt.add_argument("tags", nargs="*", metavar="KEY=VALUE")
+    mt.add_argument("--delete", action="append", metavar="KEY", help="delete tag KEY")
+    md = msub.add_parser("describe", parents=[common], help="set a version's description")
+    md.add_argument("ref", metavar="NAME@VERSION")
+    md.add_argument("text", metavar="TEXT", help='the description ("" clears it)')
+    return [ma, mt, md]
 
 
 __all__ = ["add_model_commands", "cmd_models"]

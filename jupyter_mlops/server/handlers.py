@@ -17,6 +17,7 @@ from .base import CHUNK
 from .base import MLOpsHandler as MLOpsHandler
 from .base import ServerContext as ServerContext
 from .base import error_status as error_status
+from .model_handlers import MODEL_ROUTES
 
 
 class RunsHandler(MLOpsHandler):
@@ -168,7 +169,10 @@ class ModelHandler(MLOpsHandler):
 
 
 class BlessHandler(MLOpsHandler):
-    fields = ("version", "reason")
+    """``POST models/NAME/bless``: a version whose gates failed needs ``override_gates`` and a
+    reason (else 409, saying which gates failed)."""
+
+    fields = ("version", "reason", "override_gates")
 
     def act(self, name: str, body: bounds.Body) -> Any:
         version = body.get("version")
@@ -178,7 +182,10 @@ class BlessHandler(MLOpsHandler):
             )
         bounds.check_int(version, '"version"', 1, bounds.MAX_VERSION)
         return views.bless_model(
-            self.ctx.tracker(), f"{name}@{version}", body.text("reason", 10_000, prose=True)
+            self.ctx.tracker(),
+            f"{name}@{version}",
+            body.text("reason", 10_000, prose=True),
+            override_gates=body.flag("override_gates"),
         )
 
 
@@ -289,6 +296,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"models/{_ID}/bless", BlessHandler),
     (f"models/{_ID}/rollback", RollbackHandler),
     (f"models/{_ID}/unpin", UnpinHandler),
+    *MODEL_ROUTES,
     ("monitors", MonitorsHandler),
     (f"monitors/{_ID}", MonitorHandler),
     (f"monitors/{_ID}/series", MonitorSeriesHandler),

@@ -15,6 +15,7 @@ pipelines                 :func:`pipeline_list`   ``GET pipelines``, ``pipelines
 pipeline detail           :func:`pipeline_detail` ``GET pipelines/NAME``, ``pipelines show``
 models                    :func:`model_list`      ``GET models``, ``models list``
 model detail              :func:`model_detail`    ``GET models/NAME``, ``models show``
+version edits             :func:`tag_model` …     ``POST models/NAME/versions/V/…``, ``models tag``
 monitors                  :func:`monitor_list`    ``GET monitors``
 monitor report            :func:`monitor_report`  ``GET monitors/NAME``, ``monitor NAME``
 status                    :func:`status_summary`  ``GET status``
@@ -50,7 +51,8 @@ from .detail import (
     output_notebook,
     run_detail,
 )
-from .models import ModelDetail, Models, ModelSummary, model_detail, model_list
+from .model_edits import alias_model, describe_model, tag_model
+from .models import ModelDetail, Models, ModelSummary, VersionGates, model_detail, model_list
 from .monitors import (
     MonitorReport,
     Monitors,
@@ -98,11 +100,14 @@ __all__ = [
     "RunsQuery",
     "Status",
     "Unpinned",
+    "VersionGates",
     "View",
+    "alias_model",
     "all_runs",
     "artifact_file",
     "bless_model",
     "compare_runs",
+    "describe_model",
     "encode",
     "experiments",
     "launch_pipeline_run",
@@ -125,6 +130,7 @@ __all__ = [
     "schedule_status",
     "status_summary",
     "store_summary",
+    "tag_model",
     "to_jsonable",
     "unpin_model",
 ]

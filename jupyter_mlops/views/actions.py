@@ -162,10 +162,13 @@ def promote_notebook(
     )
 
 
-def bless_model(tracker: Tracker, ref: str, reason: str | None = None) -> ModelVersion:
+def bless_model(
+    tracker: Tracker, ref: str, reason: str | None = None, *, override_gates: bool = False
+) -> ModelVersion:
+    """Bless ``ref``; a version whose gates failed only with ``override_gates`` and a reason."""
     from ..registry import ModelRegistry
 
-    return ModelRegistry(tracker.store).bless(ref, reason)
+    return ModelRegistry(tracker.store).bless(ref, reason, override_gates=override_gates)
 
 
 def rollback_model(

@@ -1,5 +1,6 @@
 """The model registry: every model (``GET models``, ``jupyter-mlops models list``) and one
-model's versions, pin and history (``GET models/NAME``, ``jupyter-mlops models show NAME``)."""
+model's versions (with their aliases, tags, description and gate outcome), pin and history
+(``GET models/NAME``, ``jupyter-mlops models show NAME``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..codec import utc
-from ..entities import ModelEvent, ModelPin, ModelStage, ModelVersion
+from ..entities import GateResult, GateStatus, ModelEvent, ModelPin, ModelStage, ModelVersion
 from .monitors import ActionTaken
 from .values import View
 
@@ -32,12 +33,26 @@ class Models(View):
 
 
 @dataclass(frozen=True)
+class VersionGates(View):
+    """The gates a version was judged by (its pipeline run's): the outcome, the blocking
+    failures, and ``failed_text``, the one line a bless of it is refused with
+    ("wine@3 failed its gates: metric:accuracy 0.61 (needs >= 0.8)"), None when none failed."""
+
+    version: int
+    outcome: str  # passed | failed | warned
+    failed: tuple[GateResult, ...]
+    failed_text: str | None
+
+
+@dataclass(frozen=True)
 class ModelDetail(View):
-    """Versions of a model (all, or the one a ``NAME@VERSION`` names) with their stages, its pin
-    (None when runs may bless), the history of stage changes and the monitor's actions."""
+    """Versions of a model (all, or the one a ``NAME@VERSION`` or ``NAME@ALIAS`` names) with
+    their stages, aliases, tags and description, the gates of the versions that ran some, its
+    pin (None when runs may bless), the history of changes and the monitor's actions."""
 
     name: str
     versions: tuple[ModelVersion, ...]
+    gates: tuple[VersionGates, ...]
     pin: ModelPin | None
     events: tuple[ModelEvent, ...]
     monitor_actions: tuple[ActionTaken, ...]
@@ -82,10 +97,29 @@ def model_detail(tracker: Tracker, ref: str, clock: Callable[[], float] = time.t
         for e in tracker.store.monitor_events(name)
         if e.kind == "action"
     )  # fmt: skip
+    shown = {m.version for m in versions}
     return ModelDetail(
         name=name,
         versions=tuple(versions),
+        gates=tuple(
+            _version_gates(name, v, results)
+            for v, results in sorted(tracker.store.model_gate_results(name).items())
+            if v in shown
+        ),
         pin=registry.pin_of(name),
         events=tuple(registry.events(name)),
         monitor_actions=actions,
+    )
+
+
+def _version_gates(name: str, version: int, results: list[GateResult]) -> VersionGates:
+    from ..registry import failed_gates_text
+
+    failed = tuple(g for g in results if g.status is GateStatus.FAIL)
+    warned = any(g.status is GateStatus.WARN for g in results)
+    return VersionGates(
+        version=version,
+        outcome="failed" if failed else "warned" if warned else "passed",
+        failed=failed,
+        failed_text=failed_gates_text(f"{name}@{version}", list(failed)) if failed else None,
     )

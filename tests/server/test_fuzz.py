@@ -361,6 +361,17 @@ BODY_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "to": json_values | st.sampled_from([10**30, 2**63, 1, 0]),
         "reason": json_values,
     },
+    # A model version's alias, tags and description (models/NAME/versions/V/...).
+    "alias": {
+        "alias": json_values | st.text(max_size=70) | st.sampled_from(["champion", "v2", "9"]),
+        "delete": json_values,
+    },
+    "tags": {
+        "set": json_values
+        | st.dictionaries(st.text(max_size=140), json_values | st.text(max_size=20), max_size=4),
+        "delete": json_values | st.lists(st.text(max_size=20) | json_values, max_size=3),
+    },
+    "description": {"description": json_values | st.text(max_size=50)},
 }
 
 
@@ -409,6 +420,8 @@ def requests(
             return draw(st.sampled_from(["acc", "loss", "notes.txt"]) | junk_names)
         if route.startswith("pipelines/") and method == "POST":
             return draw(junk_names.filter(lambda s: s != "train_ok"))
+        if "/versions/" in route and i == 1:  # a version: a number, an alias or junk
+            return draw(st.sampled_from(["1", "2", "champion", "0", "99999999999"]) | junk_names)
         return draw(names)
 
     parts = iter(range(10))
