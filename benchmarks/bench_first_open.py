@@ -90,10 +90,7 @@ def _live(browser: Any, store: Path, repeats: int) -> list[float]:
         page.goto(f"{url}lab?reset&token={TOKEN}")
         page.wait_for_selector(".jp-LauncherCard", timeout=120_000)
         page.evaluate(FIRST_ROWS_JS)
-        page.wait_for_function(
-            "() => performance.getEntriesByType('resource')"
-            ".some(e => e.name.includes('/jupyter-mlops/api/events'))"
-        )
+        page.wait_for_selector(".jp-mlops-refresh[data-live='on']", timeout=60_000)
         for i in range(repeats):
             name = f"live-{time.time_ns()}-{i}"
             seen = page.evaluate_handle(SEEN_JS, name)

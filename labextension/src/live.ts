@@ -63,6 +63,8 @@ export function backoff(attempt: number, base = 500, max = 30_000): number {
 export interface ILiveOptions {
   /** Told the kinds of record that changed (never on the first connection's hello). */
   onChange: (kinds: ChangeKind[]) => void;
+  /** Told when the stream connects (its first event) and when it drops. */
+  onStatus?: (connected: boolean) => void;
   /** Opens the stream (default: `GET events` through ServerConnection). */
   open?: (since: number | null, signal: AbortSignal) => Promise<Response>;
   sleep?: (ms: number) => Promise<void>;
@@ -127,6 +129,13 @@ export class LiveUpdates {
     }
   }
 
+  private _setConnected(connected: boolean): void {
+    if (connected !== this._connected) {
+      this._connected = connected;
+      this._options.onStatus?.(connected);
+    }
+  }
+
   private async _loop(): Promise<void> {
     const open = this._options.open ?? openEvents;
     const sleep = this._options.sleep ?? wait;
@@ -142,7 +151,7 @@ export class LiveUpdates {
       } catch {
         // Dropped, refused or unreachable: try again after a pause.
       }
-      this._connected = false;
+      this._setConnected(false);
       if (this._running) {
         await sleep(backoff(attempt++));
       }
@@ -165,7 +174,7 @@ export class LiveUpdates {
       const { events, rest } = parseEvents(buffer);
       buffer = rest;
       for (const event of events) {
-        this._connected = true;
+        this._setConnected(true);
         onEvent();
         this.handle(event);
       }

@@ -89,6 +89,7 @@ export class PanelModel {
   private _compareIds: string[] = [];
   private _changed = new Signal<this, void>(this);
   private _storeChanged = new Signal<this, readonly ChangeKind[]>(this);
+  private _live = false;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -121,6 +122,17 @@ export class PanelModel {
     this._runId = null;
     this._changed.emit();
     this.refresh(); // a view shown again (the runs view stays mounted) shows what is new
+  }
+
+  /** Whether the server's changes stream in (live updates connected). */
+  get live(): boolean {
+    return this._live;
+  }
+  setLive(live: boolean): void {
+    if (live !== this._live) {
+      this._live = live;
+      this._changed.emit();
+    }
   }
 
   /** Reload what the panel shows (the refresh button, Retry, a tab switch). */

@@ -85,10 +85,14 @@ export function createPanel(
     },
     follow: model => {
       const live = new LiveUpdates({
-        onChange: kinds => model.storeChangedBy(kinds)
+        onChange: kinds => model.storeChangedBy(kinds),
+        onStatus: connected => model.setLive(connected)
       });
       live.start();
-      return () => live.stop();
+      return () => {
+        live.stop();
+        model.setLive(false);
+      };
     }
   };
   const panel = new MLOpsPanel(ctx);

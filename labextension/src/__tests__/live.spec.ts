@@ -78,8 +78,10 @@ describe('LiveUpdates', () => {
     const second = streaming([event(13, 11, ['models'])]);
     const opened: (number | null)[] = [];
     const sleeps: number[] = [];
+    const statuses: boolean[] = [];
     const live = new LiveUpdates({
       onChange: kinds => seen.push(kinds),
+      onStatus: connected => statuses.push(connected),
       open: async since => {
         opened.push(since);
         return opened.length === 1 ? first.response : second.response;
@@ -96,6 +98,7 @@ describe('LiveUpdates', () => {
     expect(opened).toEqual([null, 11]);
     expect(seen).toEqual([['runs'], ['models']]);
     expect(sleeps).toEqual([500]); // it had connected: back to the shortest pause
+    expect(statuses).toEqual([true, false, true]);
     live.stop();
     second.close();
   });
