@@ -43,11 +43,13 @@ def display_path(pattern: str) -> str:
 
 def routes() -> list[dict[str, Any]]:
     """One entry per route: display path, methods, POST fields and handler name."""
-    from jupyter_mlops.server.handlers import ROUTES
+    from jupyter_mlops.server.handlers import ROUTES, MLOpsHandler
 
     found = []
     for pattern, handler in ROUTES:
         methods = [m for m, attr in (("GET", "read"), ("POST", "act")) if getattr(handler, attr)]
+        if not methods and handler.get is not MLOpsHandler.get:  # a stream: GET events
+            methods = ["GET"]
         found.append(
             {
                 "path": display_path(pattern),

@@ -32,9 +32,14 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.log.info(
         "jupyter-mlops: REST API at %s%s/ (store %s)", base_url, API_PREFIX, context.settings.store
     )
-    from .loop import on_server_cleanup, start_loop
+    from .events import start_live
+    from .loop import JupyterMLOps, on_server_cleanup, start_loop
 
     on_server_cleanup(serverapp, context.close)
+    # Live updates (GET events) and the panel's first page, prefetched now in the background;
+    # the event streams end first, so the server's shutdown never waits on one.
+    live = start_live(serverapp, context, JupyterMLOps(config=serverapp.config))
+    on_server_cleanup(serverapp, live.hub.close, first=True)
     # The embedded scheduler, when switched on (off by default); it stops before the pool.
     web_app.settings["jupyter_mlops_scheduler"] = start_loop(serverapp, context)
 

@@ -18,6 +18,7 @@ from .base import MLOpsHandler as MLOpsHandler
 from .base import ServerContext as ServerContext
 from .base import error_status as error_status
 from .model_handlers import MODEL_ROUTES
+from .events import ChangesHandler, EventsHandler, first_runs_page
 
 
 class RunsHandler(MLOpsHandler):
@@ -30,7 +31,7 @@ class RunsHandler(MLOpsHandler):
             paths = [query.notebook, str(self.ctx.root.resolve() / query.notebook)]
             where = f"notebook in {paths!r}" + (f" and ({query.where})" if query.where else "")
             query = dataclasses.replace(query, notebook=None, where=where)
-        return views.runs_page(self.ctx.tracker(), query)
+        return first_runs_page(self.settings, self.ctx, query)  # prefetched at start, or now
 
 
 class RunHandler(MLOpsHandler):
@@ -304,6 +305,8 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     ("store", StoreHandler),
     ("schedule", ScheduleHandler),
     ("notifications", NotificationsHandler),
+    ("events", EventsHandler),
+    ("changes", ChangesHandler),
 ]
 
 

@@ -49,6 +49,15 @@ class JupyterMLOps(Configurable):
     notify_poll = Float(30.0, help="Longest sleep of the notification sender, seconds").tag(
         config=True
     )
+    events_poll = Float(0.5, help="Seconds between looks at the store for live updates").tag(
+        config=True
+    )
+    events_keepalive = Float(15.0, help="Seconds between keep-alive comments of GET events").tag(
+        config=True
+    )
+    prefetch = Bool(
+        True, help="Open the store and compute the panel's first runs page as the server starts"
+    ).tag(config=True)
 
 
 class SchedulerLoop:

@@ -266,6 +266,10 @@ class RunsStore(StoreHandle):
     @abc.abstractmethod
     def gate_results(self, run_id: str) -> list[GateResult]: ...
 
+    @abc.abstractmethod
+    def change_marks(self) -> dict[str, Any]:
+        """What changed is told by comparing two of these (see ``sql_changes.py``)."""
+
 
 class RunStore(RunsStore, RegistryStore, ScheduleStore, MonitorStore):
     """A whole store, in every role: what a backend implements and ``open_store`` returns."""

@@ -23,6 +23,7 @@ from ..exceptions import AmbiguousRunIdError, RunNotFoundError, SchemaVersionErr
 from . import rows, schema
 from .base import RunStore
 from .dialect import Connection, Dialect
+from .sql_changes import ChangeMarks
 from .sql_common import Statements
 from .sql_monitor import MonitorTables
 from .sql_notify import NotifyTables
@@ -44,6 +45,7 @@ class SQLStore(
     ScheduleTables,
     MonitorTables,
     NotifyTables,
+    ChangeMarks,
     RunStore,
 ):
     """A :class:`RunStore` over SQL; subclasses provide ``_write``, ``_read`` and ``close``."""

@@ -17,7 +17,7 @@ import msgspec
 from .. import entities
 from ..schedule.scheduler import SchedulerStatus
 from ..store.info import StoreInfo
-from . import actions, compare, detail, models, monitors, pipelines, runs, status
+from . import actions, changes, compare, detail, models, monitors, pipelines, runs, status
 
 # Each REST body by the name the panel knows it by (``GET runs`` → RunsPage …).
 BODIES: tuple[type, ...] = (
@@ -43,6 +43,7 @@ BODIES: tuple[type, ...] = (
     StoreInfo,
     SchedulerStatus,
     status.Notifications,
+    changes.Changes,
 )
 
 # Fields the entities keep as epoch seconds and their to_dict writes as ISO-8601 text. Until

@@ -1,7 +1,17 @@
 /** Pieces the views share: chips, the error line, a loader hook that keeps old data. */
+import { ServerConnection } from '@jupyterlab/services';
 import * as React from 'react';
 
 import type { IGateResult } from './api';
+import type { PanelModel } from './model';
+import { APIError } from './request';
+import type { ChangeKind } from './types';
+
+/**
+ * The panel's model, for what every view does alike: `useLoad` reloads when the store
+ * changes what the visible view shows, and `ErrorLine`'s Retry reloads the view.
+ */
+export const PanelModelContext = React.createContext<PanelModel | null>(null);
 
 export function StatusChip(props: {
   status: string | null | undefined;
@@ -23,15 +33,62 @@ export function GateChip(props: {
   );
 }
 
-export function ErrorLine(props: { error: unknown }): JSX.Element | null {
+/** What went wrong, in words a user can act on. */
+export function describeError(error: unknown): string {
+  if (isNetworkError(error)) {
+    return 'Cannot reach the Jupyter server: is it running? Check the terminal that started it.';
+  }
+  if (error instanceof APIError) {
+    if (error.status === 403) {
+      return 'The Jupyter server refused the request (403): the session may have expired; reload the page to sign in again.';
+    }
+    if (error.status >= 500) {
+      return `The Jupyter server failed to answer (${error.status}): ${error.message}`;
+    }
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isNetworkError(error: unknown): boolean {
+  return (
+    error instanceof ServerConnection.NetworkError ||
+    (error instanceof TypeError &&
+      /fetch|network|load failed/i.test(error.message))
+  );
+}
+
+/** Whether trying again may help: the server unreachable or failing, not a refused request. */
+export function isRetryable(error: unknown): boolean {
+  return (
+    isNetworkError(error) || !(error instanceof APIError) || error.status >= 500
+  );
+}
+
+/**
+ * The error box of every view: what happened, in words, and a Retry button. Retry calls
+ * `retry`, or else reloads the view (every load on screen runs again); without `retry` it is
+ * offered only where trying again may help (the server unreachable or failing).
+ */
+export function ErrorLine(props: {
+  error: unknown;
+  retry?: () => void;
+}): JSX.Element | null {
+  const model = React.useContext(PanelModelContext);
   if (!props.error) {
     return null;
   }
-  const message =
-    props.error instanceof Error ? props.error.message : String(props.error);
+  const retry =
+    props.retry ??
+    (model && isRetryable(props.error) ? () => model.refresh() : undefined);
   return (
     <div className="jp-mlops-error" role="alert">
-      {message}
+      <span className="jp-mlops-error-text">{describeError(props.error)}</span>
+      {retry && (
+        <button type="button" className="jp-mlops-retry" onClick={retry}>
+          Retry
+        </button>
+      )}
     </div>
   );
 }
@@ -112,7 +169,28 @@ export function useLoad<T>(
     );
   }, [...deps, tick]);
   const reload = React.useCallback(() => setTick(t => t + 1), []);
+  useStoreChanges(reload);
   return { data, error, loading, reload };
+}
+
+/** Call `reload` when the store changes what the panel shows now (pushed by the server, or
+ * the refresh button): see `PanelModel.shows`. */
+export function useStoreChanges(reload: () => void): void {
+  const model = React.useContext(PanelModelContext);
+  React.useEffect(() => {
+    if (!model) {
+      return;
+    }
+    const onChange = (m: PanelModel, kinds: readonly ChangeKind[]) => {
+      if (m.shows(kinds)) {
+        reload();
+      }
+    };
+    model.storeChanged.connect(onChange);
+    return () => {
+      model.storeChanged.disconnect(onChange);
+    };
+  }, [model, reload]);
 }
 
 /** Call `fn` every `ms` while `active`. */

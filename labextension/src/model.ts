@@ -2,6 +2,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IMLOpsAPI, IOutputNotebook } from './api';
+import type { ChangeKind } from './types';
 
 export type ViewName =
   'runs' | 'compare' | 'pipelines' | 'models' | 'monitoring';
@@ -19,7 +20,25 @@ export interface IPanelContext {
   askReason(title: string, question: string): Promise<string | null>;
   notify(message: string, kind: 'success' | 'error' | 'info'): void;
   copy(text: string): void;
+  /** Follow the store's changes into `model.storeChanged`; returns what stops it. */
+  follow?(model: PanelModel): () => void;
 }
+
+export const ALL_KINDS: readonly ChangeKind[] = [
+  'runs',
+  'pipelines',
+  'models',
+  'monitors'
+];
+
+/** The kinds of record each view shows: a change of one of them reloads the view. */
+export const VIEW_KINDS: Readonly<Record<ViewName, readonly ChangeKind[]>> = {
+  runs: ['runs'],
+  compare: ['runs'],
+  pipelines: ['pipelines'],
+  models: ['models', 'monitors'],
+  monitoring: ['monitors', 'models']
+};
 
 /** The panel's settings (schema/plugin.json); the defaults hold without a settings registry. */
 export interface IPanelSettings {
@@ -69,9 +88,15 @@ export class PanelModel {
   private _runId: string | null = null;
   private _compareIds: string[] = [];
   private _changed = new Signal<this, void>(this);
+  private _storeChanged = new Signal<this, readonly ChangeKind[]>(this);
+  private _live = false;
 
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+  /** The kinds of record that changed in the store (every kind on a refresh). */
+  get storeChanged(): ISignal<this, readonly ChangeKind[]> {
+    return this._storeChanged;
   }
   get view(): ViewName {
     return this._view;
@@ -96,6 +121,36 @@ export class PanelModel {
     this._view = view;
     this._runId = null;
     this._changed.emit();
+    this.refresh(); // a view shown again (the runs view stays mounted) shows what is new
+  }
+
+  /** Whether the server's changes stream in (live updates connected). */
+  get live(): boolean {
+    return this._live;
+  }
+  setLive(live: boolean): void {
+    if (live !== this._live) {
+      this._live = live;
+      this._changed.emit();
+    }
+  }
+
+  /** Reload what the panel shows (the refresh button, Retry, a tab switch). */
+  refresh(): void {
+    this._storeChanged.emit(ALL_KINDS);
+  }
+
+  /** The store changed (pushed by the server): the views showing `kinds` reload. */
+  storeChangedBy(kinds: readonly ChangeKind[]): void {
+    if (kinds.length) {
+      this._storeChanged.emit(kinds);
+    }
+  }
+
+  /** Whether a change of `kinds` touches what the panel shows now. */
+  shows(kinds: readonly ChangeKind[]): boolean {
+    const mine = this._runId ? VIEW_KINDS.runs : VIEW_KINDS[this._view];
+    return kinds.some(k => mine.includes(k));
   }
 
   openRun(id: string): void {

@@ -3,6 +3,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { PanelModelContext } from './common';
 import { CompareView } from './compare';
 import { RunDetailView } from './detail';
 import type { IPanelContext, ViewName } from './model';
@@ -10,6 +11,7 @@ import { PanelModel } from './model';
 import { ModelsView } from './models';
 import { MonitoringView } from './monitoring';
 import { PipelinesView } from './pipelines';
+import { RefreshButton } from './refresh';
 import { RunsView } from './runs';
 
 const TABS: { view: ViewName; label: string }[] = [
@@ -30,6 +32,8 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
       model.changed.disconnect(bump);
     };
   }, [model]);
+  // Live updates while the panel is on screen (it renders nothing before its first show).
+  React.useEffect(() => ctx.follow?.(model), [ctx, model]);
   const view = model.view;
   const runId = model.runId;
   return (
@@ -47,6 +51,7 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
           </button>
         ))}
       </div>
+      <RefreshButton model={model} />
       <div className="jp-mlops-body">
         {runId && (
           <RunDetailView key={runId} ctx={ctx} model={model} runId={runId} />
@@ -97,6 +102,10 @@ export class MLOpsPanel extends ReactWidget {
   }
 
   render(): JSX.Element | null {
-    return this._shown ? <Panel ctx={this._ctx} model={this.model} /> : null;
+    return this._shown ? (
+      <PanelModelContext.Provider value={this.model}>
+        <Panel ctx={this._ctx} model={this.model} />
+      </PanelModelContext.Provider>
+    ) : null;
   }
 }

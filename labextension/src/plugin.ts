@@ -16,6 +16,7 @@ import { Widget } from '@lumino/widgets';
 
 import { MLOpsAPI } from './api';
 import { mlopsIcon } from './icon';
+import { LiveUpdates } from './live';
 import type { IPanelContext } from './model';
 import { MLOpsPanel } from './panel';
 
@@ -81,6 +82,17 @@ export function createPanel(
     copy: text => {
       Clipboard.copyToSystem(text);
       Notification.emit('Run id copied', 'info', { autoClose: 2000 });
+    },
+    follow: model => {
+      const live = new LiveUpdates({
+        onChange: kinds => model.storeChangedBy(kinds),
+        onStatus: connected => model.setLive(connected)
+      });
+      live.start();
+      return () => {
+        live.stop();
+        model.setLive(false);
+      };
     }
   };
   const panel = new MLOpsPanel(ctx);

@@ -7,6 +7,10 @@ export type GateStatus = 'fail' | 'pass' | 'skip' | 'warn';
 export type Severity = 'error' | 'warn';
 export type ModelStage = 'archived' | 'blessed' | 'candidate' | 'shadow';
 export type NotificationStatus = 'delivered' | 'failed' | 'pending';
+/**
+ * What a change touches, by the panel view that shows it.
+ */
+export type ChangeKind = 'models' | 'monitors' | 'pipelines' | 'runs';
 
 /**
  * The REST bodies of jupyter-mlops (generated from jupyter_mlops.views).
@@ -34,6 +38,7 @@ export interface MLOpsBodies {
   StoreInfo: StoreInfo;
   SchedulerStatus: SchedulerStatus;
   Notifications: Notifications;
+  Changes: Changes;
 }
 /**
  * One page of runs; ``next_cursor`` fetches the next page of the same result set, which
@@ -650,4 +655,13 @@ export interface Notification {
   last_error: string | null;
   delivered: string | null;
   claimed_by: string | null;
+}
+/**
+ * The kinds of record that changed after revision ``since`` up to ``revision`` (every kind
+ * when ``since`` is None or older than the log remembers); pass ``revision`` back next time.
+ */
+export interface Changes {
+  revision: number;
+  since: number | null;
+  kinds: ChangeKind[];
 }

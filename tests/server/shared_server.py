@@ -116,6 +116,7 @@ def jp_serverapp(
         # load, and the handlers then read that empty store). tests/server/test_scheduler_loop.py
         # tests the sender, on a server of its own.
         config.JupyterMLOps.notify = False
+        config.JupyterMLOps.prefetch = False  # the same: it would open the store at start
         config.IdentityProvider.token = hexlify(os.urandom(4)).decode("ascii")
         app = ServerApp.instance(
             log_level="DEBUG",

@@ -85,8 +85,10 @@ class LiveServer:
                 headers["Content-Type"] = "application/json"
             conn.request(method, url, body=body if method == "POST" else None, headers=headers)
             resp = conn.getresponse()
-            text = resp.read().decode("utf-8", "replace")
             status, ctype = resp.status, resp.getheader("Content-Type", "")
+            # An event stream (GET events) never ends: its first event is the answer.
+            stream = ctype.startswith("text/event-stream")
+            text = (resp.readline() if stream else resp.read()).decode("utf-8", "replace")
         finally:
             conn.close()
         self.answered += 1
