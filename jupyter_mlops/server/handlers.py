@@ -92,13 +92,20 @@ class ExperimentsHandler(MLOpsHandler):
 
 class PipelinesHandler(MLOpsHandler):
     def read(self) -> Any:
-        return views.pipeline_list(self.ctx.tracker(), self.ctx.pipelines_dir)
+        from ..schedule.clock import scheduler_clock
+
+        # Before any store exists (right after a promote) the pipelines are listed, run-less.
+        tracker = views.stored(self.ctx.tracker)
+        return views.pipeline_list(tracker, self.ctx.pipelines_dir, now=scheduler_clock()())
 
 
 class PipelineHandler(MLOpsHandler):
     def read(self, name: str) -> Any:
+        from ..schedule.clock import scheduler_clock
+
         bounds.check_name(name, "pipeline name")
-        return views.pipeline_detail(self.ctx.tracker(), self.ctx.pipelines_dir, name)
+        tracker = views.stored(self.ctx.tracker)
+        return views.pipeline_detail(tracker, self.ctx.pipelines_dir, name, scheduler_clock()())
 
 
 class PipelineRunHandler(MLOpsHandler):

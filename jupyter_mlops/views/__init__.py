@@ -60,7 +60,14 @@ from .monitors import (
     monitor_series,
     report_of,
 )
-from .pipelines import PipelineDetail, Pipelines, PipelineSummary, pipeline_detail, pipeline_list
+from .pipelines import (
+    PipelineDetail,
+    Pipelines,
+    PipelineSummary,
+    pipeline_detail,
+    pipeline_list,
+    stored,
+)
 from .runs import MAX_PAGE, RunsPage, RunsQuery, all_runs, runs_page, runs_records
 from .status import (
     Notifications,
@@ -125,6 +132,7 @@ __all__ = [
     "schedule_status",
     "status_summary",
     "store_summary",
+    "stored",
     "to_jsonable",
     "unpin_model",
 ]
