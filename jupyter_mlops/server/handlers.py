@@ -17,6 +17,7 @@ from .base import CHUNK
 from .base import MLOpsHandler as MLOpsHandler
 from .base import ServerContext as ServerContext
 from .base import error_status as error_status
+from .pipeline_handlers import PipelineParamsHandler
 
 
 class RunsHandler(MLOpsHandler):
@@ -290,6 +291,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     ("pipelines", PipelinesHandler),
     (f"pipelines/{_ID}", PipelineHandler),
     (f"pipelines/{_ID}/run", PipelineRunHandler),
+    (f"pipelines/{_ID}/check", PipelineParamsHandler),
     ("promote", PromoteHandler),
     ("models", ModelsHandler),
     (f"models/{_ID}", ModelHandler),

@@ -14,6 +14,8 @@ from ..exceptions import ParameterError
 from .values import View
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..cron import ZonedSchedule
     from ..pipeline.param_types import TypeExpr
     from ..pipeline.params import Parameter
@@ -124,3 +126,28 @@ def schedule_in_words(cron: ZonedSchedule) -> str:
 def next_firings(cron: ZonedSchedule, now: dt.datetime) -> tuple[dt.datetime, ...]:
     """The next firings (UTC instants) strictly after ``now``."""
     return tuple(cron.upcoming(now, NEXT_FIRINGS))
+
+
+@dataclass(frozen=True)
+class CheckedParams(View):
+    """Parameter values a run of ``pipeline`` would take, converted to their declared types:
+    what a form checks before *Run now*, which checks them again."""
+
+    pipeline: str
+    params: dict[str, Any]  # by name, of each parameter's type: free-form
+
+
+def check_run_params(
+    pipelines_dir: Path, name: str, params: Mapping[str, Any] | None = None
+) -> CheckedParams:
+    """The checks *Run now* makes on its parameters, without starting a run: a bad value is
+    a ParameterError with the one line the run would refuse it with."""
+    from ..pipeline.params import coerce_params
+    from .pipelines import named_pipeline
+
+    spec = named_pipeline(name, pipelines_dir)
+    # As launch_pipeline_run reads a request's values: text as typed, the rest as a literal.
+    raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
+    values = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
+    check_bounds(spec.parameters, values)
+    return CheckedParams(spec.name, values)

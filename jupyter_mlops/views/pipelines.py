@@ -22,6 +22,7 @@ from .values import View
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..pipeline.spec import PipelineSpec
     from ..tracking import Tracker
 
 T = TypeVar("T")
@@ -135,6 +136,19 @@ def _summary(
     )
 
 
+def named_pipeline(name: str, pipelines_dir: Path) -> PipelineSpec:
+    """The spec of pipeline ``name``; NotFoundError (with a did-you-mean) for an unknown one,
+    ValidationError for one that does not load."""
+    from ..pipeline.spec import list_pipelines, load_pipeline
+
+    if name not in list_pipelines(pipelines_dir):
+        try:
+            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
+        except ValidationError as e:
+            raise NotFoundError(str(e)) from None
+    return load_pipeline(name, pipelines_dir)
+
+
 def pipeline_list(
     tracker: Tracker | None, pipelines_dir: Path, now: dt.datetime | None = None
 ) -> Pipelines:
@@ -157,13 +171,7 @@ def pipeline_detail(
 ) -> PipelineDetail:
     """One pipeline: its spec, next firings, last 20 real runs with their gate results (its
     run history), and the schedule log (``tracker`` None: no store yet)."""
-    from ..pipeline.spec import list_pipelines, load_pipeline
-
-    if name not in list_pipelines(pipelines_dir):
-        try:
-            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
-        except ValidationError as e:
-            raise NotFoundError(str(e)) from None
+    named_pipeline(name, pipelines_dir)
     now = now or dt.datetime.now(dt.timezone.utc)
     found = _summary(tracker, pipelines_dir, name, now, 20, detail=True)
     if found.error:
