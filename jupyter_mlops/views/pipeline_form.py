@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import bounds
-from ..exceptions import ParameterError
+from ..exceptions import NotFoundError, ParameterError, ValidationError
 from .values import View
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..cron import ZonedSchedule
     from ..pipeline.param_types import TypeExpr
     from ..pipeline.params import Parameter
+    from ..pipeline.spec import PipelineSpec
 
 # int, float, bool, str: one value of that type; choice: one of ``choices`` (a Literal);
 # literal: any other type, typed as a Python literal as with ``run -p``; derived: computed by
@@ -143,7 +144,6 @@ def check_run_params(
     """The checks *Run now* makes on its parameters, without starting a run: a bad value is
     a ParameterError with the one line the run would refuse it with."""
     from ..pipeline.params import coerce_params
-    from .pipelines import named_pipeline
 
     spec = named_pipeline(name, pipelines_dir)
     # As launch_pipeline_run reads a request's values: text as typed, the rest as a literal.
@@ -151,3 +151,16 @@ def check_run_params(
     values = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
     check_bounds(spec.parameters, values)
     return CheckedParams(spec.name, values)
+
+
+def named_pipeline(name: str, pipelines_dir: Path) -> PipelineSpec:
+    """The spec of pipeline ``name``; NotFoundError (with a did-you-mean) for an unknown one,
+    ValidationError for one that does not load."""
+    from ..pipeline.spec import list_pipelines, load_pipeline
+
+    if name not in list_pipelines(pipelines_dir):
+        try:
+            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
+        except ValidationError as e:
+            raise NotFoundError(str(e)) from None
+    return load_pipeline(name, pipelines_dir)

@@ -14,15 +14,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..codec import from_jsonable
 from ..entities import GateResult, RunRow, ScheduleEvent
-from ..exceptions import NotFoundError, StoreNotFoundError, ValidationError
-from .pipeline_form import ParameterInfo, next_firings, parameter_info, schedule_in_words
+from ..exceptions import StoreNotFoundError, ValidationError
+from .pipeline_form import (
+    ParameterInfo,
+    named_pipeline,
+    next_firings,
+    parameter_info,
+    schedule_in_words,
+)
 from .runs import runs_records
 from .values import View
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..pipeline.spec import PipelineSpec
     from ..tracking import Tracker
 
 T = TypeVar("T")
@@ -134,19 +139,6 @@ def _summary(
         spec=d if detail else None,
         schedule_log=tuple(log),
     )
-
-
-def named_pipeline(name: str, pipelines_dir: Path) -> PipelineSpec:
-    """The spec of pipeline ``name``; NotFoundError (with a did-you-mean) for an unknown one,
-    ValidationError for one that does not load."""
-    from ..pipeline.spec import list_pipelines, load_pipeline
-
-    if name not in list_pipelines(pipelines_dir):
-        try:
-            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
-        except ValidationError as e:
-            raise NotFoundError(str(e)) from None
-    return load_pipeline(name, pipelines_dir)
 
 
 def pipeline_list(
