@@ -209,33 +209,54 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 def cmd_pipelines(args: argparse.Namespace) -> int:
     """``pipelines list`` (``GET pipelines``) and ``pipelines show NAME`` (``GET
-    pipelines/NAME``)."""
-    from ..views import pipeline_detail, pipeline_list
+    pipelines/NAME``); before any store exists the pipelines are listed with no runs."""
+    import datetime as dt
 
-    tracker = command_tracker(args)
+    from ..views import pipeline_detail, pipeline_list, stored
+
+    tracker = stored(lambda: command_tracker(args))
     folder = command_project(args).pipelines_dir
+    now = dt.datetime.fromtimestamp(_clock()(), dt.timezone.utc)
     if args.action == "list":
-        found = pipeline_list(tracker, folder)
+        found = pipeline_list(tracker, folder, now)
         lines = [_pipeline_line(p) for p in found.pipelines]
         _out(args, found, "\n".join(lines) or f"no pipelines in {folder}/ yet")
         return EXIT_OK
-    detail = pipeline_detail(tracker, folder, args.name)
-    lines = [_pipeline_line(detail), *(f"  parameter {p.name}: {p.type or p.expression}"
-                                       for p in detail.parameters)]  # fmt: skip
+    detail = pipeline_detail(tracker, folder, args.name, now)
+    lines = [_pipeline_line(detail)]
+    if detail.schedule_text:
+        lines.append(f"  schedule: {detail.schedule_text} ({detail.schedule})")
+        lines += [f"  next firing: {iso(t)}" for t in detail.next_fires]
+    lines += [f"  parameter {_parameter_text(p)}" for p in detail.parameters]
     lines += [
-        f"  run {r.id[:8]} {r.status.value:11} gates {r.gates or '-':7} {iso(r.started)}"
+        f"  run {r.id[:8]} {r.status.value:11} gates {r.gates or '-':7} "
+        f"{_seconds(r.duration):>9} {iso(r.started)}"
         for r in detail.last_runs
-    ]
+    ] or ["  no runs yet"]
     _out(args, detail, "\n".join(lines))
     return EXIT_OK
+
+
+def _parameter_text(p: Any) -> str:
+    if p.input == "derived":
+        return f"{p.name} = {p.expression} (derived)"
+    text = f"{p.name}: {p.type} = {p.default!r}"
+    return text + (f"  # {p.help}" if p.help else "")
+
+
+def _seconds(s: float | None) -> str:
+    return "-" if s is None else f"{s:.1f}s"
 
 
 def _pipeline_line(p: Any) -> str:
     if p.error:
         return f"{p.name:24} error: {p.error}"
-    when = f"schedule {p.schedule} next {p.next_fire}" if p.schedule else "no schedule"
-    last = p.last_runs[0].status.value if p.last_runs else "never ran"
-    return f"{p.name:24} {p.notebook}  {p.gates} gate(s)  {when}  last {last}"
+    when = f"{p.schedule_text}, next {iso(p.next_fires[0])}" if p.next_fires else "no schedule"
+    status = "no runs yet"
+    if p.last_runs:
+        last = p.last_runs[0]
+        status = f"last {last.status.value}" + (f" (gates {last.gates})" if last.gates else "")
+    return f"{p.name:24} {p.notebook}  {p.gates} gate(s)  {when}  {status}"
 
 
 def add_pipeline_commands(sub: Any, common: argparse.ArgumentParser) -> None:

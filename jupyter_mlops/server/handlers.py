@@ -19,6 +19,7 @@ from .base import ServerContext as ServerContext
 from .base import error_status as error_status
 from .model_handlers import MODEL_ROUTES
 from .events import ChangesHandler, EventsHandler, first_runs_page
+from .pipeline_handlers import PipelineParamsHandler
 
 
 class RunsHandler(MLOpsHandler):
@@ -94,13 +95,20 @@ class ExperimentsHandler(MLOpsHandler):
 
 class PipelinesHandler(MLOpsHandler):
     def read(self) -> Any:
-        return views.pipeline_list(self.ctx.tracker(), self.ctx.pipelines_dir)
+        from ..schedule.clock import scheduler_clock
+
+        # Before any store exists (right after a promote) the pipelines are listed, run-less.
+        tracker = views.stored(self.ctx.tracker)
+        return views.pipeline_list(tracker, self.ctx.pipelines_dir, now=scheduler_clock()())
 
 
 class PipelineHandler(MLOpsHandler):
     def read(self, name: str) -> Any:
+        from ..schedule.clock import scheduler_clock
+
         bounds.check_name(name, "pipeline name")
-        return views.pipeline_detail(self.ctx.tracker(), self.ctx.pipelines_dir, name)
+        tracker = views.stored(self.ctx.tracker)
+        return views.pipeline_detail(tracker, self.ctx.pipelines_dir, name, scheduler_clock()())
 
 
 class PipelineRunHandler(MLOpsHandler):
@@ -291,6 +299,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     ("pipelines", PipelinesHandler),
     (f"pipelines/{_ID}", PipelineHandler),
     (f"pipelines/{_ID}/run", PipelineRunHandler),
+    (f"pipelines/{_ID}/check", PipelineParamsHandler),
     ("promote", PromoteHandler),
     ("models", ModelsHandler),
     (f"models/{_ID}", ModelHandler),

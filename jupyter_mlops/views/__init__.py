@@ -62,7 +62,14 @@ from .monitors import (
     monitor_series,
     report_of,
 )
-from .pipelines import PipelineDetail, Pipelines, PipelineSummary, pipeline_detail, pipeline_list
+from .pipelines import (
+    PipelineDetail,
+    Pipelines,
+    PipelineSummary,
+    pipeline_detail,
+    pipeline_list,
+    stored,
+)
 from .runs import MAX_PAGE, RunsPage, RunsQuery, all_runs, runs_page, runs_records
 from .status import (
     Notifications,
@@ -131,6 +138,7 @@ __all__ = [
     "status_summary",
     "store_summary",
     "tag_model",
+    "stored",
     "to_jsonable",
     "unpin_model",
 ]

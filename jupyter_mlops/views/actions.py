@@ -84,10 +84,12 @@ def launch_pipeline_run(
     from ..pipeline.engine import kernel_language
     from ..pipeline.notebook import check_notebook_unchanged
     from ..pipeline.params import coerce_params
+    from .pipeline_form import check_bounds
 
     spec = _load(name, project.pipelines_dir)
     raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
     overrides = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
+    check_bounds(spec.parameters, overrides)
     if not allow_changed:
         check_notebook_unchanged(spec, spec.notebook_path())
     kernel_language(spec.kernel, spec.notebook_path(), spec.path, bool(overrides))

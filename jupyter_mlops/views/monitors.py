@@ -1,6 +1,8 @@
 """Production monitoring: every monitor (``GET monitors``), one monitor's report (``GET
 monitors/NAME``, ``jupyter-mlops monitor NAME --json``) and a series to plot (``GET
-monitors/NAME/series``). Times are epoch seconds, as the monitoring records keep them.
+monitors/NAME/series``). Times are epoch seconds, as the monitoring records keep them. A
+report lists each window's drifted columns first, and says what each check does on a breach
+in words ("roll back churn to version 2").
 
 :mod:`jupyter_mlops.monitoring.report` computes these; here they become typed values, checked
 field by field on the way (msgspec's ``convert``), so a key the report adds or drops fails the
@@ -99,12 +101,24 @@ class WindowInfo(View):
 
 
 @dataclass(frozen=True)
+class CheckPlan(View):
+    """What a check does when it breaches, in words: "retrain with pipeline churn", "roll
+    back churn to version 2", "notify"."""
+
+    check: str
+    kind: str
+    action: str
+    words: str
+
+
+@dataclass(frozen=True)
 class MonitorInfo(View):
     name: str
     window: str
     cooldown: float
     pipeline: str | None
     checks: tuple[dict[str, Any], ...]  # each check's settings, by kind: free-form
+    plans: tuple[CheckPlan, ...] = ()  # the checks' actions in words, in the checks' order
 
 
 @dataclass(frozen=True)
@@ -222,9 +236,68 @@ class MonitorSeries(View):
     series: tuple[SeriesLine, ...]
 
 
-def _report(found: dict[str, Any]) -> MonitorReport:
+def _drifted_first(columns: dict[str, Any]) -> dict[str, Any]:
+    """A window's or batch's columns with the drifted ones first (each group in its order)."""
+    return dict(sorted(columns.items(), key=lambda kv: not kv[1].get("drifted")))
+
+
+def _rollback_target(store: RunStore, model: str) -> int | None:
+    """The version a rollback of ``model`` would bless now (the registry's own rule)."""
+    from ..exceptions import ModelNotFoundError
+    from ..store.sql_registry import _blessing_stack
+
+    try:
+        current = store.get_model(model).version
+    except ModelNotFoundError:
+        return None
+    earlier = [v for v in _blessing_stack(store.model_events(model)) if v != current]
+    return earlier[-1] if earlier else None
+
+
+def _plan_words(action: str, model: str, pipeline: str | None, store: RunStore) -> str:
+    if action == "retrain":
+        if pipeline is None:
+            from ..exceptions import ModelNotFoundError
+
+            try:
+                pipeline = store.get_model(model).pipeline
+            except ModelNotFoundError:
+                pipeline = None
+        return f"retrain with pipeline {pipeline}" if pipeline else (
+            "retrain (no pipeline: name one with the monitor's pipeline: key)"
+        )  # fmt: skip
+    if action == "rollback":
+        to = _rollback_target(store, model)
+        if to is None:
+            return f"roll back {model} (no earlier blessed version to roll back to)"
+        return f"roll back {model} to version {to}"
+    return action  # notify, and any action added later, by its name
+
+
+def _plans(monitor: dict[str, Any] | None, model: str, store: RunStore) -> list[dict[str, Any]]:
+    if monitor is None:
+        return []
+    words: dict[str, str] = {}  # one look-up per action, whatever the number of checks
+    out = []
+    for c in monitor["checks"]:
+        action = str(c.get("action"))
+        if action not in words:
+            words[action] = _plan_words(action, model, monitor.get("pipeline"), store)
+        plan = {"check": c["name"], "kind": c["kind"], "action": action}
+        out.append({**plan, "words": words[action]})
+    return out
+
+
+def _report(found: dict[str, Any], store: RunStore) -> MonitorReport:
     actions = [ActionTaken.of(a).to_dict() for a in found["actions"]]
-    return _typed({**found, "actions": actions}, MonitorReport)
+    monitor = found.get("monitor")
+    if monitor is not None:
+        monitor = {**monitor, "plans": _plans(monitor, found["model"], store)}
+    ordered = {
+        key: [{**w, "columns": _drifted_first(w["columns"])} for w in found[key]]
+        for key in ("windows", "batches")
+    }
+    return _typed({**found, **ordered, "actions": actions, "monitor": monitor}, MonitorReport)
 
 
 def monitor_list(*, store: RunStore, monitors_dir: Path, pipelines_dir: Path) -> Monitors:
@@ -251,7 +324,7 @@ def monitor_report(
         name, since, now, store=store, monitors_dir=monitors_dir,
         pipelines_dir=pipelines_dir, clock=clock,
     )  # fmt: skip
-    return _report(found)
+    return _report(found, store)
 
 
 def report_of(history: Any, blessed: str | None, store: RunStore) -> MonitorReport:
@@ -259,7 +332,7 @@ def report_of(history: Any, blessed: str | None, store: RunStore) -> MonitorRepo
     table and HTML too)."""
     from ..monitoring.report import shadow_comparisons, to_json
 
-    return _report(to_json(history, blessed, shadow_comparisons(history, store)))
+    return _report(to_json(history, blessed, shadow_comparisons(history, store)), store)
 
 
 def monitor_series(

@@ -1,36 +1,36 @@
 """Promoted pipelines: the list (``GET pipelines``, ``jupyter-mlops pipelines list``) and one
-pipeline (``GET pipelines/NAME``, ``jupyter-mlops pipelines show NAME``)."""
+pipeline (``GET pipelines/NAME``, ``jupyter-mlops pipelines show NAME``).
+
+A pipeline's runs are its *real* runs, newest first: a reproduction re-executes an old run and
+is never the pipeline's last status. The pipelines are listed before any store exists (right
+after ``promote``), with no runs yet."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..codec import from_jsonable
 from ..entities import GateResult, RunRow, ScheduleEvent
-from ..exceptions import NotFoundError, ValidationError
+from ..exceptions import StoreNotFoundError, ValidationError
+from .pipeline_form import (
+    ParameterInfo,
+    named_pipeline,
+    next_firings,
+    parameter_info,
+    schedule_in_words,
+)
 from .runs import runs_records
 from .values import View
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..tracking import Tracker
 
-
-@dataclass(frozen=True)
-class ParameterInfo(View):
-    """A declared parameter: typed with a default, or computed from an ``expression``."""
-
-    name: str
-    help: str | None = None
-    type: str | None = None
-    default: Any = None  # of the declared type: free-form
-    expression: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        # As the spec writes it: a computed parameter has no type and default.
-        return {k: v for k, v in super().to_dict().items() if v is not None or k == "default"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class PipelineRun(RunRow):
 
 @dataclass(frozen=True)
 class PipelineSummary(View):
+    """A pipeline: its schedule (as cron, in words, and the next firings as UTC instants), its
+    parameters as form fields, and its last real runs, newest first."""
+
     name: str
     notebook: str | None
     schedule: str | None
@@ -57,6 +60,9 @@ class PipelineSummary(View):
     gates: int
     last_runs: tuple[PipelineRun, ...]
     error: str | None = None  # a spec that does not load
+    schedule_text: str | None = None  # the schedule in words, with its time zone
+    timezone: str | None = None  # the IANA zone the schedule is read in
+    next_fires: tuple[dt.datetime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,24 @@ class PipelineDetail(PipelineSummary):
     schedule_log: tuple[ScheduleEvent, ...] = ()
 
 
-def _recent_runs(tracker: Tracker, name: str, limit: int, gates: bool) -> tuple[PipelineRun, ...]:
+def stored(open_tracker: Callable[[], T]) -> T | None:
+    """The tracker ``open_tracker`` opens, or None while no store exists (a pipeline was
+    promoted and never run): the pipeline views then list no runs, not a 404."""
+    try:
+        return open_tracker()
+    except StoreNotFoundError:
+        return None
+
+
+def _recent_runs(
+    tracker: Tracker | None, name: str, limit: int, gates: bool
+) -> tuple[PipelineRun, ...]:
+    if tracker is None:
+        return ()
+    # A reproduction re-runs an old run: not the pipeline's history, nor its last status.
     ids = tracker.store.search_run_ids(
-        where=f"experiment == {name!r} and kind == 'pipeline'", limit=limit
+        where=f"experiment == {name!r} and kind == 'pipeline' and tags.reproduces is None",
+        limit=limit,
     )
     if not ids:
         return ()
@@ -87,7 +108,12 @@ def _recent_runs(tracker: Tracker, name: str, limit: int, gates: bool) -> tuple[
 
 
 def _summary(
-    tracker: Tracker, pipelines_dir: Path, name: str, now: dt.datetime, last: int, detail: bool
+    tracker: Tracker | None,
+    pipelines_dir: Path,
+    name: str,
+    now: dt.datetime,
+    last: int,
+    detail: bool,
 ) -> PipelineDetail:
     from ..pipeline.spec import load_pipeline
 
@@ -96,24 +122,30 @@ def _summary(
     except ValidationError as e:
         return PipelineDetail(name, None, None, None, (), 0, (), error=str(e))
     d = spec.to_dict()
-    nxt = spec.cron.next_after(now) if spec.cron else None
+    cron = spec.cron
+    upcoming = next_firings(cron, now) if cron else ()
+    log = tracker.store.schedule_log(pipeline=name, limit=20) if detail and tracker else ()
     return PipelineDetail(
         name=spec.name,
         notebook=str(d.get("notebook")),
         schedule=spec.schedule,
-        next_fire=nxt.isoformat() if nxt is not None else None,
-        parameters=tuple(ParameterInfo(**p) for p in d.get("parameters") or []),
+        next_fire=upcoming[0].isoformat() if upcoming else None,
+        parameters=tuple(parameter_info(p) for p in spec.parameters),
         gates=len(spec.gates),
         last_runs=_recent_runs(tracker, spec.name, last, gates=detail),
+        schedule_text=schedule_in_words(cron) if cron else None,
+        timezone=cron.timezone if cron else None,
+        next_fires=upcoming,
         spec=d if detail else None,
-        schedule_log=tuple(tracker.store.schedule_log(pipeline=name, limit=20)) if detail else (),
+        schedule_log=tuple(log),
     )
 
 
 def pipeline_list(
-    tracker: Tracker, pipelines_dir: Path, now: dt.datetime | None = None
+    tracker: Tracker | None, pipelines_dir: Path, now: dt.datetime | None = None
 ) -> Pipelines:
-    """Every promoted pipeline with its schedule, next firing and last 5 runs."""
+    """Every promoted pipeline with its schedule, next firings and last 5 real runs
+    (``tracker`` None: no store yet, so no runs)."""
     from ..pipeline.spec import list_pipelines
 
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -127,16 +159,11 @@ def pipeline_list(
 
 
 def pipeline_detail(
-    tracker: Tracker, pipelines_dir: Path, name: str, now: dt.datetime | None = None
+    tracker: Tracker | None, pipelines_dir: Path, name: str, now: dt.datetime | None = None
 ) -> PipelineDetail:
-    """One pipeline: its spec, next firing, last 20 runs with gate results, schedule log."""
-    from ..pipeline.spec import list_pipelines, load_pipeline
-
-    if name not in list_pipelines(pipelines_dir):
-        try:
-            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
-        except ValidationError as e:
-            raise NotFoundError(str(e)) from None
+    """One pipeline: its spec, next firings, last 20 real runs with their gate results (its
+    run history), and the schedule log (``tracker`` None: no store yet)."""
+    named_pipeline(name, pipelines_dir)
     now = now or dt.datetime.now(dt.timezone.utc)
     found = _summary(tracker, pipelines_dir, name, now, 20, detail=True)
     if found.error:

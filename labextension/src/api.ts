@@ -80,6 +80,12 @@ export interface IReproduction {
   message: string;
 }
 
+/** `POST pipelines/NAME/check`: values converted to their declared types (not a view type yet). */
+export interface ICheckedParams {
+  pipeline: string;
+  params: Record<string, Value>;
+}
+
 function post(body: unknown): RequestInit {
   return { method: 'POST', body: JSON.stringify(body) };
 }
@@ -135,7 +141,9 @@ export const MLOpsAPI = {
     `${baseUrl}${API_PREFIX}/runs/${seg(id)}/artifacts/${name
       .split('/')
       .map(seg)
-      .join('/')}`
+      .join('/')}`,
+  checkParams: (name: string, params: Record<string, Value>) =>
+    requestAPI<ICheckedParams>(`pipelines/${seg(name)}/check`, post({ params }))
 };
 
 export type IMLOpsAPI = typeof MLOpsAPI;

@@ -1,15 +1,17 @@
 /**
  * Monitoring: the monitored models with their status (ok / breach / pending: too few labels
- * yet), last batch, blessed and shadow versions; a monitor's detail shows the latest window's
- * drift per column, performance against its limits, a chart over time with the threshold and
- * breach markers, the breaches and the actions they took, and the shadows against the blessed
- * version.
+ * yet), last batch, blessed and shadow versions; a monitor's detail shows what each check does
+ * on a breach (in words), the latest window's drift per column (drifted columns first),
+ * performance against its limits, a chart over time with the threshold and breach markers,
+ * the breaches and the actions they took, and the shadows against the blessed version. While
+ * a monitor loads, a skeleton says so; an error is said in words, with a Retry.
  */
 import * as React from 'react';
 
 import type { IMonitorDetail, IMonitorSeries, IMonitorSummary } from './api';
 import { LineChart } from './chart';
 import { ErrorLine, useLoad } from './common';
+import { ErrorRetry, Loading } from './feedback';
 import { fmtNumber, fmtTime } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
@@ -85,6 +87,36 @@ function SeriesChart(props: {
   );
 }
 
+/** A window's columns, drifted ones first (a JS object puts number-like keys first). */
+export function driftedFirst<T extends { drifted: boolean }>(
+  columns: Record<string, T>
+): [string, T][] {
+  const entries = Object.entries(columns);
+  return [
+    ...entries.filter(([, d]) => d.drifted),
+    ...entries.filter(([, d]) => !d.drifted)
+  ];
+}
+
+/** What the monitor's checks do on a breach, in words ("roll back churn to version 2"). */
+function CheckPlans(props: { detail: IMonitorDetail }): JSX.Element | null {
+  const plans = props.detail.monitor?.plans ?? [];
+  if (plans.length === 0) {
+    return null;
+  }
+  return (
+    <ul className="jp-mlops-monitor-plans" aria-label="on a breach">
+      {plans.map(p => (
+        <li key={p.check} data-check={p.check} data-action={p.action}>
+          <span className="jp-mlops-plan-check">{p.check}</span>
+          <span aria-hidden="true"> → </span>
+          <span className="jp-mlops-plan-words">{p.words}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
   const windows = props.detail.windows.filter(w => w.share_drifted !== null);
   const last = windows[windows.length - 1];
@@ -111,7 +143,7 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
           </tr>
         </thead>
         <tbody>
-          {Object.entries(last.columns).map(([col, d]) => (
+          {driftedFirst(last.columns).map(([col, d]) => (
             <tr
               key={col}
               data-column={col}
@@ -166,16 +198,16 @@ function MonitorDetail(props: {
           Back
         </button>
       </header>
-      <ErrorLine error={detail.error} />
+      <ErrorRetry error={detail.error} onRetry={detail.reload} />
+      {!d && detail.loading && <Loading what={`monitor ${name}`} lines={6} />}
       {d && (
         <>
           <div className="jp-mlops-muted">
             model {d.model}: blessed {d.blessed ?? '(none)'}
             {d.monitor ? `; window ${d.monitor.window}` : ''}
-            {d.monitor?.checks.length
-              ? `; checks ${d.monitor.checks.map(c => `${c.name} → ${c.action}`).join(', ')}`
-              : ''}
           </div>
+          {d.monitor && d.monitor.plans.length > 0 && <h4>On a breach</h4>}
+          <CheckPlans detail={d} />
           <h4>Drift</h4>
           <DriftTable detail={d} />
           <label className="jp-mlops-inline">
@@ -358,7 +390,8 @@ export function MonitoringView(props: {
   }
   return (
     <div className="jp-mlops-monitoring">
-      <ErrorLine error={list.error} />
+      <ErrorRetry error={list.error} onRetry={list.reload} />
+      {!list.data && list.loading && <Loading what="monitors" />}
       {list.data && monitors.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">
           No monitors yet: write monitors/NAME.yaml or a monitor: key in a

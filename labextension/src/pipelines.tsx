@@ -1,21 +1,53 @@
-/** Pipelines: schedule, next firing, last status, gate results; "Run now" with progress. */
+/**
+ * Pipelines: per pipeline its schedule in words with the next firings, the last real run
+ * (never a reproduction) with its gate results, the run history, and *Run now* through a
+ * parameter form, with the run's progress.
+ */
 import * as React from 'react';
 
-import type { IPipeline, IRunDetail } from './api';
-import {
-  ErrorLine,
-  GateTable,
-  StatusChip,
-  useInterval,
-  useLoad
-} from './common';
-import { fmtDuration, fmtTime, shortId } from './format';
+import type { IPipeline, IRunDetail, Value } from './api';
+import { GateTable, StatusChip, useInterval, useLoad } from './common';
+import { ErrorRetry, Loading } from './feedback';
+import { fmtDuration, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
+import { RunForm } from './pipeline-form';
+import { Moment, RunHistory, ScheduleRows } from './pipeline-history';
 
 interface IProgress {
   runId: string;
   run: IRunDetail | null; // null until the subprocess has recorded the run
   started: number;
+}
+
+function Progress(props: {
+  progress: IProgress;
+  active: boolean;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  const { progress, active } = props;
+  return (
+    <div className="jp-mlops-progress" role="status">
+      {progress.run === null ? (
+        <>starting run {shortId(progress.runId)}…</>
+      ) : (
+        <>
+          run{' '}
+          <button
+            className="jp-mlops-link"
+            onClick={() => props.onOpen(progress.runId)}
+          >
+            {shortId(progress.runId)}
+          </button>{' '}
+          <StatusChip status={progress.run.status} />
+          {progress.run.status === 'running'
+            ? ` ${Math.round((Date.now() - progress.started) / 1000)} s`
+            : ` in ${fmtDuration(progress.run.duration)}`}
+          {progress.run.tags?.gates && ` · gates ${progress.run.tags.gates}`}
+        </>
+      )}
+      {active && <progress aria-label="run in progress" />}
+    </div>
+  );
 }
 
 function PipelineCard(props: {
@@ -27,6 +59,7 @@ function PipelineCard(props: {
   const detail = useLoad<IPipeline>(() => ctx.api.pipeline(name), [name]);
   const [progress, setProgress] = React.useState<IProgress | null>(null);
   const [error, setError] = React.useState<unknown>(null);
+  const [asking, setAsking] = React.useState(false);
   const active =
     !!progress && (!progress.run || progress.run.status === 'running');
 
@@ -48,14 +81,11 @@ function PipelineCard(props: {
   };
   useInterval(poll, 1000, active);
 
-  const runNow = async () => {
+  const run = async (params: Record<string, Value>) => {
     setError(null);
-    try {
-      const launch = await ctx.api.runPipeline(name);
-      setProgress({ runId: launch.run_id, run: null, started: Date.now() });
-    } catch (e) {
-      setError(e);
-    }
+    const launch = await ctx.api.runPipeline(name, params); // a refusal: shown by the form
+    setAsking(false);
+    setProgress({ runId: launch.run_id, run: null, started: Date.now() });
   };
 
   const p = detail.data;
@@ -66,56 +96,42 @@ function PipelineCard(props: {
         <h3>{name}</h3>
         <button
           className="jp-mlops-button jp-mod-accept"
-          onClick={runNow}
-          disabled={active}
+          onClick={() => setAsking(!asking)}
+          disabled={active || !p}
+          aria-expanded={asking}
         >
           {active ? 'Running…' : 'Run now'}
         </button>
       </header>
-      <ErrorLine error={detail.error ?? error} />
-      {progress && (
-        <div className="jp-mlops-progress" role="status">
-          {progress.run === null ? (
-            <>starting run {shortId(progress.runId)}…</>
-          ) : (
-            <>
-              run{' '}
-              <button
-                className="jp-mlops-link"
-                onClick={() => model.openRun(progress.runId)}
-              >
-                {shortId(progress.runId)}
-              </button>{' '}
-              <StatusChip status={progress.run.status} />
-              {progress.run.status === 'running'
-                ? ` ${Math.round((Date.now() - progress.started) / 1000)} s`
-                : ` in ${fmtDuration(progress.run.duration)}`}
-              {progress.run.tags?.gates &&
-                ` · gates ${progress.run.tags.gates}`}
-            </>
-          )}
-          {active && <progress aria-label="run in progress" />}
-        </div>
+      <ErrorRetry error={detail.error ?? error} onRetry={detail.reload} />
+      {asking && p && (
+        <RunForm
+          params={p.parameters}
+          check={params => ctx.api.checkParams(name, params)}
+          run={run}
+          onCancel={() => setAsking(false)}
+        />
       )}
+      {progress && (
+        <Progress
+          progress={progress}
+          active={active}
+          onOpen={model.openRun.bind(model)}
+        />
+      )}
+      {!p && detail.loading && <Loading what={`pipeline ${name}`} />}
       {p && (
         <>
           <table className="jp-mlops-table jp-mlops-kv">
             <tbody>
               <tr>
                 <th>notebook</th>
-                <td>{p.notebook}</td>
+                <td className="jp-mlops-wrap">{p.notebook}</td>
               </tr>
-              <tr>
-                <th>schedule</th>
-                <td>{p.schedule ?? 'manual'}</td>
-              </tr>
-              <tr>
-                <th>next firing</th>
-                <td>{fmtTime(p.next_fire)}</td>
-              </tr>
+              <ScheduleRows p={p} />
               <tr>
                 <th>last status</th>
-                <td>
+                <td className="jp-mlops-last-status">
                   {last ? (
                     <>
                       <StatusChip status={last.status} />{' '}
@@ -125,10 +141,10 @@ function PipelineCard(props: {
                       >
                         {shortId(last.id)}
                       </button>{' '}
-                      {fmtTime(last.started)}
+                      <Moment iso={last.started} />
                     </>
                   ) : (
-                    'never run'
+                    'no runs yet'
                   )}
                 </td>
               </tr>
@@ -140,6 +156,8 @@ function PipelineCard(props: {
           ) : (
             <div className="jp-mlops-muted">{p.gates} gates</div>
           )}
+          <h4>Run history</h4>
+          <RunHistory runs={p.last_runs} onOpen={id => model.openRun(id)} />
         </>
       )}
     </section>
@@ -154,7 +172,8 @@ export function PipelinesView(props: {
   const names = (list.data?.pipelines ?? []).map(p => p.name);
   return (
     <div className="jp-mlops-pipelines">
-      <ErrorLine error={list.error} />
+      <ErrorRetry error={list.error} onRetry={list.reload} />
+      {!list.data && list.loading && <Loading what="pipelines" />}
       {list.data && names.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">
           No pipelines yet: promote a notebook (command “Promote notebook to

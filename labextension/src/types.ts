@@ -274,6 +274,10 @@ export interface Experiments {
 export interface Pipelines {
   pipelines: PipelineSummary[];
 }
+/**
+ * A pipeline: its schedule (as cron, in words, and the next firings as UTC instants), its
+ * parameters as form fields, and its last real runs, newest first.
+ */
 export interface PipelineSummary {
   name: string;
   notebook: string | null;
@@ -283,9 +287,14 @@ export interface PipelineSummary {
   gates: number;
   last_runs: PipelineRun[];
   error: string | null;
+  schedule_text: string | null;
+  timezone: string | null;
+  next_fires: string[];
 }
 /**
- * A declared parameter: typed with a default, or computed from an ``expression``.
+ * A declared parameter: typed with a default, or computed from an ``expression``; with
+ * what a form needs to ask for it (``input``, ``choices``, ``nullable``, and the bounds
+ * ``minimum``/``maximum`` a number must keep).
  */
 export interface ParameterInfo {
   name: string;
@@ -295,6 +304,11 @@ export interface ParameterInfo {
     [k: string]: unknown;
   };
   expression?: string | null;
+  input: 'bool' | 'choice' | 'derived' | 'float' | 'int' | 'literal' | 'str';
+  choices: unknown[];
+  nullable: boolean;
+  minimum: number | null;
+  maximum: number | null;
 }
 /**
  * A run of the pipeline: a runs-table row, with its gate results on the detail page.
@@ -329,6 +343,9 @@ export interface PipelineDetail {
   gates: number;
   last_runs: PipelineRun[];
   error: string | null;
+  schedule_text: string | null;
+  timezone: string | null;
+  next_fires: string[];
   spec: {
     [k: string]: unknown;
   } | null;
@@ -474,6 +491,17 @@ export interface MonitorInfo {
   checks: {
     [k: string]: unknown;
   }[];
+  plans: CheckPlan[];
+}
+/**
+ * What a check does when it breaches, in words: "retrain with pipeline churn", "roll
+ * back churn to version 2", "notify".
+ */
+export interface CheckPlan {
+  check: string;
+  kind: string;
+  action: string;
+  words: string;
 }
 export interface BatchInfo {
   batch_id: string;

@@ -1,2 +1,4 @@
 import './base.css';
 import './live.css';
+import './pipelines.css';
+import './monitoring.css';
