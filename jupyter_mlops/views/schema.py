@@ -17,7 +17,7 @@ import msgspec
 from .. import entities
 from ..schedule.scheduler import SchedulerStatus
 from ..store.info import StoreInfo
-from . import actions, compare, detail, models, monitors, pipelines, runs, status
+from . import actions, artifacts, compare, detail, models, monitors, pipelines, runs, status
 
 # Each REST body by the name the panel knows it by (``GET runs`` → RunsPage …).
 BODIES: tuple[type, ...] = (
@@ -25,6 +25,7 @@ BODIES: tuple[type, ...] = (
     detail.RunDetail,
     detail.MetricSeries,
     detail.OutputNotebook,
+    artifacts.ArtifactPreview,
     compare.Comparison,
     compare.Experiments,
     pipelines.Pipelines,
