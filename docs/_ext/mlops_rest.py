@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 _FIRST = {"runs": "ID", "pipelines": "NAME", "models": "NAME", "monitors": "NAME"}
-_AFTER = {"metrics/": "KEY", "artifacts/": "NAME"}
+_AFTER = {"metrics/": "KEY", "artifacts/": "NAME", "preview/": "NAME", "inline/": "NAME"}
 
 
 def display_path(pattern: str) -> str:

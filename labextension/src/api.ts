@@ -56,6 +56,8 @@ export type IMonitorWindow = T.WindowInfo;
 export type IMonitorCheck = T.BreachedCheck;
 export type IMonitorDetail = T.MonitorReport;
 export type IMonitorSeries = T.MonitorSeries;
+export type IGateLine = T.GateLine;
+export type IArtifactPreview = T.ArtifactPreview;
 
 /** What `GET runs` takes (query-string parameters, not a Python value). */
 export interface IRunsQuery {
@@ -133,6 +135,16 @@ export const MLOpsAPI = {
     ),
   artifactURL: (id: string, name: string, baseUrl: string) =>
     `${baseUrl}${API_PREFIX}/runs/${seg(id)}/artifacts/${name
+      .split('/')
+      .map(seg)
+      .join('/')}`,
+  artifactPreview: (id: string, name: string) =>
+    requestAPI<IArtifactPreview>(
+      `runs/${seg(id)}/preview/${name.split('/').map(seg).join('/')}`
+    ),
+  /** An image or HTML artifact as the page shows it (HTML: in a CSP sandbox). */
+  artifactInlineURL: (id: string, name: string, baseUrl: string) =>
+    `${baseUrl}${API_PREFIX}/runs/${seg(id)}/inline/${name
       .split('/')
       .map(seg)
       .join('/')}`
