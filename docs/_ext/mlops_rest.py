@@ -23,7 +23,13 @@ logger = logging.getLogger(__name__)
 
 
 _FIRST = {"runs": "ID", "pipelines": "NAME", "models": "NAME", "monitors": "NAME"}
-_AFTER = {"metrics/": "KEY", "artifacts/": "NAME", "versions/": "VERSION"}
+_AFTER = {
+    "metrics/": "KEY",
+    "artifacts/": "NAME",
+    "preview/": "NAME",
+    "inline/": "NAME",
+    "versions/": "VERSION",
+}
 
 
 def display_path(pattern: str) -> str:

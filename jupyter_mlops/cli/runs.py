@@ -121,6 +121,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     detail = run_detail(command_tracker(args), args.run_id)
     if args.json:
         _print_json(detail)
+    elif detail.gate_results:
+        from ..validation.report import format_gate_table
+
+        gates = format_gate_table(detail.gate_results).replace("\n", "\n    ")
+        print(f"{format_run(detail)}\n  gates        {detail.gate_outcome}\n    {gates}")
     else:
         print(format_run(detail))
     return EXIT_OK

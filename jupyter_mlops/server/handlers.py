@@ -12,6 +12,7 @@ from tornado.ioloop import IOLoop
 
 from .. import bounds, views
 from ..exceptions import ValidationError
+from .artifacts import ArtifactInlineHandler, ArtifactPreviewHandler
 from .base import AUTH_RESOURCE as AUTH_RESOURCE
 from .base import CHUNK
 from .base import MLOpsHandler as MLOpsHandler
@@ -292,6 +293,8 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"runs/{_ID}", RunHandler),
     (f"runs/{_ID}/metrics/(.+)", MetricHandler),
     (f"runs/{_ID}/artifacts/(.*)", ArtifactHandler),
+    (f"runs/{_ID}/preview/(.*)", ArtifactPreviewHandler),
+    (f"runs/{_ID}/inline/(.*)", ArtifactInlineHandler),
     (f"runs/{_ID}/notebook", NotebookHandler),
     (f"runs/{_ID}/reproduce", ReproduceHandler),
     ("compare", CompareHandler),

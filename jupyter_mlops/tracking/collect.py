@@ -270,13 +270,31 @@ def fingerprint_names(
     refs, warnings = [], []
     for name in names:
         obj = ns.get(name)
-        if obj is None or not is_data(obj):
+        if obj is None or not is_data(obj) or holds_plot_handles(obj):
             continue
         try:
             refs.append(DataRef(role, name, fingerprint(obj)))
         except MLOpsError as e:
             warnings.append(f"{name} was not fingerprinted: {e}")
     return refs, warnings
+
+
+# Libraries whose objects are drawings, not data: `fig, axes = plt.subplots(1, 2)` and
+# `df.hist()` return NumPy arrays of matplotlib Axes, which is_data takes for data.
+_PLOT_LIBRARIES = frozenset(
+    {"matplotlib", "seaborn", "plotly", "bokeh", "altair", "holoviews", "hvplot", "mpl_toolkits"}
+)
+
+
+def holds_plot_handles(obj: Any) -> bool:
+    """True for an object array of plotting objects (Axes, figures), which is no dataset."""
+    if getattr(getattr(obj, "dtype", None), "kind", None) != "O" or not getattr(obj, "size", 0):
+        return False
+    flat = getattr(obj, "flat", None)
+    if flat is None:  # a pandas object of objects: plots in a Series are rare, and it is data
+        return False
+    # The first few suffice: a plotting call fills the whole array with its handles.
+    return all(type(x).__module__.partition(".")[0] in _PLOT_LIBRARIES for x in flat[:16])
 
 
 def literal_inputs(analysis: CellAnalysis) -> list[DataRef]:
@@ -336,5 +354,6 @@ __all__ = [
     "figure_numbers",
     "fingerprint_names",
     "fitted_estimators",
+    "holds_plot_handles",
     "literal_inputs",
 ]

@@ -34,6 +34,7 @@ from .gates import (
     one_of,
     within_bounds,
 )
+from .report import format_share
 
 
 def _dataset(spec: GateSpec, ctx: GateContext) -> Any:
@@ -128,7 +129,9 @@ def _check_max_null_share(spec: GateSpec, ctx: GateContext) -> Outcome:
     bad = {c: round(float(s), 6) for c, s in shares.items() if s > limit}
     message = ", ".join(f"{c}: {s:.2%} null" for c, s in bad.items())
     message = message or f"largest null share {worst:.2%} ({shares.idxmax()})"
-    return Outcome(not bad, worst, f"<= {format_value(limit)}", message, {"over": bad})
+    # The share as a percentage, as the panel and the CLI show what was observed.
+    threshold = f"<= {format_share(float(limit))}"
+    return Outcome(not bad, worst, threshold, message, {"over": bad})
 
 
 def _check_range(spec: GateSpec, ctx: GateContext) -> Outcome:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..codec import dumps
+from ..cron import format_duration
 from .gates import GateResult, GateStatus
 
 _COLUMNS = ("STATUS", "GATE", "KIND", "OBSERVED", "THRESHOLD", "MESSAGE")
@@ -14,11 +15,39 @@ _CAPS = (6, 32, 14, 16, 24, 100)  # widest cell per column; longer text is cut w
 
 
 def format_observed(value: Any) -> str:
+    """A value a gate measured, for people: floats to 4 significant digits, counts with
+    thousands separators, containers as compact JSON, None as empty."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, (dict, list)):
         return dumps(value, separators=(",", ":"))
-    return "" if value is None else str(value)
+    return str(value)
+
+
+def format_share(value: float) -> str:
+    """A share as a percentage: '0%', '4.17%', '100%'."""
+    return f"{value * 100:.3g}%"
+
+
+def observed_text(result: GateResult) -> str:
+    """What ``result`` measured in its own unit, the one its threshold speaks: a freshness gate's
+    age in seconds as '2d3h' (next to '<= 7d'), a share as a percentage, a float to 4
+    significant digits. The CLI's table and the panel (through the run detail) both show this."""
+    v = result.observed
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if number and result.kind == "freshness":
+        return f"{format_duration(-v)} in the future" if v < 0 else format_duration(v)
+    # The auto drift gate measures the share of columns that drifted.
+    share = result.kind == "max_null_share" or (
+        result.kind == "drift" and result.threshold.startswith("no column drifts")
+    )
+    if number and share:
+        return format_share(float(v))
+    return format_observed(v)
 
 
 def summarize_results(results: Sequence[GateResult]) -> str:
@@ -43,7 +72,7 @@ def format_gate_table(results: Sequence[GateResult]) -> str:
             r.status.value.upper() if r.blocking else r.status.value,
             r.gate,
             r.kind,
-            format_observed(r.observed),
+            observed_text(r),
             r.threshold,
             r.message,
         )
@@ -114,6 +143,6 @@ def _html_row(r: GateResult) -> str:
     return (
         f'<tr class="{esc(r.status.value)}"><td><span class="badge">{esc(r.status.value)}</span>'
         f"</td><td><code>{esc(r.gate)}</code></td><td>{esc(r.kind)}</td>"
-        f"<td>{esc(format_observed(r.observed))}</td><td>{esc(r.threshold)}</td>"
+        f"<td>{esc(observed_text(r))}</td><td>{esc(r.threshold)}</td>"
         f"<td>{esc(r.message)}{details}</td></tr>"
     )

@@ -11,9 +11,10 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..codec import utc
-from ..entities import GateResult, ModelVersion, Run
+from ..entities import ModelVersion, Run
 from ..exceptions import NotFoundError, StoreError, StoreUnavailableError
 from ..store.confined import ConfinedFile, open_confined
+from .gate_lines import GateLine, GateOutcome, gate_lines, gate_outcome
 from .values import View
 
 if TYPE_CHECKING:
@@ -53,13 +54,15 @@ class RunChanges(View):
 
 @dataclass(frozen=True)
 class RunDetail(Run):
-    """A run (its fields, as the JSON contract lists them) with its gate results, the model
-    versions it registered, whether it has an output notebook, its child runs, and what changed
-    since the previous run."""
+    """A run (its fields, as the JSON contract lists them) with its gate results (failed first,
+    each with its observed value for people) and their outcome, the model versions it
+    registered, whether it has an output notebook, its child runs, and what changed since the
+    previous run."""
 
     since_previous: RunChanges | None = None
     children: tuple[str, ...] = ()
-    gate_results: tuple[GateResult, ...] = ()
+    gate_results: tuple[GateLine, ...] = ()
+    gate_outcome: GateOutcome | None = None
     models: tuple[ModelVersion, ...] = ()
     output_notebook: bool = False
 
@@ -70,11 +73,13 @@ def run_detail(tracker: Tracker, run_id: str) -> RunDetail:
 
     run = tracker.get_run(run_id)
     store = tracker.store
+    gates = store.gate_results(run.id)
     return RunDetail(
         **{f.name: getattr(run, f.name) for f in fields(Run)},
         since_previous=RunChanges.of(diff_runs(tracker.previous_run(run), run)),
         children=tuple(store.search_run_ids(where=f"parent_id == {run.id!r}", limit=200)),
-        gate_results=tuple(store.gate_results(run.id)),
+        gate_results=gate_lines(gates),
+        gate_outcome=gate_outcome(gates),
         models=tuple(m for m in store.list_models() if m.run_id == run.id),
         output_notebook=_has_output_notebook(tracker, run.id),
     )

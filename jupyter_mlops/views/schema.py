@@ -17,7 +17,18 @@ import msgspec
 from .. import entities
 from ..schedule.scheduler import SchedulerStatus
 from ..store.info import StoreInfo
-from . import actions, changes, compare, detail, models, monitors, pipelines, runs, status
+from . import (
+    actions,
+    artifacts,
+    changes,
+    compare,
+    detail,
+    models,
+    monitors,
+    pipelines,
+    runs,
+    status,
+)
 
 # Each REST body by the name the panel knows it by (``GET runs`` → RunsPage …).
 BODIES: tuple[type, ...] = (
@@ -25,6 +36,7 @@ BODIES: tuple[type, ...] = (
     detail.RunDetail,
     detail.MetricSeries,
     detail.OutputNotebook,
+    artifacts.ArtifactPreview,
     compare.Comparison,
     compare.Experiments,
     pipelines.Pipelines,

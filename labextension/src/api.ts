@@ -56,6 +56,8 @@ export type IMonitorWindow = T.WindowInfo;
 export type IMonitorCheck = T.BreachedCheck;
 export type IMonitorDetail = T.MonitorReport;
 export type IMonitorSeries = T.MonitorSeries;
+export type IGateLine = T.GateLine;
+export type IArtifactPreview = T.ArtifactPreview;
 
 /** What `GET runs` takes (query-string parameters, not a Python value). */
 export interface IRunsQuery {
@@ -143,7 +145,17 @@ export const MLOpsAPI = {
       .map(seg)
       .join('/')}`,
   checkParams: (name: string, params: Record<string, Value>) =>
-    requestAPI<ICheckedParams>(`pipelines/${seg(name)}/check`, post({ params }))
+    requestAPI<ICheckedParams>(`pipelines/${seg(name)}/check`, post({ params })),
+  artifactPreview: (id: string, name: string) =>
+    requestAPI<IArtifactPreview>(
+      `runs/${seg(id)}/preview/${name.split('/').map(seg).join('/')}`
+    ),
+  /** An image or HTML artifact as the page shows it (HTML: in a CSP sandbox). */
+  artifactInlineURL: (id: string, name: string, baseUrl: string) =>
+    `${baseUrl}${API_PREFIX}/runs/${seg(id)}/inline/${name
+      .split('/')
+      .map(seg)
+      .join('/')}`
 };
 
 export type IMLOpsAPI = typeof MLOpsAPI;

@@ -1,144 +1,43 @@
-/** One run: params, metrics (charts of stepped ones), inputs and what changed, and actions. */
+/** One run: its header (status and gates), facts, params, metrics, gates, data, artifacts with
+ * previews, and actions. The pieces live in src/detail/. */
 import * as React from 'react';
 
-import type { IMetricSeries, IReproduction, IRunDetail } from './api';
-import { LineChart } from './chart';
-import {
-  ErrorLine,
-  GateTable,
-  StatusChip,
-  useInterval,
-  useLoad
-} from './common';
-import {
-  fmtDelta,
-  fmtDuration,
-  fmtKeyed,
-  fmtNumber,
-  fmtTime,
-  fmtValue,
-  shortId
-} from './format';
+import type { IReproduction } from './api';
+import { ErrorLine, useInterval, useLoad } from './common';
+import { ArtifactList } from './detail/artifacts';
+import { DataTable } from './detail/data';
+import { RunEnvironment, RunFacts } from './detail/facts';
+import { GateList } from './detail/gates';
+import { RunHeader } from './detail/header';
+import { SteppedMetrics } from './detail/metrics';
+import { KeyValues, Section, SincePrevious } from './detail/sections';
+import { shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
-function Section(props: {
-  title: string;
-  children: React.ReactNode;
-  open?: boolean;
-}) {
+function Verdict(props: {
+  repro: IReproduction;
+  model: PanelModel;
+}): JSX.Element {
+  const { repro, model } = props;
   return (
-    <details className="jp-mlops-section" open={props.open ?? true}>
-      <summary>{props.title}</summary>
-      {props.children}
-    </details>
-  );
-}
-
-function KeyValues(props: {
-  items: Record<string, unknown>;
-  highlight?: Set<string>;
-}) {
-  const keys = Object.keys(props.items);
-  if (keys.length === 0) {
-    return <div className="jp-mlops-muted">none</div>;
-  }
-  return (
-    <table className="jp-mlops-table jp-mlops-kv">
-      <tbody>
-        {keys.map(k => (
-          <tr
-            key={k}
-            className={props.highlight?.has(k) ? 'jp-mlops-differs' : ''}
+    <div
+      className={`jp-mlops-verdict jp-mlops-verdict-${repro.verdict.replace(' ', '-')}`}
+    >
+      <b>{repro.verdict}</b>
+      {repro.message && ` — ${repro.message}`}
+      {repro.new && (
+        <>
+          {' '}
+          (new run{' '}
+          <button
+            className="jp-mlops-link"
+            onClick={() => model.openRun(repro.new!)}
           >
-            <th>{k}</th>
-            <td>{fmtKeyed(k, props.items[k])}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** What changed since the previous run of the experiment, naming changed columns. */
-function SincePrevious(props: { run: IRunDetail; model: PanelModel }) {
-  const d = props.run.since_previous;
-  if (!d || !d.previous_id) {
-    return (
-      <div className="jp-mlops-muted">first run of {props.run.experiment}</div>
-    );
-  }
-  const params = Object.entries(d.params_changed);
-  const inputs = Object.entries(d.inputs_changed);
-  return (
-    <div className="jp-mlops-since">
-      <div>
-        since{' '}
-        <button
-          className="jp-mlops-link"
-          onClick={() => props.model.openRun(d.previous_id!)}
-        >
-          {shortId(d.previous_id)}
-        </button>
-        :
-      </div>
-      <ul>
-        {inputs.map(([name, parts]) => (
-          <li key={name} className="jp-mlops-changed-input">
-            input <b>{name}</b> changed: {parts.join(', ')}
-          </li>
-        ))}
-        {d.inputs_same.length > 0 && (
-          <li>inputs unchanged: {d.inputs_same.join(', ')}</li>
-        )}
-        {d.inputs_new.length > 0 && (
-          <li>new inputs: {d.inputs_new.join(', ')}</li>
-        )}
-        {params.map(([k, [o, n]]) => (
-          <li key={k}>
-            param <b>{k}</b>: {fmtValue(o)} → {fmtValue(n)}
-          </li>
-        ))}
-        {Object.entries(d.metric_deltas).map(([k, v]) => (
-          <li key={k}>
-            metric <b>{k}</b>: {fmtNumber(v.old)} → {fmtNumber(v.new)} (
-            {fmtDelta(v.old, v.new)})
-          </li>
-        ))}
-        {inputs.length === 0 && params.length === 0 && (
-          <li>same inputs and params</li>
-        )}
-      </ul>
-    </div>
-  );
-}
-
-function SteppedMetrics(props: { ctx: IPanelContext; run: IRunDetail }) {
-  const { ctx, run } = props;
-  const keys = Object.keys(run.metrics);
-  const series = useLoad<IMetricSeries[]>(
-    () => Promise.all(keys.map(k => ctx.api.metric(run.id, k))),
-    [run.id, keys.join(',')]
-  );
-  const stepped = (series.data ?? []).filter(s => s.steps.length > 1);
-  if (stepped.length === 0) {
-    return null;
-  }
-  return (
-    <div className="jp-mlops-charts">
-      {stepped.map(s => (
-        <div key={s.key}>
-          <div className="jp-mlops-chart-title">{s.key}</div>
-          <LineChart
-            title={s.key}
-            series={[
-              {
-                label: s.key,
-                points: s.steps.map(p => ({ x: p.step, y: p.value ?? NaN }))
-              }
-            ]}
-          />
-        </div>
-      ))}
+            {shortId(repro.new)}
+          </button>
+          )
+        </>
+      )}
     </div>
   );
 }
@@ -191,12 +90,7 @@ export function RunDetailView(props: {
       <ErrorLine error={detail.error} />
       {run && (
         <>
-          <h2 className="jp-mlops-title">
-            <StatusChip status={run.status} /> {run.name ?? run.experiment}{' '}
-            <code className="jp-mlops-runid" title={run.id}>
-              {run.id}
-            </code>
-          </h2>
+          <RunHeader run={run} />
           <div className="jp-mlops-actions">
             <button
               className="jp-mlops-button"
@@ -218,73 +112,16 @@ export function RunDetailView(props: {
             </button>
           </div>
           <ErrorLine error={actionError} />
-          {repro && (
-            <div
-              className={`jp-mlops-verdict jp-mlops-verdict-${repro.verdict.replace(' ', '-')}`}
-            >
-              <b>{repro.verdict}</b>
-              {repro.message && ` — ${repro.message}`}
-              {repro.new && (
-                <>
-                  {' '}
-                  (new run{' '}
-                  <button
-                    className="jp-mlops-link"
-                    onClick={() => model.openRun(repro.new!)}
-                  >
-                    {shortId(repro.new)}
-                  </button>
-                  )
-                </>
-              )}
-            </div>
-          )}
-          <table className="jp-mlops-table jp-mlops-kv">
-            <tbody>
-              <tr>
-                <th>experiment</th>
-                <td>{run.experiment}</td>
-              </tr>
-              <tr>
-                <th>kind</th>
-                <td>{run.kind}</td>
-              </tr>
-              <tr>
-                <th>started</th>
-                <td>{fmtTime(run.started)}</td>
-              </tr>
-              <tr>
-                <th>duration</th>
-                <td>{fmtDuration(run.duration)}</td>
-              </tr>
-              <tr>
-                <th>seed</th>
-                <td>{fmtValue(run.seed)}</td>
-              </tr>
-              {run.notebook && (
-                <tr>
-                  <th>notebook</th>
-                  <td>{run.notebook}</td>
-                </tr>
-              )}
-              {run.parent_id && (
-                <tr>
-                  <th>parent</th>
-                  <td>
-                    <button
-                      className="jp-mlops-link"
-                      onClick={() => model.openRun(run.parent_id!)}
-                    >
-                      {shortId(run.parent_id)}
-                    </button>
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+          {repro && <Verdict repro={repro} model={model} />}
+          <RunFacts run={run} model={model} />
           {run.error && (
             <Section title="Error">
               <pre className="jp-mlops-pre jp-mlops-run-error">{run.error}</pre>
+            </Section>
+          )}
+          {run.gate_results.length > 0 && (
+            <Section title="Gates">
+              <GateList gates={run.gate_results} />
             </Section>
           )}
           <Section title="Since the previous run">
@@ -302,47 +139,8 @@ export function RunDetailView(props: {
             <KeyValues items={run.metrics} />
             <SteppedMetrics ctx={ctx} run={run} />
           </Section>
-          {run.gate_results.length > 0 && (
-            <Section title="Gates">
-              <GateTable results={run.gate_results} />
-            </Section>
-          )}
           <Section title="Data">
-            {run.data.length === 0 ? (
-              <div className="jp-mlops-muted">none logged</div>
-            ) : (
-              <table className="jp-mlops-table">
-                <thead>
-                  <tr>
-                    <th>name</th>
-                    <th>role</th>
-                    <th>shape</th>
-                    <th>fingerprint</th>
-                    <th>changed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {run.data.map(d => {
-                    const changed =
-                      run.since_previous?.inputs_changed?.[d.name];
-                    return (
-                      <tr
-                        key={`${d.role}:${d.name}`}
-                        className={changed ? 'jp-mlops-differs' : ''}
-                      >
-                        <td>{d.name}</td>
-                        <td>{d.role}</td>
-                        <td>{d.shape ? d.shape.join(' × ') : '—'}</td>
-                        <td>
-                          <code>{d.hash.slice(0, 10)}</code>
-                        </td>
-                        <td>{changed ? changed.join(', ') : ''}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            )}
+            <DataTable run={run} />
           </Section>
           {run.models.length > 0 && (
             <Section title="Models">
@@ -359,25 +157,7 @@ export function RunDetailView(props: {
             </Section>
           )}
           <Section title="Artifacts" open={run.artifacts.length > 0}>
-            {run.artifacts.length === 0 ? (
-              <div className="jp-mlops-muted">none</div>
-            ) : (
-              <ul className="jp-mlops-artifacts">
-                {run.artifacts.map(a => (
-                  <li key={a.name}>
-                    <a
-                      href={ctx.api.artifactURL(run.id, a.name, ctx.baseUrl)}
-                      download
-                    >
-                      {a.name}
-                    </a>{' '}
-                    <span className="jp-mlops-muted">
-                      {a.kind}, {a.size} B
-                    </span>
-                  </li>
-                ))}
-              </ul>
-            )}
+            <ArtifactList ctx={ctx} runId={run.id} artifacts={run.artifacts} />
           </Section>
           {run.children.length > 0 && (
             <Section title={`Children (${run.children.length})`}>
@@ -399,26 +179,7 @@ export function RunDetailView(props: {
             <pre className="jp-mlops-pre">{run.code ?? 'not recorded'}</pre>
           </Section>
           <Section title="Environment" open={false}>
-            <KeyValues
-              items={{
-                environment: run.environment_id,
-                host: run.host,
-                'peak memory': run.peak_memory,
-                'git commit': run.git?.commit,
-                'git branch': run.git?.branch,
-                'git dirty': run.git?.dirty,
-                ...Object.fromEntries(
-                  Object.entries(run.tags).map(([k, v]) => [`tag ${k}`, v])
-                )
-              }}
-            />
-            {run.warnings.length > 0 && (
-              <ul>
-                {run.warnings.map(w => (
-                  <li key={w}>{w}</li>
-                ))}
-              </ul>
-            )}
+            <RunEnvironment run={run} />
           </Section>
         </>
       )}

@@ -6,6 +6,7 @@ export type DataRole = 'input' | 'output';
 export type GateStatus = 'fail' | 'pass' | 'skip' | 'warn';
 export type Severity = 'error' | 'warn';
 export type ModelStage = 'archived' | 'blessed' | 'candidate' | 'shadow';
+export type Severity1 = 'error' | 'warn';
 export type NotificationStatus = 'delivered' | 'failed' | 'pending';
 /**
  * What a change touches, by the panel view that shows it.
@@ -20,6 +21,7 @@ export interface MLOpsBodies {
   RunDetail: RunDetail;
   MetricSeries: MetricSeries;
   OutputNotebook: OutputNotebook;
+  ArtifactPreview: ArtifactPreview;
   Comparison: Comparison;
   Experiments: Experiments;
   Pipelines: Pipelines;
@@ -76,9 +78,10 @@ export interface RunRow {
   };
 }
 /**
- * A run (its fields, as the JSON contract lists them) with its gate results, the model
- * versions it registered, whether it has an output notebook, its child runs, and what changed
- * since the previous run.
+ * A run (its fields, as the JSON contract lists them) with its gate results (failed first,
+ * each with its observed value for people) and their outcome, the model versions it
+ * registered, whether it has an output notebook, its child runs, and what changed since the
+ * previous run.
  */
 export interface RunDetail {
   id: string;
@@ -116,7 +119,8 @@ export interface RunDetail {
   warnings: string[];
   since_previous: RunChanges | null;
   children: string[];
-  gate_results: GateResult[];
+  gate_results: GateLine[];
+  gate_outcome: ('failed' | 'passed' | 'warned') | null;
   models: ModelVersion[];
   output_notebook: boolean;
 }
@@ -185,9 +189,10 @@ export interface MetricDelta {
   new: number | null;
 }
 /**
- * The outcome of one gate; ``observed`` is JSON-able, ``threshold`` a short human string.
+ * A gate result with ``observed_text``: ``observed`` for people, in the unit of the
+ * threshold ('2d3h' next to '<= 7d', '4.17%', '0.6434'); ``observed`` stays the raw value.
  */
-export interface GateResult {
+export interface GateLine {
   gate: string;
   kind: string;
   status: GateStatus;
@@ -200,6 +205,7 @@ export interface GateResult {
   details: {
     [k: string]: unknown;
   };
+  observed_text: string;
 }
 /**
  * One registered version of a model: lineage back to the run that produced it.
@@ -244,6 +250,27 @@ export interface OutputNotebook {
     [k: string]: unknown;
   };
   root_path: string | null;
+}
+/**
+ * What the panel shows of an artifact: ``preview`` says how (``image`` and ``html`` are
+ * shown from ``GET runs/ID/inline/NAME``; ``table`` from ``columns``/``rows``; ``text`` from
+ * ``text``; ``none`` with ``note`` saying why). ``truncated``: more rows, columns or lines
+ * than shown. ``size_text`` is ``size`` for people ('12.3 kB').
+ */
+export interface ArtifactPreview {
+  run_id: string;
+  name: string;
+  kind: string;
+  size: number;
+  size_text: string;
+  media_type: string;
+  preview: 'html' | 'image' | 'none' | 'table' | 'text';
+  columns: string[];
+  rows: string[][];
+  total_rows: number | null;
+  text: string | null;
+  truncated: boolean;
+  note: string;
 }
 /**
  * Params and metrics of runs aligned, differing rows first in each group.
@@ -333,6 +360,23 @@ export interface PipelineRun {
     [k: string]: number | null;
   };
   gate_results?: GateResult[] | null;
+}
+/**
+ * The outcome of one gate; ``observed`` is JSON-able, ``threshold`` a short human string.
+ */
+export interface GateResult {
+  gate: string;
+  kind: string;
+  status: GateStatus;
+  observed: {
+    [k: string]: unknown;
+  };
+  threshold: string;
+  message: string;
+  severity: Severity1;
+  details: {
+    [k: string]: unknown;
+  };
 }
 export interface PipelineDetail {
   name: string;

@@ -2,3 +2,4 @@ import './base.css';
 import './live.css';
 import './pipelines.css';
 import './monitoring.css';
+import './detail.css';
