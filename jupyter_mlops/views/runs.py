@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ..tracking import Tracker
 
 MAX_PAGE = 500
+# The gate filter's values: a run's gate outcome, or "none" for a run no gate judged.
+GATE_FILTERS = ("passed", "failed", "warned", "none")
 
 
 # -- runs: paged, filtered, sorted ------------------------------------------------------------
@@ -35,7 +37,8 @@ MAX_PAGE = 500
 @dataclass(frozen=True)
 class RunsQuery:
     """What a runs table asks for. ``where`` is the filter language of ``runs()``; ``text``
-    matches name, experiment and tags (case-insensitive substring)."""
+    matches name, experiment and tags (case-insensitive substring); ``gate`` is a run's gate
+    outcome (:data:`GATE_FILTERS`, ``none``: no gate ran)."""
 
     experiment: str | None = None
     status: str | None = None
@@ -48,6 +51,7 @@ class RunsQuery:
     offset: int = 0
     cursor: str | None = None
     reproductions: bool = False  # also the runs reproductions recorded (``runs --all``)
+    gate: str | None = None
 
     @classmethod
     def from_strings(cls, get: Callable[[str], str | None]) -> RunsQuery:
@@ -69,6 +73,7 @@ class RunsQuery:
             limit=_int_arg("limit", get("limit"), 50, 1, MAX_PAGE),
             offset=_int_arg("offset", get("offset"), 0, 0, bounds.MAX_OFFSET),
             cursor=text("cursor", 1000),
+            gate=text("gate"),
         )
 
     def filter_expression(self) -> str | None:
@@ -80,6 +85,9 @@ class RunsQuery:
         if self.kind is not None:
             _check_choice("kind", self.kind, [k.value for k in RunKind])
             parts.append(f"kind == {self.kind!r}")
+        if self.gate is not None:
+            _check_choice("gate", self.gate, list(GATE_FILTERS))
+            parts.append("gates is None" if self.gate == "none" else f"gates == {self.gate!r}")
         if self.experiment is not None:
             parts.append(f"experiment == {self.experiment!r}")
         if self.notebook is not None:
@@ -92,6 +100,8 @@ class RunsQuery:
         key += [self.where, self.text, self.order_by]
         if self.reproductions:
             key.append(True)
+        if self.gate is not None:  # appended, so the cursors of gate-less queries stay valid
+            key.append(f"gate={self.gate}")
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
