@@ -43,6 +43,17 @@ def runs_arguments(p: argparse.ArgumentParser) -> None:
         help="At most this many runs (default: all).",
     )
     p.add_argument("--all", action="store_true", help="Include the runs reproductions recorded.")
+    # Checked by the runs view, which gives every front-end the same message (exit 2).
+    p.add_argument(
+        "--status",
+        type=text("--status"),
+        help="Only the runs with this status (running, finished, failed, interrupted).",
+    )
+    p.add_argument(
+        "--gate",
+        type=text("--gate"),
+        help="Only the runs whose gates passed, failed or warned, or that no gate judged (none).",
+    )
 
 
 def show_arguments(p: argparse.ArgumentParser) -> None:
@@ -103,8 +114,11 @@ def runs_table(frame: Any, width: int = 240) -> str:
 def cmd_runs(args: argparse.Namespace) -> int:
     from ..views import RunsQuery, all_runs
 
-    query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
-    page = all_runs(command_tracker(args), replace(query, reproductions=args.all), args.limit)
+    query = RunsQuery(
+        args.experiment, status=args.status, where=args.where, order_by=args.order_by
+    )
+    query = replace(query, reproductions=args.all, gate=args.gate)
+    page = all_runs(command_tracker(args), query, args.limit)
     if args.json:
         _print_json(page)
     elif not page.runs and (args.where or args.experiment):

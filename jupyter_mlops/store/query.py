@@ -50,6 +50,17 @@ GATE_OUTCOMES = (
     " ELSE 'passed' END AS outcome FROM gate_results GROUP BY run_id"
 )
 
+# The same outcome as an expression over one run ``r``, for filters and orders on ``gates``:
+# three probes of the (run_id, position) key instead of the aggregate over every gate result.
+_GATE_PROBE = "EXISTS (SELECT 1 FROM gate_results x WHERE x.run_id = r.id{})"
+_FAILS = _GATE_PROBE.format(" AND x.status = 'fail'")
+_WARNS = _GATE_PROBE.format(" AND x.status = 'warn'")
+GATE_OUTCOME_SQL = (
+    f"(CASE WHEN {_FAILS} THEN 'failed' WHEN {_WARNS} THEN 'warned'"
+    f" WHEN {_GATE_PROBE.format('')} THEN 'passed' END)"
+)
+GATE_OUTCOME_VALUES = ("passed", "failed", "warned")
+
 
 def run_models(dialect: Dialect) -> str:
     """The model versions each run registered, with their stages, as one row per run.
@@ -74,7 +85,7 @@ _NUMERIC_COLUMNS = {"started", "ended", "duration", "seed", "peak_memory"}
 
 _HELP = (
     "write e.g. metrics.accuracy > 0.9 and params.C == 0.5 "
-    f"(fields: metrics.*, params.*, tags.*, {', '.join(FILTER_COLUMNS)})"
+    f"(fields: metrics.*, params.*, tags.*, {', '.join(FILTER_COLUMNS)}, gates)"
 )
 
 
@@ -120,6 +131,8 @@ def _field(node: ast.expr, q: Query) -> tuple[str, str, str]:
     """(SQL expression, namespace, key) for a field reference such as ``metrics.acc``."""
     if isinstance(node, ast.Name) and node.id in FILTER_COLUMNS:
         return f"r.{node.id}", "run", node.id
+    if isinstance(node, ast.Name) and node.id == "gates":  # passed | failed | warned | None
+        return GATE_OUTCOME_SQL, "run", "gates"
     key = None
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         ns, key = node.value.id, node.attr

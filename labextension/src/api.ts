@@ -70,6 +70,8 @@ export interface IRunsQuery {
   limit?: number;
   offset?: number;
   cursor?: string;
+  /** passed | failed | warned | none (no gate ran) */
+  gate?: string;
 }
 
 /** `POST runs/ID/reproduce` (`Reproduction.to_dict()`, not a view value yet). */

@@ -94,3 +94,91 @@ export function fmtDelta(oldV: number | null, newV: number | null): string {
   }
   return `${d > 0 ? '+' : ''}${fmtNumber(d)}`;
 }
+
+const UNITS: [number, string][] = [
+  [60, 's'],
+  [60, 'min'],
+  [24, 'h'],
+  [30, 'd'],
+  [12, 'mo']
+];
+
+/**
+ * `iso` against `now` (ms since the epoch, injected so tests do not read the clock) in the
+ * grid's compact form: "just now", "3 min ago", "2 h ago", "5 d ago", "1 y ago"; a time ahead
+ * of the clock (another machine's) reads "in 3 min".
+ */
+export function fmtRelative(
+  iso: string | null | undefined,
+  now: number
+): string {
+  if (!iso) {
+    return '—';
+  }
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) {
+    return iso;
+  }
+  let n = Math.round(Math.abs(now - t) / 1000);
+  if (n < 10) {
+    return 'just now';
+  }
+  let unit = 'y';
+  for (const [size, name] of UNITS) {
+    if (n < size) {
+      unit = name;
+      break;
+    }
+    n = Math.floor(n / size);
+  }
+  return t > now ? `in ${n} ${unit}` : `${n} ${unit} ago`;
+}
+
+/** The full time for a title: ISO date and time in the viewer's zone, with the zone. */
+export function fmtFullTime(iso: string | null | undefined): string {
+  if (!iso) {
+    return '';
+  }
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) {
+    return iso;
+  }
+  return d.toLocaleString(undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'long'
+  });
+}
+
+/** How a numeric column prints: `digits` decimals, or exponent notation for all its cells. */
+export interface INumberFormat {
+  digits: number;
+  exponent: boolean;
+}
+
+/**
+ * One format for every number of a column, so its decimals line up: integers stay integers;
+ * otherwise four significant digits of the column's largest magnitude (0.6434, 12.35, 1234.6),
+ * and exponent notation when that magnitude is below 1e-3 or from 1e6 up.
+ */
+export function columnFormat(values: unknown[]): INumberFormat {
+  const nums = values.filter(
+    (v): v is number => typeof v === 'number' && Number.isFinite(v)
+  );
+  if (nums.every(v => Number.isInteger(v))) {
+    return { digits: 0, exponent: nums.some(v => Math.abs(v) >= 1e15) };
+  }
+  const top = Math.max(...nums.map(v => Math.abs(v)));
+  if (top < 1e-3 || top >= 1e6) {
+    return { digits: 3, exponent: true };
+  }
+  const digits = 3 - Math.floor(Math.log10(top));
+  return { digits: Math.min(6, Math.max(1, digits)), exponent: false };
+}
+
+/** `v` printed with its column's format; anything not a finite number as `fmtValue`. */
+export function fmtColumnNumber(v: unknown, f: INumberFormat): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    return fmtValue(v);
+  }
+  return f.exponent ? v.toExponential(f.digits) : v.toFixed(f.digits);
+}

@@ -1,215 +1,125 @@
-/** The runs table: scope, filter (`where`), sorting, paging, live refresh, selection. */
+/**
+ * The runs view: scope, search, status and gate filters, the `where` filter, the column
+ * chooser, the grid (src/grid/table.tsx), paging, live refresh and selection for compare.
+ */
 import * as React from 'react';
 
-import type { IRunRow, IRunsPage, IRunsQuery } from './api';
+import { RUN_STATUSES, type IRunsPage } from './api';
+import { ErrorLine, useInterval, useLoad } from './common';
+import { ColumnChooser } from './grid/chooser';
 import {
-  ErrorLine,
-  GateChip,
-  StatusChip,
-  useInterval,
-  useLoad
-} from './common';
-import { fmtDuration, fmtNumber, fmtTime, shortId } from './format';
+  type IChoiceStorage,
+  type IColumnChoice,
+  loadChoice,
+  saveChoice,
+  shownColumns
+} from './grid/choice';
+import {
+  DEFAULT_FILTERS,
+  GATE_FILTERS,
+  type IGridFilters,
+  PAGE,
+  type Scope,
+  columnsKey,
+  nextOrder,
+  toQuery
+} from './grid/query';
+import { RunsGrid } from './grid/table';
 import type { IPanelContext, PanelModel } from './model';
 
-export type Scope = 'notebook' | 'experiment' | 'project';
+export type { Scope } from './grid/query';
 
-const PAGE = 50;
+const SEARCH_DELAY_MS = 300;
+const CLOCK_TICK_MS = 30_000; // how often relative times ("3 min ago") move on
 
-interface IColumn {
-  label: string;
-  order?: string; // the order_by field, when sortable
-  cell: (r: IRunRow) => React.ReactNode;
-}
-
-/** The `max` metric keys most rows have (ties by name), sorted by name. */
-export function metricKeys(rows: IRunRow[], max: number): string[] {
-  const count = new Map<string, number>();
-  for (const r of rows) {
-    for (const k of Object.keys(r.metrics)) {
-      count.set(k, (count.get(k) ?? 0) + 1);
-    }
+const EMPTY_PAGE: IRunsPage = {
+  runs: [],
+  offset: 0,
+  limit: PAGE,
+  has_more: false,
+  next_cursor: null,
+  tags: {},
+  columns: {
+    metrics: [],
+    params: [],
+    tags: [],
+    all_metrics: [],
+    all_params: [],
+    all_tags: []
   }
-  return [...count.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, max)
-    .map(([k]) => k)
-    .sort();
-}
+};
 
-function columns(metrics: string[]): IColumn[] {
-  return [
-    {
-      label: 'status',
-      order: 'status',
-      cell: r => <StatusChip status={r.status} />
-    },
-    {
-      label: 'run',
-      order: 'name',
-      cell: r => (
-        <span title={r.id}>
-          {r.name ?? <code>{shortId(r.id)}</code>}
-          {r.kind === 'pipeline' && (
-            <span className="jp-mlops-kind"> pipeline</span>
-          )}
-        </span>
-      )
-    },
-    { label: 'experiment', order: 'experiment', cell: r => r.experiment },
-    { label: 'started', order: 'started', cell: r => fmtTime(r.started) },
-    {
-      label: 'duration',
-      order: 'duration',
-      cell: r => fmtDuration(r.duration)
-    },
-    { label: 'gates', cell: r => <GateChip gates={r.gates} /> },
-    {
-      label: 'model',
-      cell: r =>
-        r.model ? (
-          <span
-            className={`jp-mlops-model-${r.model_stage ?? ''}`}
-            title={r.model_stage ?? ''}
-          >
-            {r.model}
-          </span>
-        ) : (
-          <span className="jp-mlops-muted">—</span>
-        )
-    },
-    ...metrics.map(k => ({
-      label: k,
-      order: `metrics.${k}`,
-      cell: (r: IRunRow) => fmtNumber(r.metrics[k])
-    }))
-  ];
+function browserStorage(): IChoiceStorage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
 }
 
 export function RunsView(props: {
   ctx: IPanelContext;
   model: PanelModel;
+  /** The clock (ms since the epoch) for relative times; tests pass a fixed one. */
+  clock?: () => number;
+  /** Where column picks are saved; the browser's localStorage by default. */
+  storage?: IChoiceStorage | null;
 }): JSX.Element {
   const { ctx, model } = props;
-  const [scope, setScope] = React.useState<Scope>('project');
-  const [experiment, setExperiment] = React.useState<string>('');
-  const [draft, setDraft] = React.useState('');
-  const [where, setWhere] = React.useState('');
-  const [order, setOrder] = React.useState('-started');
-  const [offset, setOffset] = React.useState(0);
-  const [rowDraft, setRowDraft] = React.useState('');
+  const clock = props.clock ?? Date.now;
+  const storage = React.useMemo(
+    () => (props.storage !== undefined ? props.storage : browserStorage()),
+    [props.storage]
+  );
+  const [filters, setFilters] = React.useState<IGridFilters>(DEFAULT_FILTERS);
   const [selected, setSelected] = React.useState<string[]>([]);
-  const notebook = scope === 'notebook' ? ctx.currentNotebook() : null;
+  const [now, setNow] = React.useState(clock);
+  const update = (change: Partial<IGridFilters>) =>
+    setFilters(f => ({ ...f, offset: 0, ...change }));
 
+  const notebook = filters.scope === 'notebook' ? ctx.currentNotebook() : null;
+  const current = { ...filters, notebook };
+  const query = toQuery(current);
+  const noNotebook = filters.scope === 'notebook' && !notebook;
   const experiments = useLoad(() => ctx.api.experiments(), []);
-  const query: IRunsQuery = {
-    where: where || undefined,
-    order_by: order,
-    limit: PAGE,
-    offset,
-    experiment: scope === 'experiment' && experiment ? experiment : undefined,
-    notebook: scope === 'notebook' ? (notebook ?? undefined) : undefined
-  };
-  const noNotebook = scope === 'notebook' && !notebook;
   const page = useLoad<IRunsPage>(
-    () =>
-      noNotebook
-        ? Promise.resolve({
-            runs: [],
-            offset: 0,
-            limit: PAGE,
-            has_more: false,
-            next_cursor: null
-          })
-        : ctx.api.runs(query),
+    () => (noNotebook ? Promise.resolve(EMPTY_PAGE) : ctx.api.runs(query)),
     [JSON.stringify(query), noNotebook]
   );
-  const rows = page.data?.runs ?? [];
+  const data = page.data ?? EMPTY_PAGE;
+  const rows = data.runs;
   const running = rows.some(r => r.status === 'running');
   useInterval(page.reload, model.settings.refreshInterval, running);
+  useInterval(() => setNow(clock()), CLOCK_TICK_MS, true);
+  React.useEffect(() => setNow(clock()), [page.data]);
 
-  const maxMetrics = model.settings.metricColumns;
-  const metrics = React.useMemo(
-    () => metricKeys(rows, maxMetrics),
-    [rows, maxMetrics]
+  const key = columnsKey(
+    current,
+    rows.map(r => r.experiment)
   );
-  const cols = columns(metrics);
-
-  const sortBy = (field: string) => {
-    setOrder(order === `-${field}` ? field : `-${field}`);
-    setOffset(0);
+  const [version, setVersion] = React.useState(0);
+  const saved = React.useMemo(() => loadChoice(storage, key), [key, version]);
+  const shown = shownColumns(data.columns, saved, model.settings.metricColumns);
+  const choose = (choice: IColumnChoice | null) => {
+    saveChoice(storage, key, choice);
+    setVersion(v => v + 1);
   };
-  const toggle = (id: string) =>
-    setSelected(s => (s.includes(id) ? s.filter(x => x !== id) : [...s, id]));
-  const goToRow = () => {
-    const n = parseInt(rowDraft, 10);
-    if (Number.isFinite(n) && n >= 1) {
-      setOffset(Math.floor((n - 1) / PAGE) * PAGE);
-    }
-  };
+  const toggle = (ids: string[], on: boolean) =>
+    setSelected(s =>
+      on
+        ? [...s, ...ids.filter(id => !s.includes(id))]
+        : s.filter(x => !ids.includes(x))
+    );
 
   return (
     <div className="jp-mlops-runs">
-      <div className="jp-mlops-toolbar" role="toolbar">
-        <div className="jp-mlops-scope" role="radiogroup" aria-label="Scope">
-          {(['notebook', 'experiment', 'project'] as Scope[]).map(s => (
-            <button
-              key={s}
-              role="radio"
-              aria-checked={scope === s}
-              className={`jp-mlops-button ${scope === s ? 'jp-mod-active' : ''}`}
-              onClick={() => {
-                setScope(s);
-                setOffset(0);
-              }}
-            >
-              {s}
-            </button>
-          ))}
-        </div>
-        {scope === 'experiment' && (
-          <select
-            className="jp-mlops-select"
-            aria-label="Experiment"
-            value={experiment}
-            onChange={e => {
-              setExperiment(e.target.value);
-              setOffset(0);
-            }}
-          >
-            <option value="">all experiments</option>
-            {(experiments.data?.experiments ?? []).map(x => (
-              <option key={x} value={x}>
-                {x}
-              </option>
-            ))}
-          </select>
-        )}
-        {scope === 'notebook' && (
-          <span className="jp-mlops-muted">
-            {notebook ?? 'no notebook in focus'}
-          </span>
-        )}
-      </div>
-      <form
-        className="jp-mlops-filter"
-        onSubmit={e => {
-          e.preventDefault();
-          setWhere(draft.trim());
-          setOffset(0);
-        }}
-      >
-        <input
-          className="jp-mlops-input"
-          aria-label="Filter runs"
-          placeholder={'filter: metrics.acc > 0.9 and params.solver == "saga"'}
-          value={draft}
-          onChange={e => setDraft(e.target.value)}
-        />
-        <button type="submit" className="jp-mlops-button">
-          Filter
-        </button>
-      </form>
+      <ScopeBar
+        filters={filters}
+        notebook={notebook}
+        experiments={experiments.data?.experiments ?? []}
+        update={update}
+      />
+      <GridFilters filters={filters} update={update} />
       <ErrorLine error={page.error} />
       <div className="jp-mlops-selection">
         <button
@@ -224,109 +134,210 @@ export function RunsView(props: {
             Clear
           </button>
         )}
+        <ColumnChooser
+          columns={data.columns}
+          shown={shown}
+          custom={saved !== null}
+          onChange={choose}
+        />
         {running && <span className="jp-mlops-live">● live</span>}
       </div>
-      <div className="jp-mlops-table-wrap">
-        <table className="jp-mlops-table jp-mlops-runs-table">
-          <thead>
-            <tr>
-              <th aria-label="select" />
-              {cols.map(c => (
-                <th
-                  key={c.label}
-                  aria-sort={
-                    c.order && order.replace('-', '') === c.order
-                      ? order.startsWith('-')
-                        ? 'descending'
-                        : 'ascending'
-                      : undefined
-                  }
-                >
-                  {c.order ? (
-                    <button
-                      className="jp-mlops-sort"
-                      onClick={() => sortBy(c.order!)}
-                    >
-                      {c.label}
-                      {order === `-${c.order}`
-                        ? ' ▼'
-                        : order === c.order
-                          ? ' ▲'
-                          : ''}
-                    </button>
-                  ) : (
-                    c.label
-                  )}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(r => (
-              <tr
-                key={r.id}
-                className="jp-mlops-run-row"
-                data-run-id={r.id}
-                tabIndex={0}
-                onClick={() => model.openRun(r.id)}
-                onKeyDown={e => {
-                  if (e.key === 'Enter') {
-                    model.openRun(r.id);
-                  }
-                }}
-              >
-                <td onClick={e => e.stopPropagation()}>
-                  <input
-                    type="checkbox"
-                    aria-label={`select ${shortId(r.id)}`}
-                    checked={selected.includes(r.id)}
-                    onChange={() => toggle(r.id)}
-                  />
-                </td>
-                {cols.map(c => (
-                  <td key={c.label}>{c.cell(r)}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <div className="jp-mlops-table-wrap jp-mlops-grid-wrap">
+        <RunsGrid
+          rows={rows}
+          tags={data.tags}
+          shown={shown}
+          order={filters.order}
+          onSort={field => update({ order: nextOrder(filters.order, field) })}
+          selected={selected}
+          onToggle={toggle}
+          onOpen={id => model.openRun(id)}
+          now={now}
+        />
         {page.data && rows.length === 0 && (
           <div className="jp-mlops-muted">No runs match.</div>
         )}
       </div>
-      <div className="jp-mlops-pager">
-        <button
-          className="jp-mlops-button"
-          disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - PAGE))}
-        >
-          ‹ Prev
-        </button>
-        <span className="jp-mlops-range">
-          {rows.length ? `rows ${offset + 1}–${offset + rows.length}` : ''}
-        </span>
-        <button
-          className="jp-mlops-button"
-          disabled={!page.data?.has_more}
-          onClick={() => setOffset(offset + PAGE)}
-        >
-          Next ›
-        </button>
-        <form
-          onSubmit={e => {
-            e.preventDefault();
-            goToRow();
-          }}
-        >
-          <input
-            className="jp-mlops-input jp-mlops-row-input"
-            aria-label="Go to row"
-            placeholder="row"
-            value={rowDraft}
-            onChange={e => setRowDraft(e.target.value)}
-          />
-        </form>
+      <Pager
+        offset={filters.offset}
+        count={rows.length}
+        hasMore={Boolean(page.data?.has_more)}
+        go={offset => setFilters(f => ({ ...f, offset }))}
+      />
+    </div>
+  );
+}
+
+function ScopeBar(props: {
+  filters: IGridFilters;
+  notebook: string | null;
+  experiments: string[];
+  update: (change: Partial<IGridFilters>) => void;
+}): JSX.Element {
+  const { filters, notebook, experiments, update } = props;
+  return (
+    <div className="jp-mlops-toolbar" role="toolbar">
+      <div className="jp-mlops-scope" role="radiogroup" aria-label="Scope">
+        {(['notebook', 'experiment', 'project'] as Scope[]).map(s => (
+          <button
+            key={s}
+            role="radio"
+            aria-checked={filters.scope === s}
+            className={`jp-mlops-button ${filters.scope === s ? 'jp-mod-active' : ''}`}
+            onClick={() => update({ scope: s })}
+          >
+            {s}
+          </button>
+        ))}
       </div>
+      {filters.scope === 'experiment' && (
+        <select
+          className="jp-mlops-select"
+          aria-label="Experiment"
+          value={filters.experiment}
+          onChange={e => update({ experiment: e.target.value })}
+        >
+          <option value="">all experiments</option>
+          {experiments.map(x => (
+            <option key={x} value={x}>
+              {x}
+            </option>
+          ))}
+        </select>
+      )}
+      {filters.scope === 'notebook' && (
+        <span className="jp-mlops-muted">
+          {notebook ?? 'no notebook in focus'}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function GridFilters(props: {
+  filters: IGridFilters;
+  update: (change: Partial<IGridFilters>) => void;
+}): JSX.Element {
+  const { filters, update } = props;
+  const [search, setSearch] = React.useState(filters.search);
+  const [where, setWhere] = React.useState(filters.where);
+  React.useEffect(() => {
+    if (search === filters.search) {
+      return;
+    }
+    const t = window.setTimeout(() => update({ search }), SEARCH_DELAY_MS);
+    return () => window.clearTimeout(t);
+  }, [search]);
+  return (
+    <>
+      <div className="jp-mlops-grid-filters">
+        <input
+          type="search"
+          className="jp-mlops-input jp-mlops-search"
+          aria-label="Search runs"
+          placeholder="search name, experiment, tags"
+          value={search}
+          onChange={e => setSearch(e.target.value)}
+          onKeyDown={e => e.key === 'Enter' && update({ search })}
+        />
+        <select
+          className="jp-mlops-select"
+          aria-label="Status"
+          value={filters.status}
+          onChange={e => update({ status: e.target.value })}
+        >
+          <option value="">any status</option>
+          {RUN_STATUSES.map(s => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <select
+          className="jp-mlops-select"
+          aria-label="Gates"
+          value={filters.gate}
+          onChange={e =>
+            update({ gate: e.target.value as IGridFilters['gate'] })
+          }
+        >
+          <option value="">any gates</option>
+          {GATE_FILTERS.map(g => (
+            <option key={g} value={g}>
+              {g === 'none' ? 'no gates' : `gates ${g}`}
+            </option>
+          ))}
+        </select>
+      </div>
+      <form
+        className="jp-mlops-filter"
+        onSubmit={e => {
+          e.preventDefault();
+          update({ where: where.trim() });
+        }}
+      >
+        <input
+          className="jp-mlops-input"
+          aria-label="Filter runs"
+          placeholder={'filter: metrics.acc > 0.9 and params.solver == "saga"'}
+          value={where}
+          onChange={e => setWhere(e.target.value)}
+        />
+        <button type="submit" className="jp-mlops-button">
+          Filter
+        </button>
+      </form>
+    </>
+  );
+}
+
+function Pager(props: {
+  offset: number;
+  count: number;
+  hasMore: boolean;
+  go: (offset: number) => void;
+}): JSX.Element {
+  const { offset, count, hasMore, go } = props;
+  const [row, setRow] = React.useState('');
+  const goToRow = () => {
+    const n = parseInt(row, 10);
+    if (Number.isFinite(n) && n >= 1) {
+      go(Math.floor((n - 1) / PAGE) * PAGE);
+    }
+  };
+  return (
+    <div className="jp-mlops-pager">
+      <button
+        className="jp-mlops-button"
+        disabled={offset === 0}
+        onClick={() => go(Math.max(0, offset - PAGE))}
+      >
+        ‹ Prev
+      </button>
+      <span className="jp-mlops-range">
+        {count ? `rows ${offset + 1}–${offset + count}` : ''}
+      </span>
+      <button
+        className="jp-mlops-button"
+        disabled={!hasMore}
+        onClick={() => go(offset + PAGE)}
+      >
+        Next ›
+      </button>
+      <form
+        onSubmit={e => {
+          e.preventDefault();
+          goToRow();
+        }}
+      >
+        <input
+          className="jp-mlops-input jp-mlops-row-input"
+          aria-label="Go to row"
+          placeholder="row"
+          value={row}
+          onChange={e => setRow(e.target.value)}
+        />
+      </form>
     </div>
   );
 }

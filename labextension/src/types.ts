@@ -44,7 +44,8 @@ export interface MLOpsBodies {
 }
 /**
  * One page of runs; ``next_cursor`` fetches the next page of the same result set, which
- * runs started after the first page never shift.
+ * runs started after the first page never shift. ``tags`` holds each run's tags by id and
+ * ``columns`` the columns a table of this page shows by default (:mod:`.columns`).
  */
 export interface RunsPage {
   runs: RunRow[];
@@ -52,6 +53,12 @@ export interface RunsPage {
   limit: number;
   has_more: boolean;
   next_cursor: string | null;
+  tags: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
+  columns: RunColumns;
 }
 /**
  * One line of a runs listing: the columns of ``runs()`` (``store.rows.RUN_COLUMNS``)

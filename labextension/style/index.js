@@ -3,3 +3,4 @@ import './live.css';
 import './pipelines.css';
 import './monitoring.css';
 import './detail.css';
+import './grid.css';

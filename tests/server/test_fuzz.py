@@ -440,6 +440,7 @@ def requests(
             "experiment": names,
             "status": st.sampled_from(["finished", "failed", "bogus"]),
             "kind": st.sampled_from(["script", "pipeline", "x"]),
+            "gate": st.sampled_from(["passed", "failed", "warned", "none", "bogus"]) | names,
             "notebook": st.text(max_size=30),
             "cursor": st.one_of(
                 st.text(max_size=40),

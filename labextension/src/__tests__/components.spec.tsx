@@ -4,51 +4,12 @@ import { resolve } from 'path';
 import * as React from 'react';
 import { describe, expect, it, vi } from 'vitest';
 
-import type { IModelPin, IRunRow } from '../api';
+import type { IModelPin } from '../api';
 import { RUN_STATUSES } from '../api';
 import { GateChip, StatusChip } from '../common';
 import { DEFAULT_SETTINGS, PanelModel, readSettings } from '../model';
 import { pinTitle } from '../models';
 import { fmtDay, limitText } from '../monitoring';
-import { metricKeys } from '../runs';
-
-function row(id: string, metrics: Record<string, number>): IRunRow {
-  return {
-    id,
-    experiment: 'e',
-    name: null,
-    status: 'finished',
-    kind: 'cell',
-    parent_id: null,
-    started: '2026-01-01T00:00:00.000+00:00',
-    duration: null,
-    seed: null,
-    params: {},
-    gates: null,
-    model: null,
-    model_stage: null,
-    metrics
-  };
-}
-
-describe('metricKeys (the runs table metric columns)', () => {
-  const rows = [
-    row('a', { acc: 1, loss: 1, f1: 1 }),
-    row('b', { acc: 1, loss: 1 }),
-    row('c', { acc: 1, zeta: 1, beta: 1 })
-  ];
-  it('keeps the metrics most rows have, sorted by name', () => {
-    expect(metricKeys(rows, 2)).toEqual(['acc', 'loss']);
-  });
-  it('breaks ties by name', () => {
-    expect(metricKeys(rows, 3)).toEqual(['acc', 'beta', 'loss']);
-  });
-  it('shows as many as there are, or none', () => {
-    expect(metricKeys(rows, 10)).toEqual(['acc', 'beta', 'f1', 'loss', 'zeta']);
-    expect(metricKeys(rows, 0)).toEqual([]);
-    expect(metricKeys([], 4)).toEqual([]);
-  });
-});
 
 describe('readSettings', () => {
   it('gives the defaults for missing or mistyped values', () => {
