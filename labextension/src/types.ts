@@ -216,12 +216,15 @@ export interface ModelVersion {
   pipeline: string | null;
 }
 /**
- * The history of one metric of one run.
+ * The history of one metric of one run: one point per step, the newest value at a step.
+ * ``stepped`` is False for a scalar (logged without a step: one point at step 0), which
+ * front-ends show as a value or a bar, not as a curve.
  */
 export interface MetricSeries {
   run_id: string;
   key: string;
   steps: MetricPoint[];
+  stepped: boolean;
 }
 export interface MetricPoint {
   step: number;
@@ -241,7 +244,9 @@ export interface OutputNotebook {
   root_path: string | null;
 }
 /**
- * Params and metrics of runs aligned, differing rows first in each group.
+ * Params and metrics of runs aligned, differing rows first in each group. ``names``: each
+ * run's name (its short id when it has none), what charts label it by; ``stepped``: the
+ * metrics some run logged as a curve (at a step above 0), the others are scalars.
  */
 export interface Comparison {
   runs: string[];
@@ -252,6 +257,8 @@ export interface Comparison {
     };
   };
   rows: CompareRow[];
+  names: string[];
+  stepped: string[];
 }
 /**
  * A param or metric (``params.C``, ``metrics.acc``) across the runs, by short id.
