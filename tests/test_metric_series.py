@@ -58,3 +58,21 @@ def test_curve_points_keep_the_newest_value_per_step() -> None:
     history = [(2, 0.3, 3.0), (1, 0.5, 1.0), (2, 0.4, 4.0), (0, 0.1, 5.0), (3, float("nan"), 6.0)]
     assert curve_points(history) == [(1, 0.5, 1.0), (2, 0.4, 4.0), (3, None, 6.0)]
     assert curve_points([(0, 0.7, 1.0), (0, 0.6, 2.0)]) == [(0, 0.6, 2.0)]
+
+
+def test_compare_names_the_runs_and_its_stepped_metrics(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.views import compare_runs
+
+    ids = []
+    for name in ("sweep", "sweep", "solo", None):
+        with mlops.start_run(experiment="e", name=name, seed=None) as run:
+            run.log_metric("acc", 0.5)
+            if name == "solo":
+                run.log_metric("loss", 0.4, step=1)
+                run.log_metric("loss", 0.3)  # final value: at step 1 too
+        ids.append(run)
+    cmp = compare_runs(tracker, [r.id for r in ids])
+    short = [r.id[:8] for r in ids]
+    # Shared names get the short id, a run without a name is its short id.
+    assert cmp.names == (f"sweep {short[0]}", f"sweep {short[1]}", "solo", short[3])
+    assert cmp.stepped == ("loss",)

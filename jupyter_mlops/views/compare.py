@@ -12,6 +12,7 @@ from .values import View, to_jsonable
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..entities import Run
     from ..tracking import Tracker
 
 
@@ -74,8 +75,17 @@ def compare_runs(tracker: Tracker, run_ids: list[str]) -> Comparison:
         columns,
         inputs_changed(runs),
         rows,
-        tuple(r.name or r.short_id for r in runs),
+        _labels(runs),
         tuple(sorted(stepped)),
+    )
+
+
+def _labels(runs: list[Run]) -> tuple[str, ...]:
+    """Each run's name, with its short id when it has none or shares it with another run."""
+    names = [r.name or "" for r in runs]
+    return tuple(
+        n if n and names.count(n) == 1 else f"{n} {r.short_id}".strip()
+        for n, r in zip(names, runs, strict=True)
     )
 
 

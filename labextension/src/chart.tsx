@@ -3,7 +3,7 @@
  * follow the panel's width and theme, with hover values, a log-scale toggle and zoom (the
  * mouse wheel or a pinch; "reset zoom" undoes it), and optional dashed threshold lines and
  * breach markers (monitoring). The container exposes what it shows as data attributes
- * (`data-y-scale`, `data-zoom`, `data-thresholds`, `data-breaches`) for tests.
+ * (`data-y-scale`, `data-zoom`, `data-thresholds`, `data-breaches`, `data-x-range`) for tests.
  */
 import * as React from 'react';
 
@@ -13,6 +13,9 @@ import type { ISeries } from './charts/options';
 import { useChartTheme } from './charts/theme';
 
 export type { ISeries } from './charts/options';
+
+/** Above this many points a chart draws on a canvas: SVG slows down with thousands of nodes. */
+const SVG_POINTS = 2000;
 
 export function LineChart(props: {
   series: ISeries[];
@@ -49,6 +52,10 @@ export function LineChart(props: {
     return <div className="jp-mlops-muted">no values</div>;
   }
   const zoomed = zoom[0] > 0 || zoom[1] < 100;
+  const xs = props.series.flatMap(s => s.points.map(p => p.x));
+  // Not Math.min(...xs): spreading 100k arguments overflows the stack.
+  const xRange = `${xs.reduce((a, b) => Math.min(a, b))} ${xs.reduce((a, b) => Math.max(a, b))}`;
+  const renderer = xs.length > SVG_POINTS ? 'canvas' : 'svg';
   const breaches = props.series.reduce(
     (n, s) => n + s.points.filter(p => p.breach).length,
     0
@@ -60,6 +67,7 @@ export function LineChart(props: {
       data-zoom={`${Math.round(zoom[0])}-${Math.round(zoom[1])}`}
       data-thresholds={thresholds.join(' ')}
       data-breaches={breaches}
+      data-x-range={xRange}
     >
       <div className="jp-mlops-chart-tools">
         <label title={canLog ? '' : 'a log scale needs values above 0'}>
@@ -88,6 +96,8 @@ export function LineChart(props: {
         option={option}
         height={props.height ?? 160}
         resetKey={resetKey}
+        key={renderer}
+        renderer={renderer}
         label={props.title ?? 'chart'}
         onZoom={(start, end) => setZoom([start, end])}
       />

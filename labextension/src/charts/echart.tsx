@@ -1,6 +1,9 @@
 /**
  * One ECharts chart in a div that follows its container's width (ResizeObserver). Only the
- * chart kinds and components the panel uses are bundled (echarts/core).
+ * chart kinds and components the panel uses are bundled (echarts/core). Small charts draw in
+ * SVG (crisp, their text in the DOM for screen readers and tests), large ones on a canvas.
+ * After each option, the div says what ECharts holds: `data-y-type` (value, log, category)
+ * and `data-series` (how many series), for tests.
  */
 import {
   BarChart,
@@ -17,7 +20,7 @@ import {
   TooltipComponent
 } from 'echarts/components';
 import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 import * as React from 'react';
 
 echarts.use([
@@ -31,7 +34,8 @@ echarts.use([
   MarkLineComponent,
   ParallelComponent,
   TooltipComponent,
-  CanvasRenderer
+  CanvasRenderer,
+  SVGRenderer
 ]);
 
 export type ChartOption = echarts.EChartsCoreOption;
@@ -47,6 +51,7 @@ export function EChart(
     height: number;
     /** Resetting the zoom: a new value re-applies the option as given. */
     resetKey?: number;
+    renderer?: 'svg' | 'canvas';
     attrs?: Record<string, string>;
     label: string;
   } & IChartEvents
@@ -57,7 +62,7 @@ export function EChart(
   onZoom.current = props.onZoom;
   React.useEffect(() => {
     const el = ref.current!;
-    const c = echarts.init(el, null, { renderer: 'canvas' });
+    const c = echarts.init(el, null, { renderer: props.renderer ?? 'svg' });
     chart.current = c;
     c.on('datazoom', () => {
       const dz = (
@@ -77,7 +82,17 @@ export function EChart(
     };
   }, []);
   React.useEffect(() => {
-    chart.current?.setOption(props.option, { notMerge: true });
+    const c = chart.current;
+    if (!c) {
+      return;
+    }
+    c.setOption(props.option, { notMerge: true });
+    const held = c.getOption() as {
+      yAxis?: { type: string }[];
+      series?: unknown[];
+    };
+    ref.current!.dataset.yType = held.yAxis?.[0]?.type ?? '';
+    ref.current!.dataset.series = String(held.series?.length ?? 0);
   }, [props.option, props.resetKey]);
   return (
     <div

@@ -48,7 +48,10 @@ export function yRange(
   if (thresholds.length === 0 || all.length === 0) {
     return null;
   }
-  let [lo, hi] = [Math.min(...all), Math.max(...all)];
+  let [lo, hi] = [
+    all.reduce((a, b) => Math.min(a, b)),
+    all.reduce((a, b) => Math.max(a, b))
+  ];
   if (lo === hi) {
     [lo, hi] = [lo - 0.5, hi + 0.5];
   }
@@ -283,7 +286,7 @@ export function parallelOption(
     series: names.map((name, run) => ({
       type: 'parallel',
       name,
-      lineStyle: { width: 2 },
+      lineStyle: { width: 2, opacity: 0.9 },
       data: [axes.map(a => a.values[run] ?? '-')]
     }))
   };
