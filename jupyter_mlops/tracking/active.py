@@ -152,13 +152,26 @@ class ActiveRun:
         now = time.time()
         if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
             raise ValidationError(f"step must be an integer, got {step!r}")
-        rows = [
-            (_check_key("Metric", k), _as_float(k, v), int(step or 0), now)
-            for k, v in metrics.items()
-        ]
+        checked = [(_check_key("Metric", k), _as_float(k, v)) for k, v in metrics.items()]
         with self._lock:
+            rows = [
+                (k, v, self._curve_end(k) if step is None else int(step), now) for k, v in checked
+            ]
             self._pending.metrics.extend(rows)
         self._maybe_flush()
+
+    def curve_end(self, key: str) -> int:
+        """The step a value of ``key`` logged without a step is recorded at: the last step of
+        its curve so far, 0 when it has none. A final value (``acc = …`` after a loop logging
+        ``acc`` per epoch) so ends its curve and is the latest value, instead of adding a point
+        at step 0 that every chart would draw as a spike."""
+        with self._lock:
+            return self._curve_end(key)
+
+    def _curve_end(self, key: str) -> int:
+        folded = self._image.metrics.get(key)
+        steps = [s for k, _, s, _ in self._pending.metrics if k == key]
+        return max([*steps, folded[0] if folded else 0])
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         checked = {_check_key("Tag", k): _check_tag_value(k, v) for k, v in tags.items()}

@@ -84,7 +84,7 @@ def collect_cell(pending: PendingCell, files: list[str], figures: list[bytes] | 
     artifacts, artifact_warnings = cell_artifacts(pending, estimators, figures)
     return CellMade(
         params=params,
-        metrics=cell_metrics(ns, writes, is_metric),
+        metrics=cell_metrics(ns, writes, is_metric, run.curve_end),
         data=data,
         artifacts=artifacts,
         # The order they were found in: inputs at the start, outputs, figures, then settings.
@@ -123,12 +123,16 @@ def cell_params(
 
 
 def cell_metrics(
-    ns: Mapping[str, Any], writes: Iterable[str], is_metric: Callable[[str], bool]
+    ns: Mapping[str, Any],
+    writes: Iterable[str],
+    is_metric: Callable[[str], bool],
+    curve_end: Callable[[str], int] = lambda key: 0,
 ) -> tuple[Metric, ...]:
-    """Numbers the cell assigned to metric names (``acc = …``), at step 0."""
+    """Numbers the cell assigned to metric names (``acc = …``): a final value, at the end of
+    the metric's curve if the run logged one (:meth:`ActiveRun.curve_end`), else at step 0."""
     now = time.time()
     return tuple(
-        (name, float(v), 0, now)
+        (name, float(v), curve_end(name), now)
         for name in writes
         if is_metric(name) and _is_number(v := ns.get(name))
     )

@@ -12,6 +12,7 @@ from .values import View, to_jsonable
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..entities import Run
     from ..tracking import Tracker
 
 
@@ -26,12 +27,16 @@ class CompareRow(View):
 
 @dataclass(frozen=True)
 class Comparison(View):
-    """Params and metrics of runs aligned, differing rows first in each group."""
+    """Params and metrics of runs aligned, differing rows first in each group. ``names``: each
+    run's name (its short id when it has none), what charts label it by; ``stepped``: the
+    metrics some run logged as a curve (at a step above 0), the others are scalars."""
 
     runs: tuple[str, ...]
     columns: tuple[str, ...]  # the runs' short ids, the keys of each row's values
     inputs_changed: dict[str, dict[str, list[str]]]  # input -> run id -> changed parts
     rows: tuple[CompareRow, ...]
+    names: tuple[str, ...]
+    stepped: tuple[str, ...]
 
     def frame(self) -> pd.DataFrame:
         """As ``compare_frame`` lays it out: ``differs``, then a column per run (short id)."""
@@ -61,7 +66,27 @@ def compare_runs(tracker: Tracker, run_ids: list[str]) -> Comparison:
         CompareRow(str(key), bool(row["differs"]), {c: to_jsonable(row[c]) for c in columns})
         for key, row in frame.iterrows()
     )
-    return Comparison(tuple(r.id for r in runs), columns, inputs_changed(runs), rows)
+    stepped: set[str] = set()
+    for run in runs:
+        hist = tracker.metric_history(run.id)
+        stepped.update(hist.loc[hist["step"] > 0, "key"].tolist())
+    return Comparison(
+        tuple(r.id for r in runs),
+        columns,
+        inputs_changed(runs),
+        rows,
+        _labels(runs),
+        tuple(sorted(stepped)),
+    )
+
+
+def _labels(runs: list[Run]) -> tuple[str, ...]:
+    """Each run's name, with its short id when it has none or shares it with another run."""
+    names = [r.name or "" for r in runs]
+    return tuple(
+        n if n and names.count(n) == 1 else f"{n} {r.short_id}".strip()
+        for n, r in zip(names, runs, strict=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -94,11 +95,14 @@ class MetricPoint(View):
 
 @dataclass(frozen=True)
 class MetricSeries(View):
-    """The history of one metric of one run."""
+    """The history of one metric of one run: one point per step, the newest value at a step.
+    ``stepped`` is False for a scalar (logged without a step: one point at step 0), which
+    front-ends show as a value or a bar, not as a curve."""
 
     run_id: str
     key: str
     steps: tuple[MetricPoint, ...]
+    stepped: bool
 
 
 def metric_series(tracker: Tracker, run_id: str, key: str) -> MetricSeries:
@@ -107,11 +111,29 @@ def metric_series(tracker: Tracker, run_id: str, key: str) -> MetricSeries:
     if hist.empty:
         known = ", ".join(sorted(run.metrics)) or "none"
         raise NotFoundError(f"Run {run.short_id} has no metric {key!r}; its metrics: {known}")
-    steps = tuple(
-        MetricPoint(int(s), float(v), utc(float(t)))
-        for s, v, t in zip(hist["step"], hist["value"], hist["time"], strict=False)
+    points = curve_points(
+        zip(hist["step"].tolist(), hist["value"].tolist(), hist["time"].tolist(), strict=True)
     )
-    return MetricSeries(run.id, key, steps)
+    steps = tuple(MetricPoint(s, v, utc(t)) for s, v, t in points)
+    return MetricSeries(run.id, key, steps, any(p.step > 0 for p in steps))
+
+
+def curve_points(
+    history: Iterable[tuple[int, float | None, float]],
+) -> list[tuple[int, float | None, float]]:
+    """(step, value, time) in step order, the newest value at each step. A step-0 value logged
+    after the curve passed step 0 is a final value that stores before issue 19 recorded at step
+    0 (now at the curve's end, ``ActiveRun.curve_end``): it is no point of the curve."""
+    by_step: dict[int, tuple[int, float | None, float]] = {}
+    reached = None  # the time the curve first passed step 0
+    for step, value, t in sorted(history, key=lambda p: p[2]):
+        step, t = int(step), float(t)
+        if step == 0 and reached is not None:
+            continue
+        if step > 0 and reached is None:
+            reached = t
+        by_step[step] = (step, None if value is None or value != value else float(value), t)
+    return [by_step[s] for s in sorted(by_step)]
 
 
 @dataclass(frozen=True)

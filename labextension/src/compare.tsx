@@ -1,56 +1,11 @@
-/** Compare two or more runs: params (differences highlighted), metric deltas, curves. */
+/** Compare two or more runs: charts (src/charts/compare_charts.tsx), then params (differences
+ * highlighted) and metric deltas. */
 import * as React from 'react';
 
-import type { ICompare, IMetricSeries } from './api';
-import { LineChart } from './chart';
+import { CompareCharts } from './charts/compare_charts';
 import { ErrorLine, useLoad } from './common';
-import { fmtDelta, fmtValue, shortId } from './format';
+import { fmtDelta, fmtValue } from './format';
 import type { IPanelContext, PanelModel } from './model';
-
-function Curves(props: { ctx: IPanelContext; cmp: ICompare }) {
-  const { ctx, cmp } = props;
-  const keys = cmp.rows
-    .filter(r => r.key.startsWith('metrics.'))
-    .map(r => r.key.slice(8));
-  const [key, setKey] = React.useState(keys[0] ?? '');
-  const series = useLoad<(IMetricSeries | null)[]>(
-    () =>
-      Promise.all(
-        cmp.runs.map(id => ctx.api.metric(id, key).catch(() => null))
-      ),
-    [cmp.runs.join(','), key]
-  );
-  if (keys.length === 0) {
-    return null;
-  }
-  return (
-    <div className="jp-mlops-curves">
-      <label>
-        metric{' '}
-        <select
-          className="jp-mlops-select"
-          value={key}
-          onChange={e => setKey(e.target.value)}
-        >
-          {keys.map(k => (
-            <option key={k}>{k}</option>
-          ))}
-        </select>
-      </label>
-      <LineChart
-        width={320}
-        height={160}
-        title={key}
-        series={(series.data ?? [])
-          .filter((s): s is IMetricSeries => s !== null)
-          .map(s => ({
-            label: shortId(s.run_id),
-            points: s.steps.map(p => ({ x: p.step, y: p.value ?? NaN }))
-          }))}
-      />
-    </div>
-  );
-}
 
 export function CompareView(props: {
   ctx: IPanelContext;
@@ -78,6 +33,7 @@ export function CompareView(props: {
       <ErrorLine error={cmp.error} />
       {data && (
         <>
+          <CompareCharts ctx={ctx} cmp={data} />
           <label className="jp-mlops-pad">
             <input
               type="checkbox"
@@ -137,7 +93,6 @@ export function CompareView(props: {
               </tbody>
             </table>
           </div>
-          <Curves ctx={ctx} cmp={data} />
         </>
       )}
     </div>

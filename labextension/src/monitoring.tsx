@@ -8,17 +8,14 @@
  */
 import * as React from 'react';
 
-import type { IMonitorDetail, IMonitorSeries, IMonitorSummary } from './api';
-import { LineChart } from './chart';
+import type { IMonitorDetail, IMonitorSummary } from './api';
+import { SeriesChart } from './charts/monitor';
 import { ErrorLine, useLoad } from './common';
 import { ErrorRetry, Loading } from './feedback';
 import { fmtNumber, fmtTime } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
-/** Epoch seconds as the month and day of a chart's axis (UTC). */
-export function fmtDay(t: number): string {
-  return new Date(t * 1000).toISOString().slice(5, 10);
-}
+export { fmtDay } from './charts/monitor';
 
 function MonitorChip(props: { status: string }): JSX.Element {
   return (
@@ -38,53 +35,6 @@ export function limitText(min: number | null, max: number | null): string {
     parts.push(`≤ ${fmtNumber(max)}`);
   }
   return parts.join(' and ') || '—';
-}
-
-/** The chart of one series (drift share, a column's statistic, or a metric) over time. */
-function SeriesChart(props: {
-  ctx: IPanelContext;
-  name: string;
-  kind: 'drift' | 'performance';
-  what?: string;
-}): JSX.Element {
-  const { ctx, name, kind, what } = props;
-  const data = useLoad<IMonitorSeries>(
-    () => ctx.api.monitorSeries(name, kind, what),
-    [name, kind, what]
-  );
-  const s = data.data;
-  return (
-    <div
-      className="jp-mlops-monitor-chart"
-      data-kind={kind}
-      data-what={what ?? ''}
-    >
-      <ErrorLine error={data.error} />
-      {s && (
-        <>
-          <div className="jp-mlops-chart-title">
-            {s.label}
-            {s.breach_when === 'below' ? ' (drifts below the threshold)' : ''}
-          </div>
-          <LineChart
-            title={`${name}: ${s.label}`}
-            width={420}
-            height={140}
-            thresholds={s.thresholds}
-            formatX={fmtDay}
-            series={s.series.map(line => ({
-              label: line.label,
-              points: line.points.map(p => ({
-                x: Date.parse(p.time) / 1000,
-                y: p.value,
-                breach: p.breach
-              }))
-            }))}
-          />
-        </>
-      )}
-    </div>
-  );
 }
 
 /** A window's columns, drifted ones first (a JS object puts number-like keys first). */

@@ -234,12 +234,15 @@ export interface ModelVersion {
   pipeline: string | null;
 }
 /**
- * The history of one metric of one run.
+ * The history of one metric of one run: one point per step, the newest value at a step.
+ * ``stepped`` is False for a scalar (logged without a step: one point at step 0), which
+ * front-ends show as a value or a bar, not as a curve.
  */
 export interface MetricSeries {
   run_id: string;
   key: string;
   steps: MetricPoint[];
+  stepped: boolean;
 }
 export interface MetricPoint {
   step: number;
@@ -291,6 +294,8 @@ export interface Comparison {
     };
   };
   rows: CompareRow[];
+  names: string[];
+  stepped: string[];
 }
 /**
  * A param or metric (``params.C``, ``metrics.acc``) across the runs, by short id.

@@ -4,3 +4,4 @@ import './pipelines.css';
 import './monitoring.css';
 import './detail.css';
 import './grid.css';
+import './charts.css';

@@ -85,8 +85,13 @@ def test_compare_two_runs(page: Any, lab: Lab) -> None:
     differs = page.locator(".jp-mlops-compare-table tr.jp-mlops-differs th").all_inner_texts()
     assert "params.C" in differs  # C was 1.0, then 0.5
     assert "params.noise" not in differs
-    # Both runs' curves of the chosen metric on one chart (loaded after the table).
-    page.wait_for_function("() => document.querySelectorAll('.jp-mlops-curves svg g').length === 2")
+    # Both runs on one chart, above the table (tests/browser/test_charts.py tests the charts).
+    names = lab.api(f"compare?ids={a},{b}")["names"]
+    page.wait_for_function(
+        "names => names.every(n => [...document.querySelectorAll("
+        "'.jp-mlops-compare-charts svg text')].some(t => t.textContent === n))",
+        arg=names,
+    )
     shot(page, "compare")
 
 
@@ -189,21 +194,22 @@ def test_monitoring_tab_shows_the_breach_and_its_drifted_column(page: Any, lab: 
     assert drifted.evaluate_all("rs => rs.map(r => r.dataset.column)") == ["x1"]
     assert "x2" in detail.locator(".jp-mlops-drift-table").inner_text()  # not drifted, listed
     # The drift chart: the max_share threshold line and a breach marker on the last batch.
-    chart = detail.locator(".jp-mlops-monitor-chart[data-kind='drift']")
-    # (a horizontal line has no height: Playwright calls it hidden, so wait for it attached)
-    chart.locator(".jp-mlops-threshold").wait_for(state="attached")
-    assert chart.locator(".jp-mlops-threshold").get_attribute("data-threshold") == "0"
-    assert chart.locator(".jp-mlops-breach-marker").count() == 1
-    perf = detail.locator(".jp-mlops-monitor-chart[data-kind='performance']")
-    perf.locator(".jp-mlops-threshold").wait_for(state="attached")
-    assert perf.locator(".jp-mlops-threshold").get_attribute("data-threshold") == "0.8"
+    # (the chart is a canvas or SVG drawn by ECharts: its container says what it draws)
+    chart = detail.locator(".jp-mlops-monitor-chart[data-kind='drift'] .jp-mlops-chart")
+    chart.wait_for()
+    assert chart.get_attribute("data-thresholds") == "0"
+    assert chart.get_attribute("data-breaches") == "1"
+    perf = detail.locator(".jp-mlops-monitor-chart[data-kind='performance'] .jp-mlops-chart")
+    perf.wait_for()
+    assert perf.get_attribute("data-thresholds") == "0.8"
     events = detail.locator(".jp-mlops-monitor-events").inner_text()
     assert "notify" in events and "breach" in events
     # Charting one column: its own statistic and threshold.
     detail.get_by_label("Drift chart column").select_option("x1")
     column_chart = page.locator(".jp-mlops-monitor-chart[data-what='x1']")
-    column_chart.locator(".jp-mlops-threshold").wait_for(state="attached")
-    assert column_chart.locator(".jp-mlops-breach-marker").count() == 1
+    column_chart.locator(".jp-mlops-chart").wait_for()
+    assert column_chart.locator(".jp-mlops-chart").get_attribute("data-thresholds")
+    assert column_chart.locator(".jp-mlops-chart").get_attribute("data-breaches") == "1"
     assert "x1: adjusted p" in column_chart.inner_text()  # a KS test: p drifts below alpha
     shot(page, "monitoring-detail")
     page.evaluate(

@@ -212,6 +212,10 @@ async def test_metric_history(api, project) -> None:
     code, body = await api("runs", project.script[1], "metrics", "loss")
     assert code == 200
     assert [(s["step"], s["value"]) for s in body["steps"]] == [(0, 0.5), (1, 1 / 3), (2, 0.25)]
+    assert body["stepped"] is True
+    code, body = await api("runs", project.script[1], "metrics", "acc")  # logged without a step
+    assert code == 200 and body["stepped"] is False
+    assert [(s["step"], s["value"]) for s in body["steps"]] == [(0, 0.2)]
     code, body = await api("runs", project.script[1], "metrics", "nope")
     assert code == 404 and "has no metric 'nope'" in body["error"] and "loss" in body["error"]
 
