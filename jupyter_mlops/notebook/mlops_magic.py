@@ -102,8 +102,10 @@ class MLOpsCommands(Magics):
         if args.plot:
             from .plots import plot_metric_comparison
 
+            from IPython.display import display
+
             runs = [tracker.get_run(r) for r in comparison.runs]
-            plot_metric_comparison(runs, tracker, args.plot)
+            display(plot_metric_comparison(runs, tracker, args.plot))
         from .widgets import CompareFrame
 
         return CompareFrame(comparison.frame(), run_ids=list(comparison.runs))
