@@ -230,6 +230,10 @@ class RunsStore(StoreHandle):
         (a page's ``next_cursor``) left off; ValidationError for a cursor of another query."""
 
     @abc.abstractmethod
+    def run_tags(self, run_ids: list[str]) -> dict[str, dict[str, str]]:
+        """The tags of each of these runs, by run id (one read, whatever their number)."""
+
+    @abc.abstractmethod
     def metric_history(self, run_id: str, key: str | None = None) -> pd.DataFrame: ...
 
     @abc.abstractmethod

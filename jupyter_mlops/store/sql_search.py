@@ -180,6 +180,19 @@ class RunSearch(SQLTables):
             )
         return RunsPage(page, nxt)
 
+    def run_tags(self, run_ids: list[str]) -> dict[str, dict[str, str]]:
+        if not run_ids:
+            return {}
+        out: dict[str, dict[str, str]] = {rid: {} for rid in run_ids}
+        with self._read() as conn:
+            for i in range(0, len(run_ids), 500):  # under every backend's parameter limit
+                chunk = run_ids[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT run_id, key, value FROM tags WHERE run_id IN ({marks})"
+                for rid, key, value in conn.execute(sql, chunk):
+                    out[rid][key] = value
+        return out
+
     def _check_experiment(self, experiment: str | None) -> None:
         # Only an empty answer needs the check: a known experiment with no match is fine.
         if experiment is not None:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +17,13 @@ from .. import bounds
 from ..codec import from_jsonable
 from ..entities import RunKind, RunRow, RunStatus
 from ..exceptions import ExperimentNotFoundError, ValidationError
+from .columns import RunColumns, choose_columns
 from .values import View, to_jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..store.base import RunStore
     from ..tracking import Tracker
 
 MAX_PAGE = 500
@@ -107,13 +109,16 @@ def _check_choice(name: str, value: str, choices: list[str]) -> None:
 @dataclass(frozen=True)
 class RunsPage(View):
     """One page of runs; ``next_cursor`` fetches the next page of the same result set, which
-    runs started after the first page never shift."""
+    runs started after the first page never shift. ``tags`` holds each run's tags by id and
+    ``columns`` the columns a table of this page shows by default (:mod:`.columns`)."""
 
     runs: tuple[RunRow, ...]
     offset: int
     limit: int
     has_more: bool
     next_cursor: str | None = None
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    columns: RunColumns = field(default_factory=RunColumns)
 
     def frame(self) -> pd.DataFrame:
         """The page as a ``runs()`` frame: run columns, then ``params.*`` and ``metrics.*``."""
@@ -229,7 +234,13 @@ def runs_page(
         by_id = {r["id"]: from_jsonable(r, RunRow) for r in runs_records(frame)}
         rows = tuple(by_id[i] for i in ids if i in by_id)
     nxt = replace(cur, offset=cur.offset + len(ids)).encode() if has_more else None
-    return RunsPage(rows, cur.offset, query.limit, has_more, nxt)
+    return _with_columns(RunsPage(rows, cur.offset, query.limit, has_more, nxt), store)
+
+
+def _with_columns(page: RunsPage, store: RunStore) -> RunsPage:
+    """The page with its runs' tags and its default columns."""
+    tags = store.run_tags([r.id for r in page.runs])
+    return replace(page, tags=tags, columns=choose_columns(page.runs, tags))
 
 
 def all_runs(tracker: Tracker, query: RunsQuery, limit: int | None = None) -> RunsPage:
@@ -243,4 +254,5 @@ def all_runs(tracker: Tracker, query: RunsQuery, limit: int | None = None) -> Ru
         page = runs_page(tracker, replace(query, limit=MAX_PAGE, cursor=page.next_cursor))
         rows += page.runs
     more = limit is not None and len(rows) > limit
-    return RunsPage(tuple(rows[:limit]), query.offset, limit or max(len(rows), 1), more)
+    whole = RunsPage(tuple(rows[:limit]), query.offset, limit or max(len(rows), 1), more)
+    return _with_columns(whole, tracker.store)

@@ -119,7 +119,16 @@ export function RunsView(props: {
             offset: 0,
             limit: PAGE,
             has_more: false,
-            next_cursor: null
+            next_cursor: null,
+            tags: {},
+            columns: {
+              metrics: [],
+              params: [],
+              tags: [],
+              all_metrics: [],
+              all_params: [],
+              all_tags: []
+            }
           })
         : ctx.api.runs(query),
     [JSON.stringify(query), noNotebook]

@@ -37,7 +37,8 @@ export interface MLOpsBodies {
 }
 /**
  * One page of runs; ``next_cursor`` fetches the next page of the same result set, which
- * runs started after the first page never shift.
+ * runs started after the first page never shift. ``tags`` holds each run's tags by id and
+ * ``columns`` the columns a table of this page shows by default (:mod:`.columns`).
  */
 export interface RunsPage {
   runs: RunRow[];
@@ -45,6 +46,12 @@ export interface RunsPage {
   limit: number;
   has_more: boolean;
   next_cursor: string | null;
+  tags: {
+    [k: string]: {
+      [k: string]: string;
+    };
+  };
+  columns: RunColumns;
 }
 /**
  * One line of a runs listing: the columns of ``runs()`` (``store.rows.RUN_COLUMNS``)
@@ -69,6 +76,18 @@ export interface RunRow {
   metrics: {
     [k: string]: number | null;
   };
+}
+/**
+ * The default columns of a runs table (``metrics``, ``params``, ``tags``, in display
+ * order) and every column a chooser offers (``all_*``, most useful first).
+ */
+export interface RunColumns {
+  metrics: string[];
+  params: string[];
+  tags: string[];
+  all_metrics: string[];
+  all_params: string[];
+  all_tags: string[];
 }
 /**
  * A run (its fields, as the JSON contract lists them) with its gate results, the model
