@@ -67,7 +67,6 @@ STYLE: dict[str, Any] = {
 @cache
 def _figure_class() -> type:
     """``ThemedFigure``, built on first use so importing this module never imports matplotlib."""
-    from cycler import cycler
     from matplotlib.figure import Figure
 
     class ThemedFigure(Figure):
@@ -80,7 +79,6 @@ def _figure_class() -> type:
                 "text/plain": repr(self),
             }
 
-    ThemedFigure.style_cycler = cycler(color=PALETTE)  # type: ignore[attr-defined]
     return ThemedFigure
 
 
@@ -90,8 +88,10 @@ def themed_figure(figsize: tuple[float, float] = (6, 3.5), **kwargs: Any) -> Ite
     style for any Lab theme: the style is active for the whole block, since matplotlib reads
     its settings as each title, label, line and legend is made."""
     import matplotlib as mpl
+    from cycler import cycler
 
-    with mpl.rc_context(STYLE | {"axes.prop_cycle": _figure_class().style_cycler}):
+    style: Any = STYLE | {"axes.prop_cycle": cycler(color=PALETTE)}
+    with mpl.rc_context(style):
         fig = _figure_class()(figsize=figsize, **kwargs)
         yield fig, fig.add_subplot()
 
@@ -100,7 +100,8 @@ def _save(fig: Any, fmt: str, **kwargs: Any) -> bytes:
     import matplotlib as mpl
 
     buf = io.BytesIO()
-    with mpl.rc_context(STYLE):
+    style: Any = STYLE
+    with mpl.rc_context(style):
         fig.savefig(buf, format=fmt, transparent=True, **kwargs)
     return buf.getvalue()
 

@@ -117,7 +117,8 @@ def test_grid_pages_sorts_and_hands_its_selection_to_compare(
     assert all(re.fullmatch(r"0\.\d{4}", a) for a in got["acc"])  # one precision
     assert got["desc"] == by_acc[::-1][:3]
     # The panel's column rule: varying params, shallow ones first, the constant clf.seed left out.
-    assert [c for c in got["columns"] if c.startswith("params.")][:2] == ["params.C", "params.clf.depth"]
+    params = [c for c in got["columns"] if c.startswith("params.")]
+    assert params[:2] == ["params.C", "params.clf.depth"]
     assert "params.clf.seed" not in got["columns"]
     assert got["compared"] == by_acc[::-1][:2]
     labels = [mlops.get_run(r).name for r in got["compared"]]
@@ -153,7 +154,7 @@ def test_runs_and_compare_outputs_carry_widget_and_static_html(
     assert "--jp-" in grid["state"]["_css"]
     html = out["text/html"]
     assert all(f'data-jupyter-mlops-run="{r}"' in html for r in runs)
-    assert "<th scope=\"col\" class=\"num\">acc</th>" in html and "runs 1–7" in html
+    assert '<th scope="col" class="num">acc</th>' in html and "runs 1–7" in html
     assert "run1" in out["text/plain"]
     assert _bundle(nb.cells[2])["text/plain"] == "('RunsFrame', 7)"
 
