@@ -16,7 +16,7 @@ import traitlets as t
 from ..exceptions import NotFoundError
 from ..figures import figure_svg, themed_figure
 from ..views import Comparison, metric_series
-from .cells import format_value, number_format
+from .cells import format_duration, format_value, number_format
 from .grid import FALLBACK_STYLE, STATIC
 
 if TYPE_CHECKING:
@@ -68,14 +68,12 @@ def compare_table(comparison: Comparison) -> list[dict[str, Any]]:
     out = []
     for row in comparison.rows:
         raw = [row.values.get(c) for c in comparison.columns]
-        spec = number_format(raw)
-        out.append(
-            {
-                "key": row.key,
-                "differs": row.differs,
-                "values": [format_value(v, spec) for v in raw],
-            }
-        )
+        if row.key == "duration":
+            values = [format_duration(v) if isinstance(v, (int, float)) else "" for v in raw]
+        else:
+            spec = number_format(raw)
+            values = [format_value(v, spec) for v in raw]
+        out.append({"key": row.key, "differs": row.differs, "values": values})
     return out
 
 

@@ -126,7 +126,8 @@ function renderGrid(model, el) {
         { "data-jupyter-mlops-run": r.id, class: selected.has(r.id) ? "jm-selected" : "" },
         h(
           "td",
-          { class: "jm-check" },
+          // A row opens its run in the sidebar (data-jupyter-mlops-run); ticking it must not.
+          { class: "jm-check", onclick: (e) => e.stopPropagation() },
           h("input", {
             type: "checkbox",
             "aria-label": `Select run ${r.cells.name ?? r.id}`,
@@ -188,9 +189,9 @@ function renderGrid(model, el) {
 
 // -- the compare view ---------------------------------------------------------------------
 
-function ticks(lo, hi, count = 5) {
+function ticks(lo, hi, count = 5, integers = false) {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
+  const raw = Math.max((hi - lo) / count, integers ? 1 : 0);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => raw <= v);
   const out = [];
@@ -215,7 +216,7 @@ function lineChart(chart) {
     svg.append(s("line", { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: "jm-grid" }));
     svg.append(s("text", { x: L - 6, y: Y(v) + 4, class: "jm-tick", "text-anchor": "end", text: fmt(v) }));
   }
-  for (const v of ticks(x0, x1)) {
+  for (const v of ticks(x0, x1, 5, xs.every(Number.isInteger))) {
     svg.append(s("text", { x: X(v), y: H - B + 16, class: "jm-tick", "text-anchor": "middle", text: fmt(v) }));
   }
   svg.append(s("text", { x: (L + W - R) / 2, y: H - 4, class: "jm-tick", "text-anchor": "middle", text: "step" }));
