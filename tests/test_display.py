@@ -14,7 +14,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
 from jupyter_mlops.display import as_time, display_time
-from jupyter_mlops.notebook.widgets import _fmt
+from jupyter_mlops.notebook.cells import format_time
 from jupyter_mlops.tracking.summary import format_run
 
 T = 1796626466.502  # 2026-12-07 06:54:26 UTC
@@ -78,4 +78,4 @@ def test_show_prints_times_and_json_keeps_numbers(
     assert json.loads(capsys.readouterr().out)["tags"]["reproduced_at"] == "1796626466.502"
     assert main(["runs", "-e", "times"]) == 0
     assert started in capsys.readouterr().out
-    assert _fmt(pd.Timestamp(T, unit="s", tz="UTC")) == "2026-12-07 15:54:26"
+    assert format_time(pd.Timestamp(T, unit="s", tz="UTC")) == "2026-12-07 15:54"  # the grid

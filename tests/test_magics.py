@@ -241,22 +241,20 @@ def test_peak_memory_and_duration_are_recorded(shell) -> None:
 
 
 def test_compare_plots_metric_curves(shell) -> None:
-    shell.run("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt")
+    from IPython.utils.capture import capture_output
+
     for lr in (0.1, 0.2):
         shell.run(
             f"%%track -e curves\nimport jupyter_mlops as mlops\nlr = {lr}\n"
             "for step in range(4):\n    mlops.log_metric('loss', lr / (step + 1), step=step)"
         )
     ids = mlops.runs(experiment="curves")["id"].str[:8].tolist()
-    before = set(shell.user_ns["plt"].get_fignums())
-    shell.run(f"%mlops compare {ids[0]} {ids[1]} --plot loss")
-    figs = set(shell.user_ns["plt"].get_fignums()) - before
-    assert len(figs) == 1
-    ax = shell.user_ns["plt"].figure(figs.pop()).axes[0]
-    assert len(ax.lines) == 2 and ax.get_title() == "loss"
+    with capture_output() as captured:  # displayed as SVG and PNG, with no pyplot backend
+        shell.run(f"%mlops compare {ids[0]} {ids[1]} --plot loss")
+    (figure,) = [o.data for o in captured.outputs if "image/svg+xml" in o.data]
+    assert "image/png" in figure and ">loss<" in figure["image/svg+xml"]
     with pytest.raises(UsageError, match="None of these runs logged metric 'acc'"):
         shell.run(f"%mlops compare {ids[0]} {ids[1]} --plot acc")
-    shell.run("plt.close('all')")
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""mlops.plot_metric and mlops.plot_params: real runs in a real store, real matplotlib figures."""
+"""mlops.plot_metric, plot_params, plot_drift and plot_performance: real runs in a real store,
+real matplotlib figures that display in any kernel and read on every Lab theme."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from matplotlib.figure import Figure
 
 import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import ValidationError
+from tests.monitoring.test_report import history  # noqa: F401  (a fixture)
 
 matplotlib.use("Agg")
 
@@ -66,3 +68,78 @@ def test_plot_params_narrow_and_categorical_axes(runs: list[str]) -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["lbfgs", "saga"]
     with pytest.raises(ValidationError, match="No param or metric 'gamma'.*params.C"):
         mlops.plot_params(runs, x="gamma", y="accuracy")
+
+
+def _luminance(colour: str) -> float:
+    from matplotlib.colors import to_rgb
+
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# The output backgrounds of JupyterLab Light, Dark (layout colours 0 and 1) and black.
+BACKGROUNDS = ("#ffffff", "#111111", "#212121", "#000000")
+
+
+def test_figure_colours_read_on_light_dark_and_black() -> None:
+    """WCAG 1.4.11: graphics need 3:1 against what is behind them; a transparent figure is
+    behind nothing of its own, so each colour is measured on each theme's background."""
+    from jupyter_mlops.figures import BREACH, NEUTRAL, PALETTE
+
+    for colour in (NEUTRAL, BREACH, *PALETTE):
+        worst = min(_contrast(colour, bg) for bg in BACKGROUNDS)
+        assert worst >= 3.0, f"{colour}: {worst:.2f}:1"
+
+
+def test_figures_are_transparent_and_display_themselves(runs: list[str]) -> None:
+    fig = mlops.plot_metric(runs, "loss")
+    bundle = fig._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
+    svg = bundle["image/svg+xml"]
+    assert svg.startswith("<?xml") and ">loss<" in svg  # text stays text
+    assert "#ffffff" not in svg.lower() and "#000000" not in svg.lower()  # no white box
+    assert fig.patch.get_facecolor()[3] == 0 and fig.axes[0].patch.get_facecolor()[3] == 0
+    from jupyter_mlops.figures import NEUTRAL, PALETTE
+
+    ax = fig.axes[0]
+    assert ax.title.get_color() == NEUTRAL
+    assert [line.get_color() for line in ax.lines] == list(PALETTE[:3])
+
+
+KERNEL_CELLS = (
+    "import matplotlib, jupyter_mlops as mlops",
+    # No %matplotlib ran: IPython has no formatter for a Figure (a bare one printed its repr).
+    "from matplotlib.figure import Figure\n"
+    "png = get_ipython().display_formatter.formatters['image/png']\n"
+    "print(any(issubclass(Figure, t) for t in png.type_printers))",
+    "mlops.plot_metric(mlops.runs(experiment='p'), 'loss')",
+    "mlops.plot_params(mlops.runs(experiment='p'), x='C', y='accuracy')",
+    "mlops.plot_drift('churn')",
+    "mlops.plot_performance('churn', 'accuracy')",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("history")  # a monitor's drift and performance history
+def test_plots_display_in_a_fresh_kernel_without_matplotlib_inline(
+    tmp_path, runs: list[str]
+) -> None:
+    from nbclient import NotebookClient
+
+    from tests.notebook_files import python_notebook
+
+    nb = python_notebook(*KERNEL_CELLS)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    assert nb.cells[1].outputs[0]["text"] == "False\n"
+    for cell in nb.cells[2:]:
+        (out,) = cell.outputs
+        assert out.output_type == "execute_result", cell.source
+        assert {"image/svg+xml", "image/png"} <= set(out.data), cell.source
+        assert out.data["image/svg+xml"].lstrip().startswith("<?xml")

@@ -9,18 +9,11 @@ from typing import Any
 
 from ..codec import parse_time
 from ..exceptions import ValidationError
+from ..figures import BREACH, NEUTRAL, themed_figure
 from ..store.base import RunStore
 from .history import history
 from .metrics import HIGHER_IS_BETTER
 from .trends import series
-
-
-def _figure() -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    # A bare Figure, not pyplot: no global state and no GUI backend in serving processes.
-    fig = Figure(figsize=(8, 3.5))
-    return fig, fig.add_subplot()
 
 
 def _when(t: str | float) -> dt.datetime:
@@ -30,21 +23,22 @@ def _when(t: str | float) -> dt.datetime:
 
 def _draw(data: dict[str, Any], title: str) -> Any:
     """A figure of ``report.series`` data: a line per series, the thresholds dashed, breaches
-    as red markers (the sidebar's chart draws the same data)."""
-    fig, ax = _figure()
-    for i, line in enumerate(data["series"]):
-        xs = [_when(p["time"]) for p in line["points"]]
-        ys = [p["value"] for p in line["points"]]
-        ax.plot(xs, ys, marker="o", label=line["label"])
-        bad = [(x, y) for x, y, p in zip(xs, ys, line["points"], strict=True) if p["breach"]]
-        bx, by = [x for x, _ in bad], [y for _, y in bad]
-        ax.scatter(bx, by, color="red", zorder=3, label="_nolegend_" if i else "breach")
-    for limit in data["thresholds"]:
-        ax.axhline(limit, color="grey", linestyle="--", label=f"threshold {limit:g}")
-    ax.set_ylabel(data["label"])
-    ax.set_title(title)
-    ax.legend(loc="best")
-    fig.autofmt_xdate()
+    as red markers (the sidebar's chart draws the same data). A bare Figure, not pyplot: no
+    global state and no GUI backend in serving processes; it displays itself in any kernel."""
+    with themed_figure((8, 3.5)) as (fig, ax):
+        for i, line in enumerate(data["series"]):
+            xs = [_when(p["time"]) for p in line["points"]]
+            ys = [p["value"] for p in line["points"]]
+            ax.plot(xs, ys, marker="o", label=line["label"])
+            bad = [(x, y) for x, y, p in zip(xs, ys, line["points"], strict=True) if p["breach"]]
+            bx, by = [x for x, _ in bad], [y for _, y in bad]
+            ax.scatter(bx, by, color=BREACH, zorder=3, label="_nolegend_" if i else "breach")
+        for limit in data["thresholds"]:
+            ax.axhline(limit, color=NEUTRAL, linestyle="--", label=f"threshold {limit:g}")
+        ax.set_ylabel(data["label"])
+        ax.set_title(title)
+        ax.legend(loc="best")
+        fig.autofmt_xdate()
     return fig
 
 

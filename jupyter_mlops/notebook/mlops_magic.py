@@ -88,8 +88,10 @@ class MLOpsCommands(Magics):
         from .widgets import RunsFrame
 
         query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
-        page = all_runs(default_tracker(), replace(query, reproductions=args.all), args.limit)
-        return RunsFrame(page.frame())
+        query = replace(query, reproductions=args.all)
+        page = all_runs(default_tracker(), query, args.limit)
+        # The frame is the value; the widget pages through the same query in the store.
+        return RunsFrame(page.frame(), query=query, limit=args.limit)
 
     def _cmd_show(self, args: Any) -> Any:
         print(format_run(default_tracker().get_run(args.run_id)))
@@ -100,13 +102,15 @@ class MLOpsCommands(Magics):
         tracker = default_tracker()
         comparison = compare_runs(tracker, args.run_ids)  # at least two: grammar and view
         if args.plot:
+            from IPython.display import display
+
             from .plots import plot_metric_comparison
 
             runs = [tracker.get_run(r) for r in comparison.runs]
-            plot_metric_comparison(runs, tracker, args.plot)
+            display(plot_metric_comparison(runs, tracker, args.plot))
         from .widgets import CompareFrame
 
-        return CompareFrame(comparison.frame(), run_ids=list(comparison.runs))
+        return CompareFrame.of(comparison)
 
     def _cmd_reproduce(self, args: Any) -> Any:
         from ..reproduce import reproduce

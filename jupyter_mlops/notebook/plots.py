@@ -1,8 +1,9 @@
 """matplotlib views of runs: metric curves over steps and a param vs metric scatter.
 
-``plot_metric`` and ``plot_params`` build a ``matplotlib.figure.Figure`` without pyplot, so a
-figure is shown once (as the cell's value) and never leaks into pyplot's list of open figures;
-the widgets reuse them.
+``plot_metric`` and ``plot_params`` build a :func:`~jupyter_mlops.figures.themed_figure` without
+pyplot, so a figure is shown once (as the cell's value, SVG and PNG, in any kernel and without
+``%matplotlib inline``), never leaks into pyplot's list of open figures, and reads on every Lab
+theme.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ValidationError
+from ..figures import themed_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,31 +43,25 @@ def _runs(runs: RunsLike, tracker: Tracker) -> list[Run]:
 
 def plot_metric(runs: RunsLike, key: str, *, tracker: Tracker | None = None) -> Figure:
     """One curve per run of metric ``key`` over its steps (a marker for a single value)."""
-    from matplotlib.figure import Figure
-
     from ..tracking import reading_tracker
 
     tracker = reading_tracker(tracker)
     resolved = _runs(runs, tracker)
-    fig = Figure(figsize=(6, 3.5), layout="tight")
-    ax = fig.add_subplot()
-    plotted = 0
-    for run in resolved:
-        hist = tracker.metric_history(run.id, key)
-        if hist.empty:
-            continue
-        plotted += 1
-        style = "o" if len(hist) == 1 else ".-"
-        ax.plot(hist["step"], hist["value"], style, label=run.name or run.short_id)
-    if not plotted:
+    histories = [(run, tracker.metric_history(run.id, key)) for run in resolved]
+    histories = [(run, hist) for run, hist in histories if not hist.empty]
+    if not histories:
         known = sorted({k for r in resolved for k in r.metrics})
         raise ValidationError(
             f"None of these runs logged metric {key!r}; their metrics: {', '.join(known) or 'none'}"
         )
-    ax.set_title(key)
-    ax.set_xlabel("step")
-    ax.set_ylabel(key)
-    ax.legend(fontsize="small")
+    with themed_figure((6, 3.5), layout="tight") as (fig, ax):
+        for run, hist in histories:
+            style = "o" if len(hist) == 1 else ".-"
+            ax.plot(hist["step"], hist["value"], style, label=run.name or run.short_id)
+        ax.set_title(key)
+        ax.set_xlabel("step")
+        ax.set_ylabel(key)
+        ax.legend(fontsize="small")
     return fig
 
 
@@ -106,54 +102,46 @@ def plot_params(runs: RunsLike, x: str, y: str, *, tracker: Tracker | None = Non
     """A scatter of ``y`` against ``x`` (params or metrics, e.g. ``x="C", y="accuracy"``), one
     point per run; an axis is log-scaled when its values span two decades or more."""
     import pandas as pd
-    from matplotlib.figure import Figure
 
     frame = _frame(runs, tracker)
     xcol, ycol = _column(frame, x), _column(frame, y)
     data = frame[[xcol, ycol]].dropna()
     if data.empty:
         raise ValidationError(f"No run has both {xcol} and {ycol}")
-    fig = Figure(figsize=(5, 3.5), layout="tight")
-    ax = fig.add_subplot()
     xs = pd.to_numeric(data[xcol], errors="coerce")
     numeric_x = not xs.isna().any()
     ys = pd.to_numeric(data[ycol], errors="coerce")
-    if numeric_x:
-        ax.scatter(xs, ys)
-        if spans_decades(xs):
-            ax.set_xscale("log")
-    else:  # categories (a solver name): one column of points per value
-        ax.scatter(data[xcol].astype(str), ys)
-    if spans_decades(ys):
-        ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(f"{y} vs {x}")
+    with themed_figure((5, 3.5), layout="tight") as (fig, ax):
+        if numeric_x:
+            ax.scatter(xs, ys)
+            if spans_decades(xs):
+                ax.set_xscale("log")
+        else:  # categories (a solver name): one column of points per value
+            ax.scatter(data[xcol].astype(str), ys)
+        if spans_decades(ys):
+            ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(f"{y} vs {x}")
     return fig
 
 
-def plot_metric_comparison(runs: list[Run], tracker: Tracker, metric: str) -> Any:
+def plot_metric_comparison(runs: list[Run], tracker: Tracker, metric: str) -> Figure:
     """``%mlops compare --plot``: one line per run of ``metric`` by step (a bar per run when it
-    has a single value), on pyplot so it shows in any backend."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    found = False
-    for run in runs:
-        hist = tracker.metric_history(run.id, metric)
-        if hist.empty:
-            continue
-        found = True
-        if len(hist) == 1:
-            ax.bar(run.short_id, hist["value"].iloc[0])
-        else:
-            ax.plot(hist["step"], hist["value"], marker=".", label=run.short_id)
-    if not found:
-        plt.close(fig)
+    has a single value), labelled by run name."""
+    histories = [(run, tracker.metric_history(run.id, metric)) for run in runs]
+    histories = [(run, hist) for run, hist in histories if not hist.empty]
+    if not histories:
         raise ValidationError(f"None of these runs logged metric {metric!r}")
-    ax.set_title(metric)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend()
-        ax.set_xlabel("step")
-    fig.tight_layout()
+    with themed_figure((6, 3.5), layout="tight") as (fig, ax):
+        for i, (run, hist) in enumerate(histories):
+            label = run.name or run.short_id
+            if len(hist) == 1:
+                ax.bar(label, hist["value"].iloc[0], color=f"C{i}")
+            else:
+                ax.plot(hist["step"], hist["value"], marker=".", label=label, color=f"C{i}")
+        ax.set_title(metric)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+            ax.set_xlabel("step")
     return fig

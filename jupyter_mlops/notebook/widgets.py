@@ -1,30 +1,38 @@
-"""Notebook views of runs: ``%mlops runs`` and ``%mlops compare`` as ipywidgets, with HTML and
-text fallbacks in the same MIME bundle.
+"""Notebook views of runs: ``%mlops runs`` and ``%mlops compare`` as widgets, with a static
+HTML version and text in the same MIME bundle.
 
 ``RunsFrame`` and ``CompareFrame`` are the DataFrames the magics always returned, so code that
-indexes them keeps working. Their ``_repr_mimebundle_`` offers a widget view *and* an HTML table
-*and* text: JupyterLab shows the widget; papermill outputs, nbconvert HTML and GitHub show the
-HTML; terminal IPython prints the text. No front-end is guessed and no ``display`` call is
-wrapped in try/except.
+indexes them keeps working. Their ``_repr_mimebundle_`` offers the widget *and* an HTML
+version *and* text. Which one is shown is the front-end's choice:
+
+- JupyterLab ranks the widget first, but its renderer is "unsafe", so an untrusted notebook
+  (a papermill output, a notebook from someone else) shows the sanitized HTML instead;
+- nbconvert's HTML export (and what renders notebooks from it) shows the widget only when the
+  notebook's metadata holds that widget's saved state, else the HTML;
+- a notebook saved *with* widget state (nbclient's ``store_widget_state``, or JupyterLab's
+  *Save Widget State Automatically*) needs no kernel: anywidget's module and the page are in
+  the state, so the grid itself renders;
+- terminal IPython prints the text.
+
+What JupyterLab cannot do is fall back for a *trusted* notebook saved without widget state:
+ipywidgets' renderer then says "model not found" and never tries the next MIME type
+(jupyter-widgets/ipywidgets#849, jupyterlab/jupyterlab#1139).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..display import display_time
-from .plots import plot_metric
+from ..tracking import reading_tracker
+from ..views import RunsQuery, compare_runs
 
 if TYPE_CHECKING:
     from ..tracking import Tracker
+    from ..views import Comparison
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-_DIFF_STYLE = "background-color: #fff3b0"
 
 
 def _in_kernel() -> bool:
@@ -37,134 +45,57 @@ def _in_kernel() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
-def _bundle(widget_factory: Any, html_text: str, text: str, include: Any, exclude: Any) -> Any:
-    bundle: dict[str, Any] = {"text/html": html_text, "text/plain": text}
-    wanted = (include is None or WIDGET_MIME in include) and not (
-        exclude and WIDGET_MIME in exclude
-    )
-    if wanted and _in_kernel():
-        view = widget_factory()._repr_mimebundle_()
-        bundle[WIDGET_MIME] = view[WIDGET_MIME]
-    return bundle
+def _wanted(include: Any, exclude: Any) -> bool:
+    return (include is None or WIDGET_MIME in include) and not (exclude and WIDGET_MIME in exclude)
 
 
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, pd.Timestamp):
-        return display_time(v)
-    return str(v)
+class RunsView:
+    """The widget behind ``%mlops runs``: the paged, sortable :class:`RunsGrid` and, below
+    it, the :class:`CompareWidget` its *Compare* button fills."""
 
-
-# -- the runs table ---------------------------------------------------------------------------
-
-
-def _display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The columns people read: short ids, names without the params./metrics. prefix."""
-    show = pd.DataFrame(frame).drop(columns=["kind", "parent_id"], errors="ignore")
-    if "id" in show:
-        show["id"] = show["id"].str[:8]
-    if "gates" in show and show["gates"].isna().all() and show["model"].isna().all():
-        show = show.drop(columns=["gates", "model", "model_stage"])
-    return show
-
-
-def runs_html(frame: pd.DataFrame, run_ids: list[str] | None = None) -> str:
-    """A static HTML table of runs; each row carries ``data-jupyter-mlops-run``."""
-    show = _display_frame(frame)
-    ids = run_ids if run_ids is not None else list(frame.get("id", []))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in show.columns)
-    body = "".join(
-        f'<tr data-jupyter-mlops-run="{html.escape(rid)}">'
-        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
-        + "</tr>"
-        for rid, row in zip(ids, show.itertuples(index=False), strict=False)
-    )
-    count = f"<p>{len(show)} run{'s' if len(show) != 1 else ''}</p>"
-    return (
-        f'<div class="jupyter-mlops-runs">{count}<table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
-
-
-class RunsTable:
-    """The widget behind ``%mlops runs``: a text filter, a sort column and direction, an HTML
-    table of the matching rows, and a multi-select of runs with a *Compare* button."""
-
-    def __init__(self, frame: pd.DataFrame, tracker: Tracker | None = None) -> None:
+    def __init__(
+        self,
+        query: RunsQuery | None = None,
+        tracker: Tracker | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> None:
         import ipywidgets as w  # type: ignore[import-untyped]
 
-        self.frame = pd.DataFrame(frame)
+        from .compare_widget import CompareWidget
+        from .grid import PAGE_SIZE, RunsGrid
+
         self.tracker = tracker
-        columns = [c for c in self.frame.columns if c not in ("kind", "parent_id")]
-        self.filter = w.Text(placeholder="filter: text in any column", description="Filter")
-        self.sort = w.Dropdown(options=columns, value="started" if "started" in columns else None)
-        self.descending = w.ToggleButton(value=True, description="desc", icon="sort")
-        self.table = w.HTML()
-        self.select = w.SelectMultiple(rows=min(8, max(2, len(self.frame))), description="Select")
-        self.compare_button = w.Button(description="Compare selected", disabled=True)
-        self.output = w.Output()
-        for control in (self.filter, self.sort, self.descending):
-            control.observe(lambda _change: self.refresh(), names="value")
-        self.select.observe(self._selection_changed, names="value")
-        self.compare_button.on_click(lambda _b: self.show_compare())
-        self.widget = w.VBox(
-            [
-                w.HBox([self.filter, self.sort, self.descending]),
-                self.table,
-                w.HBox([self.select, self.compare_button]),
-                self.output,
-            ]
-        )
-        self.refresh()
+        self.grid = RunsGrid(query, tracker, limit, page_size or PAGE_SIZE)
+        self.compare = CompareWidget()
+        self.grid.on_compare = self.show_compare
+        self.widget = w.VBox([self.grid, self.compare])
 
-    def visible(self) -> pd.DataFrame:
-        """The rows the filter matches, in the chosen order."""
-        frame = self.frame
-        text = self.filter.value.strip().lower()
-        if text:
-            hay = frame.astype(str).apply(lambda col: col.str.lower())
-            frame = frame[hay.apply(lambda row: row.str.contains(text, regex=False).any(), axis=1)]
-        if self.sort.value is not None:
-            frame = frame.sort_values(
-                self.sort.value, ascending=not self.descending.value, na_position="last"
-            )
-        return frame
+    def show_compare(self, run_ids: list[str]) -> None:
+        tracker = reading_tracker(self.tracker)
+        self.compare.show(compare_runs(tracker, run_ids), tracker)
 
-    def refresh(self) -> None:
-        rows = self.visible()
-        self.table.value = runs_html(rows)
-        labels = [
-            (f"{rid[:8]}  {name or ''}  {exp}", rid)
-            for rid, name, exp in zip(rows["id"], rows["name"], rows["experiment"], strict=False)
-        ]
-        keep = tuple(r for r in self.select.value if r in set(rows["id"]))
-        self.select.options = labels
-        self.select.value = keep
-
-    @property
-    def selected_ids(self) -> list[str]:
-        return list(self.select.value)
-
-    def _selection_changed(self, _change: Any) -> None:
-        self.compare_button.disabled = len(self.select.value) < 2
-
-    def show_compare(self) -> None:
-        from ..tracking import reading_tracker
-        from ..views import compare_runs
-
-        comparison = compare_runs(reading_tracker(self.tracker), list(self.selected_ids))
-        self.output.clear_output()
-        with self.output:
-            from IPython.display import display
-
-            display(CompareFrame(comparison.frame(), run_ids=list(comparison.runs)))
+    def html(self) -> str:
+        return self.grid.html()
 
 
 class RunsFrame(pd.DataFrame):
-    """``%mlops runs``: the ``runs()`` DataFrame, displayed as a :class:`RunsTable`."""
+    """``%mlops runs``: the ``runs()`` DataFrame, displayed as a :class:`RunsView` that pages
+    through ``query`` (the magic's options) in the store."""
+
+    _metadata = ["runs_query", "runs_limit"]  # noqa: RUF012  (pandas reads this attribute)
+
+    def __init__(
+        self,
+        data: Any = None,
+        *args: Any,
+        query: RunsQuery | None = None,
+        limit: int | None = None,
+        **kw: Any,
+    ):
+        super().__init__(data, *args, **kw)  # type: ignore[call-arg]
+        self.runs_query = query  # not .query: that is DataFrame.query
+        self.runs_limit = limit
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -173,91 +104,63 @@ class RunsFrame(pd.DataFrame):
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         frame = pd.DataFrame(self)
         text = frame.to_string(max_rows=40, max_colwidth=24) if len(frame) else "no runs"
-        return _bundle(lambda: RunsTable(frame).widget, runs_html(frame), text, include, exclude)
+        view = RunsView(self.runs_query or RunsQuery(), limit=self.runs_limit)
+        bundle: dict[str, Any] = {"text/html": view.html(), "text/plain": text}
+        if _wanted(include, exclude) and _in_kernel():
+            bundle[WIDGET_MIME] = _view_data(view.widget)
+        else:
+            _close(view.widget)
+        return bundle
 
 
-# -- compare ------------------------------------------------------------------------------------
+def _view_data(widget: Any) -> Any:
+    """The widget-view MIME data of ``widget`` (its model id); anywidget answers with a
+    ``(data, metadata)`` pair, ipywidgets with the data."""
+    bundle = widget._repr_mimebundle_()
+    return (bundle[0] if isinstance(bundle, tuple) else bundle)[WIDGET_MIME]
 
 
-def compare_html(frame: pd.DataFrame) -> str:
-    """The compare table, rows whose values differ highlighted (``class="differs"``)."""
-    columns = [c for c in frame.columns if c != "differs"]
-    head = "<th>key</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    rows = []
-    for key, row in frame.iterrows():
-        differs = bool(row.get("differs", False))
-        attrs = f' class="differs" style="{_DIFF_STYLE}"' if differs else ""
-        cells = "".join(f"<td>{html.escape(_fmt(row[c]))}</td>" for c in columns)
-        rows.append(f"<tr{attrs}><th>{html.escape(str(key))}</th>{cells}</tr>")
-    return (
-        f'<table class="jupyter-mlops-compare"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()
-
-
-def _metric_keys(frame: pd.DataFrame) -> list[str]:
-    return [str(k).removeprefix("metrics.") for k in frame.index if str(k).startswith("metrics.")]
-
-
-class CompareView:
-    """The widget behind ``%mlops compare``: the aligned table with differences highlighted,
-    and a chart of the chosen metric over steps for every run."""
-
-    def __init__(
-        self, frame: pd.DataFrame, run_ids: list[str], tracker: Tracker | None = None
-    ) -> None:
-        import ipywidgets as w
-
-        self.frame = frame
-        self.run_ids = run_ids
-        self.tracker = tracker
-        self.table = w.HTML(compare_html(frame))
-        keys = _metric_keys(frame)
-        self.metric = w.Dropdown(
-            options=keys, value=keys[0] if keys else None, description="Metric"
-        )
-        self.chart = w.Image(format="png")
-        self.metric.observe(lambda _change: self.draw(), names="value")
-        self.widget = w.VBox([self.table, self.metric, self.chart])
-        self.draw()
-
-    def draw(self) -> None:
-        if self.metric.value is None:
-            self.chart.value = b""
-            return
-        self.chart.value = _png(plot_metric(self.run_ids, self.metric.value, tracker=self.tracker))
+def _close(widget: Any) -> None:
+    """Close a widget tree nobody will display (no comm is left open)."""
+    for child in getattr(widget, "children", ()):
+        child.close()
+    widget.close()
 
 
 class CompareFrame(pd.DataFrame):
-    """``%mlops compare``: the ``compare_frame`` DataFrame, displayed as a :class:`CompareView`."""
+    """``%mlops compare``: the ``compare_frame`` DataFrame, displayed as a compare widget."""
 
-    _metadata = ["run_ids"]  # noqa: RUF012  (pandas reads this class attribute)
+    _metadata = ["run_ids", "comparison"]  # noqa: RUF012  (pandas reads this class attribute)
 
     def __init__(self, data: Any = None, *args: Any, run_ids: list[str] | None = None, **kw: Any):
         super().__init__(data, *args, **kw)  # type: ignore[call-arg]
         self.run_ids = list(run_ids or [])
+        self.comparison: Comparison | None = None
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
         return pd.DataFrame
 
+    @classmethod
+    def of(cls, comparison: Comparison) -> CompareFrame:
+        frame = cls(comparison.frame(), run_ids=list(comparison.runs))
+        frame.comparison = comparison
+        return frame
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        from .compare_widget import CompareWidget
+
         frame = pd.DataFrame(self)
-        page = compare_html(frame)
-        keys = _metric_keys(frame)
-        if keys and self.run_ids:
-            png = base64.b64encode(_png(plot_metric(self.run_ids, keys[0]))).decode()
-            page += f'<img alt="{html.escape(keys[0])}" src="data:image/png;base64,{png}"/>'
-        return _bundle(
-            lambda: CompareView(frame, self.run_ids).widget,
-            page,
-            frame.to_string(),
-            include,
-            exclude,
-        )
+        widget = CompareWidget()
+        if len(self.run_ids) >= 2:
+            tracker = reading_tracker(None)
+            widget.show(self.comparison or compare_runs(tracker, self.run_ids), tracker)
+        bundle: dict[str, Any] = {"text/html": widget.html(), "text/plain": frame.to_string()}
+        if _wanted(include, exclude) and _in_kernel():
+            bundle[WIDGET_MIME] = _view_data(widget)
+        else:
+            widget.close()
+        return bundle
+
+
+__all__ = ["WIDGET_MIME", "CompareFrame", "RunsFrame", "RunsView"]
