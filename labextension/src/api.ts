@@ -47,6 +47,7 @@ export type IModelSummary = T.ModelSummary;
 export type IModelPin = T.ModelPin;
 export type IModelEvent = T.ModelEvent;
 export type IModelDetail = T.ModelDetail;
+export type IVersionGates = T.VersionGates;
 export type ILaunch = T.Launch;
 export type IPromoted = T.Promoted;
 export type IOutputNotebook = T.OutputNotebook;
@@ -157,7 +158,39 @@ export const MLOpsAPI = {
     `${baseUrl}${API_PREFIX}/runs/${seg(id)}/inline/${name
       .split('/')
       .map(seg)
-      .join('/')}`
+      .join('/')}`,
+  /** Bless a version whose gates failed: the reason is recorded with the failures. */
+  blessOverridingGates: (name: string, version: number, reason: string) =>
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/bless`,
+      post({ version, reason, override_gates: true })
+    ),
+  /** Point `alias` at `version` (a number or an alias), or remove it (`remove`). */
+  setAlias: (
+    name: string,
+    version: number | string,
+    alias: string,
+    remove = false
+  ) =>
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/versions/${seg(String(version))}/alias`,
+      post(remove ? { alias, delete: true } : { alias })
+    ),
+  setTags: (
+    name: string,
+    version: number | string,
+    set: Record<string, string>,
+    remove: string[] = []
+  ) =>
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/versions/${seg(String(version))}/tags`,
+      post({ set, delete: remove })
+    ),
+  describe: (name: string, version: number | string, description: string) =>
+    requestAPI<IModelVersion>(
+      `models/${seg(name)}/versions/${seg(String(version))}/description`,
+      post({ description })
+    )
 };
 
 export type IMLOpsAPI = typeof MLOpsAPI;

@@ -1,11 +1,20 @@
-/** Models: versions with stage and metrics, a link to each run; Bless, Rollback, Unpin, and a
- * "pinned vN" badge while a rollback (or `models pin`) keeps runs from blessing. */
+/** Models: versions with stage, gates, metrics, aliases, tags and description, a link to each
+ * run; Bless (with a warning and an explicit confirmation when the version failed its gates),
+ * Edit, Rollback, Unpin, and a "pinned vN" badge while a rollback (or `models pin`) keeps runs
+ * from blessing. The versions table scrolls inside its card, and under ~420 px of card width
+ * each version reflows into a block of its own (style/models.css). */
 import * as React from 'react';
 
-import type { IModelDetail, IModelPin } from './api';
-import { ErrorLine, useLoad } from './common';
+import type {
+  IModelDetail,
+  IModelPin,
+  IModelVersion,
+  IVersionGates
+} from './api';
+import { ErrorLine, GateChip, useLoad } from './common';
 import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
+import { hasFacts, VersionEditor, VersionFacts } from './registry/versionMeta';
 
 /** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
 export function pinTitle(pin: IModelPin): string {
@@ -14,6 +23,89 @@ export function pinTitle(pin: IModelPin): string {
   return (
     `${pin.reason ?? 'no reason given'} (pinned by ${pin.origin}${who} ` +
     `since ${fmtTime(pin.since)}${until}; runs register candidates only)`
+  );
+}
+
+function VersionRows(props: {
+  ctx: IPanelContext;
+  model: PanelModel;
+  name: string;
+  v: IModelVersion;
+  gates: IVersionGates | undefined;
+  metricKeys: string[];
+  busy: boolean;
+  editing: boolean;
+  onBless: () => void;
+  onEdit: () => void;
+  onChanged: () => void;
+}): JSX.Element {
+  const { ctx, model, name, v, gates, metricKeys } = props;
+  const columns = 6 + metricKeys.length;
+  return (
+    <>
+      <tr data-version={v.version} className="jp-mlops-version-row">
+        <td data-label="version">v{v.version}</td>
+        <td data-label="stage">
+          <span className={`jp-mlops-chip jp-mlops-stage-${v.stage}`}>
+            {v.stage}
+          </span>
+        </td>
+        <td data-label="gates">
+          <GateChip gates={gates?.outcome} />
+        </td>
+        {metricKeys.map(k => (
+          <td key={k} data-label={k} className="jp-mlops-num">
+            {fmtNumber(v.metrics[k])}
+          </td>
+        ))}
+        <td data-label="run">
+          <button
+            className="jp-mlops-link"
+            onClick={() => model.openRun(v.run_id)}
+          >
+            {shortId(v.run_id)}
+          </button>
+        </td>
+        <td data-label="created">{fmtTime(v.created)}</td>
+        <td className="jp-mlops-version-actions">
+          <div className="jp-mlops-version-buttons">
+            {v.stage !== 'blessed' && (
+              <button
+                className={`jp-mlops-button${gates?.failed_text ? ' jp-mlops-bless-failed' : ''}`}
+                disabled={props.busy}
+                title={gates?.failed_text ?? undefined}
+                onClick={props.onBless}
+              >
+                Bless
+              </button>
+            )}
+            <button
+              className="jp-mlops-button"
+              aria-expanded={props.editing}
+              aria-label={`Edit aliases, tags and description of ${name} v${v.version}`}
+              onClick={props.onEdit}
+            >
+              Edit
+            </button>
+          </div>
+        </td>
+      </tr>
+      {(props.editing || hasFacts(v, gates)) && (
+        <tr className="jp-mlops-version-meta" data-meta-version={v.version}>
+          <td colSpan={columns}>
+            <VersionFacts v={v} gates={gates} />
+            {props.editing && (
+              <VersionEditor
+                ctx={ctx}
+                name={name}
+                v={v}
+                onChanged={props.onChanged}
+              />
+            )}
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
@@ -26,13 +118,14 @@ function ModelCard(props: {
   const detail = useLoad<IModelDetail>(() => ctx.api.model(name), [name]);
   const [error, setError] = React.useState<unknown>(null);
   const [busy, setBusy] = React.useState(false);
+  const [editing, setEditing] = React.useState<number | null>(null);
 
   const act = async (
     title: string,
-    question: string,
+    ask: () => Promise<string | null>,
     call: (reason: string) => Promise<unknown>
   ) => {
-    const reason = await ctx.askReason(title, question);
+    const reason = await ask();
     if (reason === null) {
       return;
     }
@@ -48,12 +141,38 @@ function ModelCard(props: {
       detail.reload();
     }
   };
+  const askReason = (title: string, question: string) => () =>
+    ctx.askReason(title, question);
 
   const d = detail.data;
   const metricKeys = [
     ...new Set((d?.versions ?? []).flatMap(v => Object.keys(v.metrics)))
   ].sort();
+  const gates = new Map((d?.gates ?? []).map(g => [g.version, g]));
   const blessed = d?.versions.find(v => v.stage === 'blessed');
+  const bless = (v: IModelVersion) => {
+    const title = `Bless ${name}@${v.version}`;
+    const failed = gates.get(v.version)?.failed_text;
+    if (failed) {
+      void act(
+        title,
+        // Loaded when needed: the dialog pulls in apputils, which the unit tests (Node, no
+        // DOM) that import this module cannot load.
+        async () =>
+          (await import('./registry/blessDialog')).confirmGateOverride(
+            title,
+            failed
+          ),
+        reason => ctx.api.blessOverridingGates(name, v.version, reason)
+      );
+    } else {
+      void act(
+        title,
+        askReason(title, `Why bless ${name}@${v.version}?`),
+        reason => ctx.api.bless(name, v.version, reason)
+      );
+    }
+  };
   return (
     <section className="jp-mlops-card jp-mlops-model" data-model={name}>
       <header>
@@ -73,7 +192,7 @@ function ModelCard(props: {
             onClick={() =>
               act(
                 `Unpin ${name}`,
-                `Why let runs bless ${name} again?`,
+                askReason(`Unpin ${name}`, `Why let runs bless ${name} again?`),
                 reason => ctx.api.unpin(name, reason)
               )
             }
@@ -87,7 +206,10 @@ function ModelCard(props: {
           onClick={() =>
             act(
               `Roll back ${name}`,
-              `Why roll back ${name}@${blessed?.version}?`,
+              askReason(
+                `Roll back ${name}`,
+                `Why roll back ${name}@${blessed?.version}?`
+              ),
               reason => ctx.api.rollback(name, null, reason)
             )
           }
@@ -97,61 +219,45 @@ function ModelCard(props: {
       </header>
       <ErrorLine error={detail.error ?? error} />
       {d && (
-        <table className="jp-mlops-table jp-mlops-versions">
-          <thead>
-            <tr>
-              <th>version</th>
-              <th>stage</th>
-              {metricKeys.map(k => (
-                <th key={k}>{k}</th>
-              ))}
-              <th>run</th>
-              <th>created</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {[...d.versions].reverse().map(v => (
-              <tr key={v.version} data-version={v.version}>
-                <td>{v.version}</td>
-                <td>
-                  <span className={`jp-mlops-chip jp-mlops-stage-${v.stage}`}>
-                    {v.stage}
-                  </span>
-                </td>
+        <div className="jp-mlops-versions-scroll">
+          <table className="jp-mlops-table jp-mlops-versions">
+            <thead>
+              <tr>
+                <th>version</th>
+                <th>stage</th>
+                <th>gates</th>
                 {metricKeys.map(k => (
-                  <td key={k}>{fmtNumber(v.metrics[k])}</td>
+                  <th key={k}>{k}</th>
                 ))}
-                <td>
-                  <button
-                    className="jp-mlops-link"
-                    onClick={() => model.openRun(v.run_id)}
-                  >
-                    {shortId(v.run_id)}
-                  </button>
-                </td>
-                <td>{fmtTime(v.created)}</td>
-                <td>
-                  {v.stage !== 'blessed' && (
-                    <button
-                      className="jp-mlops-button"
-                      disabled={busy}
-                      onClick={() =>
-                        act(
-                          `Bless ${name}@${v.version}`,
-                          `Why bless ${name}@${v.version}?`,
-                          reason => ctx.api.bless(name, v.version, reason)
-                        )
-                      }
-                    >
-                      Bless
-                    </button>
-                  )}
-                </td>
+                <th>run</th>
+                <th>created</th>
+                <th>
+                  <span className="jp-mlops-sr-only">actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {[...d.versions].reverse().map(v => (
+                <VersionRows
+                  key={v.version}
+                  ctx={ctx}
+                  model={model}
+                  name={name}
+                  v={v}
+                  gates={gates.get(v.version)}
+                  metricKeys={metricKeys}
+                  busy={busy}
+                  editing={editing === v.version}
+                  onBless={() => bless(v)}
+                  onEdit={() =>
+                    setEditing(editing === v.version ? null : v.version)
+                  }
+                  onChanged={detail.reload}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {d && d.events.length > 0 && (
         <details className="jp-mlops-section">

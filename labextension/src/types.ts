@@ -232,6 +232,11 @@ export interface ModelVersion {
   };
   data: DataRef[];
   pipeline: string | null;
+  description: string | null;
+  aliases: string[];
+  tags: {
+    [k: string]: string;
+  };
 }
 /**
  * The history of one metric of one run: one point per step, the newest value at a step.
@@ -451,15 +456,28 @@ export interface ModelSummary {
   latest: ModelVersion;
 }
 /**
- * Versions of a model (all, or the one a ``NAME@VERSION`` names) with their stages, its pin
- * (None when runs may bless), the history of stage changes and the monitor's actions.
+ * Versions of a model (all, or the one a ``NAME@VERSION`` or ``NAME@ALIAS`` names) with
+ * their stages, aliases, tags and description, the gates of the versions that ran some, its
+ * pin (None when runs may bless), the history of changes and the monitor's actions.
  */
 export interface ModelDetail {
   name: string;
   versions: ModelVersion[];
+  gates: VersionGates[];
   pin: ModelPin | null;
   events: ModelEvent[];
   monitor_actions: ActionTaken[];
+}
+/**
+ * The gates a version was judged by (its pipeline run's): the outcome, the blocking
+ * failures, and ``failed_text``, the one line a bless of it is refused with
+ * ("wine@3 failed its gates: metric:accuracy 0.61 (needs >= 0.8)"), None when none failed.
+ */
+export interface VersionGates {
+  version: number;
+  outcome: string;
+  failed: GateResult[];
+  failed_text: string | null;
 }
 /**
  * A model held at ``version``: automated runs (pipelines, scheduled firings, sweeps)

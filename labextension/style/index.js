@@ -5,3 +5,4 @@ import './monitoring.css';
 import './detail.css';
 import './grid.css';
 import './charts.css';
+import './models.css';
