@@ -120,7 +120,7 @@ def run(runs: int = 100_000, repeats: int = 3) -> list[dict[str, Any]]:
         )
         _first_open(browser, store, True)  # the OS's file cache and Chromium's: not counted
         for i in range(repeats):  # alternately, so that load on the machine hits both
-            for prefetch in ((True, False) if i % 2 == 0 else (False, True)):
+            for prefetch in (True, False) if i % 2 == 0 else (False, True):
                 (warm if prefetch else cold).append(_first_open(browser, store, prefetch))
         live = _live(browser, store, repeats)
         browser.close()
