@@ -56,7 +56,8 @@ RECORD = (
 
 def _first_open(browser: Any, store: Path, prefetch: bool) -> float:
     """ms from the open command to the first rows, on a just-started jupyter lab."""
-    from tests.browser.conftest import TOKEN, start_lab, stop
+    from tests.browser.conftest import TOKEN, start_lab
+    from tests.processes import stop_process
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-first-open-"))
     config = tmp / "config"
@@ -75,12 +76,13 @@ def _first_open(browser: Any, store: Path, prefetch: bool) -> float:
         page.close()
         return ms
     finally:
-        stop(proc)
+        stop_process(proc, timeout=20)
 
 
 def _live(browser: Any, store: Path, repeats: int) -> list[float]:
     """ms from a recording process's exit to the run's row in the open panel."""
-    from tests.browser.conftest import TOKEN, start_lab, stop
+    from tests.browser.conftest import TOKEN, start_lab
+    from tests.processes import stop_process
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
     proc, url = start_lab(tmp, tmp, {"JUPYTER_MLOPS_STORE": str(store)})
@@ -99,7 +101,7 @@ def _live(browser: Any, store: Path, repeats: int) -> list[float]:
             out.append(float(page.evaluate("p => p", seen)) - committed)
         page.close()
     finally:
-        stop(proc)
+        stop_process(proc, timeout=20)
     return out
 
 
@@ -120,7 +122,7 @@ def run(runs: int = 100_000, repeats: int = 3) -> list[dict[str, Any]]:
         )
         _first_open(browser, store, True)  # the OS's file cache and Chromium's: not counted
         for i in range(repeats):  # alternately, so that load on the machine hits both
-            for prefetch in ((True, False) if i % 2 == 0 else (False, True)):
+            for prefetch in (True, False) if i % 2 == 0 else (False, True):
                 (warm if prefetch else cold).append(_first_open(browser, store, prefetch))
         live = _live(browser, store, repeats)
         browser.close()

@@ -75,7 +75,8 @@ def run(runs: int = 100_000, repeats: int = 5) -> list[dict[str, Any]]:
     from bench_server import _store
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TOKEN, start_lab, stop
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TOKEN, start_lab
+    from tests.processes import stop_process
 
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
@@ -107,7 +108,7 @@ def run(runs: int = 100_000, repeats: int = 5) -> list[dict[str, Any]]:
                 page.close()
             browser.close()
     finally:
-        stop(proc)
+        stop_process(proc, timeout=20)
     first, api, page_ms, stalls = first[1:], api[1:], page_ms[1:], stalls[1:]
     t_first, t_api = statistics.median(first), statistics.median(api)
     t_page, worst = statistics.median(page_ms), max(stalls)

@@ -177,6 +177,7 @@ class EventsHandler(MLOpsHandler):
     pipelines, models or monitors change, and a ``: keep-alive`` comment when idle."""
 
     _queue: asyncio.Queue[Changes | None] | None = None
+    _gone = False  # the client closed the connection
 
     @web.authenticated
     @authorized
@@ -203,7 +204,8 @@ class EventsHandler(MLOpsHandler):
             return
         finally:
             hub.unsubscribe(queue)
-        self.finish(set_content_type="text/event-stream; charset=utf-8")
+        if not self._gone:  # the server stops: end the response cleanly
+            self.finish(set_content_type="text/event-stream; charset=utf-8")
 
     @staticmethod
     async def _next(queue: asyncio.Queue[Changes | None], keepalive: float) -> Changes | str | None:
@@ -217,6 +219,7 @@ class EventsHandler(MLOpsHandler):
         await self.flush()
 
     def on_connection_close(self) -> None:
+        self._gone = True
         if self._queue is not None:  # wake the stream so it lets go of its queue now
             self._queue.put_nowait(None)
         super().on_connection_close()
