@@ -2,8 +2,9 @@
  * What a view shows while it waits or after it failed: a skeleton that says what is loading
  * (never a blank), and an error said in words with a *Retry*.
  *
- * `ErrorRetry` wraps the shared `ErrorLine`: when `ErrorLine` takes an `onRetry` of its own
- * (common.tsx), it becomes `<ErrorLine error={…} onRetry={…} />`.
+ * `ErrorRetry` and `describeError` stand in for the shared error box's own (common.tsx's
+ * `ErrorLine` with a `retry` prop, and its `describeError`): once it has them, each
+ * `<ErrorRetry error={…} retry={…} />` becomes `<ErrorLine error={…} retry={…} />`.
  */
 import { ServerConnection } from '@jupyterlab/services';
 import * as React from 'react';
@@ -20,7 +21,7 @@ export function describeError(error: unknown): string {
 
 export function ErrorRetry(props: {
   error: unknown;
-  onRetry: () => void;
+  retry: () => void;
 }): JSX.Element | null {
   if (!props.error) {
     return null;
@@ -28,7 +29,7 @@ export function ErrorRetry(props: {
   return (
     <div className="jp-mlops-error-retry">
       <ErrorLine error={describeError(props.error)} />
-      <button className="jp-mlops-button" onClick={props.onRetry}>
+      <button className="jp-mlops-button" onClick={props.retry}>
         Retry
       </button>
     </div>

@@ -148,7 +148,7 @@ function MonitorDetail(props: {
           Back
         </button>
       </header>
-      <ErrorRetry error={detail.error} onRetry={detail.reload} />
+      <ErrorRetry error={detail.error} retry={detail.reload} />
       {!d && detail.loading && <Loading what={`monitor ${name}`} lines={6} />}
       {d && (
         <>
@@ -340,7 +340,7 @@ export function MonitoringView(props: {
   }
   return (
     <div className="jp-mlops-monitoring">
-      <ErrorRetry error={list.error} onRetry={list.reload} />
+      <ErrorRetry error={list.error} retry={list.reload} />
       {!list.data && list.loading && <Loading what="monitors" />}
       {list.data && monitors.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">

@@ -103,7 +103,7 @@ function PipelineCard(props: {
           {active ? 'Running…' : 'Run now'}
         </button>
       </header>
-      <ErrorRetry error={detail.error ?? error} onRetry={detail.reload} />
+      <ErrorRetry error={detail.error ?? error} retry={detail.reload} />
       {asking && p && (
         <RunForm
           params={p.parameters}
@@ -172,7 +172,7 @@ export function PipelinesView(props: {
   const names = (list.data?.pipelines ?? []).map(p => p.name);
   return (
     <div className="jp-mlops-pipelines">
-      <ErrorRetry error={list.error} onRetry={list.reload} />
+      <ErrorRetry error={list.error} retry={list.reload} />
       {!list.data && list.loading && <Loading what="pipelines" />}
       {list.data && names.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">

@@ -102,7 +102,8 @@ def test_run_pipeline_now_and_watch_it_finish(page: Any, lab: Lab) -> None:
     card.get_by_text("0 3 * * *").wait_for()  # the schedule
     assert "metric:accuracy" in card.inner_text()  # gate results of the last run
     assert ">= 0.8" in card.inner_text()  # with the threshold
-    card.get_by_role("button", name="Run now").click()
+    card.get_by_role("button", name="Run now").click()  # opens the parameter form
+    card.locator(".jp-mlops-run-form").get_by_role("button", name="Run", exact=True).click()
     progress = card.locator(".jp-mlops-progress")
     progress.wait_for()
     shot(page, "pipeline-running")
