@@ -99,7 +99,11 @@ export function RunsView(props: {
   );
   const [version, setVersion] = React.useState(0);
   const saved = React.useMemo(() => loadChoice(storage, key), [key, version]);
-  const shown = shownColumns(data.columns, saved, model.settings.metricColumns);
+  const metricColumns = model.settings.metricColumns;
+  const shown = React.useMemo(
+    () => shownColumns(data.columns, saved, metricColumns),
+    [data.columns, saved, metricColumns]
+  );
   const choose = (choice: IColumnChoice | null) => {
     saveChoice(storage, key, choice);
     setVersion(v => v + 1);
@@ -242,7 +246,7 @@ function GridFilters(props: {
         />
         <select
           className="jp-mlops-select"
-          aria-label="Status"
+          aria-label="Status filter"
           value={filters.status}
           onChange={e => update({ status: e.target.value })}
         >
@@ -255,7 +259,7 @@ function GridFilters(props: {
         </select>
         <select
           className="jp-mlops-select"
-          aria-label="Gates"
+          aria-label="Gate filter"
           value={filters.gate}
           onChange={e =>
             update({ gate: e.target.value as IGridFilters['gate'] })
