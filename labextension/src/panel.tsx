@@ -38,18 +38,28 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
   const runId = model.runId;
   return (
     <div className="jp-mlops-panel">
-      <div className="jp-mlops-tabs" role="tablist">
-        {TABS.map(t => (
-          <button
-            key={t.view}
-            role="tab"
-            aria-selected={view === t.view && !runId}
-            className={`jp-mlops-tab ${view === t.view ? 'jp-mod-current' : ''}`}
-            onClick={() => model.show(t.view)}
-          >
-            {t.label}
-          </button>
-        ))}
+      <div className="jp-mlops-tabbar">
+        {/* The tabs wrap onto a second row when the sidebar is narrow (250 px by default):
+            every tab stays in sight, none hides behind a scroll or a menu. */}
+        <div
+          className="jp-mlops-tabs"
+          role="tablist"
+          aria-label="jupyter-mlops views"
+        >
+          {TABS.map(t => (
+            <button
+              key={t.view}
+              role="tab"
+              aria-selected={view === t.view && !runId}
+              className={`jp-mlops-tab ${view === t.view ? 'jp-mod-current' : ''}`}
+              onClick={() => model.show(t.view)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        {/* Buttons for the whole panel (refresh) go here, beside the tablist: a tablist may
+            hold only tabs. */}
       </div>
       <RefreshButton model={model} />
       <div className="jp-mlops-body">

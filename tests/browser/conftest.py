@@ -181,9 +181,78 @@ def page(browser: Any, lab: Lab) -> Iterator[Any]:
     p.close()
 
 
-def shot(page: Any, name: str) -> Path:
-    """Save a PNG of the page under test-artifacts/."""
+def shot(page: Any, name: str, element: Any = None) -> Path:
+    """Save a PNG of the page (or of one element, a locator) under test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    (element or page).screenshot(path=str(path))
     return path
+
+
+# The three themes JupyterLab 4 ships; the panel must be readable (WCAG AA) in each.
+THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
+PANEL = "#jupyter-mlops-panel"
+
+
+def set_theme(page: Any, theme: str) -> None:
+    """Switch JupyterLab's theme in place and wait until its styles apply.
+
+    A theme change shows the splash while the new theme's CSS loads; JupyterLab names the theme
+    on ``<body>`` once it is loaded."""
+    page.evaluate(
+        "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+    )
+    page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme)
+    page.wait_for_selector("#jupyterlab-splash", state="detached")
+    settle(page)
+
+
+def settle(page: Any) -> None:
+    """Wait for two animation frames: styles and layout caught up with the last change."""
+    page.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(0))))"
+    )
+
+
+def set_panel_width(page: Any, width: int) -> float:
+    """Drag the left sidebar's split handle until the panel is ``width`` px wide (a user's
+    drag, so JupyterLab's own layout and minimum apply); returns the width reached."""
+    panel = page.locator(PANEL)
+    for _ in range(3):  # the handle's travel maps to the width only up to a pixel or two
+        box = panel.bounding_box()
+        if box is not None and abs(box["width"] - width) <= 1:
+            break
+        left = box["x"] if box is not None else 0
+        widen_sidebar(page, round(left + width))
+        settle(page)
+    box = panel.bounding_box()
+    return box["width"] if box is not None else 0.0
+
+
+def axe_violations(page: Any, scope: str = PANEL) -> list[dict[str, Any]]:
+    """axe-core's WCAG violations inside ``scope`` (a CSS selector), as axe reports them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(Axe().axe_script)
+    # JupyterLab's <body> is 0 px high with overflow hidden (the shell is positioned absolutely
+    # inside it): axe then takes all text in the panel for clipped, so invisible, and checks no
+    # contrast at all. Giving it the window's height changes nothing a user sees.
+    page.evaluate("() => { document.body.style.minHeight = '100vh'; }")
+    return page.evaluate(
+        "scope => axe.run(document.querySelector(scope), {resultTypes: ['violations']})"
+        ".then(r => r.violations)",
+        scope,
+    )
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per failing node: rule, impact, target and axe's own explanation."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"]:
+            lines.append(
+                f"{v['id']} ({v['impact']}) {node['target']}: {node.get('failureSummary', '')}"
+                .replace("\n", " ")
+            )
+    return "\n".join(lines)
