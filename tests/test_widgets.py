@@ -225,3 +225,20 @@ def test_track_summary_html_names_its_run_for_the_sidebar(shell) -> None:
     run = mlops.get_run(mlops.runs(experiment="s")["id"].iloc[0])
     page = RunSummary(run, diff_runs(None, run))._repr_html_()
     assert f"data-jupyter-mlops-run='{run.id}'" in page
+
+
+def test_grid_keeps_to_the_limit_and_says_what_is_wrong(runs: list[str]) -> None:
+    """``%mlops runs --limit 4`` pages through four runs at most; a bad sort key set by code
+    is said in the grid, and the page it had stays."""
+    from jupyter_mlops.notebook.widgets import RunsView
+    from jupyter_mlops.views import RunsQuery
+
+    grid = RunsView(RunsQuery("w"), limit=4, page_size=3).grid
+    assert len(grid.rows) == 3 and grid.has_more
+    grid.page = 1
+    assert [r["id"] for r in grid.rows] == [runs[::-1][3]] and not grid.has_more
+    grid.order_by = "metrics.acc DESC LIMIT"
+    assert grid.error.startswith("Bad order") and len(grid.rows) == 1
+    grid.order_by = "-metrics.acc"
+    assert grid.error == "" and grid.page == 0 and len(grid.rows) == 3
+    assert "runs 1–3 of more" in grid.html()
