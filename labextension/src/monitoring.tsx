@@ -10,7 +10,7 @@ import * as React from 'react';
 
 import type { IMonitorDetail, IMonitorSummary } from './api';
 import { SeriesChart } from './charts/monitor';
-import { ErrorLine, useLoad } from './common';
+import { useLoad } from './common';
 import { ErrorRetry, Loading } from './feedback';
 import { fmtNumber, fmtTime } from './format';
 import type { IPanelContext, PanelModel } from './model';

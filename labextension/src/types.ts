@@ -85,6 +85,18 @@ export interface RunRow {
   };
 }
 /**
+ * The default columns of a runs table (``metrics``, ``params``, ``tags``, in display
+ * order) and every column a chooser offers (``all_*``, most useful first).
+ */
+export interface RunColumns {
+  metrics: string[];
+  params: string[];
+  tags: string[];
+  all_metrics: string[];
+  all_params: string[];
+  all_tags: string[];
+}
+/**
  * A run (its fields, as the JSON contract lists them) with its gate results (failed first,
  * each with its observed value for people) and their outcome, the model versions it
  * registered, whether it has an output notebook, its child runs, and what changed since the
@@ -288,7 +300,9 @@ export interface ArtifactPreview {
   note: string;
 }
 /**
- * Params and metrics of runs aligned, differing rows first in each group.
+ * Params and metrics of runs aligned, differing rows first in each group. ``names``: each
+ * run's name (its short id when it has none), what charts label it by; ``stepped``: the
+ * metrics some run logged as a curve (at a step above 0), the others are scalars.
  */
 export interface Comparison {
   runs: string[];
