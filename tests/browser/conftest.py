@@ -199,6 +199,8 @@ def set_theme(page: Any, theme: str) -> None:
 
     A theme change shows the splash while the new theme's CSS loads; JupyterLab names the theme
     on ``<body>`` once it is loaded."""
+    if page.evaluate("() => document.body.dataset.jpThemeName") == theme:
+        return
     page.evaluate(
         "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
     )
@@ -239,11 +241,13 @@ def axe_violations(page: Any, scope: str = PANEL) -> list[dict[str, Any]]:
     # inside it): axe then takes all text in the panel for clipped, so invisible, and checks no
     # contrast at all. Giving it the window's height changes nothing a user sees.
     page.evaluate("() => { document.body.style.minHeight = '100vh'; }")
-    return page.evaluate(
-        "scope => axe.run(document.querySelector(scope), {resultTypes: ['violations']})"
-        ".then(r => r.violations)",
-        scope,
+    result = page.evaluate(
+        "scope => axe.run(document.querySelector(scope), {resultTypes: ['violations']})", scope
     )
+    # A scan that looked at no text proves nothing: say so rather than report "0 violations".
+    checked = {r["id"] for kind in ("passes", "violations", "incomplete") for r in result[kind]}
+    assert "color-contrast" in checked, f"axe checked no text contrast in {scope}"
+    return result["violations"]
 
 
 def describe_violations(violations: list[dict[str, Any]]) -> str:
@@ -251,8 +255,6 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
     lines = []
     for v in violations:
         for node in v["nodes"]:
-            lines.append(
-                f"{v['id']} ({v['impact']}) {node['target']}: {node.get('failureSummary', '')}"
-                .replace("\n", " ")
-            )
+            why = node.get("failureSummary", "").replace("\n", " ")
+            lines.append(f"{v['id']} ({v['impact']}) {node['target']}: {why}")
     return "\n".join(lines)

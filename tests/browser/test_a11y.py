@@ -169,7 +169,8 @@ def check_view(page: Any, view: View, theme: str, width: int) -> list[str]:
         failures.append(f"{where}: the panel is {got:.0f}px wide")
     settle(page)
     for name in TABS:
-        failures += [f"{where}: tab {name} {p}" for p in reachable(panel.get_by_role("tab", name=name))]
+        tab = panel.get_by_role("tab", name=name)
+        failures += [f"{where}: tab {name} {p}" for p in reachable(tab)]
     failures += [f"{where}: primary action {p}" for p in reachable(view.action(panel))]
     found = axe_violations(page)
     blocking = [v for v in found if v["id"] in CONTRAST_RULES or v["impact"] in BLOCKING]
@@ -181,15 +182,41 @@ def check_view(page: Any, view: View, theme: str, width: int) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("theme", THEMES)
-def test_every_view_is_readable_and_reachable(a11y_page: Any, lab: Lab, theme: str) -> None:
+# Theme-major order: the theme changes three times in the module, the view 21 times.
+CASES = [pytest.param(theme, view, id=f"{theme}-{view.name}") for theme in THEMES for view in VIEWS]
+
+
+@pytest.mark.parametrize(("theme", "view"), CASES)
+def test_view_is_readable_and_reachable(a11y_page: Any, lab: Lab, theme: str, view: View) -> None:
     page = a11y_page
     set_theme(page, theme)
     panel = page.locator(PANEL)
+    view.show(page, panel, lab)
+    view.ready(panel, lab).wait_for()
     failures: list[str] = []
-    for view in VIEWS:
-        view.show(page, panel, lab)
-        view.ready(panel, lab).wait_for()
-        for width in WIDTHS:
-            failures += check_view(page, view, theme, width)
+    for width in WIDTHS:
+        failures += check_view(page, view, theme, width)
     assert not failures, "\n".join(failures)
+
+
+README_SHOTS = (("light", THEMES[0], VIEWS[0]), ("dark", THEMES[1], VIEWS[1]))
+
+
+def test_readme_screenshots(a11y_page: Any, lab: Lab) -> None:
+    """The README's two pictures of the panel, 400 px wide: the runs in Light, a run's detail in
+    Dark, saved as test-artifacts/readme-panel-{light,dark}.png; copied to docs/panel-*.png."""
+    page = a11y_page
+    panel = page.locator(PANEL)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 640})  # a short picture
+    try:
+        for slug, theme, view in README_SHOTS:
+            set_theme(page, theme)
+            view.show(page, panel, lab)
+            view.ready(panel, lab).wait_for()
+            assert abs(set_panel_width(page, 400) - 400) <= 2
+            settle(page)
+            path = shot(page, f"readme-panel-{slug}", panel)
+            assert path.stat().st_size < 200_000, f"{path} is {path.stat().st_size} bytes"
+    finally:
+        page.set_viewport_size(size)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Lab, shot
+from .conftest import THEMES, Lab, set_theme, shot
 
 pytestmark = pytest.mark.slow
 
@@ -158,27 +158,6 @@ def test_bless_and_roll_back(page: Any, lab: Lab) -> None:
     assert lab.api("models/train_ok")["pin"] is None
 
 
-def test_dark_theme(page: Any, lab: Lab) -> None:
-    page.locator(ROWS).first.wait_for()
-    light = page.locator(".jp-mlops-sidebar").evaluate("n => getComputedStyle(n).backgroundColor")
-    page.evaluate(
-        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
-    page.wait_for_function(
-        f"() => getComputedStyle(document.querySelector('.jp-mlops-sidebar')).backgroundColor"
-        f" !== '{light}'"
-    )
-    dark = page.locator(".jp-mlops-sidebar").evaluate("n => getComputedStyle(n).backgroundColor")
-    rgb = [int(x) for x in re.findall(r"\d+", dark)[:3]]
-    assert sum(rgb) < 3 * 100, dark  # a dark background, from the theme's variables
-    shot(page, "runs-dark")
-    page.evaluate(
-        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
-
-
 def test_monitoring_tab_shows_the_breach_and_its_drifted_column(page: Any, lab: Lab) -> None:
     tab(page, "Monitoring")
     churn = page.locator(".jp-mlops-monitor-row[data-monitor='churn']")
@@ -213,13 +192,6 @@ def test_monitoring_tab_shows_the_breach_and_its_drifted_column(page: Any, lab: 
     assert column_chart.locator(".jp-mlops-chart").get_attribute("data-breaches") == "1"
     assert "x1: adjusted p" in column_chart.inner_text()  # a KS test: p drifts below alpha
     shot(page, "monitoring-detail")
-    page.evaluate(
-        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
-    page.wait_for_selector("#jupyterlab-splash", state="detached")  # the theme-change splash
+    set_theme(page, THEMES[1])
     shot(page, "monitoring-detail-dark")
-    page.evaluate(
-        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+    set_theme(page, THEMES[0])
