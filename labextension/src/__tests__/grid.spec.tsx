@@ -265,7 +265,7 @@ describe('RunsGrid markup', () => {
         /<th[^>]*class="jp-mlops-pinned[^"]*" style="left:(\d+)/g
       )
     ];
-    expect(lefts.map(m => Number(m[1]))).toEqual([0, 28, 112]);
+    expect(lefts.map(m => Number(m[1]))).toEqual([0, 26, 110]);
     expect(html).toContain('aria-label="select run-a"');
     expect(html).toContain('jp-mlops-run-row jp-mod-selected');
   });

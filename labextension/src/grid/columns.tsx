@@ -70,7 +70,7 @@ function model(r: IRunRow): React.ReactNode {
 
 // The select column's cells are drawn by the grid itself (they need the selection).
 const LEADING: IFixed[] = [
-  { id: 'select', header: '', size: 28, cell: () => null },
+  { id: 'select', header: '', size: 26, cell: () => null },
   {
     id: 'status',
     header: 'status',
@@ -78,7 +78,7 @@ const LEADING: IFixed[] = [
     order: 'status',
     cell: r => <StatusChip status={r.status} />
   },
-  { id: 'name', header: 'run', size: 120, order: 'name', cell: runName },
+  { id: 'name', header: 'run', size: 100, order: 'name', cell: runName },
   {
     id: 'started',
     header: 'started',
@@ -155,9 +155,10 @@ export function defineColumns(
         size: 90,
         cell: c => {
           const v = get(c.row.original);
-          return typeof v === 'number'
-            ? fmtColumnNumber(v, format)
-            : fmtValue(v);
+          const text =
+            typeof v === 'number' ? fmtColumnNumber(v, format) : fmtValue(v);
+          // The whole value on hover: the cell may cut it (fixed widths, ellipsis).
+          return <span title={fmtValue(v)}>{text}</span>;
         }
       });
     }

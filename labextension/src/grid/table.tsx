@@ -36,14 +36,12 @@ export interface IRunsGridProps {
 
 type Info = Map<string, IColumnInfo>;
 
-/** Inline position of a pinned column (its offset from the left edge), else its width. */
+/** Inline offset of a pinned column from the left edge (the sum of the widths before it). */
 function pinStyle(column: Column<IRunRow>): React.CSSProperties {
-  const width = column.getSize();
   if (!column.getIsPinned()) {
-    return { minWidth: width };
+    return {};
   }
-  const left = column.getStart('left');
-  return { left, width, minWidth: width, maxWidth: width };
+  return { left: column.getStart('left') };
 }
 
 function cellClass(column: Column<IRunRow>, info: Info): string | undefined {
@@ -178,7 +176,16 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
     state: { columnPinning: { left: PINNED } }
   });
   return (
-    <table className="jp-mlops-table jp-mlops-runs-table jp-mlops-grid">
+    // Fixed layout, each column exactly its size: a pinned column's offset is then exact.
+    <table
+      className="jp-mlops-table jp-mlops-runs-table jp-mlops-grid"
+      style={{ width: table.getTotalSize() }}
+    >
+      <colgroup>
+        {table.getVisibleLeafColumns().map(c => (
+          <col key={c.id} style={{ width: c.getSize() }} />
+        ))}
+      </colgroup>
       <thead>
         {table.getHeaderGroups().map(group => (
           <tr key={group.id}>
