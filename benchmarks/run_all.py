@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the bench_* modules import each other and `report` by name
     sys.path.insert(0, str(HERE))
 
+import bench_charts  # noqa: E402
 import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_gates  # noqa: E402
@@ -65,6 +66,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
         ("drift", lambda: bench_drift.run(quick=quick)),
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
+        ("charts", lambda: bench_charts.run(repeats=2 if quick else 5)),
         ("reproduce", lambda: bench_reproduce.run(repeats=repeats)),
         ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
         ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),
