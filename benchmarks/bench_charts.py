@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 MODULES = ROOT / "labextension" / "node_modules"
 TARGET_MS = 200.0
+CHOSEN = "echarts"  # what the panel draws with; the target applies to it
 
 # name -> (bundle files, in load order; the drawing function, given the div and the data)
 CANDIDATES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -152,8 +154,8 @@ def run(points: int = 100_000, repeats: int = 5) -> list[dict[str, Any]]:
                 ms,
                 "ms",
                 base,
-                f"< {TARGET_MS:.0f} ms",
-                ms < TARGET_MS,
+                f"< {TARGET_MS:.0f} ms" if name == CHOSEN else "—",
+                ms < TARGET_MS if name == CHOSEN else None,  # the others: for comparison
                 f"bundle {raw / 1e3:,.0f} kB, {gz / 1e3:,.0f} kB gzipped; ratio vs uplot",
             )
         )
@@ -166,6 +168,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print_table(run(args.points, args.repeats))
+    # The machine is shared: say how busy it was, since every figure scales with it.
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ if str(HERE) not in sys.path:  # the bench_* modules import each other and `repo
     sys.path.insert(0, str(HERE))
 
 import bench_changes  # noqa: E402
+import bench_charts  # noqa: E402
 import bench_drift  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_first_open  # noqa: E402
@@ -69,6 +70,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
         ("first open", lambda: bench_first_open.run(runs=10_000 if quick else 100_000)),
         ("changes", lambda: bench_changes.run(runs=10_000 if quick else 100_000)),
+        ("charts", lambda: bench_charts.run(repeats=2 if quick else 5)),
         ("reproduce", lambda: bench_reproduce.run(repeats=repeats)),
         ("sweep", lambda: bench_sweep.run(runs=8, parallel=2)),
         ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),

@@ -17,6 +17,16 @@ export type { ISeries } from './charts/options';
 /** Above this many points a chart draws on a canvas: SVG slows down with thousands of nodes. */
 const SVG_POINTS = 2000;
 
+/** What identifies a chart's data cheaply: each series' label, length and last point. */
+export function seriesKey(series: ISeries[]): string {
+  return series
+    .map(s => {
+      const last = s.points[s.points.length - 1];
+      return `${s.label}:${s.points.length}:${last?.x}:${last?.y}`;
+    })
+    .join('|');
+}
+
 export function LineChart(props: {
   series: ISeries[];
   /** Ignored: the chart takes its container's width. */
@@ -46,7 +56,15 @@ export function LineChart(props: {
         formatX: props.formatX,
         xName: props.xName
       }),
-    [props.series, theme, useLog, thresholds.join(' '), props.formatX]
+    // By content, not identity: a parent re-rendering the same points (a running run's
+    // detail polls) must not redraw the chart and lose its zoom.
+    [
+      seriesKey(props.series),
+      theme,
+      useLog,
+      thresholds.join(' '),
+      props.formatX
+    ]
   );
   if (!values.some(Number.isFinite)) {
     return <div className="jp-mlops-muted">no values</div>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ICompare } from '../api';
+import { seriesKey } from '../chart';
 import { monitorLines } from '../charts/monitor';
 import {
   chartKinds,
@@ -189,5 +190,17 @@ describe('monitor lines', () => {
     expect(lines[0].points[0].x).toBe(Date.UTC(2026, 0, 2) / 1000);
     expect(Number.isNaN(lines[0].points[0].y)).toBe(true);
     expect(lines[0].points[0].breach).toBe(true);
+  });
+});
+
+describe('series key', () => {
+  it('changes with the data, not with a copy of the same points', () => {
+    const a = [{ label: 'loss', points: [{ x: 1, y: 0.5 }] }];
+    const copy = [{ label: 'loss', points: [{ x: 1, y: 0.5 }] }];
+    expect(seriesKey(copy)).toBe(seriesKey(a));
+    expect(seriesKey([{ label: 'loss', points: [{ x: 1, y: 0.4 }] }])).not.toBe(
+      seriesKey(a)
+    );
+    expect(seriesKey([{ label: 'loss', points: [] }])).not.toBe(seriesKey(a));
   });
 });
