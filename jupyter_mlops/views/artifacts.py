@@ -113,8 +113,8 @@ def artifact_preview(
         return _text_head(base, head, art.size)
     if b"\0" not in head[:8192] and _utf8(head) is not None:  # a text file of another suffix
         return _text_head(base, head, art.size)
-    what = "a model" if art.kind == "model" else f"a {kind} file"
-    return ArtifactPreview(**base, preview="none", note=f"{what} has no preview; download it")
+    what = "a model" if art.kind == "model" else f"a binary file ({kind})"
+    return ArtifactPreview(**base, preview="none", note=f"{what}: no preview; download it")
 
 
 def _utf8(data: bytes) -> str | None:

@@ -30,7 +30,12 @@ function PreviewBody(props: {
     case 'table':
       return (
         <div className="jp-mlops-preview-table">
-          <div className="jp-mlops-preview-scroll">
+          <div
+            className="jp-mlops-preview-scroll"
+            tabIndex={0}
+            role="region"
+            aria-label={`head of ${p.name}`}
+          >
             <table className="jp-mlops-table">
               <thead>
                 <tr>
@@ -57,7 +62,11 @@ function PreviewBody(props: {
       );
     case 'text':
       return (
-        <pre className="jp-mlops-pre jp-mlops-preview-text">
+        <pre
+          className="jp-mlops-pre jp-mlops-preview-text"
+          tabIndex={0}
+          aria-label={`first lines of ${p.name}`}
+        >
           {p.text}
           {p.truncated ? '\n…' : ''}
         </pre>

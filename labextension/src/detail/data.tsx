@@ -9,7 +9,12 @@ export function DataTable(props: { run: IRunDetail }): JSX.Element {
     return <div className="jp-mlops-muted">none logged</div>;
   }
   return (
-    <div className="jp-mlops-detail-scroll">
+    <div
+      className="jp-mlops-detail-scroll"
+      tabIndex={0}
+      role="region"
+      aria-label="data"
+    >
       <table className="jp-mlops-table jp-mlops-data-table">
         <thead>
           <tr>
