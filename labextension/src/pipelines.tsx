@@ -6,7 +6,13 @@
 import * as React from 'react';
 
 import type { IPipeline, IRunDetail, Value } from './api';
-import { GateTable, StatusChip, useInterval, useLoad } from './common';
+import {
+  GateChip,
+  GateTable,
+  StatusChip,
+  useInterval,
+  useLoad
+} from './common';
 import { ErrorRetry, Loading } from './feedback';
 import { fmtDuration, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
@@ -135,6 +141,11 @@ function PipelineCard(props: {
                   {last ? (
                     <>
                       <StatusChip status={last.status} />{' '}
+                      {last.gates && (
+                        <>
+                          <GateChip gates={last.gates} />{' '}
+                        </>
+                      )}
                       <button
                         className="jp-mlops-link"
                         onClick={() => model.openRun(last.id)}

@@ -2,11 +2,13 @@
 project, then ``jupyter lab`` there, and the panel shows the demo's pipeline with its last real
 run (the gate-failed one, not the reproduction the demo ends with), its run history, its
 schedule in words, and *Run now* through a parameter form (a bad value refused inline with the
-server's line; a good one runs, and the run joins the history)."""
+server's line; a good one runs, and the run joins the history). A monitor of the demo's model
+shows a skeleton while it loads, an error in words with a Retry, and its actions in words."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +30,16 @@ PIPELINE = "breast-cancer"
 CARD = f".jp-mlops-pipeline[data-pipeline='{PIPELINE}']"
 
 
+BC_MONITOR = """\
+model: breast-cancer
+pipeline: breast-cancer
+checks:
+  - {kind: drift, max_share: 0.2, action: rollback}
+  - {kind: performance, metric: accuracy, min: 0.9, action: retrain}
+  - {kind: drift, column: mean radius, max_share: 0.0, action: notify}
+"""
+
+
 def run_demo(project: Path) -> None:
     """The README's main job, as tests/test_demo.py runs it: in a copy, under a fresh root."""
     shutil.copytree(ROOT / "example_notebooks", project / "example_notebooks")
@@ -46,6 +58,9 @@ def demo_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     project = tmp_path_factory.mktemp("demo") / "project"
     project.mkdir()
     run_demo(project)
+    # A monitor of the demo's model, for the Monitoring tab's loading state and words.
+    (project / "monitors").mkdir()
+    (project / "monitors" / "bc.yaml").write_text(BC_MONITOR)
     # The lab finds the project from its root, as a user's would: no folder settings given.
     blank = {k: "" for k in os.environ if k.startswith("JUPYTER_MLOPS_") and k.endswith("_DIR")}
     proc, url = start_lab(project, tmp_path_factory.mktemp("lab"), blank)
@@ -161,3 +176,41 @@ def test_run_now_with_the_parameter_form(page: Any, demo_lab: Lab) -> None:
     card.locator(f".jp-mlops-history li[data-run='{new[0]['id']}']").wait_for()
     assert card.locator(".jp-mlops-history li").first.get_attribute("data-run") == new[0]["id"]
     shot(page, "pipelines-run-now")
+
+
+def test_a_monitor_loads_visibly_retries_and_says_its_actions(page: Any, demo_lab: Lab) -> None:
+    plans = demo_lab.api("monitors/bc")["monitor"]["plans"]
+    assert [p["action"] for p in plans] == ["rollback", "retrain", "notify"]
+    page.get_by_role("tab", name="Monitoring").click()
+    row = page.locator(".jp-mlops-monitor-row[data-monitor='bc']")
+    pattern = re.compile(r"/jupyter-mlops/api/monitors/bc(\?[^/]*)?$")  # not its series
+    # While the report is on its way the detail says what it loads (held here until seen).
+    held: list[Any] = []
+    page.route(pattern, held.append)
+    row.click()
+    detail = page.locator(".jp-mlops-monitor-detail[data-monitor='bc']")
+    loading = detail.get_by_role("status")
+    loading.wait_for()
+    assert "Loading monitor bc" in loading.inner_text()
+    shot(page, "monitoring-loading")
+    page.unroute(pattern)
+    held[0].continue_()
+    words = detail.locator(".jp-mlops-monitor-plans li")
+    words.first.wait_for()
+    assert detail.locator(".jp-mlops-loading").count() == 0
+    assert words.evaluate_all("ls => ls.map(l => l.dataset.check)") == [p["check"] for p in plans]
+    texts = detail.locator(".jp-mlops-plan-words").all_inner_texts()
+    assert texts == [p["words"] for p in plans]
+    assert texts[1] == "retrain with pipeline breast-cancer"
+    # A server that does not answer: said in words, with a Retry that loads the report.
+    detail.get_by_role("button", name="Back").click()
+    page.route(pattern, lambda route: route.abort())
+    row.click()
+    error = detail.locator(".jp-mlops-error")
+    error.wait_for()
+    assert "did not answer" in error.inner_text()
+    shot(page, "monitoring-error")
+    page.unroute(pattern)
+    detail.get_by_role("button", name="Retry").click()
+    words.first.wait_for()
+    assert detail.locator(".jp-mlops-error").count() == 0
