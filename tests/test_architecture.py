@@ -28,7 +28,11 @@ from tests.conftest import run_fresh
 RANKS: tuple[tuple[str, str], ...] = (
     ("exceptions", "exceptions"),
     # Plain values and the rules on them, importing nothing but the errors.
-    ("entities", "entities codec bounds cron display figures exit_codes model_format lazy_exports"),
+    (
+        "entities",
+        "entities codec bounds cron display figures exit_codes model_format model_metadata"
+        " lazy_exports",
+    ),
     ("config/project", "config project"),
     ("store/hashing", "store hashing"),
     ("tracking", "tracking"),
