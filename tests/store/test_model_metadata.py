@@ -208,3 +208,36 @@ def test_a_store_at_the_previous_schema_version_migrates(tmp_path: Path) -> None
     con = sqlite3.connect(path / "mlops.db")
     assert con.execute("SELECT version FROM schema_info").fetchone()[0] == schema.SCHEMA_VERSION
     con.close()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    key=st.text(max_size=140),
+    value=st.text(max_size=1100),
+    text=st.text(max_size=200) | st.text(min_size=4990, max_size=5010),
+)
+def test_any_tag_or_description_is_stored_exactly_or_refused_in_one_line(
+    store: RunStore, key: str, value: str, text: str
+) -> None:
+    """Whatever text arrives (NUL, lone surrogates, newlines, over-long), the store keeps it
+    exactly or refuses it with one line; a database error is never what the caller sees."""
+    if not store.list_models("m"):
+        _register(store)
+    registry = ModelRegistry(store)
+    try:
+        tags = registry.set_tags("m@1", {key: value}).tags
+    except ValidationError as e:
+        assert "\n" not in str(e)
+    else:
+        assert tags[key] == value
+        registry.delete_tags("m@1", [key])
+    try:
+        described = registry.describe("m@1", text).description
+    except ValidationError as e:
+        assert "\n" not in str(e)
+    else:
+        assert described == (text if text.strip() else None)
