@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,15 +37,18 @@ if str(ROOT) not in sys.path:
 
 from bench_panel import FIRST_ROWS_JS  # noqa: E402
 
-# Resolves with Date.now() when a row of the runs table holds `name`.
-SEEN_JS = """(name) => new Promise(resolve => {
+# Sets window.__seen: resolves with Date.now() when a row of the runs table holds `name`
+# (not returned: evaluate would wait for it).
+SEEN_JS = """(name) => { window.__seen = new Promise(resolve => {
+  const give_up = Date.now() + 60000;
   const look = () => {
     const rows = [...document.querySelectorAll('.jp-mlops-run-row')];
     if (rows.some(r => r.textContent.includes(name))) { resolve(Date.now()); }
-    else { requestAnimationFrame(look); }
+    else if (Date.now() > give_up) { resolve(-1); }
+    else { setTimeout(look, 5); }
   };
   look();
-})"""
+}); }"""
 
 RECORD = (
     "import sys, jupyter_mlops as mlops\n"
@@ -74,9 +78,11 @@ def _first_open(browser: Any, store: Path, prefetch: bool) -> float:
         page.wait_for_selector(".jp-LauncherCard", timeout=120_000)
         ms = float(page.evaluate(FIRST_ROWS_JS))
         page.close()
+        print(f"first open, prefetch={prefetch}: {ms:.0f} ms", file=sys.stderr, flush=True)
         return ms
     finally:
         stop_process(proc, timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _live(browser: Any, store: Path, repeats: int) -> list[float]:
@@ -95,13 +101,18 @@ def _live(browser: Any, store: Path, repeats: int) -> list[float]:
         page.wait_for_selector(".jp-mlops-refresh[data-live='on']", timeout=60_000)
         for i in range(repeats):
             name = f"live-{time.time_ns()}-{i}"
-            seen = page.evaluate_handle(SEEN_JS, name)
+            page.evaluate(SEEN_JS, name)
             subprocess.run([sys.executable, "-c", RECORD, str(store), name], check=True)
             committed = time.time() * 1000
-            out.append(float(page.evaluate("p => p", seen)) - committed)
+            at = float(page.evaluate("() => window.__seen"))
+            if at < 0:
+                raise RuntimeError(f"the run {name} did not show within 60 s")
+            out.append(at - committed)
+            print(f"live: {out[-1]:.0f} ms", file=sys.stderr, flush=True)
         page.close()
     finally:
         stop_process(proc, timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
