@@ -22,6 +22,22 @@ export interface IChartEvents {
   onZoom?: (start: number, end: number) => void;
 }
 
+/** Apply an option and note on the div what ECharts now holds (for tests). */
+function apply(c: ECharts, option: ChartOption): void {
+  c.setOption(option, { notMerge: true });
+  const held = c.getOption() as {
+    yAxis?: { type: string }[];
+    series?: unknown[];
+  };
+  const el = c.getDom();
+  el.dataset.yType = held.yAxis?.[0]?.type ?? '';
+  el.dataset.series = String(held.series?.length ?? 0);
+}
+
+function zoomRange(c: ECharts): { start: number; end: number } | undefined {
+  return (c.getOption().dataZoom as { start: number; end: number }[])?.[0];
+}
+
 export function EChart(
   props: {
     option: ChartOption;
@@ -37,15 +53,6 @@ export function EChart(
   const chart = React.useRef<ECharts | null>(null);
   const onZoom = React.useRef(props.onZoom);
   onZoom.current = props.onZoom;
-  const apply = React.useCallback((c: ECharts, option: ChartOption) => {
-    c.setOption(option, { notMerge: true });
-    const held = c.getOption() as {
-      yAxis?: { type: string }[];
-      series?: unknown[];
-    };
-    ref.current!.dataset.yType = held.yAxis?.[0]?.type ?? '';
-    ref.current!.dataset.series = String(held.series?.length ?? 0);
-  }, []);
   const option = React.useRef(props.option);
   option.current = props.option;
   React.useEffect(() => {
@@ -59,9 +66,7 @@ export function EChart(
       const c = echarts.init(el, null, { renderer: props.renderer ?? 'svg' });
       chart.current = c;
       c.on('datazoom', () => {
-        const dz = (
-          c.getOption().dataZoom as { start: number; end: number }[]
-        )?.[0];
+        const dz = zoomRange(c);
         if (dz) {
           onZoom.current?.(dz.start, dz.end);
         }

@@ -121,29 +121,8 @@ export function lineOption(series: ISeries[], o: ILineOptions): Option {
     sampling: 'lttb',
     dimensions: ['x', 'y'],
     data: flatPoints(s.points),
-    ...(i === 0 && thresholds.length
-      ? {
-          markLine: {
-            silent: true,
-            symbol: 'none',
-            lineStyle: { type: 'dashed', color: theme.threshold, width: 1.5 },
-            label: { color: theme.text, formatter: 'threshold {c}' },
-            data: thresholds.map(t => ({ yAxis: t }))
-          }
-        }
-      : {})
+    ...(i === 0 && thresholds.length ? thresholdLines(thresholds, theme) : {})
   }));
-  const breaches = series
-    .map(s => ({ s, pts: s.points.filter(p => p.breach) }))
-    .filter(b => b.pts.length)
-    .map(b => ({
-      type: 'scatter',
-      name: `${b.s.label}: breach`,
-      symbolSize: 9,
-      itemStyle: { color: theme.breach },
-      z: 5,
-      data: b.pts.map(p => [p.x, p.y])
-    }));
   return {
     ...base(theme),
     grid: {
@@ -172,8 +151,36 @@ export function lineOption(series: ISeries[], o: ILineOptions): Option {
       ...(range ? { min: range[0], max: range[1] } : {}),
       axisLabel: { color: theme.text, formatter: (v: number) => fmtNumber(v) }
     }),
-    series: [...lines, ...breaches]
+    series: [...lines, ...breachMarkers(series, theme)]
   };
+}
+
+/** Dashed horizontal lines at a monitor's limits. */
+function thresholdLines(thresholds: number[], theme: IChartTheme): Option {
+  return {
+    markLine: {
+      silent: true,
+      symbol: 'none',
+      lineStyle: { type: 'dashed', color: theme.threshold, width: 1.5 },
+      label: { color: theme.text, formatter: 'threshold {c}' },
+      data: thresholds.map(t => ({ yAxis: t }))
+    }
+  };
+}
+
+/** A marker on each breaching point, a scatter series per curve that has one. */
+function breachMarkers(series: ISeries[], theme: IChartTheme): Option[] {
+  return series
+    .map(s => ({ s, pts: s.points.filter(p => p.breach) }))
+    .filter(b => b.pts.length)
+    .map(b => ({
+      type: 'scatter',
+      name: `${b.s.label}: breach`,
+      symbolSize: 9,
+      itemStyle: { color: theme.breach },
+      z: 5,
+      data: b.pts.map(p => [p.x, p.y])
+    }));
 }
 
 /** One bar per run of a scalar metric, labelled by run name. */
