@@ -186,7 +186,11 @@ def test_a_monitor_loads_visibly_retries_and_says_its_actions(page: Any, demo_la
     pattern = re.compile(r"/jupyter-mlops/api/monitors/bc(\?[^/]*)?$")  # not its series
     # While the report is on its way the detail says what it loads (held here until seen).
     held: list[Any] = []
-    page.route(pattern, held.append)
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(pattern, hold)
     row.click()
     detail = page.locator(".jp-mlops-monitor-detail[data-monitor='bc']")
     loading = detail.get_by_role("status")
