@@ -89,7 +89,7 @@ def _by_count(maps: Iterable[Mapping[str, Any]]) -> list[str]:
 def _rank_params(rows: Sequence[RunRow]) -> list[tuple[str, bool]]:
     """Each param that some run sets, with whether it varies, in the order a chooser offers
     them: varying before constant, shallow before namespaced, common before rare, then name."""
-    values: dict[str, set[str]] = {}
+    values: dict[str, set[Any]] = {}
     count: Counter[str] = Counter()
     for r in rows:
         for k, v in r.params.items():
@@ -127,5 +127,9 @@ def _depth(key: str) -> int:
     return key.count(".") + key.count("__")
 
 
-def _hashable(value: Any) -> str:
+def _hashable(value: Any) -> Any:
+    """A key telling values apart as JSON does (1, 1.0 and True differ); lists and dicts by
+    their JSON text. Scalars skip json.dumps: a page has thousands of param values."""
+    if isinstance(value, (str, int, float, bool)):
+        return (type(value).__name__, value)
     return json.dumps(value, sort_keys=True, default=str)

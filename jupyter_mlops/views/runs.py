@@ -209,10 +209,16 @@ def runs_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def runs_page(
     tracker: Tracker, query: RunsQuery, clock: Callable[[], float] = time.time
 ) -> RunsPage:
-    """A page of runs with their gate outcome and model version (the ``runs()`` columns).
+    """A page of runs with their gate outcome and model version (the ``runs()`` columns),
+    their tags and the page's default columns.
 
     Paging by cursor keeps a stable result set: the first page records the time, and later
     pages leave out runs started after it, so new runs never shift rows between pages."""
+    return _with_columns(_bare_page(tracker, query, clock), tracker.store)
+
+
+def _bare_page(tracker: Tracker, query: RunsQuery, clock: Callable[[], float]) -> RunsPage:
+    """The page without its tags and columns."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationError(f"limit must be from 1 to {MAX_PAGE}, got {query.limit}")
     bounds.check_int(query.offset, "offset", 0, bounds.MAX_OFFSET)
@@ -244,7 +250,7 @@ def runs_page(
         by_id = {r["id"]: from_jsonable(r, RunRow) for r in runs_records(frame)}
         rows = tuple(by_id[i] for i in ids if i in by_id)
     nxt = replace(cur, offset=cur.offset + len(ids)).encode() if has_more else None
-    return _with_columns(RunsPage(rows, cur.offset, query.limit, has_more, nxt), store)
+    return RunsPage(rows, cur.offset, query.limit, has_more, nxt)
 
 
 def _with_columns(page: RunsPage, store: RunStore) -> RunsPage:
@@ -258,10 +264,13 @@ def all_runs(tracker: Tracker, query: RunsQuery, limit: int | None = None) -> Ru
     page at a time: the CLI's ``runs`` asks for more than a page holds."""
     if limit is not None and limit <= MAX_PAGE:
         return runs_page(tracker, replace(query, limit=limit))
-    page = runs_page(tracker, replace(query, limit=MAX_PAGE))
+    # Bare pages: the tags and columns are worked out once, over all the rows.
+    page = _bare_page(tracker, replace(query, limit=MAX_PAGE), time.time)
     rows = list(page.runs)
     while page.next_cursor is not None and (limit is None or len(rows) < limit):
-        page = runs_page(tracker, replace(query, limit=MAX_PAGE, cursor=page.next_cursor))
+        page = _bare_page(
+            tracker, replace(query, limit=MAX_PAGE, cursor=page.next_cursor), time.time
+        )
         rows += page.runs
     more = limit is not None and len(rows) > limit
     whole = RunsPage(tuple(rows[:limit]), query.offset, limit or max(len(rows), 1), more)
