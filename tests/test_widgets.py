@@ -17,7 +17,7 @@ from nbconvert import HTMLExporter
 
 import jupyter_mlops as mlops
 from jupyter_mlops.notebook.cells import format_duration, format_value, number_format
-from jupyter_mlops.notebook.widgets import WIDGET_MIME, CompareFrame, RunsFrame
+from jupyter_mlops.notebook.widgets import FALLBACK_METADATA, WIDGET_MIME, CompareFrame, RunsFrame
 from tests.notebook_files import python_notebook
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -53,8 +53,12 @@ def _execute(tmp_path: Path, *sources: str, store_state: bool = True) -> nbforma
 
 
 def _bundle(cell: nbformat.NotebookNode) -> dict:
+    return _output(cell).data
+
+
+def _output(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     (out,) = [o for o in cell.outputs if o.output_type in ("execute_result", "display_data")]
-    return out.data
+    return out
 
 
 def _state(nb: nbformat.NotebookNode) -> dict:
@@ -158,6 +162,8 @@ def test_runs_and_compare_outputs_carry_widget_and_static_html(
     assert "run1" in out["text/plain"]
     assert _bundle(nb.cells[2])["text/plain"] == "('RunsFrame', 7)"
 
+    # The lab extension knows our widget outputs by this mark (widgetFallback.ts).
+    assert _output(nb.cells[1]).metadata == _output(nb.cells[3]).metadata == FALLBACK_METADATA
     cmp = _bundle(nb.cells[3])
     (model,) = _descendants(state, cmp[WIDGET_MIME]["model_id"])
     assert [r["label"] for r in model["state"]["runs"]] == ["run0", "run2"]

@@ -14,9 +14,10 @@ version *and* text. Which one is shown is the front-end's choice:
   the state, so the grid itself renders;
 - terminal IPython prints the text.
 
-What JupyterLab cannot do is fall back for a *trusted* notebook saved without widget state:
-ipywidgets' renderer then says "model not found" and never tries the next MIME type
-(jupyter-widgets/ipywidgets#849, jupyterlab/jupyterlab#1139).
+A *trusted* notebook saved without widget state is JupyterLab's gap: ipywidgets' renderer
+says "model not found" and never tries the next MIME type (jupyter-widgets/ipywidgets#849,
+jupyterlab/jupyterlab#1139). Our outputs carry :data:`FALLBACK_METADATA`, by which the lab
+extension (``labextension/src/widgetFallback.ts``) knows them and shows their HTML instead.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from ..views import Comparison
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# The output metadata that marks our widget outputs: where their model is gone, the lab
+# extension renders the output's text/html in place of ipywidgets' error.
+FALLBACK_METADATA = {"jupyter_mlops": {"widget_fallback": "text/html"}}
 
 
 def _in_kernel() -> bool:
@@ -108,8 +112,8 @@ class RunsFrame(pd.DataFrame):
         bundle: dict[str, Any] = {"text/html": view.html(), "text/plain": text}
         if _wanted(include, exclude) and _in_kernel():
             bundle[WIDGET_MIME] = _view_data(view.widget)
-        else:
-            _close(view.widget)
+            return bundle, FALLBACK_METADATA
+        _close(view.widget)
         return bundle
 
 
@@ -158,9 +162,9 @@ class CompareFrame(pd.DataFrame):
         bundle: dict[str, Any] = {"text/html": widget.html(), "text/plain": frame.to_string()}
         if _wanted(include, exclude) and _in_kernel():
             bundle[WIDGET_MIME] = _view_data(widget)
-        else:
-            widget.close()
+            return bundle, FALLBACK_METADATA
+        widget.close()
         return bundle
 
 
-__all__ = ["WIDGET_MIME", "CompareFrame", "RunsFrame", "RunsView"]
+__all__ = ["FALLBACK_METADATA", "WIDGET_MIME", "CompareFrame", "RunsFrame", "RunsView"]

@@ -13,6 +13,7 @@ import { readSettings } from './model';
 // so what it wires is needed at once: a lazy import would gain nothing.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands, createPanel, linkRunSummaries } from './plugin';
+import { widgetFallbackPlugin } from './widgetFallback';
 
 /** The sidebar panel, its commands, and links from `%%track` summaries to run details. */
 const panelPlugin: JupyterFrontEndPlugin<void> = {
@@ -58,4 +59,4 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panelPlugin];
+export default [panelPlugin, widgetFallbackPlugin];

@@ -23,11 +23,13 @@ GRID = ".jm-runs table"
 @pytest.fixture(scope="module")
 def lab_with_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, list]]:
     """Lab over a project of five runs, a notebook that shows them, and that notebook saved
-    after running it in a kernel that is gone (no widget state: JupyterLab's default)."""
+    after running it in a kernel that is gone (no widget state: JupyterLab's default), as is
+    and trusted (signed in the lab's own data directory, as ``jupyter trust`` does)."""
     import jupyter_mlops as mlops
     from tests.server.conftest import building_in
 
     root = tmp_path_factory.mktemp("widgets")
+    data = tmp_path_factory.mktemp("jupyter-data")  # the notary's secret and signatures
     names = []
     with building_in(root):
         for i in range(5):
@@ -44,11 +46,25 @@ def lab_with_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             saved, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(root)}}
         ).execute()
         nbformat.write(saved, root / "saved.ipynb")  # unsigned, no widget state
-    proc, url = start_lab(root, tmp_path_factory.mktemp("lab"))
+        nbformat.write(saved, root / "trusted.ipynb")
+        _trust(root / "trusted.ipynb", data)
+    lab = tmp_path_factory.mktemp("lab")
+    proc, url = start_lab(root, lab, extra_env={"JUPYTER_DATA_DIR": str(data)})
     try:
         yield url, root, names
     finally:
         stop_process(proc, timeout=20)
+
+
+def _trust(path: Path, data_dir: Path) -> None:
+    """Sign ``path`` as ``jupyter trust`` does, into ``data_dir`` (not the user's own)."""
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary(data_dir=str(data_dir))
+    nb = nbformat.read(path, as_version=4)
+    notary.sign(nb)
+    assert notary.check_signature(nb)
+    notary.store.close()
 
 
 @pytest.fixture
@@ -153,3 +169,22 @@ def test_saved_notebook_shows_the_static_table_when_the_model_is_gone(page: Any)
     assert "run4" in table.inner_text()
     assert page.get_by_text("Error displaying widget").count() == 0
     shot(page, "widget-saved-fallback")
+
+
+def test_trusted_notebook_shows_the_static_table_where_the_model_is_gone(page: Any) -> None:
+    """Trusted, the output's widget view wins over its HTML in Lab, and ipywidgets finds no
+    model once the fresh kernel's manager restored: the extension shows the HTML instead."""
+    _open(page, "trusted.ipynb")
+    trusted = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.context.ready.then(() =>"
+        " window.jupyterapp.shell.currentWidget.content.widgets.every(c => c.model.trusted))"
+    )
+    assert trusted
+    table = page.locator(".jp-OutputArea-output .jm-widget-fallback table")
+    table.wait_for()
+    assert table.locator("tbody tr").count() == 5
+    assert "run4" in table.inner_text()
+    # The fallback sits where ipywidgets' renderer wrote its error, and the error is gone.
+    assert page.locator(".jp-OutputArea-output.jupyter-widgets").count() == 0
+    assert page.get_by_text("Error displaying widget").count() == 0
+    shot(page, "widget-trusted-fallback")
