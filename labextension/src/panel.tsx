@@ -58,10 +58,9 @@ function Panel(props: { ctx: IPanelContext; model: PanelModel }): JSX.Element {
             </button>
           ))}
         </div>
-        {/* Buttons for the whole panel (refresh) go here, beside the tablist: a tablist may
-            hold only tabs. */}
+        {/* Buttons for the whole panel sit beside the tablist: a tablist may hold only tabs. */}
+        <RefreshButton model={model} />
       </div>
-      <RefreshButton model={model} />
       <div className="jp-mlops-body">
         {runId && (
           <RunDetailView key={runId} ctx={ctx} model={model} runId={runId} />
