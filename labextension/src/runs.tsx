@@ -73,7 +73,7 @@ export function RunsView(props: {
   );
   const [filters, setFilters] = React.useState<IGridFilters>(DEFAULT_FILTERS);
   const [selected, setSelected] = React.useState<string[]>([]);
-  const [now, setNow] = React.useState(clock);
+  const [tick, setTick] = React.useState(0);
   const update = (change: Partial<IGridFilters>) =>
     setFilters(f => ({ ...f, offset: 0, ...change }));
 
@@ -90,8 +90,9 @@ export function RunsView(props: {
   const rows = data.runs;
   const running = rows.some(r => r.status === 'running');
   useInterval(page.reload, model.settings.refreshInterval, running);
-  useInterval(() => setNow(clock()), CLOCK_TICK_MS, true);
-  React.useEffect(() => setNow(clock()), [page.data]);
+  useInterval(() => setTick(t => t + 1), CLOCK_TICK_MS, true);
+  // Read with each page and each tick, in the same render: no second render per page.
+  const now = React.useMemo(() => clock(), [page.data, tick]);
 
   const key = columnsKey(
     current,
