@@ -95,8 +95,8 @@ function Preview(props: {
   return <PreviewBody ctx={ctx} runId={runId} preview={load.data} />;
 }
 
-// Figures open at once; other artifacts load their preview when opened.
-const OPEN_KINDS = new Set(['figure']);
+// Figures and images open at once; other artifacts load their preview when opened.
+const IMAGE_NAME = /\.(png|jpe?g|gif|webp|svg)$/i;
 
 function ArtifactItem(props: {
   ctx: IPanelContext;
@@ -104,7 +104,9 @@ function ArtifactItem(props: {
   artifact: IArtifact;
 }): JSX.Element {
   const { ctx, runId, artifact: a } = props;
-  const [open, setOpen] = React.useState(OPEN_KINDS.has(a.kind));
+  const [open, setOpen] = React.useState(
+    a.kind === 'figure' || IMAGE_NAME.test(a.name)
+  );
   return (
     <li className="jp-mlops-artifact" data-artifact={a.name}>
       <details
