@@ -148,7 +148,10 @@ export const MLOpsAPI = {
       .map(seg)
       .join('/')}`,
   checkParams: (name: string, params: Record<string, Value>) =>
-    requestAPI<ICheckedParams>(`pipelines/${seg(name)}/check`, post({ params })),
+    requestAPI<ICheckedParams>(
+      `pipelines/${seg(name)}/check`,
+      post({ params })
+    ),
   artifactPreview: (id: string, name: string) =>
     requestAPI<IArtifactPreview>(
       `runs/${seg(id)}/preview/${name.split('/').map(seg).join('/')}`
