@@ -45,7 +45,11 @@ def lab_with_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         NotebookClient(
             saved, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(root)}}
         ).execute()
+        # nbclient stores the widget state; JupyterLab by default does not.
+        del saved.metadata["widgets"]
         nbformat.write(saved, root / "saved.ipynb")  # unsigned, no widget state
+        # A signature is of the content, not the path: the trusted copy must differ.
+        saved.cells.insert(0, nbformat.v4.new_markdown_cell("The trusted copy"))
         nbformat.write(saved, root / "trusted.ipynb")
         _trust(root / "trusted.ipynb", data)
     lab = tmp_path_factory.mktemp("lab")
@@ -93,9 +97,18 @@ def _shut_down_kernels(url: str) -> None:
         urllib.request.urlopen(req, timeout=60).close()
 
 
-def _open(page: Any, path: str) -> None:
+def _open(page: Any, path: str) -> Any:
+    """Open the notebook ``path``; its panel (the workspace may reopen other notebooks)."""
     page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", path)
-    page.locator(".jp-Notebook").last.wait_for()
+    panel = page.wait_for_function(
+        """path => {
+          const nb = Array.from(window.jupyterapp.shell.widgets('main'))
+            .find(w => w.context?.path === path);
+          return nb?.context.isReady ? nb.id : null;
+        }""",
+        arg=path,
+    )
+    return page.locator(f"[id='{panel.json_value()}']")
 
 
 def test_grid_sorts_and_compares_in_lab(page: Any, lab_with_runs: tuple[str, Path, list]) -> None:
@@ -161,10 +174,22 @@ def _axe_blocking(page: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _trusted(page: Any, path: str) -> bool:
+    """Whether Lab holds every code cell of the open notebook ``path`` trusted."""
+    return page.evaluate(
+        """path => Array.from(window.jupyterapp.shell.widgets('main'))
+          .find(w => w.context?.path === path).content.widgets
+          .filter(c => c.model.type === 'code').every(c => c.model.trusted)""",
+        path,
+    )
+
+
 def test_saved_notebook_shows_the_static_table_when_the_model_is_gone(page: Any) -> None:
-    _open(page, "saved.ipynb")
-    table = page.locator(".jp-OutputArea-output table")
+    panel = _open(page, "saved.ipynb")
+    assert not _trusted(page, "saved.ipynb")
+    table = panel.locator(".jp-OutputArea-output table")
     table.wait_for()
+    assert panel.locator(".jm-widget-fallback").count() == 0  # Lab's own HTML renderer
     assert table.locator("tbody tr").count() == 5
     assert "run4" in table.inner_text()
     assert page.get_by_text("Error displaying widget").count() == 0
@@ -174,17 +199,13 @@ def test_saved_notebook_shows_the_static_table_when_the_model_is_gone(page: Any)
 def test_trusted_notebook_shows_the_static_table_where_the_model_is_gone(page: Any) -> None:
     """Trusted, the output's widget view wins over its HTML in Lab, and ipywidgets finds no
     model once the fresh kernel's manager restored: the extension shows the HTML instead."""
-    _open(page, "trusted.ipynb")
-    trusted = page.evaluate(
-        "() => window.jupyterapp.shell.currentWidget.context.ready.then(() =>"
-        " window.jupyterapp.shell.currentWidget.content.widgets.every(c => c.model.trusted))"
-    )
-    assert trusted
-    table = page.locator(".jp-OutputArea-output .jm-widget-fallback table")
+    panel = _open(page, "trusted.ipynb")
+    assert _trusted(page, "trusted.ipynb")
+    table = panel.locator(".jp-OutputArea-output .jm-widget-fallback table")
     table.wait_for()
     assert table.locator("tbody tr").count() == 5
     assert "run4" in table.inner_text()
     # The fallback sits where ipywidgets' renderer wrote its error, and the error is gone.
-    assert page.locator(".jp-OutputArea-output.jupyter-widgets").count() == 0
-    assert page.get_by_text("Error displaying widget").count() == 0
+    assert panel.locator(".jp-OutputArea-output.jupyter-widgets").count() == 0
+    assert panel.get_by_text("Error displaying widget").count() == 0
     shot(page, "widget-trusted-fallback")
