@@ -191,23 +191,32 @@ class ModelRegistry:
             raise ValidationError(
                 f"Say which version to bless, e.g. {name}@3; see `jupyter-mlops models show {name}`"
             )
-        failed = self.failed_gates(name, version)
-        if failed:
-            text = failed_gates_text(f"{name}@{version}", failed)
-            if not override_gates:
-                raise FailedGatesError(
-                    f"{text}; to bless it anyway, give --override-gates and a --reason "
-                    '(REST: "override_gates": true and a "reason")',
-                    failed,
-                )
-            if not (reason or "").strip():
-                raise ValidationError(
-                    f'{text}; say why you bless it anyway with --reason (REST: "reason")'
-                )
-            reason = f"{reason} [gates overridden: {text}]"
+        reason = self._checked_gates(name, version, reason, override_gates)
         return self.store.bless_model(
             name, version, _actor(), reason, force=force, now=self.clock()
         )
+
+    def _checked_gates(
+        self, name: str, version: int, reason: str | None, override_gates: bool
+    ) -> str | None:
+        """The reason to record for blessing ``name@version`` by hand (``bless``, or ``pin``
+        with a version): a version whose gates failed is refused unless overridden, with a
+        reason that then also records the failures."""
+        failed = self.failed_gates(name, version)
+        if not failed:
+            return reason
+        text = failed_gates_text(f"{name}@{version}", failed)
+        if not override_gates:
+            raise FailedGatesError(
+                f"{text}; to bless it anyway, give --override-gates and a --reason "
+                '(REST: "override_gates": true and a "reason")',
+                failed,
+            )
+        if not (reason or "").strip():
+            raise ValidationError(
+                f'{text}; say why you bless it anyway with --reason (REST: "reason")'
+            )
+        return f"{reason} [gates overridden: {text}]"
 
     def failed_gates(self, name: str, version: int) -> list[GateResult]:
         """The blocking gates ``name@version`` failed (none: it passed, or ran no gates)."""
@@ -272,9 +281,14 @@ class ModelRegistry:
         version: int | None = None,
         reason: str | None = None,
         until: float | None = None,
+        *,
+        override_gates: bool = False,
     ) -> ModelPin:
         """Pin ``name`` at its blessed version (or bless ``version`` and pin it) until
-        unpinned or ``until``: automated runs then register candidates only."""
+        unpinned or ``until``: automated runs then register candidates only. Blessing a
+        version that way follows ``bless``'s rule for a version whose gates failed."""
+        if version is not None:
+            reason = self._checked_gates(name, version, reason, override_gates)
         return self.store.pin_model(name, version, _actor(), reason, until=until, now=self.clock())
 
     def unpin(self, name: str, reason: str | None = None) -> ModelPin | None:

@@ -72,6 +72,26 @@ def test_blessing_a_gate_failed_version_needs_an_override_and_a_reason(
     assert main(["models", "bless", "wine@1"]) == 0  # passed: no flag needed
 
 
+def test_pinning_a_gate_failed_version_follows_the_bless_rule(
+    wine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Pinning a named version blesses it, so it must not be a way around the gates.
+    assert main(["models", "pin", "wine", "--version", "2"]) == int(ExitCode.GATE)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "wine@2 failed its gates: g1" in err
+    assert main(["models", "show", "wine", "--json"]) == 0
+    assert _json(capsys)["pin"] is None
+    assert main(["models", "pin", "wine", "--version", "2", "--override-gates"]) == EXIT_USAGE
+    assert "--reason" in capsys.readouterr().err
+    argv = ["models", "pin", "wine", "--version", "2", "--override-gates", "--reason", "audit"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["models", "show", "wine", "--json"]) == 0
+    shown = _json(capsys)
+    assert shown["pin"]["version"] == 2
+    assert shown["pin"]["reason"].startswith("audit [gates overridden: ")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -69,8 +69,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         _out(args, {"model": m, "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
              f" labelled batches won by {ev['metric']})")  # fmt: skip
     elif action == "pin":
-        pin = registry.pin(args.name, args.version, args.reason, until_ts)
-        _out(args, pin, f"{args.name}: {_pin_line(pin)}; runs register candidates only")
+        return _pin(args, registry, until_ts)
     elif action == "unpin":
         gone = registry.unpin(args.name, args.reason)
         text = f"{args.name} was not pinned" if gone is None else f"{args.name}: unpinned"
@@ -83,6 +82,21 @@ def cmd_models(args: argparse.Namespace) -> int:
             f"rolled back {args.name}: {old.ref} archived, {new.ref} blessed again and pinned"
             f" (runs register candidates until `jupyter-mlops models unpin {args.name}`)",
         )
+    return EXIT_OK
+
+
+def _pin(args: argparse.Namespace, registry: Any, until_ts: float | None) -> int:
+    """Pinning a named version blesses it: gate-failed versions follow ``_bless``'s rule."""
+    from ..exceptions import FailedGatesError
+
+    try:
+        pin = registry.pin(
+            args.name, args.version, args.reason, until_ts, override_gates=args.override_gates
+        )
+    except FailedGatesError as e:
+        print(f"jupyter-mlops: error: {e}", file=sys.stderr)
+        return int(ExitCode.GATE)
+    _out(args, pin, f"{args.name}: {_pin_line(pin)}; runs register candidates only")
     return EXIT_OK
 
 
@@ -216,6 +230,11 @@ def _add_pin_commands(msub: Any, common: argparse.ArgumentParser) -> list[Any]:
     )
     mpin.add_argument("--until", metavar="DURATION|TIME", help=until_help)
     mpin.add_argument("--reason")
+    mpin.add_argument(
+        "--override-gates",
+        action="store_true",
+        help="pin a --version whose gates failed (needs --reason; recorded with the failures)",
+    )
     mun = msub.add_parser("unpin", parents=[common], help="let runs bless NAME again")
     mun.add_argument("name")
     mun.add_argument("--reason")
