@@ -13,12 +13,12 @@ A pure function of its input: no store, no clock."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..codec import dumps
 from ..entities import RunRow
 
 # Tags the tracker writes for its own bookkeeping: a column of them helps nobody.
@@ -132,4 +132,4 @@ def _hashable(value: Any) -> Any:
     their JSON text. Scalars skip json.dumps: a page has thousands of param values."""
     if isinstance(value, (str, int, float, bool)):
         return (type(value).__name__, value)
-    return json.dumps(value, sort_keys=True, default=str)
+    return dumps(value, sort_keys=True)
