@@ -197,8 +197,8 @@ def test_a_monitor_loads_visibly_retries_and_says_its_actions(page: Any, demo_la
     loading.wait_for()
     assert "Loading monitor bc" in loading.inner_text()
     shot(page, "monitoring-loading")
-    page.unroute(pattern)
     held[0].continue_()
+    page.unroute(pattern)
     words = detail.locator(".jp-mlops-monitor-plans li")
     words.first.wait_for()
     assert detail.locator(".jp-mlops-loading").count() == 0
