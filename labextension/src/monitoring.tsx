@@ -10,8 +10,8 @@ import * as React from 'react';
 
 import type { IMonitorDetail, IMonitorSummary } from './api';
 import { SeriesChart } from './charts/monitor';
-import { useLoad } from './common';
-import { ErrorRetry, Loading } from './feedback';
+import { ErrorLine, useLoad } from './common';
+import { Loading } from './feedback';
 import { fmtNumber, fmtTime } from './format';
 import type { IPanelContext, PanelModel } from './model';
 
@@ -148,7 +148,7 @@ function MonitorDetail(props: {
           Back
         </button>
       </header>
-      <ErrorRetry error={detail.error} retry={detail.reload} />
+      <ErrorLine error={detail.error} retry={detail.reload} />
       {!d && detail.loading && <Loading what={`monitor ${name}`} lines={6} />}
       {d && (
         <>
@@ -340,7 +340,7 @@ export function MonitoringView(props: {
   }
   return (
     <div className="jp-mlops-monitoring">
-      <ErrorRetry error={list.error} retry={list.reload} />
+      <ErrorLine error={list.error} retry={list.reload} />
       {!list.data && list.loading && <Loading what="monitors" />}
       {list.data && monitors.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">

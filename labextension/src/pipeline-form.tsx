@@ -8,7 +8,7 @@
 import * as React from 'react';
 
 import type { Value } from './api';
-import { describeError } from './feedback';
+import { describeError } from './common';
 import type { ParameterInfo } from './types';
 
 /** What a field holds: text as typed, a checkbox, or a choice's index ('' for None). */

@@ -13,7 +13,7 @@ import {
   useInterval,
   useLoad
 } from './common';
-import { ErrorRetry, Loading } from './feedback';
+import { Loading } from './feedback';
 import { fmtDuration, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 import { RunForm } from './pipeline-form';
@@ -109,7 +109,7 @@ function PipelineCard(props: {
           {active ? 'Running…' : 'Run now'}
         </button>
       </header>
-      <ErrorRetry error={detail.error ?? error} retry={detail.reload} />
+      <ErrorLine error={detail.error ?? error} retry={detail.reload} />
       {asking && p && (
         <RunForm
           params={p.parameters}
@@ -183,7 +183,7 @@ export function PipelinesView(props: {
   const names = (list.data?.pipelines ?? []).map(p => p.name);
   return (
     <div className="jp-mlops-pipelines">
-      <ErrorRetry error={list.error} retry={list.reload} />
+      <ErrorLine error={list.error} retry={list.reload} />
       {!list.data && list.loading && <Loading what="pipelines" />}
       {list.data && names.length === 0 && (
         <div className="jp-mlops-muted jp-mlops-pad">

@@ -212,7 +212,7 @@ def test_a_monitor_loads_visibly_retries_and_says_its_actions(page: Any, demo_la
     row.click()
     error = detail.locator(".jp-mlops-error")
     error.wait_for()
-    assert "did not answer" in error.inner_text()
+    assert "Cannot reach the Jupyter server" in error.inner_text()
     shot(page, "monitoring-error")
     page.unroute(pattern)
     detail.get_by_role("button", name="Retry").click()
