@@ -7,6 +7,7 @@ import * as React from 'react';
 
 import type { IPipeline, IRunDetail, Value } from './api';
 import {
+  ErrorLine,
   GateChip,
   GateTable,
   StatusChip,
