@@ -223,7 +223,7 @@ class RegistryTables(ModelMetaTables):
         there (until ``until``, else until unpinned); returns (old, new)."""
         current = self.get_model(name)
         if to is None:
-            earlier = [v for v in _blessing_stack(self.model_events(name)) if v != current.version]
+            earlier = [v for v in blessing_stack(self.model_events(name)) if v != current.version]
             if not earlier:
                 raise ValidationError(
                     f"{current.ref} is the only version of {name!r} left to bless; there is "
@@ -357,7 +357,7 @@ def _pin_reason(origin: str, reason: str | None, until: float | None) -> str:
     return f"{text}: {reason}" if reason else text
 
 
-def _blessing_stack(events: list[ModelEvent]) -> list[int]:
+def blessing_stack(events: list[ModelEvent]) -> list[int]:
     """Versions in the order they were blessed, with rolled-back ones popped: a rollback after
     a rollback goes one step further back instead of returning to the bad version."""
     stack: list[int] = []

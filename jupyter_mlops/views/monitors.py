@@ -244,13 +244,13 @@ def _drifted_first(columns: dict[str, Any]) -> dict[str, Any]:
 def _rollback_target(store: RunStore, model: str) -> int | None:
     """The version a rollback of ``model`` would bless now (the registry's own rule)."""
     from ..exceptions import ModelNotFoundError
-    from ..store.sql_registry import _blessing_stack
+    from ..store.sql_registry import blessing_stack
 
     try:
         current = store.get_model(model).version
     except ModelNotFoundError:
         return None
-    earlier = [v for v in _blessing_stack(store.model_events(model)) if v != current]
+    earlier = [v for v in blessing_stack(store.model_events(model)) if v != current]
     return earlier[-1] if earlier else None
 
 
