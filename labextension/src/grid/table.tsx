@@ -36,6 +36,9 @@ export interface IRunsGridProps {
 
 type Info = Map<string, IColumnInfo>;
 
+// One state object for every render: a new one would make TanStack recompute its columns.
+const PIN_STATE = { columnPinning: { left: PINNED } };
+
 /** Inline offset of a pinned column from the left edge (the sum of the widths before it). */
 function pinStyle(column: Column<IRunRow>): React.CSSProperties {
   if (!column.getIsPinned()) {
@@ -173,7 +176,7 @@ export function RunsGrid(props: IRunsGridProps): JSX.Element {
     getCoreRowModel: getCoreRowModel(),
     getRowId: r => r.id,
     manualSorting: true,
-    state: { columnPinning: { left: PINNED } }
+    state: PIN_STATE
   });
   return (
     // Fixed layout, each column exactly its size: a pinned column's offset is then exact.
