@@ -197,6 +197,10 @@ def test_mlops_line_magic(shell, capsys) -> None:
     assert frame["metrics.acc"].tolist() == [0.75, 0.5]
     top = shell.run('%mlops runs --where "metrics.acc > 0.6"')
     assert len(top) == 1
+    # The CLI's filters, read the same way (cli.runs.runs_query): none of these runs has gates.
+    assert len(shell.run("%mlops runs -e a --status finished --gate none")) == 2
+    assert len(shell.run("%mlops runs -e a --gate failed")) == 0
+    assert len(shell.run("%mlops runs -e a --status failed")) == 0
     capsys.readouterr()
     shell.run(f"%mlops show {top['id'].iloc[0][:8]}")
     assert "acc = 0.75" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import bounds
 from ..display import display_time
@@ -18,6 +18,9 @@ from ..exit_codes import ExitCode
 from .common import command_tracker, integer, number, text
 from .common import out as _out
 from .common import print_json as _print_json
+
+if TYPE_CHECKING:
+    from ..views import RunsQuery
 
 EXIT_OK = int(ExitCode.OK)
 
@@ -111,13 +114,18 @@ def runs_table(frame: Any, width: int = 240) -> str:
     return show.to_string(index=False, max_colwidth=36, line_width=width)
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
-    from ..views import RunsQuery, all_runs
+def runs_query(args: argparse.Namespace) -> RunsQuery:
+    """The query ``runs_arguments`` parsed: the CLI and ``%mlops runs`` read it the same way."""
+    from ..views import RunsQuery
 
-    query = RunsQuery(
-        args.experiment, status=args.status, where=args.where, order_by=args.order_by
-    )
-    query = replace(query, reproductions=args.all, gate=args.gate)
+    query = RunsQuery(args.experiment, status=args.status, where=args.where, order_by=args.order_by)
+    return replace(query, reproductions=args.all, gate=args.gate)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from ..views import all_runs
+
+    query = runs_query(args)
     page = all_runs(command_tracker(args), query, args.limit)
     if args.json:
         _print_json(page)

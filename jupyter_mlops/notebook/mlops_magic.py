@@ -17,7 +17,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 
-from ..cli.runs import compare_arguments, reproduce_arguments, runs_arguments, show_arguments
+from ..cli.runs import (
+    compare_arguments,
+    reproduce_arguments,
+    runs_arguments,
+    runs_query,
+    show_arguments,
+)
 from ..exceptions import MLOpsError
 from ..tracking import default_tracker
 from ..tracking.summary import format_run
@@ -82,13 +88,10 @@ class MLOpsCommands(Magics):
             raise UsageError(str(e)) from None
 
     def _cmd_runs(self, args: Any) -> Any:
-        from dataclasses import replace
-
-        from ..views import RunsQuery, all_runs
+        from ..views import all_runs
         from .widgets import RunsFrame
 
-        query = RunsQuery(args.experiment, where=args.where, order_by=args.order_by)
-        query = replace(query, reproductions=args.all)
+        query = runs_query(args)
         page = all_runs(default_tracker(), query, args.limit)
         # The frame is the value; the widget pages through the same query in the store.
         return RunsFrame(page.frame(), query=query, limit=args.limit)
