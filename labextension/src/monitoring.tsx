@@ -81,7 +81,11 @@ function DriftTable(props: { detail: IMonitorDetail }): JSX.Element {
         {last.batches === 1 ? '' : 'es'} of @{last.version}, share drifted{' '}
         {fmtNumber(last.share_drifted)}
       </div>
-      <table className="jp-mlops-table jp-mlops-drift-table">
+      <table
+        className="jp-mlops-table jp-mlops-drift-table"
+        tabIndex={0}
+        aria-label="drift per column"
+      >
         <thead>
           <tr>
             <th>column</th>
@@ -187,7 +191,11 @@ function MonitorDetail(props: {
           {d.performance.length === 0 ? (
             <div className="jp-mlops-muted">no labelled batches yet</div>
           ) : (
-            <table className="jp-mlops-table jp-mlops-performance-table">
+            <table
+              className="jp-mlops-table jp-mlops-performance-table"
+              tabIndex={0}
+              aria-label="performance per version"
+            >
               <thead>
                 <tr>
                   <th>metric</th>
@@ -259,7 +267,11 @@ function MonitorDetail(props: {
           {d.shadows.length > 0 && (
             <>
               <h4>Shadows</h4>
-              <table className="jp-mlops-table jp-mlops-shadow-table">
+              <table
+                className="jp-mlops-table jp-mlops-shadow-table"
+                tabIndex={0}
+                aria-label="shadow versions against the blessed one"
+              >
                 <thead>
                   <tr>
                     <th>version</th>
