@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..entities import ModelPin, ModelVersion
-from ..exceptions import ConflictError, NotFoundError, ValidationError
+from ..exceptions import ConflictError, ValidationError
 from ..project import Project, project_environment
+from .pipeline_form import named_pipeline
 from .values import View
 
 if TYPE_CHECKING:
@@ -56,17 +57,6 @@ class Unpinned(View):
     unpinned: ModelPin | None  # the removed pin; None when the model was not pinned
 
 
-def _load(name: str, pipelines_dir: Path) -> Any:
-    from ..pipeline.spec import list_pipelines, load_pipeline
-
-    if name not in list_pipelines(pipelines_dir):
-        try:
-            load_pipeline(name, pipelines_dir)  # for its did-you-mean message
-        except ValidationError as e:
-            raise NotFoundError(str(e)) from None
-    return load_pipeline(name, pipelines_dir)
-
-
 def launch_pipeline_run(
     tracker: Tracker,
     project: Project,
@@ -86,7 +76,7 @@ def launch_pipeline_run(
     from ..pipeline.params import coerce_params
     from .pipeline_form import check_bounds
 
-    spec = _load(name, project.pipelines_dir)
+    spec = named_pipeline(name, project.pipelines_dir)
     raw = {str(k): v if isinstance(v, str) else repr(v) for k, v in (params or {}).items()}
     overrides = coerce_params(spec.parameters, raw, None, source=f"pipeline '{spec.name}'")
     check_bounds(spec.parameters, overrides)
