@@ -12,7 +12,7 @@ import pytest
 
 from tests.processes import stop_process
 
-from .conftest import TOKEN, open_lab, shot, start_lab
+from .conftest import TOKEN, open_lab, set_theme, shot, start_lab
 
 pytestmark = pytest.mark.slow
 
@@ -185,10 +185,8 @@ def test_compare_charts_follow_the_theme_and_a_narrow_sidebar(
     )
     page.wait_for_selector("#jupyterlab-splash", state="detached")
     shot(page, "compare-bars-dark")
-    page.evaluate(
-        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
-    )
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+    # Back to Light, and wait for the theme's splash to go: a drag under it moves nothing.
+    set_theme(page, "JupyterLab Light")
     # Narrowed to the sidebar's default 250 px, the chart shrinks with the panel and stays in it.
     from .conftest import widen_sidebar
 
