@@ -61,8 +61,10 @@ def test_model_lookup_takes_name_or_name_at_version(tracker: mlops.Tracker) -> N
         registry.lookup("beer")
     with pytest.raises(ModelNotFoundError):
         registry.lookup("wine@9")
+    with pytest.raises(ModelNotFoundError, match="no alias 'x'"):
+        registry.lookup("wine@x")  # not a number: an alias (NAME@ALIAS), which wine lacks
     with pytest.raises(ValidationError, match="NAME@VERSION"):
-        registry.lookup("wine@x")
+        registry.lookup("wine@")
 
 
 def test_scheduler_status_lists_next_firings_by_name_and_the_log(tmp_path: Path) -> None:

@@ -137,7 +137,8 @@ def test_models_commands_and_errors(tmp_path: Path, capsys) -> None:
     for argv, message in [
         (["models", "show", "nope"], "No model named 'nope'"),
         (["models", "bless", "m"], "Say which version"),
-        (["models", "bless", "m@x"], "Bad model reference"),
+        (["models", "bless", "m@x"], "has no alias 'x'"),  # NAME@ALIAS (issue 19)
+        (["models", "bless", "m@"], "Bad model reference"),
         (["models", "bless", "m@9"], "no version 9"),
         (["run", "m", "-p", "C"], "Expected key=value"),
         (["run", "m", "-p", "n_rows=1.5"], "n_rows"),
