@@ -196,19 +196,13 @@ function ScopeBar(props: {
         ))}
       </div>
       {filters.scope === 'experiment' && (
-        <select
-          className="jp-mlops-select"
-          aria-label="Experiment"
+        <ChoiceSelect
+          label="Experiment"
           value={filters.experiment}
-          onChange={e => update({ experiment: e.target.value })}
-        >
-          <option value="">all experiments</option>
-          {experiments.map(x => (
-            <option key={x} value={x}>
-              {x}
-            </option>
-          ))}
-        </select>
+          any="all experiments"
+          choices={experiments}
+          onChange={experiment => update({ experiment })}
+        />
       )}
       {filters.scope === 'notebook' && (
         <span className="jp-mlops-muted">
@@ -245,34 +239,21 @@ function GridFilters(props: {
           onChange={e => setSearch(e.target.value)}
           onKeyDown={e => e.key === 'Enter' && update({ search })}
         />
-        <select
-          className="jp-mlops-select"
-          aria-label="Status filter"
+        <ChoiceSelect
+          label="Status filter"
           value={filters.status}
-          onChange={e => update({ status: e.target.value })}
-        >
-          <option value="">any status</option>
-          {RUN_STATUSES.map(s => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <select
-          className="jp-mlops-select"
-          aria-label="Gate filter"
+          any="any status"
+          choices={RUN_STATUSES}
+          onChange={status => update({ status })}
+        />
+        <ChoiceSelect
+          label="Gate filter"
           value={filters.gate}
-          onChange={e =>
-            update({ gate: e.target.value as IGridFilters['gate'] })
-          }
-        >
-          <option value="">any gates</option>
-          {GATE_FILTERS.map(g => (
-            <option key={g} value={g}>
-              {g === 'none' ? 'no gates' : `gates ${g}`}
-            </option>
-          ))}
-        </select>
+          any="any gates"
+          choices={GATE_FILTERS}
+          text={g => (g === 'none' ? 'no gates' : `gates ${g}`)}
+          onChange={gate => update({ gate: gate as IGridFilters['gate'] })}
+        />
       </div>
       <form
         className="jp-mlops-filter"
@@ -293,6 +274,33 @@ function GridFilters(props: {
         </button>
       </form>
     </>
+  );
+}
+
+/** A labelled select of `choices`, with an empty "any" first (no filter). */
+function ChoiceSelect(props: {
+  label: string;
+  value: string;
+  any: string;
+  choices: readonly string[];
+  text?: (choice: string) => string;
+  onChange: (value: string) => void;
+}): JSX.Element {
+  const { text = (c: string) => c } = props;
+  return (
+    <select
+      className="jp-mlops-select"
+      aria-label={props.label}
+      value={props.value}
+      onChange={e => props.onChange(e.target.value)}
+    >
+      <option value="">{props.any}</option>
+      {props.choices.map(c => (
+        <option key={c} value={c}>
+          {text(c)}
+        </option>
+      ))}
+    </select>
   );
 }
 
