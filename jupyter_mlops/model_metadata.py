@@ -47,20 +47,37 @@ def _storable(value: str, field: str) -> None:
         raise ValidationError(f"{field} is not valid UTF-8 text (a lone surrogate)") from None
 
 
+def _check_token(
+    value: Any, what: str, example: str, limit: int, pattern: re.Pattern[str], rule: str
+) -> str:
+    """``value`` if it is non-empty text of at most ``limit`` characters matching ``pattern``;
+    ``what`` ("alias", "tag key") names it in the one-line error, ``rule`` says what to use."""
+    if not isinstance(value, str) or not value:
+        article = "An" if what[0] in "aeiou" else "A"
+        raise ValidationError(
+            f"{article} {what} must be text such as {example!r}, got {_shown(value)}"
+        )
+    label = what[0].upper() + what[1:]
+    if len(value) > limit:
+        raise ValidationError(
+            f"{label} {_shown(value)} is {len(value)} characters long; the limit is {limit}"
+        )
+    if not pattern.match(value):
+        raise ValidationError(f"{label} {_shown(value)} is not valid; use {rule}")
+    return value
+
+
 def check_alias(value: Any) -> str:
     """``value`` if it is a valid alias (see the module docstring)."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"An alias must be text such as 'champion', got {_shown(value)}")
-    if len(value) > MAX_ALIAS_LENGTH:
-        raise ValidationError(
-            f"Alias {_shown(value)} is {len(value)} characters long; the limit is "
-            f"{MAX_ALIAS_LENGTH}"
-        )
-    if not ALIAS_PATTERN.match(value):
-        raise ValidationError(
-            f"Alias {_shown(value)} is not valid; use letters, digits, '_' and '-', starting "
-            "with a letter (e.g. champion), so it cannot be read as a version number"
-        )
+    _check_token(
+        value,
+        "alias",
+        "champion",
+        MAX_ALIAS_LENGTH,
+        ALIAS_PATTERN,
+        "letters, digits, '_' and '-', starting with a letter (e.g. champion), so it cannot be "
+        "read as a version number",
+    )
     if _VERSION_LIKE.match(value) or value.lower() in RESERVED_ALIASES:
         raise ValidationError(
             f"Alias {value!r} reads like a version or is reserved; pick a name such as "
@@ -70,19 +87,14 @@ def check_alias(value: Any) -> str:
 
 
 def check_tag_key(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"A tag key must be text such as 'owner', got {_shown(value)}")
-    if len(value) > MAX_TAG_KEY_LENGTH:
-        raise ValidationError(
-            f"Tag key {_shown(value)} is {len(value)} characters long; the limit is "
-            f"{MAX_TAG_KEY_LENGTH}"
-        )
-    if not TAG_KEY_PATTERN.match(value):
-        raise ValidationError(
-            f"Tag key {_shown(value)} is not valid; use letters, digits and '_ . : / -', "
-            "starting with a letter or digit"
-        )
-    return value
+    return _check_token(
+        value,
+        "tag key",
+        "owner",
+        MAX_TAG_KEY_LENGTH,
+        TAG_KEY_PATTERN,
+        "letters, digits and '_ . : / -', starting with a letter or digit",
+    )
 
 
 def check_tag_value(key: str, value: Any) -> str:
