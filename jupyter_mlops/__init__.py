@@ -54,13 +54,24 @@ def check_drift(
     alpha: float = 0.05,
     threshold: float | None = None,
     p_min: float | None = None,
+    by: str | None = None,
+    top_slices: int = 20,
 ) -> DriftReport:
     """Drift of ``current`` from ``reference`` (each a DataFrame or a profile), calibrated to
-    sample size: tests with multiple-testing control at small n, effect sizes at large n."""
+    sample size: tests with multiple-testing control at small n, effect sizes at large n; with
+    ``by``, per slice (the ``top_slices`` most frequent values of that column)."""
     from .validation.drift import check_drift as _check_drift
 
     return _check_drift(
-        reference, current, columns, method, alpha=alpha, threshold=threshold, p_min=p_min
+        reference,
+        current,
+        columns,
+        method,
+        alpha=alpha,
+        threshold=threshold,
+        p_min=p_min,
+        by=by,
+        top_slices=top_slices,
     )
 
 

@@ -34,14 +34,22 @@ at every n, with the same default lines (PSI: 0.2 over the reference deciles, no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..exceptions import ValidationError
 from .drift_stats import chi2, distance, ks
 from .profiles import ColumnProfile, Profile, as_profile, profile, profile_dataframe
 
-__all__ = ["ColumnDrift", "DriftReport", "check_drift", "profile_dataframe"]
+__all__ = [
+    "ColumnDrift",
+    "DriftOptions",
+    "DriftReport",
+    "check_drift",
+    "column_drifts",
+    "profile_dataframe",
+    "settle",
+]
 
 SWITCH_N_EFF = 10_000
 ALPHA = 0.05
@@ -69,6 +77,12 @@ class ColumnDrift:
     p_adjusted: float | None = None
     n_reference: int = 0
     n_current: int = 0
+    slice: str | None = None  # the slice (e.g. "region=north") when drift is checked per slice
+
+    @property
+    def label(self) -> str:
+        """The column's name, prefixed by its slice when there is one."""
+        return f"{self.slice}: {self.column}" if self.slice else self.column
 
     def describe(self) -> str:
         text = f"{self.method} {self.statistic:.3g}"
@@ -80,9 +94,11 @@ class ColumnDrift:
             text + f", {which}={p:.2g}" + (" <" if self.drifted else " >=") + f" {self.threshold:g}"
         )
 
-    # Not its fields (codec.py): keyed by column in DriftReport, so the name is left out.
+    # Not its fields (codec.py): keyed by column in DriftReport, so the name is left out (a
+    # per-slice result's key is the slice's choice, so it names its slice and column).
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {} if self.slice is None else {"slice": self.slice, "column": self.column}
+        return out | {
             "kind": self.kind,
             "method": self.method,
             "statistic": self.statistic,
@@ -112,10 +128,10 @@ class DriftReport:
         bad = [c for c in self.columns.values() if c.drifted]
         if not bad:
             worst = max(self.columns.values(), key=_severity)
-            return f"no drift in {len(self.columns)} columns (closest {worst.column}: " + (
+            return f"no drift in {len(self.columns)} columns (closest {worst.label}: " + (
                 f"{worst.describe()})"
             )
-        shown = "; ".join(f"{c.column}: {c.describe()}" for c in bad)
+        shown = "; ".join(f"{c.label}: {c.describe()}" for c in bad)
         return f"drift in {len(bad)} of {len(self.columns)} columns: {shown}"
 
     # Not its fields (codec.py): adds the derived `drifted` and `share_drifted`.
@@ -136,6 +152,17 @@ def _severity(c: ColumnDrift) -> float:
     return c.statistic / c.threshold if c.threshold else float(c.statistic > 0)
 
 
+@dataclass(frozen=True)
+class DriftOptions:
+    """Every knob of one comparison, checked once by :func:`check_drift`; per-slice drift passes
+    it through to :func:`column_drifts` and :func:`settle` without reading it."""
+
+    method: str = "auto"
+    alpha: float = ALPHA
+    threshold: float | None = None
+    p_min: float | None = None
+
+
 def check_drift(
     reference: Any,
     current: Any,
@@ -145,17 +172,38 @@ def check_drift(
     alpha: float = ALPHA,
     threshold: float | None = None,
     p_min: float | None = None,
+    by: str | None = None,
+    top_slices: int = 20,
 ) -> DriftReport:
     """Compare ``current`` with ``reference`` column by column (see the module docstring).
 
     Each of ``reference`` and ``current`` is a DataFrame, a :class:`Profile` or its
     ``to_dict()``. ``columns`` defaults to the numeric and categorical columns both share (for
-    an explicit method, those it applies to).
+    an explicit method, those it applies to). With ``by``, each of the ``top_slices`` most
+    frequent values of that column is compared on its own (the rest pooled), under one
+    multiple-testing control over slices x columns.
     """
     if method not in METHODS:
         raise ValidationError(f"unknown drift method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < alpha < 1:
         raise ValidationError(f"alpha must be between 0 and 1, got {alpha!r}")
+    options = DriftOptions(method=method, alpha=alpha, threshold=threshold, p_min=p_min)
+    if by is not None:
+        from .drift_slices import check_drift_by  # type: ignore[import-not-found,unused-ignore]
+
+        return check_drift_by(
+            reference, current, by, columns=columns, options=options, top=top_slices
+        )
+    ref, cur, names, raw = _prepare(reference, current, columns, method)
+    results = settle(column_drifts(ref, cur, names, raw, options), options)
+    return DriftReport(method, {r.column: r for r in results})
+
+
+def _prepare(
+    reference: Any, current: Any, columns: Sequence[str] | None, method: str
+) -> tuple[Profile, Profile, list[str], dict[str, tuple[Any, Any]]]:
+    """Both sides as profiles on the reference's bins, the columns to compare, and (when both
+    sides are frames) their raw rows for the exact tests."""
     ref_df = reference if _is_frame(reference) else None
     cur_df = current if _is_frame(current) else None
     wanted = {str(c) for c in columns} if columns is not None else None
@@ -179,11 +227,37 @@ def check_drift(
         ref_labels = {str(c): c for c in ref_df.columns}
         cur_labels = {str(c): c for c in cur_df.columns}
         raw = {n: (ref_df[ref_labels[n]], cur_df[cur_labels[n]]) for n in names}
-    results = [
-        _compare(n, ref.columns[n], cur.columns[n], method, threshold, p_min, raw.get(n))
+    return ref, cur, names, raw
+
+
+def column_drifts(
+    ref: Profile,
+    cur: Profile,
+    names: list[str],
+    raw: Mapping[str, tuple[Any, Any]] | None,
+    options: DriftOptions,
+) -> list[ColumnDrift]:
+    """The unadjusted result of each of ``names`` (``raw`` holds both sides' rows of a column
+    when they are at hand, for the exact tests); :func:`settle` gives the verdicts."""
+    raw = raw or {}
+    return [
+        _compare(
+            n,
+            ref.columns[n],
+            cur.columns[n],
+            options.method,
+            options.threshold,
+            options.p_min,
+            raw.get(n),
+        )
         for n in names
     ]
-    return DriftReport(method, {r.column: r for r in _adjust(results, alpha, threshold, p_min)})
+
+
+def settle(results: list[ColumnDrift], options: DriftOptions) -> list[ColumnDrift]:
+    """The verdicts of any list of results (columns, or slices x columns), under one
+    multiple-testing control; returns a new list in the same order."""
+    return _adjust(list(results), options.alpha, options.threshold, options.p_min)
 
 
 def _only(df: Any, names: set[str]) -> Any:
@@ -287,8 +361,6 @@ def _adjust(
 ) -> list[ColumnDrift]:
     """Settle the tested columns: an explicit ``threshold`` on the statistic and/or ``p_min`` on
     the raw p-value (the old gate fields), else Benjamini–Hochberg over all of them at once."""
-    from dataclasses import replace
-
     from scipy.stats import false_discovery_control
 
     tested = [i for i, r in enumerate(results) if r.p_value is not None]

@@ -206,3 +206,22 @@ def test_import_stays_light() -> None:
     code = "import sys, jupyter_mlops; print(sorted({'numpy','pandas','scipy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_seam_for_slices_settles_any_list_and_names_the_slice() -> None:
+    from dataclasses import replace
+
+    from jupyter_mlops.validation.drift import DriftOptions, DriftReport, column_drifts, settle
+
+    options = DriftOptions()
+    ref, north, south = profile(frame(2_000, 20)), frame(300, 21, shift=8), frame(300, 22)
+    results = []
+    for name, cur in (("region=north", north), ("region=south", south)):
+        raw = column_drifts(ref, profile(cur, bins_from=ref), ["income"], None, options)
+        results += [replace(r, slice=name) for r in raw]
+    assert all(r.p_adjusted is None for r in results)  # unadjusted until settled
+    settled = settle(results, options)
+    assert [r.drifted for r in settled] == [True, False]
+    report = DriftReport("auto", {f"{r.slice}/{r.column}": r for r in settled})
+    assert report.summary().startswith("drift in 1 of 2 columns: region=north: income: ks ")
+    assert report.to_dict()["columns"]["region=north/income"]["slice"] == "region=north"
