@@ -70,23 +70,30 @@ class Worker:
     """One daemon thread that runs submitted jobs in order from a queue bounded in rows."""
 
     def __init__(
-        self, name: str, max_rows: int, block_seconds: float, on_stall: Job | None = None
+        self,
+        name: str,
+        max_rows: int,
+        block_seconds: float,
+        on_stall: Callable[[Any], None] | None = None,
     ) -> None:
         self.name = name
         self.max_rows = max_rows
         self.block_seconds = block_seconds
-        self.on_stall = on_stall  # called when a flush gives up waiting for this worker
+        # on_stall(tag of the job being run) when a flush gives up waiting for this worker
+        self.on_stall = on_stall
         self.stalled = False
+        self._current: Any = None  # the tag of the job being run
         self._cond = threading.Condition()
-        self._jobs: deque[tuple[Job, int]] = deque()
+        self._jobs: deque[tuple[Job, int, Any]] = deque()
         self._rows = 0
         self._busy = False
         self._dropped: dict[Any, list[Any]] = {}  # overflow key -> [batches, rows, report]
         self._thread: threading.Thread | None = None
 
-    def submit(self, job: Job, rows: int, key: Any, report: Report) -> bool:
-        """Queue ``job`` (weighing ``rows``); False if it did not fit (then counted under
-        ``key``, and ``report(batches, rows)`` is run by the worker)."""
+    def submit(self, job: Job, rows: int, key: Any, report: Report, tag: Any = None) -> bool:
+        """Queue ``job`` (weighing ``rows``; ``tag`` says what it is to ``on_stall``); False if
+        it did not fit (then counted under ``key``, and ``report(batches, rows)`` is run by the
+        worker)."""
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
@@ -101,7 +108,7 @@ class Worker:
                     self._cond.notify_all()
                     return False
                 self._cond.wait(left)
-            self._jobs.append((job, rows))
+            self._jobs.append((job, rows, tag))
             self._rows += rows
             self._cond.notify_all()
             return True
@@ -115,7 +122,7 @@ class Worker:
                 dropped, self._dropped = self._dropped, {}
                 job = None
                 if self._jobs:
-                    job, rows = self._jobs.popleft()
+                    job, rows, self._current = self._jobs.popleft()
                     self._rows -= rows
                 self._busy = True
                 self._cond.notify_all()  # a caller waiting for room
@@ -128,15 +135,25 @@ class Worker:
                 self._cond.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until the queue is empty and the worker idle; False if ``timeout`` passed."""
+        """Wait until the queue is empty and the worker idle; False if ``timeout`` passed
+        (then the worker is marked stalled, and ``on_stall`` told, once per job)."""
         end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._jobs or self._busy or self._dropped:
                 left = None if end is None else end - time.monotonic()
                 if left is not None and left <= 0:
-                    return False
+                    newly = self._busy and not self.stalled
+                    self.stalled = self.stalled or self._busy
+                    tag = self._current
+                    break
                 self._cond.wait(left)
-        return True
+            else:
+                return True
+        if newly:
+            log.warning("%s is still busy after %gs; not waiting for it", self.name, timeout)
+            if self.on_stall is not None:
+                _safely(self.on_stall, tag)
+        return False
 
 
 _RECORDER: Worker | None = None
@@ -153,7 +170,7 @@ def recorder() -> Worker:
         return _RECORDER
 
 
-def shadow_worker(key: Any, on_stall: Job) -> Worker:
+def shadow_worker(key: Any, on_stall: Callable[[Any], None]) -> Worker:
     """The worker that scores batches with the shadow version ``key``."""
     with _GUARD:
         if key not in _SHADOWS:
@@ -165,26 +182,26 @@ def shadow_worker(key: Any, on_stall: Job) -> Worker:
 def flush(timeout: float | None = None) -> bool:
     """Wait until every batch ``predict`` scored so far in this process is recorded, shadow
     scores included; True when all landed. A shadow still busy after ``SHADOW_WAIT`` seconds
-    is passed over (and that is recorded): its scores land once it finishes."""
+    is not waited for longer (that is recorded): its scores land once it finishes."""
+    return _flush(timeout, pass_stalled=False)
+
+
+def _flush(timeout: float | None, pass_stalled: bool) -> bool:
     if on_worker_thread():  # a worker's own reads must not wait for itself
         return True
     done = _RECORDER is None or _RECORDER.flush(timeout)
-    # after the recorder: its jobs are what submit batches to the shadows
+    # after the recorder: its jobs are what hand batches to the shadows
+    wait = SHADOW_WAIT if timeout is None else min(timeout, SHADOW_WAIT)
     for worker in list(_SHADOWS.values()):
-        if worker.stalled:
+        if (pass_stalled and worker.stalled) or not worker.flush(wait):
             done = False
-        elif not worker.flush(SHADOW_WAIT if timeout is None else min(timeout, SHADOW_WAIT)):
-            worker.stalled, done = True, False
-            log.warning(
-                "%s is still scoring after %gs; not waiting for it", worker.name, SHADOW_WAIT
-            )
-            if worker.on_stall is not None:
-                _safely(worker.on_stall)
     return done
 
 
 def _settle(location: str) -> None:
-    flush()
+    # A reader passes over a shadow already found stalled: one hung model must not make every
+    # read of the monitor tables wait SHADOW_WAIT.
+    _flush(None, pass_stalled=True)
 
 
 def _at_exit() -> None:

@@ -256,16 +256,18 @@ def _submit_shadow(job: _Batch, mv: ModelVersion, score: recorder.Job, n: int) -
         }
         st.log_monitor_event(MonitorEvent(name, when, "shadow", "overflow", detail))
 
-    def stalled() -> None:
+    def stalled(tag: Any) -> None:
+        batch_id, when = tag
         detail = {
             "version": mv.version,
-            "batch_id": job.batch_id,
+            "batch_id": batch_id,
             "why": f"still scoring after {recorder.SHADOW_WAIT:g}s",
         }
         _submit_event(st, MonitorEvent(name, when, "shadow", "stalled", detail))
 
-    worker = recorder.shadow_worker((st.location, name, mv.version), stalled)
-    worker.submit(score, n, (st.location, name, mv.version), overflow)
+    key = (st.location, name, mv.version)
+    worker = recorder.shadow_worker(key, stalled)
+    worker.submit(score, n, key, overflow, (job.batch_id, job.when))
 
 
 def _submit(job: _Batch, n: int) -> None:
