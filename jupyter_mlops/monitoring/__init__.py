@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .evaluation import Evaluation, evaluate
 from .live_data import live_validation_set
-from .serving import LabelsLogged, log_labels, predict
+from .serving import LabelsLogged, flush, log_labels, predict
 from .spec import MonitorSpec, load_monitor
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "LabelsLogged",
     "MonitorSpec",
     "evaluate",
+    "flush",
     "live_validation_set",
     "load_monitor",
     "log_labels",

@@ -108,11 +108,19 @@ def _action_text(a: dict[str, Any]) -> str:
     return text + (f": {why}" if why and a["status"] != "done" else "")
 
 
-def _window(spec: MonitorSpec, batches: list[MonitorBatch], now: float) -> list[MonitorBatch]:
-    past = [b for b in batches if b.time <= now]
+def _window(
+    spec: MonitorSpec, st: RunStore, blessed: ModelVersion, now: float
+) -> list[MonitorBatch]:
+    """The blessed version's batches in the window ending at ``now``: one indexed read of the
+    window's batches (the newest one for a per-batch window), whatever the history kept."""
+    v = blessed.version
     if spec.window == "batch":
-        return [b for b in past if b.batch_id == past[-1].batch_id] if past else []
-    return [b for b in past if b.time > now - WINDOWS[spec.window]]
+        return st.monitor_batches(
+            spec.model, until=now, version=v, role="blessed", limit=1, newest_first=True
+        )
+    since = now - WINDOWS[spec.window]
+    found = st.monitor_batches(spec.model, since, now, version=v, role="blessed")
+    return [b for b in found if b.time > since]  # the window excludes its start
 
 
 def _reference(
@@ -266,9 +274,9 @@ def evaluate(
     st = _store(store)
     when = clock() if now is None else now
     blessed = st.get_model(spec.model)
-    batches = [b for b in st.monitor_batches(spec.model) if b.role == "blessed"]
-    mine = [b for b in batches if b.version == blessed.version]
-    window = _window(spec, mine, when)
+    # the version's first batch: the drift reference when it has no training profile
+    batches = st.monitor_batches(spec.model, version=blessed.version, role="blessed", limit=1)
+    window = _window(spec, st, blessed, when)
     results = _check(spec, st, blessed, batches, window, when)
     evaluation = Evaluation(spec.model, when, blessed.version, results, [])
     st.log_monitor_event(
@@ -303,6 +311,28 @@ def _reason(results: list[CheckResult], action: str) -> str:
     )
 
 
+def _labelled(
+    spec: MonitorSpec,
+    st: RunStore,
+    blessed: ModelVersion,
+    window: list[MonitorBatch],
+    when: float,
+) -> list[tuple[int, str, float, str, str, str | None, float]]:
+    """The labelled rows the blessed version scored that the window judges: those labelled in
+    it, or those of its batch (a per-batch window), read by index, not from the whole history."""
+    if spec.window == "batch":
+        if not window:
+            return []
+        return st.labelled_predictions(
+            spec.model, version=blessed.version, batch_id=window[-1].batch_id
+        )
+    since = when - WINDOWS[spec.window]
+    rows = st.labelled_predictions(
+        spec.model, version=blessed.version, labelled_since=since, labelled_until=when
+    )
+    return [r for r in rows if r[6] > since]  # the window excludes its start
+
+
 def _check(
     spec: MonitorSpec,
     st: RunStore,
@@ -315,12 +345,7 @@ def _check(
     # Performance is judged on the labels that arrived in the window (labels come days after
     # the predictions), for rows the blessed version scored; a per-batch window takes the
     # labelled rows of its batch.
-    span = WINDOWS[spec.window] or float("inf")
-    rows = [
-        r for r in st.labelled_predictions(spec.model) if r[0] == blessed.version
-        and (r[1] == window[-1].batch_id if spec.window == "batch" and window
-             else when - span < r[6] <= when)
-    ]  # fmt: skip
+    rows = _labelled(spec, st, blessed, window, when)
     task = task_of(cached_model(st, blessed), [json.loads(r[4]) for r in rows])
     results: list[CheckResult] = []
     for check in spec.checks:

@@ -55,6 +55,8 @@ def describe_event(e: MonitorEvent) -> str:
             for c in bad
             if c.get("value") is not None
         )
+    if e.kind in ("load", "shadow", "overflow"):  # what serving recorded (monitoring/serving.py)
+        return _serving_event(e.kind, d)
     text = f"{d.get('action')}: {d.get('reason', '')}"
     if "run_id" in d:
         text += f" -> run {str(d['run_id'])[:8]} {d.get('status', '')}"
@@ -64,6 +66,17 @@ def describe_event(e: MonitorEvent) -> str:
     if "error" in d:
         text += f" ({d['error']})"
     return text
+
+
+def _serving_event(kind: str, d: dict) -> str:
+    if kind == "load":
+        return (
+            f"@{d.get('version')} loaded in {d.get('seconds', 0) * 1000:.0f}ms (apart from latency)"
+        )
+    who = f"shadow @{d['version']}" if "version" in d else "records"
+    if "batches" in d:
+        return f"{who}: {d['batches']} batch(es), {d.get('rows')} rows left out ({d.get('why')})"
+    return f"{who}, batch {d.get('batch_id')}: {d.get('error') or d.get('why')}"
 
 
 def event_table(h: History) -> tuple[list[str], list[list[str]]]:

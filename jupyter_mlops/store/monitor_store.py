@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .handle import StoreHandle
+
+# Hooks run before every read of the monitor tables, with the store's location: the
+# write-behind of ``mlops.predict`` (``monitoring/recorder.py``) registers one that waits for
+# this process's pending records of that store, so a reader sees every batch scored before it.
+# (A hook, not an import: the store layer knows nothing of monitoring.)
+_SETTLERS: list[Callable[[str], None]] = []
+
+
+def on_read(hook: Callable[[str], None]) -> None:
+    """Run ``hook(location)`` before each read of a store's monitor tables (once per hook)."""
+    if hook not in _SETTLERS:
+        _SETTLERS.append(hook)
+
+
+def settle(location: str) -> None:
+    for hook in list(_SETTLERS):
+        hook(location)
 
 
 @dataclass
@@ -27,7 +44,9 @@ class MonitorBatch:
 
 @dataclass
 class MonitorEvent:
-    """A monitor evaluation (``kind='evaluation'``) or an action it took (``kind='action'``)."""
+    """A monitor evaluation (``kind='evaluation'``), an action it took (``kind='action'``), or
+    what serving recorded apart from batches: a model load (``kind='load'``, its seconds), a
+    shadow that failed or a record queue that overflowed (``kind='shadow'``/``'overflow'``)."""
 
     name: str
     time: float
@@ -61,14 +80,34 @@ class MonitorStore(StoreHandle):
         they join a row scored with that id later)."""
         return self._no_monitoring()
 
-    def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:
+    def monitor_batches(
+        self,
+        name: str,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        version: int | None = None,
+        role: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[MonitorBatch]:
+        """``name``'s batches with ``since <= time <= until`` (of ``version`` and ``role`` if
+        given) in time order, or the first ``limit`` of them (the newest, if asked)."""
         return self._no_monitoring()
 
     def labelled_predictions(
-        self, name: str, since: float | None = None
+        self,
+        name: str,
+        since: float | None = None,
+        *,
+        version: int | None = None,
+        batch_id: str | None = None,
+        labelled_since: float | None = None,
+        labelled_until: float | None = None,
     ) -> list[tuple[int, str, float, str, str, str | None, float]]:
         """(version, batch_id, time, prediction JSON, label JSON, slice, label time) of the
-        labelled rows scored since ``since``."""
+        labelled rows scored since ``since`` (of ``version`` or ``batch_id`` if given, labelled
+        between ``labelled_since`` and ``labelled_until`` inclusive if given)."""
         return self._no_monitoring()
 
     def monitor_labels(self, name: str) -> dict[str, str]:
@@ -78,5 +117,7 @@ class MonitorStore(StoreHandle):
     def log_monitor_event(self, event: MonitorEvent) -> None:
         self._no_monitoring()
 
-    def monitor_events(self, name: str, since: float | None = None) -> list[MonitorEvent]:
+    def monitor_events(
+        self, name: str, since: float | None = None, until: float | None = None
+    ) -> list[MonitorEvent]:
         return self._no_monitoring()

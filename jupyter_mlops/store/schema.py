@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -357,6 +357,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             value TEXT NOT NULL,
             PRIMARY KEY (name, version, key)
         )""",
+    ),
+    # 11 -> 12: a monitor's evaluation reads only its window. Labels by the time they came
+    # (the performance window), a batch's predictions by its id (the per-batch window), and a
+    # version's batches by time (its drift window; its first batch, which bins the others when
+    # it has no training profile): index probes, so neither an evaluation nor predict's
+    # look-up of the bins grows with the history kept.
+    11: (
+        "CREATE INDEX IF NOT EXISTS monitor_labels_time ON monitor_labels (name, time)",
+        "CREATE INDEX IF NOT EXISTS monitor_predictions_batch"
+        " ON monitor_predictions (name, batch_id)",
+        "CREATE INDEX IF NOT EXISTS monitor_batches_version"
+        " ON monitor_batches (name, version, time)",
     ),
 }
 

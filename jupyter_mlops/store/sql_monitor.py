@@ -10,11 +10,14 @@ from typing import Any
 
 from .base import MonitorBatch, MonitorEvent
 from .dialect import Connection
+from .monitor_store import settle
 from .sql_common import SQLTables, _json
 
 
 class MonitorTables(SQLTables):
     """Batches scored by ``mlops.predict``, their labels, and what monitors did."""
+
+    location: str  # the store's (``RunStore.location``)
 
     # -- production monitoring -------------------------------------------------------------------
     def record_batch(
@@ -53,6 +56,7 @@ class MonitorTables(SQLTables):
         self._write(write)
 
     def log_labels(self, name: str, labels: Sequence[tuple[str, str]], now: float) -> list[str]:
+        self._settle()  # the ids scored just before are then known
         upsert = self.dialect.upsert(
             "monitor_labels", ("name", "row_id", "label", "time"), ("name", "row_id")
         )
@@ -84,12 +88,24 @@ class MonitorTables(SQLTables):
                     out.update(r[0] for r in c.execute(sql, (name, version, *part)).fetchall())
         return out
 
-    def monitor_batches(self, name: str, since: float | None = None) -> list[MonitorBatch]:
+    def monitor_batches(
+        self,
+        name: str,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        version: int | None = None,
+        role: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[MonitorBatch]:
+        self._settle()
         sql = (
             "SELECT batch_id, name, version, role, time, n_rows, latency, profile, predictions,"
             " rows_uri FROM monitor_batches WHERE name = ?"
         )
-        found = self._by_name(sql, name, since, "time", "time, id")
+        where = _bounds("time", since, until) + _equal(version=version, role=role)
+        found = self._query(sql, [name], where, "time, id", limit, newest_first)
         return [
             MonitorBatch(
                 r[0],
@@ -107,17 +123,30 @@ class MonitorTables(SQLTables):
         ]
 
     def labelled_predictions(
-        self, name: str, since: float | None = None
+        self,
+        name: str,
+        since: float | None = None,
+        *,
+        version: int | None = None,
+        batch_id: str | None = None,
+        labelled_since: float | None = None,
+        labelled_until: float | None = None,
     ) -> list[tuple[int, str, float, str, str, str | None, float]]:
+        self._settle()
+        # Driven from the labels when their time is bounded (index on (name, time)), each
+        # joined to its prediction by key: a window reads its own rows, not the whole history.
         sql = (
             "SELECT p.version, p.batch_id, p.time, p.prediction, l.label, p.slice, l.time"
-            " FROM monitor_predictions p JOIN monitor_labels l"
-            " ON l.name = p.name AND l.row_id = p.row_id WHERE p.name = ?"
+            " FROM monitor_labels l JOIN monitor_predictions p"
+            " ON p.name = l.name AND p.row_id = l.row_id WHERE l.name = ?"
         )
-        found = self._by_name(sql, name, since, "p.time", "p.time, p.row_id")
+        where = _bounds("p.time", since, None) + _bounds("l.time", labelled_since, labelled_until)
+        where += _equal(**{"p.version": version, "p.batch_id": batch_id})
+        found = self._query(sql, [name], where, "p.time, p.row_id")
         return [tuple(r) for r in found]
 
     def monitor_labels(self, name: str) -> dict[str, str]:
+        self._settle()
         with self._read() as c:
             found = c.execute(
                 "SELECT row_id, label FROM monitor_labels WHERE name = ?", (name,)
@@ -134,18 +163,46 @@ class MonitorTables(SQLTables):
             )
         )
 
-    def monitor_events(self, name: str, since: float | None = None) -> list[MonitorEvent]:
+    def monitor_events(
+        self, name: str, since: float | None = None, until: float | None = None
+    ) -> list[MonitorEvent]:
+        self._settle()
         sql = "SELECT name, time, kind, status, detail FROM monitor_events WHERE name = ?"
-        found = self._by_name(sql, name, since, "time", "time, id")
+        found = self._query(sql, [name], _bounds("time", since, until), "time, id")
         return [MonitorEvent(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}")) for r in found]
 
-    def _by_name(
-        self, sql: str, name: str, since: float | None, time_col: str, order: str
+    def _settle(self) -> None:
+        """Let this process's write-behind of ``mlops.predict`` land first (see
+        ``monitor_store.settle``), so that a reader sees every batch scored before it."""
+        settle(self.location)
+
+    def _query(
+        self,
+        sql: str,
+        args: list[Any],
+        where: list[tuple[str, Any]],
+        order: str,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[Any]:
-        """Rows of ``sql`` (ending in ``WHERE …name = ?``) for ``name``, from ``since`` on."""
-        args: list[Any] = [name]
-        if since is not None:
-            sql += f" AND {time_col} >= ?"
-            args.append(since)
+        """Rows of ``sql`` (ending in a ``WHERE`` clause) with the ``where`` conditions added,
+        ordered by ``order`` (the first ``limit`` rows, newest first if asked)."""
+        args = [*args, *(value for _, value in where)]
+        sql += "".join(f" AND {cond}" for cond, _ in where)
+        if newest_first:
+            order = ", ".join(f"{col} DESC" for col in order.split(", "))
+        sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         with self._read() as c:
-            return list(c.execute(sql + f" ORDER BY {order}", args).fetchall())
+            return list(c.execute(sql, args).fetchall())
+
+
+def _bounds(col: str, since: float | None, until: float | None) -> list[tuple[str, Any]]:
+    """Conditions for ``since <= col <= until`` (a None bound is open)."""
+    found = [] if since is None else [(f"{col} >= ?", since)]
+    return found + ([] if until is None else [(f"{col} <= ?", until)])
+
+
+def _equal(**values: Any) -> list[tuple[str, Any]]:
+    return [(f"{col} = ?", value) for col, value in values.items() if value is not None]
