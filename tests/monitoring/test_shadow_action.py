@@ -115,3 +115,16 @@ def test_one_shadow_check_per_monitor() -> None:
     assert (check.name, check.action, check.min_batches, check.metric) == (
         "shadow", "promote-shadow", 3, None,
     )  # fmt: skip
+
+
+def test_a_pinned_model_is_not_promoted(tracker: mlops.Tracker) -> None:
+    registry = ModelRegistry(tracker.store)
+    register(tracker, "m", Threshold(w=-0.5))
+    register(tracker, "m", Threshold(), bless=False)
+    registry.shadow("m@2")
+    registry.pin("m", reason="holiday freeze")
+    spec = MonitorSpec.from_dict("m", {"checks": [{"kind": "shadow", "min_batches": 1}]})
+    serve(0)
+    (action,) = evaluate("m", now=T0 + 120, spec=spec).actions
+    assert action["status"] == "skipped" and "pinned" in action["why"]
+    assert tracker.store.get_model("m").version == 1
