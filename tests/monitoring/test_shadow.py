@@ -7,19 +7,16 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
-from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.monitoring.shadow import shadow_evidence
 from jupyter_mlops.registry import ModelRegistry
 
-from .helpers import DAY, T0, Threshold, features, register, truth
+from . import shadow_serving
+from .helpers import Threshold, register
 
 
 def days(n: int, start: int = 0) -> None:
     for day in range(start, start + n):
-        X = features(200, seed=50 + day)
-        ids = [f"{day}-{i}" for i in range(200)]
-        predict("m", X, ids=ids, now=T0 + day * DAY)
-        log_labels("m", ids, truth(X), now=T0 + day * DAY + 60)
+        shadow_serving.serve("m", day, seed=50)
 
 
 def test_promote_shadow_with_evidence(

@@ -9,11 +9,12 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import MLOpsError
-from jupyter_mlops.monitoring import evaluate, log_labels, predict
+from jupyter_mlops.monitoring import evaluate
 from jupyter_mlops.monitoring.spec import MonitorSpec
 from jupyter_mlops.registry import ModelRegistry
 
-from .helpers import DAY, T0, Threshold, features, register, truth
+from . import shadow_serving
+from .helpers import DAY, T0, Threshold, register
 
 SPEC = {
     "cooldown": "7d",
@@ -21,12 +22,8 @@ SPEC = {
 }
 
 
-def serve(day: int, n: int = 200) -> None:
-    """Day ``day``'s batch and its labels (the one place these tests record batches)."""
-    X = features(n, seed=90 + day).drop(columns="region")
-    ids = [f"{day}-{i}" for i in range(n)]
-    predict("m", X, ids=ids, now=T0 + day * DAY)
-    log_labels("m", ids, truth(X), now=T0 + day * DAY + 60)
+def serve(day: int) -> None:
+    shadow_serving.serve("m", day, seed=90)
 
 
 def test_the_action_holds_with_the_counts_then_promotes_then_keeps_its_cooldown(

@@ -4,30 +4,25 @@ won, none lost". So a former blessed version put back in shadow can be promoted.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
 from jupyter_mlops.exceptions import MLOpsError, ValidationError
-from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.monitoring.metrics import HIGHER_IS_BETTER
+from jupyter_mlops.monitoring.report import detail
 from jupyter_mlops.monitoring.shadow import promote_shadow, shadow_evidence
 from jupyter_mlops.pipeline.monitor_spec import SHADOW_METRICS
 from jupyter_mlops.registry import ModelRegistry
 
-from .helpers import DAY, T0, Threshold, features, register, truth
+from . import shadow_serving
+from .helpers import DAY, T0, Threshold, register
 
 
 def serve(day: int, n: int = 200, *, tie: bool = False) -> None:
-    """Day ``day``'s batch through ``mlops.predict`` and its labels a minute later. The one
-    place these tests record batches (a background writer would be flushed here). ``tie``:
-    rows with x2 = 0, where every Threshold model predicts alike."""
-    X = features(n, seed=70 + day).drop(columns="region")
-    if tie:
-        X = X.assign(x2=0.0)
-    ids = [f"{day}-{i}" for i in range(n)]
-    predict("m", X, ids=ids, now=T0 + day * DAY)
-    log_labels("m", ids, truth(X), now=T0 + day * DAY + 60)
+    shadow_serving.serve("m", day, seed=70, n=n, tie=tie)
 
 
 def test_a_former_blessed_version_put_back_in_shadow_is_promoted_on_honest_evidence(
@@ -69,6 +64,12 @@ def test_ties_are_ties_and_do_not_block_a_promotion(
     )
     tie = next(b for b in shadow_evidence("m@2")["batches"] if b["result"] == "tied")
     assert tie["shadow"] == tie["served"] and tie["won"] is False
+    Path("monitors").mkdir()
+    Path("monitors/m.yaml").write_text("checks:\n  - {kind: shadow}\n")
+    (shown,) = detail("m", store=tracker.store, clock=lambda: T0 + 2 * DAY)["shadows"]
+    assert (shown["ref"], shown["batches"], shown["won"], shown["tied"], shown["lost"]) == (
+        "m@2", 2, 1, 1, 0,
+    )  # fmt: skip
     for day in (2, 3):
         serve(day)
     mv, ev = promote_shadow("m@2", min_batches=3)
