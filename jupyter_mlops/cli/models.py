@@ -10,6 +10,7 @@ from typing import Any
 from .. import bounds
 from ..entities import iso_time as iso
 from ..exit_codes import ExitCode
+from ..pipeline.monitor_spec import MAX_MIN_BATCHES
 from .common import clock as _clock
 from .common import command_tracker, integer
 from .common import out as _out
@@ -63,11 +64,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         m = registry.shadow(args.ref, args.reason)
         _out(args, m, f"{m.ref} is now in shadow: scored by mlops.predict, not served")
     elif action == "promote-shadow":
-        from ..monitoring.shadow import promote_shadow
+        from ..monitoring.shadow import describe_evidence, promote_shadow
 
         m, ev = promote_shadow(args.ref, args.min_batches, args.metric, store=store)
-        _out(args, {"model": m, "evidence": ev}, f"{m.ref} is now blessed ({ev['won']}"
-             f" labelled batches won by {ev['metric']})")  # fmt: skip
+        _out(args, {"model": m, "evidence": ev}, f"{m.ref} is now blessed: {describe_evidence(ev)}")
     elif action == "pin":
         return _pin(args, registry, until_ts)
     elif action == "unpin":
@@ -199,7 +199,12 @@ def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     msh.add_argument("--reason")
     mps = msub.add_parser("promote-shadow", parents=[common])
     mps.add_argument("ref", metavar="NAME@VERSION")
-    mps.add_argument("--min-batches", type=integer("--min-batches", 0, 10**9), default=3)
+    mps.add_argument(
+        "--min-batches",
+        type=integer("--min-batches", 1, MAX_MIN_BATCHES),
+        default=3,
+        help="labelled batches, served by another version, the shadow must win (and lose none)",
+    )
     mps.add_argument("--metric")
     pins = _add_pin_commands(msub, common)
     edits = _add_edit_commands(msub, common)

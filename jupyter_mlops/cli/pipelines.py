@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
@@ -74,6 +75,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    if args.candidate:  # this run only; the spec file is unchanged
+        spec = dataclasses.replace(spec, register="candidate")
     result = runner.run(
         spec,
         parse_kv(args.param or []),
@@ -338,6 +341,12 @@ def _add_run(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="run even if the notebook's code changed since promote",
     )
     r.add_argument("--seed", type=integer("--seed", 0, MAX_SEED))
+    r.add_argument(
+        "--candidate",
+        action="store_true",
+        help="register the model without blessing it, even if its gates pass (gates still run "
+        "and are recorded); then `models shadow NAME@V` (the spec's `register: candidate`)",
+    )
     # The Jupyter server's run-now answers with the id before this process records the run.
     r.add_argument("--run-id", help="use this id (32 hex digits) for the run")
     r.add_argument("--no-progress", action="store_true")

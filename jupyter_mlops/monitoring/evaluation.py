@@ -89,7 +89,8 @@ class Evaluation:
                    if c.status == PENDING]  # fmt: skip
         if not self.breached:
             ok = sum(c.status == OK for c in self.checks)
-            return "; ".join([*pending, f"{ok} check(s) ok"] if ok or not pending else pending)
+            parts = [*pending, f"{ok} check(s) ok"] if ok or not pending else pending
+            return "; ".join([*parts, *map(_action_text, self.actions)])  # promote-shadow
         hit = ", ".join(c.check for c in self.checks if c.breached)
         done = [_action_text(a) for a in self.actions]
         return "; ".join([f"breached {hit}", *(done or ["no action"]), *pending])
@@ -297,7 +298,9 @@ def evaluate(
         return evaluation
     actions = [
         _act(spec, st, action, _reason(results, action), when, (pipelines, project), clock)
-        for action in dict.fromkeys(r.action for r in results if r.breached and r.action != "none")
+        for action in dict.fromkeys(
+            r.action for r in results if (r.breached or _weighs_shadow(r)) and r.action != "none"
+        )
     ]
     return Evaluation(spec.model, when, blessed.version, results, actions)
 
@@ -352,11 +355,47 @@ def _check(
         if check.kind == "drift":
             ref = _reference(spec, st, blessed, batches)
             results.append(_drift(check, ref, window))
+        elif check.kind == "shadow":
+            results.append(_shadow(check, st, spec.model))
         else:
             by = "all" if check.kind == "performance" else "slice"
             metrics = {k[1]: m for k, m in grouped(rows, {blessed.version: task}, by).items()}
             results.append(_performance(check, metrics))
     return results
+
+
+def _shadow(check: Check, st: RunStore, name: str) -> CheckResult:
+    """Where each shadow stands (not a breach: a shadow doing well is no fault); ``pending``
+    until a shadow was compared with the served version on a labelled batch."""
+    from .shadow import shadow_standing
+
+    rule = f"won >= {check.min_batches} and no loss" + (
+        f" by {check.metric}" if check.metric else ""
+    )
+    found = shadow_standing(name, check.min_batches, check.metric, store=st)
+    compared = [e for e in found if e["won"] + e["tied"] + e["lost"]]
+    detail: dict[str, Any] = {"shadows": found}
+    if not compared:
+        detail["skip"] = "no labelled batch scored by a shadow" if found else "no shadow version"
+        return CheckResult(check.name, "shadow", False, None, rule, check.action, detail)
+    best = max(e["won"] for e in compared)
+    return CheckResult(check.name, "shadow", False, float(best), rule, check.action, detail)
+
+
+def _weighs_shadow(r: CheckResult) -> bool:
+    """A shadow check's action weighs the evidence at every evaluation that has some (it
+    promotes, or records "held" with the counts), not only on a breach."""
+    return r.kind == "shadow" and r.status == OK
+
+
+def _promote_shadow(spec: MonitorSpec, st: RunStore) -> tuple[str, dict[str, Any]]:
+    from .shadow import promote_best_shadow
+
+    check = next(c for c in spec.checks if c.kind == "shadow")
+    status, detail = promote_best_shadow(
+        spec.model, check.min_batches, check.metric, store=st, reason=f"monitor {spec.name}"
+    )
+    return status, {**detail, "reason": detail["why"]}
 
 
 def _act(
@@ -373,8 +412,12 @@ def _act(
         status = "cooldown"
     else:
         try:
+            status = "done"
             if action == "retrain":
                 detail |= _retrain(spec, st, f"monitor {spec.name}: {reason}", *where)
+            elif action == "promote-shadow":
+                status, found = _promote_shadow(spec, st)
+                detail |= found
             elif action == "rollback":
                 from ..registry import ModelRegistry
 
@@ -382,7 +425,6 @@ def _act(
                     spec.model, reason=f"monitor {spec.name}: {reason}"
                 )
                 detail |= {"from": old.version, "to": new.version}
-            status = "done"
             if action == "notify":  # queued for delivery now (``now`` may be a back-fill)
                 status, queued = _notify(spec, st, reason, where[1], clock())
                 detail |= queued

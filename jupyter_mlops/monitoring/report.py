@@ -152,7 +152,6 @@ def shadow_comparisons(h: History, store: RunStore) -> list[dict[str, Any]]:
             out.append({"ref": mv.ref, "version": mv.version, "error": str(e)})
             continue
         ev["batches"] = [b for b in ev["batches"] if b["batch_id"] in within]
-        ev["won"] = sum(b["won"] for b in ev["batches"])
         n = len(ev["batches"])
         out.append(
             {
@@ -160,7 +159,9 @@ def shadow_comparisons(h: History, store: RunStore) -> list[dict[str, Any]]:
                 "version": mv.version,
                 "metric": ev["metric"],
                 "batches": n,
-                "won": ev["won"],
+                "won": sum(b["result"] == "won" for b in ev["batches"]),
+                "tied": sum(b["result"] == "tied" for b in ev["batches"]),
+                "lost": sum(b["result"] == "lost" for b in ev["batches"]),
                 "shadow": sum(b["shadow"] for b in ev["batches"]) / n if n else None,
                 "blessed": sum(b["served"] for b in ev["batches"]) / n if n else None,
             }

@@ -77,7 +77,17 @@ def decide_model(
     model = registry.register(model_name, owner, artifact, pipeline=spec.name)
     if not gates_passed(gates):
         return ModelDecision(model)
+    if bless and spec.register == "candidate":  # (a sweep's run keeps the sweep's reason)
+        return ModelDecision(model, held=candidate_hold(model))
     return bless_model(registry, model, run_id, bless)
+
+
+def candidate_hold(model: ModelVersion) -> str:
+    """Why a passing model of a ``register: candidate`` run (``run --candidate``) is held."""
+    return (
+        "registered as a candidate (run --candidate, or register: candidate in the spec); "
+        f"put it in shadow with `jupyter-mlops models shadow {model.ref}`"
+    )
 
 
 def bless_model(

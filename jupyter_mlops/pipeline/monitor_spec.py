@@ -13,6 +13,9 @@ checks:
   - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
   - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
   - {kind: slice, column: region, metric: accuracy, min: 0.7, action: notify}
+  - {kind: shadow, min_batches: 3, metric: accuracy, action: promote-shadow}
+                        # blesses a shadow that won >= min_batches labelled batches served by
+                        # another version and lost none (ties count neither way); else "held"
 """
 
 from __future__ import annotations
@@ -25,8 +28,12 @@ from ..cron import ZonedSchedule, parse_schedule
 from ..exceptions import ValidationError
 
 WINDOWS = {"batch": 0.0, "daily": 86400.0, "weekly": 7 * 86400.0}
-ACTIONS = ("notify", "retrain", "rollback", "none")
-KINDS = ("drift", "performance", "slice")
+ACTIONS = ("notify", "retrain", "rollback", "promote-shadow", "none")
+KINDS = ("drift", "performance", "slice", "shadow")
+# The metrics a shadow is compared by (monitoring.metrics.HIGHER_IS_BETTER's; this module sits
+# below the monitoring package, so it names them; a test keeps the two lists equal).
+SHADOW_METRICS = ("accuracy", "f1", "rmse", "mae")
+MAX_MIN_BATCHES = 10_000
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -54,9 +61,12 @@ class Check:
     method: str = "auto"
     column: str | None = None
     min_labels: int = 1
+    min_batches: int = 3  # a shadow check: the labelled batches a shadow must win
 
     @property
     def name(self) -> str:
+        if self.kind == "shadow":
+            return "shadow" + (f":{self.metric}" if self.metric else "")
         what = self.metric or "drift"
         return f"{self.kind}:{what}" + (f"[{self.column}]" if self.column else "")
 
@@ -106,6 +116,8 @@ class MonitorSpec:
         if reference not in ("training", "first-batch"):
             raise ValidationError(f"{where}: reference must be training or first-batch")
         checks = [_check(where, i, c) for i, c in enumerate(d.get("checks") or [], 1)]
+        if sum(c.kind == "shadow" for c in checks) > 1:
+            raise ValidationError(f"{where}: give at most one shadow check")
         try:
             cooldown = seconds(d.get("cooldown", "1d"))
         except ValidationError as e:
@@ -131,10 +143,14 @@ class MonitorSpec:
 def _check(where: str, i: int, c: Any) -> Check:
     """Check ``i`` (from 1) of a monitor spec, validated."""
     if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
-        raise ValidationError(f"{where}: check {i} needs kind: drift|performance|slice")
+        raise ValidationError(f"{where}: check {i} needs kind: drift|performance|slice|shadow")
+    if c["kind"] == "shadow":
+        return _shadow_check(where, i, c)
     action = str(c.get("action", "notify"))
     if action not in ACTIONS:
         raise ValidationError(f"{where}: check {i} action must be one of {ACTIONS}")
+    if action == "promote-shadow":
+        raise ValidationError(f"{where}: check {i}: promote-shadow is a shadow check's action")
     if c["kind"] != "drift" and (
         not c.get("metric") or (c.get("min") is None and c.get("max") is None)
     ):
@@ -152,3 +168,31 @@ def _check(where: str, i: int, c: Any) -> Check:
         column=c.get("column"),
         min_labels=int(c.get("min_labels", 1)),
     )
+
+
+def _shadow_check(where: str, i: int, c: Mapping[str, Any]) -> Check:
+    """``{kind: shadow, min_batches: 3, metric: accuracy, action: promote-shadow}``."""
+    unknown = set(c) - {"kind", "action", "metric", "min_batches"}
+    if unknown:
+        raise ValidationError(
+            f"{where}: shadow check {i}: unknown field(s) {', '.join(sorted(map(str, unknown)))}"
+            "; it takes min_batches, metric and action"
+        )
+    action = str(c.get("action", "promote-shadow"))
+    if action not in ("promote-shadow", "none"):
+        raise ValidationError(
+            f"{where}: shadow check {i} action must be promote-shadow or none, got {action!r}"
+        )
+    metric = c.get("metric")
+    if metric is not None and metric not in SHADOW_METRICS:
+        raise ValidationError(
+            f"{where}: shadow check {i} metric {metric!r} must be one of "
+            f"{', '.join(SHADOW_METRICS)} (default: accuracy, rmse for a regressor)"
+        )
+    n = c.get("min_batches", 3)
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_MIN_BATCHES:
+        raise ValidationError(
+            f"{where}: shadow check {i} min_batches must be a whole number from 1 to "
+            f"{MAX_MIN_BATCHES:,}, got {n!r}"
+        )
+    return Check(kind="shadow", action=action, metric=metric, min_batches=n)

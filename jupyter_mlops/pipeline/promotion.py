@@ -84,7 +84,7 @@ def promote(
     hints += _hints(params, kernel, recorded_kernel, previous)
     code = notebook_code(nb)
     # Hand-edited scheduling fields (catch-up, retry_on, notify, retention,
-    # monitor) survive a re-promote.
+    # monitor, register) survive a re-promote.
     kept = {f: getattr(previous, f) for f in _SCHEDULING} if previous else {}
     if timezone is not None:
         # load_zone raises the one-line error for an unknown zone; UTC is written as no zone.
@@ -133,7 +133,7 @@ def _hints(
 
 _SCHEDULING = (
     "timezone", "catchup", "max_catchup", "retry_backoff", "retry_on", "notify", "retention",
-    "monitor",
+    "monitor", "register",
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ and retention). Each returns a value; :func:`.result.pipeline_result` assembles 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -276,8 +277,11 @@ def run_pipeline(
     pipelines_dir: Path | None = None,
     progress: bool = True,
     seed: int | None = None,
+    candidate: bool = False,
 ) -> PipelineResult:
-    """Run the pipeline named ``name_or_path`` (or the spec at that path) once. Like
+    """Run the pipeline named ``name_or_path`` (or the spec at that path) once; ``candidate``
+    registers its model without blessing it (``run --candidate``, the spec's ``register:
+    candidate``), to be put in shadow. Like
     ``jupyter-mlops run``, it then tries to deliver the run's notifications for at most the
     ``notify_wait`` setting (a script or an Airflow task may have no other sender), and logs
     a warning naming what is left for the background senders."""
@@ -285,6 +289,8 @@ def run_pipeline(
 
     runner = PipelineRunner(progress=progress)
     spec = find_spec(name_or_path, pipelines_dir or runner.tracker.project.pipelines_dir)
+    if candidate:
+        spec = dataclasses.replace(spec, register="candidate")
     started = time.time()
     result = runner.run(spec, params, params_file, allow_changed=allow_changed, seed=seed)
     if result.notifications:

@@ -34,6 +34,7 @@ from .spec_checks import (
     _non_empty,
     _parameters,
     _positive,
+    _register,
     _retention,
     _retries,
     _str_list,
@@ -107,6 +108,7 @@ class PipelineSpec:
     notify: NotifySpec | None = None
     retention: int | None = None  # keep the newest N runs' outputs after each run
     monitor: MonitorSpec | None = None  # the `monitor:` key: production monitoring of its model
+    register: str = "bless"  # bless | candidate: a passing model is registered, not blessed
     path: str | None = field(default=None, compare=False)  # the YAML file, when loaded from one
 
     @property
@@ -166,6 +168,8 @@ class PipelineSpec:
             d["retention"] = {"keep": self.retention}
         if self.monitor is not None:
             d["monitor"] = self.monitor.to_dict()
+        if self.register != "bless":
+            d["register"] = self.register
         return d
 
     @classmethod
@@ -193,6 +197,7 @@ class PipelineSpec:
             notify=_field(d, "notify", where, path, NotifySpec.from_dict, None),
             retention=_field(d, "retention", where, path, _retention, None),
             monitor=_field(d, "monitor", where, path, lambda v: _monitor(v, d), None),
+            register=_field(d, "register", where, path, _register, "bless"),
             timeout=str(_field(d, "timeout", where, path, _timeout, "1h")),
             retries=_field(d, "retries", where, path, _retries, 0),
             gates=_gates(d.get("gates"), where, path),
@@ -309,6 +314,7 @@ _COMMENTS = {
         "retry_on: [ConnectionError], retry_backoff: 30s doubling each time).",
     ],
     "gates": ["Evaluated in order after the run; `severity: warn` reports without blocking."],
+    "register": ["candidate: a model that passes its gates is registered, not blessed."],
     "cell_hashes": ["Managed by promote: the notebook's code must match these to run."],
 }
 

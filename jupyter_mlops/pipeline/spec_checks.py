@@ -19,9 +19,12 @@ SPEC_VERSION = 1
 _KEYS = (
     "version", "name", "notebook", "notebook_hash", "kernel", "parameters", "schedule",
     "timeout", "retries", "gates", "cell_hashes", "catchup", "max_catchup", "retry_backoff",
-    "retry_on", "notify", "retention", "monitor",
+    "retry_on", "notify", "retention", "monitor", "register",
 )  # fmt: skip
 CATCHUP = ("none", "latest", "all")
+# bless: a model whose blocking gates pass is blessed; candidate: it is registered only (to be
+# put in shadow and promoted on production evidence).
+REGISTER = ("bless", "candidate")
 _IDENT_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
@@ -92,6 +95,15 @@ def _positive(v: Any) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise ValueError(f"expected a whole number >= 1, got {v!r}")
     return v
+
+
+def _register(v: Any) -> str:
+    if v not in REGISTER:
+        raise ValueError(
+            f"{v!r} is not a register policy; use bless (bless a model whose gates pass) or "
+            "candidate (register it without blessing)"
+        )
+    return str(v)
 
 
 def _backoff(v: Any) -> str | float:

@@ -181,6 +181,8 @@ class ShadowComparison(View):
     metric: str | None = None
     batches: int | None = None
     won: int | None = None
+    tied: int | None = None  # ties count neither way; batches the shadow served are left out
+    lost: int | None = None
     shadow: float | None = None
     blessed: float | None = None
     error: str | None = None

@@ -7,19 +7,16 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.cli.app import main
-from jupyter_mlops.monitoring import log_labels, predict
 from jupyter_mlops.monitoring.shadow import shadow_evidence
 from jupyter_mlops.registry import ModelRegistry
 
-from .helpers import DAY, T0, Threshold, features, register, truth
+from . import shadow_serving
+from .helpers import Threshold, register
 
 
 def days(n: int, start: int = 0) -> None:
     for day in range(start, start + n):
-        X = features(200, seed=50 + day)
-        ids = [f"{day}-{i}" for i in range(200)]
-        predict("m", X, ids=ids, now=T0 + day * DAY)
-        log_labels("m", ids, truth(X), now=T0 + day * DAY + 60)
+        shadow_serving.serve("m", day, seed=50)
 
 
 def test_promote_shadow_with_evidence(
@@ -37,11 +34,17 @@ def test_promote_shadow_with_evidence(
     ev = shadow_evidence("m@2")
     assert ev["won"] == 3 and all(b["shadow"] == 1.0 > b["served"] for b in ev["batches"])
     assert main(["models", "promote-shadow", "m@2", "--min-batches", "3"]) == 0
-    assert "m@2 is now blessed (3 labelled batches won by accuracy)" in capsys.readouterr().out
+    assert (
+        "m@2 is now blessed: m@2 beat the blessed model on 3 of 3 labelled batches by accuracy"
+        in capsys.readouterr().out
+    )
     assert tracker.store.get_model("m").version == 2
     last = tracker.store.model_events("m")[-1]
     assert last.action == "bless" and last.reason is not None
-    assert last.reason.startswith("shadow evidence: beat the blessed model on 3/3 labelled batches")
+    assert last.reason == (
+        "shadow evidence: m@2 beat the blessed model on 3 of 3 labelled batches by accuracy; "
+        f"mean accuracy 1 vs {sum(b['served'] for b in ev['batches']) / 3:.3g}"
+    )
 
 
 def test_promote_shadow_refuses_a_loser_and_a_non_shadow(
