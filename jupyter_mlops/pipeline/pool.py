@@ -157,5 +157,10 @@ def shutdown(km: Any) -> None:
     try:
         if run_sync(km.is_alive)():
             run_sync(km.shutdown_kernel)(now=True)
+        elif not km.context.closed:
+            # It died (killed, crashed) and nobody shut it down: its ZMQ context, control
+            # socket and connection file are still ours to release, or each such kernel leaks
+            # a dozen descriptors for the life of the process.
+            run_sync(km.cleanup_resources)()
     except RuntimeError:  # "No kernel is running!": already gone
         pass
