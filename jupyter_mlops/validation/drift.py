@@ -254,7 +254,9 @@ def _columns(
                 f"current: {_list(shown[1])})"
             )
         return names
-    names = [str(c) for c in columns]
+    names = list(dict.fromkeys(str(c) for c in columns))
+    if not names:
+        raise ValidationError("columns= is empty; name at least one column, or leave it out")
     for c in names:
         if c not in ref.columns and c not in cur.columns:
             raise ValidationError(
