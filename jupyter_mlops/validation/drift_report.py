@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..exceptions import ValidationError
 from .profiles import ColumnProfile
 
 # A column that cannot be compared is a breach in its own right, named by its method.
@@ -153,6 +154,8 @@ def _severity(c: ColumnDrift) -> float:
 
 def breach(name: str, ref: ColumnProfile | None, cur: ColumnProfile | None) -> ColumnDrift | None:
     """The named breach of a column that cannot be compared, or None."""
+    if ref is None and cur is None:
+        raise ValidationError(f"column '{name}' is in neither the reference nor the current data")
     if ref is not None and cur is not None and ref.count and cur.count:
         if ref.kind == cur.kind:
             return None
