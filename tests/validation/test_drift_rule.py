@@ -231,3 +231,20 @@ def test_fuzz_check_drift_raises_nothing_but_validation_errors(
     assert report.columns and all(0 <= (c.p_value or 0) <= 1 for c in report.columns.values())
     report.summary()
     report.to_dict()
+
+
+def test_a_monitor_drift_check_reports_an_all_null_column_and_the_others() -> None:
+    """Issue 20: an all-null column made `evaluate` raise, and hid a +1 SD drift elsewhere."""
+    from jupyter_mlops.monitoring.evaluation import _drift
+    from jupyter_mlops.pipeline.monitor_spec import Check
+    from jupyter_mlops.store.monitor_store import MonitorBatch
+
+    ref = profile(normal(2_000, 19))
+    cur = normal(400, 20).assign(a=np.nan, b=lambda d: d["b"] + 1.0)
+    batch = MonitorBatch(
+        "b1", "m", 1, "blessed", 0.0, 400, profile=profile(cur, bins_from=ref).to_dict()
+    )
+    result = _drift(Check("drift", delta=0.02), ref.to_dict(), [batch])
+    assert result.breached and result.detail["drifted"] == ["a", "b"]
+    assert result.detail["columns"]["a"] == "all-null: all null in the current data"
+    assert "> delta 0.02" in result.detail["columns"]["b"]
