@@ -362,12 +362,13 @@ def _adjust(
         for i in tested:
             r = results[i]
             p = r.p_value if r.p_value is not None else 1.0
-            bad = (threshold is not None and r.statistic > threshold) or (
-                p_min is not None and p < p_min
-            )
+            size = r.effect if r.effect is not None else r.statistic  # auto: its distance
+            bad = (threshold is not None and size > threshold) or (p_min is not None and p < p_min)
             line = threshold if threshold is not None else p_min
             assert line is not None
-            results[i] = replace(r, threshold=line, drifted=bool(bad))
+            words = [f"max {threshold:g}"] if threshold is not None else []
+            words += [f"p_min {p_min:g}"] if p_min is not None else []
+            results[i] = replace(r, threshold=line, drifted=bool(bad), line=" and ".join(words))
         return results
     if tested:
         adjusted = false_discovery_control([results[i].p_value for i in tested], method="bh")
