@@ -103,10 +103,10 @@ def add_history(store: Any, name: str, batches: int) -> None:
 
 def forget_bins() -> None:
     """As in a new serving process: the bins are looked up again (once)."""
-    from jupyter_mlops.monitoring import serving
+    from jupyter_mlops.monitoring import recording
 
-    serving._BINS.clear()
-    serving._REFERENCES.clear()
+    recording._BINS.clear()
+    recording._REFERENCES.clear()
 
 
 def paired(name: str, model: Any, X: Any, repeats: int) -> tuple[float, float]:

@@ -127,7 +127,7 @@ def counted(conn: sqlite3.Connection) -> Iterator[dict[str, int]]:
 def _predict_cost(tracker: mlops.Tracker, name: str, history: int) -> list[dict[str, int]]:
     """What two predict calls read (the first finds the bins) after ``history`` stored
     batches; synchronous, so that the whole record is made on this thread's connection."""
-    from jupyter_mlops.monitoring import serving
+    from jupyter_mlops.monitoring import recording
 
     store = tracker.store
     X = features(20, seed=4).drop(columns="region")
@@ -140,8 +140,8 @@ def _predict_cost(tracker: mlops.Tracker, name: str, history: int) -> list[dict[
         ],
         [],
     )
-    serving._BINS.clear()  # as in a new process: the bins are looked up again
-    serving._REFERENCES.clear()
+    recording._BINS.clear()  # as in a new process: the bins are looked up again
+    recording._REFERENCES.clear()
     costs = []
     for call in range(2):
         with counted(store._conn()) as seen:  # type: ignore[attr-defined]
