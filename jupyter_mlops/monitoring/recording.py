@@ -265,7 +265,7 @@ def submit(job: Batch, n: int) -> None:
         }
         st.log_monitor_event(MonitorEvent(name, when, "overflow", "dropped", detail))
 
-    recorder.recorder().submit(lambda: record(job, False), n + 1, (st.location, name), overflow)
+    recorder.recorder().submit(lambda: record(job, False), max(n, 1), (st.location, name), overflow)
 
 
 def submit_event(st: RunStore, event: MonitorEvent) -> None:
