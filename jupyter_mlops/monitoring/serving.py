@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -40,9 +41,18 @@ def _store(store: RunStore | None) -> RunStore:
 
 
 def _snapshot(value: Any) -> Any:
-    """A copy the caller may overwrite after the call (a NumPy array's or a DataFrame's copy
-    is one memcpy per column; a list's, shallow)."""
+    """A copy the caller may change after the call without changing the record. Under
+    copy-on-write (pandas >= 3 always has it) a DataFrame's shallow copy is one: it shares the
+    data until either side writes. A deep copy of 10,000 x 20 floats into fresh memory takes
+    ~0.6 ms, a third of a linear model's own time on them. Anything else is copied."""
+    pd = sys.modules.get("pandas")  # not imported: X cannot be a DataFrame
+    if pd is not None and isinstance(value, pd.DataFrame) and _copy_on_write(pd):
+        return value.copy(deep=False)
     return value.copy() if hasattr(value, "copy") else copy.copy(value)
+
+
+def _copy_on_write(pd: Any) -> bool:
+    return int(pd.__version__.split(".")[0]) >= 3
 
 
 def _check_args(X: Any, ids: Sequence[Any] | None, slice_by: str | None) -> list[Any] | None:
