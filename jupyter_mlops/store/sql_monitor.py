@@ -32,8 +32,8 @@ class MonitorTables(SQLTables):
                 b.time,
                 b.n_rows,
                 b.latency,
-                None if b.profile is None else _json(b.profile),
-                None if b.predictions is None else _json(b.predictions),
+                _profile_json(b.profile),
+                _profile_json(b.predictions),
                 b.rows_uri,
             )
             for b in batches
@@ -196,6 +196,19 @@ class MonitorTables(SQLTables):
             sql += f" LIMIT {int(limit)}"
         with self._read() as c:
             return list(c.execute(sql, args).fetchall())
+
+
+def _profile_json(value: dict[str, Any] | None) -> str | None:
+    """A profile (``Profile.to_dict()``, plain JSON already) as JSON text. Straight to
+    ``json.dumps``: a batch's profile holds thousands of numbers, and walking them first for
+    values JSON cannot take (``_json``) would double the record's cost; that walk is kept
+    for a profile that needs it."""
+    if value is None:
+        return None
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return _json(value)
 
 
 def _bounds(col: str, since: float | None, until: float | None) -> list[tuple[str, Any]]:

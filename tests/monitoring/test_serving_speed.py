@@ -127,7 +127,7 @@ def counted(conn: sqlite3.Connection) -> Iterator[dict[str, int]]:
 def _predict_cost(tracker: mlops.Tracker, name: str, history: int) -> list[dict[str, int]]:
     """What two predict calls read (the first finds the bins) after ``history`` stored
     batches; synchronous, so that the whole record is made on this thread's connection."""
-    from jupyter_mlops.monitoring import serving
+    from jupyter_mlops.monitoring import recording
 
     store = tracker.store
     X = features(20, seed=4).drop(columns="region")
@@ -140,8 +140,8 @@ def _predict_cost(tracker: mlops.Tracker, name: str, history: int) -> list[dict[
         ],
         [],
     )
-    serving._BINS.clear()  # as in a new process: the bins are looked up again
-    serving._REFERENCES.clear()
+    recording._BINS.clear()  # as in a new process: the bins are looked up again
+    recording._REFERENCES.clear()
     costs = []
     for call in range(2):
         with counted(store._conn()) as seen:  # type: ignore[attr-defined]
@@ -231,3 +231,25 @@ def test_bad_ids_are_refused_on_the_callers_thread(tracker: mlops.Tracker) -> No
     X = features(10, seed=8).drop(columns="region")
     with pytest.raises(ValidationError, match="10 rows but 3 ids"):
         predict("ids", X, ids=[1, 2, 3])
+
+
+def test_a_full_record_queue_never_blocks_for_long_and_its_overflow_is_recorded(
+    tracker: mlops.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a record queue of 50 rows that never waits for room, its worker held busy by a job
+    monkeypatch.setattr(recorder, "_RECORDER", recorder.Worker("test-recorder", 50, 0.0))
+    held = threading.Event()
+    recorder.recorder().submit(held.wait, 1, None, lambda b, r: None)
+    register(tracker, "full", Threshold())
+    X = features(30, seed=9).drop(columns="region")
+    try:
+        for i in range(3):  # the first fits; the next two find it full
+            assert np.array_equal(predict("full", X, now=T0 + i), Threshold().predict(X))
+    finally:
+        held.set()
+    assert flush() is True
+    assert [b.time for b in tracker.store.monitor_batches("full")] == [T0]
+    (overflow,) = [e for e in tracker.store.monitor_events("full") if e.kind == "overflow"]
+    assert (overflow.status, overflow.detail["batches"], overflow.detail["rows"]) == (
+        "dropped", 2, 60
+    )  # fmt: skip
