@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.entities import ModelStage
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import evaluate
+from jupyter_mlops.monitoring.rendering import describe_event
 from jupyter_mlops.monitoring.spec import MonitorSpec
 from jupyter_mlops.registry import ModelRegistry
 
@@ -55,6 +57,10 @@ def test_the_action_holds_with_the_counts_then_promotes_then_keeps_its_cooldown(
     assert (found["ref"], found["won"], found["tied"], found["lost"]) == ("m@2", 3, 0, 0)
     event = [e for e in tracker.store.monitor_events("m") if e.kind == "action"][-1]
     assert event.status == "done" and event.detail["evidence"][0]["won"] == 3
+    assert describe_event(event).startswith(
+        "promote-shadow: shadow evidence: m@2 beat the blessed model on 3 of 3"
+    ) and describe_event(event).endswith("(monitor m) -> @1 archived, @2 blessed")
+    assert tracker.store.get_model("m", 1).stage is ModelStage.ARCHIVED
     bless = tracker.store.model_events("m")[-1]
     assert bless.action == "bless" and (bless.reason or "").startswith(
         "shadow evidence: m@2 beat the blessed model on 3 of 3 labelled batches by accuracy"
