@@ -5,6 +5,8 @@ monitor's cooldown after a promotion."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import jupyter_mlops as mlops
@@ -131,3 +133,23 @@ def test_a_pinned_model_is_not_promoted(tracker: mlops.Tracker) -> None:
     (action,) = evaluate("m", now=T0 + 120, spec=spec).actions
     assert action["status"] == "skipped" and "pinned" in action["why"]
     assert tracker.store.get_model("m").version == 1
+
+
+def test_the_monitor_report_says_what_the_action_does(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.views import monitor_report
+
+    register(tracker, "m", Threshold())
+    Path("monitors").mkdir()
+    Path("monitors/m.yaml").write_text("checks:\n  - {kind: shadow, min_batches: 4}\n")
+    report = monitor_report(
+        "m", store=tracker.store, monitors_dir=Path("monitors"), pipelines_dir=Path("pipelines"),
+        clock=lambda: T0,
+    )  # fmt: skip
+    assert report.monitor is not None
+    (plan,) = report.monitor.plans
+    assert (plan.check, plan.action, plan.words) == (
+        "shadow",
+        "promote-shadow",
+        "bless a shadow version once it won 4 labelled batches served by another version and "
+        "lost none",
+    )
