@@ -365,37 +365,17 @@ def _check(
 
 
 def _shadow(check: Check, st: RunStore, name: str) -> CheckResult:
-    """Where each shadow stands (not a breach: a shadow doing well is no fault); ``pending``
-    until a shadow was compared with the served version on a labelled batch."""
-    from .shadow import shadow_standing
+    """Where each shadow stands: never a breach (a shadow doing well is no fault)."""
+    from .shadow import weigh_shadows
 
-    rule = f"won >= {check.min_batches} and no loss" + (
-        f" by {check.metric}" if check.metric else ""
-    )
-    found = shadow_standing(name, check.min_batches, check.metric, store=st)
-    compared = [e for e in found if e["won"] + e["tied"] + e["lost"]]
-    detail: dict[str, Any] = {"shadows": found}
-    if not compared:
-        detail["skip"] = "no labelled batch scored by a shadow" if found else "no shadow version"
-        return CheckResult(check.name, "shadow", False, None, rule, check.action, detail)
-    best = max(e["won"] for e in compared)
-    return CheckResult(check.name, "shadow", False, float(best), rule, check.action, detail)
+    value, rule, detail = weigh_shadows(name, check.min_batches, check.metric, store=st)
+    return CheckResult(check.name, "shadow", False, value, rule, check.action, detail)
 
 
 def _weighs_shadow(r: CheckResult) -> bool:
     """A shadow check's action weighs the evidence at every evaluation that has some (it
     promotes, or records "held" with the counts), not only on a breach."""
     return r.kind == "shadow" and r.status == OK
-
-
-def _promote_shadow(spec: MonitorSpec, st: RunStore) -> tuple[str, dict[str, Any]]:
-    from .shadow import promote_best_shadow
-
-    check = next(c for c in spec.checks if c.kind == "shadow")
-    status, detail = promote_best_shadow(
-        spec.model, check.min_batches, check.metric, store=st, reason=f"monitor {spec.name}"
-    )
-    return status, {**detail, "reason": detail["why"]}
 
 
 def _act(
@@ -416,7 +396,9 @@ def _act(
             if action == "retrain":
                 detail |= _retrain(spec, st, f"monitor {spec.name}: {reason}", *where)
             elif action == "promote-shadow":
-                status, found = _promote_shadow(spec, st)
+                from .shadow import promote_for_monitor
+
+                status, found = promote_for_monitor(spec, st)
                 detail |= found
             elif action == "rollback":
                 from ..registry import ModelRegistry

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..entities import ModelStage, ModelVersion
 from ..exceptions import ValidationError
@@ -19,6 +19,9 @@ from ..registry import ModelRegistry, parse_ref
 from ..store.base import RunStore
 from .metrics import HIGHER_IS_BETTER, grouped, task_of
 from .serving import _store, cached_model
+
+if TYPE_CHECKING:
+    from ..pipeline.monitor_spec import MonitorSpec
 
 WON, TIED, LOST = "won", "tied", "lost"
 
@@ -175,6 +178,31 @@ def promote_best_shadow(
     text = evidence_reason(ev) + (f" ({reason})" if reason else "")
     new = ModelRegistry(store).bless(best["ref"], reason=text)
     return "done", {"from": old.version, "to": new.version, "why": text, "evidence": found}
+
+
+def weigh_shadows(
+    name: str, min_batches: int, metric: str | None, *, store: RunStore
+) -> tuple[float | None, str, dict[str, Any]]:
+    """A monitor's shadow check: (the best shadow's wins, the rule, the detail with each
+    shadow's standing); no value, with a ``skip``, until a shadow was compared on a labelled
+    batch (the check is then pending)."""
+    rule = f"won >= {min_batches} and no loss" + (f" by {metric}" if metric else "")
+    found = shadow_standing(name, min_batches, metric, store=store)
+    compared = [e for e in found if e[WON] + e[TIED] + e[LOST]]
+    if not compared:
+        skip = "no labelled batch scored by a shadow" if found else "no shadow version"
+        return None, rule, {"shadows": found, "skip": skip}
+    return float(max(e[WON] for e in compared)), rule, {"shadows": found}
+
+
+def promote_for_monitor(spec: MonitorSpec, store: RunStore) -> tuple[str, dict[str, Any]]:
+    """The ``promote-shadow`` action of monitor ``spec`` (its shadow check's rule): the
+    action's status (done or held) and the detail its event records."""
+    check = next(c for c in spec.checks if c.kind == "shadow")
+    status, detail = promote_best_shadow(
+        spec.model, check.min_batches, check.metric, store=store, reason=f"monitor {spec.name}"
+    )
+    return status, {**detail, "reason": detail["why"]}
 
 
 def _mean_edge(ev: dict[str, Any]) -> float:

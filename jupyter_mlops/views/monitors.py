@@ -286,6 +286,12 @@ def _plans(monitor: dict[str, Any] | None, model: str, store: RunStore) -> list[
         if action not in words:
             words[action] = _plan_words(action, model, monitor.get("pipeline"), store)
         plan = {"check": c["name"], "kind": c["kind"], "action": action}
+        if action == "promote-shadow":  # weighed at every evaluation, not on a breach
+            n = c.get("min_batches", 3)
+            words[action] = (
+                f"bless a shadow version once it won {n} labelled batches served by another "
+                "version and lost none"
+            )
         out.append({**plan, "words": words[action]})
     return out
 

@@ -5,11 +5,15 @@ monitor's cooldown after a promotion."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.entities import ModelStage
 from jupyter_mlops.exceptions import MLOpsError
 from jupyter_mlops.monitoring import evaluate
+from jupyter_mlops.monitoring.rendering import describe_event
 from jupyter_mlops.monitoring.spec import MonitorSpec
 from jupyter_mlops.registry import ModelRegistry
 
@@ -55,6 +59,10 @@ def test_the_action_holds_with_the_counts_then_promotes_then_keeps_its_cooldown(
     assert (found["ref"], found["won"], found["tied"], found["lost"]) == ("m@2", 3, 0, 0)
     event = [e for e in tracker.store.monitor_events("m") if e.kind == "action"][-1]
     assert event.status == "done" and event.detail["evidence"][0]["won"] == 3
+    assert describe_event(event).startswith(
+        "promote-shadow: shadow evidence: m@2 beat the blessed model on 3 of 3"
+    ) and describe_event(event).endswith("(monitor m) -> @1 archived, @2 blessed")
+    assert tracker.store.get_model("m", 1).stage is ModelStage.ARCHIVED
     bless = tracker.store.model_events("m")[-1]
     assert bless.action == "bless" and (bless.reason or "").startswith(
         "shadow evidence: m@2 beat the blessed model on 3 of 3 labelled batches by accuracy"
@@ -125,3 +133,23 @@ def test_a_pinned_model_is_not_promoted(tracker: mlops.Tracker) -> None:
     (action,) = evaluate("m", now=T0 + 120, spec=spec).actions
     assert action["status"] == "skipped" and "pinned" in action["why"]
     assert tracker.store.get_model("m").version == 1
+
+
+def test_the_monitor_report_says_what_the_action_does(tracker: mlops.Tracker) -> None:
+    from jupyter_mlops.views import monitor_report
+
+    register(tracker, "m", Threshold())
+    Path("monitors").mkdir()
+    Path("monitors/m.yaml").write_text("checks:\n  - {kind: shadow, min_batches: 4}\n")
+    report = monitor_report(
+        "m", store=tracker.store, monitors_dir=Path("monitors"), pipelines_dir=Path("pipelines"),
+        clock=lambda: T0,
+    )  # fmt: skip
+    assert report.monitor is not None
+    (plan,) = report.monitor.plans
+    assert (plan.check, plan.action, plan.words) == (
+        "shadow",
+        "promote-shadow",
+        "bless a shadow version once it won 4 labelled batches served by another version and "
+        "lost none",
+    )
