@@ -139,9 +139,11 @@ def predict(
     """The blessed ``name``'s predictions for ``X``; records the batch (and shadow scores).
 
     ``ids`` name the rows for ``log_labels`` (default: generated, so labels cannot join);
-    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics; ``now`` is the
-    batch's time (injectable for tests and back-fills)."""
+    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics and profiles
+    (``monitoring/slices.py``); ``now`` is the batch's time (injectable for tests and
+    back-fills)."""
     from ..validation.profiles import profile
+    from .slices import slice_profiles
 
     st = _store(store)
     blessed = st.get_model(name)
@@ -157,7 +159,9 @@ def predict(
     batch_id = uuid.uuid4().hex[:16]
     row_ids = _ids(ids, len(frame), batch_id)
     slices = [None] * len(frame) if slice_by is None else frame[slice_by].astype(str).tolist()
-    prof = profile(frame, bins_from=bins_for(st, blessed)).to_dict()
+    bins = bins_for(st, blessed)
+    prof = profile(frame, bins_from=bins).to_dict()
+    prof |= slice_profiles(frame, slice_by, bins)  # per slice_by value, binned like the rest
     rows_uri = _keep_rows(st, frame, row_ids) if keep_rows else None
     batches: list[MonitorBatch] = []
     preds: list[tuple[Any, ...]] = []
