@@ -147,7 +147,7 @@ def _drift(
     for b in window[1:]:
         merged = merged.merge(Profile.from_dict(b.profile or {}))
     reference, current = pair or (ref, merged)
-    report = check_drift(reference, current, method=check.method, by=by)
+    report = check_drift(reference, current, method=check.method, delta=check.delta, by=by)
     share = report.share_drifted
     return CheckResult(
         check.name,

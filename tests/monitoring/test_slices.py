@@ -84,7 +84,7 @@ def test_a_sliced_training_profile_is_the_per_slice_reference(tracker: mlops.Tra
 
 def test_drift_by_a_column_no_batch_was_sliced_by_is_pending(tracker: mlops.Tracker) -> None:
     register(tracker, "churn", Threshold())
-    predict("churn", features(300, seed=4), now=T0)  # no slice_by
+    predict("churn", features(300, seed=4).drop(columns="region"), now=T0)  # no slice_by
     spec = MonitorSpec.from_dict("churn", {"checks": [{"kind": "drift", "by": "region"}]})
     (check,) = evaluate("churn", now=T0 + 60, spec=spec, act=False).checks
     assert check.status == "pending" and not check.breached
