@@ -128,10 +128,10 @@ def test_the_verdict_names_the_rule_the_effect_and_its_interval() -> None:
     report = check_drift(normal(3_000, 15), normal(800, 16, shift=0.5))
     a = report.columns["a"]
     low, high = a.interval
-    assert low < a.effect < high and a.delta == 0.01
+    assert low < a.effect < high and a.delta == 0.005
     text = a.describe()
     assert text.startswith(f"{a.method}: distance {a.effect:.3g} (95% {low:.3g}-{high:.3g})")
-    assert "> delta 0.01, adjusted p=" in text
+    assert "> delta 0.005, adjusted p=" in text
     d = a.to_dict()
     assert d["method"] == a.method and d["effect"] == a.effect and d["interval"] == [low, high]
     c = report.columns["c"]
