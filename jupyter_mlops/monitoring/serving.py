@@ -83,8 +83,8 @@ def predict(
     behind the call (``sync=True``: before returning, shadows included).
 
     ``ids`` name the rows for ``log_labels`` (default: generated, so labels cannot join);
-    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics; ``now`` is the
-    batch's time (injectable for tests and back-fills)."""
+    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics and profiles;
+    ``now`` is the batch's time (injectable for tests and back-fills)."""
     st = _store(store)
     blessed = st.get_model(name)
     row_ids = _check_args(X, ids, slice_by)
