@@ -214,11 +214,20 @@ def _cell(counts: list[int] | None) -> str:
     return f"{counts[0] / counts[1]:.1%} [{lo:.1%}-{hi:.1%}] /{counts[1]}"
 
 
-def print_matrix(title: str, rows: dict[str, Tally]) -> None:
+def format_matrix(title: str, rows: dict[str, Tally], markdown: bool = False) -> str:
+    """One table: a row per case, a column per detector, each cell a rate, its 95 % interval
+    and its repetitions."""
     methods = list(dict.fromkeys(m for tally in rows.values() for m in tally))
-    print(f"\n{title}\n{'':24}" + "".join(f"{m:>30}" for m in methods))
+    if markdown:
+        lines = [f"**{title}**", "", "| | " + " | ".join(methods) + " |"]
+        lines.append("|---" * (len(methods) + 1) + "|")
+        for label, tally in rows.items():
+            lines.append(f"| {label} | " + " | ".join(_cell(tally.get(m)) for m in methods) + " |")
+        return "\n".join(lines) + "\n"
+    lines = [title, f"{'':24}" + "".join(f"{m:>30}" for m in methods)]
     for label, tally in rows.items():
-        print(f"{label:24}" + "".join(f"{_cell(tally.get(m)):>30}" for m in methods))
+        lines.append(f"{label:24}" + "".join(f"{_cell(tally.get(m)):>30}" for m in methods))
+    return "\n".join(lines)
 
 
 def rate_row(name: str, counts: list[int], target: float | None, at_most: bool) -> dict[str, Any]:
@@ -277,7 +286,10 @@ def monotone_row(name: str, counts: list[list[int]]) -> dict[str, Any]:
     )
 
 
-def run(quick: bool, evidently: bool = True) -> list[dict[str, Any]]:
+def run(
+    quick: bool = False, evidently: bool = True, markdown: Path | None = None
+) -> list[dict[str, Any]]:
+    """Every section; the tables print as they are ready, and go to ``markdown`` if given."""
     from bench_drift import speed_rows
 
     # Evidently runs in the background, its minutes overlapping the sections that follow.
@@ -291,13 +303,22 @@ def run(quick: bool, evidently: bool = True) -> list[dict[str, Any]]:
     speed = speed_rows(quick)
     fold_evidently(ev_fa.results(), fa, {})
     fold_evidently(ev_pw.results(), {}, pw)
-    print_matrix("false alarms (share of repetitions with a dataset-level alarm)", _fa_labels(fa))
-    print_matrix(f"power at n = {POWER_N} (reference {POWER_REF:,}): moved column flagged", pw)
-    for name, by_n in bd.items():
-        print_matrix(
-            f"detection of {name}, reference {BOUNDARY_REF:,}",
-            {f"n={n:,}": t for n, t in by_n.items()},
-        )
+    matrices = [
+        ("False alarms: share of repetitions with a dataset-level alarm", _fa_labels(fa)),
+        (f"Power at n = {POWER_N} (reference {POWER_REF:,}): the moved column flagged", pw),
+        (
+            f"Detection across the old n_eff = 10,000 boundary (reference {BOUNDARY_REF:,})",
+            {
+                f"n = {n:,}": {name: by_n[n]["ours"] for name, by_n in bd.items()}
+                for n in BOUNDARY_N
+            },
+        ),
+    ]
+    for title, rows in matrices:
+        print("\n" + format_matrix(title, rows))
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text("\n".join(format_matrix(t, r, markdown=True) for t, r in matrices))
     print()
     return report_rows(fa, pw, bd) + speed
 
@@ -310,9 +331,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repetitions (indicative only)")
     p.add_argument("--no-evidently", action="store_true", help="skip Evidently and its venv")
+    p.add_argument("--markdown", type=Path, help="also write the tables to this markdown file")
     args = p.parse_args()
     start = time.perf_counter()
-    rows = run(args.quick, evidently=not args.no_evidently)
+    rows = run(args.quick, evidently=not args.no_evidently, markdown=args.markdown)
     print_table(rows)
     print(f"\n{time.perf_counter() - start:.0f} s in all")
 
