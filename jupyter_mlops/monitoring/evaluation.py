@@ -137,7 +137,7 @@ def _drift(check: Check, ref: dict[str, Any] | None, window: list[MonitorBatch])
     merged = Profile.from_dict(window[0].profile or {})
     for b in window[1:]:
         merged = merged.merge(Profile.from_dict(b.profile or {}))
-    report = check_drift(ref, merged, method=check.method)
+    report = check_drift(ref, merged, method=check.method, delta=check.delta)
     share = report.share_drifted
     return CheckResult(
         check.name,

@@ -11,6 +11,7 @@ schedule: "0 0 * * *"   # the scheduler evaluates it then (a pipeline's syntax: 
                         # {cron: ..., timezone: Europe/Berlin}); absent: only when asked
 checks:
   - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
+                          # (optional delta: 0.02, the practical size of a drift, 0 to 1)
   - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
   - {kind: slice, column: region, metric: accuracy, min: 0.7, action: notify}
 """
@@ -54,6 +55,7 @@ class Check:
     method: str = "auto"
     column: str | None = None
     min_labels: int = 1
+    delta: float | None = None  # drift: the practical size an effect must exceed (None: default)
 
     @property
     def name(self) -> str:
@@ -151,4 +153,19 @@ def _check(where: str, i: int, c: Any) -> Check:
         method=str(c.get("method", "auto")),
         column=c.get("column"),
         min_labels=int(c.get("min_labels", 1)),
+        delta=_delta(where, i, c),
     )
+
+
+def _delta(where: str, i: int, c: Mapping[str, Any]) -> float | None:
+    v = c.get("delta")
+    if v is None:
+        return None
+    if c["kind"] != "drift":
+        raise ValidationError(f"{where}: check {i}: delta applies to drift checks only")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+        raise ValidationError(
+            f"{where}: check {i}: delta must be a number from 0 to 1 (the practical size of a "
+            f"drift; 0: the plain tests), got {v!r}"
+        )
+    return float(v)

@@ -253,6 +253,7 @@ def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
             alpha=o.get("alpha", 0.05),
             threshold=limit,
             p_min=p_min,
+            delta=o.get("delta"),
         )
     except ValidationError as e:  # a column the method or the profile cannot compare
         raise GateInputError(str(e)) from None
@@ -260,7 +261,8 @@ def _check_drift(spec: GateSpec, ctx: GateContext) -> Outcome:
     details = {name: c.to_dict() for name, c in report.columns.items()}
     if method == "auto":
         observed: Any = round(report.share_drifted, 6)
-        threshold = f"no column drifts (auto, alpha {o.get('alpha', 0.05):g})"
+        delta = f", delta {o['delta']:g}" if o.get("delta") is not None else ""
+        threshold = f"no column drifts (auto, alpha {o.get('alpha', 0.05):g}{delta})"
     elif cols[0].p_value is not None and limit is None:  # a test judged by its p-values
         observed = min(c.p_adjusted or c.p_value or 0.0 for c in cols)
         line = f"p >= {p_min:g}" if p_min is not None else f"adjusted p > {cols[0].threshold:g}"
@@ -276,6 +278,12 @@ def _share(v: Any) -> str | None:
     return finite_number(v) or (None if 0 < v < 1 else "must be between 0 and 1")
 
 
+def _delta(v: Any) -> str | None:
+    return finite_number(v) or (
+        None if 0 <= v <= 1 else "must be from 0 to 1 (the practical size of a drift; 0: none)"
+    )
+
+
 def _kinds() -> dict[str, GateKind]:
     data = {"dataset": (True, non_empty_str)}
     cols = {"column": (False, non_empty_str), "columns": (False, column_names)}
@@ -286,7 +294,7 @@ def _kinds() -> dict[str, GateKind]:
         "method": (False, one_of("auto", "ks", "chi2", "psi", "wasserstein", "jensenshannon")),
     }
     drift_fields |= {"max": (False, non_negative), "p_min": (False, non_negative)}
-    drift_fields |= {"alpha": (False, _share)}
+    drift_fields |= {"alpha": (False, _share), "delta": (False, _delta)}
     kinds = {
         "schema": GateKind(
             _check_schema, data | {"columns": (True, dtype_map), "strict": (False, boolean)}

@@ -1,34 +1,47 @@
 """Drift between reference data and current data: one calibrated function, ``check_drift``.
 
-The rule (``method="auto"``), per column, on the effective sample size
-``n_eff = n_ref * n_cur / (n_ref + n_cur)`` (what both a test's and a distance's noise scale with):
+The rule (``method="auto"``), per column: **drift is an effect larger than a practical size
+``delta``, shown beyond sampling noise**. Each test below measures a distance between the two
+sides and gives the p-value of "the distance is at most ``delta``"; a column's p-value is the
+smallest of its tests' (each divided by its share of alpha); the p-values of all columns are
+adjusted together with Benjamini–Hochberg (``scipy.stats.false_discovery_control``) and a column
+drifts when its adjusted p-value is <= ``alpha`` (0.05). One rule at every n: no switch.
 
-- ``n_eff < 10,000``: a test. Numbers: two-sample Kolmogorov–Smirnov (``scipy.stats.ks_2samp``
-  on raw rows; against a stored profile, KS at the reference's percentile edges with
-  ``scipy.stats.kstwo``, which can only understate the gap, so it errs towards no alarm).
-  Categories: chi-square test of homogeneity of the two count rows
-  (``scipy.stats.chi2_contingency``), values with fewer than 5 expected rows pooled so the
-  chi-square approximation holds. The p-values of all tested columns are adjusted together with
-  Benjamini–Hochberg (``scipy.stats.false_discovery_control``); a column drifts when its adjusted
-  p-value is <= ``alpha`` (0.05). On same-distribution data the report then raises a false alarm
-  in at most ``alpha`` of cases, however many columns it checks.
-- ``n_eff >= 10,000``: an effect size with a fixed line. Numbers: Wasserstein distance divided by
-  the reference standard deviation (``scipy.stats.wasserstein_distance`` over the binned
-  profiles), drift above 0.05 standard deviations. Categories: Jensen–Shannon distance
-  (``scipy.spatial.distance.jensenshannon``, natural log), drift above 0.05.
+- Numbers: Kolmogorov–Smirnov (location; the largest CDF gap, a 1/5 share) and Anderson–Darling
+  (location, scale and shape, the tails weighted up; 4/5), both against the reference's percentile
+  bins (KS exact on raw rows up to 200,000 rows in all). On bins, KS's gap is a lower bound of
+  the exact one and AD's law is that of the binned data, so a stored profile errs towards no
+  alarm (:mod:`.drift_stats`, :mod:`.drift_quadratic`).
+- Categories: chi-square of homogeneity (rare values pooled), the distance is Cohen's w.
+- Nulls: the null share's change, Fisher's exact test (distance: Cohen's w), when either side
+  has a null; it takes a 1/4 share of the column's alpha.
+- A column that cannot be compared is a breach by name, counted as drifted: ``missing`` (in the
+  reference only), ``new`` (in the current data only), ``all-null`` (no value on one side),
+  ``type`` (numeric on one side, categorical on the other). The other columns are still checked.
 
-Why: a test answers "could this be sampling noise?", which is the right question while samples
-are small, but at a million rows it says yes to shifts nobody cares about. A distance answers
-"how large is the shift?", but at small n its own noise crosses any fixed line (PSI on 50 rows,
-for one). The switch sits where the two agree: at ``n_eff = 10,000`` KS flags shifts of about
-0.035 standard deviations, near the 0.05 line, and the distances' sampling noise stays well under
-their lines (Jensen–Shannon's with up to the 1,000 categories a profile keeps only from about
-n_eff = 7,000, via ``8 * n * JS^2 ~ chi2(k - 1)``). ``benchmarks/bench_drift.py`` measures the
-false-alarm and detection rates this gives.
+How ``delta`` enters: KS's observed gap is at most the true gap plus pure noise (triangle
+inequality), so ``kstwo.sf(D - delta)`` is a valid p-value; chi-square and AD statistics are
+``n_eff`` times a squared distance, and at a distance ``delta`` they follow a noncentral law with
+noncentrality ``n_eff * delta**2`` (chi-square: ``scipy.stats.ncx2``; AD: all of it on the
+largest eigenvalue, the least favourable spread). At ``delta = 0`` each is the plain test. For a
+fixed true effect above ``delta`` detection then only grows with n (monotone, no cliff), and an
+effect below ``delta`` is flagged less and less often as n grows.
+
+Default ``delta``: 0.01 for numbers (KS gap or AD distance: a normal's mean shifted by ~0.025 SD
+has a KS gap of 0.01 and an AD distance of 0.017), 0.03 for categories and null shares (Cohen's w:
+a 30 -> 31.4 % share on two values). Why so small: a practical size must sit below the smallest
+shifts users asked to see grow with n, a 0.04 SD mean shift (KS gap 0.016, AD 0.028) and a
+30 -> 35 % category shift (w >= 0.09 whatever the other values); and at n_eff up to ~1,000 it
+costs almost nothing (the noncentrality ``n_eff * delta**2`` is ~0.1), so small-n power is the
+plain tests'. ``delta=`` (per call, per drift gate, per monitor drift check) sets it for every
+kind; 0 gives the plain tests. Tests of the same distribution raise a false alarm in at most
+``alpha`` of reports, however many columns.
 
 Explicit methods (``ks``, ``chi2``, ``psi``, ``wasserstein``, ``jensenshannon``) apply one method
-at every n, with the same default lines (PSI: 0.2 over the reference deciles, not size-aware);
-``threshold`` (a maximum statistic) or ``p_min`` (a minimum raw p-value) override them.
+at every n with their old default lines (PSI: 0.2 over the reference deciles; Wasserstein 0.05
+reference SD; Jensen–Shannon 0.05); ``threshold`` (a maximum statistic) or ``p_min`` (a minimum
+raw p-value) override them. ``delta`` applies to the tests (``ks``, ``chi2``) but not to a
+distance's fixed line.
 """
 
 from __future__ import annotations
@@ -38,7 +51,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..exceptions import ValidationError
-from .drift_stats import chi2, distance, ks
+from .drift_report import ColumnDrift, DriftReport, breach, null_shares
+from .drift_stats import Evidence, ad_test, chi2_test, distance, ks_test, nulls_test
 from .profiles import ColumnProfile, Profile, as_profile, profile, profile_dataframe
 
 __all__ = [
@@ -51,8 +65,9 @@ __all__ = [
     "settle",
 ]
 
-SWITCH_N_EFF = 10_000
 ALPHA = 0.05
+DELTA = {"numeric": 0.01, "categorical": 0.03, "nulls": 0.03}  # see the module docstring
+DELTA_MAX = 1.0
 WASSERSTEIN_MAX = 0.05  # in reference standard deviations
 JENSENSHANNON_MAX = 0.05
 PSI_MAX = 0.2  # the usual "significant shift" line for PSI
@@ -60,107 +75,25 @@ TESTS = {"ks": "numeric", "chi2": "categorical"}
 DISTANCES = {"wasserstein": "numeric", "jensenshannon": "categorical", "psi": None}
 METHODS = ("auto", *TESTS, *DISTANCES)
 _DEFAULT_MAX = {"wasserstein": WASSERSTEIN_MAX, "jensenshannon": JENSENSHANNON_MAX, "psi": PSI_MAX}
-
-
-@dataclass(frozen=True)
-class ColumnDrift:
-    """One column's verdict. ``threshold`` is the line for ``statistic``, or for the
-    (BH-adjusted, unless ``p_min`` was given) p-value when ``p_value`` is set."""
-
-    column: str
-    kind: str
-    method: str
-    statistic: float
-    threshold: float
-    drifted: bool
-    p_value: float | None = None
-    p_adjusted: float | None = None
-    n_reference: int = 0
-    n_current: int = 0
-    slice: str | None = None  # the slice (e.g. "region=north") when drift is checked per slice
-
-    @property
-    def label(self) -> str:
-        """The column's name, prefixed by its slice when there is one."""
-        return f"{self.slice}: {self.column}" if self.slice else self.column
-
-    def describe(self) -> str:
-        text = f"{self.method} {self.statistic:.3g}"
-        if self.p_value is None:
-            return text + (" > " if self.drifted else " <= ") + f"{self.threshold:g}"
-        p = self.p_adjusted if self.p_adjusted is not None else self.p_value
-        which = "adjusted p" if self.p_adjusted is not None else "p"
-        return (
-            text + f", {which}={p:.2g}" + (" <" if self.drifted else " >=") + f" {self.threshold:g}"
-        )
-
-    # Not its fields (codec.py): keyed by column in DriftReport, so the name is left out (a
-    # per-slice result's key is the slice's choice, so it names its slice and column).
-    def to_dict(self) -> dict[str, Any]:
-        out = {} if self.slice is None else {"slice": self.slice, "column": self.column}
-        return out | {
-            "kind": self.kind,
-            "method": self.method,
-            "statistic": self.statistic,
-            "threshold": self.threshold,
-            "p_value": self.p_value,
-            "p_adjusted": self.p_adjusted,
-            "drifted": self.drifted,
-            "n_reference": self.n_reference,
-            "n_current": self.n_current,
-        }
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    method: str
-    columns: Mapping[str, ColumnDrift]
-
-    @property
-    def drifted(self) -> bool:
-        return any(c.drifted for c in self.columns.values())
-
-    @property
-    def share_drifted(self) -> float:
-        return sum(c.drifted for c in self.columns.values()) / len(self.columns)
-
-    def summary(self) -> str:
-        bad = [c for c in self.columns.values() if c.drifted]
-        if not bad:
-            worst = max(self.columns.values(), key=_severity)
-            return f"no drift in {len(self.columns)} columns (closest {worst.label}: " + (
-                f"{worst.describe()})"
-            )
-        shown = "; ".join(f"{c.label}: {c.describe()}" for c in bad)
-        return f"drift in {len(bad)} of {len(self.columns)} columns: {shown}"
-
-    # Not its fields (codec.py): adds the derived `drifted` and `share_drifted`.
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "drifted": self.drifted,
-            "share_drifted": self.share_drifted,
-            "method": self.method,
-            "columns": {name: c.to_dict() for name, c in self.columns.items()},
-        }
-
-
-def _severity(c: ColumnDrift) -> float:
-    """How close a column is to its line (>= 1 means over it), comparable across methods."""
-    if c.p_value is not None:
-        p = c.p_adjusted if c.p_adjusted is not None else c.p_value
-        return c.threshold / max(p, 1e-300)
-    return c.statistic / c.threshold if c.threshold else float(c.statistic > 0)
+# Each test's share of a column's alpha (weighted Bonferroni): AD sees what KS sees and more.
+_SHARES = {"numeric": {"ad": 0.8, "ks": 0.2}, "categorical": {"chi2": 1.0}}
+_NULLS_SHARE = 0.25
 
 
 @dataclass(frozen=True)
 class DriftOptions:
     """Every knob of one comparison, checked once by :func:`check_drift`; per-slice drift passes
-    it through to :func:`column_drifts` and :func:`settle` without reading it."""
+    it through to :func:`column_drifts` and :func:`settle` without reading it. ``delta`` None
+    means the defaults per kind (``DELTA``)."""
 
     method: str = "auto"
     alpha: float = ALPHA
     threshold: float | None = None
     p_min: float | None = None
+    delta: float | None = None
+
+    def delta_for(self, kind: str) -> float:
+        return DELTA[kind] if self.delta is None else self.delta
 
 
 def check_drift(
@@ -172,22 +105,20 @@ def check_drift(
     alpha: float = ALPHA,
     threshold: float | None = None,
     p_min: float | None = None,
+    delta: float | None = None,
     by: str | None = None,
     top_slices: int = 20,
 ) -> DriftReport:
     """Compare ``current`` with ``reference`` column by column (see the module docstring).
 
     Each of ``reference`` and ``current`` is a DataFrame, a :class:`Profile` or its
-    ``to_dict()``. ``columns`` defaults to the numeric and categorical columns both share (for
-    an explicit method, those it applies to). With ``by``, each of the ``top_slices`` most
-    frequent values of that column is compared on its own (the rest pooled), under one
-    multiple-testing control over slices x columns.
+    ``to_dict()``. ``columns`` defaults to the numeric and categorical columns of either side
+    (for an explicit method, those it applies to); one on a single side is a breach. ``delta``
+    is the practical size an effect must exceed (default per kind). With ``by``, each of the
+    ``top_slices`` most frequent values of that column is compared on its own (the rest
+    pooled), under one multiple-testing control over slices x columns.
     """
-    if method not in METHODS:
-        raise ValidationError(f"unknown drift method {method!r}; use one of {', '.join(METHODS)}")
-    if not 0 < alpha < 1:
-        raise ValidationError(f"alpha must be between 0 and 1, got {alpha!r}")
-    options = DriftOptions(method=method, alpha=alpha, threshold=threshold, p_min=p_min)
+    options = _options(method, alpha, threshold, p_min, delta)
     if by is not None:
         from .drift_slices import check_drift_by  # type: ignore[import-not-found,unused-ignore]
 
@@ -199,21 +130,40 @@ def check_drift(
     return DriftReport(method, {r.column: r for r in results})
 
 
+def _options(
+    method: str, alpha: float, threshold: float | None, p_min: float | None, delta: float | None
+) -> DriftOptions:
+    if method not in METHODS:
+        raise ValidationError(f"unknown drift method {method!r}; use one of {', '.join(METHODS)}")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise ValidationError(f"alpha must be between 0 and 1, got {alpha!r}")
+    if delta is not None:
+        if isinstance(delta, bool) or not isinstance(delta, int | float):
+            raise ValidationError(f"delta must be a number from 0 to {DELTA_MAX:g}, got {delta!r}")
+        if not 0 <= delta <= DELTA_MAX:
+            raise ValidationError(
+                f"delta must be from 0 to {DELTA_MAX:g} (a distance between distributions), "
+                f"got {delta!r}"
+            )
+        if method in DISTANCES:
+            raise ValidationError(
+                f"delta applies to tests, not to the {method} distance; set its line with "
+                "threshold= instead"
+            )
+    return DriftOptions(method, alpha, threshold, p_min, None if delta is None else float(delta))
+
+
 def _prepare(
     reference: Any, current: Any, columns: Sequence[str] | None, method: str
 ) -> tuple[Profile, Profile, list[str], dict[str, tuple[Any, Any]]]:
-    """Both sides as profiles on the reference's bins, the columns to compare, and (when both
-    sides are frames) their raw rows for the exact tests."""
+    """Both sides as profiles on the reference's bins, the columns to compare (those of either
+    side), and (when both sides are frames) their raw rows for the exact tests."""
     ref_df = reference if _is_frame(reference) else None
     cur_df = current if _is_frame(current) else None
     wanted = {str(c) for c in columns} if columns is not None else None
-    if ref_df is not None:
-        others = cur_df.columns if cur_df is not None else as_profile(current).columns
-        ref = profile(_only(ref_df, wanted or {str(c) for c in others}))
-    else:
-        ref = as_profile(reference)
-    if cur_df is not None:  # profile only what will be compared
-        cur = profile(_only(cur_df, wanted or set(ref.columns)), bins_from=ref)
+    ref = profile(_only(ref_df, wanted)) if ref_df is not None else as_profile(reference)
+    if cur_df is not None:
+        cur = profile(_only(cur_df, wanted), bins_from=ref)
     else:
         cur = as_profile(current)
     if cur.rows == 0 or ref.rows == 0:
@@ -226,7 +176,11 @@ def _prepare(
     if ref_df is not None and cur_df is not None:  # exact KS needs the rows of both
         ref_labels = {str(c): c for c in ref_df.columns}
         cur_labels = {str(c): c for c in cur_df.columns}
-        raw = {n: (ref_df[ref_labels[n]], cur_df[cur_labels[n]]) for n in names}
+        raw = {
+            n: (ref_df[ref_labels[n]], cur_df[cur_labels[n]])
+            for n in names
+            if n in ref_labels and n in cur_labels
+        }
     return ref, cur, names, raw
 
 
@@ -238,34 +192,45 @@ def column_drifts(
     options: DriftOptions,
 ) -> list[ColumnDrift]:
     """The unadjusted result of each of ``names`` (``raw`` holds both sides' rows of a column
-    when they are at hand, for the exact tests); :func:`settle` gives the verdicts."""
+    when they are at hand, for the exact tests); :func:`settle` gives the verdicts. A name on
+    one side only, all null on one side, or of another kind on each side is a breach."""
     raw = raw or {}
-    return [
-        _compare(
-            n,
-            ref.columns[n],
-            cur.columns[n],
-            options.method,
-            options.threshold,
-            options.p_min,
-            raw.get(n),
-        )
-        for n in names
-    ]
+    out = []
+    with _one_blas_thread():
+        for n in names:
+            out.append(_column(n, ref, cur, options, raw.get(n)))
+    return out
+
+
+def _column(
+    n: str, ref: Profile, cur: Profile, options: DriftOptions, raw: tuple[Any, Any] | None
+) -> ColumnDrift:
+    r, c = ref.columns.get(n), cur.columns.get(n)
+    named = breach(n, r, c)
+    if named is not None:
+        return named
+    assert r is not None and c is not None
+    if options.method == "auto":
+        return _auto(n, r, c, options, raw)
+    return _explicit(n, r, c, options, raw)
+
+
+def _one_blas_thread() -> Any:
+    """AD's small eigenproblems run 40x faster on one BLAS thread than on a pool that waits
+    for busy cores; threadpoolctl comes with scikit-learn (a plain context when absent)."""
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def settle(results: list[ColumnDrift], options: DriftOptions) -> list[ColumnDrift]:
     """The verdicts of any list of results (columns, or slices x columns), under one
     multiple-testing control; returns a new list in the same order."""
     return _adjust(list(results), options.alpha, options.threshold, options.p_min)
-
-
-def _only(df: Any, names: set[str]) -> Any:
-    return df[[c for c in df.columns if str(c) in names]]
-
-
-def _is_frame(obj: Any) -> bool:
-    return hasattr(obj, "columns") and hasattr(obj, "dtypes") and not isinstance(obj, Profile)
 
 
 def _columns(
@@ -280,80 +245,105 @@ def _columns(
     if method in TESTS or DISTANCES.get(method):
         fits = (TESTS.get(method) or DISTANCES[method],)  # type: ignore[assignment]
     if columns is None:
-        names = [c for c, p in ref.columns.items() if c in cur.columns and p.kind in fits]
+        names = [c for c, p in ref.columns.items() if _fits(p, fits)]
+        names += [c for c, p in cur.columns.items() if c not in ref.columns and _fits(p, fits)]
         if not names:
             raise ValidationError(
-                f"reference and current data share no {' or '.join(fits)} column to compare "
+                f"reference and current data have no {' or '.join(fits)} column to compare "
                 f"with {method}; check the column names (reference: {_list(shown[0])}; "
                 f"current: {_list(shown[1])})"
             )
         return names
     names = [str(c) for c in columns]
     for c in names:
-        for side, prof, every in (("reference", ref, shown[0]), ("current", cur, shown[1])):
-            if c not in prof.columns:
-                raise ValidationError(
-                    f"column '{c}' is not in the {side} data (columns: {_list(every)}); "
-                    "fix columns= or the data"
-                )
-        kind = ref.columns[c].kind
-        if kind not in fits:
+        if c not in ref.columns and c not in cur.columns:
             raise ValidationError(
-                f"column '{c}': {method} does not apply to {kind} columns; "
+                f"column '{c}' is in neither the reference nor the current data (reference: "
+                f"{_list(shown[0])}; current: {_list(shown[1])}); fix columns="
+            )
+        col = ref.columns.get(c) or cur.columns[c]
+        if col.count and col.kind not in fits:
+            raise ValidationError(
+                f"column '{c}': {method} does not apply to {col.kind} columns; "
                 f"use method='auto' or drop it from columns="
             )
     return names
 
 
-def _list(names: Any) -> str:
-    names = list(names)
-    return ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"
+def _fits(col: ColumnProfile, fits: tuple[str, ...]) -> bool:
+    # An all-null column of any dtype may be a number or a category: it is never left out.
+    return col.kind in fits or (col.count == 0 and col.kind != "datetime")
 
 
-def _compare(
-    name: str,
-    ref: ColumnProfile,
-    cur: ColumnProfile,
-    method: str,
-    threshold: float | None,
-    p_min: float | None,
-    raw: tuple[Any, Any] | None,
-) -> ColumnDrift:
-    """One column's statistic; a test's verdict waits for :func:`_adjust`."""
-    if cur.kind != ref.kind:
-        raise ValidationError(
-            f"column '{name}' is {ref.kind} in the reference but {cur.kind} in the current "
-            "data; cast it to the reference's type"
-        )
-    for side, col in (("reference", ref), ("current", cur)):
-        if col.count == 0:
-            raise ValidationError(
-                f"column '{name}' has no non-null values in the {side} data; "
-                "fix the data or leave the column out of columns="
-            )
+def _check_bins(name: str, ref: ColumnProfile, cur: ColumnProfile) -> None:
     if ref.kind == "numeric" and ref.edges != cur.edges:
         raise ValidationError(
             f"column '{name}': the current profile has other bins than the reference; "
             "profile it with profile(df, bins_from=reference)"
         )
-    n_ref, n_cur = ref.count, cur.count
-    if method == "auto":
-        test = n_ref * n_cur / (n_ref + n_cur) < SWITCH_N_EFF
-        if ref.kind == "numeric":
-            method = "ks" if test else "wasserstein"
-        else:
-            method = "chi2" if test else "jensenshannon"
-    base: dict[str, Any] = {"column": name, "kind": ref.kind, "method": method}
-    base |= {"n_reference": n_ref, "n_current": n_cur}
-    if method == "ks":
-        stat, p = ks(ref, cur, raw)
-    elif method == "chi2":
-        stat, p = chi2(ref, cur)
+
+
+def _auto(
+    name: str,
+    ref: ColumnProfile,
+    cur: ColumnProfile,
+    options: DriftOptions,
+    raw: tuple[Any, Any] | None,
+) -> ColumnDrift:
+    """The column's tests (module docstring), its p-value the smallest of theirs, each divided
+    by its share of alpha; the test that gives it decides and is reported."""
+    _check_bins(name, ref, cur)
+    delta = options.delta_for(ref.kind)
+    if ref.kind == "numeric":
+        evidence = [ks_test(ref, cur, raw, delta), ad_test(ref, cur, delta)]
     else:
-        stat = distance(method, ref, cur)
-        line = threshold if threshold is not None else _DEFAULT_MAX[method]
-        return ColumnDrift(**base, statistic=stat, threshold=line, drifted=stat > line)
-    return ColumnDrift(**base, statistic=stat, threshold=0.0, drifted=False, p_value=p)
+        evidence = [chi2_test(ref, cur, delta)]
+    shares = dict(_SHARES[ref.kind])
+    nulls = nulls_test(ref, cur, options.delta_for("nulls"))
+    if nulls is not None:
+        shares = {k: v * (1 - _NULLS_SHARE) for k, v in shares.items()}
+        shares["nulls"] = _NULLS_SHARE
+        evidence.append(nulls)
+    best: Evidence = min(evidence, key=lambda e: e.p_value / shares[e.test])
+    return ColumnDrift(
+        column=name,
+        kind=ref.kind,
+        method=best.test,
+        statistic=best.statistic,
+        threshold=0.0,
+        drifted=False,
+        p_value=min(1.0, best.p_value / shares[best.test]),
+        n_reference=ref.count,
+        n_current=cur.count,
+        effect=best.effect,
+        interval=(best.low, best.high),
+        delta=options.delta_for("nulls") if best.test == "nulls" else delta,
+        null_shares=null_shares(ref, cur),
+    )
+
+
+def _explicit(
+    name: str,
+    ref: ColumnProfile,
+    cur: ColumnProfile,
+    options: DriftOptions,
+    raw: tuple[Any, Any] | None,
+) -> ColumnDrift:
+    """One statistic of an explicit method; a test's verdict waits for :func:`_adjust`."""
+    _check_bins(name, ref, cur)
+    method = options.method
+    base: dict[str, Any] = {"column": name, "kind": ref.kind, "method": method}
+    base |= {"n_reference": ref.count, "n_current": cur.count}
+    base["null_shares"] = null_shares(ref, cur)
+    if method in TESTS:
+        delta = options.delta or 0.0
+        ev = ks_test(ref, cur, raw, delta) if method == "ks" else chi2_test(ref, cur, delta)
+        return ColumnDrift(
+            **base, statistic=ev.statistic, threshold=0.0, drifted=False, p_value=ev.p_value
+        )
+    stat = distance(method, ref, cur)
+    line = options.threshold if options.threshold is not None else _DEFAULT_MAX[method]
+    return ColumnDrift(**base, statistic=stat, threshold=line, drifted=stat > line)
 
 
 def _adjust(
@@ -382,3 +372,16 @@ def _adjust(
                 results[i], threshold=alpha, p_adjusted=float(q), drifted=bool(q <= alpha)
             )
     return results
+
+
+def _only(df: Any, names: set[str] | None) -> Any:
+    return df if names is None else df[[c for c in df.columns if str(c) in names]]
+
+
+def _is_frame(obj: Any) -> bool:
+    return hasattr(obj, "columns") and hasattr(obj, "dtypes") and not isinstance(obj, Profile)
+
+
+def _list(names: Any) -> str:
+    names = list(names)
+    return ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"

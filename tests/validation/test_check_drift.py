@@ -1,11 +1,13 @@
-"""check_drift: report shape, the sample-size rule, multiple-testing control, profiles that merge,
-and one-line errors. Every sample comes from a seeded generator."""
+"""check_drift: report shape, the tests against scipy, multiple-testing control, profiles that
+merge, and one-line errors. Every sample comes from a seeded generator. The rule's own properties
+(nulls, breaches, scale, delta) are in test_drift_rule.py."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,9 @@ from scipy import stats
 
 import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import ValidationError
-from jupyter_mlops.validation.drift import SWITCH_N_EFF, check_drift
+from jupyter_mlops.validation.drift import check_drift
+from jupyter_mlops.validation.drift_quadratic import ad_statistic
+from jupyter_mlops.validation.drift_stats import chi2_test, ks_test
 from jupyter_mlops.validation.profiles import Profile, log_profile, profile
 from tests.drift_data import drift_frame
 
@@ -27,55 +31,76 @@ def test_report_shape_and_json() -> None:
     assert set(report.columns) == {"income", "age", "city"}  # datetimes are not tested
     assert report.share_drifted == pytest.approx(1 / 3)
     income = report.columns["income"]
-    assert (income.method, income.kind, income.drifted) == ("ks", "numeric", True)
+    assert (income.method, income.kind, income.drifted) == ("ad", "numeric", True)
     assert income.p_value is not None and income.p_adjusted is not None
     assert income.threshold == 0.05 and income.n_reference == 500 and income.n_current == 200
+    assert income.delta == 0.01 and income.effect is not None and income.interval is not None
     d = json.loads(json.dumps(report.to_dict()))
     assert d["drifted"] is True and d["columns"]["city"]["method"] == "chi2"
     assert set(d["columns"]["age"]) >= {"method", "statistic", "threshold", "p_value", "drifted"}
-    assert report.summary().startswith("drift in 1 of 3 columns: income: ks ")
+    assert set(d["columns"]["age"]) >= {"effect", "interval", "delta", "null_shares"}
+    assert report.summary().startswith("drift in 1 of 3 columns: income: ad: distance ")
 
 
-def test_small_n_uses_exact_tests_that_agree_with_scipy() -> None:
+def test_the_tests_agree_with_scipy() -> None:
     ref, cur = frame(300, 2), frame(80, 3, shift=3)
-    report = check_drift(ref, cur)
+    rp, cp = profile(ref), profile(cur, bins_from=profile(ref))
+    raw = (ref["income"], cur["income"])
     ks = stats.ks_2samp(ref["income"], cur["income"])
-    assert report.columns["income"].statistic == pytest.approx(ks.statistic)
-    assert report.columns["income"].p_value == pytest.approx(ks.pvalue)
+    got = ks_test(rp.columns["income"], cp.columns["income"], raw, 0.0)
+    assert (got.statistic, got.p_value) == pytest.approx((ks.statistic, ks.pvalue))
     table = [ref["city"].value_counts().sort_index(), cur["city"].value_counts().sort_index()]
     chi2 = stats.chi2_contingency(np.array(table), correction=False)
-    assert report.columns["city"].method == "chi2"
-    assert report.columns["city"].p_value == pytest.approx(chi2.pvalue)
+    got = chi2_test(rp.columns["city"], cp.columns["city"], 0.0)
+    assert (got.statistic, got.p_value) == pytest.approx((chi2.statistic, chi2.pvalue))
+    # Anderson-Darling on counts per value: scipy's midrank statistic, standardised as scipy does
+    values = np.union1d(ref["age"], cur["age"])
+    r = ref["age"].value_counts().reindex(values, fill_value=0).to_numpy(dtype=float)
+    c = cur["age"].value_counts().reindex(values, fill_value=0).to_numpy(dtype=float)
+    with warnings.catch_warnings():  # scipy warns that its p-value is capped: not used here
+        warnings.simplefilter("ignore")
+        res = stats.anderson_ksamp(
+            [ref["age"].to_numpy(), cur["age"].to_numpy()], variant="midrank"
+        )
+    a2 = ad_statistic(r, c)
+    scholz = res.statistic * _ad_sigma(300, 80) + 1  # scipy reports (A2 - 1) / sigma_N
+    assert a2 == pytest.approx(scholz, rel=1e-9)
 
 
-def test_large_n_uses_distances_that_ignore_trivial_shifts() -> None:
+def _ad_sigma(n1: int, n2: int) -> float:
+    """Scholz and Stephens' standard deviation of A2 for k = 2 samples (their eq. 4)."""
+    n, k = n1 + n2, 2
+    big_h = 1 / n1 + 1 / n2
+    i = np.arange(1, n, dtype=float)
+    h = float(np.sum(1 / i))
+    tail = np.cumsum((1 / i)[::-1])[::-1]
+    j = np.arange(1, n - 1)
+    g = float(np.sum(tail[j] / (n - j)))
+    a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * big_h
+    b = (2 * g - 4) * k**2 + 8 * h * k + (2 * g - 14 * h - 4) * big_h - 8 * h + 4 * g - 6
+    c = (6 * h + 2 * g - 2) * k**2 + (4 * h - 4 * g + 6) * k + (2 * h - 6) * big_h + 4 * h
+    d = (2 * h + 6) * k**2 - 4 * h * k
+    return float(np.sqrt((a * n**3 + b * n**2 + c * n + d) / ((n - 1) * (n - 2) * (n - 3))))
+
+
+def test_large_n_ignores_shifts_below_delta_and_flags_real_ones() -> None:
     ref = profile(frame(60_000, 4))
-    trivial = check_drift(ref, frame(60_000, 5, shift=0.2))  # 0.02 SD: a test would flag it
-    assert {c.method for c in trivial.columns.values()} == {"wasserstein", "jensenshannon"}
-    assert all(c.p_value is None for c in trivial.columns.values())
+    trivial = check_drift(ref, frame(60_000, 5, shift=0.05))  # 0.005 SD: a plain test flags it
     assert not trivial.drifted
-    assert trivial.columns["income"].statistic == pytest.approx(0.02, abs=0.01)
-    assert (
-        stats.ks_2samp(frame(60_000, 4)["income"], frame(60_000, 5, shift=0.2)["income"]).pvalue
-        < 0.01
-    )
+    assert trivial.columns["income"].effect == pytest.approx(0.0, abs=0.01)
+    plain = check_drift(ref, frame(60_000, 5, shift=0.05), delta=0)
+    assert plain.columns["income"].p_value < trivial.columns["income"].p_value
     real = check_drift(ref, frame(60_000, 5, shift=1.0, cities=(0.4, 0.4, 0.2)))
-    assert real.columns["income"].drifted and real.columns["income"].statistic > 0.08
+    assert real.columns["income"].drifted and real.columns["income"].effect > 0.05
     assert real.columns["city"].drifted and not real.columns["age"].drifted
-
-
-def test_the_switch_is_on_the_effective_sample_size() -> None:
-    n = 2 * SWITCH_N_EFF  # equal samples of 2x give n_eff exactly at the switch
-    assert check_drift(frame(n - 2, 6), frame(n - 2, 7)).columns["income"].method == "ks"
-    assert check_drift(frame(n, 6), frame(n, 7)).columns["income"].method == "wasserstein"
-    # a huge reference does not make 500 current rows "large"
-    assert check_drift(profile(frame(200_000, 6)), frame(500, 7)).columns["age"].method == "ks"
 
 
 def test_profile_path_ks_is_a_lower_bound_of_the_exact_statistic() -> None:
     ref, cur = frame(5_000, 8), frame(2_000, 9, shift=1)
-    exact = check_drift(ref, cur).columns["income"]
-    binned = check_drift(profile(ref), cur).columns["income"]
+    rp, cp = profile(ref), profile(cur, bins_from=profile(ref))
+    raw = (ref["income"], cur["income"])
+    exact = ks_test(rp.columns["income"], cp.columns["income"], raw, 0.0)
+    binned = ks_test(rp.columns["income"], cp.columns["income"], None, 0.0)
     assert binned.statistic <= exact.statistic + 1e-12
     assert binned.statistic == pytest.approx(exact.statistic, abs=0.01)  # 100 percentile bins
 
@@ -85,8 +110,8 @@ def test_benjamini_hochberg_across_columns() -> None:
     ref = pd.DataFrame({f"c{i}": rng.normal(size=400) for i in range(20)})
     cur = pd.DataFrame({f"c{i}": rng.normal(size=400) for i in range(20)})
     cur["c0"] += 0.4
-    report = check_drift(ref, cur)
-    raw = np.array([c.p_value for c in report.columns.values()])
+    report = check_drift(ref, cur, delta=0)  # the plain tests
+    raw = np.array([c.p_value for c in report.columns.values()])  # each column's own p
     expected = stats.false_discovery_control(raw, method="bh")
     assert [c.p_adjusted for c in report.columns.values()] == pytest.approx(list(expected))
     assert report.columns["c0"].drifted
@@ -161,24 +186,22 @@ def test_bad_input_messages() -> None:
         (lambda: check_drift(ref, ref.iloc[:0]), "the current data has no rows; pass at least"),
         (lambda: check_drift(ref, ref, method="kl"), "unknown drift method 'kl'; use one of auto"),
         (
-            lambda: check_drift(ref, pd.DataFrame({"other": [1.0]})),
-            "reference and current data share no numeric or categorical column",
+            lambda: check_drift(ref[["when"]], ref[["when"]]),
+            "reference and current data have no numeric or categorical column",
         ),
         (
             lambda: check_drift(ref, ref, ["incme"]),
-            "column 'incme' is not in the reference data (columns: income, age, city, when)",
+            "column 'incme' is in neither the reference nor the current data (reference: income,",
         ),
         (
             lambda: check_drift(ref, ref, ["city"], method="ks"),
             "column 'city': ks does not apply to categorical columns; use method='auto'",
         ),
+        (lambda: check_drift(ref, ref, delta=-0.1), "delta must be from 0 to 1 (a distance"),
+        (lambda: check_drift(ref, ref, delta="big"), "delta must be a number from 0 to 1"),
         (
-            lambda: check_drift(ref, ref.assign(income="x")),
-            "column 'income' is numeric in the reference but categorical in the current data",
-        ),
-        (
-            lambda: check_drift(ref, ref.assign(income=np.nan)),
-            "column 'income' has no non-null values in the current data",
+            lambda: check_drift(ref, ref, method="psi", delta=0.1),
+            "delta applies to tests, not to the psi distance; set its line with threshold=",
         ),
         (lambda: check_drift([1, 2], ref), "expected a DataFrame or a profile, got list"),
         (lambda: check_drift({"format": "x"}, ref), "not a jupyter-mlops profile version 2"),
@@ -223,5 +246,5 @@ def test_the_seam_for_slices_settles_any_list_and_names_the_slice() -> None:
     settled = settle(results, options)
     assert [r.drifted for r in settled] == [True, False]
     report = DriftReport("auto", {f"{r.slice}/{r.column}": r for r in settled})
-    assert report.summary().startswith("drift in 1 of 2 columns: region=north: income: ks ")
+    assert report.summary().startswith("drift in 1 of 2 columns: region=north: income: ad: ")
     assert report.to_dict()["columns"]["region=north/income"]["slice"] == "region=north"
