@@ -54,12 +54,14 @@ def check_drift(
     alpha: float = 0.05,
     threshold: float | None = None,
     p_min: float | None = None,
+    delta: float | None = None,
     by: str | None = None,
     top_slices: int = 20,
 ) -> DriftReport:
-    """Drift of ``current`` from ``reference`` (each a DataFrame or a profile), calibrated to
-    sample size: tests with multiple-testing control at small n, effect sizes at large n; with
-    ``by``, per slice (the ``top_slices`` most frequent values of that column)."""
+    """Drift of ``current`` from ``reference`` (each a DataFrame or a profile): per column, an
+    effect larger than the practical size ``delta`` beyond sampling noise, under one
+    false-discovery control; missing, new and all-null columns are named breaches. With ``by``,
+    per slice (the ``top_slices`` most frequent values of that column)."""
     from .validation.drift import check_drift as _check_drift
 
     return _check_drift(
@@ -70,6 +72,7 @@ def check_drift(
         alpha=alpha,
         threshold=threshold,
         p_min=p_min,
+        delta=delta,
         by=by,
         top_slices=top_slices,
     )

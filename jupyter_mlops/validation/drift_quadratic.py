@@ -68,17 +68,21 @@ def ad_weights(r: Any, c: Any) -> Any:
     return lam[::-1]
 
 
-def quadratic_sf(x: float, weights: Any, noncentral: float = 0.0) -> float:
+def quadratic_sf(x: float, weights: Any, noncentral: float = 0.0) -> float | None:
     """P(sum_i w_i (Z_i + mu_i)^2 >= x) with the noncentrality ``sum_i w_i mu_i^2`` all on the
-    largest weight (``weights[0]``); Imhof's formula."""
+    largest weight (``weights[0]``); Imhof's formula. None when the integral does not settle
+    (the caller then falls back to an approximation)."""
     import numpy as np
     from scipy.integrate import quad
+    from scipy.stats import ncx2
 
     lam = np.asarray(weights, dtype="float64")
     if x <= 0 or not len(lam):
         return 1.0
     mu2 = np.zeros_like(lam)
     mu2[0] = noncentral / lam[0]
+    if len(lam) == 1:  # one term: a scaled (noncentral) chi-square, exactly
+        return float(ncx2.sf(x / lam[0], 1, mu2[0])) if mu2[0] else _chi2_sf(x / lam[0])
 
     def integrand(u: float) -> float:
         lu = lam * u
@@ -86,8 +90,16 @@ def quadratic_sf(x: float, weights: Any, noncentral: float = 0.0) -> float:
         log_rho = float(np.sum(0.25 * np.log1p(lu * lu) + 0.5 * mu2 * lu * lu / (1 + lu * lu)))
         return math.sin(theta) / (u * math.exp(log_rho))
 
-    value, _ = quad(integrand, 0.0, np.inf, limit=400, epsabs=1e-11)
-    return min(1.0, max(0.0, 0.5 + value / math.pi))
+    out = quad(integrand, 0.0, np.inf, limit=400, epsabs=1e-11, full_output=1)
+    if len(out) > 3 or out[1] > 1e-6:  # quadpack's message: the integral did not converge
+        return None
+    return min(1.0, max(0.0, 0.5 + out[0] / math.pi))
+
+
+def _chi2_sf(x: float) -> float:
+    from scipy.stats import chi2
+
+    return float(chi2.sf(x, 1))
 
 
 def quadratic_quantile(q: float, weights: Any) -> float:
@@ -110,9 +122,9 @@ def quadratic_p(x: float, weights: Any, noncentral: float = 0.0) -> float:
     error (above 0.2, or below 1e-8, where Imhof's integral loses its accuracy), Imhof's exact
     formula in between."""
     p = _pearson_sf(x, weights, noncentral)
-    if 1e-8 < p < 0.2:
+    if 1e-8 < p < 0.2 or len(weights) == 1:
         exact = quadratic_sf(x, weights, noncentral)
-        if exact > 1e-9:
+        if exact is not None and (exact > 1e-9 or len(weights) == 1):
             return exact
     return p
 

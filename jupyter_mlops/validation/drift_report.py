@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..exceptions import ValidationError
 from .profiles import ColumnProfile
 
 # A column that cannot be compared is a breach in its own right, named by its method.
@@ -48,6 +49,7 @@ class ColumnDrift:
     delta: float | None = None
     null_shares: tuple[float, float] | None = None
     detail: str | None = None  # a breach's words, e.g. "all null in the current data"
+    line: str | None = None  # the old gate fields it was judged by instead, e.g. "max 0.1"
 
     @property
     def label(self) -> str:
@@ -72,6 +74,9 @@ class ColumnDrift:
             text += f"null share {self.null_shares[0]:.1%} -> {self.null_shares[1]:.1%}, "
         low, high = self.interval
         text += f"{unit} {self.effect:.3g} (95% {low:.3g}-{high:.3g})"
+        if self.line is not None:
+            verdict = "over" if self.drifted else "within"
+            return text + f", p={self.p_value or 0:.2g}: {verdict} {self.line}"
         if self.delta is not None:
             text += (" > " if self.drifted else " vs ") + f"delta {self.delta:g}"
         return text + ", " + self._describe_p()
@@ -153,6 +158,8 @@ def _severity(c: ColumnDrift) -> float:
 
 def breach(name: str, ref: ColumnProfile | None, cur: ColumnProfile | None) -> ColumnDrift | None:
     """The named breach of a column that cannot be compared, or None."""
+    if ref is None and cur is None:
+        raise ValidationError(f"column '{name}' is in neither the reference nor the current data")
     if ref is not None and cur is not None and ref.count and cur.count:
         if ref.kind == cur.kind:
             return None

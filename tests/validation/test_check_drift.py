@@ -34,7 +34,7 @@ def test_report_shape_and_json() -> None:
     assert (income.method, income.kind, income.drifted) == ("ad", "numeric", True)
     assert income.p_value is not None and income.p_adjusted is not None
     assert income.threshold == 0.05 and income.n_reference == 500 and income.n_current == 200
-    assert income.delta == 0.01 and income.effect is not None and income.interval is not None
+    assert income.delta == 0.005 and income.effect is not None and income.interval is not None
     d = json.loads(json.dumps(report.to_dict()))
     assert d["drifted"] is True and d["columns"]["city"]["method"] == "chi2"
     assert set(d["columns"]["age"]) >= {"method", "statistic", "threshold", "p_value", "drifted"}
