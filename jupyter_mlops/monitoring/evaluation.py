@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ..project import Project, find_project
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from .metrics import HIGHER_IS_BETTER, grouped, task_of
 from .serving import _store, cached_model, training_profile
+from .slices import rows_sliced_by
 from .spec import WINDOWS, Check, MonitorSpec, folders, load_monitor
 
 log = logging.getLogger(__name__)
@@ -126,18 +127,27 @@ def _reference(
     return first.profile if first else None
 
 
-def _drift(check: Check, ref: dict[str, Any] | None, window: list[MonitorBatch]) -> CheckResult:
+def _drift(
+    check: Check,
+    ref: dict[str, Any] | None,
+    window: list[MonitorBatch],
+    batches: Sequence[MonitorBatch] = (),
+) -> CheckResult:
+    """``batches``: the model's blessed batches, where a per-slice reference may be found."""
     from ..validation.drift import check_drift
     from ..validation.profiles import Profile
+    from .slices import sliced_drift
 
     threshold = f"share drifted <= {check.max_share:g}"
-    if ref is None or not window:
-        why = "no reference profile" if ref is None else "no batch in the window"
+    by, pair, why = sliced_drift(check.by, ref, window, batches)
+    if ref is None or not window or why:
+        why = "no reference profile" if ref is None else why or "no batch in the window"
         return CheckResult(check.name, "drift", False, None, threshold, check.action, {"skip": why})
     merged = Profile.from_dict(window[0].profile or {})
     for b in window[1:]:
         merged = merged.merge(Profile.from_dict(b.profile or {}))
-    report = check_drift(ref, merged, method=check.method, delta=check.delta)
+    reference, current = pair or (ref, merged)
+    report = check_drift(reference, current, method=check.method, delta=check.delta, by=by)
     share = report.share_drifted
     return CheckResult(
         check.name,
@@ -148,6 +158,7 @@ def _drift(check: Check, ref: dict[str, Any] | None, window: list[MonitorBatch])
         check.action,
         {
             "rows": merged.rows,
+            **({"by": by} if by else {}),
             "drifted": [c for c, d in report.columns.items() if d.drifted],
             "columns": {c: d.describe() for c, d in report.columns.items()},
         },
@@ -166,7 +177,9 @@ def _limit(check: Check) -> str:
     return f"{check.metric} " + " and ".join(p for p in parts if p)
 
 
-def _performance(check: Check, metrics: dict[Any, dict[str, float]]) -> CheckResult:
+def _performance(
+    check: Check, metrics: dict[Any, dict[str, float]], why: str | None = None
+) -> CheckResult:
     assert check.metric is not None
     results = {k: m for k, m in metrics.items() if check.metric in m}
     if check.kind == "performance":
@@ -181,7 +194,7 @@ def _performance(check: Check, metrics: dict[Any, dict[str, float]]) -> CheckRes
             None,
             _limit(check),
             check.action,
-            {"skip": f"fewer than {check.min_labels} labelled rows in the window"},
+            {"skip": why or f"fewer than {check.min_labels} labelled rows in the window"},
         )
     values = [m[check.metric] for m in enough.values()]
     worst = min(values) if HIGHER_IS_BETTER.get(check.metric, True) else max(values)
@@ -326,11 +339,14 @@ def _check(
     for check in spec.checks:
         if check.kind == "drift":
             ref = _reference(spec, st, blessed, batches)
-            results.append(_drift(check, ref, window))
+            results.append(_drift(check, ref, window, batches))
         else:
             by = "all" if check.kind == "performance" else "slice"
-            metrics = {k[1]: m for k, m in grouped(rows, {blessed.version: task}, by).items()}
-            results.append(_performance(check, metrics))
+            mine, why = rows, None
+            if check.kind == "slice":  # its own column: rows predict sliced by it
+                mine, why = rows_sliced_by(rows, batches, str(check.column))
+            metrics = {k[1]: m for k, m in grouped(mine, {blessed.version: task}, by).items()}
+            results.append(_performance(check, metrics, why))
     return results
 
 

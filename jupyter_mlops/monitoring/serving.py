@@ -23,6 +23,7 @@ from typing import Any
 from ..entities import ModelStage, ModelVersion
 from ..exceptions import ValidationError
 from ..store.base import MonitorBatch, RunStore
+from .slices import slice_profiles
 
 # (store location, name, version) -> unpickled model: serving code calls predict per request,
 # and unpickling a model each time would dominate its latency. A version's bytes never change.
@@ -139,8 +140,8 @@ def predict(
     """The blessed ``name``'s predictions for ``X``; records the batch (and shadow scores).
 
     ``ids`` name the rows for ``log_labels`` (default: generated, so labels cannot join);
-    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics; ``now`` is the
-    batch's time (injectable for tests and back-fills)."""
+    ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics and profiles;
+    ``now`` is the batch's time (injectable for tests and back-fills)."""
     from ..validation.profiles import profile
 
     st = _store(store)
@@ -157,7 +158,8 @@ def predict(
     batch_id = uuid.uuid4().hex[:16]
     row_ids = _ids(ids, len(frame), batch_id)
     slices = [None] * len(frame) if slice_by is None else frame[slice_by].astype(str).tolist()
-    prof = profile(frame, bins_from=bins_for(st, blessed)).to_dict()
+    bins = bins_for(st, blessed)  # what the batch, and each slice of it, is binned like
+    prof = profile(frame, bins_from=bins).to_dict() | slice_profiles(frame, slice_by, bins)
     rows_uri = _keep_rows(st, frame, row_ids) if keep_rows else None
     batches: list[MonitorBatch] = []
     preds: list[tuple[Any, ...]] = []

@@ -12,8 +12,12 @@ schedule: "0 0 * * *"   # the scheduler evaluates it then (a pipeline's syntax: 
 checks:
   - {kind: drift, max_share: 0.0, action: retrain}        # breach: share drifted > max_share
                           # (optional delta: 0.02, the practical size of a drift, 0 to 1)
+                        # drift is compared per slice when the window's batches were all
+                        # predicted with the same slice_by, or with `by: region` (then pending
+                        # until batches are sliced by it); see monitoring/slices.py
   - {kind: performance, metric: accuracy, min: 0.8, min_labels: 20, action: rollback}
   - {kind: slice, column: region, metric: accuracy, min: 0.7, action: notify}
+                        # per value of `column`, over rows predict(..., slice_by='region') scored
 """
 
 from __future__ import annotations
@@ -56,11 +60,13 @@ class Check:
     column: str | None = None
     min_labels: int = 1
     delta: float | None = None  # drift: the practical size an effect must exceed (None: default)
+    by: str | None = None  # drift: compare per slice of this slice_by column
 
     @property
     def name(self) -> str:
         what = self.metric or "drift"
-        return f"{self.kind}:{what}" + (f"[{self.column}]" if self.column else "")
+        where = self.column or self.by
+        return f"{self.kind}:{what}" + (f"[{where}]" if where else "")
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,11 @@ def _check(where: str, i: int, c: Any) -> Check:
         raise ValidationError(f"{where}: check {i} needs a metric and a min or max")
     if c["kind"] == "slice" and not c.get("column"):
         raise ValidationError(f"{where}: slice check {i} needs the column it slices")
+    if c.get("by") is not None and (c["kind"] != "drift" or not isinstance(c["by"], str)):
+        raise ValidationError(
+            f"{where}: check {i}: by: names the slice_by column a drift check compares per "
+            "slice (a slice check names its column:)"
+        )
     return Check(
         kind=c["kind"],
         action=action,
@@ -154,6 +165,7 @@ def _check(where: str, i: int, c: Any) -> Check:
         column=c.get("column"),
         min_labels=int(c.get("min_labels", 1)),
         delta=_delta(where, i, c),
+        by=c.get("by") or None,
     )
 
 

@@ -9,7 +9,9 @@ the pooled distribution by an eighth of that), so each slice is compared on its 
   had goes to ``(other)`` when the reference has one, else it is a new slice of its own.
 - Every column both sides share (``by`` itself excepted: it is constant within a slice) is
   compared within each slice by :func:`.drift.column_drifts`, the same statistics as the whole
-  frame; a column with no values on either side of a slice is left out of that slice.
+  frame; a column with no values on either side of a slice is left out of that slice, and one
+  with values on one side only is judged by its null share (Fisher's exact test, as for any
+  column with nulls): a slice of a few rows can be all null by chance, the whole frame cannot.
 - ``by``'s own shares across the slices are compared too, as one more categorical column (a
   change of segment mix is drift even when every segment keeps its shape).
 - A slice seen on one side only is a named result, ``new slice`` or ``vanished slice``, whose
@@ -37,6 +39,8 @@ from typing import Any
 
 from ..exceptions import ValidationError
 from .drift import ColumnDrift, DriftOptions, DriftReport, column_drifts, settle
+from .drift_report import null_shares
+from .drift_stats import nulls_test
 from .profiles import ColumnProfile, Profile, as_profile, column_kind, profile
 
 __all__ = ["OTHER", "SliceProfiles", "check_drift_by", "profile_slices"]
@@ -302,7 +306,32 @@ def _within(
         rg, cg = ref.groups[label], cur.groups[label]
         raw = {n: (rg[n], cg[n]) for n in both if n in rg.columns and n in cg.columns}
     name = f"{ref.slices.by}={label}"
-    return [replace(d, slice=name) for d in column_drifts(r, c, both, raw, options)]
+    # A small slice can be all null by chance: there its null share is what is tested.
+    lopsided = [n for n in both if not (r.columns[n].count and c.columns[n].count)]
+    found = column_drifts(r, c, [n for n in both if n not in lopsided], raw, options)
+    found += [_nulls(n, r.columns[n], c.columns[n], options) for n in lopsided]
+    return [replace(d, slice=name) for d in found]
+
+
+def _nulls(name: str, ref: ColumnProfile, cur: ColumnProfile, options: DriftOptions) -> ColumnDrift:
+    """A column with values on one side of a slice only: the change of its null share."""
+    ev = nulls_test(ref, cur, options.delta_for("nulls"))
+    assert ev is not None  # one side has rows, all of them null
+    return ColumnDrift(
+        column=name,
+        kind=ref.kind,
+        method="nulls",
+        statistic=ev.statistic,
+        threshold=0.0,
+        drifted=False,
+        p_value=ev.p_value,
+        n_reference=ref.count,
+        n_current=cur.count,
+        effect=ev.effect,
+        interval=(ev.low, ev.high),
+        delta=options.delta_for("nulls"),
+        null_shares=null_shares(ref, cur),
+    )
 
 
 def check_drift_by(
