@@ -13,8 +13,10 @@ current sample drifted:
   that flags that column (target >= 95% at n >= 1,000).
 
 The reference holds 10x the current rows (capped at 1M), plus one equal-size row at n = 20,000
-where ``n_eff`` is exactly the switch from tests to distances (10,000): the distances' noise is
-largest there. Rows up to 20,000 also run the DataFrame path (exact KS on raw rows).
+(``n_eff`` = 10,000, where the rule before issue 20 switched from tests to distances). The
+issue-20 data (20 numeric and 2 string columns), power and the comparison with scipy.stats and
+Evidently are in ``bench_drift_power.py``, which reuses this file's speed rows. Rows up to
+20,000 also run the DataFrame path (exact KS on raw rows).
 The previous defaults are the old rules, expressed with explicit methods of the same function:
 the drift gate's default (PSI <= 0.2 over reference deciles, every column) and ``method: ks``
 (KS statistic <= 0.1, numeric columns). Trials: 400 per row up to n = 5,000, 200 at 20,000, 60
