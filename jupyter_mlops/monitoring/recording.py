@@ -109,10 +109,12 @@ def _keep_rows(st: RunStore, frame: Any, row_ids: list[str]) -> str:
 
 
 def _batch_profile(frame: Any, bins: dict[str, Any] | None, slice_by: str | None) -> dict:
-    """The batch's feature profile, binned like ``bins`` (None: the batch bins itself)."""
+    """The batch's feature profile, binned like ``bins`` (None: the batch bins itself), with a
+    profile per slice when ``slice_by`` is given (:mod:`.slices`)."""
     from ..validation.profiles import profile
+    from .slices import slice_profiles
 
-    return profile(frame, bins_from=bins).to_dict()
+    return profile(frame, bins_from=bins).to_dict() | slice_profiles(frame, slice_by, bins)
 
 
 @dataclass

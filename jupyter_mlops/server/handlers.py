@@ -18,8 +18,8 @@ from .base import CHUNK
 from .base import MLOpsHandler as MLOpsHandler
 from .base import ServerContext as ServerContext
 from .base import error_status as error_status
-from .model_handlers import MODEL_ROUTES
 from .events import ChangesHandler, EventsHandler, first_runs_page
+from .model_handlers import MODEL_ROUTES
 from .pipeline_handlers import PipelineParamsHandler
 
 

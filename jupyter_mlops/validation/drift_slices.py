@@ -38,8 +38,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..exceptions import ValidationError
-from .drift import ColumnDrift, DriftOptions, DriftReport, column_drifts, settle
-from .drift_report import null_shares
+from .drift_columns import DriftOptions, column_drifts, settle
+from .drift_report import ColumnDrift, DriftReport, null_shares
 from .drift_stats import nulls_test
 from .profiles import ColumnProfile, Profile, as_profile, column_kind, profile
 

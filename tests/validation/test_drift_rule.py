@@ -235,7 +235,7 @@ def test_fuzz_check_drift_raises_nothing_but_validation_errors(
 
 def test_a_monitor_drift_check_reports_an_all_null_column_and_the_others() -> None:
     """Issue 20: an all-null column made `evaluate` raise, and hid a +1 SD drift elsewhere."""
-    from jupyter_mlops.monitoring.evaluation import _drift
+    from jupyter_mlops.monitoring.checks import drift_check as _drift
     from jupyter_mlops.pipeline.monitor_spec import Check
     from jupyter_mlops.store.monitor_store import MonitorBatch
 
