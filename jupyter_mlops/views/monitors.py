@@ -56,6 +56,10 @@ class Monitors(View):
 
 @dataclass(frozen=True)
 class ColumnDrift(View):
+    """One column's drift verdict (``validation.drift_report.ColumnDrift.to_dict``): the test
+    that decided, its effect with the 95 % interval against the practical size ``delta``, the
+    null shares (reference, current), or a named breach's words in ``detail``."""
+
     kind: str
     method: str
     statistic: float
@@ -63,6 +67,15 @@ class ColumnDrift(View):
     drifted: bool
     p_value: float | None = None
     p_adjusted: float | None = None
+    n_reference: int = 0
+    n_current: int = 0
+    slice: str | None = None  # per-slice drift: e.g. "region=north"
+    column: str | None = None  # per-slice drift: the column (the key also names the slice)
+    effect: float | None = None
+    interval: tuple[float, ...] = ()  # (low, high) of the effect's 95 % interval
+    delta: float | None = None
+    null_shares: tuple[float, ...] | None = None  # (reference, current)
+    detail: str | None = None  # a named breach: missing, new, all null, another type
 
 
 @dataclass(frozen=True)

@@ -607,6 +607,11 @@ export interface BatchInfo {
     [k: string]: number | null;
   };
 }
+/**
+ * One column's drift verdict (``validation.drift_report.ColumnDrift.to_dict``): the test
+ * that decided, its effect with the 95 % interval against the practical size ``delta``, the
+ * null shares (reference, current), or a named breach's words in ``detail``.
+ */
 export interface ColumnDrift {
   kind: string;
   method: string;
@@ -615,6 +620,15 @@ export interface ColumnDrift {
   drifted: boolean;
   p_value: number | null;
   p_adjusted: number | null;
+  n_reference: number;
+  n_current: number;
+  slice: string | null;
+  column: string | null;
+  effect: number | null;
+  interval: number[];
+  delta: number | null;
+  null_shares: number[] | null;
+  detail: string | null;
 }
 export interface MonitorEventInfo {
   time: string;
@@ -676,6 +690,8 @@ export interface ShadowComparison {
   metric: string | null;
   batches: number | null;
   won: number | null;
+  tied: number | null;
+  lost: number | null;
   shadow: number | null;
   blessed: number | null;
   error: string | null;
