@@ -30,12 +30,11 @@ batch profiles, checked equal to the profile of the concatenated rows.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
-from report import median_seconds, print_table, result
+from report import main as bench_main
+from report import median_seconds, result
 
 CITY = (0.5, 0.3, 0.2)
 CITY_SHIFTED = (0.4, 0.4, 0.2)
@@ -271,12 +270,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="fewer trials (indicative only)")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    args = p.parse_args()
-    rows = run(args.quick)
-    print(json.dumps(rows, indent=2)) if args.json else print_table(rows)
+    bench_main(__doc__ or "", run, "fewer trials (indicative only)")
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ rows a day; large: 10,000 rows a day (``--quick``: 10 days, not 30). Medians of 
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 from typing import Any
 
 from bench_predict import frame
-from report import median_seconds, print_table, result
+from report import main as bench_main
+from report import median_seconds, result
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -120,12 +119,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="10 days of history (indicative only)")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    args = p.parse_args()
-    rows = run(args.quick)
-    print(json.dumps(rows, indent=2)) if args.json else print_table(rows)
+    bench_main(__doc__ or "", run, "10 days of history (indicative only)")
 
 
 if __name__ == "__main__":

@@ -19,16 +19,15 @@ Targets (issue 20): 1 row at most 1 ms added at the median; 10,000 rows at most 
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import statistics
 import tempfile
 import time
 from typing import Any
 
-from report import print_table, result
+from report import main as bench_main
+from report import result
 
 COLUMNS = 20
 SIZES = (1, 100, 10_000)
@@ -245,12 +244,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats (indicative only)")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    args = p.parse_args()
-    rows = run(args.quick)
-    print(json.dumps(rows, indent=2)) if args.json else print_table(rows)
+    bench_main(__doc__ or "", run, "fewer repeats (indicative only)")
 
 
 if __name__ == "__main__":

@@ -86,3 +86,16 @@ def write_parameterized_notebook(path: Any, parameters: str, body: str) -> None:
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nbformat.write(nb, path)
+
+
+def main(doc: str, run: Callable[[bool], list[dict[str, Any]]], quick_help: str) -> None:
+    """A benchmark's command line: ``--quick`` (``quick_help``) and ``--json``, then its table."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = p.parse_args()
+    rows = run(args.quick)
+    print(json.dumps(rows, indent=2)) if args.json else print_table(rows)
