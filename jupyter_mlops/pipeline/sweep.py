@@ -188,6 +188,11 @@ def run_sweep(
             "--bless-best needs --metric NAME to rank the runs (add --maximize when higher "
             "is better)"
         )
+    if bless_best and spec.register == "candidate":
+        raise ValidationError(
+            f"pipeline '{spec.name}' registers candidates (register: candidate), so --bless-best "
+            "would bless against its own spec; drop --bless-best, or set register: bless"
+        )
     for combo in combos:  # every combination typed up front: a bad value stops nothing midway
         coerce_params(spec.parameters, combo, None, source=f"pipeline '{spec.name}'")
     tracker = tracker or default_tracker()

@@ -73,3 +73,18 @@ def test_a_bad_register_setting_is_one_line(tmp_path: Path, value: str) -> None:
     message = str(e.value)
     assert message.startswith(f"{path}: field 'register': ") and "\n" not in message
     assert "use bless (bless a model whose gates pass) or candidate" in message
+
+
+def test_a_sweep_of_a_candidate_pipeline_refuses_bless_best_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec_path = _promote(tmp_path, "cands")
+    spec_path.write_text(spec_path.read_text() + "register: candidate\n")
+    capsys.readouterr()
+    args = ["sweep", "cands", "--grid", "C=1,2", "--metric", "accuracy", "--bless-best"]
+    assert main(args) != 0
+    err = capsys.readouterr().err.strip()
+    assert "register: candidate" in err and "--bless-best" in err and "\n" not in err
+    assert not (tmp_path / ".mlops").exists() or not open_store(
+        str(tmp_path / ".mlops")
+    ).list_models("cands")

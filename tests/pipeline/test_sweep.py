@@ -73,7 +73,7 @@ def test_a_pool_kernel_has_run_no_code_and_ports_differ(tmp_path: Path) -> None:
                      for k in (a, b)]  # fmt: skip
             assert not set(ports[0]) & set(ports[1])
             client = a.blocking_client()
-            client.start_channels(hb=False)  # see ready_client.py
+            client.start_channels(hb=False)  # a heartbeat thread can outlive stop_channels()
             try:
                 reply = client.execute_interactive("print(len(In))", timeout=60)
                 assert reply["content"]["execution_count"] == 1  # nothing ran before

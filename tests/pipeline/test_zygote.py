@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not enabled(), reason="forked kernels are Linux-
 
 def _run(km: object, code: str) -> tuple[int, str]:
     client = km.blocking_client()  # type: ignore[attr-defined]
-    client.start_channels(hb=False)  # the manager answers "alive?"; see ready_client.py
+    client.start_channels(hb=False)  # a heartbeat thread can outlive stop_channels()
     out: list[str] = []
     try:
         reply = client.execute_interactive(
