@@ -31,6 +31,7 @@ if str(HERE) not in sys.path:  # the bench_* modules import each other and `repo
 import bench_changes  # noqa: E402
 import bench_charts  # noqa: E402
 import bench_drift  # noqa: E402
+import bench_evaluate  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_first_open  # noqa: E402
 import bench_gates  # noqa: E402
@@ -38,6 +39,7 @@ import bench_kernel  # noqa: E402
 import bench_notify  # noqa: E402
 import bench_panel  # noqa: E402
 import bench_pipeline  # noqa: E402
+import bench_predict  # noqa: E402
 import bench_reproduce  # noqa: E402
 import bench_scheduler  # noqa: E402
 import bench_server  # noqa: E402
@@ -67,6 +69,8 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("server", lambda: bench_server.run(runs=10_000 if quick else 100_000)),
         ("scheduler", lambda: bench_scheduler.run(idle_seconds=10.0)),
         ("drift", lambda: bench_drift.run(quick=quick)),
+        ("predict", lambda: bench_predict.run(quick)),
+        ("evaluate", lambda: bench_evaluate.run(quick)),
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
         ("first open", lambda: bench_first_open.run(runs=10_000 if quick else 100_000)),
         ("changes", lambda: bench_changes.run(runs=10_000 if quick else 100_000)),
