@@ -1,4 +1,6 @@
-"""How a model is stored: skops for scikit-learn estimators, cloudpickle for everything else.
+"""How a model is stored: a framework's own format for the frameworks we support (XGBoost
+UBJSON, LightGBM text, CatBoost ``.cbm``, safetensors, ``.keras``), skops for scikit-learn
+estimators, and cloudpickle for everything else.
 
 Unpickling runs whatever code the pickle names, so in a store a team shares (an S3 bucket, a
 PostgreSQL server) a model file is a code-execution path for anyone who can write one. skops
@@ -10,10 +12,16 @@ The format is read from the bytes, not from a column: a skops file is a zip arch
 (``PK\\x03\\x04``), a pickle is not. Old stores' models (all cloudpickle) load as before, and
 mislabelled bytes cannot reach the unpickler: only what is not a zip is unpickled, and only when
 trusted.
+
+A framework's file is wrapped in a small envelope: :data:`NATIVE_MAGIC`, the length of a JSON
+header (4 bytes, big-endian), the header (``{"flavor": "xgboost", ...}``, whatever the flavor
+needs to rebuild the model) and the framework's own bytes. Those formats are data: they load
+without trust, since no code runs but the framework's own loader.
 """
 
 from __future__ import annotations
 
+import json
 import pickle
 import sys
 from typing import Any
@@ -22,7 +30,11 @@ from .exceptions import StoreError, UntrustedModelError, ValidationError
 
 SKOPS = "skops"
 CLOUDPICKLE = "cloudpickle"
+NATIVE = "native"
 _ZIP_MAGIC = b"PK\x03\x04"
+# No pickle starts with this (a pickle starts with b"\x80"), nor does a zip.
+NATIVE_MAGIC = b"JMLOPS-MODEL\x00\x01"
+_MAX_HEADER = 1 << 20
 # A model goes to skops when every type skops does not trust by default comes from these
 # libraries (e.g. sklearn.tree._tree.Tree, refused by default since a crafted one can read out
 # of bounds): any process that loads the model has their code, and a team store asks for trust
@@ -32,7 +44,60 @@ _SKOPS_MODULES = ("sklearn", "numpy", "scipy")
 
 
 def format_of(data: bytes) -> str:
+    if data.startswith(NATIVE_MAGIC):
+        return NATIVE
     return SKOPS if data.startswith(_ZIP_MAGIC) else CLOUDPICKLE
+
+
+def native_envelope(header: dict[str, Any], payload: bytes) -> bytes:
+    """A framework's own model bytes, wrapped with the header its flavor loads them by."""
+    head = json.dumps(header, sort_keys=True).encode()
+    return NATIVE_MAGIC + len(head).to_bytes(4, "big") + head + payload
+
+
+def read_envelope(data: bytes, what: str) -> tuple[dict[str, Any], bytes]:
+    """(header, payload) of a framework's model file; a one-line StoreError if damaged."""
+    start = len(NATIVE_MAGIC)
+    size = int.from_bytes(data[start : start + 4], "big")
+    try:
+        if size > _MAX_HEADER:
+            raise ValueError(f"header of {size} bytes")
+        header = json.loads(data[start + 4 : start + 4 + size])
+        if not isinstance(header, dict) or not isinstance(header.get("flavor"), str):
+            raise ValueError("no flavor named")
+    except ValueError as e:
+        raise StoreError(f"{what} is not a readable model file ({e}); log it again") from None
+    return header, data[start + 4 + size :]
+
+
+def _native_dumps(model: Any, name: str) -> bytes | None:
+    """``model`` in its framework's own format, or None when no flavor saves it."""
+    from . import frameworks
+
+    flavor = frameworks.flavor_of(model)
+    if flavor is None or flavor.save is None:
+        return None
+    try:
+        saved = flavor.save(model)
+    except Exception as e:  # a model the framework cannot save natively: say why
+        raise ValidationError(f"Cannot save model {name!r} as {flavor.name}: {e}") from e
+    if saved is None:
+        return None
+    payload, header = saved
+    return native_envelope({**header, "flavor": flavor.name}, payload)
+
+
+def _native_loads(data: bytes, what: str) -> Any:
+    from . import frameworks
+
+    header, payload = read_envelope(data, what)
+    flavor = frameworks.flavor_named(header["flavor"])
+    if flavor is None or flavor.load is None:
+        raise StoreError(
+            f"{what} was saved by {header['flavor']}, which this installation cannot load; "
+            f"install {header['flavor']} (pip install {header['flavor']})"
+        )
+    return flavor.load(payload, header)
 
 
 def _is_sklearn(model: Any) -> bool:
@@ -60,6 +125,9 @@ def _skops_dumps(model: Any) -> bytes | None:
 
 def dumps(model: Any, name: str = "model") -> bytes:
     """The bytes to store for ``model``."""
+    native = _native_dumps(model, name)
+    if native is not None:
+        return native
     if _is_sklearn(model):
         data = _skops_dumps(model)
         if data is not None:
@@ -80,7 +148,10 @@ def loads(data: bytes, *, what: str, trusted: bool, how_to_trust: str) -> Any:
     ``trust=True`` was passed, or its publisher is allow-listed). Otherwise a pickle is refused
     and a skops file loads only if skops trusts every type in it. ``how_to_trust`` ends the
     refusal: what the user can do."""
-    if format_of(data) == SKOPS:
+    fmt = format_of(data)
+    if fmt == NATIVE:  # a framework's own data format: no trust needed
+        return _native_loads(data, what)
+    if fmt == SKOPS:
         import skops.io
 
         try:
@@ -102,4 +173,14 @@ def loads(data: bytes, *, what: str, trusted: bool, how_to_trust: str) -> Any:
     return pickle.loads(data)  # trusted: see the docstring
 
 
-__all__ = ["CLOUDPICKLE", "SKOPS", "dumps", "format_of", "loads"]
+__all__ = [
+    "CLOUDPICKLE",
+    "NATIVE",
+    "NATIVE_MAGIC",
+    "SKOPS",
+    "dumps",
+    "format_of",
+    "loads",
+    "native_envelope",
+    "read_envelope",
+]

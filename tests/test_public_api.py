@@ -26,6 +26,7 @@ PACKAGES = (
     "jupyter_mlops.cli",
     "jupyter_mlops.notebook",
     "jupyter_mlops.views",
+    "jupyter_mlops.frameworks",
 )
 
 

@@ -27,8 +27,11 @@ from ..entities import (
     to_jsonable,
 )
 from ..exceptions import ValidationError
+from ..frameworks import HOOKS
 from ..store import RunStart, RunUpdate
 from ..store.writer import RunImage
+from .run_values import MAX_TAG_VALUE as MAX_TAG_VALUE
+from .run_values import _as_float, _check_key, _check_tag_value
 
 # The tag every run recorded by a reproduction carries (the value: the reproduced run's id).
 REPRODUCES_TAG = "reproduces"
@@ -40,9 +43,6 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 FLUSH_ITEMS = 5000
-# The longest tag value, in characters: every backend stores and finds it by equality through an
-# index (PostgreSQL's indexes the value's md5, since a btree entry holds at most ~2.7 kB).
-MAX_TAG_VALUE = 1_000_000
 HEARTBEAT_SECONDS = 30.0
 # Inside IPython, how long the end of a run waits for its records to be written when the store
 # answers but slowly. A local SQLite store takes about a millisecond, so write errors (disk full)
@@ -68,6 +68,8 @@ def set_ambient_run(run: ActiveRun | None) -> None:
     """The run the fluent API falls back to when no run is active: a pipeline run, inside the
     kernel executing its notebook (a ContextVar set in one cell is not seen by the next)."""
     global _ambient
+    if (run is None) != (_ambient is None):  # the frameworks' hooks span the pipeline's run
+        HOOKS.on(active_run) if run is not None else HOOKS.off()
     _ambient = run
 
 
@@ -77,36 +79,6 @@ def active_run() -> ActiveRun | None:
 
 class TrackingWarning(UserWarning):
     """Something could not be recorded; the user's code went on."""
-
-
-def _check_key(kind: str, key: Any) -> str:
-    if not isinstance(key, str) or not key or len(key) > 250:
-        raise ValidationError(
-            f"{kind} names must be non-empty strings of at most 250 characters, got {key!r}"
-        )
-    return key
-
-
-def _check_tag_value(key: str, value: Any) -> str:
-    text = str(value)
-    if len(text) > MAX_TAG_VALUE:
-        raise ValidationError(
-            f"Tag {key!r} is {len(text):,} characters long; a tag value holds at most "
-            f"{MAX_TAG_VALUE:,}: log a longer text as an artifact (log_bytes)"
-        )
-    return text
-
-
-def _as_float(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        try:  # numpy 0-d arrays and scalars, torch scalars
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"Metric {key!r} must be a number, got {type(value).__name__} {value!r}; "
-                "log non-numeric results as params or tags"
-            ) from None
-    return float(value)
 
 
 class ActiveRun:
@@ -131,6 +103,7 @@ class ActiveRun:
         self.ended = False
         self.status: RunStatus = RunStatus.RUNNING
         self._git_future: Any = None
+        self._hooked = False  # the frameworks' training hooks are on for this run
 
     def __repr__(self) -> str:
         return f"<ActiveRun {self.id[:8]} experiment={self.experiment!r}>"
@@ -333,6 +306,7 @@ class ActiveRun:
             self.tracker._remember_run(self._final)
         finally:
             self.tracker._forget(self)
+            self._unhook()
             if self._token is not None:
                 try:
                     _active.reset(self._token)
@@ -362,7 +336,15 @@ class ActiveRun:
 
     def __enter__(self) -> ActiveRun:
         self._token = _active.set(self)
+        if not self._hooked:  # what the frameworks train while the run is active is recorded
+            HOOKS.on(active_run)
+            self._hooked = True
         return self
+
+    def _unhook(self) -> None:
+        if self._hooked:
+            HOOKS.off()
+            self._hooked = False
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any

@@ -22,6 +22,7 @@ from .filewatch import FileCollector
 from .seeding import RngRecorder, random_state_unpinned
 from .stdout_tail import StdoutTail
 from .tracker import ActiveRun, figure_png
+from .trained import trained_models
 
 Metric = tuple[str, float, int, float]  # key, value, step, time
 
@@ -78,17 +79,26 @@ def collect_cell(pending: PendingCell, files: list[str], figures: list[bytes] | 
     ns, analysis = pending.namespace, pending.analysis
     is_metric = metric_matcher(run.tracker.settings.metric_names)
     writes = analysis.writes if analysis else ()
-    estimators = fitted_estimators(ns, (*writes, *(analysis.reads if analysis else ())))
+    names = (*writes, *(analysis.reads if analysis else ()))
+    estimators = fitted_estimators(ns, names)
+    trained = trained_models(run, ns, names, log_model=pending.options.log_model)
     params, param_warnings = cell_params(pending, estimators, is_metric)
-    data, data_warnings = cell_data(pending, files, writes, estimators)
+    models = {**estimators, **trained.models}
+    data, data_warnings = cell_data(pending, files, writes, models)
     artifacts, artifact_warnings = cell_artifacts(pending, estimators, figures)
     return CellMade(
-        params=params,
-        metrics=cell_metrics(ns, writes, is_metric, run.curve_end),
+        params={**params, **trained.params},
+        metrics=(*cell_metrics(ns, writes, is_metric, run.curve_end), *trained.metrics),
         data=data,
-        artifacts=artifacts,
+        artifacts=(*artifacts, *trained.artifacts),
         # The order they were found in: inputs at the start, outputs, figures, then settings.
-        warnings=(*pending.input_warnings, *data_warnings, *artifact_warnings, *param_warnings),
+        warnings=(
+            *pending.input_warnings,
+            *data_warnings,
+            *artifact_warnings,
+            *param_warnings,
+            *trained.warnings,
+        ),
         environment=environment_nowait(),
     )
 
