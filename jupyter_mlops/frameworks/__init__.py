@@ -123,21 +123,33 @@ def predict(model: Any, X: Any) -> Any:
 
 class _Hooks:
     """The patches of every imported framework, installed while at least one run is active
-    (reference counted: runs nest, and a pipeline's ambient run spans many cells)."""
+    (reference counted: runs nest, and a pipeline's ambient run spans many cells).
+
+    A framework first imported while a run is active (``import xgboost`` inside the tracked
+    cell) is patched as soon as its import finishes: a finder on ``sys.meta_path``, present
+    only while a run is active, wraps the framework's loader (as tracking.seeding does for
+    RNG libraries)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._depth = 0
         self._undo: list[tuple[Flavor, Callable[[], None]]] = []
         self._installed: set[str] = set()
+        self._current_run: CurrentRun | None = None
 
     def on(self, current_run: CurrentRun) -> None:
         """One more active run; ``current_run`` returns the run of the calling context."""
         with self._lock:
             self._depth += 1
-            self._install_new(current_run)
+            self._current_run = current_run
+            self._install_new()
+            if self not in sys.meta_path and any(m not in sys.modules for m in _MODULES):
+                sys.meta_path.insert(0, self)
 
-    def _install_new(self, current_run: CurrentRun) -> None:
+    def _install_new(self) -> None:
+        current_run = self._current_run
+        if current_run is None:
+            return
         for flavor in imported_flavors():
             if flavor.install is None or flavor.name in self._installed:
                 continue
@@ -152,6 +164,8 @@ class _Hooks:
             self._depth = max(0, self._depth - 1)
             if self._depth:
                 return
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
             while self._undo:
                 flavor, undo = self._undo.pop()
                 try:
@@ -159,10 +173,32 @@ class _Hooks:
                 except Exception:
                     log.warning("%s: removing training hooks failed", flavor.name, exc_info=True)
             self._installed.clear()
+            self._current_run = None
 
     @property
     def active(self) -> bool:
         return self._depth > 0
+
+    # importlib's MetaPathFinder protocol: only a supported framework's top-level package
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in _MODULES or name in sys.modules:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            with self._lock:
+                if self._depth:
+                    self._install_new()
+
+        loader.exec_module = exec_module
+        return spec
 
 
 HOOKS = _Hooks()
