@@ -139,7 +139,9 @@ def test_halving_search_table_has_its_iterations(shell) -> None:
 def test_unseeded_random_search_warns_and_grid_search_does_not(shell) -> None:
     shell.run(SETUP)
     shell.run(SEARCH.replace(", random_state=0", ""))
-    assert any("search (RandomizedSearchCV) has random_state=None" in w for w in _last_run().warnings)
+    assert any(
+        "search (RandomizedSearchCV) has random_state=None" in w for w in _last_run().warnings
+    )
     shell.run(
         "%%track\nfrom sklearn.model_selection import GridSearchCV\n"
         "gs = GridSearchCV(SVC(), {'C': [0.5, 1.0]}, cv=3).fit(X, y)"

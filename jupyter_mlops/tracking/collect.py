@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from ..codec import dumps
@@ -279,7 +280,9 @@ def _attribute_value(ns: Mapping[str, Any], name: str) -> Any:
 
     base, _, attr = name.partition(".")
     obj = ns.get(base)
-    if obj is None or is_data(obj) or hasattr(obj, "fit") or hasattr(obj, "predict"):
+    if obj is None or is_data(obj) or isinstance(obj, ModuleType):  # np.pi is no input
+        return None
+    if hasattr(obj, "fit") or hasattr(obj, "predict"):  # a model's fitted attributes
         return None
     if isinstance(obj, Mapping):
         return obj.get(attr)
