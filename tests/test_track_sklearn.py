@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import jupyter_mlops as mlops
 from jupyter_mlops.hashing import fingerprint
+from jupyter_mlops.tracking.analysis import analyze_cell
 
 from .conftest import run_fresh
 
@@ -59,6 +62,22 @@ def test_a_dict_of_models_records_each_entry(shell) -> None:
     assert params["models[rf].n_estimators"] == 5
     assert params["models[rf].random_state"] == 0
     assert not any(k.startswith("model.") for k in params)
+
+
+def test_models_passed_to_a_notebook_function_that_fits_are_recorded(shell) -> None:
+    shell.run(SETUP)
+    shell.run(
+        "models = {'lr': LogisticRegression(C=0.5), 'svc': SVC(C=2.0)}\n"
+        "def fit_all(ms):\n    for m in ms.values():\n        m.fit(X, y)\n"
+        "def evaluate(m):\n    return m.score(X, y)"
+    )
+    shell.run("%%track\nfit_all(models)")
+    params = _last_run().params
+    assert params["models[lr].C"] == 0.5 and params["models[svc].C"] == 2.0
+    # A function that only evaluates trains nothing: the cell records the metric alone.
+    shell.run("%%track\nheld_out_score = evaluate(models['lr'])")
+    run = _last_run()
+    assert run.params == {} and set(run.metrics) == {"held_out_score"}
 
 
 def test_attribute_reads_of_a_bunch_are_inputs(shell) -> None:
@@ -179,3 +198,41 @@ def test_no_random_state_warning_where_nothing_is_drawn_from_global_state(shell)
         "from NumPy's global state, which depends on what ran before; pass random_state= to "
         "pin it"
     ]
+
+
+@pytest.mark.parametrize(
+    "code, trained, not_trained",
+    [
+        ("clf.fit(X, y)", {"clf"}, {"X_test"}),
+        ("bst = xgb.train(params, dtrain)", {"bst"}, {"params_copy"}),
+        ("trainer.fit(model, datamodule=dm)", {"trainer", "model", "dm"}, set()),
+        ("study.optimize(objective, n_trials=3)", {"study"}, set()),
+        ("models['lr'].fit(X, y)", {"models"}, set()),
+        ("for c in (a, b):\n    c.partial_fit(X, y)", {"a", "b", "c"}, set()),
+        ("fitted = [m.fit(X, y) for m in ms]", {"ms", "fitted"}, set()),
+        (  # a plain PyTorch loop: the model is only called, the optimizer steps
+            "for xb, yb in loader:\n    loss = loss_fn(net(xb), yb)\n"
+            "    loss.backward()\n    opt.step()",
+            {"net", "opt"},
+            set(),
+        ),
+        ("acc = clf.score(X, y)\nclf.predict(X)", {"acc"}, {"clf"}),
+        ("best = search.best_estimator_", set(), {"best", "search"}),
+        ("for name, score in zip(names, rf.feature_importances_):\n    print(name)", set(), {"rf"}),
+    ],
+)
+def test_what_a_cell_trains_is_read_from_its_code(
+    code: str, trained: set[str], not_trained: set[str]
+) -> None:
+    analysis = analyze_cell(code)
+    assert analysis is not None
+    assert trained <= set(analysis.trained)
+    assert not (not_trained & set(analysis.trained))
+
+
+def test_loop_and_comprehension_variables_are_loop_vars() -> None:
+    analysis = analyze_cell(
+        "for name, score in zip(a, b):\n    pass\nbest = max(acc for acc in c)\nf1 = 0.5"
+    )
+    assert analysis is not None
+    assert set(analysis.loop_vars) == {"name", "score", "acc"}

@@ -32,6 +32,9 @@ class CellAnalysis:
     trained: tuple[str, ...] = ()
     # For-loop and comprehension targets: iteration values, neither metrics nor outputs.
     loop_vars: tuple[str, ...] = ()
+    # (function, names passed to it) for calls of a bare name: a notebook function that fits
+    # what it is given (``train(model, loader)``) trains those names (see collect).
+    calls: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def code_sha(text: str) -> str:
@@ -118,6 +121,7 @@ def analyze_cell(code: str) -> CellAnalysis | None:
         rng_warnings=tuple(unseeded_rng_creations(tree)),
         trained=trained_names(tree),
         loop_vars=tuple(loop_vars),
+        calls=_calls_with_names(tree),
     )
 
 
@@ -127,7 +131,7 @@ FIT_METHODS = frozenset(
     {"fit", "fit_transform", "fit_predict", "partial_fit", "fit_resample", "optimize", "train"}
 )
 # A plain PyTorch loop trains through its optimizer: `loss.backward(); opt.step()`.
-_STEP_METHODS = frozenset({"backward", "step"})
+STEP_METHODS = frozenset({"backward", "step"})
 
 
 def _base_name(node: ast.expr) -> str | None:
@@ -150,7 +154,7 @@ def _fitted_by_call(tree: ast.AST) -> tuple[dict[str, None], bool]:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         method = node.func.attr
-        steps = steps or method in _STEP_METHODS
+        steps = steps or method in STEP_METHODS
         if method not in FIT_METHODS:
             continue
         if (base := _base_name(node.func.value)) is not None:
@@ -224,6 +228,17 @@ def trained_names(tree: ast.AST) -> tuple[str, ...]:
     if steps:
         found.update(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)))
     return tuple(found)
+
+
+def _calls_with_names(tree: ast.AST) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out: dict[str, dict[str, None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            args = [*node.args, *(k.value for k in node.keywords)]
+            names = [a.id for a in args if isinstance(a, ast.Name)]
+            if names:
+                out.setdefault(node.func.id, {}).update(dict.fromkeys(names))
+    return tuple((f, tuple(names)) for f, names in out.items())
 
 
 def _loop_targets(tree: ast.AST) -> dict[str, None]:
@@ -300,6 +315,7 @@ __all__ = [
     "MAX_PARAM_CHARS",
     "MAX_PARAM_ITEMS",
     "FIT_METHODS",
+    "STEP_METHODS",
     "CellAnalysis",
     "analyze_cell",
     "code_sha",

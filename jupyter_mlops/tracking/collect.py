@@ -20,12 +20,19 @@ from ..exceptions import MLOpsError
 from .analysis import CellAnalysis, code_sha, metric_matcher
 from .environment import environment_nowait
 from .filewatch import FileCollector
-from .fitted import estimator_params, fitted_estimators, fitted_objects, param_value
-from .searches import describe_search, is_search
+from .fitted import (
+    code_names,
+    estimator_params,
+    fitted_estimators,
+    fitted_objects,
+    param_value,
+    trained_by_functions,
+)
+from .searches import is_search, record_searches
 from .seeding import RngRecorder, random_state_unpinned
 from .stdout_tail import StdoutTail
 from .tracker import ActiveRun, figure_png
-from .trained import Trained, trained_models
+from .trained import trained_models
 
 Metric = tuple[str, float, int, float]  # key, value, step, time
 
@@ -85,13 +92,16 @@ def collect_cell(pending: PendingCell, files: list[str], figures: list[bytes] | 
     writes = tuple(w for w in (analysis.writes if analysis else ()) if w not in loop_vars)
     # Only what the cell's code trains is a model of this run: a cell that reads a fitted
     # model (`search.best_score_`, `clf.score(X, y)`) records no params for it.
-    fitted = fitted_objects(ns, analysis.trained if analysis else (), loop_vars)
+    trained_here = (
+        (*analysis.trained, *trained_by_functions(ns, analysis.calls)) if analysis else ()
+    )
+    fitted = fitted_objects(ns, trained_here, loop_vars)
     trained = trained_models(run, fitted, list(fitted), log_model=pending.options.log_model)
     estimators = {
         k: v for k, v in fitted_estimators(fitted, fitted).items() if k not in trained.models
     }
     params, param_warnings = cell_params(pending, estimators, is_metric)
-    searches = _searches(run, estimators)
+    searches = record_searches(run, estimators)
     models = {**estimators, **trained.models}
     data, data_warnings = cell_data(pending, files, writes, models)
     artifacts, artifact_warnings = cell_artifacts(pending, estimators, figures)
@@ -135,7 +145,7 @@ def cell_params(
         else:
             warnings.append(f"--params names {name!r}, which the namespace does not define")
     for name, est in estimators.items():
-        if not is_search(est):  # a search's params are what it found (see _searches)
+        if not is_search(est):  # a search's params are what it found (see record_searches)
             params.update(estimator_params(name, est))
         base = getattr(est, "estimator", None) if is_search(est) else None
         for label, e in ((name, est), (f"{name}.estimator", base)):
@@ -146,27 +156,6 @@ def cell_params(
                     "pass random_state= to pin it"
                 )
     return params, warnings
-
-
-def _searches(run: ActiveRun, estimators: Mapping[str, Any]) -> Trained:
-    """The fitted searches among ``estimators``: params ``name.best_params.C`` and the rest of
-    :func:`.searches.search_params`, the metric ``name.best_score`` and the table
-    ``name.cv_results.json``."""
-    params: dict[str, Any] = {}
-    metrics: list[Metric] = []
-    artifacts: list[Artifact] = []
-    now = time.time()
-    for name, est in estimators.items():
-        if not is_search(est):
-            continue
-        facts = describe_search(est)
-        params.update({f"{name}.{k}": v for k, v in facts.params.items()})
-        metrics.extend((f"{name}.{k}", float(v), 0, now) for k, v in facts.metrics.items())
-        artifacts.extend(
-            run.put_bytes(dumps(table).encode(), f"{name}.{key}.json", kind="table")
-            for key, table in facts.tables.items()
-        )
-    return Trained({}, params, tuple(metrics), tuple(artifacts), ())
 
 
 def cell_metrics(
@@ -248,13 +237,6 @@ def _is_number(v: Any) -> TypeGuard[SupportsFloat]:
     return mod == "numpy" and getattr(v, "ndim", None) == 0 and v.dtype.kind in "iuf"
 
 
-def _code_names(code: Any, out: dict[str, None]) -> None:
-    out.update(dict.fromkeys(code.co_names))
-    for const in code.co_consts:  # nested functions, lambdas, comprehensions
-        if hasattr(const, "co_names"):
-            _code_names(const, out)
-
-
 def expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) -> list[str]:
     """Names the cell reads, plus the globals read by functions it calls that were defined in
     the notebook (``train(C)`` reading ``X_train``), followed ``depth`` levels deep."""
@@ -266,7 +248,7 @@ def expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) ->
             fn = ns.get(name)
             code = getattr(fn, "__code__", None)
             if code is not None and getattr(fn, "__globals__", None) is ns:
-                _code_names(code, found)
+                code_names(code, found)
         frontier = [n for n in found if n not in seen and n in ns]
         seen.update(dict.fromkeys(frontier))
     return list(seen)

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .analysis import FIT_METHODS, STEP_METHODS
+
 # Containers larger than this are data, not a set of models trained in a loop.
 _MAX_MODELS = 100
 _ADDRESS = re.compile(r" (object )?at 0x[0-9a-fA-F]+")
@@ -172,11 +174,39 @@ def estimator_params(name: str, est: Any) -> dict[str, Any]:
     return out
 
 
+def code_names(code: Any, out: dict[str, None]) -> None:
+    """The names ``code`` uses (globals and attributes), its nested code objects' too."""
+    out.update(dict.fromkeys(code.co_names))
+    for const in code.co_consts:  # nested functions, lambdas, comprehensions
+        if hasattr(const, "co_names"):
+            code_names(const, out)
+
+
+def trained_by_functions(
+    ns: Mapping[str, Any], calls: Iterable[tuple[str, tuple[str, ...]]]
+) -> list[str]:
+    """Names the cell passes to a notebook function that fits or steps something
+    (``train_epoch(model, loader, opt)``, ``fit_all(models)``): what that function trains."""
+    out: list[str] = []
+    for func, args in calls:
+        fn = ns.get(func)
+        code = getattr(fn, "__code__", None)
+        if code is None or getattr(fn, "__globals__", None) is not ns:
+            continue
+        names: dict[str, None] = {}
+        code_names(code, names)
+        if not names.keys().isdisjoint(FIT_METHODS | STEP_METHODS):
+            out.extend(args)
+    return out
+
+
 __all__ = [
+    "code_names",
     "distribution_value",
     "estimator_params",
     "fitted_estimators",
     "fitted_objects",
     "param_value",
     "set_params",
+    "trained_by_functions",
 ]

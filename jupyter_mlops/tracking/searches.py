@@ -11,10 +11,16 @@ estimator's params only as the user set them, and every candidate's result as a 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any
 
+from ..codec import dumps
+from ..entities import Artifact
 from ..frameworks import ModelFacts
 from .fitted import param_value, set_params
+from .tracker import ActiveRun
+from .trained import Metric, Trained
 
 _SPACES = ("param_distributions", "param_grid")
 # The per-candidate columns worth a table: the rest (fit times, per-split scores) is noise
@@ -93,4 +99,31 @@ def describe_search(search: Any) -> ModelFacts:
     )
 
 
-__all__ = ["cv_results_table", "describe_search", "is_search", "search_params"]
+def record_searches(run: ActiveRun, estimators: Mapping[str, Any]) -> Trained:
+    """The fitted searches among ``estimators``: params ``name.best_params.C`` and the rest of
+    :func:`search_params`, the metric ``name.best_score`` and the table
+    ``name.cv_results.json``."""
+    params: dict[str, Any] = {}
+    metrics: list[Metric] = []
+    artifacts: list[Artifact] = []
+    now = time.time()
+    for name, est in estimators.items():
+        if not is_search(est):
+            continue
+        facts = describe_search(est)
+        params.update({f"{name}.{k}": v for k, v in facts.params.items()})
+        metrics.extend((f"{name}.{k}", float(v), 0, now) for k, v in facts.metrics.items())
+        artifacts.extend(
+            run.put_bytes(dumps(table).encode(), f"{name}.{key}.json", kind="table")
+            for key, table in facts.tables.items()
+        )
+    return Trained({}, params, tuple(metrics), tuple(artifacts), ())
+
+
+__all__ = [
+    "cv_results_table",
+    "describe_search",
+    "is_search",
+    "record_searches",
+    "search_params",
+]
