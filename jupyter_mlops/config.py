@@ -21,7 +21,8 @@ ENV_PREFIX = "JUPYTER_MLOPS_"
 STORE_DIRNAME = ".mlops"
 ROOT_MARKERS = (STORE_DIRNAME, "pyproject.toml", ".git")
 
-# Scalars a tracked cell assigns under one of these names are recorded as metrics.
+# Scalars a tracked cell assigns under one of these names are recorded as metrics, and under
+# any name ending in ``_<one of these>`` (``val_error``, ``test_rmse``, ``cv_score``).
 DEFAULT_METRIC_NAMES: tuple[str, ...] = (
     "accuracy",
     "acc",
@@ -47,6 +48,8 @@ DEFAULT_METRIC_NAMES: tuple[str, ...] = (
     "test_score",
     "train_score",
     "log_loss",
+    "logloss",
+    "error",
 )
 
 

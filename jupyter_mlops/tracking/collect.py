@@ -11,14 +11,24 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal, SupportsFloat, TypeGuard
 
 from ..codec import dumps
-from ..entities import Artifact, DataRef, DataRole, Environment, to_jsonable
+from ..entities import Artifact, DataRef, DataRole, Environment
 from ..exceptions import MLOpsError
 from .analysis import CellAnalysis, code_sha, metric_matcher
 from .environment import environment_nowait
 from .filewatch import FileCollector
+from .fitted import (
+    code_names,
+    estimator_params,
+    fitted_estimators,
+    fitted_objects,
+    param_value,
+    trained_by_functions,
+)
+from .searches import is_search, record_searches
 from .seeding import RngRecorder, random_state_unpinned
 from .stdout_tail import StdoutTail
 from .tracker import ActiveRun, figure_png
@@ -78,19 +88,32 @@ def collect_cell(pending: PendingCell, files: list[str], figures: list[bytes] | 
     assert run is not None  # finish() returned early for a run that never started
     ns, analysis = pending.namespace, pending.analysis
     is_metric = metric_matcher(run.tracker.settings.metric_names)
-    writes = analysis.writes if analysis else ()
-    names = (*writes, *(analysis.reads if analysis else ()))
-    estimators = fitted_estimators(ns, names)
-    trained = trained_models(run, ns, names, log_model=pending.options.log_model)
+    loop_vars = analysis.loop_vars if analysis else ()
+    writes = tuple(w for w in (analysis.writes if analysis else ()) if w not in loop_vars)
+    # Only what the cell's code trains is a model of this run: a cell that reads a fitted
+    # model (`search.best_score_`, `clf.score(X, y)`) records no params for it.
+    trained_here = (
+        (*analysis.trained, *trained_by_functions(ns, analysis.calls)) if analysis else ()
+    )
+    fitted = fitted_objects(ns, trained_here, loop_vars)
+    trained = trained_models(run, fitted, list(fitted), log_model=pending.options.log_model)
+    estimators = {
+        k: v for k, v in fitted_estimators(fitted, fitted).items() if k not in trained.models
+    }
     params, param_warnings = cell_params(pending, estimators, is_metric)
+    searches = record_searches(run, estimators)
     models = {**estimators, **trained.models}
     data, data_warnings = cell_data(pending, files, writes, models)
     artifacts, artifact_warnings = cell_artifacts(pending, estimators, figures)
     return CellMade(
-        params={**params, **trained.params},
-        metrics=(*cell_metrics(ns, writes, is_metric, run.curve_end), *trained.metrics),
+        params={**params, **searches.params, **trained.params},
+        metrics=(
+            *cell_metrics(ns, writes, is_metric, run.curve_end),
+            *searches.metrics,
+            *trained.metrics,
+        ),
         data=data,
-        artifacts=(*artifacts, *trained.artifacts),
+        artifacts=(*artifacts, *searches.artifacts, *trained.artifacts),
         # The order they were found in: inputs at the start, outputs, figures, then settings.
         warnings=(
             *pending.input_warnings,
@@ -118,17 +141,20 @@ def cell_params(
         warnings.extend(w for name, w in analysis.rng_warnings if name not in recorded)
     for name in pending.options.params:
         if name in ns:
-            params[name] = to_jsonable(ns[name])
+            params[name] = param_value(ns[name])
         else:
             warnings.append(f"--params names {name!r}, which the namespace does not define")
     for name, est in estimators.items():
-        params.update(_estimator_params(name, est))
-        if random_state_unpinned(est):
-            warnings.append(
-                f"{name} ({type(est).__name__}) has random_state=None: any randomness it "
-                "uses comes from NumPy's global state, which depends on what ran before; "
-                "pass random_state= to pin it"
-            )
+        if not is_search(est):  # a search's params are what it found (see record_searches)
+            params.update(estimator_params(name, est))
+        base = getattr(est, "estimator", None) if is_search(est) else None
+        for label, e in ((name, est), (f"{name}.estimator", base)):
+            if e is not None and hasattr(e, "get_params") and random_state_unpinned(e):
+                warnings.append(
+                    f"{label} ({type(e).__name__}) has random_state=None: any randomness it "
+                    "uses comes from NumPy's global state, which depends on what ran before; "
+                    "pass random_state= to pin it"
+                )
     return params, warnings
 
 
@@ -211,53 +237,6 @@ def _is_number(v: Any) -> TypeGuard[SupportsFloat]:
     return mod == "numpy" and getattr(v, "ndim", None) == 0 and v.dtype.kind in "iuf"
 
 
-def fitted_estimators(ns: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """scikit-learn estimators among ``names`` that are fitted (pipelines included)."""
-    if "sklearn" not in sys.modules:
-        return {}
-    from sklearn.base import BaseEstimator
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    out = {}
-    for n in names:
-        obj = ns.get(n)
-        if isinstance(obj, BaseEstimator):
-            try:
-                check_is_fitted(obj)
-            except (NotFittedError, TypeError, ValueError, AttributeError):
-                continue
-            out[n] = obj
-    return out
-
-
-def _holds_estimators(value: Any) -> bool:
-    if not isinstance(value, (list, tuple)):
-        return False
-    items = [i for v in value for i in (v if isinstance(v, tuple) else (v,))]
-    return any(hasattr(i, "get_params") for i in items)
-
-
-def _estimator_params(name: str, est: Any) -> dict[str, Any]:
-    out = {}
-    for k, v in est.get_params(deep=True).items():
-        if _holds_estimators(v):  # Pipeline.steps and the like: the steps' params follow
-            continue
-        if hasattr(v, "get_params"):  # a nested estimator: its own params follow as a__b
-            v = type(v).__name__
-        elif callable(v):
-            v = getattr(v, "__name__", repr(v))
-        out[f"{name}.{k}"] = to_jsonable(v)
-    return out
-
-
-def _code_names(code: Any, out: dict[str, None]) -> None:
-    out.update(dict.fromkeys(code.co_names))
-    for const in code.co_consts:  # nested functions, lambdas, comprehensions
-        if hasattr(const, "co_names"):
-            _code_names(const, out)
-
-
 def expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) -> list[str]:
     """Names the cell reads, plus the globals read by functions it calls that were defined in
     the notebook (``train(C)`` reading ``X_train``), followed ``depth`` levels deep."""
@@ -269,21 +248,39 @@ def expand_reads(ns: Mapping[str, Any], reads: Iterable[str], depth: int = 3) ->
             fn = ns.get(name)
             code = getattr(fn, "__code__", None)
             if code is not None and getattr(fn, "__globals__", None) is ns:
-                _code_names(code, found)
+                code_names(code, found)
         frontier = [n for n in found if n not in seen and n in ns]
         seen.update(dict.fromkeys(frontier))
     return list(seen)
 
 
+def _attribute_value(ns: Mapping[str, Any], name: str) -> Any:
+    """The value of ``base.attr`` when ``base`` is a namespace object holding data (a
+    scikit-learn ``Bunch``, a ``SimpleNamespace``): read from its dict, so that no property
+    runs. None for data itself (``df.values``: ``df`` is the input) and for models."""
+    from ..hashing import is_data
+
+    base, _, attr = name.partition(".")
+    obj = ns.get(base)
+    if obj is None or is_data(obj) or isinstance(obj, ModuleType):  # np.pi is no input
+        return None
+    if hasattr(obj, "fit") or hasattr(obj, "predict"):  # a model's fitted attributes
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(attr)
+    return getattr(obj, "__dict__", {}).get(attr)
+
+
 def fingerprint_names(
     ns: Mapping[str, Any], names: Iterable[str], role: DataRole
 ) -> tuple[list[DataRef], list[str]]:
-    """The data among ``names`` fingerprinted, and a warning per one that could not be."""
+    """The data among ``names`` fingerprinted (``digits.data``: an attribute of a namespace
+    object), and a warning per one that could not be."""
     from ..hashing import fingerprint, is_data
 
     refs, warnings = [], []
     for name in names:
-        obj = ns.get(name)
+        obj = _attribute_value(ns, name) if "." in name else ns.get(name)
         if obj is None or not is_data(obj) or holds_plot_handles(obj):
             continue
         try:

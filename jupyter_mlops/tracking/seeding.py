@@ -178,22 +178,41 @@ _RANDOM_ONLY_WHEN: dict[str, Any] = {
         ),
         lambda p: bool(p.get("shuffle", True)) or bool(p.get("early_stopping")),
     ),
-    # 'auto' may pick the randomized solver on large inputs.
+    # 'auto' may pick the randomized solver on large inputs (see _resolved_solver).
     "PCA": lambda p: p.get("svd_solver") not in ("full", "covariance_eigh"),
     # An explicit array of initial centers leaves nothing to draw.
     "KMeans": lambda p: isinstance(p.get("init"), str) or callable(p.get("init")),
 }
 
 
+# Frameworks whose scikit-learn-style classes read ``random_state=None`` as a fixed seed
+# (XGBoost: 0, LightGBM: its C++ defaults, CatBoost: 0) and never NumPy's global state.
+_FIXED_SEED_FRAMEWORKS = frozenset({"xgboost", "lightgbm", "catboost"})
+
+
+def _resolved_params(estimator: Any) -> dict[str, Any]:
+    """The estimator's params, with a solver that fitting resolved from 'auto' (PCA records
+    it as ``_fit_svd_solver``: the full solver on small dense data, deterministic)."""
+    params = dict(estimator.get_params(deep=False))
+    solver = getattr(estimator, "_fit_svd_solver", None)
+    if params.get("svd_solver") == "auto" and isinstance(solver, str):
+        params["svd_solver"] = solver
+    return params
+
+
 def uses_randomness(estimator: Any) -> bool:
     """Whether ``estimator``, with its actual parameters, draws random numbers when fitted."""
     rule = _RANDOM_ONLY_WHEN.get(type(estimator).__name__)
-    return True if rule is None else bool(rule(estimator.get_params(deep=False)))
+    return True if rule is None else bool(rule(_resolved_params(estimator)))
 
 
 def random_state_unpinned(estimator: Any) -> bool:
     """True when ``estimator`` uses randomness and leaves ``random_state`` unset (None), so what
-    it draws depends on NumPy's global state: worth a reproducibility warning."""
+    it draws depends on NumPy's global state: worth a reproducibility warning. Never for the
+    gradient-boosting frameworks (their None is a fixed seed); PyTorch and Keras models have
+    no ``random_state``: their randomness is the RNG state the run records."""
+    if type(estimator).__module__.partition(".")[0] in _FIXED_SEED_FRAMEWORKS:
+        return False
     params = estimator.get_params(deep=False)
     return (
         "random_state" in params and params["random_state"] is None and uses_randomness(estimator)
