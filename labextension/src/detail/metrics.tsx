@@ -23,7 +23,7 @@ function GroupChart(props: { group: ICurveGroup }): JSX.Element {
   return (
     <div className="jp-mlops-curve-group" data-group={group.name}>
       <div className="jp-mlops-chart-title">{group.name}</div>
-      <LineChart title={group.name} xName="step" series={series} />
+      <LineChart title={group.name} series={series} />
       {note && (
         <div className="jp-mlops-muted jp-mlops-downsampled">{note}</div>
       )}
