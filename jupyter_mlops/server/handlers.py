@@ -18,6 +18,7 @@ from .base import CHUNK
 from .base import MLOpsHandler as MLOpsHandler
 from .base import ServerContext as ServerContext
 from .base import error_status as error_status
+from .charts import ArtifactTableHandler, CompareCurvesHandler, RunCurvesHandler
 from .events import ChangesHandler, EventsHandler, first_runs_page
 from .model_handlers import MODEL_ROUTES
 from .pipeline_handlers import PipelineParamsHandler
@@ -295,9 +296,12 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"runs/{_ID}/artifacts/(.*)", ArtifactHandler),
     (f"runs/{_ID}/preview/(.*)", ArtifactPreviewHandler),
     (f"runs/{_ID}/inline/(.*)", ArtifactInlineHandler),
+    (f"runs/{_ID}/table/(.*)", ArtifactTableHandler),
+    (f"runs/{_ID}/curves", RunCurvesHandler),
     (f"runs/{_ID}/notebook", NotebookHandler),
     (f"runs/{_ID}/reproduce", ReproduceHandler),
     ("compare", CompareHandler),
+    ("compare/curves", CompareCurvesHandler),
     ("experiments", ExperimentsHandler),
     ("pipelines", PipelinesHandler),
     (f"pipelines/{_ID}", PipelineHandler),

@@ -9,7 +9,10 @@ question                  function                front-ends
 runs page                 :func:`runs_page`       ``GET runs``, ``runs``, ``%mlops runs``
 run detail                :func:`run_detail`      ``GET runs/ID``, ``show``
 metric series             :func:`metric_series`   ``GET runs/ID/metrics/KEY``
+run curves                :func:`run_curves`      ``GET runs/ID/curves``
+table artifact            :func:`artifact_table`  ``GET runs/ID/table/NAME``
 compare                   :func:`compare_runs`    ``GET compare``, ``compare``, ``%mlops``
+overlaid curves           :func:`compare_curves`  ``GET compare/curves``
 experiments               :func:`experiments`     ``GET experiments``
 pipelines                 :func:`pipeline_list`   ``GET pipelines``, ``pipelines list``
 pipeline detail           :func:`pipeline_detail` ``GET pipelines/NAME``, ``pipelines show``
@@ -41,6 +44,7 @@ from .actions import (
     unpin_model,
 )
 from .compare import CompareRow, Comparison, Experiments, compare_runs, experiments
+from .curves import CurveOverlay, RunCurves, compare_curves, run_curves
 from .detail import (
     ArtifactFile,
     MetricSeries,
@@ -79,13 +83,16 @@ from .status import (
     status_summary,
     store_summary,
 )
+from .tables import ArtifactTable, artifact_table
 from .values import View, encode, to_jsonable
 
 __all__ = [
     "MAX_PAGE",
     "ArtifactFile",
+    "ArtifactTable",
     "CompareRow",
     "Comparison",
+    "CurveOverlay",
     "Experiments",
     "Launch",
     "MetricSeries",
@@ -102,6 +109,7 @@ __all__ = [
     "Pipelines",
     "Promoted",
     "RolledBack",
+    "RunCurves",
     "RunDetail",
     "RunsPage",
     "RunsQuery",
@@ -112,7 +120,9 @@ __all__ = [
     "alias_model",
     "all_runs",
     "artifact_file",
+    "artifact_table",
     "bless_model",
+    "compare_curves",
     "compare_runs",
     "describe_model",
     "encode",
@@ -131,6 +141,7 @@ __all__ = [
     "promote_notebook",
     "report_of",
     "rollback_model",
+    "run_curves",
     "run_detail",
     "runs_page",
     "runs_records",

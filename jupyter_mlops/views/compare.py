@@ -75,12 +75,12 @@ def compare_runs(tracker: Tracker, run_ids: list[str]) -> Comparison:
         columns,
         inputs_changed(runs),
         rows,
-        _labels(runs),
+        run_labels(runs),
         tuple(sorted(stepped)),
     )
 
 
-def _labels(runs: list[Run]) -> tuple[str, ...]:
+def run_labels(runs: list[Run]) -> tuple[str, ...]:
     """Each run's name, with its short id when it has none or shares it with another run."""
     names = [r.name or "" for r in runs]
     return tuple(

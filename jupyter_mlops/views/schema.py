@@ -22,12 +22,14 @@ from . import (
     artifacts,
     changes,
     compare,
+    curves,
     detail,
     models,
     monitors,
     pipelines,
     runs,
     status,
+    tables,
 )
 
 # Each REST body by the name the panel knows it by (``GET runs`` → RunsPage …).
@@ -37,6 +39,9 @@ BODIES: tuple[type, ...] = (
     detail.MetricSeries,
     detail.OutputNotebook,
     artifacts.ArtifactPreview,
+    tables.ArtifactTable,
+    curves.RunCurves,
+    curves.CurveOverlay,
     compare.Comparison,
     compare.Experiments,
     pipelines.Pipelines,

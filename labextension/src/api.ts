@@ -59,6 +59,12 @@ export type IMonitorDetail = T.MonitorReport;
 export type IMonitorSeries = T.MonitorSeries;
 export type IGateLine = T.GateLine;
 export type IArtifactPreview = T.ArtifactPreview;
+export type IArtifactTable = T.ArtifactTable;
+export type IImportance = T.Importance;
+export type IRunCurves = T.RunCurves;
+export type ICurveGroup = T.CurveGroup;
+export type ICurve = T.Curve;
+export type ICurveOverlay = T.CurveOverlay;
 
 /** What `GET runs` takes (query-string parameters, not a Python value). */
 export interface IRunsQuery {
@@ -104,6 +110,19 @@ export const MLOpsAPI = {
   run: (id: string) => requestAPI<IRunDetail>(`runs/${seg(id)}`),
   metric: (id: string, key: string) =>
     requestAPI<IMetricSeries>(`runs/${seg(id)}/metrics/${seg(key)}`),
+  /** Every stepped metric of a run, grouped by metric, each downsampled to `points`. */
+  runCurves: (id: string, points?: number) =>
+    requestAPI<IRunCurves>(`runs/${seg(id)}/curves${queryString({ points })}`),
+  /** Metric `metric` of the first five of `ids` overlaid (the rest in `omitted`). */
+  compareCurves: (ids: string[], metric: string, points?: number) =>
+    requestAPI<ICurveOverlay>(
+      `compare/curves${queryString({ ids: ids.join(','), metric, points })}`
+    ),
+  /** A `table` artifact's rows and, with a column of importance, its top features. */
+  artifactTable: (id: string, name: string, by?: string, rows?: number) =>
+    requestAPI<IArtifactTable>(
+      `runs/${seg(id)}/table/${name.split('/').map(seg).join('/')}${queryString({ by, rows })}`
+    ),
   outputNotebook: (id: string) =>
     requestAPI<IOutputNotebook>(`runs/${seg(id)}/notebook`),
   reproduce: (id: string) =>

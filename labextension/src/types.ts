@@ -22,6 +22,9 @@ export interface MLOpsBodies {
   MetricSeries: MetricSeries;
   OutputNotebook: OutputNotebook;
   ArtifactPreview: ArtifactPreview;
+  ArtifactTable: ArtifactTable;
+  RunCurves: RunCurves;
+  CurveOverlay: CurveOverlay;
   Comparison: Comparison;
   Experiments: Experiments;
   Pipelines: Pipelines;
@@ -298,6 +301,76 @@ export interface ArtifactPreview {
   text: string | null;
   truncated: boolean;
   note: string;
+}
+/**
+ * A ``table`` artifact's rows (the first ``len(rows)`` of ``total_rows``); ``truncated``:
+ * more rows or columns than shown; ``importance``: its top features, when it has a column
+ * of importance.
+ */
+export interface ArtifactTable {
+  run_id: string;
+  name: string;
+  size_text: string;
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+  total_rows: number;
+  truncated: boolean;
+  importance: Importance | null;
+}
+/**
+ * The top features by importance ``column`` (of ``columns``, every importance-like
+ * column), largest first: ``features[i]`` has ``values[i]``; ``total``: features with a
+ * value.
+ */
+export interface Importance {
+  column: string;
+  columns: string[];
+  feature_column: string;
+  features: string[];
+  values: number[];
+  total: number;
+}
+/**
+ * Every stepped metric of a run (a metric logged at a step above 0), grouped; ``points``:
+ * the most any curve shows.
+ */
+export interface RunCurves {
+  run_id: string;
+  groups: CurveGroup[];
+  points: number;
+  downsampled: boolean;
+}
+/**
+ * Curves measuring one thing (``logloss`` on each eval set), drawn on one chart.
+ */
+export interface CurveGroup {
+  name: string;
+  curves: Curve[];
+}
+/**
+ * One metric's curve: ``steps`` and ``values`` side by side (a null value is a gap).
+ * ``total``: the points logged; ``downsampled``: fewer are shown (min and max per bucket,
+ * the first and last point exact). ``label``: what a legend calls it.
+ */
+export interface Curve {
+  key: string;
+  label: string;
+  steps: number[];
+  values: (number | null)[];
+  total: number;
+  downsampled: boolean;
+  run_id: string;
+}
+/**
+ * Metric ``key`` of up to :data:`MAX_OVERLAY` runs (``curves``, labelled by run name);
+ * ``missing``: runs without that curve; ``omitted``: runs past the first five, not drawn.
+ */
+export interface CurveOverlay {
+  key: string;
+  curves: Curve[];
+  missing: string[];
+  omitted: string[];
+  points: number;
 }
 /**
  * Params and metrics of runs aligned, differing rows first in each group. ``names``: each

@@ -1,11 +1,11 @@
 /**
- * Compare's charts, above its table: overlaid curves of a stepped metric, bars of a scalar
- * metric, a param-against-metric scatter and, for a sweep (3+ runs), parallel coordinates;
+ * Compare's charts, above its table: overlaid curves of a stepped metric (the first five
+ * runs), bars of a scalar metric, a param-against-metric scatter and, for a sweep (3+ runs), parallel coordinates;
  * every run labelled by its name. The default is a curve when a metric has one.
  */
 import * as React from 'react';
 
-import type { ICompare, IMetricSeries } from '../api';
+import type { ICompare, ICurveOverlay } from '../api';
 import { LineChart } from '../chart';
 import { ErrorLine, useLoad } from '../common';
 import type { IPanelContext } from '../model';
@@ -13,11 +13,13 @@ import {
   CHART_TITLES,
   type ChartKind,
   chartKinds,
+  overlayNote,
   metricKeys,
   numericParams,
   parallelAxes,
   rowValues
 } from './compare_data';
+import { CURVE_POINTS, curveSeries, downsampleNote } from './curves';
 import { EChart } from './echart';
 import { barOption, parallelOption, scatterOption } from './options';
 import { useChartTheme } from './theme';
@@ -48,34 +50,32 @@ function Pick(props: {
   );
 }
 
+/** The chosen metric of the first five runs overlaid (downsampled by the server); more runs
+ * are named, not drawn, and runs without that curve are said. */
 function Curves(props: { ctx: IPanelContext; cmp: ICompare; metric: string }) {
   const { ctx, cmp, metric } = props;
-  const series = useLoad<(IMetricSeries | null)[]>(
-    () =>
-      Promise.all(
-        cmp.runs.map(id => ctx.api.metric(id, metric).catch(() => null))
-      ),
+  const overlay = useLoad<ICurveOverlay>(
+    () => ctx.api.compareCurves([...cmp.runs], metric, CURVE_POINTS),
     [cmp.runs.join(','), metric]
   );
   const lines = React.useMemo(
-    () =>
-      (series.data ?? []).flatMap((s, i) =>
-        s === null
-          ? []
-          : [
-              {
-                label: cmp.names[i],
-                points: s.steps.map(p => ({ x: p.step, y: p.value ?? NaN }))
-              }
-            ]
-      ),
-    [series.data]
+    () => curveSeries(overlay.data?.curves ?? []),
+    [overlay.data]
   );
+  const data = overlay.data;
+  const note = data ? overlayNote(cmp, data) : '';
+  const sampled = data ? downsampleNote(data.curves) : '';
   return (
     <>
-      <ErrorLine error={series.error} />
-      {series.data && (
+      <ErrorLine error={overlay.error} />
+      {data && (
         <LineChart title={metric} xName="step" height={200} series={lines} />
+      )}
+      {note && (
+        <div className="jp-mlops-muted jp-mlops-overlay-note">{note}</div>
+      )}
+      {sampled && (
+        <div className="jp-mlops-muted jp-mlops-downsampled">{sampled}</div>
       )}
     </>
   );

@@ -3,7 +3,7 @@
  * numbers, the charts that fit the runs (curves, bars, scatter, parallel coordinates) and
  * the values of a row in the runs' order. Pure functions over the compare view.
  */
-import type { ICompare } from '../api';
+import type { ICompare, ICurveOverlay } from '../api';
 
 export type ChartKind = 'curves' | 'bars' | 'scatter' | 'parallel';
 
@@ -77,4 +77,25 @@ export function chartKinds(cmp: ICompare): ChartKind[] {
     kinds.push('parallel');
   }
   return kinds;
+}
+
+/** What an overlay leaves out, in words: runs past the first five, runs without the curve. */
+export function overlayNote(cmp: ICompare, overlay: ICurveOverlay): string {
+  const name = (id: string) =>
+    cmp.names[cmp.runs.indexOf(id)] ?? id.slice(0, 8);
+  const parts: string[] = [];
+  if (overlay.omitted.length) {
+    const shown = cmp.runs.length - overlay.omitted.length;
+    parts.push(
+      `${cmp.runs.length} runs: the first ${shown} are charted (not ${overlay.omitted
+        .map(name)
+        .join(', ')})`
+    );
+  }
+  if (overlay.missing.length) {
+    parts.push(
+      `no ${overlay.key} curve in ${overlay.missing.map(name).join(', ')}`
+    );
+  }
+  return parts.join('; ');
 }

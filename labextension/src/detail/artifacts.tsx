@@ -1,11 +1,13 @@
 /** The run's artifacts with their sizes, each previewed in place: an image, a table's head,
- * an HTML report in a sandboxed iframe (no scripts, no same origin), a text file's start. */
+ * an HTML report in a sandboxed iframe (no scripts, no same origin), a text file's start, and
+ * a framework's `table` artifact as rows with its importance chart (./table.tsx). */
 import * as React from 'react';
 
 import type { IArtifact, IArtifactPreview } from '../api';
 import { ErrorLine, useLoad } from '../common';
 import type { IPanelContext } from '../model';
 import { fmtSize, headCaption } from './format';
+import { TableArtifact } from './table';
 
 function PreviewBody(props: {
   ctx: IPanelContext;
@@ -95,7 +97,8 @@ function Preview(props: {
   return <PreviewBody ctx={ctx} runId={runId} preview={load.data} />;
 }
 
-// Figures and images open at once; other artifacts load their preview when opened.
+// Figures, images and framework tables (importance, a search's candidates) open at once;
+// other artifacts load their preview when opened.
 const IMAGE_NAME = /\.(png|jpe?g|gif|webp|svg)$/i;
 
 function ArtifactItem(props: {
@@ -105,7 +108,7 @@ function ArtifactItem(props: {
 }): JSX.Element {
   const { ctx, runId, artifact: a } = props;
   const [open, setOpen] = React.useState(
-    a.kind === 'figure' || IMAGE_NAME.test(a.name)
+    a.kind === 'figure' || a.kind === 'table' || IMAGE_NAME.test(a.name)
   );
   return (
     <li className="jp-mlops-artifact" data-artifact={a.name}>
@@ -126,7 +129,12 @@ function ArtifactItem(props: {
         >
           Download
         </a>
-        {open && <Preview ctx={ctx} runId={runId} name={a.name} />}
+        {open &&
+          (a.kind === 'table' ? (
+            <TableArtifact ctx={ctx} runId={runId} name={a.name} />
+          ) : (
+            <Preview ctx={ctx} runId={runId} name={a.name} />
+          ))}
       </details>
     </li>
   );
