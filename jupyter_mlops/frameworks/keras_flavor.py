@@ -26,6 +26,7 @@ import functools
 import json
 import os
 import tempfile
+import warnings
 import weakref
 import zipfile
 from collections.abc import Mapping
@@ -77,6 +78,14 @@ def _summary(model: Any) -> str:
 
 def _facts(model: Any, history: Any) -> ModelFacts:
     """What ``model`` and the ``History`` of its last ``fit`` say about that training."""
+    # Keras warns as it reads itself (get_config converts variables with numpy's old
+    # protocol): not the user's cell output.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_facts(model, history)
+
+
+def _read_facts(model: Any, history: Any) -> ModelFacts:
     params: dict[str, Any] = {}
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
@@ -204,7 +213,8 @@ def _lambdas(node: Any) -> bool:
 def _save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     import keras  # type: ignore[import-untyped,unused-ignore]
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras' own (numpy protocol), not the user's output
         path = Path(folder) / "model.keras"
         model.save(path)
         with zipfile.ZipFile(path) as z:
@@ -218,7 +228,8 @@ def _save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
 def _load(payload: bytes, header: Mapping[str, Any]) -> Any:
     import keras  # type: ignore[import-untyped,unused-ignore]
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:
             f.write(payload)
