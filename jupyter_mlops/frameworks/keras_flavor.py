@@ -29,7 +29,7 @@ import tempfile
 import warnings
 import weakref
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,7 @@ def _after_fit(
         )
 
 
-def _install(current_run: CurrentRun) -> Any:
+def _install(current_run: CurrentRun) -> Callable[[], None]:
     import keras  # type: ignore[import-untyped,unused-ignore]
 
     cls = keras.Model

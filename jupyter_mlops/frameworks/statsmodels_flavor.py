@@ -100,12 +100,16 @@ def _coefficients(results: Any) -> dict[str, Any] | None:
     names = list(getattr(results.model, "exog_names", None) or range(len(params)))
     if len(names) != len(params):
         names = [str(i) for i in range(len(params))]
-    ci = np.asarray(results.conf_int(), dtype=float)
     stat = "t" if getattr(results, "use_t", False) else "z"
-    cols = (params, results.bse, results.tvalues, results.pvalues, ci[:, 0], ci[:, 1])
+    columns = ["name", "coef", "std_err", stat, "p", "ci_low", "ci_high"]
+    try:
+        ci = np.asarray(results.conf_int(), dtype=float)
+        cols = [params, results.bse, results.tvalues, results.pvalues, ci[:, 0], ci[:, 1]]
+    except (AttributeError, NotImplementedError):  # no inference (fit_regularized): coefs only
+        columns, cols = columns[:2], [params]
     arrays = [np.asarray(c, dtype=float) for c in cols]
     rows = [[str(n), *(_finite(a[i]) for a in arrays)] for i, n in enumerate(names)]
-    return {"columns": ["name", "coef", "std_err", stat, "p", "ci_low", "ci_high"], "rows": rows}
+    return {"columns": columns, "rows": rows}
 
 
 def _describe(name: str, obj: Any) -> ModelFacts | None:
