@@ -160,9 +160,9 @@ def tracked(
 
 
 def _warn(run: RunSink, what: str, e: Exception) -> None:
-    log.debug("%s was not recorded", what, exc_info=True)
+    log.debug("%s was not fully recorded", what, exc_info=True)
     try:
-        run.warn(f"{what} was not recorded ({type(e).__name__}: {e})")
+        run.warn(f"{what} was not fully recorded ({type(e).__name__}: {e})")
     except Exception:
         log.warning("%s was not recorded", what, exc_info=True)
 

@@ -170,12 +170,12 @@ def _train_hook(original: Callable[..., Any], current_run: CurrentRun) -> Callab
 
     def record(run: RunSink, state: Any, booster: Any) -> None:
         given, evals_result = state
+        _RECORDED.add(booster)  # recorded here, even if partly: describe adds nothing
         run.log_params(_call_params(given))
         log_curves(run, curves_of(evals_result))
         for key, value in _best(booster).items():
             run.log_metric(key, value, 0)
         run.log_bytes(json.dumps(_importance(booster)).encode(), "importance.json", kind="table")
-        _RECORDED.add(booster)
 
     return tracked(original, "xgboost: xgb.train", current_run, prepare, record)
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 from nbclient import NotebookClient
 
 import jupyter_mlops as mlops
@@ -60,25 +59,29 @@ def register(run: Run, artifact: str, name: str) -> bytes:
     return artifact_bytes(run, artifact)
 
 
-def predict_fresh(name: str, method: str = "predict") -> tuple[str, np.ndarray]:
-    """Model ``name`` (version 1) loaded WITHOUT trust in a fresh interpreter: its class
-    name, and its ``method`` on the test rows (``predict`` as ``mlops.predict`` calls it)."""
+def load_fresh(names: list[str]) -> dict[str, tuple[str, dict[str, list[Any]]]]:
+    """Models ``names`` (version 1 of each) loaded WITHOUT trust in one fresh interpreter:
+    for each, its class name and its predictions on the test rows: ``predict`` as
+    ``mlops.predict`` calls it (the flavor's conversion), and ``predict_proba`` if it has one."""
     code = f"""
-import json, sys
+import json
 import jupyter_mlops as mlops
+from jupyter_mlops import frameworks
 from sklearn.datasets import load_breast_cancer
 X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-model = mlops.load_model({name!r}, 1)
-print(type(model).__name__)
-if {method!r} == "predict":  # what mlops.predict calls: the flavor's conversion
-    from jupyter_mlops import frameworks
-    out = frameworks.predict(model, X[400:])
-else:
-    out = getattr(model, {method!r})(X[400:])
-print(json.dumps(out.tolist()))
+out = {{}}
+for name in {names!r}:
+    model = mlops.load_model(name, 1)
+    pred = {{"predict": frameworks.predict(model, X[400:]).tolist()}}
+    if hasattr(model, "predict_proba"):
+        pred["predict_proba"] = model.predict_proba(X[400:]).tolist()
+    out[name] = (type(model).__name__, pred)
+print(json.dumps(out))
 """
-    kind, values = run_fresh(code).strip().splitlines()[-2:]
-    return kind, np.asarray(json.loads(values))
+    loaded: dict[str, tuple[str, dict[str, list[Any]]]] = json.loads(
+        run_fresh(code).strip().splitlines()[-1]
+    )
+    return loaded
 
 
 def run_notebook(path: Path, cwd: Path) -> nbformat.NotebookNode:
@@ -103,7 +106,7 @@ __all__ = [
     "curve_keys",
     "format_of",
     "latest_run",
-    "predict_fresh",
+    "load_fresh",
     "register",
     "rows_by_feature",
     "run_notebook",

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightgbm as lgb
-import numpy as np
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops import frameworks
 from jupyter_mlops.frameworks.lightgbm_flavor import FLAVOR
 from jupyter_mlops.model_format import NATIVE
 
@@ -20,7 +18,7 @@ from .boosting_data import (
     curve_keys,
     format_of,
     latest_run,
-    predict_fresh,
+    load_fresh,
     register,
     rows_by_feature,
     run_notebook,
@@ -165,22 +163,25 @@ def test_hooks_are_removed_when_the_cell_fails(lshell) -> None:
     assert latest_run().status == "failed"
 
 
-@pytest.mark.parametrize("name", ["clf", "bst"])
-def test_the_logged_model_loads_from_a_team_store_without_trust_in_a_fresh_process(
-    lshell, artifact_backend: str, monkeypatch: pytest.MonkeyPatch, name: str
+@pytest.mark.parametrize("artifact_backend", ["s3"], indirect=True)
+def test_the_logged_models_load_from_a_team_store_without_trust_in_a_fresh_process(
+    lshell, artifact_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("JUPYTER_MLOPS_TRUSTED_PUBLISHERS")
-    lshell.run(FIT if name == "clf" else TRAIN)
-    data = register(latest_run(), name, f"lgb-{name}")
-    assert format_of(data) == NATIVE
-    model, X_test = lshell.user_ns[name], lshell.user_ns["X_test"]
-    if name == "clf":  # the scikit-learn class, rebuilt: predict_proba works
-        kind, proba = predict_fresh("lgb-clf", "predict_proba")
-        assert kind == "LGBMClassifier"
-        np.testing.assert_array_equal(proba, model.predict_proba(X_test))
-    kind, pred = predict_fresh(f"lgb-{name}")
-    assert kind == type(model).__name__
-    np.testing.assert_array_equal(pred, frameworks.predict(model, X_test))
+    monkeypatch.delenv("JUPYTER_MLOPS_TRUSTED_PUBLISHERS")  # no publisher is trusted
+    for name, cell in (("clf", FIT), ("bst", TRAIN)):
+        lshell.run(cell)
+        assert format_of(register(latest_run(), name, f"lgb-{name}")) == NATIVE  # no pickle
+    clf, bst, X_test = (lshell.user_ns[k] for k in ("clf", "bst", "X_test"))
+    loaded = load_fresh(["lgb-clf", "lgb-bst"])
+    # The scikit-learn class, rebuilt around the Booster: predict_proba works.
+    assert loaded["lgb-clf"] == [
+        "LGBMClassifier",
+        {
+            "predict": clf.predict(X_test).tolist(),
+            "predict_proba": clf.predict_proba(X_test).tolist(),
+        },
+    ]
+    assert loaded["lgb-bst"] == ["Booster", {"predict": bst.predict(X_test).tolist()}]
 
 
 def test_the_example_notebook_records_both_apis(tmp_path: Path) -> None:
