@@ -152,8 +152,8 @@ def test_lgb_cv_records_its_params_and_every_curve(lshell) -> None:
     )
 
 
-def test_hooks_are_removed_when_the_cell_fails(lshell) -> None:
-    original = lgb.train
+def test_hooks_are_removed_when_the_cell_fails_or_is_interrupted(lshell) -> None:
+    original, original_cv = lgb.train, lgb.cv
     with pytest.raises(lgb.basic.LightGBMError):
         lshell.run(
             "%%track\nbst = lgb.train({'objective': 'no-such-objective', 'verbose': -1}, "
@@ -161,6 +161,10 @@ def test_hooks_are_removed_when_the_cell_fails(lshell) -> None:
         )
     assert lgb.train is original
     assert latest_run().status == "failed"
+    lshell.user_ns["original"] = original
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C; the cell sees the hook on
+        lshell.run("%%track\nassert lgb.train is not original\nraise KeyboardInterrupt")
+    assert lgb.train is original and lgb.cv is original_cv
 
 
 @pytest.mark.parametrize("artifact_backend", ["s3"], indirect=True)

@@ -167,8 +167,8 @@ def test_training_is_bit_identical_with_and_without_track(xshell) -> None:
     assert xshell.user_ns["clf"].get_booster().save_raw() == untracked
 
 
-def test_hooks_are_removed_when_the_cell_fails(xshell) -> None:
-    original = xgb.train
+def test_hooks_are_removed_when_the_cell_fails_or_is_interrupted(xshell) -> None:
+    original, original_cv = xgb.train, xgb.cv
     with pytest.raises(xgb.core.XGBoostError):
         xshell.run(
             "%%track\nbst = xgb.train({'objective': 'no-such-objective'}, "
@@ -176,6 +176,10 @@ def test_hooks_are_removed_when_the_cell_fails(xshell) -> None:
         )
     assert xgb.train is original
     assert latest_run().status == "failed"
+    xshell.user_ns["original"] = original
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C; the cell sees the hook on
+        xshell.run("%%track\nassert xgb.train is not original\nraise KeyboardInterrupt")
+    assert xgb.train is original and xgb.cv is original_cv
 
 
 def test_a_recording_failure_costs_one_warning_never_the_training(
