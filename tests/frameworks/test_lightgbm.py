@@ -70,6 +70,9 @@ def test_a_fitted_classifier_records_set_and_effective_params_curve_and_best_ite
     assert facts is not None and dict(facts.params) == SKLEARN_PARAMS
     run = latest_run()
     assert {k: run.params[f"clf.{k}"] for k in SKLEARN_PARAMS} == SKLEARN_PARAMS
+    # .fit trains through the framework's own train(), which the hook does not see.
+    assert "num_boost_round" not in run.params
+    assert "importance.json" not in {a.name for a in run.artifacts}
     logloss = curve(run.id, "valid_0-binary_logloss")
     assert logloss == pytest.approx(list(clf.evals_result_["valid_0"]["binary_logloss"]))
     # LightGBM counts iterations from 1; it stopped 5 rounds after the best one.

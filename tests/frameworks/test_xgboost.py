@@ -73,6 +73,9 @@ def test_a_fitted_classifier_records_set_and_effective_params_curve_and_best_ite
     assert facts is not None and dict(facts.params) == SKLEARN_PARAMS  # no None wall
     run = latest_run()
     assert {k: run.params[f"clf.{k}"] for k in SKLEARN_PARAMS} == SKLEARN_PARAMS
+    # .fit trains through the framework's own train(), which the hook does not see.
+    assert "num_boost_round" not in run.params
+    assert "importance.json" not in {a.name for a in run.artifacts}
     logloss = curve(run.id, "validation_0-logloss")
     assert logloss == pytest.approx(clf.evals_result()["validation_0"]["logloss"])
     # Early stopping ran: the curve ends 5 rounds after the best one, well before 200.
