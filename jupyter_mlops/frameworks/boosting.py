@@ -35,10 +35,25 @@ def user_set(model: Any) -> dict[str, Any]:
     except Exception:  # a subclass whose constructor needs arguments: every set value counts
         defaults = {}
     return {
-        k: v
+        k: as_data(v)
         for k, v in params.items()
         if v is not None and (k not in defaults or not _same(v, defaults[k]))
     }
+
+
+def as_data(value: Any) -> Any:
+    """``value`` as data that is the same in every session: a function or an object (a
+    callback, a custom metric) by its import path, never a repr holding a memory address."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [as_data(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): as_data(v) for k, v in value.items()}
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # a NumPy scalar
+        return value.item()
+    named = value if callable(value) and hasattr(value, "__qualname__") else type(value)
+    return f"{named.__module__}.{named.__qualname__}"
 
 
 def number(text: Any) -> Any:
@@ -95,10 +110,10 @@ def flatten_params(params: Any) -> dict[str, Any]:
     """A ``params`` argument as one param per key. XGBoost also takes a list of pairs, where a
     repeated key (``eval_metric``) means several values: those become a list."""
     if isinstance(params, Mapping):
-        return {str(k): v for k, v in params.items()}
+        return {str(k): as_data(v) for k, v in params.items()}
     out: dict[str, Any] = {}
     for k, v in params or ():
-        key = str(k)
+        key, v = str(k), as_data(v)
         if key in out:
             prev = out[key]
             out[key] = [*prev, v] if isinstance(prev, list) else [prev, v]
@@ -181,6 +196,7 @@ def patch(module: Any, attrs: Mapping[str, Callable[..., Any]]) -> Callable[[], 
 
 
 __all__ = [
+    "as_data",
     "curves_of",
     "flatten_params",
     "importance_table",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Flavor, ModelFacts
-from .boosting import curves_of, importance_table, number
+from .boosting import as_data, curves_of, importance_table, number
 
 _CLASSES = ("CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker", "CatBoost")
 _IMPORTANT = (
@@ -67,7 +67,7 @@ def describe(name: str, model: Any) -> ModelFacts | None:
 
     if not isinstance(model, catboost.CatBoost) or not model.is_fitted():
         return None
-    params: dict[str, Any] = {k: v for k, v in model.get_params().items() if v is not None}
+    params = {k: as_data(v) for k, v in model.get_params().items() if v is not None}
     effective = model.get_all_params()
     for key in _IMPORTANT:
         if key in effective:

@@ -30,6 +30,7 @@ from typing import Any
 
 from .base import CurrentRun, Flavor, ModelFacts, RunSink
 from .boosting import (
+    as_data,
     curves_of,
     flatten_params,
     importance_table,
@@ -87,7 +88,11 @@ def describe(name: str, model: Any) -> ModelFacts | None:
     if isinstance(model, lgb.Booster):
         if model in _RECORDED:  # the hook recorded its params and curves
             return ModelFacts()
-        params = {k: v for k, v in model.params.items() if v is not None and k not in _NOT_SETTINGS}
+        params = {
+            k: as_data(v)
+            for k, v in model.params.items()
+            if v is not None and k not in _NOT_SETTINGS
+        }
         params["num_boost_round"] = model.current_iteration()
         return ModelFacts(
             params=params,

@@ -244,3 +244,16 @@ def test_the_example_notebook_records_both_apis(tmp_path: Path) -> None:
         "clf",
         "bst",
     }
+
+
+def test_objects_in_params_are_recorded_by_import_path_never_by_address(xshell) -> None:
+    xshell.run(
+        "%%track\ndef margin(y_true, y_pred):\n    return 0.0\n"
+        "clf = xgb.XGBClassifier(n_estimators=3, eval_metric=margin,\n"
+        "                        callbacks=[xgb.callback.EarlyStopping(rounds=2)])\n"
+        "clf.fit(X_train, y_train, eval_set=[(X_test, y_test)], verbose=False)"
+    )
+    run = latest_run()
+    assert run.params["clf.callbacks"] == ["xgboost.callback.EarlyStopping"]
+    assert run.params["clf.eval_metric"] == "__main__.margin"
+    assert len(curve(run.id, "validation_0-margin")) == 3
