@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -148,7 +149,13 @@ def tracked(
     ``prepare(args, kwargs)`` returns the arguments to call ``original`` with (e.g. with an
     ``evals_result`` dict of ours added) and a state; ``record(run, state, result)`` records
     after the call. Either failing costs one warning on the run: the user's call always runs
-    as without us and returns (or raises) exactly what ``original`` does."""
+    as without us and returns (or raises) exactly what ``original`` does.
+
+    The second and later calls in one run (a loop over learning rates) record under
+    ``<name>_2.``, ``<name>_3.`` … (``train_2.eta``, ``train_2.test-logloss``), so that
+    their curves do not fall on top of each other."""
+    name = getattr(original, "__name__", "train")
+    calls: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         run = current_run()
@@ -156,22 +163,46 @@ def tracked(
             return original(*args, **kwargs)
         try:
             call_args, call_kwargs, state = prepare(args, kwargs)
+            calls[run] = n = calls.get(run, 0) + 1
         except Exception as e:  # arguments we do not understand: train untouched
             _warn(run, what, e)
             return original(*args, **kwargs)
         result = original(*call_args, **call_kwargs)
         try:
-            record(run, state, result)
+            record(run if n == 1 else _Prefixed(run, f"{name}_{n}."), state, result)
         except Exception as e:  # recording must never cost the user the trained model
             _warn(run, what, e)
         return result
 
     wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-    wrapper.__name__ = getattr(original, "__name__", "train")
-    wrapper.__qualname__ = getattr(original, "__qualname__", wrapper.__name__)
+    wrapper.__name__ = name
+    wrapper.__qualname__ = getattr(original, "__qualname__", name)
     wrapper.__doc__ = original.__doc__
     wrapper.__module__ = getattr(original, "__module__", __name__)
     return wrapper
+
+
+class _Prefixed:
+    """``run``, with every key and artifact name prefixed."""
+
+    def __init__(self, run: RunSink, prefix: str) -> None:
+        self._run = run
+        self._prefix = prefix
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self._run.log_params({self._prefix + k: v for k, v in params.items()})
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        self._run.log_metric(self._prefix + key, value, step)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        self._run.log_metrics({self._prefix + k: v for k, v in metrics.items()}, step)
+
+    def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Any:
+        return self._run.log_bytes(data, self._prefix + name, kind)
+
+    def warn(self, message: str) -> None:
+        self._run.warn(message)
 
 
 def _warn(run: RunSink, what: str, e: Exception) -> None:

@@ -142,6 +142,29 @@ def test_xgb_train_in_a_script_run_records_exactly_its_arguments_and_fills_the_u
     assert len(mine["test"]["logloss"]) == 12
 
 
+def test_each_xgb_train_of_a_loop_is_recorded_under_its_own_names(xshell) -> None:
+    xshell.run(
+        "%%track\ndtrain = xgb.DMatrix(X_train, y_train)\ndtest = xgb.DMatrix(X_test, y_test)\n"
+        "for eta in (0.1, 0.5):\n"
+        "    bst = xgb.train({'eta': eta}, dtrain, 6 if eta < 0.3 else 4,\n"
+        "                    evals=[(dtest, 'test')], verbose_eval=False)"
+    )
+    run = latest_run()
+    assert {k: v for k, v in run.params.items() if "eta" in k or "num_boost" in k} == {
+        "eta": 0.1,
+        "num_boost_round": 6,
+        "train_2.eta": 0.5,
+        "train_2.num_boost_round": 4,
+    }
+    assert curve_keys(run.id) == {"test-rmse", "train_2.test-rmse"}
+    assert len(curve(run.id, "test-rmse")) == 6
+    assert len(curve(run.id, "train_2.test-rmse")) == 4
+    assert {a.name for a in run.artifacts if a.kind == "table"} == {
+        "importance.json",
+        "train_2.importance.json",
+    }
+
+
 def test_xgb_cv_records_its_params_and_every_column_as_a_curve(xshell) -> None:
     xshell.run(
         "%%track\nparams = {'max_depth': 2, 'objective': 'binary:logistic'}\n"
