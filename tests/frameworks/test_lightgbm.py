@@ -130,6 +130,27 @@ def test_lgb_train_in_a_script_run_records_exactly_its_arguments(lshell) -> None
     assert len(curve(run.id, "training-binary_logloss")) == 12
 
 
+def test_each_lgb_train_of_a_loop_is_recorded_under_its_own_names(lshell) -> None:
+    ns = lshell.user_ns
+    train_set = lgb.Dataset(ns["X_train"], ns["y_train"], free_raw_data=False)
+    with mlops.start_run() as run:
+        for leaves in (3, 5):
+            lgb.train(
+                {"num_leaves": leaves, "verbose": -1}, train_set, leaves, valid_sets=[train_set]
+            )
+    got = mlops.get_run(run.id)
+    assert got.params == {
+        "num_leaves": 3,
+        "verbose": -1,
+        "num_boost_round": 3,
+        "train_2.num_leaves": 5,
+        "train_2.verbose": -1,
+        "train_2.num_boost_round": 5,
+    }
+    assert len(curve(run.id, "training-l2")) == 3
+    assert len(curve(run.id, "train_2.training-l2")) == 5
+
+
 def test_lgb_cv_records_its_params_and_every_curve(lshell) -> None:
     lshell.run(
         "%%track\nres = lgb.cv({'objective': 'binary', 'verbose': -1}, "

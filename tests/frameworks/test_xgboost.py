@@ -165,6 +165,20 @@ def test_each_xgb_train_of_a_loop_is_recorded_under_its_own_names(xshell) -> Non
     }
 
 
+def test_params_as_a_list_of_pairs_record_a_repeated_key_as_a_list(xshell) -> None:
+    ns = xshell.user_ns
+    dtrain = xgb.DMatrix(ns["X_train"], ns["y_train"])
+    pairs = [("objective", "binary:logistic"), ("eval_metric", "auc"), ("eval_metric", "logloss")]
+    with mlops.start_run() as run:
+        xgb.train(pairs, dtrain, 5, evals=[(dtrain, "train")], verbose_eval=False)
+    assert mlops.get_run(run.id).params == {
+        "objective": "binary:logistic",
+        "eval_metric": ["auc", "logloss"],
+        "num_boost_round": 5,
+    }
+    assert curve_keys(run.id) == {"train-auc", "train-logloss"}
+
+
 def test_xgb_cv_records_its_params_and_every_column_as_a_curve(xshell) -> None:
     xshell.run(
         "%%track\nparams = {'max_depth': 2, 'objective': 'binary:logistic'}\n"
