@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -125,7 +126,14 @@ def checkpoint_model(path: str, module: Any) -> bytes:
 
     from ..model_format import native_envelope
 
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    # Opened read-write: a tracked cell takes a file it opens read-only for an input (see
+    # tracking.filewatch), and this checkpoint is the fit's output, not its input.
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # a read-only checkpoint: read it plainly
+        fd = os.open(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as f:
+        ckpt = torch.load(f, map_location="cpu", weights_only=True)
     payload = torch_flavor.state_dict_bytes(ckpt["state_dict"])
     header = torch_flavor.module_header(module, fallback=getattr(module, "hparams", None))
     return native_envelope({**header, "flavor": FLAVOR.name}, payload)
@@ -135,7 +143,10 @@ def _record_checkpoint(trainer: Any, run: RunSink, module: Any) -> None:
     cb = _checkpoint_callback(trainer)
     if cb is None:
         return
-    run.log_params({"checkpoint.best_model_path": str(cb.best_model_path)})
+    path = str(cb.best_model_path)
+    relative = os.path.relpath(path) if os.path.isabs(path) else path
+    # Under the working directory, relative: the same in every identical session.
+    run.log_params({"checkpoint.best_model_path": path if relative.startswith("..") else relative})
     if getattr(cb, "monitor", None):
         run.log_params({"checkpoint.monitor": str(cb.monitor)})
     score = getattr(cb, "best_model_score", None)

@@ -98,7 +98,11 @@ def test_a_fit_records_metrics_hparams_and_the_best_checkpoint(shell, tmp_path: 
         "fail_at": -1,
     }
     best = ns["best"]
-    assert run.params["checkpoint.best_model_path"] == best.best_model_path
+    # Relative to the working directory (the test's), as it is under it.
+    path = Path(best.best_model_path).relative_to(tmp_path)
+    assert run.params["checkpoint.best_model_path"] == str(path)
+    # The checkpoint the fit wrote, and that we read, is no input of the cell.
+    assert not [d.name for d in run.inputs if d.name.endswith(".ckpt")]
     assert run.params["checkpoint.monitor"] == "val_loss"
     assert run.metrics["checkpoint.best_model_score"] == float(best.best_model_score)
     assert float(best.best_model_score) == min(v for _, v in val)
@@ -194,3 +198,18 @@ def test_the_module_is_described_as_a_torch_module(shell, tmp_path: Path) -> Non
     assert "model.architecture.txt" in {a.name for a in run.artifacts}
     # Outside a run the patched fit is gone and fitting records nothing.
     assert shell.user_ns["L"].Trainer.fit is shell.user_ns["original_fit"]
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs(tmp_path: Path) -> None:
+    from tests.frameworks.test_torch import _execute_notebook
+
+    text = _execute_notebook("lightning", tmp_path)
+    assert "{'hidden': 16, 'lr': 0.05, 'checkpoint.monitor': 'val_loss'}" in text
+    run = mlops.get_run(mlops.runs(experiment="cancer-lightning")["id"].iloc[0])
+    # 400 rows in batches of 50, 3 epochs: 24 steps, train_loss every 4th, val_* each epoch.
+    assert len(_points(run, "train_loss")) == 24 // 4
+    assert [s for s, _ in _points(run, "val_loss")] == [7, 15, 23]
+    assert len(_points(run, "val_acc")) == 3
+    assert run.metrics["checkpoint.best_model_score"] == min(v for _, v in _points(run, "val_loss"))
+    assert "best_checkpoint" in {a.name for a in run.artifacts if a.kind == "model"}

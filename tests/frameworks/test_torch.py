@@ -222,3 +222,34 @@ def test_a_module_class_that_is_not_a_module_is_refused() -> None:
 
     with pytest.raises(StoreError, match="Refusing to load a torch model as json.JSONDecoder"):
         torch_flavor.load(b"", {"module": "json", "qualname": "JSONDecoder", "init": {}})
+
+
+def _execute_notebook(name: str, cwd: Path) -> str:
+    """Run ``example_notebooks/frameworks/<name>.ipynb`` in a real kernel; its text outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from tests.conftest import ROOT
+
+    nb = nbformat.read(ROOT / "example_notebooks" / "frameworks" / f"{name}.ipynb", 4)
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
+    return "\n".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs(tmp_path: Path) -> None:
+    text = _execute_notebook("pytorch", tmp_path)
+    assert "same predictions: True" in text
+    run = mlops.get_run(mlops.runs(experiment="cancer-torch")["id"].iloc[0])
+    # 30 features -> 16 hidden -> 2 classes.
+    assert run.params["net.parameters"] == 30 * 16 + 16 + 16 * 2 + 2
+    assert run.params["opt.class"] == "Adam" and run.params["opt.lr"] == 0.01
+    assert run.params["sched.step_size"] == 20
+    assert 0.9 < run.metrics["accuracy"] <= 1.0
