@@ -146,7 +146,10 @@ def init_args(
     found: dict[str, Any] = {}
     missing: list[str] = []
     for p in sig.parameters.values():
-        if p.name in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        if p.name in skip or p.kind is p.VAR_KEYWORD:
+            continue
+        if p.kind is p.VAR_POSITIONAL:  # nn.Sequential(*layers): not found on the module
+            missing.append(f"*{p.name}")
             continue
         value = getattr(obj, p.name, inspect.Parameter.empty)
         if not _jsonable(value) and fallback is not None and p.name in fallback:

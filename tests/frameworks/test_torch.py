@@ -253,3 +253,26 @@ def test_the_example_notebook_runs(tmp_path: Path) -> None:
     assert run.params["opt.class"] == "Adam" and run.params["opt.lr"] == 0.01
     assert run.params["sched.step_size"] == 20
     assert 0.9 < run.metrics["accuracy"] <= 1.0
+
+
+def test_a_sequential_says_to_load_into_a_module_you_build() -> None:
+    import torch
+    from torch import nn
+
+    from jupyter_mlops.frameworks import torch_flavor
+
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    data = model_format.dumps(seq, "seq")
+    header, payload = model_format.read_envelope(data, "seq")
+    assert header["missing_init"] == ["*args"]
+    with pytest.raises(StoreError) as e:
+        torch_flavor.load(payload, header)
+    assert str(e.value) == (
+        "Cannot rebuild the torch model Sequential: its constructor arguments (*args) were not "
+        "attributes of the module when it was logged; keep them as self.<name> in __init__ and "
+        "log it again, or build it yourself and call "
+        "jupyter_mlops.frameworks.torch_flavor.load_into(module, model_file_bytes)"
+    )
+    rebuilt = torch_flavor.load_into(nn.Sequential(nn.Linear(3, 2), nn.ReLU()), data)
+    assert rebuilt[0].weight.equal(seq[0].weight) and rebuilt[0].bias.equal(seq[0].bias)
