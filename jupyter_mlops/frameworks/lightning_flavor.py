@@ -9,7 +9,9 @@
   this works with ``logger=False`` too, and no logger or callback is added to the trainer (a
   logger of ours would move the checkpoint folder and ``trainer.log_dir``). The points are
   buffered and written every 1,000 logging calls and when the fit ends;
-- the module's ``hparams`` (``save_hyperparameters()``) as params, under their own names;
+- the module's ``hparams`` (``save_hyperparameters()``) as params, under their own names, and
+  its optimizers and LR schedulers as torch's flavor records them (``optimizer.lr``,
+  ``lr_scheduler.gamma``);
 - the best checkpoint of the first ``ModelCheckpoint`` callback: its weights (read with
   ``torch.load(weights_only=True)``) as a safetensors model artifact ``best_checkpoint``,
   ``checkpoint.best_model_path`` and ``checkpoint.monitor`` as params and
@@ -52,6 +54,7 @@ class _FitRecording:
         self.trainer = trainer
         self.run = run
         self.points: list[tuple[int, dict[str, float]]] = []
+        self._warned = False
         self.connector = trainer._logger_connector
         self._had_own = "log_metrics" in vars(self.connector)
         self._original = self.connector.log_metrics
@@ -86,7 +89,9 @@ class _FitRecording:
             self.run.log_metrics(values, step=step)
 
     def warn(self, what: str) -> None:
-        self.run.warn(f"lightning: {what} not recorded")
+        if not self._warned:  # one warning, not one per logging call
+            self._warned = True
+            self.run.warn(f"lightning: {what} not recorded")
 
     def stop(self) -> None:
         if self._had_own:
@@ -155,6 +160,22 @@ def _record_checkpoint(trainer: Any, run: RunSink, module: Any) -> None:
     run.log_bytes(checkpoint_model(cb.best_model_path, module), CHECKPOINT_ARTIFACT, "model")
 
 
+def optimizer_params(trainer: Any) -> dict[str, Any]:
+    """The fit's optimizers and LR schedulers (``configure_optimizers``), as torch's flavor
+    records them: ``optimizer.lr``, ``lr_scheduler.step_size`` (numbered when several)."""
+    out: dict[str, Any] = {}
+    optimizers = list(trainer.optimizers)
+    for i, opt in enumerate(optimizers):
+        prefix = "optimizer." if len(optimizers) == 1 else f"optimizer{i}."
+        out.update({prefix + k: v for k, v in torch_flavor.optimizer_params(opt).items()})
+    configs = list(trainer.lr_scheduler_configs)
+    for i, config in enumerate(configs):
+        prefix = "lr_scheduler." if len(configs) == 1 else f"lr_scheduler{i}."
+        settings = torch_flavor.scheduler_params(config.scheduler)
+        out.update({prefix + k: v for k, v in settings.items()})
+    return out
+
+
 def _guard(run: RunSink, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
@@ -178,6 +199,7 @@ def _patched_fit(original: Callable[..., Any], current_run: CurrentRun) -> Calla
         finally:
             if recording is not None:
                 _guard(run, "self.log metrics", recording.stop)
+            _guard(run, "the optimizers", lambda: run.log_params(optimizer_params(self)))
             _guard(run, "the best checkpoint", _record_checkpoint, self, run, module)
 
     return fit

@@ -97,6 +97,16 @@ def test_a_fit_records_metrics_hparams_and_the_best_checkpoint(shell, tmp_path: 
         "lr": 0.05,
         "fail_at": -1,
     }
+    # configure_optimizers' SGD, as torch's flavor records an optimizer.
+    assert {k: v for k, v in run.params.items() if k.startswith("optimizer.")} == {
+        "optimizer.class": "SGD",
+        "optimizer.lr": 0.05,
+        "optimizer.momentum": 0,
+        "optimizer.dampening": 0,
+        "optimizer.weight_decay": 0,
+        "optimizer.nesterov": False,
+        "optimizer.maximize": False,
+    }
     best = ns["best"]
     # Relative to the working directory (the test's), as it is under it.
     path = Path(best.best_model_path).relative_to(tmp_path)
@@ -213,3 +223,33 @@ def test_the_example_notebook_runs(tmp_path: Path) -> None:
     assert len(_points(run, "val_acc")) == 3
     assert run.metrics["checkpoint.best_model_score"] == min(v for _, v in _points(run, "val_loss"))
     assert "best_checkpoint" in {a.name for a in run.artifacts if a.kind == "model"}
+
+
+def test_pytorch_lightning_is_recorded_too(shell, tmp_path: Path) -> None:
+    shell.run(SETUP)
+    shell.run(
+        "import pytorch_lightning as pl\n"
+        "original_pl_fit = pl.Trainer.fit\n"
+        "class PlNet(pl.LightningModule):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.lin = torch.nn.Linear(4, 2)\n"
+        "    def training_step(self, batch, batch_idx):\n"
+        "        loss = torch.nn.functional.cross_entropy(self.lin(batch[0]), batch[1])\n"
+        "        self.log('loss', loss)\n"
+        "        return loss\n"
+        "    def configure_optimizers(self):\n"
+        "        return torch.optim.Adam(self.parameters(), lr=0.02)\n"
+    )
+    shell.run(
+        "%%track\n"
+        "pl_trainer = pl.Trainer(max_epochs=1, logger=False, log_every_n_steps=2,\n"
+        "    enable_checkpointing=False, enable_progress_bar=False,\n"
+        f"    default_root_dir='{tmp_path}', enable_model_summary=False, accelerator='cpu')\n"
+        "pl_trainer.fit(PlNet(), train)\n"
+    )
+    run = _last_run()
+    # 8 steps, logged every 2nd: steps 1, 3, 5, 7.
+    assert [s for s, _ in _points(run, "loss")] == [1, 3, 5, 7]
+    assert run.params["optimizer.class"] == "Adam" and run.params["optimizer.lr"] == 0.02
+    assert shell.user_ns["pl"].Trainer.fit is shell.user_ns["original_pl_fit"]
