@@ -40,12 +40,19 @@ _IMPLEMENTATION_KEYS = {"params", "foreach", "fused", "capturable", "differentia
 _NOT_SETTINGS = {"self", "optimizer", "last_epoch", "verbose"}
 
 
+def _none() -> None:
+    return None
+
+
 class _Stepped:
     """The optimizers that stepped while each run was active (the registry the step hook
     writes): how ``describe`` tells a module the run trained from one it only read."""
 
     def __init__(self) -> None:
         self.current_run: CurrentRun | None = None
+        self.failed = False  # a step could not be noted: describe cannot tell either
+        # The run and optimizer of the last step noted (weakly: noting keeps nothing alive).
+        self._last: tuple[Callable[[], Any], Callable[[], Any]] = (_none, _none)
         self.by_run: weakref.WeakKeyDictionary[Any, weakref.WeakSet[Any]] = (
             weakref.WeakKeyDictionary()
         )
@@ -54,19 +61,21 @@ class _Stepped:
         """torch's optimizer step post-hook: must never fail the user's ``step()``."""
         try:
             run = self.current_run() if self.current_run is not None else None
-            if run is None:
-                return
+            if run is None or (optimizer is self._last[1]() and run is self._last[0]()):
+                return  # the same as the previous step: the common case, kept cheapest
+            self._last = (weakref.ref(run), weakref.ref(optimizer))
             stepped = self.by_run.get(run)
             if stepped is None:
                 stepped = self.by_run[run] = weakref.WeakSet()
             stepped.add(optimizer)
-        except Exception:  # then describe falls back on what the cell names
+        except Exception:  # describe then records every module the cell names
+            self.failed = True
             log.debug("optimizer step not noted", exc_info=True)
 
     def optimizers(self) -> list[Any] | None:
         """What stepped in the calling context's run; None when the hook was not on."""
         run = self.current_run() if self.current_run is not None else None
-        if run is None:
+        if run is None or self.failed:
             return None
         return list(self.by_run.get(run, ()))
 
@@ -328,6 +337,8 @@ def install(current_run: CurrentRun) -> Callable[[], None]:
     def undo() -> None:
         handle.remove()
         STEPPED.current_run = None
+        STEPPED.failed = False
+        STEPPED._last = (_none, _none)
         STEPPED.by_run.clear()
 
     return undo
