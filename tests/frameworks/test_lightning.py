@@ -253,3 +253,25 @@ def test_pytorch_lightning_is_recorded_too(shell, tmp_path: Path) -> None:
     assert [s for s, _ in _points(run, "loss")] == [1, 3, 5, 7]
     assert run.params["optimizer.class"] == "Adam" and run.params["optimizer.lr"] == 0.02
     assert shell.user_ns["pl"].Trainer.fit is shell.user_ns["original_pl_fit"]
+
+
+def test_a_lightning_we_cannot_hook_costs_one_warning_not_the_fit(
+    shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_mlops.frameworks import lightning_flavor
+
+    class Moved:  # a Lightning whose trainer no longer has the private connector we wrap
+        def __init__(self, trainer: object, run: object) -> None:
+            raise AttributeError("'Trainer' object has no attribute '_logger_connector'")
+
+    monkeypatch.setattr(lightning_flavor, "_FitRecording", Moved)
+    shell.run(SETUP)
+    shell.run("%%track\n" + FIT.format(hidden=8, logger="False", root=tmp_path))
+    run = _last_run()
+    assert shell.user_ns["counter"].epochs == 2  # the fit ran to the end
+    assert run.warnings == (
+        "lightning: self.log metrics not recorded (AttributeError: 'Trainer' object has no "
+        "attribute '_logger_connector')",
+    )
+    assert "train_loss" not in run.metrics
+    assert run.params["lr"] == 0.05 and "best_checkpoint" in {a.name for a in run.artifacts}
