@@ -1,4 +1,4 @@
-"""Lightning (``lightning`` and ``pytorch_lightning``, tested on 2.0 to 2.6): what
+"""Lightning (``lightning`` and ``pytorch_lightning`` 2.x; tested on 2.6): what
 ``Trainer.fit`` trained, recorded while a run is active.
 
 ``install`` wraps ``Trainer.fit``. Inside a run, a fit records:

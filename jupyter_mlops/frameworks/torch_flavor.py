@@ -1,13 +1,14 @@
-"""PyTorch (tested on torch 2.4 to 2.13): what a plain training loop trained, and the module's
+"""PyTorch (torch 2.x; tested on 2.13): what a plain training loop trained, and the module's
 weights as safetensors.
 
 - ``describe``: an ``nn.Module`` gives its architecture (``repr``, a text artifact), its class's
   import path and its parameter counts; an optimizer its class and the hyperparameters of its
   ``param_groups``; an LR scheduler its class and settings. Each is recorded only when the
-  run trained it: an optimizer holding its parameters stepped while the run was active
-  (torch's global optimizer step hook, installed by ``install``). A cell that only reads a
+  run built or trained it: its parameters were registered (the module was built) or an
+  optimizer holding them stepped while the run was active (torch's global parameter
+  registration and optimizer step hooks, installed by ``install``). A cell that only reads a
   trained module records nothing for it. When torch was first imported inside the run itself
-  (the hook could not be on), every module the cell names is recorded.
+  (the hooks could not be on), every module the cell names is recorded.
 - ``save``/``load``: the ``state_dict`` as safetensors (data only: loading runs no pickle), with
   the class's import path and the constructor arguments found as attributes of the same name;
   ``load`` imports the class, checks that it is an ``nn.Module`` and loads the weights strictly.
@@ -33,7 +34,7 @@ from .base import CurrentRun, Flavor, ModelFacts
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = ">=2.4,<2.14"
+SUPPORTED = ">=2.0,<2.14"
 # param_groups keys that choose an implementation, not the optimisation: noise in a run's params.
 _IMPLEMENTATION_KEYS = {"params", "foreach", "fused", "capturable", "differentiable", "initial_lr"}
 # Scheduler constructor arguments that are not settings (or move while training).
@@ -44,52 +45,76 @@ def _none() -> None:
     return None
 
 
-class _Stepped:
-    """The optimizers that stepped while each run was active (the registry the step hook
-    writes): how ``describe`` tells a module the run trained from one it only read."""
+_RunMarks = tuple["weakref.WeakSet[Any]", dict[int, "weakref.ref[Any]"]]
+
+
+class _Marks:
+    """What each run did with torch, noted by two global hooks while a run is active (the
+    registry they write): the optimizers that stepped and the parameters registered (modules
+    built). How ``describe`` tells a module the run built or trained from one it only read."""
 
     def __init__(self) -> None:
         self.current_run: CurrentRun | None = None
-        self.failed = False  # a step could not be noted: describe cannot tell either
+        self.failed = False  # something could not be noted: describe cannot tell either
         # The run and optimizer of the last step noted (weakly: noting keeps nothing alive).
         self._last: tuple[Callable[[], Any], Callable[[], Any]] = (_none, _none)
-        self.by_run: weakref.WeakKeyDictionary[Any, weakref.WeakSet[Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Per run: the optimizers that stepped, and the parameters built by id (a tensor's
+        # == is elementwise, so no set of tensors), each held weakly.
+        self.by_run: weakref.WeakKeyDictionary[Any, _RunMarks] = weakref.WeakKeyDictionary()
 
-    def mark(self, optimizer: Any, args: Any = None, kwargs: Any = None) -> None:
+    def _of(self, run: Any) -> _RunMarks:
+        marks = self.by_run.get(run)
+        if marks is None:
+            marks = self.by_run[run] = (weakref.WeakSet(), {})
+        return marks
+
+    def stepped(self, optimizer: Any, args: Any = None, kwargs: Any = None) -> None:
         """torch's optimizer step post-hook: must never fail the user's ``step()``."""
         try:
             run = self.current_run() if self.current_run is not None else None
             if run is None or (optimizer is self._last[1]() and run is self._last[0]()):
                 return  # the same as the previous step: the common case, kept cheapest
             self._last = (weakref.ref(run), weakref.ref(optimizer))
-            stepped = self.by_run.get(run)
-            if stepped is None:
-                stepped = self.by_run[run] = weakref.WeakSet()
-            stepped.add(optimizer)
+            self._of(run)[0].add(optimizer)
         except Exception:  # describe then records every module the cell names
             self.failed = True
             log.debug("optimizer step not noted", exc_info=True)
 
-    def optimizers(self) -> list[Any] | None:
-        """What stepped in the calling context's run; None when the hook was not on."""
+    def built(self, module: Any, name: str, param: Any) -> None:
+        """torch's parameter registration hook (a module being built); returns None: the
+        parameter is registered as it is."""
+        try:
+            run = self.current_run() if self.current_run is not None else None
+            if run is not None and param is not None:
+                self._of(run)[1][id(param)] = weakref.ref(param)
+        except Exception:
+            self.failed = True
+            log.debug("parameter not noted", exc_info=True)
+
+    def touched(self, params: Any) -> bool:
+        """Whether the calling context's run built any of ``params`` or stepped an optimizer
+        holding one; True when the hooks were not on (torch imported inside the run)."""
         run = self.current_run() if self.current_run is not None else None
         if run is None or self.failed:
-            return None
-        return list(self.by_run.get(run, ()))
+            return True
+        marks = self.by_run.get(run)
+        if marks is None:
+            return False
+        optimizers, built = marks
+        params = list(params)
+        if any((ref := built.get(id(p))) is not None and ref() is p for p in params):
+            return True
+        ids = {id(p) for p in params}
+        return any(id(p) in ids for o in optimizers for g in o.param_groups for p in g["params"])
+
+    def clear(self) -> None:
+        self.current_run = None
+        self.failed = False
+        self._last = (_none, _none)
+        self.by_run.clear()
 
 
-STEPPED = _Stepped()
-
-
-def _trained(params: Any) -> bool:
-    """Whether an optimizer that stepped in this run holds any of these parameters."""
-    stepped = STEPPED.optimizers()
-    if stepped is None:  # torch imported inside the run: the hook could not tell
-        return True
-    ids = {id(p) for p in params}
-    return any(id(p) in ids for opt in stepped for g in opt.param_groups for p in g["params"])
+MARKS = _Marks()
 
 
 def _jsonable(value: Any) -> bool:
@@ -174,14 +199,14 @@ def describe(name: str, obj: Any) -> ModelFacts | None:
     import torch
 
     if isinstance(obj, torch.nn.Module):
-        return module_facts(obj) if _trained(obj.parameters()) else None
+        return module_facts(obj) if MARKS.touched(obj.parameters()) else None
     if isinstance(obj, torch.optim.Optimizer):
-        if not _trained(p for g in obj.param_groups for p in g["params"]):
+        if not MARKS.touched(p for g in obj.param_groups for p in g["params"]):
             return None
         return ModelFacts(params=optimizer_params(obj))
     if isinstance(obj, torch.optim.lr_scheduler.LRScheduler):
         opt = obj.optimizer
-        if not _trained(p for g in opt.param_groups for p in g["params"]):
+        if not MARKS.touched(p for g in opt.param_groups for p in g["params"]):
             return None
         return ModelFacts(params=scheduler_params(obj))
     return None
@@ -328,18 +353,21 @@ def predict(model: Any, X: Any) -> Any:
 
 
 def install(current_run: CurrentRun) -> Callable[[], None]:
-    """torch's global optimizer step hook notes which optimizers stepped in a run."""
+    """torch's global optimizer step and parameter registration hooks note, for each run,
+    what it trained and built."""
+    from torch.nn.modules.module import register_module_parameter_registration_hook
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
-    STEPPED.current_run = current_run
-    handle = register_optimizer_step_post_hook(STEPPED.mark)
+    MARKS.current_run = current_run
+    handles = [
+        register_optimizer_step_post_hook(MARKS.stepped),
+        register_module_parameter_registration_hook(MARKS.built),
+    ]
 
     def undo() -> None:
-        handle.remove()
-        STEPPED.current_run = None
-        STEPPED.failed = False
-        STEPPED._last = (_none, _none)
-        STEPPED.by_run.clear()
+        for handle in handles:
+            handle.remove()
+        MARKS.clear()
 
     return undo
 
@@ -355,4 +383,4 @@ FLAVOR = Flavor(
     predict=predict,
 )
 
-__all__ = ["FLAVOR", "STEPPED", "describe", "load", "load_into", "predict", "save"]
+__all__ = ["FLAVOR", "MARKS", "describe", "load", "load_into", "predict", "save"]

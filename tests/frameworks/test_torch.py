@@ -104,6 +104,17 @@ def test_a_cell_that_only_reads_a_trained_module_records_nothing_for_it(shell) -
     assert run.warnings == ()
 
 
+def test_a_cell_that_builds_a_module_records_it(shell) -> None:
+    shell.run(SETUP)
+    shell.run("%%track\nbuilt = MLP(4, hidden=3)")
+    params = {k: v for k, v in _last_run().params.items() if k.startswith("built.")}
+    assert params == {
+        "built.class": "tests.frameworks.nets.MLP",
+        "built.parameters": 4 * 3 + 3 + 3 * 2 + 2,
+        "built.trainable_parameters": 4 * 3 + 3 + 3 * 2 + 2,
+    }
+
+
 def test_tracking_changes_no_weight(shell) -> None:
     shell.run(SETUP)
     shell.run(LOOP)
