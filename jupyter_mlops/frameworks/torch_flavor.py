@@ -185,7 +185,10 @@ def init_args(
         if p.kind is p.VAR_POSITIONAL:  # nn.Sequential(*layers): not found on the module
             missing.append(f"*{p.name}")
             continue
-        value = getattr(obj, p.name, inspect.Parameter.empty)
+        try:
+            value = getattr(obj, p.name, inspect.Parameter.empty)
+        except Exception:  # a property that fails: as if absent
+            value = inspect.Parameter.empty
         if not _jsonable(value) and fallback is not None and p.name in fallback:
             value = fallback[p.name]
         if value is not inspect.Parameter.empty and _jsonable(value):
