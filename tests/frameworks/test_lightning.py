@@ -275,3 +275,18 @@ def test_a_lightning_we_cannot_hook_costs_one_warning_not_the_fit(
     )
     assert "train_loss" not in run.metrics
     assert run.params["lr"] == 0.05 and "best_checkpoint" in {a.name for a in run.artifacts}
+
+
+def test_a_tracked_fit_prints_what_an_untracked_one_does(
+    shell, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    shell.run(SETUP)
+    capfd.readouterr()
+    shell.run(FIT.format(hidden=8, logger="False", root=tmp_path / "plain"))
+    plain = capfd.readouterr()
+    shell.run("%%track\n" + FIT.format(hidden=8, logger="False", root=tmp_path / "tracked"))
+    tracked = capfd.readouterr()
+    assert "max_epochs=2" in plain.err  # Lightning's own messages, the same ones
+    assert tracked.err == plain.err
+    # The same printed output, then the run's summary below it.
+    assert tracked.out.startswith(plain.out) and "● run" in tracked.out[len(plain.out) :]
