@@ -278,15 +278,33 @@ def test_a_lightning_we_cannot_hook_costs_one_warning_not_the_fit(
 
 
 def test_a_tracked_fit_prints_what_an_untracked_one_does(
-    shell, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    shell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shell.run(SETUP)
-    capfd.readouterr()
-    shell.run(FIT.format(hidden=8, logger="False", root=tmp_path / "plain"))
-    plain = capfd.readouterr()
-    shell.run("%%track\n" + FIT.format(hidden=8, logger="False", root=tmp_path / "tracked"))
-    tracked = capfd.readouterr()
-    assert "max_epochs=2" in plain.err  # Lightning's own messages, the same ones
+    import io
+    import logging
+
+    # Lightning's messages go through logging (its own handler holds whatever sys.stderr was
+    # when lightning was imported), on the loggers of whichever of its packages logs them
+    # (pytorch_lightning's once imported): a handler of the test's on each reads them all.
+    messages = io.StringIO()
+    handler = logging.StreamHandler(messages)
+    loggers = [logging.getLogger(n) for n in ("lightning", "pytorch_lightning", "lightning_fabric")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        shell.run(SETUP)
+        capsys.readouterr()
+        shell.run(FIT.format(hidden=8, logger="False", root=tmp_path / "plain"))
+        plain, plain_log = capsys.readouterr(), messages.getvalue()
+        messages.truncate(0)
+        messages.seek(0)
+        shell.run("%%track\n" + FIT.format(hidden=8, logger="False", root=tmp_path / "tracked"))
+        tracked, tracked_log = capsys.readouterr(), messages.getvalue()
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    assert "max_epochs=2" in plain_log  # Lightning's own messages, the very same ones
+    assert tracked_log == plain_log
     assert tracked.err == plain.err
     # The same printed output, then the run's summary below it.
     assert tracked.out.startswith(plain.out) and "● run" in tracked.out[len(plain.out) :]
