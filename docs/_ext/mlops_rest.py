@@ -28,6 +28,7 @@ _AFTER = {
     "artifacts/": "NAME",
     "preview/": "NAME",
     "inline/": "NAME",
+    "table/": "NAME",
     "versions/": "VERSION",
 }
 

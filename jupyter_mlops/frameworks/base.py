@@ -57,6 +57,9 @@ class ModelFacts:
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # False for what is no model (an optimizer, an LR scheduler): its facts are recorded, but
+    # --log-model does not store the object (it would be pickled).
+    model: bool = True
 
 
 @dataclass(frozen=True)

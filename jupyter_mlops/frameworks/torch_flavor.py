@@ -206,12 +206,12 @@ def describe(name: str, obj: Any) -> ModelFacts | None:
     if isinstance(obj, torch.optim.Optimizer):
         if not MARKS.touched(p for g in obj.param_groups for p in g["params"]):
             return None
-        return ModelFacts(params=optimizer_params(obj))
+        return ModelFacts(params=optimizer_params(obj), model=False)
     if isinstance(obj, torch.optim.lr_scheduler.LRScheduler):
         opt = obj.optimizer
         if not MARKS.touched(p for g in opt.param_groups for p in g["params"]):
             return None
-        return ModelFacts(params=scheduler_params(obj))
+        return ModelFacts(params=scheduler_params(obj), model=False)
     return None
 
 

@@ -49,7 +49,7 @@ def trained_models(
         metrics.extend((prefix + key, float(v), 0, now) for key, v in facts.metrics.items())
         artifacts.extend(_facts_artifacts(run, name, facts))
         warnings.extend(facts.warnings)
-        if log_model:
+        if log_model and facts.model:
             artifacts.extend(_model_artifact(run, name, flavor, ns[name], warnings))
     models = {name: ns[name] for name in found}
     return Trained(models, params, tuple(metrics), tuple(artifacts), tuple(warnings))

@@ -135,6 +135,8 @@ def test_the_model_loads_from_a_team_store_without_trust(
     shell.run(SETUP)
     shell.run("%%track --log-model\n" + LOOP)
     run = _last_run()
+    # the optimizer and scheduler are settings, not models: never pickled by --log-model
+    assert [a.name for a in run.artifacts if a.kind == "model"] == ["net"]
     data = _artifact(run, "net")
     assert model_format.format_of(data) == model_format.NATIVE
     header, payload = model_format.read_envelope(data, "net")
