@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..entities import ModelStage, ModelVersion
+from ..frameworks import predict as framework_predict
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from . import recorder
 
@@ -213,7 +214,7 @@ def _shadow_job(
         try:
             model = cached_model(job.st, mv)
             t0 = time.perf_counter()
-            out = model.predict(job.X)
+            out = framework_predict(model, job.X)
             took = time.perf_counter() - t0
             values = [plain(v) for v in list(out)]
             rows = job.rows(mv, row_ids, values, slices)
