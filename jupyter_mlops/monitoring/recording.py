@@ -83,7 +83,11 @@ def bins_for(store: RunStore, mv: ModelVersion) -> dict[str, Any] | None:
 
 
 def plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    """A prediction or label as plain Python for JSON: a number or text, or a list where a
+    model gives several outputs per row (a Booster's or a network's class probabilities)."""
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+        return value.item()
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def as_frame(X: Any) -> Any:
@@ -145,7 +149,11 @@ class Batch:
     ) -> MonitorBatch:
         import pandas as pd
 
-        predictions = profile_of(pd.DataFrame({"prediction": values}))
+        if values and isinstance(values[0], list):  # several outputs a row: a column each
+            frame = pd.DataFrame(values).rename(columns=lambda i: f"prediction_{i}")
+        else:
+            frame = pd.DataFrame({"prediction": values})
+        predictions = profile_of(frame)
         return MonitorBatch(
             self.batch_id,
             self.name,

@@ -1,7 +1,8 @@
 """The rest of the product on framework models: a model trained in a tracked cell registered,
 blessed, served by ``mlops.predict`` (shadows included), rolled back and loaded; the model gates
-scoring XGBoost and LightGBM models, raw Boosters included; ``reproduce`` of a tracked XGBoost
-cell. Every model here is trained for real, on scikit-learn's breast-cancer data (569 rows)."""
+scoring XGBoost and LightGBM models, raw Boosters included, a torch module and a Keras model;
+``reproduce`` of a tracked XGBoost cell. Every model here is trained for real, on
+scikit-learn's breast-cancer data (569 rows)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,18 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from nbclient import NotebookClient
 from sklearn.datasets import load_breast_cancer, load_iris
-from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
 
 import jupyter_mlops as mlops
 from jupyter_mlops import frameworks
@@ -23,6 +33,7 @@ from jupyter_mlops.frameworks.calls import (
     has_probabilities,
     point_predictions,
 )
+from jupyter_mlops.model_format import NATIVE, format_of
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.reproduce import reproduce
 from jupyter_mlops.validation.gates import GateContext, GateResult, GateStatus, evaluate_gates
@@ -261,3 +272,98 @@ def test_reproduce_of_a_tracked_xgboost_cell_is_reproduced(tmp_path: Path) -> No
     assert report.verdict == "reproduced", report.message
     assert report.new is not None
     assert report.new.metrics == run.metrics
+
+
+class Regressor(torch.nn.Module):
+    """A linear model as a torch module, importable so that its safetensors file loads alone."""
+
+    def __init__(self, n_in: int) -> None:
+        super().__init__()
+        self.n_in = n_in
+        self.linear = torch.nn.Linear(n_in, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
+def _scaled(data: dict[str, Any]) -> tuple[pd.DataFrame, Any, pd.DataFrame, Any]:
+    mean, std = data["X"].mean(), data["X"].std()
+    return (data["X"] - mean) / std, data["y"], (data["Xv"] - mean) / std, data["yv"]
+
+
+def _register_served(model: Any, name: str, Xv: pd.DataFrame) -> Any:
+    """``model`` logged in a run, registered and blessed; what ``mlops.predict`` serves."""
+    with mlops.start_run(experiment=name) as run:
+        art = run.log_model(model)
+    registry = ModelRegistry()
+    mv = registry.register(name, mlops.get_run(run.id), "model")
+    store = mlops.default_tracker().store
+    assert format_of(store.artifacts.read_bytes(mv.artifact_uri, art.sha256)) == NATIVE
+    registry.bless(mv.ref)
+    return mlops.predict(name, Xv, sync=True, now=T0)
+
+
+def _regression_scores(ctx: GateContext, expected: Any, y: Any) -> None:
+    for metric, value in {
+        "rmse": mean_squared_error(y, expected) ** 0.5,
+        "mae": mean_absolute_error(y, expected),
+        "r2": r2_score(y, expected),
+    }.items():
+        assert score_model(ctx, "candidate", metric) == pytest.approx(value), metric
+
+
+def test_a_torch_module_is_served_on_a_frame_and_scored_by_the_gates(
+    cancer: dict[str, Any],
+) -> None:
+    X, y, Xv, yv = _scaled(cancer)
+    torch.manual_seed(0)
+    net = Regressor(X.shape[1])
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+    inputs = torch.tensor(X.to_numpy(), dtype=torch.float32)
+    target = torch.tensor(y, dtype=torch.float32).unsqueeze(1)
+    for _ in range(30):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(net(inputs), target).backward()
+        optimizer.step()
+    with torch.no_grad():
+        expected = net(torch.tensor(Xv.to_numpy(), dtype=torch.float32)).numpy()
+    assert np.array_equal(_register_served(net, "net", Xv), expected)
+    (batch,) = mlops.default_tracker().store.monitor_batches("net")
+    assert batch.predictions is not None and batch.n_rows == len(Xv)
+    assert batch.predictions["columns"]["prediction"]["mean"] == pytest.approx(expected.mean())
+    loaded = mlops.load_model("net")
+    assert type(loaded) is Regressor and np.array_equal(frameworks.predict(loaded, Xv), expected)
+    ctx = GateContext(candidate_model=net, blessed_model=loaded, validation=(Xv, yv))
+    _regression_scores(ctx, expected, yv)
+    result = _gate(ctx, kind="no_regression", metric="rmse")
+    assert result.status is GateStatus.PASS and result.details["delta"] == 0.0
+    assert not has_probabilities(net)
+
+
+# Keras 3.15's predict on the torch backend, under NumPy 2: its own objects' __array__ (not ours).
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_a_keras_model_is_served_with_one_column_per_output(
+    cancer: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    import keras
+
+    X, y, Xv, yv = _scaled(cancer)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((X.shape[1],)), keras.layers.Dense(2, "softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(X.to_numpy(np.float32), y, epochs=2, batch_size=64, verbose=0)
+    expected = model.predict(Xv.to_numpy(np.float32), verbose=0)
+    served = _register_served(model, "keras", Xv)
+    assert served.shape == (len(Xv), 2) and np.array_equal(served, expected)
+    (batch,) = mlops.default_tracker().store.monitor_batches("keras")
+    assert batch.predictions is not None
+    columns = batch.predictions["columns"]
+    assert sorted(columns) == ["prediction_0", "prediction_1"]
+    assert columns["prediction_1"]["mean"] == pytest.approx(float(expected[:, 1].mean()))
+    loaded = mlops.load_model("keras")
+    assert np.array_equal(frameworks.predict(loaded, Xv), expected)
+    # Its outputs are probabilities, but nothing says so: a gate that needs them says it.
+    ctx = GateContext(candidate_model=loaded, validation=(Xv, yv))
+    result = _gate(ctx, kind="no_regression", metric="roc_auc")
+    assert result.message == "the candidate model has no predict_proba, which this metric needs"
