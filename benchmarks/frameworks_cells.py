@@ -93,10 +93,10 @@ class Case:
 def xgboost_cases(rows: int, rounds: int = ROUNDS) -> list[Case]:
     setup = XGB_SETUP.format(rows=rows, features=FEATURES)
     return [
-        Case("xgb.train", f"xgb.train {rounds} rounds", setup, XGB_TRAIN.format(rounds=rounds)),
+        Case("xgb.train", f"xgb.train x{rounds}", setup, XGB_TRAIN.format(rounds=rounds)),
         Case(
             "XGBClassifier.fit",
-            f"XGBClassifier {rounds} rounds",
+            f"XGBClassifier x{rounds}",
             setup,
             XGB_FIT.format(rounds=rounds),
         ),
@@ -117,18 +117,22 @@ def paired(
     run_tracked: Callable[[], None],
     pairs: int,
     before: Callable[[bool], None] | None = None,
-) -> tuple[list[float], list[float]]:
+) -> dict[str, list[float]]:
     """Seconds of ``pairs`` untracked and tracked runs, alternating which goes first so that a
     machine growing busier or quieter weighs on both alike; ``before(tracked)`` runs untimed
-    before each (MLflow's side switches autolog on or off there)."""
-    plain: list[float] = []
-    tracked: list[float] = []
+    before each (MLflow's side switches autolog on or off there).
+
+    Wall time (``plain``, ``tracked``) and the process's CPU time, every thread counted
+    (``plain_cpu``, ``tracked_cpu``): other processes on a shared machine stretch the first
+    and barely touch the second, while a background writer's work is in both."""
+    out: dict[str, list[float]] = {k: [] for k in ("plain", "tracked", "plain_cpu", "tracked_cpu")}
     for i in range(pairs):
-        order = ((False, run_plain, plain), (True, run_tracked, tracked))
-        for is_tracked, fn, out in order if i % 2 == 0 else order[::-1]:
+        order = ((False, run_plain, "plain"), (True, run_tracked, "tracked"))
+        for is_tracked, fn, key in order if i % 2 == 0 else order[::-1]:
             if before is not None:
                 before(is_tracked)
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             fn()
-            out.append(time.perf_counter() - start)
-    return plain, tracked
+            out[key].append(time.perf_counter() - start)
+            out[f"{key}_cpu"].append(time.process_time() - cpu)
+    return out

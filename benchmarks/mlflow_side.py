@@ -63,8 +63,7 @@ def _case(mlflow: Any, case: dict[str, Any], pairs: int, variants: dict[str, Any
         for tracked in (False, True):
             before(tracked)
             (run_tracked if tracked else run_plain)()
-        plain, tracked_s = paired(run_plain, run_tracked, pairs, before)
-        out[label] = {"plain": plain, "tracked": tracked_s}
+        out[label] = paired(run_plain, run_tracked, pairs, before)
     mlflow.autolog(disable=True, silent=True)
     return out
 
