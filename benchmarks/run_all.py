@@ -34,6 +34,7 @@ import bench_drift  # noqa: E402
 import bench_evaluate  # noqa: E402
 import bench_fingerprint  # noqa: E402
 import bench_first_open  # noqa: E402
+import bench_frameworks  # noqa: E402
 import bench_gates  # noqa: E402
 import bench_kernel  # noqa: E402
 import bench_notify  # noqa: E402
@@ -80,6 +81,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("team", lambda: bench_team.run(record=1000, total=runs, with_mlflow=not quick)),
         ("writer", lambda: bench_writer.run(calls=1_000_000 if quick else 10_000_000)),
         ("notify", lambda: bench_notify.run(repeats=1 if quick else 3)),
+        ("frameworks", lambda: bench_frameworks.run(quick, with_mlflow=not quick)),
     ]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..entities import ModelStage, ModelVersion
+from ..frameworks import predict as framework_predict
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from . import recorder
 
@@ -82,7 +83,11 @@ def bins_for(store: RunStore, mv: ModelVersion) -> dict[str, Any] | None:
 
 
 def plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    """A prediction or label as plain Python for JSON: a number or text, or a list where a
+    model gives several outputs per row (a Booster's or a network's class probabilities)."""
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+        return value.item()
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def as_frame(X: Any) -> Any:
@@ -144,7 +149,11 @@ class Batch:
     ) -> MonitorBatch:
         import pandas as pd
 
-        predictions = profile_of(pd.DataFrame({"prediction": values}))
+        if values and isinstance(values[0], list):  # several outputs a row: a column each
+            frame = pd.DataFrame(values).rename(columns=lambda i: f"prediction_{i}")
+        else:
+            frame = pd.DataFrame({"prediction": values})
+        predictions = profile_of(frame)
         return MonitorBatch(
             self.batch_id,
             self.name,
@@ -213,7 +222,7 @@ def _shadow_job(
         try:
             model = cached_model(job.st, mv)
             t0 = time.perf_counter()
-            out = model.predict(job.X)
+            out = framework_predict(model, job.X)
             took = time.perf_counter() - t0
             values = [plain(v) for v in list(out)]
             rows = job.rows(mv, row_ids, values, slices)

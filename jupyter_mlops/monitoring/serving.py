@@ -1,9 +1,11 @@
 """``mlops.predict`` and ``mlops.log_labels``: score with the blessed model, record the batch.
 
 ``predict`` is a drop-in for ``load_model(name).predict(X)``: it returns exactly what the blessed
-model returns, at the model's speed. Behind the call (``recorder.py``), per batch, it records a
-mergeable profile of the features (binned like the reference, so daily batches add up to a
-weekly profile without the rows), a profile of the predictions, the model's latency, the row
+model returns, at the model's speed; a framework model gets its framework's conversion of X
+first (a ``DMatrix`` for an XGBoost Booster, a tensor for a torch module: see
+:func:`jupyter_mlops.frameworks.predict`). Behind the call (``recorder.py``), per batch, it
+records a mergeable profile of the features (binned like the reference, so daily batches add up
+to a weekly profile without the rows), a profile of the predictions, the model's latency, the row
 count and each row's id with its prediction (what delayed labels join onto). Versions in stage
 ``shadow`` score the same rows on threads of their own; their predictions are recorded and never
 returned. ``flush()`` waits for the records; every reader of them flushes first.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import ValidationError
+from ..frameworks import predict as framework_predict
 from ..store.base import MonitorEvent, RunStore
 from . import recorder
 from .recording import Batch, as_frame, load, plain, record, submit, submit_event
@@ -90,7 +93,7 @@ def predict(
     row_ids = _check_args(X, ids, slice_by)
     model, loaded = load(st, blessed)
     t0 = time.perf_counter()
-    y = model.predict(X)
+    y = framework_predict(model, X)
     latency = time.perf_counter() - t0  # the model's alone: its loading is recorded apart
     when = time.time() if now is None else now
     job = Batch(

@@ -114,14 +114,22 @@ def _listed(names: list[str], limit: int = 5) -> str:
 
 
 def model_predict(model: Any, X: Any, who: str, method: str = "predict") -> Any:
-    """``model.predict(X)`` (or ``method``); when the model refuses X for its features, say so
+    """``model.predict(X)`` (or ``method``: ``"predict_proba"``), through the framework's
+    conversion of X (:mod:`jupyter_mlops.frameworks.calls`: a raw Booster scores a ``DMatrix``
+    and its labels are its likeliest class); when the model refuses X for its features, say so
     in plain words (FeatureMismatchError) instead of scikit-learn's "The feature names should
     match …", which a gate table cuts off and which does not say what to do.
 
     A wider frame is fine: a model fitted on named columns takes its own, in its order, so a
     blessed model and a candidate on another feature set are scored on the same rows.
     """
-    predict = getattr(model, method)
+    from ..frameworks.calls import class_probabilities, point_predictions
+
+    call = class_probabilities if method == "predict_proba" else point_predictions
+
+    def predict(rows: Any) -> Any:
+        return call(model, rows)
+
     try:
         return predict(X)
     except ValueError:
@@ -166,13 +174,15 @@ def _who(ctx: GateContext, which: str) -> str:
 def _predictions(ctx: GateContext, which: str, proba: bool) -> Any:
     import numpy as np
 
+    from ..frameworks.calls import has_probabilities
+
     model = ctx.candidate_model if which == "candidate" else ctx.blessed_model
     if model is None:
         raise GateInputError(f"no {which} model; log the model in the notebook")
     key = (which, id(model), proba)
     if key not in ctx.cache:
         X = _validation(ctx)[0]
-        if proba and not hasattr(model, "predict_proba"):
+        if proba and not has_probabilities(model):
             raise GateInputError(f"the {which} model has no predict_proba, which this metric needs")
         method = "predict_proba" if proba else "predict"
         ctx.cache[key] = np.asarray(model_predict(model, X, _who(ctx, which), method))
