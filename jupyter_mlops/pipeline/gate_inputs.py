@@ -11,6 +11,7 @@ from typing import Any
 
 from ..entities import Run
 from ..exceptions import MLOpsError, ModelNotFoundError
+from ..frameworks import flavor_of
 from ..registry import ModelRegistry, load_run_artifact
 from ..validation.gates import GateContext
 from .engine import Execution
@@ -99,7 +100,12 @@ LATENCY_BUDGET_S = 2.0
 def _latency_ms_per_row(
     model: Any, validation: tuple[Any, Any] | None, clock: Callable[[], float] = time.perf_counter
 ) -> float | None:
-    if model is None or validation is None or not hasattr(model, "predict"):
+    # A framework model predicts through its flavor (a torch module has no .predict).
+    if (
+        model is None
+        or validation is None
+        or not (hasattr(model, "predict") or flavor_of(model) is not None)
+    ):
         return None
     from ..validation.model_checks import FeatureMismatchError, model_predict
 

@@ -34,6 +34,7 @@ from jupyter_mlops.frameworks.calls import (
     point_predictions,
 )
 from jupyter_mlops.model_format import NATIVE, format_of
+from jupyter_mlops.pipeline.gate_inputs import _latency_ms_per_row
 from jupyter_mlops.registry import ModelRegistry
 from jupyter_mlops.reproduce import reproduce
 from jupyter_mlops.validation.gates import GateContext, GateResult, GateStatus, evaluate_gates
@@ -338,6 +339,9 @@ def test_a_torch_module_is_served_on_a_frame_and_scored_by_the_gates(
     result = _gate(ctx, kind="no_regression", metric="rmse")
     assert result.status is GateStatus.PASS and result.details["delta"] == 0.0
     assert not has_probabilities(net)
+    # The latency gate times it too, though a torch module has no .predict of its own.
+    latency = _latency_ms_per_row(net, (Xv, yv))
+    assert latency is not None and latency > 0
 
 
 # Keras 3.15's predict on the torch backend, under NumPy 2: its own objects' __array__ (not ours).
