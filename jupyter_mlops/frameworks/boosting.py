@@ -125,8 +125,7 @@ def flatten_params(params: Any) -> dict[str, Any]:
 
 def log_curves(run: RunSink, curves: Mapping[str, Iterable[float]]) -> None:
     for key, values in curves.items():
-        for step, value in enumerate(values):
-            run.log_metric(key, value, step)
+        run.log_curve(key, values)
 
 
 def prefixed(prefix: str, curves: Mapping[str, list[float]]) -> dict[str, list[float]]:
@@ -197,6 +196,9 @@ class _Prefixed:
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         self._run.log_metrics({self._prefix + k: v for k, v in metrics.items()}, step)
+
+    def log_curve(self, key: str, values: Iterable[Any], start: int = 0) -> None:
+        self._run.log_curve(self._prefix + key, values, start)
 
     def log_bytes(self, data: bytes, name: str, kind: str = "file") -> Any:
         return self._run.log_bytes(data, self._prefix + name, kind)
