@@ -123,6 +123,15 @@ def flatten_params(params: Any) -> dict[str, Any]:
     return out
 
 
+def framework_class(model: Any, package: str, classes: Sequence[str], label: str) -> str:
+    """The name of the class of ``package`` (one of ``classes``) to rebuild ``model`` as: a
+    user's subclass is saved as its framework base."""
+    for klass in type(model).__mro__:
+        if klass.__module__.startswith(package) and klass.__name__ in classes:
+            return klass.__name__
+    raise TypeError(f"{type(model).__name__} is not a {label} model")
+
+
 def log_curves(run: RunSink, curves: Mapping[str, Iterable[float]]) -> None:
     for key, values in curves.items():
         run.log_curve(key, values)
@@ -233,6 +242,7 @@ __all__ = [
     "curves_of",
     "flatten_params",
     "importance_table",
+    "framework_class",
     "log_curves",
     "number",
     "patch",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Flavor, ModelFacts
-from .boosting import as_data, curves_of, importance_table, number
+from .boosting import as_data, curves_of, framework_class, importance_table, number
 
 _CLASSES = ("CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker", "CatBoost")
 _IMPORTANT = (
@@ -85,13 +85,6 @@ def describe(name: str, model: Any) -> ModelFacts | None:
     )
 
 
-def _class_of(model: Any) -> str:
-    for klass in type(model).__mro__:
-        if klass.__module__.startswith("catboost") and klass.__name__ in _CLASSES:
-            return klass.__name__
-    raise TypeError(f"{type(model).__name__} is not a CatBoost model")
-
-
 def save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     import catboost
 
@@ -100,7 +93,10 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.cbm"
         model.save_model(str(path), format="cbm")
-        return path.read_bytes(), {"class": _class_of(model), "format": "cbm"}
+        return path.read_bytes(), {
+            "class": framework_class(model, "catboost", _CLASSES, "CatBoost"),
+            "format": "cbm",
+        }
 
 
 def load(payload: bytes, header: Mapping[str, Any]) -> Any:

@@ -33,6 +33,7 @@ from .boosting import (
     as_data,
     curves_of,
     flatten_params,
+    framework_class,
     importance_table,
     log_curves,
     patch,
@@ -204,13 +205,6 @@ def install(current_run: CurrentRun) -> Callable[[], None]:
 # -- save, load, predict -----------------------------------------------------------------------
 
 
-def _class_of(model: Any) -> str:
-    for klass in type(model).__mro__:
-        if klass.__module__.startswith("lightgbm") and klass.__name__ in _CLASSES:
-            return klass.__name__
-    raise TypeError(f"{type(model).__name__} is not a LightGBM model")
-
-
 def _json_params(model: Any) -> dict[str, Any]:
     """The constructor params that are data (a callable objective is not: left out)."""
     out = {}
@@ -231,7 +225,7 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     if not isinstance(model, lgb.LGBMModel):
         return None
     header: dict[str, Any] = {
-        "class": _class_of(model),
+        "class": framework_class(model, "lightgbm", _CLASSES, "LightGBM"),
         "format": "text",
         "params": _json_params(model),
         "objective": model.objective_ if isinstance(model.objective_, str) else None,

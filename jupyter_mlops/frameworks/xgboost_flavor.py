@@ -37,6 +37,7 @@ from .base import CurrentRun, Flavor, ModelFacts, RunSink
 from .boosting import (
     curves_of,
     flatten_params,
+    framework_class,
     importance_table,
     log_curves,
     number,
@@ -220,14 +221,6 @@ def install(current_run: CurrentRun) -> Callable[[], None]:
 # -- save, load, predict -----------------------------------------------------------------------
 
 
-def _class_of(model: Any) -> str:
-    """The xgboost class to rebuild ``model`` as (a user's subclass is saved as its base)."""
-    for klass in type(model).__mro__:
-        if klass.__module__.startswith("xgboost") and klass.__name__ in _CLASSES:
-            return klass.__name__
-    raise TypeError(f"{type(model).__name__} is not an XGBoost model")
-
-
 def save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     import xgboost as xgb
 
@@ -238,7 +231,10 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]] | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.ubj"
         model.save_model(path)  # stores the estimator type beside the booster
-        return path.read_bytes(), {"class": _class_of(model), "format": "ubj"}
+        return path.read_bytes(), {
+            "class": framework_class(model, "xgboost", _CLASSES, "XGBoost"),
+            "format": "ubj",
+        }
 
 
 def load(payload: bytes, header: Mapping[str, Any]) -> Any:
