@@ -31,7 +31,7 @@ RANKS: tuple[tuple[str, str], ...] = (
     (
         "entities",
         "entities codec bounds cron display figures exit_codes model_format model_metadata"
-        " lazy_exports frameworks",
+        " lazy_exports frameworks import_watch",
     ),
     ("config/project", "config project"),
     ("store/hashing", "store hashing"),

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..import_watch import spec_calling_back
 from .base import CurrentRun, Flavor, ModelFacts, RunSink
 
 log = logging.getLogger(__name__)
@@ -183,22 +184,12 @@ class _Hooks:
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         if name not in _MODULES or name in sys.modules:
             return None
-        import importlib.machinery
+        return spec_calling_back(name, path, self._imported)
 
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        loader = getattr(spec, "loader", None)
-        if spec is None or loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        run_module = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            run_module(module)
-            with self._lock:
-                if self._depth:
-                    self._install_new()
-
-        loader.exec_module = exec_module
-        return spec
+    def _imported(self, module: Any) -> None:
+        with self._lock:
+            if self._depth:
+                self._install_new()
 
 
 HOOKS = _Hooks()

@@ -363,20 +363,9 @@ class RngRecorder:
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         if name not in _HOOKED or name in sys.modules:
             return None
-        import importlib.machinery
+        from ..import_watch import spec_calling_back
 
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        loader = getattr(spec, "loader", None)
-        if spec is None or loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        run_module = loader.exec_module
-
-        def exec_module(module: Any) -> None:
-            run_module(module)
-            self._imported(name, module)
-
-        loader.exec_module = exec_module
-        return spec
+        return spec_calling_back(name, path, lambda module: self._imported(name, module))
 
     def _imported(self, name: str, module: Any) -> None:
         try:
