@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from peer_venv import PeerVenv
+
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venvs" / "mlflow"
 SIDE = HERE / "mlflow_side.py"
 FRAMEWORKS = ("xgboost", "torch", "lightning")
-_WHY_NOT: list[str] = []  # the reason, once, when the venv could not be made
+_PEER: PeerVenv | None = None  # made once, on first use
 
 
 def _requirements() -> list[str]:
@@ -38,29 +39,12 @@ def _requirements() -> list[str]:
 def mlflow_python() -> Path | None:
     """The venv's interpreter, making the venv on first use; ``None`` (and a printed reason)
     when that fails."""
-    python = VENV / "bin" / "python"
-    if _WHY_NOT:
-        return None
-    if python.exists() and _imports(python):
-        return python
-    print(f"making MLflow's venv in {VENV} (once) ...", flush=True)
-    steps = [
-        [sys.executable, "-m", "venv", "--clear", str(VENV)],
-        [str(python), "-m", "pip", "install", "-q", *_requirements()],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            _WHY_NOT.append(f"MLflow not run: {' '.join(step[2:4])} failed ({last[:120]})")
-            print(_WHY_NOT[0])
-            return None
-    return python if _imports(python) else None
-
-
-def _imports(python: Path) -> bool:
-    code = "import mlflow, xgboost, torch, lightning"
-    return subprocess.run([str(python), "-c", code], capture_output=True).returncode == 0
+    global _PEER
+    if _PEER is None:
+        _PEER = PeerVenv(
+            VENV, "MLflow", _requirements(), "import mlflow, xgboost, torch, lightning"
+        )
+    return _PEER.python()
 
 
 def run_mlflow_side(
