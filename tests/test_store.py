@@ -215,7 +215,7 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_runs(tmp_path: Path) 
     store.set_schedule_state("p", 5.0)  # a table the migration added
     assert store.schedule_state() == {"p": 5.0}
     con = sqlite3.connect(store_dir / "mlops.db")
-    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 12
+    assert con.execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 13
     assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'tags_key_value'").fetchone()
 
 

@@ -11,7 +11,7 @@ schema.
 from __future__ import annotations
 
 BASELINE_VERSION = 1
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_info (
@@ -369,6 +369,41 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " ON monitor_predictions (name, batch_id)",
         "CREATE INDEX IF NOT EXISTS monitor_batches_version"
         " ON monitor_batches (name, version, time)",
+    ),
+    # 12 -> 13: serving. A version's input contract (its signature, recorded at registration,
+    # and the policy for a request that breaks it), and staged rollouts: one row per canary
+    # (its spec and state as JSON, a revision for compare-and-set so two schedulers never
+    # double-step), and each look at it with its decision and evidence.
+    12: (
+        """CREATE TABLE IF NOT EXISTS model_signatures (
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            signature TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            PRIMARY KEY (name, version)
+        )""",
+        """CREATE TABLE IF NOT EXISTS rollouts (
+            name TEXT NOT NULL,
+            candidate INTEGER NOT NULL,
+            baseline INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            share {real} NOT NULL,
+            started {real} NOT NULL,
+            updated {real} NOT NULL,
+            revision INTEGER NOT NULL,
+            PRIMARY KEY (name, candidate)
+        )""",
+        """CREATE TABLE IF NOT EXISTS rollout_looks (
+            name TEXT NOT NULL,
+            candidate INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            time {real} NOT NULL,
+            decision TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            PRIMARY KEY (name, candidate, seq)
+        )""",
     ),
 }
 
