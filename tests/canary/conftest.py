@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+# pytest-jupyter registers no plugin entry point; its fixtures and async-test hooks (for
+# test_rollout_api.py) come in here.
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+
 import jupyter_mlops as mlops
 from jupyter_mlops.store import open_store
 from jupyter_mlops.store.base import RunStore
