@@ -66,16 +66,15 @@ def parse_guard(text: str) -> Guard:
     if found is None:
         raise ValidationError(f"--guard {text!r} is not a guardrail; {_GUARD_HELP}")
     kind, number, unit = found.group(1), float(found.group(2)), found.group(3)
+    if number <= 0:
+        raise ValidationError(f"--guard {text!r}: the limit must be above 0")
     if kind == "error_rate":
         if unit != "%" or number > 100:
             raise ValidationError(f"--guard {text!r}: an error rate is a percent up to 100%")
         return Guard(kind, number / 100)
     if unit == "%":
         raise ValidationError(f"--guard {text!r}: a latency is in ms or s, e.g. p99<50ms")
-    seconds = number / 1000 if unit == "ms" else number
-    if seconds <= 0:
-        raise ValidationError(f"--guard {text!r}: a latency limit must be above 0")
-    return Guard(kind, seconds)
+    return Guard(kind, number / 1000 if unit == "ms" else number)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def test_a_better_model_is_promoted_step_by_step(lite_tracker: mlops.Tracker) ->
     looks = store.rollout_looks(NAME, v2)
     assert looks[-1].evidence["candidate"]["labels"] >= 100
     assert looks[-1].evidence["look"]["lower"] > 0
+    assert 0 < looks[-1].evidence["candidate"]["distance"] < 0.5  # x1 alone vs both features
 
 
 def test_a_worse_model_is_rolled_back_and_routing_stops(lite_tracker: mlops.Tracker) -> None:
