@@ -5,6 +5,8 @@ restart resumes at the stored step; two store handles never double-step."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -68,12 +70,22 @@ def test_a_better_model_is_promoted_step_by_step(lite_tracker: mlops.Tracker) ->
     assert 0 < looks[-1].evidence["candidate"]["distance"] < 0.5  # x1 alone vs both features
 
 
-def test_a_worse_model_is_rolled_back_and_routing_stops(lite_tracker: mlops.Tracker) -> None:
+def test_a_worse_model_is_rolled_back_and_routing_stops(
+    lite_tracker: mlops.Tracker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JUPYTER_MLOPS_NOTIFY_WEBHOOK", "http://127.0.0.1:9/hook")
     store = lite_tracker.store
     traffic, v2 = _setup(lite_tracker, "dummy")
     start_canary(store, NAME, v2, _plan(), T0)
-    results = _drive(store, traffic)
+    results, now = [], T0
+    while not results or results[-1].rollout.state == "running":
+        now += MINUTE
+        traffic.serve(400, now - 1)
+        found = step(store, NAME, now, root=tmp_path)
+        results += [found] if found is not None else []
     assert results[-1].decision == "rollback" and results[-1].rollout.share == 0.0
+    (sent,) = store.notifications()  # the rollback, queued for the project's webhook
+    assert sent.event == "canary_rollback" and sent.payload["model"] == f"{NAME}@{v2}"
     assert store.get_model(NAME).version == 1
     assert store.active_rollout(NAME) is None
     ids, _ = traffic.serve(200, T0 + 3600)
