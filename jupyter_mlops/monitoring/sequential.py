@@ -207,7 +207,12 @@ def row_scores(metric: str, predictions: Any, labels: Any) -> Any:
     check_metric(metric)
     if metric == "accuracy":
         return np.fromiter((p == y for p, y in zip(predictions, labels, strict=True)), float)
-    err = np.asarray(predictions, dtype=float) - np.asarray(labels, dtype=float)
+    try:
+        err = np.asarray(predictions, dtype=float) - np.asarray(labels, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"canary metric {metric} needs numeric predictions and labels; use accuracy for classes"
+        ) from None
     return np.abs(err) if metric == "mae" else err**2
 
 

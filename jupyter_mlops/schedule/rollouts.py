@@ -50,6 +50,9 @@ class RolloutJobs:
                 except MLOpsError as e:  # one canary's trouble must not stop the others
                     log.error("canary %s: %s", rollout.name, e)
                     continue
+                except Exception:  # nor a bug in one: logged, the scheduler goes on
+                    log.exception("canary %s: the look failed", rollout.name)
+                    continue
                 if result is not None:
                     events.append(
                         {"pipeline": LEASE_PREFIX + rollout.name, "kind": "canary", "at": now,
