@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.store import close_stores
+from jupyter_mlops.store import close_stores, open_store
 from tests.canary.helpers import NAME, T0, Traffic, register
 
 pytestmark = pytest.mark.slow
@@ -86,3 +86,21 @@ async def test_unknown_model_and_credentials(api, http_server_client, jp_base_ur
     for method, body in (("GET", None), ("POST", "{}")):
         resp = await http_server_client.fetch(url, method=method, body=body, raise_error=False)
         assert resp.code in (401, 403)
+
+
+async def test_a_post_needs_the_xsrf_token(
+    http_server_client, jp_base_url, jp_serverapp, jp_root_dir
+) -> None:
+    """Logged in by cookie, a POST without the XSRF token is refused (403) and starts nothing."""
+    token = jp_serverapp.identity_provider.token
+    login = await http_server_client.fetch(
+        f"{jp_base_url}jupyter-mlops/api/status?token={token}", raise_error=False
+    )
+    cookies = "; ".join(c.split(";")[0] for c in login.headers.get_list("Set-Cookie"))
+    url = f"{jp_base_url}jupyter-mlops/api/models/{NAME}/rollout"
+    body = json.dumps({"version": 2})
+    refused = await http_server_client.fetch(
+        url, method="POST", body=body, headers={"Cookie": cookies}, raise_error=False
+    )
+    assert refused.code == 403
+    assert open_store(str(jp_root_dir / ".mlops")).active_rollout(NAME) is None
