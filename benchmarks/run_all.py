@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the bench_* modules import each other and `report` by name
     sys.path.insert(0, str(HERE))
 
+import bench_canary  # noqa: E402
 import bench_changes  # noqa: E402
 import bench_charts  # noqa: E402
 import bench_drift  # noqa: E402
@@ -72,6 +73,7 @@ def suites(quick: bool) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
         ("drift", lambda: bench_drift.run(quick=quick)),
         ("predict", lambda: bench_predict.run(quick)),
         ("evaluate", lambda: bench_evaluate.run(quick)),
+        ("canary", lambda: bench_canary.run(quick)),
         ("panel", lambda: bench_panel.run(runs=10_000 if quick else 100_000)),
         ("first open", lambda: bench_first_open.run(runs=10_000 if quick else 100_000)),
         ("changes", lambda: bench_changes.run(runs=10_000 if quick else 100_000)),

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from ..exceptions import ConfigError, MLOpsError, ValidationError
 from ..exit_codes import ExitCode, describe
+from .canary import add_canary_commands
 from .common import command_tracker
 from .models import add_model_commands
 from .monitor import add_monitor_commands
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_notify_commands,
     ):
         add_commands(sub, common)
+    add_canary_commands(sub, common)  # under `models`
     return p
 
 

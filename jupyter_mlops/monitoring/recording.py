@@ -137,6 +137,7 @@ class Batch:
     ids: list[Any] | None
     slice_by: str | None
     keep_rows: bool
+    role: str = "blessed"  # or "canary": the candidate arm of a running canary
 
     def batch(
         self,
@@ -197,7 +198,7 @@ def record(job: Batch, sync: bool) -> None:
     rows_uri = _keep_rows(st, frame, row_ids) if job.keep_rows else None
     values = [plain(v) for v in list(job.y)]
     st.record_batch(
-        [job.batch(mv, "blessed", values, job.latency, prof, rows_uri)],
+        [job.batch(mv, job.role, values, job.latency, prof, rows_uri)],
         job.rows(mv, row_ids, values, slices),
     )
     for shadow in (m for m in st.list_models(job.name) if m.stage is ModelStage.SHADOW):

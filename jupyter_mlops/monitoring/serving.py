@@ -23,10 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..entities import ModelVersion
 from ..exceptions import ValidationError
 from ..frameworks import predict as framework_predict
 from ..store.base import MonitorEvent, RunStore
 from . import recorder
+from .canary_routing import predict_arms
 from .recording import Batch, as_frame, load, plain, record, submit, submit_event
 from .recording import bins_for as bins_for
 from .recording import cached_model as cached_model
@@ -87,19 +89,44 @@ def predict(
 
     ``ids`` name the rows for ``log_labels`` (default: generated, so labels cannot join);
     ``slice_by`` is a column of ``X`` whose value groups the per-slice metrics and profiles;
-    ``now`` is the batch's time (injectable for tests and back-fills)."""
+    ``now`` is the batch's time (injectable for tests and back-fills). Under a running
+    canary, the rows whose ids route to the candidate are scored and recorded by it (see
+    :mod:`.canary_routing`); without ids, every row stays on the blessed version."""
     st = _store(store)
-    blessed = st.get_model(name)
     row_ids = _check_args(X, ids, slice_by)
-    model, loaded = load(st, blessed)
+    when = time.time() if now is None else now
+
+    def score(mv: ModelVersion, rows: Any, arm_ids: list[Any] | None, role: str) -> Any:
+        return _score(st, name, mv, rows, arm_ids, when, slice_by, keep_rows, sync, role)
+
+    if row_ids is not None:  # a running canary takes the rows its ids route to it
+        routed = predict_arms(st, name, X, row_ids, score)
+        if routed is not None:
+            return routed
+    return score(st.get_model(name), X, row_ids, "blessed")
+
+
+def _score(
+    st: RunStore,
+    name: str,
+    mv: ModelVersion,
+    X: Any,
+    row_ids: list[Any] | None,
+    when: float,
+    slice_by: str | None,
+    keep_rows: bool,
+    sync: bool,
+    role: str,
+) -> Any:
+    """Score ``X`` with ``mv`` and record the batch (as ``role``); returns the predictions."""
+    model, loaded = load(st, mv)
     t0 = time.perf_counter()
     y = framework_predict(model, X)
     latency = time.perf_counter() - t0  # the model's alone: its loading is recorded apart
-    when = time.time() if now is None else now
     job = Batch(
         st,
         name,
-        blessed,
+        mv,
         _snapshot(X),
         _snapshot(y),
         latency,
@@ -108,6 +135,7 @@ def predict(
         row_ids,
         slice_by,
         keep_rows,
+        role,
     )
     if loaded is not None:
         _record_load(job, loaded, sync)

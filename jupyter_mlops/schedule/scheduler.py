@@ -62,6 +62,7 @@ from .lease import leased
 from .monitors import LEASE_PREFIX as MONITOR_LEASE_PREFIX
 from .monitors import PREFIX as MONITOR_PREFIX
 from .monitors import MonitorJobs
+from .rollouts import RolloutJobs
 from .status import ScheduleInfo as ScheduleInfo
 from .status import SchedulerStatus as SchedulerStatus
 from .status import schedule_info
@@ -107,6 +108,7 @@ class Scheduler:
         self.lock_dir = self.store.workdir / "locks"
         self.up_since: dt.datetime | None = None  # set by the first tick
         self.monitors = MonitorJobs(self.project, self.tracker.store)
+        self.rollouts = RolloutJobs(self.tracker.store, self.project.root)
         self.on_event = on_event
         # Notifications are due in real elapsed time too (backoff), so on the lease clock.
         self.outbox = Sender(self.tracker.store, clock=lease_clock)
@@ -192,6 +194,7 @@ class Scheduler:
                     # Only the latest missed firing: evaluating older ones adds nothing.
                     latest = Catchup("latest")
                     events += self._tick_one(key, mspec.cron, latest, now, key in paused, evaluate)
+        events += self.rollouts.tick(now, self._leased)  # each running canary, if a look is due
         return events
 
     def _tick_one(

@@ -22,6 +22,7 @@ from .charts import ArtifactTableHandler, CompareCurvesHandler, RunCurvesHandler
 from .events import ChangesHandler, EventsHandler, first_runs_page
 from .model_handlers import MODEL_ROUTES
 from .pipeline_handlers import PipelineParamsHandler
+from .rollout_handlers import ROLLOUT_ROUTES
 
 
 class RunsHandler(MLOpsHandler):
@@ -314,6 +315,7 @@ ROUTES: list[tuple[str, type[MLOpsHandler]]] = [
     (f"models/{_ID}/rollback", RollbackHandler),
     (f"models/{_ID}/unpin", UnpinHandler),
     *MODEL_ROUTES,
+    *ROLLOUT_ROUTES,
     ("monitors", MonitorsHandler),
     (f"monitors/{_ID}", MonitorHandler),
     (f"monitors/{_ID}/series", MonitorSeriesHandler),

@@ -29,6 +29,7 @@ from .sql_monitor import MonitorTables
 from .sql_notify import NotifyTables
 from .sql_pipelines import PipelineTables
 from .sql_registry import RegistryTables
+from .sql_rollouts import RolloutTables
 from .sql_schedule import ScheduleTables
 from .sql_search import RunSearch
 from .sql_writes import STALE_HEARTBEAT_SECONDS, RunWrites
@@ -42,6 +43,7 @@ class SQLStore(
     RunSearch,
     PipelineTables,
     RegistryTables,
+    RolloutTables,
     ScheduleTables,
     MonitorTables,
     NotifyTables,
