@@ -127,6 +127,8 @@ class Server:
         self.telemetry.answered(name, 200)
         body = {"predictions": scored.predictions, "request_id": rid, "model": name,
                 "version": scored.version}  # fmt: skip
+        if scored.versions is not None:
+            body["versions"] = scored.versions
         response = _json(body, 200, head)
         if self.options.record:
             records.HAND_OFFS.start()

@@ -47,8 +47,9 @@ class Arm:
 @dataclass(frozen=True)
 class Scored:
     predictions: list[Any]
-    version: int  # the blessed version (the one that scored the rows without a canary)
+    version: int  # the version that scored the rows (the blessed one when they were split)
     arms: list[Arm]
+    versions: list[int] | None = None  # each row's version, when the rows were split
 
 
 def _values(y: Any) -> list[Any]:
@@ -101,6 +102,7 @@ def score(
         return Scored(_values(y), blessed.version, [Arm(mv, _arm(mv, blessed), n, batch)])
     ids = parsed.ids or [f"{req.request_id}:{i}" for i in range(n)]
     out: list[Any] = [None] * n
+    per_row = [blessed.version] * n
     done: list[Arm] = []
     for version, mask in arms:
         if not mask.any():
@@ -110,10 +112,12 @@ def score(
         part = frame.iloc[where]
         y, took = _run_model(mv, load(st, mv)[0], part)
         for i, v in zip(where.tolist(), _values(y), strict=True):
-            out[i] = v
+            out[i], per_row[i] = v, mv.version
         batch = _batch(st, req, mv, part, y, took, now, [ids[i] for i in where.tolist()])
         done.append(Arm(mv, _arm(mv, blessed), len(where), batch))
-    return Scored(out, blessed.version, done)
+    if len(done) == 1:
+        return Scored(out, done[0].version.version, done)
+    return Scored(out, blessed.version, done, per_row)
 
 
 def _version(table: ModelTable, name: str, blessed: ModelVersion, number: int) -> ModelVersion:
