@@ -94,6 +94,12 @@ def _records(records: Any) -> Any:
 
     if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
         raise UnprocessableError('"records" must be a list of objects, one per row')
+    if records:
+        columns = list(records[0])
+        if all(list(r) == columns for r in records):  # the usual case: one shape for all rows
+            fast = _numeric([list(r.values()) for r in records], columns)
+            if fast is not None:
+                return fast
     try:
         return pd.DataFrame.from_records(records) if records else pd.DataFrame()
     except (ValueError, TypeError) as e:
@@ -112,10 +118,28 @@ def _split(data: Mapping[str, Any]) -> Any:
         raise UnprocessableError(f'Every row of "data" must hold {len(columns)} values')
     if index is not None and (not isinstance(index, list) or len(index) != len(rows)):
         raise UnprocessableError('"index" must be a list with one entry per row')
+    fast = _numeric(rows, columns) if index is None and rows else None
+    if fast is not None:
+        return fast
     try:
         return pd.DataFrame(rows, columns=columns, index=index)
     except (ValueError, TypeError) as e:
         raise UnprocessableError(f"The rows do not make a table: {_line(e)}") from None
+
+
+def _numeric(rows: list[list[Any]], columns: list[Any]) -> Any:
+    """Rows of floats only: one float block, built several times faster than pandas infers a
+    dtype per column from lists, and the same frame (every column float64). None otherwise
+    (ints, text, bools or nulls keep pandas' own inference)."""
+    import numpy as np
+    import pandas as pd
+
+    if len(set(columns)) != len(columns):
+        return None
+    width = len(columns)
+    if not all(len(row) == width and all(type(v) is float for v in row) for row in rows):
+        return None
+    return pd.DataFrame(np.array(rows, dtype=float), columns=columns)
 
 
 def _from_csv(body: bytes) -> Any:

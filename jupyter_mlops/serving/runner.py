@@ -13,7 +13,20 @@ from .options import OPTIONS_ENV, ServeOptions, check_options
 from .telemetry import MULTIPROC_ENV
 
 
-def serve(store: RunStore, options: ServeOptions, announce: Callable[[str], None] = print) -> None:
+def reopenable(store: RunStore) -> str:
+    """What ``open_store`` opens ``store`` again from: an embedded store's folder (its
+    ``location`` is the database file), a server store's URL."""
+    folder = getattr(store, "directory", None)
+    return str(folder) if folder is not None else store.location
+
+
+def _announce(line: str) -> None:
+    print(line, flush=True)  # at once: a supervisor's log shows the address before any request
+
+
+def serve(
+    store: RunStore, options: ServeOptions, announce: Callable[[str], None] = _announce
+) -> None:
     """Serve ``store``'s models until interrupted (Ctrl-C or SIGTERM: queued records are
     flushed, for up to ten seconds, before the process ends)."""
     import uvicorn
@@ -41,7 +54,7 @@ def serve(store: RunStore, options: ServeOptions, announce: Callable[[str], None
         {
             OPTIONS_ENV: options.to_env(),
             MULTIPROC_ENV: folder,
-            "JUPYTER_MLOPS_STORE": store.location,
+            "JUPYTER_MLOPS_STORE": reopenable(store),
         }
     )
     try:
