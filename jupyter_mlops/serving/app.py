@@ -118,8 +118,8 @@ class Server:
             scored = await self._score(req)
         except ClientDisconnect:
             return Response(status_code=400)
-        except (MLOpsError, LookupError) as e:
-            self.telemetry.answered(name, status_of(e))
+        except Exception as e:  # mapped by one table; a model's own crash is the one 500
+            self.telemetry.answered(self._label(name), status_of(e))
             return _error(e, head)
         took = time.perf_counter() - t0
         for arm in scored.arms:
@@ -134,6 +134,10 @@ class Server:
             records.HAND_OFFS.start()
             response.background = BackgroundTask(self._record, scored)
         return response
+
+    def _label(self, name: str) -> str:
+        # A name no model has is not a label: a client must not grow the metrics without bound.
+        return name if name in self.table.served_names() else "(unknown)"
 
     async def _score(self, req: PredictRequest) -> Scored:
         def run() -> Scored:

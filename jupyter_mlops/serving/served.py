@@ -72,6 +72,9 @@ class ModelTable:
             )
         return mv
 
+    def served_names(self) -> frozenset[str]:
+        return frozenset(self._models)
+
     def models(self) -> list[Served]:
         return [self._models[n] for n in sorted(self._models)]
 

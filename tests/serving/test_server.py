@@ -84,7 +84,7 @@ def test_every_client_mistake_is_a_4xx_with_one_line(
     register(tracker, "draft", train(0), bless=False)
     register(tracker, "slow", Slow(1.0))
     X = features(3, seed=2).to_dict(orient="records")
-    options = ServeOptions(("churn", "draft", "slow"), max_body=2000, timeout=0.2)
+    options = ServeOptions(("churn", "draft", "slow"), max_body=2000, poll_seconds=0.05)
     cases = [
         (400, {"content": b"{not json", "headers": {"content-type": "application/json"}}),
         (400, {"content": b"\x00\xff\xfe", "headers": {"content-type": "application/x-parquet"}}),
@@ -108,8 +108,11 @@ def test_every_client_mistake_is_a_4xx_with_one_line(
         assert _predict(url, "nope", json=X).status_code == 404
         assert _predict(url, "draft", json=X).status_code == 409
         assert "bless one" in _predict(url, "draft", json=X).json()["error"]
-        assert _predict(url, "slow", json=X).status_code == 504
         assert httpx.get(f"{url}/models/churn/predict").status_code == 405
+    # a server of its own: its small timeout must trip on the slow model alone
+    with running(tracker.store, ServeOptions(("slow",), timeout=0.2)) as url:
+        r = _predict(url, "slow", json=X)
+        assert r.status_code == 504 and "timeout" in r.json()["error"]
 
 
 def test_ids_from_a_field_or_a_column_join_later_labels(url: str, tracker: mlops.Tracker) -> None:
@@ -192,8 +195,12 @@ def test_metrics_count_requests_errors_and_latency_per_model_version_and_arm(url
     for _ in range(3):
         assert _predict(url, json=X).status_code == 200
     assert _predict(url, json=[]).status_code == 422
+    for i in range(3):  # names no model has share one label: metrics do not grow per name
+        assert _predict(url, f"nope-{i}", json=X).status_code == 404
     assert flush(30)
     s = _samples(url)
+    unknown = (("model", "(unknown)"), ("status", "404"))
+    assert s[("mlops_serve_requests_total", unknown)] == 3
     assert s[("mlops_serve_requests_total", (("model", "churn"), ("status", "200")))] == 3
     assert s[("mlops_serve_errors_total", (("model", "churn"), ("status_class", "4xx")))] == 1
     arm = (("arm", "blessed"), ("model", "churn"), ("version", "1"))
