@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import bounds
 from ..exceptions import MissingDependencyError
+from ..exit_codes import ExitCode
 from .common import command_tracker, integer, text
 
 
@@ -30,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     check_options(options)  # before the store is opened: a refused address is the first error
     serve(command_tracker(args).store, options)
-    return 0
+    return int(ExitCode.OK)
 
 
 def add_serve_commands(sub: Any, common: argparse.ArgumentParser) -> None:
