@@ -99,6 +99,7 @@ def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
         return False
 
 
+@pytest.mark.slow  # server processes, each importing the model stack
 def test_kill_9_under_load_leaves_the_store_consistent(
     server: tuple[subprocess.Popen[bytes], str], isolated_store: Path
 ) -> None:
