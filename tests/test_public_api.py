@@ -27,6 +27,7 @@ PACKAGES = (
     "jupyter_mlops.notebook",
     "jupyter_mlops.views",
     "jupyter_mlops.frameworks",
+    "jupyter_mlops.serving",
 )
 
 

@@ -29,6 +29,7 @@ from .notify import add_notify_commands, after_command
 from .pipelines import add_pipeline_commands
 from .runs import add_run_commands
 from .schedule import add_schedule_commands
+from .serve import add_serve_commands
 from .store import add_store_commands
 
 # Names kept for scripts and tests that import them from here.
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_monitor_commands,
         add_store_commands,
         add_notify_commands,
+        add_serve_commands,
     ):
         add_commands(sub, common)
     add_canary_commands(sub, common)  # under `models`
