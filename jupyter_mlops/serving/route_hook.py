@@ -1,23 +1,17 @@
-"""The one place the server asks which version scores which rows: the canary's sticky hash
-routing (:func:`jupyter_mlops.monitoring.canary.arms_for`, built beside this package). Where
-that module is not installed yet, the blessed version scores every row."""
+"""The one place the server asks which version scores which rows, and each arm's share: a
+running canary's sticky hash routing (:func:`jupyter_mlops.monitoring.canary.arms_for`), the
+same routing ``mlops.predict`` uses in-process, so a key lands on the same arm either way."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ..monitoring.canary import arms_for
 from ..store.base import RunStore
-
-
-def _canary() -> Any:
-    try:
-        return importlib.import_module("jupyter_mlops.monitoring.canary")
-    except ImportError:
-        return None
+from ..store.sql_rollouts import rollout_tables
 
 
 def arms(
@@ -25,23 +19,18 @@ def arms(
 ) -> list[tuple[int, Any]]:
     """``[(version, mask)]``: each arm's version and the boolean mask of the rows (by their
     routing ``keys``) it scores; the masks cover every row once. ``blessed``: the blessed
-    version when the caller knows it (else it is read from the store for the fallback)."""
-    canary = _canary()
-    found = None
-    if canary is not None and hasattr(canary, "arms_for"):
-        found = canary.arms_for(store, name, list(keys), now)
-    if not found:
+    version when the caller knows it (spares a read when no canary runs)."""
+    found = arms_for(store, name, list(keys), now)
+    if not found:  # no rows
         version = store.get_model(name).version if blessed is None else blessed
         return [(version, np.ones(len(keys), dtype=bool))]
     return [(int(v), np.asarray(mask, dtype=bool)) for v, mask in found]
 
 
 def shares(store: RunStore, name: str, blessed: int | None) -> dict[int, float]:
-    """Each arm's share of the traffic now, by version (the blessed one alone without a
-    canary, or where the canary module does not say)."""
-    canary = _canary()
-    if canary is not None and hasattr(canary, "shares_for"):
-        found = canary.shares_for(store, name)
-        if found:
-            return {int(v): float(s) for v, s in dict(found).items()}
-    return {} if blessed is None else {blessed: 1.0}
+    """Each arm's share of the traffic now, by version: the blessed one alone without a
+    running canary."""
+    r = rollout_tables(store).active_rollout(name)
+    if r is None:
+        return {} if blessed is None else {blessed: 1.0}
+    return {r.baseline: 1.0 - r.share, r.candidate: r.share}

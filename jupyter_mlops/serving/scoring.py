@@ -98,8 +98,8 @@ def score(
     if len(arms) == 1:
         mv = _version(table, req.name, blessed, arms[0][0])
         y, took = _run_model(mv, load(st, mv)[0], frame)
-        batch = _batch(st, req, mv, frame, y, took, now, parsed.ids)
-        return Scored(_values(y), blessed.version, [Arm(mv, _arm(mv, blessed), n, batch)])
+        batch = _batch(st, req, mv, frame, y, took, now, parsed.ids, blessed.version)
+        return Scored(_values(y), mv.version, [Arm(mv, _arm(mv, blessed), n, batch)])
     ids = parsed.ids or [f"{req.request_id}:{i}" for i in range(n)]
     out: list[Any] = [None] * n
     per_row = [blessed.version] * n
@@ -113,7 +113,9 @@ def score(
         y, took = _run_model(mv, load(st, mv)[0], part)
         for i, v in zip(where.tolist(), _values(y), strict=True):
             out[i], per_row[i] = v, mv.version
-        batch = _batch(st, req, mv, part, y, took, now, [ids[i] for i in where.tolist()])
+        batch = _batch(
+            st, req, mv, part, y, took, now, [ids[i] for i in where.tolist()], blessed.version
+        )
         done.append(Arm(mv, _arm(mv, blessed), len(where), batch))
     if len(done) == 1:
         return Scored(out, done[0].version.version, done)
@@ -137,5 +139,7 @@ def _batch(
     took: float,
     now: float,
     ids: list[str] | None,
+    blessed_version: int,
 ) -> Batch:
-    return Batch(st, req.name, mv, X, y, took, now, req.request_id, ids, None, False)
+    role = "blessed" if mv.version == blessed_version else "canary"
+    return Batch(st, req.name, mv, X, y, took, now, req.request_id, ids, None, False, role)

@@ -1,61 +1,50 @@
-"""The server's two seams to code built beside it: the input contract
-(``jupyter_mlops.validation.contract``) and canary routing (``jupyter_mlops.monitoring.canary``).
-Where the contract module is missing its test is skipped; routing is tested through a stand-in
-canary module that splits rows by their key, as the real one's sticky hash does."""
+"""The server over the input contract (``jupyter_mlops.validation.contract``) and a real
+canary (``jupyter_mlops.monitoring.canary``): rows split by the sticky hash ``mlops.predict``
+uses, each arm scored and recorded by its version, a broken contract a 422."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
-from typing import Any
-
 import httpx
-import numpy as np
-import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.monitoring.canary import start_canary
+from jupyter_mlops.monitoring.canary_spec import make_plan
+from jupyter_mlops.monitoring.routing import in_canary
 from jupyter_mlops.serving import route_hook
 from jupyter_mlops.serving.records import flush
 
-from .live import features, register, running, train
-
-CANARY = "jupyter_mlops.monitoring.canary"
+from .live import T0, features, register, running, train
 
 
-def test_without_a_canary_the_blessed_version_scores_every_row(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, CANARY, None)  # as before the canary module exists
+def test_without_a_canary_the_blessed_version_scores_every_row() -> None:
     tracker = mlops.default_tracker()
     register(tracker, "churn", train(0))
-    ((version, mask),) = route_hook.arms(tracker.store, "churn", ["a", "b", "c"], 0.0)
+    ((version, mask),) = route_hook.arms(tracker.store, "churn", ["a", "b", "c"], T0)
     assert version == 1 and mask.tolist() == [True, True, True]
     assert route_hook.shares(tracker.store, "churn", 1) == {1: 1.0}
 
 
-def _stand_in(candidate: int, blessed: int) -> types.ModuleType:
-    """Keys starting with 'c' go to the candidate: the split the real hash makes, made legible."""
-    module = types.ModuleType(CANARY)
-
-    def arms_for(store: Any, name: str, keys: list[str], now: float) -> list[tuple[int, Any]]:
-        to_candidate = np.array([k.startswith("c") for k in keys])
-        return [(blessed, ~to_candidate), (candidate, to_candidate)]
-
-    module.arms_for = arms_for  # type: ignore[attr-defined]
-    module.shares_for = lambda store, name: {blessed: 0.9, candidate: 0.1}  # type: ignore[attr-defined]
-    return module
-
-
-def test_each_row_is_scored_by_its_arm_and_recorded_per_arm(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    tracker = mlops.default_tracker()
+def _canary(tracker: mlops.Tracker) -> int:
+    """churn@1 blessed with labels on its predictions (a canary decides on them), churn@2 (its
+    labels flipped) as the candidate of a real canary at 10 % of the traffic."""
     register(tracker, "churn", train(0))
+    X = features(200, seed=3)
+    ids = [f"seen-{i}" for i in range(len(X))]
+    mlops.predict("churn", X, ids=ids, now=T0, sync=True, store=tracker.store)
+    mlops.log_labels("churn", ids, train(0).predict(X), now=T0, store=tracker.store)
     v2 = register(tracker, "churn", train(0, flip=True), bless=False)
-    monkeypatch.setitem(sys.modules, CANARY, _stand_in(v2, 1))
-    X = features(6, seed=11)
-    ids = ["a1", "c1", "a2", "c2", "c3", "a3"]
+    start_canary(tracker.store, "churn", v2, make_plan("10,50,100", (), "1h", min_labels=100), T0)
+    return v2
+
+
+def test_each_row_is_scored_by_its_canary_arm_and_recorded_per_arm() -> None:
+    tracker = mlops.default_tracker()
+    v2 = _canary(tracker)
+    X = features(40, seed=11)
+    ids = [f"user-{i}" for i in range(len(X))]
+    to_candidate = [in_canary(k, 0.1) for k in ids]
+    assert 0 < sum(to_candidate) < len(ids)  # these keys split: both arms score
+    whole_key = next(f"k{i}" for i in range(1000) if in_canary(f"k{i}", 0.1))
     with running(tracker.store) as url:
         r = httpx.post(
             f"{url}/models/churn/predict",
@@ -64,35 +53,35 @@ def test_each_row_is_scored_by_its_arm_and_recorded_per_arm(
         )
         assert r.status_code == 200, r.text
         good, bad = train(0).predict(X).tolist(), train(0, flip=True).predict(X).tolist()
-        want = [bad[i] if k.startswith("c") else good[i] for i, k in enumerate(ids)]
+        want = [bad[i] if c else good[i] for i, c in enumerate(to_candidate)]
         assert r.json()["predictions"] == want and r.json()["version"] == 1
-        assert r.json()["versions"] == [v2 if k.startswith("c") else 1 for k in ids]
+        assert r.json()["versions"] == [v2 if c else 1 for c in to_candidate]
         (model,) = httpx.get(f"{url}/models").json()["models"]
         assert model["traffic"] == {"1": 0.9, str(v2): 0.1}
-        # a request without ids routes whole, by its X-Routing-Key
+        # a request without ids routes whole, by its X-Routing-Key (the same sticky hash)
         whole = httpx.post(
             f"{url}/models/churn/predict",
             json=X.to_dict(orient="records"),
-            headers={"x-routing-key": "c-user"},
+            headers={"x-routing-key": whole_key},
             timeout=30,
         )
         assert whole.json()["predictions"] == bad and whole.json()["version"] == v2
         metrics = httpx.get(f"{url}/metrics").text
-        assert 'arm="canary",model="churn",version="2"' in metrics
+        assert f'arm="canary",model="churn",version="{v2}"' in metrics
     assert flush(30)
-    batches = tracker.store.monitor_batches("churn")
-    by_version = {}
-    for b in batches:
-        by_version.setdefault(b.version, []).append((b.batch_id, b.n_rows))
     rid, whole_rid = r.json()["request_id"], whole.json()["request_id"]
-    assert sorted(by_version[1]) == [(rid, 3)]
-    assert sorted(by_version[v2]) == sorted([(rid, 3), (whole_rid, 6)])
+    mine = [b for b in tracker.store.monitor_batches("churn") if b.batch_id in (rid, whole_rid)]
+    got = sorted((b.version, b.role, b.batch_id, b.n_rows) for b in mine)
+    n_candidate = sum(to_candidate)
+    assert got == sorted(
+        [
+            (1, "blessed", rid, len(ids) - n_candidate),
+            (v2, "canary", rid, n_candidate),
+            (v2, "canary", whole_rid, len(X)),
+        ]
+    )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("jupyter_mlops.validation.contract") is None,
-    reason="the input contract (jupyter_mlops.validation.contract) is not merged yet",
-)
 def test_a_request_breaking_the_contract_is_a_422_naming_every_violation() -> None:
     tracker = mlops.default_tracker()
     register(tracker, "churn", train(0))
