@@ -26,6 +26,7 @@ from typing import Any
 from ..exceptions import ValidationError
 from ..frameworks import predict as framework_predict
 from ..store.base import MonitorEvent, RunStore
+from ..validation.contract import contract_check
 from . import recorder
 from .recording import Batch, as_frame, load, plain, record, submit, submit_event
 from .recording import bins_for as bins_for
@@ -92,6 +93,7 @@ def predict(
     blessed = st.get_model(name)
     row_ids = _check_args(X, ids, slice_by)
     model, loaded = load(st, blessed)
+    X = contract_check(st, blessed, X, model)  # the version's input contract (ContractError)
     t0 = time.perf_counter()
     y = framework_predict(model, X)
     latency = time.perf_counter() - t0  # the model's alone: its loading is recorded apart

@@ -15,6 +15,7 @@ from ..entities import ModelVersion, Run, iso_time
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker
 from ..validation.gates import GateResult, evaluate_gates, gates_passed
+from ..validation.registration import record_signature
 from ..validation.report import render_gate_report_html
 from .engine import Execution
 from .gate_inputs import build_context
@@ -75,6 +76,7 @@ def decide_model(
     owner, artifact = candidate
     model_name = spec.name if artifact == "model" else artifact
     model = registry.register(model_name, owner, artifact, pipeline=spec.name)
+    record_signature(registry.store, model)
     if not gates_passed(gates):
         return ModelDecision(model)
     if bless and spec.register == "candidate":  # (a sweep's run keeps the sweep's reason)

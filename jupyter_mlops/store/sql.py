@@ -31,6 +31,7 @@ from .sql_pipelines import PipelineTables
 from .sql_registry import RegistryTables
 from .sql_schedule import ScheduleTables
 from .sql_search import RunSearch
+from .sql_signatures import SignatureTables
 from .sql_writes import STALE_HEARTBEAT_SECONDS, RunWrites
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class SQLStore(
     ScheduleTables,
     MonitorTables,
     NotifyTables,
+    SignatureTables,
     ChangeMarks,
     RunStore,
 ):
