@@ -125,13 +125,14 @@ def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) 
     return _predict(name, X, ids, **kwargs)
 
 
-def register_model(name: str, model_or_ref: Any) -> Any:
+def register_model(name: str, model_or_ref: Any, *, example: Any = None) -> Any:
     """Register a model as a new candidate version of ``name`` and record its input contract:
     ``model_or_ref`` is a fitted model (logged on the active run, or on a new one) or a run's
-    model, ``"RUN_ID[:ARTIFACT]"`` (a short id will do). Returns the ModelVersion."""
+    model, ``"RUN_ID[:ARTIFACT]"`` (a short id will do); ``example``: training data to take
+    the contract from, when the run recorded none. Returns the ModelVersion."""
     from .validation.registration import register_model as _register
 
-    return _register(name, model_or_ref)
+    return _register(name, model_or_ref, example=example)
 
 
 def set_contract_policy(ref: str, policy: str) -> Any:

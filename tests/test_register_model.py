@@ -253,3 +253,19 @@ def test_a_pipeline_contract_comes_from_the_training_profile(tmp_path: Path) -> 
     sig = signature_of(mlops.default_tracker().store, mv)
     assert sig is not None and sig.source == "profile"
     assert [(c.name, c.kind, c.nullable) for c in sig.columns] == [("a", "float", False)]
+
+
+def test_an_example_gives_the_contract_kinds_nulls_and_categories(tracker: mlops.Tracker) -> None:
+    X, y = frame()
+    X = X.assign(city=np.where(X["c"] > 0, "oslo", "rome"))
+    model = LogisticRegression().fit(X[["a", "b", "c"]], y)
+    mv = mlops.register_model("churn", model, example=X)  # cut to the model's features
+    sig = signature_of(tracker.store, mv)
+    assert sig is not None and sig.source == "frame" and sig.closed
+    assert [(c.name, c.kind, c.nullable) for c in sig.columns] == [
+        ("a", "float", False),
+        ("b", "float", False),
+        ("c", "float", False),
+    ]
+    ref = mlops.register_model("churn", mv.run_id, example=X[["a", "b", "c"]].astype("int64"))
+    assert [c.kind for c in signature_of(tracker.store, ref).columns] == ["int"] * 3  # type: ignore[union-attr]

@@ -24,7 +24,15 @@ from ..exceptions import MLOpsError, ValidationError
 from ..registry import ModelRegistry, current_actor
 from .contract import DEFAULT_POLICY, SignatureStore, check_policy, forget_contract, policy_of
 from .contract import signature_of as signature_of
-from .signature import Signature, best_input, from_model, from_profile, from_schema, narrowed
+from .signature import (
+    Signature,
+    best_input,
+    from_frame,
+    from_model,
+    from_profile,
+    from_schema,
+    narrowed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +140,24 @@ def register_run_model(
 
 
 def register_model(
-    name: str, model_or_ref: Any, *, registry: ModelRegistry | None = None
+    name: str,
+    model_or_ref: Any,
+    *,
+    example: Any = None,
+    registry: ModelRegistry | None = None,
 ) -> ModelVersion:
-    """Register a model under ``name`` (see the module docstring); returns the new version."""
+    """Register a model under ``name`` (see the module docstring); returns the new version.
+    ``example``: training data (a DataFrame, or rows of it) to take the signature from, when
+    the run recorded none (its kinds, nulls and categories are then known)."""
     check_name(name, "model name", "model")
     registry = registry or ModelRegistry()
     store: Any = registry.store
     if isinstance(model_or_ref, str):
         run_id, artifact = split_run_ref(model_or_ref)
-        return register_run_model(name, store.get_run(run_id), artifact, registry)
+        mv = register_run_model(name, store.get_run(run_id), artifact, registry)
+        if example is not None:
+            record_example(store, mv, example)
+        return mv
     from ..tracking import active_run, default_tracker
 
     run = active_run()
@@ -154,8 +171,24 @@ def register_model(
     finally:
         if own:
             run.end()
-    record_signature(store, mv, model_or_ref)
+    if example is not None:
+        record_example(store, mv, example, model_or_ref)
+    else:
+        record_signature(store, mv, model_or_ref)
     return mv
+
+
+def record_example(store: Any, mv: ModelVersion, example: Any, model: Any = None) -> Signature:
+    """Record ``mv``'s signature as training data ``example`` shows it (cut to the model's
+    features when the model names them)."""
+    sig = from_frame(example)
+    if model is None:
+        model = _loaded(store, mv)
+    sig = narrowed(sig, model) if model is not None else sig
+    if isinstance(store, SignatureStore):
+        store.set_model_signature(mv.name, mv.version, json.dumps(sig.to_dict()), DEFAULT_POLICY)
+        forget_contract(store, mv.name, mv.version)
+    return sig
 
 
 def set_contract_policy(
