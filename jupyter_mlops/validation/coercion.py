@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .signature import NUMERIC, ColumnSpec, Signature, dtype_kind
+from .signature import NUMERIC, ColumnSpec, Signature, kind_of
 
 Found = tuple[str | None, str, str]
 SHOWN = 3  # unseen categories quoted per column
@@ -47,106 +47,140 @@ def _convert(spec: ColumnSpec, series: Any) -> Any:
     if spec.kind in ("string", "category"):
         return series.astype(object).where(series.isna(), series.astype(str))
     if spec.kind == "datetime":
-        values = pd.to_datetime(series, errors="raise", utc=spec.tz is not None)
-        return values.dt.tz_convert(spec.tz) if spec.tz is not None else values
+        values = pd.to_datetime(series, errors="raise", utc=spec.tz is not None, format="ISO8601")
+        if spec.tz is not None:
+            return values.dt.tz_convert(spec.tz)
+        return values.dt.tz_convert(None) if values.dt.tz is not None else values
     raise TypeError(spec.kind)
 
 
-def _type_of(spec: ColumnSpec, series: Any, coerce: bool) -> tuple[Any, Found | None, bool]:
-    """(the column to score, a wrong_type violation or None, whether it is fixable)."""
-    kind, tz = dtype_kind(series.dtype)
-    if _compatible(spec, kind, tz):
-        return series, None, True
+class _Batch:
+    """What a check reads of a batch, each once: column positions and kinds, and (only when
+    a column must have none) which columns hold nulls, in one pass over the frame."""
+
+    def __init__(self, X: Any) -> None:
+        self.X = X
+        self.labels = list(X.columns)
+        self.names = [str(c) for c in self.labels]
+        self.position = {n: i for i, n in enumerate(self.names)}
+        self.dtypes = list(X.dtypes)
+        self._nulls: Any = None
+
+    def has_nulls(self, i: int) -> bool:
+        if self._nulls is None:
+            self._nulls = self.X.isna().any().to_numpy()
+        return bool(self._nulls[i])
+
+    def column(self, i: int) -> Any:
+        return self.X.iloc[:, i]
+
+
+def _wrong_type(spec: ColumnSpec, kind: str, tz: str | None) -> Found:
     shown = f"datetime[{tz}]" if kind == "datetime" and tz else kind
     want = f"datetime[{spec.tz}]" if spec.kind == "datetime" and spec.tz else spec.kind
-    found = (spec.name, "wrong_type", f"column {spec.name!r} is {shown}, expected {want}")
-    if not coerce:
-        return series, found, False
-    try:
-        return _convert(spec, series), found, True
-    except (ValueError, TypeError, OverflowError, AttributeError):
-        return series, found, False
+    return (spec.name, "wrong_type", f"column {spec.name!r} is {shown}, expected {want}")
 
 
-def _values_of(spec: ColumnSpec, series: Any) -> list[Found]:
-    """Nulls where training had none, and categories training never saw."""
-    out: list[Found] = []
-    nulls = series.isna()
-    if not spec.nullable and nulls.any():
-        out.append(
-            (
-                spec.name,
-                "null_not_allowed",
-                f"column {spec.name!r} has {int(nulls.sum())} null(s); training had none",
-            )
-        )
+def _nulls_found(spec: ColumnSpec, series: Any) -> Found:
+    count = int(series.isna().sum())
+    return (
+        spec.name,
+        "null_not_allowed",
+        f"column {spec.name!r} has {count} null(s); training had none",
+    )
+
+
+def _unseen(spec: ColumnSpec, series: Any) -> Found | None:
+    """Categories training never saw (nulls aside), quoted up to :data:`SHOWN`."""
+    known = set(spec.categories or ())
+    import pandas as pd
+
+    # unique() before dropping nulls: one pass over the rows, then a few values
+    unseen = sorted({str(v) for v in series.unique() if not pd.isna(v)} - known)
+    if not unseen:
+        return None
+    quoted = ", ".join(repr(v) for v in unseen[:SHOWN])
+    more = ", …" if len(unseen) > SHOWN else ""
+    return (
+        spec.name,
+        "unseen_category",
+        f"column {spec.name!r} has {len(unseen)} value(s) unseen in training ({quoted}{more})",
+    )
+
+
+def _check_column(
+    spec: ColumnSpec, batch: _Batch, i: int, coerce: bool
+) -> tuple[Any, list[tuple[Found, bool]]]:
+    """(the converted column, or None when it is scored as it is; its violations, each with
+    whether coercion cannot fix it)."""
+    kind, tz = kind_of(batch.dtypes[i])
+    series = None
+    out: list[tuple[Found, bool]] = []
+    if not _compatible(spec, kind, tz):
+        wrong = _wrong_type(spec, kind, tz)
+        if not coerce:
+            return None, [(wrong, True)]
+        try:
+            series = _convert(spec, batch.column(i))
+        except (ValueError, TypeError, OverflowError, AttributeError):
+            return None, [(wrong, True)]
+        out.append((wrong, False))
+    if not spec.nullable and (batch.has_nulls(i) if series is None else series.isna().any()):
+        out.append((_nulls_found(spec, batch.column(i) if series is None else series), True))
     if spec.categories is not None and spec.kind in ("string", "category"):
-        seen = series[~nulls]
-        known = set(spec.categories)
-        uniques = seen.unique()
-        unseen = [str(v) for v in uniques if str(v) not in known]
-        if unseen:
-            quoted = ", ".join(repr(v) for v in sorted(unseen)[:SHOWN])
-            more = ", …" if len(unseen) > SHOWN else ""
-            out.append(
-                (
-                    spec.name,
-                    "unseen_category",
-                    f"column {spec.name!r} has {len(unseen)} value(s) unseen in training "
-                    f"({quoted}{more})",
-                )
-            )
-    return out
+        unseen = _unseen(spec, batch.column(i) if series is None else series)
+        if unseen is not None:
+            out.append((unseen, True))
+    return series, out
 
 
 def check_frame(sig: Signature, X: Any, coerce: bool) -> tuple[Any, list[Found], set[int]]:
     """See the module docstring."""
     if not sig.named:
         return _check_positional(sig, X)
-    by_name = {str(c): c for c in X.columns}
-    if len(by_name) != len(X.columns):
-        dup = (None, "wrong_shape", "the batch has duplicate column names")
-        return X, [dup], {0}
-    wanted = set(sig.names)
+    batch = _Batch(X)
+    if len(batch.position) != len(batch.names):
+        return X, [(None, "wrong_shape", "the batch has duplicate column names")], {0}
     found: list[Found] = []
     fatal: set[int] = set()
-    columns: dict[Any, Any] = {}
+    columns: dict[Any, Any] = {}  # label -> its converted column, or None: as it is
     for spec in sig.columns:
-        if spec.name not in by_name:
-            if not sig.closed:  # a profiled column the model may not take (the target)
-                continue
-            fatal.add(len(found))
-            found.append((spec.name, "missing_column", f"missing column {spec.name!r}"))
-            continue
-        series, wrong, fixable = _type_of(spec, X[by_name[spec.name]], coerce)
-        if wrong is not None:
-            if not fixable:
+        i = batch.position.get(spec.name)
+        if i is None:
+            if sig.closed:  # an open signature's column may be one the model does not take
                 fatal.add(len(found))
-            found.append(wrong)
-        for problem in _values_of(spec, series) if fixable else []:
-            fatal.add(len(found))
+                found.append((spec.name, "missing_column", f"missing column {spec.name!r}"))
+            continue
+        series, problems = _check_column(spec, batch, i, coerce)
+        for problem, unfixable in problems:
+            if unfixable:
+                fatal.add(len(found))
             found.append(problem)
-        columns[by_name[spec.name]] = series
-    for name in by_name if sig.closed else ():
-        if name not in wanted:
-            found.append((name, "unknown_column", f"unknown column {name!r}"))
-    if fatal or (not found and (not sig.closed or list(by_name) == list(sig.names))):
+        columns[batch.labels[i]] = series
+    if sig.closed:
+        wanted = set(sig.names)
+        found += [
+            (n, "unknown_column", f"unknown column {n!r}") for n in batch.names if n not in wanted
+        ]
+    if fatal or (not found and (not sig.closed or batch.names == list(sig.names))):
         return X, found, fatal
-    return _assembled(X, columns, found, sig.closed), found, fatal
+    return _assembled(X, columns, sig.closed), found, fatal
 
 
-def _assembled(X: Any, columns: dict[Any, Any], found: list[Found], closed: bool) -> Any:
+def _assembled(X: Any, columns: dict[Any, Any], closed: bool) -> Any:
     """The batch to score: a closed signature's columns in its order (``X`` itself reordered
     when nothing was converted); an open one's, ``X`` with the converted columns replaced."""
-    converted = any(p == "wrong_type" for _, p, _ in found)
+    converted = {label: s for label, s in columns.items() if s is not None}
     if closed and not converted:
         return X[list(columns)]
     if closed:
         import pandas as pd
 
-        return pd.DataFrame(columns, index=X.index)
+        return pd.DataFrame(
+            {label: X[label] if s is None else s for label, s in columns.items()}, index=X.index
+        )
     out = X.copy(deep=False)
-    for label, series in columns.items():
+    for label, series in converted.items():
         out[label] = series
     return out
 

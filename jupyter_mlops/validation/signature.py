@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..exceptions import ValidationError
@@ -131,6 +132,19 @@ def dtype_kind(dtype: Any) -> tuple[str, str | None]:
     if text in ("object", "str", "string") or text.startswith("string"):
         return "string", None
     return "any", None
+
+
+@lru_cache(maxsize=256)
+def _cached_kind(dtype: Any) -> tuple[str, str | None]:
+    return dtype_kind(dtype)
+
+
+def kind_of(dtype: Any) -> tuple[str, str | None]:
+    """:func:`dtype_kind`, remembered per dtype (a batch check asks it once per column)."""
+    try:
+        return _cached_kind(dtype)
+    except TypeError:  # an unhashable dtype
+        return dtype_kind(dtype)
 
 
 def column_of(name: str, series: Any) -> ColumnSpec:
