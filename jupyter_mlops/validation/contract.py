@@ -26,6 +26,7 @@ from ..entities import ModelVersion
 from ..exceptions import MLOpsError, ValidationError
 from .coercion import check_frame
 from .signature import Signature
+from .signature_inference import infer_signature
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +150,6 @@ def signature_of(store: Any, mv: ModelVersion, model: Any = None) -> Signature |
     if row is not None:
         found = json.loads(row[0])
         return None if found is None else Signature.from_dict(found)
-    from .registration import infer_signature
-
     return infer_signature(store, mv, model)
 
 

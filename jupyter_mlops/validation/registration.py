@@ -17,22 +17,14 @@ import logging
 import re
 from typing import Any
 
-from .. import model_format
 from ..bounds import check_name
 from ..entities import ModelVersion, Run
 from ..exceptions import MLOpsError, ValidationError
 from ..registry import ModelRegistry, current_actor
 from .contract import DEFAULT_POLICY, SignatureStore, check_policy, forget_contract, policy_of
 from .contract import signature_of as signature_of
-from .signature import (
-    Signature,
-    best_input,
-    from_frame,
-    from_model,
-    from_profile,
-    from_schema,
-    narrowed,
-)
+from .signature import Signature, from_frame, narrowed
+from .signature_inference import infer_signature, loaded_safely
 
 log = logging.getLogger(__name__)
 
@@ -77,38 +69,6 @@ def model_artifact(run: Run, artifact: str | None) -> str:
         f"Run {run.short_id} logged {len(models)} models ({', '.join(models)}); say which, "
         f"e.g. {run.short_id}:{models[0]}"
     )
-
-
-def _loaded(store: Any, mv: ModelVersion) -> Any:
-    """The model of ``mv`` if it loads without unpickling (a skops file of trusted types, a
-    framework's own format), else None: registering never runs a pickle's code."""
-    try:
-        data = store.artifacts.read_bytes(mv.artifact_uri, mv.artifact_sha)
-        if model_format.format_of(data) == model_format.CLOUDPICKLE:
-            return None
-        return model_format.loads(data, what=f"model {mv.ref}", trusted=False, how_to_trust="")
-    except (MLOpsError, ImportError, OSError) as e:
-        log.info("model %s not loaded to infer its signature: %s", mv.ref, e)
-        return None
-
-
-def infer_signature(store: Any, mv: ModelVersion, model: Any = None) -> Signature | None:
-    """What the run that made ``mv`` tells of its input (see the module docstring)."""
-    if model is None:
-        model = _loaded(store, mv)
-    run = store.get_run(mv.run_id)
-    profiles = sorted((a for a in run.artifacts if a.kind == "profile"), key=lambda a: a.name)
-    found: Signature | None = None
-    if profiles:
-        raw = store.artifacts.read_bytes(profiles[0].uri, profiles[0].sha256)
-        found = from_profile(json.loads(raw))
-    else:
-        frames = [d.schema for d in mv.data if d.kind == "dataframe" and d.schema]
-        schema = best_input(frames, model)
-        found = from_schema(schema) if schema is not None else None
-    if found is None:
-        return from_model(model) if model is not None else None
-    return narrowed(found, model) if model is not None else found
 
 
 def record_signature(store: Any, mv: ModelVersion, model: Any = None) -> Signature | None:
@@ -183,7 +143,7 @@ def record_example(store: Any, mv: ModelVersion, example: Any, model: Any = None
     features when the model names them)."""
     sig = from_frame(example)
     if model is None:
-        model = _loaded(store, mv)
+        model = loaded_safely(store, mv)
     sig = narrowed(sig, model) if model is not None else sig
     if isinstance(store, SignatureStore):
         store.set_model_signature(mv.name, mv.version, json.dumps(sig.to_dict()), DEFAULT_POLICY)
