@@ -171,7 +171,7 @@ def contract_of(store: Any, mv: ModelVersion, model: Any = None) -> tuple[Signat
     if found is None:
         try:
             found = (signature_of(store, mv, model), policy_of(store, mv))
-        except MLOpsError as e:  # a contract that cannot be read must not stop scoring
+        except (MLOpsError, ValueError, KeyError, OSError) as e:  # unreadable: never stops scoring
             log.warning("model %s: no input contract (%s)", mv.ref, e)
             found = (None, DEFAULT_POLICY)
         with _LOCK:
