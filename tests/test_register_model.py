@@ -269,3 +269,28 @@ def test_an_example_gives_the_contract_kinds_nulls_and_categories(tracker: mlops
     ]
     ref = mlops.register_model("churn", mv.run_id, example=X[["a", "b", "c"]].astype("int64"))
     assert [c.kind for c in signature_of(tracker.store, ref).columns] == ["int"] * 3  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_real_pipeline_run_records_the_contract(tmp_path: Path) -> None:
+    """Through the runner: the dataset the notebook logged (with its label) gives the kinds,
+    the model (loaded by the gates) cuts it to its features."""
+    import shutil
+
+    from jupyter_mlops.pipeline.runner import run_pipeline
+    from jupyter_mlops.store import open_store
+
+    notebooks = Path(__file__).resolve().parent / "notebooks"
+    shutil.copy(notebooks / "train_ok.ipynb", tmp_path / "train_ok.ipynb")
+    assert main(["promote", "train_ok.ipynb", "--name", "nightly"]) == 0
+    result = run_pipeline("nightly", progress=False, seed=1)
+    assert result.model is not None and result.blessed
+    store = open_store(str(tmp_path / ".mlops"))
+    sig = signature_of(store, result.model)
+    assert store.model_signature("nightly", 1) is not None
+    assert sig is not None and sig.source == "data" and sig.closed
+    assert [(c.name, c.kind) for c in sig.columns] == [
+        ("a", "float"),
+        ("b", "float"),
+        ("c", "float"),
+    ]
