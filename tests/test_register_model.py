@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
 from sklearn.linear_model import LogisticRegression
 
 import jupyter_mlops as mlops
@@ -140,6 +141,8 @@ def test_track_register_registers_the_cell_model(shell, capsys) -> None:
             "%%track --register churn\nclf = LogisticRegression().fit(X[['a']], X['target'])\n1/0"
         )
     assert [m.version for m in store.list_models("churn")] == [1]
+    with pytest.raises(UsageError, match="--register 'no/slash' is not a valid model name"):
+        shell.run("%%track --register no/slash\nz = 1\n")
     # A cell without a model says why nothing was registered.
     shell.run("%%track --register churn\nz = 1\n")
     err = capsys.readouterr().err

@@ -60,6 +60,8 @@ def parse_track_line(line: str) -> TrackOptions:
     args = parse_argstring(MLOpsMagics.track, line)
     if args.seed is not None and args.no_seed:
         raise UsageError("--seed and --no-seed cannot be used together; choose one")
+    if args.register is not None:
+        _check_model_name(args.register)
     return TrackOptions(
         experiment=args.experiment,
         name=args.name,
@@ -69,6 +71,16 @@ def parse_track_line(line: str) -> TrackOptions:
         log_model=args.log_model or args.register is not None,
         register=args.register,
     )
+
+
+def _check_model_name(name: str) -> None:
+    from ..bounds import check_name
+    from ..exceptions import ValidationError
+
+    try:
+        check_name(name, "--register", "model")
+    except ValidationError as e:
+        raise UsageError(str(e)) from None
 
 
 def _valid_track_cell(raw: str) -> str | None:
