@@ -270,6 +270,9 @@ def test_an_example_gives_the_contract_kinds_nulls_and_categories(tracker: mlops
         ("b", "float", False),
         ("c", "float", False),
     ]
+    with pytest.raises(ValidationError, match="example= must be training data"):
+        mlops.register_model("churn", model, example=5)
+    assert len(tracker.store.list_models("churn")) == 1  # refused before registering
     ref = mlops.register_model("churn", mv.run_id, example=X[["a", "b", "c"]].astype("int64"))
     assert [c.kind for c in signature_of(tracker.store, ref).columns] == ["int"] * 3  # type: ignore[union-attr]
 

@@ -110,13 +110,14 @@ def register_model(
     ``example``: training data (a DataFrame, or rows of it) to take the signature from, when
     the run recorded none (its kinds, nulls and categories are then known)."""
     check_name(name, "model name", "model")
+    shown = None if example is None else example_signature(example)  # refused before registering
     registry = registry or ModelRegistry()
     store: Any = registry.store
     if isinstance(model_or_ref, str):
         run_id, artifact = split_run_ref(model_or_ref)
         mv = register_run_model(name, store.get_run(run_id), artifact, registry)
-        if example is not None:
-            record_example(store, mv, example)
+        if shown is not None:
+            record_example(store, mv, shown)
         return mv
     from ..tracking import active_run, default_tracker
 
@@ -131,17 +132,27 @@ def register_model(
     finally:
         if own:
             run.end()
-    if example is not None:
-        record_example(store, mv, example, model_or_ref)
+    if shown is not None:
+        record_example(store, mv, shown, model_or_ref)
     else:
         record_signature(store, mv, model_or_ref)
     return mv
 
 
-def record_example(store: Any, mv: ModelVersion, example: Any, model: Any = None) -> Signature:
-    """Record ``mv``'s signature as training data ``example`` shows it (cut to the model's
-    features when the model names them)."""
-    sig = from_frame(example)
+def example_signature(example: Any) -> Signature:
+    """The signature training data ``example`` shows; a one-line error when it is no table."""
+    try:
+        return from_frame(example)
+    except (ValueError, TypeError) as e:
+        raise ValidationError(
+            f"example= must be training data (a DataFrame or rows of one), got "
+            f"{type(example).__name__}: {e}"
+        ) from None
+
+
+def record_example(store: Any, mv: ModelVersion, sig: Signature, model: Any = None) -> Signature:
+    """Record ``sig`` (:func:`example_signature`) as ``mv``'s, cut to the model's features when
+    the model names them."""
     if model is None:
         model = loaded_safely(store, mv)
     sig = narrowed(sig, model) if model is not None else sig
