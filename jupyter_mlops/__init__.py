@@ -125,6 +125,24 @@ def predict(name: str, X: Any, ids: Sequence[Any] | None = None, **kwargs: Any) 
     return _predict(name, X, ids, **kwargs)
 
 
+def register_model(name: str, model_or_ref: Any, *, example: Any = None) -> Any:
+    """Register a model as a new candidate version of ``name`` and record its input contract:
+    ``model_or_ref`` is a fitted model (logged on the active run, or on a new one) or a run's
+    model, ``"RUN_ID[:ARTIFACT]"`` (a short id will do); ``example``: training data to take
+    the contract from, when the run recorded none. Returns the ModelVersion."""
+    from .validation.registration import register_model as _register
+
+    return _register(name, model_or_ref, example=example)
+
+
+def set_contract_policy(ref: str, policy: str) -> Any:
+    """What input breaking ``NAME@VERSION``'s contract gets in ``predict`` and the server:
+    ``reject`` (the default), ``coerce`` or ``warn``. Returns the ModelVersion."""
+    from .validation.registration import set_contract_policy as _set
+
+    return _set(ref, policy)[0]
+
+
 def log_profile(prof: Profile, name: str = "profile") -> Any:
     """Store ``prof`` (``jupyter_mlops.validation.profile(df)``) with the active run: the
     training profile that ``predict`` bins batches like and monitors compare against."""
@@ -209,7 +227,9 @@ __all__ = [
     "plot_performance",
     "plot_params",
     "predict",
+    "register_model",
     "runs",
+    "set_contract_policy",
     "set_store",
     "set_tags",
     "start_run",

@@ -80,6 +80,11 @@ def _actor() -> str:
         return "unknown"
 
 
+def current_actor() -> str:
+    """Who acts, as model events record it (``JUPYTER_MLOPS_USER``, else the login)."""
+    return _actor()
+
+
 def is_team_store(store: StoreHandle) -> bool:
     """Whether others can write this store's artifacts: blobs in an object store, or rows on a
     database server (whose artifact rows anyone with access can point anywhere)."""

@@ -1,5 +1,5 @@
-"""``jupyter-mlops models list | show | bless | shadow | promote-shadow | pin | unpin |
-rollback | alias | tag | describe``: the model registry."""
+"""``jupyter-mlops models list | show | register | contract | bless | shadow | promote-shadow |
+pin | unpin | rollback | alias | tag | describe``: the model registry."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         _show_model(args, registry)
     elif action == "bless":
         return _bless(args, registry)
+    elif action in ("register", "contract"):
+        _contract_command(args, registry)
     elif action in ("alias", "tag", "describe"):
         _edit_version(args, command_tracker(args))
     elif action == "shadow":
@@ -115,6 +117,56 @@ def _bless(args: argparse.Namespace, registry: Any) -> int:
     return EXIT_OK
 
 
+def _contract_command(args: argparse.Namespace, registry: Any) -> None:
+    """``models register RUN[:ARTIFACT] NAME`` and ``models contract NAME@V [--policy P]``."""
+    from ..validation.registration import (
+        contract_summary,
+        register_run_model,
+        set_contract_policy,
+        split_run_ref,
+    )
+
+    if args.action == "register":
+        run_id, artifact = split_run_ref(args.run)
+        run = registry.store.get_run(run_id)
+        m = register_run_model(args.name, run, artifact, registry)
+        _out(args, m, f"{m.ref} registered from run {m.run_id[:8]} (a candidate)")
+        return
+    if args.policy is not None:
+        m, _ = set_contract_policy(args.ref, args.policy, registry=registry)
+    else:
+        m = registry.get(args.ref)
+    summary = contract_summary(registry.store, m)
+    _out(args, {"model": m.ref, **summary}, f"{m.ref}: " + _contract_text(summary))
+
+
+def _contract_text(summary: dict[str, Any]) -> str:
+    """``policy reject; 3 columns: a: float, b: int, no nulls, …`` in one line."""
+    from ..validation.signature import Signature
+
+    found = summary["signature"]
+    if found is None:
+        return f"policy {summary['policy']}; no signature known (input is not checked)"
+    sig = Signature.from_dict(found)
+    shown = "; ".join(c.describe() for c in sig.columns[:20])
+    more = f"; … {len(sig.columns) - 20} more" if len(sig.columns) > 20 else ""
+    extra = "" if sig.closed else ", other columns allowed"
+    return (
+        f"policy {summary['policy']}; {len(sig.columns)} column(s) from the {sig.source}"
+        f"{extra}: {shown}{more}"
+    )
+
+
+def _recorded_contract(store: Any, m: Any) -> str | None:
+    """A version's recorded contract in one line (``models show``), or None."""
+    import json
+
+    row = store.model_signature(m.name, m.version) if hasattr(store, "model_signature") else None
+    if row is None:
+        return None
+    return _contract_text({"policy": row[1], "signature": json.loads(row[0])})
+
+
 def _edit_version(args: argparse.Namespace, tracker: Any) -> None:
     """``models alias | tag | describe``: one edit of a version, which is then shown."""
     from ..model_metadata import parse_tag_assignment
@@ -159,8 +211,13 @@ def _show_model(args: argparse.Namespace, registry: Any) -> None:
 
     detail = model_detail(command_tracker(args), args.ref, registry.clock)
     gates = {g.version: g for g in detail.gates}
+    lines = []
+    for m in detail.versions:
+        lines += _version_lines(m, gates.get(m.version))
+        contract = _recorded_contract(registry.store, m)
+        lines += [f"    contract: {contract}"] if contract else []
     text = (
-        "\n".join(line for m in detail.versions for line in _version_lines(m, gates.get(m.version)))
+        "\n".join(lines)
         + (f"\npinned: {_pin_line(detail.pin)}" if detail.pin is not None else "")
         + "\nhistory:\n"
         + "\n".join(
@@ -206,9 +263,23 @@ def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="labelled batches, served by another version, the shadow must win (and lose none)",
     )
     mps.add_argument("--metric")
+    mreg = msub.add_parser(
+        "register", parents=[common], help="register a model a run logged, as a candidate"
+    )
+    mreg.add_argument("run", metavar="RUN_ID[:ARTIFACT]", help="a run id (a prefix will do)")
+    mreg.add_argument("name", metavar="NAME", help="the model's name")
+    mc = msub.add_parser(
+        "contract", parents=[common], help="show a version's input contract, or set its policy"
+    )
+    mc.add_argument("ref", metavar="NAME[@VERSION]")
+    mc.add_argument(
+        "--policy",
+        choices=("reject", "coerce", "warn"),
+        help="what input that breaks the contract gets: refused (default), converted, or a warning",
+    )
     pins = _add_pin_commands(msub, common)
     edits = _add_edit_commands(msub, common)
-    for sp in (ml, ms, mb, msh, mps, *pins, *edits):
+    for sp in (ml, ms, mreg, mc, mb, msh, mps, *pins, *edits):
         sp.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models, read_only=True)  # bless/rollback need an existing store too
 

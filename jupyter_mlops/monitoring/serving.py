@@ -27,6 +27,7 @@ from ..entities import ModelVersion
 from ..exceptions import ValidationError
 from ..frameworks import predict as framework_predict
 from ..store.base import MonitorEvent, RunStore
+from ..validation.contract import contract_check
 from . import recorder
 from .canary_routing import predict_arms
 from .recording import Batch, as_frame, load, plain, record, submit, submit_event
@@ -120,6 +121,7 @@ def _score(
 ) -> Any:
     """Score ``X`` with ``mv`` and record the batch (as ``role``); returns the predictions."""
     model, loaded = load(st, mv)
+    X = contract_check(st, mv, X, model)  # this version's input contract (ContractError)
     t0 = time.perf_counter()
     y = framework_predict(model, X)
     latency = time.perf_counter() - t0  # the model's alone: its loading is recorded apart

@@ -60,14 +60,27 @@ def parse_track_line(line: str) -> TrackOptions:
     args = parse_argstring(MLOpsMagics.track, line)
     if args.seed is not None and args.no_seed:
         raise UsageError("--seed and --no-seed cannot be used together; choose one")
+    if args.register is not None:
+        _check_model_name(args.register)
     return TrackOptions(
         experiment=args.experiment,
         name=args.name,
         seed=None if args.no_seed else (args.seed if args.seed is not None else "auto"),
         params=tuple(p.strip() for p in args.params.split(",") if p.strip()),
         tags=_parse_tags(args.tags),
-        log_model=args.log_model,
+        log_model=args.log_model or args.register is not None,
+        register=args.register,
     )
+
+
+def _check_model_name(name: str) -> None:
+    from ..bounds import check_name
+    from ..exceptions import ValidationError
+
+    try:
+        check_name(name, "--register", "model")
+    except ValidationError as e:
+        raise UsageError(str(e)) from None
 
 
 def _valid_track_cell(raw: str) -> str | None:
@@ -224,6 +237,22 @@ class TrackHooks:
             warn_not_recorded(outcome.not_recorded)
         elif outcome.run is not None:
             display(RunSummary(outcome.run, diff_runs(outcome.previous, outcome.run)))
+            name = tracked.pending.options.register
+            if name is not None and error is None:
+                self._register(name, outcome.run)
+
+    def _register(self, name: str, run: Any) -> None:
+        """``%%track --register NAME``: the cell's model becomes a version of NAME."""
+        from ..exceptions import MLOpsError
+        from ..registry import ModelRegistry
+        from ..validation.registration import register_run_model
+
+        try:
+            mv = register_run_model(name, run, None, ModelRegistry(self.cells.tracker.store))
+        except MLOpsError as e:
+            print(f"%%track --register {name}: not registered: {e}", file=sys.stderr)
+            return
+        print(f"registered {mv.ref} (a candidate) from run {run.short_id}")
 
     def _history(self, tracked: _Tracked) -> list[str] | None:
         hm = self.shell.history_manager
@@ -258,6 +287,12 @@ class MLOpsMagics(Magics):
     @argument("--params", default="", help="Comma-separated names to record as params.")
     @argument("--tags", default="", help="Comma-separated key=value tags.")
     @argument("--log-model", action="store_true", help="Save fitted estimators as artifacts.")
+    @argument(
+        "--register",
+        metavar="NAME",
+        help="Log the cell's model and register it as a new version of NAME (if the cell "
+        "raises, nothing is registered).",
+    )
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Record this cell's execution as a run: params, metrics, seed, data fingerprints,

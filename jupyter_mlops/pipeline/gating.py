@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..entities import ModelVersion, Run, iso_time
 from ..registry import ModelRegistry
 from ..tracking import ActiveRun, Tracker
 from ..validation.gates import GateResult, evaluate_gates, gates_passed
+from ..validation.registration import record_signature
 from ..validation.report import render_gate_report_html
 from .engine import Execution
 from .gate_inputs import build_context
@@ -54,7 +56,8 @@ def gate(
     ctx, candidate = build_context(spec, recorded, store, registry, execution)
     gates = evaluate_gates(spec.gates, ctx.gate_context) if spec.gates else []
     store.save_gate_results(run.id, gates)
-    decision = decide_model(spec, registry, candidate, gates, run.id, bless)
+    loaded = ctx.gate_context.candidate_model  # its signature is read from it, not reloaded
+    decision = decide_model(spec, registry, candidate, gates, run.id, bless, loaded)
     notes = (*ctx.notes, *decision.notes)
     report = write_report(spec, recorded, gates, notes, decision, output_notebook)
     run.log_artifact(report, "gate-report.html", kind="report")
@@ -68,13 +71,17 @@ def decide_model(
     gates: list[GateResult],
     run_id: str,
     bless: bool,
+    loaded: Any = None,
 ) -> ModelDecision:
-    """Register the run's candidate model, if it logged one, and bless it if the gates passed."""
+    """Register the run's candidate model, if it logged one, with its input contract (read
+    from ``loaded``, the model itself, when the gates loaded it), and bless it if the gates
+    passed."""
     if candidate is None:
         return ModelDecision(notes=(NO_MODEL_NOTE,))
     owner, artifact = candidate
     model_name = spec.name if artifact == "model" else artifact
     model = registry.register(model_name, owner, artifact, pipeline=spec.name)
+    record_signature(registry.store, model, loaded)
     if not gates_passed(gates):
         return ModelDecision(model)
     if bless and spec.register == "candidate":  # (a sweep's run keeps the sweep's reason)

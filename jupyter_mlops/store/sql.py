@@ -32,6 +32,7 @@ from .sql_registry import RegistryTables
 from .sql_rollouts import RolloutTables
 from .sql_schedule import ScheduleTables
 from .sql_search import RunSearch
+from .sql_signatures import SignatureTables
 from .sql_writes import STALE_HEARTBEAT_SECONDS, RunWrites
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class SQLStore(
     ScheduleTables,
     MonitorTables,
     NotifyTables,
+    SignatureTables,
     ChangeMarks,
     RunStore,
 ):

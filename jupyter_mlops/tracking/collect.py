@@ -45,6 +45,7 @@ class TrackOptions:
     params: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     log_model: bool = False
+    register: str | None = None  # a model name: the front-end registers the cell's model
 
 
 @dataclass(frozen=True)
