@@ -1,7 +1,7 @@
-"""One predict request, from its body to its predictions: parse, check the contract, route the
-rows to their arms, score each arm with its version. Runs on a worker thread (the app bounds it
-by the per-request timeout); no store write happens here: the batches it returns are recorded
-after the response (:mod:`.records`)."""
+"""One predict request, from its body to its predictions: parse, route the rows to their arms,
+check each arm's rows against its version's contract, score them with that version. Runs on a
+worker thread (the app bounds it by the per-request timeout); no store write happens here: the
+batches it returns are recorded after the response (:mod:`.records`)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def score(
     st = table.store
     blessed = table.blessed(req.name)
     parsed = parse_body(req.body, req.content_type, req.id_column)
-    frame = contract_hook.check_input(st, blessed, parsed.frame)
+    frame = parsed.frame
     n = len(frame)
     now = clock()
     arms: list[tuple[int, Any]] = [(blessed.version, None)]
@@ -97,6 +97,7 @@ def score(
         arms = route_hook.arms(st, req.name, keys, now, blessed=blessed.version)
     if len(arms) == 1:
         mv = _version(table, req.name, blessed, arms[0][0])
+        frame = contract_hook.check_input(st, mv, frame)  # the contract of the version scoring
         y, took = _run_model(mv, load(st, mv)[0], frame)
         batch = _batch(st, req, mv, frame, y, took, now, parsed.ids, blessed.version)
         return Scored(_values(y), mv.version, [Arm(mv, _arm(mv, blessed), n, batch)])
@@ -109,7 +110,7 @@ def score(
             continue
         mv = _version(table, req.name, blessed, version)
         where = np.flatnonzero(mask)
-        part = frame.iloc[where]
+        part = contract_hook.check_input(st, mv, frame.iloc[where])
         y, took = _run_model(mv, load(st, mv)[0], part)
         for i, v in zip(where.tolist(), _values(y), strict=True):
             out[i], per_row[i] = v, mv.version

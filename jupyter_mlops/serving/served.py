@@ -18,6 +18,7 @@ from typing import Any
 from ..entities import ModelStage, ModelVersion
 from ..monitoring.recording import load
 from ..store.base import RunStore
+from ..validation.contract import forget_contract
 from .errors import NotServedError, UnknownModelError
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class ModelTable:
                 if self.names or any(m.stage is ModelStage.BLESSED for m in found)
             }
             for served in table.values():
+                for mv in served.versions:  # a policy or signature may have changed with them
+                    forget_contract(self.store, mv.name, mv.version)
                 self._preload(served)
             self._models, self._mark = table, mark
             self.ready = True
