@@ -242,6 +242,18 @@ export function lookNow(d: IDeployment): ILookNow | null {
   };
 }
 
+/** The difference candidate - blessed, with its interval once it is finite. */
+export function fmtDifference(look: ILookNow): string {
+  if (look.diff === null) {
+    return '—';
+  }
+  const band =
+    look.lower !== null && look.upper !== null
+      ? ` [${fmtNumber(look.lower)}, ${fmtNumber(look.upper)}]`
+      : '';
+  return `${fmtNumber(look.diff)}${band}`;
+}
+
 /** The plan in one line: `steps 2,5,…,100 · accuracy effect 0.02 · min 200 labels · p99<50ms`. */
 export function describePlan(plan: Record<string, unknown>): string {
   const parts: string[] = [];

@@ -11,6 +11,7 @@ import * as React from 'react';
 import type { IArm, IDecision, IDeployment } from './api';
 import {
   describePlan,
+  fmtDifference,
   fmtInterval,
   fmtMs,
   fmtShare,
@@ -54,8 +55,14 @@ function ShareBar(props: { d: IDeployment }): JSX.Element | null {
 }
 
 function ArmTable(props: { arms: IArm[]; metric: string }): JSX.Element {
+  // Focusable: a keyboard user can scroll the table sideways when the card is narrower.
   return (
-    <div className="jp-mlops-arms-scroll">
+    <div
+      className="jp-mlops-arms-scroll"
+      tabIndex={0}
+      role="region"
+      aria-label="Evidence per arm"
+    >
       <table className="jp-mlops-table jp-mlops-arms">
         <thead>
           <tr>
@@ -202,8 +209,7 @@ export function DeploymentSection(props: {
       {look && (
         <div className="jp-mlops-look-now">
           look now: <strong>{look.decision}</strong>
-          {look.diff !== null &&
-            ` (difference ${fmtNumber(look.diff)} [${fmtNumber(look.lower)}, ${fmtNumber(look.upper)}])`}
+          {look.diff !== null && ` (difference ${fmtDifference(look)})`}
           {look.reason ? `: ${look.reason}` : ''}
           {look.breaches.length > 0 &&
             ` — guardrail breached: ${look.breaches.join('; ')}`}

@@ -10,6 +10,7 @@ import {
   checkSteps,
   DEFAULT_FORM,
   describePlan,
+  fmtDifference,
   fmtInterval,
   fmtShare,
   lookNow,
@@ -204,6 +205,9 @@ describe('the deployment shaped for display', () => {
       breaches: []
     });
     expect(lookNow(deployment({ difference: {} }))).toBeNull();
+    const look = lookNow(deployment())!;
+    expect(fmtDifference(look)).toBe('0.1 [-0.02, 0.2]');
+    expect(fmtDifference({ ...look, lower: null, upper: null })).toBe('0.1');
     expect(describePlan(deployment().plan)).toBe(
       'steps 5,10,100% · accuracy effect 0.02 · min 100 labels · p99<50ms'
     );
