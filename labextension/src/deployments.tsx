@@ -4,7 +4,8 @@
  * p50/p99, labels, the metric with its always-valid interval, as a table and as a band chart),
  * the look of now, the plan, and the trail of decisions newest first. *Abort* (a reason asked)
  * while a canary runs; *Start canary* sits beside *Bless* in the versions table (models.tsx).
- * The card reloads it with the models view's live updates (a canary's steps are model events).
+ * The card reloads it with the models view's live updates (each look and step is a model
+ * event), and every 10 s while a canary runs (rows and labels arrive between looks).
  */
 import * as React from 'react';
 

@@ -14,11 +14,15 @@ import type {
   IVersionGates
 } from './api';
 import { planOf } from './canary';
-import { ErrorLine, GateChip, useLoad } from './common';
+import { ErrorLine, GateChip, useInterval, useLoad } from './common';
 import { DeploymentSection } from './deployments';
 import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 import { hasFacts, VersionEditor, VersionFacts } from './registry/versionMeta';
+
+/** How often (at least) a running canary's evidence is read again: rows and labels arrive
+ * between its looks without a model event, and each read gathers the evidence anew. */
+const EVIDENCE_MS = 10_000;
 
 /** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
 export function pinTitle(pin: IModelPin): string {
@@ -192,6 +196,11 @@ function ModelCard(props: {
     }
   };
   const running = rollout.data?.state === 'running';
+  useInterval(
+    rollout.reload,
+    Math.max(model.settings.refreshInterval, EVIDENCE_MS),
+    running
+  );
   const canary = (v: IModelVersion) => {
     const what = `${name}@${v.version}`;
     void act(
