@@ -46,22 +46,40 @@ const UNITS: Record<string, number> = {
   w: 604800
 };
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/gi;
+const DURATION_HELP =
+  "use seconds or units ms, s, m, h, d, w, e.g. '90s', '30m', '2h', '1h30m', '2d'";
+// What Python's float() reads: a decimal number, or a spelling of infinity or NaN.
+const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+
+/** ``text`` as Python's float() reads it, NaN for a non-finite spelling; null: not a number. */
+export function pyFloat(text: string): number | null {
+  const bare = text.trim();
+  if (NOT_FINITE.test(bare)) {
+    return NaN;
+  }
+  return FLOAT.test(bare) ? Number(bare) : null;
+}
+
+/** A string as Python's repr() quotes it (the server's messages quote what was typed so). */
+function repr(text: string): string {
+  return text.includes("'") && !text.includes('"') ? `"${text}"` : `'${text}'`;
+}
 
 /** Percents that increase within (0, 100] and end at 100; else the server's line. */
 export function checkSteps(text: string): string | null {
   const parts = text.split(',');
-  if (text.trim() === '' || parts.length > MAX_STEPS) {
+  if (parts.length > MAX_STEPS) {
     return `--steps needs 1 to ${MAX_STEPS} percents, e.g. 2,5,10,25,50,100`;
   }
   let last: number | null = null;
   for (const part of parts) {
-    const bare = part.trim().replace(/%+$/, '');
-    const value = bare === '' ? NaN : Number(bare);
-    if (Number.isNaN(value)) {
-      return `--steps: '${part.trim()}' is not a percent, e.g. 2,5,10,25,50,100`;
+    const value = pyFloat(part.trim().replace(/%+$/, ''));
+    if (value === null) {
+      return `--steps: ${repr(part)} is not a percent, e.g. 2,5,10,25,50,100`;
     }
     if (!Number.isFinite(value) || value <= 0 || value > 100) {
-      return `--steps: '${part.trim()}' is outside (0, 100]`;
+      return `--steps: ${repr(part)} is outside (0, 100]`;
     }
     if (last !== null && value <= last) {
       return `--steps must increase: ${value} comes after ${last}`;
@@ -77,21 +95,22 @@ export function checkSteps(text: string): string | null {
 /** One guardrail (`error_rate<1%`, `p99<50ms`); null when the server takes it. */
 export function checkGuard(text: string): string | null {
   const found = GUARD.exec(text);
+  const quoted = repr(text);
   if (!found) {
-    return `--guard '${text}' is not a guardrail; ${GUARD_HELP}`;
+    return `--guard ${quoted} is not a guardrail; ${GUARD_HELP}`;
   }
   const [, kind, number, unit] = found;
   const value = Number(number);
   if (kind === 'error_rate') {
     return unit !== '%' || value > 100
-      ? `--guard '${text}': an error rate is a percent up to 100%`
+      ? `--guard ${quoted}: an error rate is a percent up to 100%`
       : null;
   }
   if (unit === '%') {
-    return `--guard '${text}': a latency is in ms or s, e.g. p99<50ms`;
+    return `--guard ${quoted}: a latency is in ms or s, e.g. p99<50ms`;
   }
   return value <= 0
-    ? `--guard '${text}': a latency limit must be above 0`
+    ? `--guard ${quoted}: a latency limit must be above 0`
     : null;
 }
 
@@ -106,8 +125,9 @@ export function splitGuards(text: string): string[] {
 /** Seconds in a duration as the server reads it (`90s`, `30m`, `1h30m`, `2d`, or seconds). */
 export function parseDuration(text: string): number | null {
   const bare = text.trim();
-  if (bare !== '' && Number.isFinite(Number(bare))) {
-    return Number(bare);
+  const number = pyFloat(bare);
+  if (number !== null) {
+    return number;
   }
   const compact = bare.replace(/ /g, '');
   const parts = [...compact.matchAll(DURATION_PART)];
@@ -123,8 +143,14 @@ export function parseDuration(text: string): number | null {
 
 export function checkInterval(text: string): string | null {
   const seconds = parseDuration(text);
-  if (seconds === null || seconds < MIN_INTERVAL || seconds > MAX_INTERVAL) {
-    return `--interval '${text.trim()}' must be between 1s and 30d, e.g. 1h`;
+  if (seconds === null) {
+    return `Invalid duration ${repr(text)}; ${DURATION_HELP}`;
+  }
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    return `Invalid duration ${repr(text)}: must be zero or more; ${DURATION_HELP}`;
+  }
+  if (seconds < MIN_INTERVAL || seconds > MAX_INTERVAL) {
+    return `--interval ${repr(text)} must be between 1s and 30d, e.g. 1h`;
   }
   return null;
 }

@@ -1,4 +1,6 @@
 import { PageConfig } from '@jupyterlab/coreutils';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { IArm, IDeployment } from '../api';
@@ -98,7 +100,24 @@ function deployment(extra: Partial<IDeployment> = {}): IDeployment {
   };
 }
 
+// The cases with the server's line for each (tests/test_panel_canary_form.py checks the lines).
+const CASES = JSON.parse(
+  readFileSync(join(__dirname, 'canary_cases.json'), 'utf8')
+) as {
+  field: 'steps' | 'guards' | 'interval';
+  text: string;
+  error: string | null;
+}[];
+const CHECKS = {
+  steps: checkSteps,
+  guards: checkGuard,
+  interval: checkInterval
+};
+
 describe('the Start canary form, checked as the server checks it', () => {
+  it.each(CASES)("$field $text: the server's line", c => {
+    expect(CHECKS[c.field](c.text)).toBe(c.error);
+  });
   it('takes the defaults', () => {
     expect(checkForm(DEFAULT_FORM)).toEqual({});
   });
@@ -106,7 +125,7 @@ describe('the Start canary form, checked as the server checks it', () => {
     expect(checkSteps('2,5,10,25,50,100')).toBeNull();
     expect(checkSteps('10%, 50%, 100%')).toBeNull();
     expect(checkSteps('100')).toBeNull();
-    expect(checkSteps('')).toMatch(/needs 1 to 20 percents/);
+    expect(checkSteps('')).toMatch(/'' is not a percent/);
     expect(checkSteps('5,x,100')).toBe(
       "--steps: 'x' is not a percent, e.g. 2,5,10,25,50,100"
     );
