@@ -199,3 +199,28 @@ def test_abort_asks_a_reason_and_rolls_back(models_page: Any, deploy_lab: Lab) -
     assert "abort" in first and "p99 looks worse on the dashboard" in first
     # No canary runs any more: Start canary is offered again on the candidate.
     page.locator(CHURN).get_by_role("button", name="Start canary").wait_for()
+
+
+def test_start_canary_from_the_panel(models_page: Any, deploy_lab: Lab) -> None:
+    """After the abort: v2 canaried again from its row, with the plan typed in the dialog."""
+    page = models_page
+    card = page.locator(CHURN)
+    card.get_by_role("button", name="Start canary").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input[name=steps]").fill("50,100")
+    dialog.locator("input[name=minLabels]").fill("100")
+    dialog.locator("input[name=guards]").fill("error_rate<5%")
+    dialog.locator("input[name=interval]").fill("30m")
+    dialog.get_by_role("button", name="Start canary").click()
+    page.locator(f"{SECTION}[data-state='running']").wait_for()
+    body = deploy_lab.api("models/churn/rollout")
+    assert (body["state"], body["candidate"], body["share"]) == ("running", 2, 0.5)
+    plan = body["plan"]
+    assert (plan["steps"], plan["min_labels"], plan["guards"], plan["interval"]) == (
+        [50.0, 100.0],
+        100,
+        ["error_rate<5%"],
+        1800.0,
+    )
+    legend = page.locator(SECTION).locator(".jp-mlops-share-legend").inner_text()
+    assert "candidate v2: 50%" in legend
