@@ -68,11 +68,9 @@ function ArmTable(props: { arms: IArm[]; metric: string }): JSX.Element {
         <thead>
           <tr>
             <th>arm</th>
-            <th>share</th>
             <th>rows</th>
             <th>error rate</th>
-            <th>p50</th>
-            <th>p99</th>
+            <th>p50 / p99</th>
             <th>labels</th>
             <th>{props.metric} [interval]</th>
             <th>distance</th>
@@ -84,20 +82,14 @@ function ArmTable(props: { arms: IArm[]; metric: string }): JSX.Element {
               <td data-label="arm">
                 {a.arm} v{a.version}
               </td>
-              <td data-label="share" className="jp-mlops-num">
-                {fmtShare(a.share)}
-              </td>
               <td data-label="rows" className="jp-mlops-num">
                 {a.rows}
               </td>
               <td data-label="error rate" className="jp-mlops-num">
                 {fmtShare(a.error_rate)}
               </td>
-              <td data-label="p50" className="jp-mlops-num">
-                {fmtMs(a.p50_ms)}
-              </td>
-              <td data-label="p99" className="jp-mlops-num">
-                {fmtMs(a.p99_ms)}
+              <td data-label="p50 / p99" className="jp-mlops-num">
+                {fmtMs(a.p50_ms)} / {fmtMs(a.p99_ms)}
               </td>
               <td data-label="labels" className="jp-mlops-num">
                 {a.labels}
