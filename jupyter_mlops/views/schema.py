@@ -23,6 +23,7 @@ from . import (
     changes,
     compare,
     curves,
+    deployments,
     detail,
     models,
     monitors,
@@ -61,6 +62,7 @@ BODIES: tuple[type, ...] = (
     SchedulerStatus,
     status.Notifications,
     changes.Changes,
+    deployments.Deployment,
 )
 
 # Fields the entities keep as epoch seconds and their to_dict writes as ISO-8601 text. Until

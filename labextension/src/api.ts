@@ -65,6 +65,22 @@ export type IRunCurves = T.RunCurves;
 export type ICurveGroup = T.CurveGroup;
 export type ICurve = T.Curve;
 export type ICurveOverlay = T.CurveOverlay;
+export type IDeployment = T.Deployment;
+export type IArm = T.Arm;
+export type IDecision = T.Decision;
+
+/** What `POST models/NAME/rollout` takes (the handler's fields; all but `version` optional). */
+export interface ICanaryPlan {
+  version: number;
+  steps?: string;
+  metric?: string;
+  min_labels?: number;
+  guards?: string[];
+  interval?: string;
+  effect?: number;
+  alpha?: number;
+  beta?: number;
+}
 
 /** What `GET runs` takes (query-string parameters, not a Python value). */
 export interface IRunsQuery {
@@ -150,6 +166,18 @@ export const MLOpsAPI = {
     ),
   unpin: (name: string, reason: string) =>
     requestAPI<T.Unpinned>(`models/${seg(name)}/unpin`, post({ reason })),
+  /** The model's canary: arms, evidence, plan and trail (`state: none` when it never had one). */
+  rollout: (name: string) =>
+    requestAPI<IDeployment>(`models/${seg(name)}/rollout`),
+  /** Start canarying `plan.version` against the blessed version. */
+  startCanary: (name: string, plan: ICanaryPlan) =>
+    requestAPI<IDeployment>(`models/${seg(name)}/rollout`, post(plan)),
+  /** Abort the running canary: all traffic back on the blessed version. */
+  abortCanary: (name: string, reason: string) =>
+    requestAPI<IDeployment>(
+      `models/${seg(name)}/rollout/abort`,
+      post({ reason })
+    ),
   monitors: () => requestAPI<T.Monitors>('monitors'),
   monitor: (name: string, since?: string) =>
     requestAPI<IMonitorDetail>(

@@ -2,19 +2,27 @@
  * run; Bless (with a warning and an explicit confirmation when the version failed its gates),
  * Edit, Rollback, Unpin, and a "pinned vN" badge while a rollback (or `models pin`) keeps runs
  * from blessing. The versions table scrolls inside its card, and under ~420 px of card width
- * each version reflows into a block of its own (style/models.css). */
+ * each version reflows into a block of its own (style/models.css). *Start canary* beside
+ * *Bless* on a candidate, and the card's Deployments section (src/deployments.tsx). */
 import * as React from 'react';
 
 import type {
+  IDeployment,
   IModelDetail,
   IModelPin,
   IModelVersion,
   IVersionGates
 } from './api';
-import { ErrorLine, GateChip, useLoad } from './common';
+import { planOf } from './canary';
+import { ErrorLine, GateChip, useInterval, useLoad } from './common';
+import { DeploymentSection } from './deployments';
 import { fmtNumber, fmtTime, shortId } from './format';
 import type { IPanelContext, PanelModel } from './model';
 import { hasFacts, VersionEditor, VersionFacts } from './registry/versionMeta';
+
+/** How often (at least) a running canary's evidence is read again: rows and labels arrive
+ * between its looks without a model event, and each read gathers the evidence anew. */
+const EVIDENCE_MS = 10_000;
 
 /** The pin's reason first (the badge's title), then who pinned it, since when, until when. */
 export function pinTitle(pin: IModelPin): string {
@@ -35,7 +43,10 @@ function VersionRows(props: {
   metricKeys: string[];
   busy: boolean;
   editing: boolean;
+  /** Whether *Start canary* is offered (a candidate, a blessed version, no canary running). */
+  canCanary: boolean;
   onBless: () => void;
+  onCanary: () => void;
   onEdit: () => void;
   onChanged: () => void;
 }): JSX.Element {
@@ -79,6 +90,15 @@ function VersionRows(props: {
                 Bless
               </button>
             )}
+            {props.canCanary && (
+              <button
+                className="jp-mlops-button"
+                disabled={props.busy}
+                onClick={props.onCanary}
+              >
+                Start canary
+              </button>
+            )}
             <button
               className="jp-mlops-button"
               aria-expanded={props.editing}
@@ -116,14 +136,15 @@ function ModelCard(props: {
 }) {
   const { ctx, model, name } = props;
   const detail = useLoad<IModelDetail>(() => ctx.api.model(name), [name]);
+  const rollout = useLoad<IDeployment>(() => ctx.api.rollout(name), [name]);
   const [error, setError] = React.useState<unknown>(null);
   const [busy, setBusy] = React.useState(false);
   const [editing, setEditing] = React.useState<number | null>(null);
 
-  const act = async (
+  const act = async <A,>(
     title: string,
-    ask: () => Promise<string | null>,
-    call: (reason: string) => Promise<unknown>
+    ask: () => Promise<A | null>,
+    call: (answer: A) => Promise<unknown>
   ) => {
     const reason = await ask();
     if (reason === null) {
@@ -139,6 +160,7 @@ function ModelCard(props: {
     } finally {
       setBusy(false);
       detail.reload();
+      rollout.reload();
     }
   };
   const askReason = (title: string, question: string) => () =>
@@ -173,6 +195,33 @@ function ModelCard(props: {
       );
     }
   };
+  const running = rollout.data?.state === 'running';
+  useInterval(
+    rollout.reload,
+    Math.max(model.settings.refreshInterval, EVIDENCE_MS),
+    running
+  );
+  const canary = (v: IModelVersion) => {
+    const what = `${name}@${v.version}`;
+    void act(
+      `Start canary ${what}`,
+      async () =>
+        (await import('./registry/canaryDialog')).askCanaryPlan(
+          `Start canary ${what}`,
+          `${what}, against the blessed v${blessed?.version},`
+        ),
+      form => ctx.api.startCanary(name, planOf(v.version, form))
+    );
+  };
+  const abort = () =>
+    act(
+      `Abort the canary of ${name}`,
+      askReason(
+        `Abort the canary of ${name}`,
+        `Why abort the canary of ${name}@${rollout.data?.candidate}? All traffic goes back to the blessed version.`
+      ),
+      reason => ctx.api.abortCanary(name, reason)
+    );
   return (
     <section className="jp-mlops-card jp-mlops-model" data-model={name}>
       <header>
@@ -248,7 +297,9 @@ function ModelCard(props: {
                   metricKeys={metricKeys}
                   busy={busy}
                   editing={editing === v.version}
+                  canCanary={v.stage === 'candidate' && !!blessed && !running}
                   onBless={() => bless(v)}
+                  onCanary={() => canary(v)}
                   onEdit={() =>
                     setEditing(editing === v.version ? null : v.version)
                   }
@@ -258,6 +309,10 @@ function ModelCard(props: {
             </tbody>
           </table>
         </div>
+      )}
+      <ErrorLine error={rollout.error} />
+      {rollout.data && (
+        <DeploymentSection d={rollout.data} busy={busy} onAbort={abort} />
       )}
       {d && d.events.length > 0 && (
         <details className="jp-mlops-section">

@@ -44,6 +44,7 @@ export interface MLOpsBodies {
   SchedulerStatus: SchedulerStatus;
   Notifications: Notifications;
   Changes: Changes;
+  Deployment: Deployment;
 }
 /**
  * One page of runs; ``next_cursor`` fetches the next page of the same result set, which
@@ -869,4 +870,48 @@ export interface Changes {
   revision: number;
   since: number | null;
   kinds: ChangeKind[];
+}
+/**
+ * ``state`` is ``none`` when the model never had a canary (the other fields empty).
+ */
+export interface Deployment {
+  name: string;
+  state: string;
+  candidate: number | null;
+  baseline: number | null;
+  share: number;
+  step: number | null;
+  plan: {
+    [k: string]: unknown;
+  };
+  started: string | null;
+  updated: string | null;
+  next_look: string | null;
+  arms: Arm[];
+  difference: {
+    [k: string]: unknown;
+  };
+  trail: Decision[];
+}
+export interface Arm {
+  version: number;
+  arm: string;
+  share: number;
+  rows: number;
+  errors: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  labels: number;
+  metric: number | null;
+  lower: number | null;
+  upper: number | null;
+  distance: number | null;
+}
+export interface Decision {
+  seq: number;
+  time: string;
+  decision: string;
+  reason: string;
+  share: number | null;
 }

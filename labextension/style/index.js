@@ -6,3 +6,4 @@ import './detail.css';
 import './grid.css';
 import './charts.css';
 import './models.css';
+import './deployments.css';
