@@ -29,19 +29,26 @@ _NA_CODES = {1: None, 2: float("nan")}  # 3 is pd.NA (imported lazily)
 def encode_chunk(values: Any, label: str) -> bytes:
     """``values`` (a NumPy array or a pandas ExtensionArray: rows of one column) as IPC bytes."""
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
     if isinstance(values, np.ndarray) and values.dtype == object:
         columns = _object_columns(values, label)
     elif isinstance(values, np.ndarray):
         columns = {"v": pa.array(values, from_pandas=values.dtype.kind in "mM")}
+    elif isinstance(values, pd.Categorical):  # the whole dictionary, even under no rows
+        codes = np.asarray(values.codes)
+        dictionary = pa.array(values.categories.array)
+        indices = pa.array(codes, mask=codes < 0)
+        columns = {"v": pa.DictionaryArray.from_arrays(indices, dictionary, ordered=values.ordered)}
     else:
         columns = {"v": pa.array(values)}
-    table = pa.table(columns)
+    arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in columns.values()]
+    batch = pa.record_batch(arrays, names=list(columns))
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
+    with pa.ipc.new_stream(sink, batch.schema, options=options) as writer:
+        writer.write_batch(batch)  # even with no rows: a categorical's dictionary goes with it
     return bytes(sink.getvalue().to_pybytes())
 
 
@@ -80,8 +87,8 @@ def _object_columns(values: Any, label: str) -> dict[str, pa.Array]:
 def decode_chunk(data: bytes) -> pa.Table:
     import pyarrow as pa
 
-    with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
-        return reader.read_all()
+    with pa.ipc.open_stream(pa.py_buffer(data)) as reader:  # not read_all: it drops empty batches
+        return pa.Table.from_batches(list(reader), reader.schema)
 
 
 def column_from_chunks(tables: list[pa.Table], spec: dict[str, Any]) -> Any:

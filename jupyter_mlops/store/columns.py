@@ -135,11 +135,19 @@ def _index_levels(index: pd.Index) -> tuple[dict[str, Any], list[tuple[Any, Any]
             [],
         )
     names = [encode_label(n) for n in index.names]
-    levels = [
-        (name, index.get_level_values(i).array) for i, name in enumerate(index.names)
-    ]  # level values, not levels + codes: as the fingerprint hashes them
+    # level values, not levels + codes: as the fingerprint hashes them
+    levels = [(name, _level(index, i).array) for i, name in enumerate(index.names)]
     multi = isinstance(index, pd.MultiIndex)
     return {"kind": "levels", "names": names, "multi": multi}, levels
+
+
+def _level(index: pd.Index, i: int) -> pd.Index:
+    """The values of level ``i`` by position (``get_level_values(0)`` means a level named 0)."""
+    import pandas as pd
+
+    if isinstance(index, pd.MultiIndex):
+        return index._get_level_values(i)
+    return index
 
 
 def _name(index: pd.Index) -> Any:
@@ -158,7 +166,7 @@ def _columns_spec(columns: pd.Index) -> dict[str, Any]:
         }
     names = [encode_label(n) for n in columns.names]
     if isinstance(columns, pd.MultiIndex):
-        dtypes = [dtype_spec(columns.get_level_values(i).dtype) for i in range(columns.nlevels)]
+        dtypes = [dtype_spec(_level(columns, i).dtype) for i in range(columns.nlevels)]
         return {"kind": "multi", "names": names, "dtypes": dtypes}
     return {"kind": "labels", "names": names, "dtype": dtype_spec(columns.dtype)}
 

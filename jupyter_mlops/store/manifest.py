@@ -118,8 +118,8 @@ class Manifest:
     def from_json(cls, data: bytes) -> Manifest:
         try:
             return cls.from_dict(json.loads(data))
-        except json.JSONDecodeError as e:
-            raise StoreError(f"Damaged dataset manifest: not JSON ({e.msg})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"Not a dataset manifest: not JSON ({type(e).__name__})") from None
 
 
 def _entry_dict(e: ColumnEntry) -> dict[str, Any]:
