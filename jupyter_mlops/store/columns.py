@@ -146,7 +146,8 @@ def _level(index: pd.Index, i: int) -> pd.Index:
     import pandas as pd
 
     if isinstance(index, pd.MultiIndex):
-        return index._get_level_values(i)
+        multi: Any = index  # pandas-stubs do not declare the positional _get_level_values
+        return multi._get_level_values(i)
     return index
 
 
