@@ -17,7 +17,10 @@ goes through ``--versions`` versions; each edits one column or appends 1 % of ro
 ``--formats`` first compares the chunk formats on the base frame: Arrow IPC and Parquet, both
 with zstd (write, read, bytes), which decided store/chunks.py's choice.
 
-The machine may be shared: run it alone for figures to quote.
+The machine may be shared: run it alone for figures to quote. Measured on a 2-core machine
+shared with other jobs (load ~12), ``--mb 200 --versions 30 --formats`` (278 MB in memory):
+storage 503 MB vs DVC 6,243 MB (0.081x); keep 1.04 s vs Parquet write 4.00 s (0.26x); get
+3.15 s vs Parquet read 3.75 s (0.84x).
 """
 
 from __future__ import annotations

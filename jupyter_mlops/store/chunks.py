@@ -1,7 +1,9 @@
 """One column chunk as bytes and back: a single-column Arrow IPC stream, zstd-compressed.
 
-Why Arrow IPC and not Parquet (measured with ``benchmarks/bench_data_versions.py --formats``
-on a frame of float, int, categorical and string columns; figures in its docstring): IPC
+Why Arrow IPC and not Parquet (``benchmarks/bench_data_versions.py --mb 200 --formats``: 16
+random float/int columns, a categorical and an object string column, 278 MB in memory, on a
+shared 2-core machine): IPC + zstd 172 MB, written in 0.84 s and read in 0.54 s; Parquet + zstd
+179 MB, 3.45 s and 1.06 s. IPC
 decodes to Arrow memory with no page decoding, so reading a chunk back costs little more than
 decompressing it, where Parquet's reader decodes pages and rebuilds arrays; IPC also carries
 every Arrow type as is (dictionaries with their ``ordered`` flag, timestamps with a time zone,
