@@ -4,6 +4,7 @@ gets it back exactly; on both artifact backends."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,11 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops.exceptions import NotFoundError, StoreError
+from jupyter_mlops.store import open_store
 from jupyter_mlops.store.columns import read_dataset
 from jupyter_mlops.store.manifest import Manifest
+from jupyter_mlops.store.migrate import migrate_store
+from jupyter_mlops.store.sql import SQLStore
 
 
 def _frame() -> pd.DataFrame:
@@ -71,3 +75,18 @@ def test_parquet_datasets_of_older_runs_still_load() -> None:
     with pytest.raises(StoreError, match="Not a dataset manifest"):
         read_dataset(store.artifacts, other)
     assert art.kind == "dataset"
+
+
+def test_store_migrate_copies_a_kept_dataset_with_its_chunks(tmp_path: Path) -> None:
+    df = _frame()
+    with mlops.start_run(experiment="keep") as run:
+        run.log_dataset("X", df, keep=True)
+    source = mlops.default_tracker().store
+    target = open_store(str(tmp_path / "target"), artifacts=str(tmp_path / "target-blobs"))
+    assert isinstance(source, SQLStore) and isinstance(target, SQLStore)
+    report = migrate_store(source, target)
+    assert report.ok and report.verified, report.problems
+    (art,) = [a for a in target.get_run(run.id).artifacts if a.kind == "dataset"]
+    manifest = Manifest.from_json(target.artifacts.read_bytes(art.uri, art.sha256))
+    assert report.artifacts_copied >= len(manifest.chunks()) + 1
+    pd.testing.assert_frame_equal(read_dataset(target.artifacts, art.sha256), df)
