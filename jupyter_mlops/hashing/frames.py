@@ -152,6 +152,12 @@ def _column_digest(values: Any, dtype: str) -> tuple[str, int]:
     return s.hexdigest(), s.nbytes
 
 
+def column_digest(values: Any, dtype: str) -> str:
+    """The content hash of column ``values`` (NumPy array or ExtensionArray) with its ``dtype``:
+    the digest a fingerprint records per column, over any run of rows (a stored chunk's key)."""
+    return _column_digest(values, dtype)[0]
+
+
 def _fingerprint_series(ser: pd.Series) -> Fingerprint:
     top = _Stream("series")
     top.blob(_encode_object(ser.name))

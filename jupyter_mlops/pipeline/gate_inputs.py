@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,14 +46,13 @@ def _gate_dataset_names(spec: PipelineSpec) -> set[str]:
 
 
 def _saved_datasets(runs: list[Run], store: Any) -> dict[str, Any]:
-    import pandas as pd
+    from ..store.columns import read_dataset
 
     out = {}
     for r in runs:
         for a in r.artifacts:
             if a.kind == "dataset" and a.name.startswith("dataset:"):
-                data = store.artifacts.read_bytes(a.uri, a.sha256)
-                out[a.name.removeprefix("dataset:")] = pd.read_parquet(io.BytesIO(data))
+                out[a.name.removeprefix("dataset:")] = read_dataset(store.artifacts, a.sha256)
     return out
 
 

@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .dialect import Connection
-from .migrate_artifacts import blob_exists, blob_size, copy_blob
+from .migrate_artifacts import blob_exists, blob_size, copy_blob, manifest_chunks
 from .migrate_tables import MODEL_TABLES, TableCopy, TableSpec
 from .sql import SQLStore
 
@@ -153,18 +153,24 @@ class Copier:
                 m = _URI_SHA.match(row[i] or "")
                 if m is None or m[1] in self.shas:
                     continue
-                sha = m[1]
-                self.shas.add(sha)
-                if blob_exists(self.target.artifacts, sha):
-                    continue
-                size = blob_size(self.source.artifacts, sha)
-                if size is None:
-                    self.missing.add(sha)
-                    continue
-                if not self.dry_run:
-                    copy_blob(self.source.artifacts, self.target.artifacts, sha)
-                self.report.artifacts_copied += 1
-                self.report.artifact_bytes += size
+                # a dataset version's chunks before its manifest, as put_frame writes them
+                for chunk in manifest_chunks(self.source.artifacts, m[1]):
+                    if chunk not in self.shas:
+                        self._copy_blob(chunk)
+                self._copy_blob(m[1])
+
+    def _copy_blob(self, sha: str) -> None:
+        self.shas.add(sha)
+        if blob_exists(self.target.artifacts, sha):
+            return
+        size = blob_size(self.source.artifacts, sha)
+        if size is None:
+            self.missing.add(sha)
+            return
+        if not self.dry_run:
+            copy_blob(self.source.artifacts, self.target.artifacts, sha)
+        self.report.artifacts_copied += 1
+        self.report.artifact_bytes += size
 
     def _compare(
         self,

@@ -162,26 +162,34 @@ class ActiveRun:
             self._pending.tags.update(checked)
 
     def log_dataset(
-        self, name: str, obj: Any, role: str = "input", save: bool | None = None
+        self,
+        name: str,
+        obj: Any,
+        role: str = "input",
+        save: bool | None = None,
+        keep: bool | None = None,
     ) -> Fingerprint:
         """Fingerprint ``obj`` (DataFrame, array or file path) and record it under ``name``.
 
-        ``save=True`` also stores a DataFrame's content (Parquet) so pipeline data gates can check
-        it; the default saves inside pipeline runs only.
+        ``keep=True`` (or its older name ``save``) also keeps a DataFrame's content as a dataset
+        version (``store/columns.py``: each column chunk stored once, by content), so that
+        ``load_dataset`` and pipeline data gates get it back; the default keeps inside
+        pipeline runs only.
         """
         from ..hashing import fingerprint
 
         fp = fingerprint(obj)
         with self._lock:
             self._pending.data.append(DataRef(DataRole(role), name, fp))
-        if save is None:
-            save = self.kind is RunKind.PIPELINE
-        if save and fp.kind == "dataframe":
-            import io
+        keep = keep if keep is not None else save
+        if keep is None:
+            keep = self.kind is RunKind.PIPELINE
+        if keep and fp.kind == "dataframe":
+            from ..store.columns import put_frame
 
-            buf = io.BytesIO()
-            obj.to_parquet(buf)
-            self.log_bytes(buf.getvalue(), f"dataset:{name}", kind="dataset")
+            manifest = put_frame(self.tracker.store.artifacts, obj)
+            data = manifest.to_json()  # stored by put_frame: this only names it on the run
+            self.log_bytes(data, f"dataset:{name}", kind="dataset")
         return fp
 
     def log_validation_data(self, X: Any, y: Any) -> Artifact:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..entities import Artifact, Fingerprint, Run
-from ..exceptions import ValidationError
+from ..exceptions import NotFoundError, ValidationError
 from ..project import Project, find_project
 from ..store.writer import StoreWriter, all_writers
 
@@ -134,8 +134,27 @@ def log_figure(figure: Any, name: str = "figure.png") -> Artifact:
     return _require_active("log_figure").log_figure(figure, name)
 
 
-def log_dataset(name: str, obj: Any, role: str = "input", save: bool | None = None) -> Fingerprint:
-    return _require_active("log_dataset").log_dataset(name, obj, role, save)
+def log_dataset(
+    name: str, obj: Any, role: str = "input", save: bool | None = None, keep: bool | None = None
+) -> Fingerprint:
+    return _require_active("log_dataset").log_dataset(name, obj, role, save, keep)
+
+
+def load_dataset(run_id: str, name: str, *, verify: bool = True) -> pd.DataFrame:
+    """The DataFrame run ``run_id`` kept as ``name`` (``log_dataset(..., keep=True)``),
+    exactly, checked against its recorded fingerprint (``verify``)."""
+    from ..store.columns import read_dataset
+
+    tracker = default_tracker(create=False)
+    run = tracker.get_run(run_id)
+    for a in run.artifacts:
+        if a.kind == "dataset" and a.name == f"dataset:{name}":
+            return read_dataset(tracker.store.artifacts, a.sha256, verify=verify)
+    kept = sorted(a.name.removeprefix("dataset:") for a in run.artifacts if a.kind == "dataset")
+    raise NotFoundError(
+        f"Run {run_id} kept no dataset {name!r} (kept: {', '.join(kept) or 'none'}); keep one "
+        "with mlops.log_dataset(name, df, keep=True)"
+    )
 
 
 def log_validation_data(X: Any, y: Any) -> Artifact:
