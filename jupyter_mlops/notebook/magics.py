@@ -26,6 +26,7 @@ from ..config import notebook_path, parse_pairs
 from ..tracking import default_tracker, warn_not_recorded
 from ..tracking.cell import CellTracker, PendingCell, TrackOptions
 from ..tracking.compare import diff_runs
+from ..tracking.filewatch import hide_frames
 from ..tracking.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -146,12 +147,38 @@ class _DisplayCapture:
         return None
 
 
+class _TracebackTrim:
+    """While a tracked cell runs: the errors it shows, without the frames of the open
+    wrappers that collect the files it reads (``tracking.filewatch``), as untracked."""
+
+    def __init__(self, shell: Any) -> None:
+        self._shell = shell
+        self._had_own = "showtraceback" in vars(shell)
+        self._inner = shell.showtraceback
+
+        def showtraceback(exc_tuple: Any = None, *args: Any, **kwargs: Any) -> Any:
+            with contextlib.suppress(Exception):  # never cost the user the traceback
+                hide_frames(exc_tuple[1] if exc_tuple else sys.exc_info()[1])
+            return self._inner(exc_tuple, *args, **kwargs)
+
+        self._wrapper = showtraceback
+        shell.showtraceback = showtraceback
+
+    def stop(self) -> None:
+        if vars(self._shell).get("showtraceback") is self._wrapper:
+            if self._had_own:
+                self._shell.showtraceback = self._inner
+            else:
+                del self._shell.showtraceback
+
+
 @dataclass
 class _Tracked:
     info: Any
     raw_cell: str
     pending: PendingCell
     display: _DisplayCapture | None
+    trim: _TracebackTrim | None = None
 
 
 class TrackHooks:
@@ -215,12 +242,14 @@ class TrackHooks:
             return
         display_pub = getattr(shell, "display_pub", None)
         capture = _DisplayCapture(display_pub) if display_pub is not None else None
-        self._stack.append(_Tracked(info, raw, pending, capture))
+        self._stack.append(_Tracked(info, raw, pending, capture, _TracebackTrim(shell)))
 
     def post_run_cell(self, result: Any) -> None:
         if not self._stack or self._stack[-1].info is not getattr(result, "info", None):
             return
         tracked = self._stack.pop()
+        if tracked.trim is not None:
+            tracked.trim.stop()
         figures = None
         if tracked.display is not None:
             tracked.display.stop()
