@@ -63,13 +63,25 @@ def ready() -> bool:
 
 
 def ensure() -> Path:
-    """The venv's directory, created (minutes, the first time) unless it already matches."""
+    """The venv's directory, created (minutes, the first time) unless it already matches.
+
+    Under a file lock: two pytest-xdist workers (or two checkouts sharing
+    ``$JUPYTER_MLOPS_TEST_CACHE``) asking at once get one install, the second waiting for it."""
+    from filelock import FileLock
+
     venv = venv_dir()
     if ready():
         return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(venv.parent / "airflow-venv.lock")):
+        if not ready():  # made meanwhile by whoever held the lock
+            _create(venv)
+    return venv
+
+
+def _create(venv: Path) -> None:
     if venv.exists():
         shutil.rmtree(venv)
-    venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
     extra = ["-c", str(CONSTRAINTS)] if CONSTRAINTS.is_file() else []
@@ -77,7 +89,6 @@ def ensure() -> Path:
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "jupyter_mlops_checkout.pth").write_text(str(ROOT) + "\n")
     (venv / "VERSION").write_text(MARKER)  # last: an interrupted install is redone
-    return venv
 
 
 def freeze() -> None:

@@ -46,7 +46,11 @@ async def test_output_notebook_has_its_path_under_the_root(api, project) -> None
 async def test_reproduce_answers_with_the_verdict(api, project) -> None:
     code, out = await api("runs", project.script[0], "reproduce", method="POST")
     assert code == 400 and "script run" in out["error"]
-    code, out = await api("runs", project.pipeline[0], "reproduce", method="POST", body={})
+    # The request runs the pipeline again on a kernel before it answers: more than the client's
+    # default 20 s when the cores are shared (pytest-xdist's two workers, other jobs).
+    code, out = await api(
+        "runs", project.pipeline[0], "reproduce", method="POST", body={}, request_timeout=240
+    )
     assert code == 200, out
     assert out["original"] == project.pipeline[0]
     assert out["verdict"] == "reproduced", out
