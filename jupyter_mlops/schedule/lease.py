@@ -58,6 +58,18 @@ def leased(
         yield True
     finally:
         done.set()
-        store.release_lease(key, holder)  # first: an interrupt in join() must not skip it
+        _release(store, key, holder)  # first: an interrupt in join() must not skip it
         if beater is not None:
             beater.join()
+
+
+def _release(store: ScheduleStore, key: str, holder: str) -> None:
+    """Release the lease even when Ctrl-C or SIGTERM (raised as KeyboardInterrupt by the CLI)
+    lands inside the release itself, as it can when a stop arrives just as a firing ends: the
+    interrupted release is tried once more (releasing is idempotent), then the interrupt goes
+    on. Otherwise the lease would stay held until it expires, blocking other schedulers."""
+    try:
+        store.release_lease(key, holder)
+    except KeyboardInterrupt:
+        store.release_lease(key, holder)
+        raise

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.pipeline import promote
+from jupyter_mlops.schedule.lease import leased
 from jupyter_mlops.store import RunStore
 from tests.conftest import PYTHON, python_env
 from tests.notebook_files import write_python_notebook
@@ -35,6 +36,27 @@ def test_a_lease_has_one_holder_until_it_expires(store: RunStore) -> None:
     assert store.lease_holder("schedule:p", T + 25) is None
     assert store.acquire_lease("schedule:p", "a", ttl=10, now=T + 25)
     assert store.acquire_lease("schedule:q", "b", ttl=10, now=T + 25)  # leases are per name
+
+
+def test_a_stop_landing_inside_the_release_still_releases_the_lease(store: RunStore) -> None:
+    """SIGTERM is KeyboardInterrupt in the CLI; one arriving as a firing ends can interrupt
+    the release itself (seen with two schedulers on PostgreSQL under load)."""
+    release = store.release_lease
+    stops = iter([True])
+
+    def interrupted_once(name: str, holder: str) -> None:
+        if next(stops, False):  # the signal lands before the release's statement runs
+            raise KeyboardInterrupt
+        release(name, holder)
+
+    store.release_lease = interrupted_once  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt), leased(store, "schedule:p", "a", 10.0, lambda: T):
+            pass
+    finally:
+        store.release_lease = release  # type: ignore[method-assign]
+    assert store.lease_holder("schedule:p", T + 1) is None
+    assert store.acquire_lease("schedule:p", "b", ttl=10, now=T + 1)  # free at once
 
 
 def _notebook(path: Path, source: str) -> Path:
