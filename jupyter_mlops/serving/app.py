@@ -33,6 +33,7 @@ from ..store.base import RunStore
 from . import records, route_hook
 from .errors import (
     BodyTooLargeError,
+    ModelFailedError,
     RequestTimeoutError,
     ServeError,
     UnauthorizedError,
@@ -120,7 +121,11 @@ class Server:
             return Response(status_code=400)
         except Exception as e:  # mapped by one table; a model's own crash is the one 500
             self.telemetry.answered(self._label(name), status_of(e))
-            return _error(e, head)
+            failed = _error(e, head)
+            if isinstance(e, ModelFailedError) and self.options.record:
+                records.HAND_OFFS.start()
+                failed.background = BackgroundTask(self._record_error, name, e)
+            return failed
         took = time.perf_counter() - t0
         for arm in scored.arms:
             self.telemetry.scored(name, arm.version.version, arm.arm, arm.rows, took)
@@ -151,6 +156,12 @@ class Server:
                 f"Scoring took longer than the server's timeout of {self.options.timeout:g}s; "
                 "send fewer rows per request"
             ) from None
+
+    def _record_error(self, name: str, e: ModelFailedError) -> None:
+        try:
+            records.submit_error(self.store, name, self.clock(), e.version, e.rows, str(e))
+        finally:
+            records.HAND_OFFS.done()
 
     def _record(self, scored: Scored) -> None:
         try:

@@ -38,6 +38,16 @@ class UnprocessableError(ServeError):
     status = 422  # well formed, but not rows this model can score (empty, wrong columns...)
 
 
+class ModelFailedError(UnprocessableError):
+    """The scoring version's own model raised on rows its contract let through, or returned
+    the wrong number of predictions: that version's error, recorded after the response as a
+    monitor event of kind ``error`` (what a canary's ``error_rate`` guardrail counts)."""
+
+    def __init__(self, message: str, version: int, rows: int) -> None:
+        super().__init__(message)
+        self.version, self.rows = version, rows
+
+
 class UnknownModelError(ServeError, LookupError):
     status = 404
 

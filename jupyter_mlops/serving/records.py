@@ -17,7 +17,7 @@ import time
 
 from ..monitoring import recorder
 from ..monitoring.recording import Batch, record
-from ..store.base import MonitorEvent
+from ..store.base import MonitorEvent, RunStore
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,22 @@ def submit_batch(job: Batch, telemetry: Telemetry) -> None:
 
     telemetry.recorded.labels(name).inc()
     recorder.recorder().submit(run, max(len(job.X), 1), (job.st.location, name), overflow)
+
+
+def submit_error(st: RunStore, name: str, when: float, version: int, rows: int, why: str) -> None:
+    """Queue the record of a version's failure to score a request (a monitor event of kind
+    ``error``: a canary's ``error_rate`` guardrail counts them per version) behind the response."""
+    event = MonitorEvent(
+        name, when, "error", "model", {"version": version, "rows": rows, "why": why}
+    )
+
+    def run() -> None:
+        try:
+            st.log_monitor_event(event)
+        except Exception as e:  # the store is down: the response went out; the record is lost
+            log.warning("the error of version %s of %s was not recorded: %s", version, name, e)
+
+    recorder.recorder().submit(run, 1, (st.location, name), lambda batches, rows: None)
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -18,7 +18,7 @@ from ..monitoring.recording import Batch, load, plain
 from ..store.base import RunStore
 from . import contract_hook, route_hook
 from .bodies import parse_body
-from .errors import UnprocessableError
+from .errors import ModelFailedError
 from .served import ModelTable
 
 
@@ -67,13 +67,17 @@ def _run_model(mv: ModelVersion, model: Any, X: Any) -> tuple[Any, float]:
         y = framework_predict(model, X)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         text = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-        raise UnprocessableError(
+        raise ModelFailedError(
             f"Model {mv.ref} could not score these rows ({type(e).__name__}: {text}); send "
-            "the columns it was trained on"
+            "the columns it was trained on",
+            mv.version,
+            len(X),
         ) from None
     took = time.perf_counter() - t0
     if len(y) != len(X):
-        raise UnprocessableError(f"Model {mv.ref} returned {len(y)} predictions for {len(X)} rows")
+        raise ModelFailedError(
+            f"Model {mv.ref} returned {len(y)} predictions for {len(X)} rows", mv.version, len(X)
+        )
     return y, took
 
 

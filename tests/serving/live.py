@@ -46,6 +46,13 @@ class Slow:
         return np.zeros(len(X))
 
 
+class Broken:
+    """A model that fails on every batch (a candidate with a bug): its errors are its own."""
+
+    def predict(self, X: Any) -> np.ndarray:
+        raise ValueError("this version cannot score anything")
+
+
 def register(tracker: mlops.Tracker, name: str, model: Any, *, bless: bool = True) -> int:
     """Log ``model`` in a run, register it and (``bless``) bless it: the registry's own path."""
     with tracker.start_run(experiment=name) as run:

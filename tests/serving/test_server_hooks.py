@@ -4,16 +4,18 @@ uses, each arm scored and recorded by its version, a broken contract a 422."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 import jupyter_mlops as mlops
-from jupyter_mlops.monitoring.canary import start_canary
+from jupyter_mlops.monitoring.canary import start_canary, step
 from jupyter_mlops.monitoring.canary_spec import make_plan
 from jupyter_mlops.monitoring.routing import in_canary
 from jupyter_mlops.serving import route_hook
 from jupyter_mlops.serving.records import flush
 
-from .live import T0, features, register, running, train
+from .live import T0, Broken, features, register, running, train
 
 
 def test_without_a_canary_the_blessed_version_scores_every_row() -> None:
@@ -24,16 +26,18 @@ def test_without_a_canary_the_blessed_version_scores_every_row() -> None:
     assert route_hook.shares(tracker.store, "churn", 1) == {1: 1.0}
 
 
-def _canary(tracker: mlops.Tracker) -> int:
+def _canary(tracker: mlops.Tracker, candidate: Any = None, guards: tuple[str, ...] = ()) -> int:
     """churn@1 blessed with labels on its predictions (a canary decides on them), churn@2 (its
-    labels flipped) as the candidate of a real canary at 10 % of the traffic."""
+    labels flipped, or ``candidate``) as the candidate of a real canary at 10 % of the traffic."""
     register(tracker, "churn", train(0))
     X = features(200, seed=3)
     ids = [f"seen-{i}" for i in range(len(X))]
     mlops.predict("churn", X, ids=ids, now=T0, sync=True, store=tracker.store)
     mlops.log_labels("churn", ids, train(0).predict(X), now=T0, store=tracker.store)
-    v2 = register(tracker, "churn", train(0, flip=True), bless=False)
-    start_canary(tracker.store, "churn", v2, make_plan("10,50,100", (), "1h", min_labels=100), T0)
+    model = train(0, flip=True) if candidate is None else candidate
+    v2 = register(tracker, "churn", model, bless=False)
+    plan = make_plan("10,50,100", guards, "1h", min_labels=100)
+    start_canary(tracker.store, "churn", v2, plan, T0)
     return v2
 
 
@@ -91,3 +95,26 @@ def test_a_request_breaking_the_contract_is_a_422_naming_every_violation() -> No
     assert r.status_code == 422
     body = r.json()
     assert body["error"] and isinstance(body["violations"], list) and len(body["violations"]) >= 2
+
+
+def test_a_candidate_failing_its_requests_is_rolled_back_by_the_error_guardrail() -> None:
+    tracker = mlops.default_tracker()
+    v2 = _canary(tracker, Broken(), guards=("error_rate<1%",))
+    keys = [f"user-{i}" for i in range(400)]
+    to_candidate = [k for k in keys if in_canary(k, 0.1)]
+    to_blessed = [k for k in keys if not in_canary(k, 0.1)][:3]
+    X = features(1, seed=5).to_dict(orient="records")
+    with running(tracker.store) as url:
+        for key in to_candidate[:5] + to_blessed:
+            r = httpx.post(
+                f"{url}/models/churn/predict", json=X, headers={"x-routing-key": key}, timeout=30
+            )
+            # the candidate's own failure is its error, not the client's: still a 4xx body
+            assert r.status_code == (422 if key in to_candidate else 200), r.text
+    assert flush(30)
+    errors = [e for e in tracker.store.monitor_events("churn") if e.kind == "error"]
+    assert [(e.detail["version"], e.detail["rows"]) for e in errors] == [(v2, 1)] * 5
+    result = step(tracker.store, "churn", T0 + 3601)
+    assert result is not None and result.decision == "rollback"
+    assert result.rollout.state == "rolled_back"
+    assert "error_rate" in result.reason, result.reason
