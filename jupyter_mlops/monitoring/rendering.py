@@ -55,7 +55,7 @@ def describe_event(e: MonitorEvent) -> str:
             for c in bad
             if c.get("value") is not None
         )
-    if e.kind in ("load", "shadow", "overflow"):  # what serving recorded (monitoring/recording.py)
+    if e.kind in ("load", "shadow", "overflow", "lost"):  # what serving recorded (serving/)
         return _serving_event(e.kind, d)
     text = f"{d.get('action')}: {d.get('reason', '')}"
     if "run_id" in d:

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from ..exceptions import MLOpsError
 from ..store.base import RunStore
-from . import records, route_hook
+from . import ledger, records, route_hook
 from .errors import (
     BodyTooLargeError,
     ModelFailedError,
@@ -77,6 +77,7 @@ class Server:
         self.table = ModelTable(store, options.names)
         self.telemetry = Telemetry()
         self._token = options.token.encode() if options.token else None
+        self.ledger: ledger.Ledger | None = None  # opened at start-up (``lifespan``)
 
     def authorize(self, request: Request) -> None:
         if self._token is None:
@@ -136,6 +137,9 @@ class Server:
             body["versions"] = scored.versions
         response = _json(body, 200, head)
         if self.options.record:
+            if self.ledger is not None:  # answered: counted before the response goes out
+                for arm in scored.arms:
+                    self.ledger.answered(name, 1, len(arm.batch.X))
             records.HAND_OFFS.start()
             response.background = BackgroundTask(self._record, scored)
         return response
@@ -166,7 +170,7 @@ class Server:
     def _record(self, scored: Scored) -> None:
         try:
             for arm in scored.arms:
-                records.submit_batch(arm.batch, self.telemetry)
+                records.submit_batch(arm.batch, self.telemetry, self.ledger)
         finally:
             records.HAND_OFFS.done()
 
@@ -220,8 +224,20 @@ class Server:
             except Exception as e:  # the store is down for a while: keep serving what we have
                 log.warning("could not look at the store's models: %s", e)
 
+    def open_ledger(self) -> None:
+        """Count what dead server processes over this store answered and never recorded (a
+        ``lost`` monitor event, ``/metrics`` ``why="killed"``), then open this process's."""
+
+        def counted(loss: ledger.Loss) -> None:
+            self.telemetry.lost.labels(loss.name, "killed").inc(loss.batches)
+
+        ledger.recover(self.store, counted, self.clock)
+        self.ledger = ledger.Ledger(ledger.folder(self.store))
+
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        if self.options.record:
+            await anyio.to_thread.run_sync(self.open_ledger)
         await anyio.to_thread.run_sync(self.table.refresh)
         task = asyncio.get_running_loop().create_task(self.follow())
         try:
@@ -231,6 +247,8 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await anyio.to_thread.run_sync(records.flush, FLUSH_AT_EXIT)
+            if self.ledger is not None:  # kept if records are still pending: counted next start
+                self.ledger.close()
 
 
 def create_app(

@@ -6,7 +6,9 @@ The app hands a request's batches here after its response is sent, so no store w
 in a request's latency. The batch id is the request id (``X-Request-Id``), so rows sent without
 ids get ``REQUEST_ID:ROW`` ids and ``log_labels`` can join either. A record that fails (the
 store is down) or does not fit the full queue costs the record, never the response: it is
-counted in ``/metrics`` (``mlops_serve_records_lost``) and logged.
+counted in ``/metrics`` (``mlops_serve_records_lost``) and logged. Each batch answered, then
+recorded or counted lost, is counted in the process's ledger (:mod:`.ledger`) too: after a
+``kill -9`` the next start counts what was answered and never recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from ..monitoring import recorder
 from ..monitoring.recording import Batch, record
 from ..store.base import MonitorEvent, RunStore
+from .ledger import Ledger
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -48,9 +51,10 @@ class _HandOffs:
 HAND_OFFS = _HandOffs()
 
 
-def submit_batch(job: Batch, telemetry: Telemetry) -> None:
-    """Queue ``job``'s record (shadows included) behind the response."""
-    name = job.name
+def submit_batch(job: Batch, telemetry: Telemetry, ledger: Ledger | None = None) -> None:
+    """Queue ``job``'s record (shadows included) behind the response; ``ledger`` counted the
+    batch answered and counts it settled once recorded or counted lost."""
+    name, rows = job.name, len(job.X)
 
     def run() -> None:
         try:
@@ -58,6 +62,8 @@ def submit_batch(job: Batch, telemetry: Telemetry) -> None:
         except Exception as e:  # the store is down or refused the write: counted, not raised
             telemetry.lost.labels(name, "store").inc()
             log.warning("the record of request %s (%s) was lost: %s", job.batch_id, name, e)
+        if ledger is not None:
+            ledger.settled(name, 1, rows)
 
     def overflow(batches: int, rows: int) -> None:
         telemetry.lost.labels(name, "queue").inc(batches)
@@ -74,7 +80,9 @@ def submit_batch(job: Batch, telemetry: Telemetry) -> None:
             log.warning("overflow of %s not recorded: %s", name, e)
 
     telemetry.recorded.labels(name).inc()
-    recorder.recorder().submit(run, max(len(job.X), 1), (job.st.location, name), overflow)
+    queued = recorder.recorder().submit(run, max(rows, 1), (job.st.location, name), overflow)
+    if not queued and ledger is not None:  # counted by ``overflow`` as the worker reports it
+        ledger.settled(name, 1, rows)
 
 
 def submit_error(st: RunStore, name: str, when: float, version: int, rows: int, why: str) -> None:
