@@ -49,6 +49,22 @@ export function driftedFirst<T extends { drifted: boolean }>(
 }
 
 /** What the monitor's checks do on a breach, in words ("roll back churn to version 2"). */
+/** What serving answered and never recorded (a server killed, a full record queue): listed
+ * with the breaches and actions, as `jupyter-mlops monitor NAME` lists them. */
+export function lostRecords(
+  events: IMonitorDetail['events']
+): { time: string; kind: string; text: string }[] {
+  return events
+    .filter(e => e.kind === 'lost' || e.kind === 'overflow')
+    .map(e => ({
+      time: e.time,
+      kind: e.kind === 'lost' ? 'lost' : 'overflow',
+      text:
+        `${String(e.detail.batches)} batch(es), ${String(e.detail.rows)} rows ` +
+        `answered and never recorded (${String(e.detail.why ?? e.status)})`
+    }));
+}
+
 function CheckPlans(props: { detail: IMonitorDetail }): JSX.Element | null {
   const plans = props.detail.monitor?.plans ?? [];
   if (plans.length === 0) {
@@ -237,7 +253,9 @@ function MonitorDetail(props: {
             />
           )}
           <h4>Breaches and actions</h4>
-          {d.breaches.length === 0 && d.actions.length === 0 ? (
+          {d.breaches.length === 0 &&
+          d.actions.length === 0 &&
+          lostRecords(d.events).length === 0 ? (
             <div className="jp-mlops-muted">none</div>
           ) : (
             <ul className="jp-mlops-events jp-mlops-monitor-events">
@@ -251,7 +269,8 @@ function MonitorDetail(props: {
                   time: a.time,
                   kind: `action ${a.status}`,
                   text: a.description
-                }))
+                })),
+                ...lostRecords(d.events)
               ]
                 .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
                 .map((e, i) => (
