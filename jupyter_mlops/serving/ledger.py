@@ -167,8 +167,13 @@ def _owner(path: Path) -> tuple[int, int] | None:
 
 def _alive(owner: tuple[int, int]) -> bool:
     pid, started = owner
-    now = _started(pid)
-    return now is not None and (started == 0 or abs(now - started) <= 1)
+    try:
+        now = round(psutil.Process(pid).create_time() * 1000)
+    except psutil.AccessDenied:
+        return True  # another user's process: never taken for dead
+    except psutil.NoSuchProcess:  # zombies included: they serve nothing
+        return False
+    return started == 0 or abs(now - started) <= 1
 
 
 def claim(directory: Path, me: int | None = None) -> Iterator[tuple[Path, str]]:
