@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops.cli.app import main
 from jupyter_mlops.monitoring.rendering import describe_event
 from jupyter_mlops.serving import ServeOptions
 from jupyter_mlops.serving.ledger import Ledger, Loss, claim, folder, recover
@@ -151,8 +152,8 @@ def test_a_claimer_killed_after_recording_never_counts_twice(
     assert list(folder(store).iterdir()) == []
 
 
-def test_a_started_server_shows_the_loss_in_metrics(
-    isolated_store: Path, child: subprocess.Popen[bytes]
+def test_a_started_server_shows_the_loss_in_metrics_and_the_monitor(
+    isolated_store: Path, child: subprocess.Popen[bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:
     register(mlops.default_tracker(), "churn", train(0))
     store = open_store(str(isolated_store))
@@ -165,6 +166,9 @@ def test_a_started_server_shows_the_loss_in_metrics(
         r = httpx.post(f"{url}/models/churn/predict", json=[{"x1": 0.0, "x2": 1.0}], timeout=10)
         assert r.status_code == 200
     assert list(folder(store).iterdir()) == []  # stopped cleanly, everything recorded
+    assert main(["monitor", "churn"]) == 0
+    out = capsys.readouterr().out
+    assert "lost" in out and "3 batch(es), 30 rows left out" in out
 
 
 def _killed(metrics: str) -> float:
