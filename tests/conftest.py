@@ -69,6 +69,7 @@ LONGEST_FILES = (
     "tests/browser/test_deployments.py",
     "tests/serving/test_server_workers.py",
     "tests/serving/test_server_process.py",
+    "tests/serving/test_server_lost.py",
     "tests/serving/test_server.py",
     "tests/canary/test_canary_flow.py",
     "tests/store/test_columns.py",
