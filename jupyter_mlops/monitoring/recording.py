@@ -19,6 +19,7 @@ from ..entities import ModelStage, ModelVersion
 from ..frameworks import predict as framework_predict
 from ..store.base import MonitorBatch, MonitorEvent, RunStore
 from . import recorder
+from .profile_text import encoded
 
 # (store location, name, version) -> unpickled model: serving code calls predict per request,
 # and unpickling a model each time would dominate its latency. A version's bytes never change.
@@ -122,7 +123,8 @@ def _batch_profile(frame: Any, bins: dict[str, Any] | None, slice_by: str | None
     from .slices import slice_profiles
 
     ref = None if bins is None else _parsed(bins)
-    return profile(frame, bins_from=ref).to_dict() | slice_profiles(frame, slice_by, bins)
+    found = profile(frame, bins_from=ref).to_dict() | slice_profiles(frame, slice_by, bins)
+    return encoded(found)
 
 
 def _parsed(bins: dict[str, Any]) -> Any:
