@@ -55,8 +55,12 @@ def encoded(prof: dict[str, Any]) -> EncodedProfile:
                 col = col | {"edges": marker}
             out[name] = col
     text = json.dumps(shown)
-    for marker_text, edges_text in swaps.items():
-        text = text.replace(marker_text, edges_text, 1)
+    pieces, start = [], 0
+    for marker_text, edges_text in swaps.items():  # in the text's order: one pass over it
+        at = text.index(marker_text, start)
+        pieces += [text[start:at], edges_text]
+        start = at + len(marker_text)
+    pieces.append(text[start:])
     result = EncodedProfile(prof)
-    result.json_text = text
+    result.json_text = "".join(pieces)
     return result
