@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -91,6 +92,15 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item") and getattr(value, "size", 1) == 1:
         return value.item()
     return value.tolist() if hasattr(value, "tolist") else value
+
+
+def plain_values(y: Any) -> list[Any]:
+    """``[plain(v) for v in y]``: one ``tolist()`` for a 1-D NumPy array of numbers (the same
+    Python numbers, without a call per value)."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biuf":
+        return list(y.tolist())
+    return [plain(v) for v in list(y)]
 
 
 def as_frame(X: Any) -> Any:
@@ -224,7 +234,7 @@ def record(job: Batch, sync: bool) -> None:
         with _LOCK:
             _BINS.setdefault((st.location, mv.name, mv.version), prof)
     rows_uri = _keep_rows(st, frame, row_ids) if job.keep_rows else None
-    values = [plain(v) for v in list(job.y)]
+    values = plain_values(job.y)
     st.record_batch(
         [job.batch(mv, job.role, values, job.latency, prof, rows_uri)],
         job.rows(mv, row_ids, values, slices),
@@ -253,7 +263,7 @@ def _shadow_job(
             t0 = time.perf_counter()
             out = framework_predict(model, job.X)
             took = time.perf_counter() - t0
-            values = [plain(v) for v in list(out)]
+            values = plain_values(out)
             rows = job.rows(mv, row_ids, values, slices)
         except Exception as e:  # a shadow's own failure: recorded, never the caller's
             detail = {

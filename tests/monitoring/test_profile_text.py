@@ -35,3 +35,21 @@ def test_the_text_is_json_dumps_of_the_profile(rows: int, seed: int, names: list
     first, again = encoded(prof), encoded(prof)  # the edges' text made, then reused
     assert first.json_text == again.json_text == json.dumps(prof)
     assert first == prof and json.loads(first.json_text) == json.loads(json.dumps(prof))
+
+
+def test_plain_values_are_the_values_plain_gives_one_by_one() -> None:
+    from jupyter_mlops.monitoring.recording import plain, plain_values
+
+    for y in (
+        np.array([1, 2]),
+        np.array([1.5, np.nan]),
+        np.array([True, False]),
+        np.arange(4, dtype=np.uint8),
+        np.array([1.5], dtype=np.float16),
+        np.array([[1], [2]]),  # 2-D: one value per row, as before
+        np.array(["a", "b"]),
+        [np.int64(3), 4],
+    ):
+        got, one_by_one = plain_values(y), [plain(v) for v in list(y)]
+        assert repr(got) == repr(one_by_one)
+        assert [type(v) for v in got] == [type(v) for v in one_by_one]
