@@ -14,6 +14,9 @@ shadow scoring, the write) shares the interpreter with the caller, are timed too
 call and the calls per second against ``model.predict``'s, and how many batches a shadow that
 cannot keep up left out (its bounded queue overflowed; the count is recorded).
 
+First, the CPU time (``time.process_time``) of one batch's record, made and written as the
+recorder does (1 and 100 rows), beside ``model.predict``'s; ``BENCH_RECORD_ONLY=1`` stops there.
+
 Targets (issue 20): 1 row at most 1 ms added at the median; 10,000 rows at most 1.3x.
 """
 
@@ -152,6 +155,50 @@ def loop(name: str, model: Any, X: Any, calls: int) -> dict[str, float]:
     return out
 
 
+def record_cpu(store: Any, name: str, model: Any, n: int, repeats: int) -> tuple[float, float]:
+    """CPU seconds per call (``time.process_time``: the machine may be shared) of making and
+    writing one batch's record (``recording.record``, the recorder's job, run here), and of
+    ``model.predict`` on the same rows."""
+    from jupyter_mlops.monitoring import flush, recording
+
+    mv = next(m for m in store.list_models(name) if m.stage.value == "blessed")
+    X = frame(n, 4)
+    y = model.predict(X)
+    job = recording.Batch(store, name, mv, X, y, 0.001, 0.0, "bench", None, None, False)
+    recording.record(job, True)  # warm: the bins found once per version
+    took = {}
+    for which, fn in (("record", lambda: recording.record(job, True)), ("model", None)):
+        gc.disable()
+        t0 = time.process_time()
+        for _ in range(repeats):
+            if fn is None:
+                model.predict(X)
+            else:
+                fn()
+        took[which] = (time.process_time() - t0) / repeats
+        gc.enable()
+    flush()
+    return took["record"], took["model"]
+
+
+def record_rows(store: Any, model: Any, quick: bool) -> list[dict[str, Any]]:
+    rows = []
+    for n in (1, 100):
+        cpu, base = record_cpu(store, "lr", model, n, 50 if quick else 300)
+        rows.append(
+            result(
+                f"lr: record of a {n}-row batch, CPU",
+                cpu * 1000,
+                "ms",
+                base * 1000,
+                "-",
+                None,
+                "profiles and write, per batch; baseline: model.predict's CPU",
+            )
+        )
+    return rows
+
+
 def left_out(store: Any, name: str) -> int:
     """Batches a shadow did not score because its queue was full (the recorded count)."""
     return sum(
@@ -205,7 +252,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as root:
         made = setup(root)
         store, lr = made["tracker"].store, made["lr"]
-        rows: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = record_rows(store, lr, quick)
+        if os.environ.get("BENCH_RECORD_ONLY"):  # the CPU of the records alone
+            return rows
         for name in ("lr", "lr_bare", "lr_shadowed", "lr_bare_shadowed"):
             rows += case_rows(name, lr, 0, quick)
         for name in ("lr", "lr_bare"):

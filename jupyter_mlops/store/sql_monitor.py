@@ -205,6 +205,9 @@ def _profile_json(value: dict[str, Any] | None) -> str | None:
     for a profile that needs it."""
     if value is None:
         return None
+    text = getattr(value, "json_text", None)  # made already (monitoring/profile_text.py)
+    if isinstance(text, str):
+        return text
     try:
         return json.dumps(value)
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .contract_plan import Plan, keep_plan, plan_for, shape_key, values_pass
 from .signature import NUMERIC, ColumnSpec, Signature, kind_of
 
 Found = tuple[str | None, str, str]
@@ -138,6 +139,10 @@ def check_frame(sig: Signature, X: Any, coerce: bool) -> tuple[Any, list[Found],
     """See the module docstring."""
     if not sig.named:
         return _check_positional(sig, X)
+    key = shape_key(X)
+    plan = plan_for(sig, key)
+    if plan is not None and values_pass(plan, X):  # the fast path (see .contract_plan)
+        return (X if plan.order is None else X[plan.order]), [], set()
     batch = _Batch(X)
     if len(batch.position) != len(batch.names):
         return X, [(None, "wrong_shape", "the batch has duplicate column names")], {0}
@@ -162,9 +167,37 @@ def check_frame(sig: Signature, X: Any, coerce: bool) -> tuple[Any, list[Found],
         found += [
             (n, "unknown_column", f"unknown column {n!r}") for n in batch.names if n not in wanted
         ]
+    if plan is None:
+        _keep_plan(sig, key, batch, columns)
     if fatal or (not found and (not sig.closed or batch.names == list(sig.names))):
         return X, found, fatal
     return _assembled(X, columns, sig.closed), found, fatal
+
+
+def _keep_plan(
+    sig: Signature, key: tuple[Any, ...], batch: _Batch, columns: dict[Any, Any]
+) -> None:
+    """Keep the plan for batches shaped like this one when its shape is right: every column
+    the signature names is there, none unknown (closed), each of a kind taken as it is."""
+    if len(columns) != len(sig.columns) and sig.closed:
+        return
+    if sig.closed and len(batch.names) != len(sig.columns):
+        return
+    nonnull: list[int] = []
+    categorical: list[tuple[int, frozenset[str]]] = []
+    for spec in sig.columns:
+        i = batch.position.get(spec.name)
+        if i is None:
+            continue  # an open signature's column the batch does not have
+        if not _compatible(spec, *kind_of(batch.dtypes[i])):
+            return
+        if not spec.nullable:
+            nonnull.append(i)
+        if spec.categories is not None and spec.kind in ("string", "category"):
+            categorical.append((i, frozenset(spec.categories)))
+    reorder = sig.closed and batch.names != list(sig.names)
+    order = list(columns) if reorder else None
+    keep_plan(sig, key, Plan(len(batch.names), tuple(nonnull), tuple(categorical), order))
 
 
 def _assembled(X: Any, columns: dict[Any, Any], closed: bool) -> Any:

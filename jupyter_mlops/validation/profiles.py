@@ -227,6 +227,12 @@ def _finite(series: Any) -> tuple[Any, int]:
         values = series.to_numpy()
     else:
         values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return _finite_values(values)
+
+
+def _finite_values(values: Any) -> tuple[Any, int]:
+    import numpy as np
+
     finite = np.isfinite(values)
     if finite.all():
         return values, 0
@@ -243,12 +249,35 @@ def profile(
     """Profile every column of ``df``; numeric bins come from ``bins_from`` when it has the
     column (so the result compares with and merges into it), else from ``df``'s percentiles."""
     ref = as_profile(bins_from) if bins_from is not None else None
+    block, at = _numeric_block(df)
+    dtypes = list(df.dtypes) if at else []
     cols = {}
-    for c in df.columns:
+    for i, c in enumerate(df.columns):
         ref_col = ref.columns.get(str(c)) if ref is not None else None
         edges = ref_col.edges if ref_col is not None and ref_col.kind == "numeric" else None
-        cols[str(c)] = profile_column(df[c], bins=bins, edges=edges, top=top)
+        if i in at:  # the same float64 values profile_column would read, without a Series
+            values, nulls = _finite_values(block[:, at[i]])
+            cols[str(c)] = _profile_numeric(values, str(dtypes[i]), nulls, bins, edges)
+        else:
+            cols[str(c)] = profile_column(df.iloc[:, i], bins=bins, edges=edges, top=top)
     return Profile(len(df), cols)
+
+
+def _numeric_block(df: Any) -> tuple[Any, dict[int, int]]:
+    """The frame's NumPy-typed numeric columns as one float64 array (column position -> its
+    index in it): one conversion for the frame, rather than a Series built per column, which
+    is most of the cost of profiling a small batch."""
+    import numpy as np
+
+    where = [
+        i
+        for i, d in enumerate(df.dtypes)
+        if isinstance(d, np.dtype) and d.kind in "iuf" and d.itemsize <= 8
+    ]
+    if not where:
+        return None, {}
+    part = df if len(where) == df.shape[1] else df.iloc[:, where]
+    return part.to_numpy(dtype="float64"), {i: k for k, i in enumerate(where)}
 
 
 def profile_column(
