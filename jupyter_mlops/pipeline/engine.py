@@ -145,6 +145,9 @@ def _dead_kernel(e: BaseException, km: Any, start: float) -> Execution:
     )
 
 
+KERNEL_START_TIMEOUT = 180.0  # seconds a kernel gets to answer its first request
+
+
 class PapermillEngine:
     """papermill + nbclient. The whole-run timeout is enforced per cell through nbclient's
     ``timeout_func``: each cell may only use what is left of the run's budget."""
@@ -182,6 +185,10 @@ class PapermillEngine:
                 progress_bar=progress,
                 timeout_func=_budget(start, timeout_s),
                 log_output=False,
+                # nbclient's default (60 s) fails a run whose kernel is merely slow to start on
+                # a busy machine (seen with two test workers and a browser on 2 cores); a
+                # kernel that dies at start is still reported at once.
+                start_timeout=KERNEL_START_TIMEOUT,
                 extra_arguments=list(QUIET_KERNEL_ARGS),
                 # A pre-started kernel from a sweep's pool (nbclient leaves it running).
                 **({"km": km} if km is not None else {}),

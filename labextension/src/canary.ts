@@ -101,16 +101,16 @@ export function checkGuard(text: string): string | null {
   }
   const [, kind, number, unit] = found;
   const value = Number(number);
+  if (value <= 0) {
+    return `--guard ${quoted}: the limit must be above 0`;
+  }
   if (kind === 'error_rate') {
     return unit !== '%' || value > 100
       ? `--guard ${quoted}: an error rate is a percent up to 100%`
       : null;
   }
-  if (unit === '%') {
-    return `--guard ${quoted}: a latency is in ms or s, e.g. p99<50ms`;
-  }
-  return value <= 0
-    ? `--guard ${quoted}: a latency limit must be above 0`
+  return unit === '%'
+    ? `--guard ${quoted}: a latency is in ms or s, e.g. p99<50ms`
     : null;
 }
 
