@@ -128,7 +128,7 @@ def score(
 
 
 def _version(table: ModelTable, name: str, blessed: ModelVersion, number: int) -> ModelVersion:
-    return blessed if number == blessed.version else table.get(name).version(number)
+    return blessed if number == blessed.version else table.version(name, number)
 
 
 def _arm(mv: ModelVersion, blessed: ModelVersion) -> str:

@@ -64,6 +64,15 @@ class ModelTable:
             )
         return served
 
+    def version(self, name: str, number: int) -> ModelVersion:
+        """``name@number``; a version the table does not know yet (routing read the store
+        after a bless or a canary step the poll has not seen) reloads the table once."""
+        try:
+            return self.get(name).version(number)
+        except UnknownModelError:
+            self.refresh()
+            return self.get(name).version(number)
+
     def blessed(self, name: str) -> ModelVersion:
         mv = self.get(name).blessed
         if mv is None:

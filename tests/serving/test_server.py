@@ -152,7 +152,9 @@ def test_bless_and_rollback_take_effect_without_a_restart(url: str, tracker: mlo
     register(tracker, "churn", flipped)  # v2, blessed
 
     def version() -> int:
-        return int(_predict(url, json=X).json()["version"])
+        r = _predict(url, json=X)
+        assert r.status_code == 200, r.text
+        return int(r.json()["version"])
 
     assert wait_for(lambda: version() == 2)
     assert _predict(url, json=X).json()["predictions"] == flipped.predict(features(50, 4)).tolist()
