@@ -247,21 +247,26 @@ def test_kill_9_under_load_is_counted_lost_once_by_the_next_start(
 
     second, url = _start(free_port(), token)
     try:
-        (event,) = [e for e in store.monitor_events("churn") if e.kind == "lost"]
+        events = [e for e in store.monitor_events("churn") if e.kind == "lost"]
         counted = _killed(httpx.get(f"{url}/metrics", headers=AUTH, timeout=10).text)
     finally:
         _stop(second, signal.SIGTERM)
     # Exact but for the kill's own race: a response written and not yet read by its client
-    # (one per client at most), a record committed and not yet counted (one at most).
-    assert lost_batches <= event.detail["batches"] <= lost_batches + clients + 1
-    assert lost_rows <= event.detail["rows"] <= lost_rows + 20 * (clients + 1)
-    assert counted == event.detail["batches"] and event.status == "killed"
-    assert event.detail["process"] == proc.pid
+    # (one per client at most), a record committed and not yet counted (one at most). A kill
+    # that came when every record had landed (an idle machine keeps up) loses nothing, and
+    # then no loss is recorded at all.
+    assert len(events) <= 1
+    found = events[0].detail if events else {"batches": 0, "rows": 0}
+    assert lost_batches <= found["batches"] <= lost_batches + clients + 1
+    assert lost_rows <= found["rows"] <= lost_rows + 20 * (clients + 1)
+    assert counted == found["batches"]
+    if events:
+        assert events[0].status == "killed" and found["process"] == proc.pid
 
     third, url = _start(free_port(), token)
     try:
         assert _killed(httpx.get(f"{url}/metrics", headers=AUTH, timeout=10).text) == 0
-        assert len([e for e in store.monitor_events("churn") if e.kind == "lost"]) == 1
+        assert len([e for e in store.monitor_events("churn") if e.kind == "lost"]) == len(events)
     finally:
         _stop(third, signal.SIGTERM)
     assert list(folder(store).iterdir()) == []
