@@ -20,10 +20,11 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from ..entities import ModelVersion
 from ..exceptions import MLOpsError, ValidationError
+from ..store.sql_signatures import SignatureTables
 from .coercion import check_frame
 from .signature import Signature
 from .signature_inference import infer_signature
@@ -119,26 +120,8 @@ def _check_array(signature: Signature, X: Any) -> list[tuple[str | None, str, st
     return []
 
 
-@runtime_checkable
-class SignatureStore(Protocol):
-    """What the contract needs of a store (``store/sql_signatures.py``)."""
-
-    def set_model_signature(
-        self,
-        name: str,
-        version: int,
-        sig_json: str,
-        policy: str,
-        actor: str | None = None,
-        *,
-        event: bool = False,
-    ) -> None: ...
-
-    def model_signature(self, name: str, version: int) -> tuple[str, str] | None: ...
-
-
 def _recorded(store: Any, mv: ModelVersion) -> tuple[str, str] | None:
-    if not isinstance(store, SignatureStore):
+    if not isinstance(store, SignatureTables):
         return None
     return store.model_signature(mv.name, mv.version)
 

@@ -21,7 +21,8 @@ from ..bounds import check_name
 from ..entities import ModelVersion, Run
 from ..exceptions import MLOpsError, ValidationError
 from ..registry import ModelRegistry, current_actor
-from .contract import DEFAULT_POLICY, SignatureStore, check_policy, forget_contract, policy_of
+from ..store.sql_signatures import SignatureTables
+from .contract import DEFAULT_POLICY, check_policy, forget_contract, policy_of
 from .contract import signature_of as signature_of
 from .signature import Signature, from_frame, narrowed
 from .signature_inference import infer_signature, loaded_safely
@@ -74,7 +75,7 @@ def model_artifact(run: Run, artifact: str | None) -> str:
 def record_signature(store: Any, mv: ModelVersion, model: Any = None) -> Signature | None:
     """Infer and record ``mv``'s signature (JSON ``null`` when nothing is known) with the
     default policy; a failure is logged, never raised: the version is registered already."""
-    if not isinstance(store, SignatureStore):
+    if not isinstance(store, SignatureTables):
         return None
     try:
         sig = infer_signature(store, mv, model)
@@ -156,7 +157,7 @@ def record_example(store: Any, mv: ModelVersion, sig: Signature, model: Any = No
     if model is None:
         model = loaded_safely(store, mv)
     sig = narrowed(sig, model) if model is not None else sig
-    if isinstance(store, SignatureStore):
+    if isinstance(store, SignatureTables):
         store.set_model_signature(mv.name, mv.version, json.dumps(sig.to_dict()), DEFAULT_POLICY)
         forget_contract(store, mv.name, mv.version)
     return sig
@@ -171,7 +172,7 @@ def set_contract_policy(
     registry = registry or ModelRegistry()
     store: Any = registry.store
     mv = registry.get(ref)
-    if not isinstance(store, SignatureStore):
+    if not isinstance(store, SignatureTables):
         raise ValidationError("This store keeps no input contracts; upgrade it (store migrate)")
     sig = signature_of(store, mv)
     text = json.dumps(None if sig is None else sig.to_dict())
