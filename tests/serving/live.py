@@ -99,3 +99,24 @@ def wait_for(check: Any, seconds: float = 20.0) -> Any:
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
+
+
+def load_until(
+    url: str, headers: dict[str, str], answered: dict[str, int], stop: Any, seed: int
+) -> None:
+    """Post batches of 1-20 rows until ``stop`` is set or the server is gone (killed), noting
+    each answered request's id and rows in ``answered``: what a kill -9 test compares the
+    store's records with."""
+    import httpx
+
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        i = 0
+        while not stop.is_set():
+            X = features(1 + i % 20, seed * 1000 + i)
+            try:
+                r = client.post("/models/churn/predict", json=X.to_dict(orient="records"))
+            except httpx.TransportError:
+                return  # killed
+            if r.status_code == 200:
+                answered[r.json()["request_id"]] = len(X)
+            i += 1

@@ -22,7 +22,7 @@ from jupyter_mlops.serving import ServeOptions
 from jupyter_mlops.serving.ledger import Ledger, Loss, claim, folder, recover
 from jupyter_mlops.store import open_store
 
-from .live import T0, features, free_port, register, running, train, wait_for
+from .live import T0, free_port, load_until, register, running, train, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "lost-test-token"
@@ -196,20 +196,6 @@ def _start(port: int, token: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, url
 
 
-def _load(url: str, answered: dict[str, int], stop: threading.Event, seed: int) -> None:
-    with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
-        i = 0
-        while not stop.is_set():
-            X = features(1 + i % 20, seed * 1000 + i)
-            try:
-                r = client.post("/models/churn/predict", json=X.to_dict(orient="records"))
-            except httpx.TransportError:
-                return  # killed
-            if r.status_code == 200:
-                answered[r.json()["request_id"]] = len(X)
-            i += 1
-
-
 def _stop(proc: subprocess.Popen[bytes], sig: int) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -228,7 +214,8 @@ def test_kill_9_under_load_is_counted_lost_once_by_the_next_start(
     stop = threading.Event()
     clients = 4
     threads = [
-        threading.Thread(target=_load, args=(url, answered, stop, s)) for s in range(clients)
+        threading.Thread(target=load_until, args=(url, AUTH, answered, stop, s))
+        for s in range(clients)
     ]
     try:
         for t in threads:

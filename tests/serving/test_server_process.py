@@ -23,7 +23,7 @@ from jupyter_mlops.exit_codes import ExitCode
 from jupyter_mlops.serving import ServeOptions, check_options, read_token
 from jupyter_mlops.store import open_store
 
-from .live import features, free_port, register, train, wait_for
+from .live import free_port, load_until, register, train, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,20 +108,9 @@ def test_kill_9_under_load_leaves_the_store_consistent(
     answered: dict[str, int] = {}
     stop = threading.Event()
 
-    def load(seed: int) -> None:
-        with httpx.Client(base_url=url, headers=auth, timeout=10) as client:
-            i = 0
-            while not stop.is_set():
-                X = features(1 + i % 20, seed * 1000 + i)
-                try:
-                    r = client.post("/models/churn/predict", json=X.to_dict(orient="records"))
-                except httpx.TransportError:
-                    return  # killed
-                if r.status_code == 200:
-                    answered[r.json()["request_id"]] = len(X)
-                i += 1
-
-    threads = [threading.Thread(target=load, args=(s,)) for s in range(4)]
+    threads = [
+        threading.Thread(target=load_until, args=(url, auth, answered, stop, s)) for s in range(4)
+    ]
     for t in threads:
         t.start()
     wait_for(lambda: len(answered) >= 100, 60)
